@@ -1,0 +1,8 @@
+import { defineCommand } from '../command.js';
+
+export default defineCommand({
+  name: 'dev',
+  summary: 'not built yet',
+  usage: 'sprout dev',
+  options: {},
+});
