@@ -71,7 +71,11 @@ export function parseCommandArgs<T extends OptionTable>(
     help: { type: 'boolean', short: 'h' },
   };
   for (const [name, spec] of Object.entries(cmd.options)) {
-    options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
+    options[name] = {
+      type: spec.type,
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.multiple ? { multiple: true } : {}),
+    };
   }
   let parsed;
   try {
@@ -87,7 +91,8 @@ export function parseCommandArgs<T extends OptionTable>(
       const raw = env[spec.env] as string;
       v = spec.type === 'boolean' ? raw.toLowerCase() === 'true' || raw === '1' : raw;
     }
-    if (v === undefined) v = spec.default ?? (spec.type === 'boolean' ? false : spec.multiple ? [] : undefined);
+    if (v === undefined)
+      v = spec.default ?? (spec.type === 'boolean' ? false : spec.multiple ? [] : undefined);
     out[name] = v;
   }
   return { options: out as ParsedOptions<T>, positionals: parsed.positionals, help: values.help === true };
@@ -98,7 +103,8 @@ export function formatHelp(cmd: Command): string {
   if (cmd.subcommands?.length) {
     lines.push('', 'Commands:');
     const w = Math.max(...cmd.subcommands.map((c) => c.name.length));
-    for (const sub of cmd.subcommands) lines.push(`  ${sub.name.split(' ').pop()!.padEnd(w)}  ${sub.summary}`);
+    for (const sub of cmd.subcommands)
+      lines.push(`  ${sub.name.split(' ').pop()!.padEnd(w)}  ${sub.summary}`);
   }
   const entries = Object.entries(cmd.options);
   lines.push('', 'Options:');

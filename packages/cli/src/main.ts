@@ -2,9 +2,18 @@ import { formatHelp, parseCommandArgs, UsageError, type Command, type CommandIO 
 
 /** Top-level commands, loaded on demand so `sprout run` does not pay for the others. */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  run: { summary: 'Serve one function folder with the functions framework', load: async () => (await import('./commands/run.js')).default as Command },
-  dev: { summary: 'Serve functions on one machine and reload them when files change', load: async () => (await import('./commands/dev.js')).default as Command },
-  deploy: { summary: 'Render Kubernetes manifests for a function folder', load: async () => (await import('./commands/deploy.js')).default as Command },
+  run: {
+    summary: 'Serve one function folder with the functions framework',
+    load: async () => (await import('./commands/run.js')).default as Command,
+  },
+  dev: {
+    summary: 'Serve functions on one machine and reload them when files change',
+    load: async () => (await import('./commands/dev.js')).default as Command,
+  },
+  deploy: {
+    summary: 'Render Kubernetes manifests for a function folder',
+    load: async () => (await import('./commands/deploy.js')).default as Command,
+  },
 };
 
 /** Registers a command module; other packages' commands are added here. */

@@ -1,1 +1,8 @@
-export {};
+export {
+  createManifestValidator,
+  type ManifestValidator,
+  type ManifestIssue,
+  type ValidationResult,
+} from './validate.js';
+export { loadCrds, type CrdVersion } from './crds.js';
+export { KubeError, type KubeErrorCode } from './errors.js';

@@ -1,0 +1,12 @@
+export type KubeErrorCode = 'SPROUT_ERR_KUBE_INVALID_MANIFEST';
+
+/** An error from rendering or validating Kubernetes manifests, with a stable code. */
+export class KubeError extends Error {
+  override name = 'KubeError';
+  constructor(
+    readonly code: KubeErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
