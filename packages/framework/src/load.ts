@@ -1,0 +1,165 @@
+import { MemoryStateStore, type StateStore } from '@sprout/state';
+import { defaultFunctionContext, parseFunctionContext, type FunctionContext } from './context.js';
+import type { FunctionResources } from './invocation.js';
+import { importFunctionModule } from './loader/import.js';
+import { resolveFunctionModule, type FunctionModule } from './loader/resolve.js';
+import { findTarget } from './loader/target.js';
+import { createOutput, type ComponentSpec, type Output } from './outputs/index.js';
+import { loadPlugins } from './plugins.js';
+import type {
+  AnyFunction,
+  CloudEventFunction,
+  EventFunction,
+  HttpFunction,
+  OpenFunction,
+  TypedFunction,
+} from './registry.js';
+import type { SignatureType } from './signature.js';
+import { cloudEventInvoker } from './signatures/cloudevent.js';
+import { eventInvoker } from './signatures/event.js';
+import { httpInvoker } from './signatures/http.js';
+import type { Invoker } from './signatures/invoker.js';
+import { openFunctionInvoker } from './signatures/openfunction.js';
+import { typedInvoker } from './signatures/typed.js';
+import { FunctionState } from './state.js';
+import { createTracing, type Tracing } from './tracing.js';
+
+/** One function to serve: where its code is (or the function itself), how to call it, where to mount it. */
+export interface FunctionConfig {
+  /** Folder or file with the function's code. Ignored when `fn` is given. */
+  source?: string;
+  /** The export or registration to run (dotted paths reach into objects). */
+  target?: string;
+  /** Defaults to the registration's type, else `http`. */
+  signatureType?: SignatureType;
+  /** The function itself, for programmatic use and tests. */
+  fn?: AnyFunction;
+  /** Mount path when several functions share a process; '' (the root) by default. */
+  path?: string;
+  /** OpenFunction's FUNC_CONTEXT, as JSON text or an object. */
+  context?: string | FunctionContext;
+  /** Dapr component specs for outputs that run natively (bindings.http, mqtt3, …). */
+  components?: ComponentSpec[];
+  /** State stores by the name used in `states`; a missing one gets an in-memory store. */
+  stateStores?: Record<string, StateStore>;
+  /** Outputs by name, replacing the engine the framework would pick (tests). */
+  outputs?: Record<string, Output>;
+}
+
+export interface LoadedFunction {
+  name: string;
+  signatureType: SignatureType;
+  invoker: Invoker;
+  resources: FunctionResources;
+  tracing: Tracing | undefined;
+  module: FunctionModule | undefined;
+  /** Files to watch for reloads. */
+  files: string[];
+  close(): Promise<void>;
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Load a fresh module graph (reloads). */
+  fresh?: boolean;
+  /** Reuse these resources (a reload keeps state stores, outputs and plugins). */
+  resources?: FunctionResources;
+  tracing?: Tracing | undefined;
+}
+
+/** Loads a function and everything its context declares, ready to mount. */
+export async function loadFunction(
+  config: FunctionConfig,
+  options: LoadOptions = {},
+): Promise<LoadedFunction> {
+  const env = options.env ?? process.env;
+  let fn: AnyFunction;
+  let name: string;
+  let registeredType: SignatureType | undefined;
+  let module: FunctionModule | undefined;
+  let files: string[] = [];
+  if (config.fn) {
+    fn = config.fn;
+    name = config.target ?? (fn.name || 'function');
+  } else {
+    module = resolveFunctionModule(config.source ?? '.');
+    const imported = await importFunctionModule(module, options.fresh ?? false);
+    const target = findTarget(imported, config.target, module.file);
+    fn = target.fn;
+    name = target.name;
+    registeredType = target.signatureType;
+    files = imported.files;
+  }
+  const signatureType = registeredType ?? config.signatureType ?? 'http';
+  let resources = options.resources;
+  let tracing = options.tracing;
+  const owned: { close(): Promise<void> }[] = [];
+  if (!resources) {
+    const context =
+      config.context === undefined
+        ? defaultFunctionContext(name)
+        : typeof config.context === 'string'
+          ? parseFunctionContext(config.context)
+          : parseFunctionContext(config.context);
+    const outputs = new Map<string, Output | undefined>();
+    for (const [outName, ref] of Object.entries(context.outputs ?? {})) {
+      const out = config.outputs?.[outName] ?? createOutput(outName, ref, config.components ?? [], env);
+      outputs.set(outName, out);
+      if (out && !config.outputs?.[outName]) owned.push(out);
+    }
+    const stores = new Map<string, StateStore>();
+    for (const [storeName, ref] of Object.entries(context.states ?? {})) {
+      const store = config.stateStores?.[storeName] ?? new MemoryStateStore(ref.componentName);
+      stores.set(storeName, store);
+      if (!config.stateStores?.[storeName]) owned.push(store);
+    }
+    for (const [storeName, store] of Object.entries(config.stateStores ?? {})) {
+      if (!stores.has(storeName)) stores.set(storeName, store);
+    }
+    const pluginNames = [...(context.prePlugins ?? []), ...(context.postPlugins ?? [])];
+    const plugins = await loadPlugins(module?.dir ?? process.cwd(), pluginNames);
+    tracing = await createTracing(context.pluginsTracing, context.name);
+    const t = tracing;
+    resources = {
+      context,
+      outputs,
+      state: new FunctionState(stores),
+      plugins,
+      propagate: (headers) => t?.inject(headers),
+    };
+  }
+  return {
+    name,
+    signatureType,
+    invoker: createInvoker(signatureType, fn, resources),
+    resources,
+    tracing,
+    module,
+    files,
+    close: async () => {
+      await Promise.allSettled(owned.map((o) => o.close()));
+    },
+  };
+}
+
+function createInvoker(type: SignatureType, fn: AnyFunction, resources: FunctionResources): Invoker {
+  switch (type) {
+    case 'http':
+      return httpInvoker(fn as HttpFunction);
+    case 'cloudevent':
+      return cloudEventInvoker(fn as CloudEventFunction);
+    case 'event':
+      return eventInvoker(fn as EventFunction);
+    case 'typed':
+      return typedInvoker(fn as TypedFunction);
+    case 'openfunction':
+      return openFunctionInvoker(fn as OpenFunction, resources);
+  }
+}
+
+/** The context a config will run with (for rendering and checks), without loading code. */
+export function contextOf(config: FunctionConfig, fallbackName: string): FunctionContext {
+  return config.context === undefined
+    ? defaultFunctionContext(fallbackName)
+    : parseFunctionContext(config.context);
+}

@@ -1,0 +1,33 @@
+import type { ComponentRef } from '../context.js';
+import { DaprOutput } from './dapr.js';
+import { HttpBindingOutput } from './http.js';
+import { MqttOutput } from './mqtt.js';
+import type { ComponentSpec, Output } from './output.js';
+
+export type { ComponentSpec, Output } from './output.js';
+export { MemoryOutput } from './memory.js';
+
+/** Component types the framework delivers to natively, without a Dapr sidecar. */
+export const NATIVE_OUTPUT_TYPES = ['bindings.http', 'bindings.mqtt3', 'pubsub.mqtt3'];
+
+/**
+ * Picks how an output is delivered: a local component spec with a native engine first, else the
+ * Dapr sidecar when one is configured (`DAPR_HTTP_PORT`), else undefined (sends will reject, naming
+ * the output and what to add).
+ */
+export function createOutput(
+  name: string,
+  ref: ComponentRef,
+  specs: ComponentSpec[],
+  env: NodeJS.ProcessEnv,
+): Output | undefined {
+  const spec = specs.find((s) => s.name === ref.componentName);
+  if (spec) {
+    if (spec.type === 'bindings.http') return new HttpBindingOutput(name, spec);
+    if (spec.type === 'bindings.mqtt3' || spec.type === 'pubsub.mqtt3') return new MqttOutput(name, spec);
+  }
+  if (env.DAPR_HTTP_PORT) {
+    return new DaprOutput(name, `http://${env.DAPR_HOST ?? '127.0.0.1'}:${env.DAPR_HTTP_PORT}`);
+  }
+  return undefined;
+}

@@ -1,0 +1,283 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@sprout/observe';
+import { FrameworkError, HttpError } from './errors.js';
+import { DEFAULT_BODY_LIMIT, hasBody, parseBody, readBody } from './http/body.js';
+import { SproutRequest } from './http/request.js';
+import { SproutResponse } from './http/response.js';
+import type { SignatureType } from './signature.js';
+import type { Invoker } from './signatures/invoker.js';
+import type { Tracing } from './tracing.js';
+
+/** A function mounted on the server at a path prefix ('' or '/' mounts it at the root). */
+export interface Mount {
+  path: string;
+  name: string;
+  signatureType: SignatureType;
+  invoker: Invoker;
+  tracing?: Tracing | undefined;
+}
+
+export interface FunctionServerOptions {
+  logger: Logger;
+  /** Largest accepted request body in bytes (413 above it). Default 10 MiB. */
+  bodyLimit?: number;
+  /** Per-request timeout in milliseconds; 0 disables. On expiry `req.signal` aborts and the client gets 408. */
+  timeoutMs?: number;
+  /** Paths answered 404 without calling the function (exact, or a prefix ending in `*`). */
+  ignoredRoutes?: string[];
+  /** How long close() waits for in-flight requests before cutting connections. Default 30 s. */
+  drainTimeoutMs?: number;
+}
+
+interface Invocation {
+  req: SproutRequest;
+  res: SproutResponse;
+  mount: Mount;
+}
+
+/**
+ * The HTTP server of the functions framework: routes requests to mounted functions by path prefix
+ * (longest wins), reads and parses bodies with a limit, applies the timeout, turns errors into
+ * responses without taking the process down, and drains in-flight requests on close().
+ */
+export class FunctionServer {
+  readonly server: Server<typeof SproutRequest, typeof SproutResponse>;
+  readonly #mounts: Mount[] = [];
+  readonly #logger: Logger;
+  readonly #bodyLimit: number;
+  readonly #timeoutMs: number;
+  readonly #ignored: ((path: string) => boolean)[];
+  readonly #drainTimeoutMs: number;
+  readonly #current = new AsyncLocalStorage<Invocation>();
+  #inflight = 0;
+  #idle: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: FunctionServerOptions) {
+    this.#logger = options.logger;
+    this.#bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    this.#timeoutMs = options.timeoutMs ?? 0;
+    this.#drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+    this.#ignored = (options.ignoredRoutes ?? []).map((r) =>
+      r.endsWith('*') ? (p: string) => p.startsWith(r.slice(0, -1)) : (p: string) => p === r,
+    );
+    this.server = createServer<typeof SproutRequest, typeof SproutResponse>(
+      { IncomingMessage: SproutRequest, ServerResponse: SproutResponse, keepAliveTimeout: 65_000 },
+      (req, res) => this.#onRequest(req, res),
+    );
+  }
+
+  /** Mounts a function; two functions on one path is an error. */
+  mount(mount: Mount): void {
+    const path = normalize(mount.path);
+    if (this.#mounts.some((m) => m.path === path)) {
+      throw new FrameworkError(
+        'SPROUT_ERR_FRAMEWORK_ROUTE_CONFLICT',
+        `two functions are mounted at "${path || '/'}"`,
+        {
+          field: 'path',
+        },
+      );
+    }
+    this.#mounts.push({ ...mount, path });
+    this.#mounts.sort((a, b) => b.path.length - a.path.length);
+  }
+
+  /** Swaps the function at `path` (watch reloads); requests already running keep the old one. */
+  replace(path: string, update: Partial<Omit<Mount, 'path'>>): void {
+    const m = this.#mounts.find((x) => x.path === normalize(path));
+    if (!m)
+      throw new FrameworkError('SPROUT_ERR_FRAMEWORK_ROUTE_CONFLICT', `nothing is mounted at "${path}"`);
+    Object.assign(m, update);
+  }
+
+  get mounts(): readonly Mount[] {
+    return this.#mounts;
+  }
+
+  /** Requests being handled right now. */
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  listen(port: number, host?: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /**
+   * Answers the request an uncaught exception or unhandled rejection belongs to with a 500, so a
+   * stray throw in a timer fails one request instead of the process. Returns false when the error
+   * belongs to no request (the caller decides what to do then).
+   */
+  handleStrayError(err: unknown): boolean {
+    const inv = this.#current.getStore();
+    if (!inv) return false;
+    this.#fail(inv, err);
+    return true;
+  }
+
+  /** The execution id of the request the caller runs in, if any. */
+  currentExecutionId(): string | undefined {
+    return this.#current.getStore()?.req.executionId;
+  }
+
+  /** Stops accepting, lets in-flight requests finish (up to the drain timeout), then closes. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      this.server.closeIdleConnections();
+      if (this.#inflight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => (this.#idle = resolve)),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#drainTimeoutMs).unref())),
+        ]);
+        clearTimeout(timer);
+      }
+      this.server.closeAllConnections();
+      await closed;
+      await Promise.all(this.#mounts.map((m) => m.tracing?.close()));
+    })();
+    return this.#closing;
+  }
+
+  #match(url: string): Mount | undefined {
+    for (const m of this.#mounts) {
+      if (m.path === '') return m;
+      if (
+        url.startsWith(m.path) &&
+        (url.length === m.path.length || url[m.path.length] === '/' || url[m.path.length] === '?')
+      ) {
+        return m;
+      }
+    }
+    return undefined;
+  }
+
+  #onRequest(req: SproutRequest, res: SproutResponse): void {
+    const url = req.url ?? '/';
+    const mount = this.#match(url);
+    if (!mount) {
+      res.statusCode = 404;
+      res.json({
+        error: {
+          code: 'SPROUT_ERR_FRAMEWORK_NO_ROUTE',
+          message: `no function is mounted at ${req.url}; mounted: ${this.#mounts.map((m) => m.path || '/').join(', ')}`,
+        },
+      });
+      return;
+    }
+    req.originalUrl = url;
+    if (mount.path) {
+      req.baseUrl = mount.path;
+      const rest = url.slice(mount.path.length);
+      req.url = rest.startsWith('/') ? rest : `/${rest}`;
+    }
+    if (this.#ignored.length && this.#ignored.some((f) => f(req.path))) {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    if (this.#closing) res.setHeader('connection', 'close');
+    this.#inflight++;
+    let timer: NodeJS.Timeout | undefined;
+    res.once('close', () => {
+      if (timer) clearTimeout(timer);
+      if (!res.writableFinished) req.abort(new Error('client closed the connection'));
+      if (--this.#inflight === 0 && this.#idle) this.#idle();
+    });
+    const inv: Invocation = { req, res, mount };
+    if (this.#timeoutMs > 0) {
+      timer = setTimeout(() => {
+        const err = new HttpError(
+          408,
+          'SPROUT_ERR_FRAMEWORK_TIMEOUT',
+          `function did not finish within ${this.#timeoutMs} ms`,
+        );
+        req.abort(err);
+        this.#fail(inv, err);
+      }, this.#timeoutMs);
+    }
+    this.#current.run(inv, () => this.#start(inv));
+  }
+
+  #start(inv: Invocation): void {
+    const { req } = inv;
+    if (!hasBody(req)) {
+      req.body = {};
+      this.#invoke(inv);
+      return;
+    }
+    readBody(req, this.#bodyLimit).then(
+      (raw) => {
+        try {
+          req.rawBody = raw;
+          req.body = parseBody(raw, req.headers['content-type']);
+        } catch (err) {
+          this.#fail(inv, err);
+          return;
+        }
+        this.#invoke(inv);
+      },
+      (err) => this.#fail(inv, err),
+    );
+  }
+
+  #invoke(inv: Invocation): void {
+    const { req, res, mount } = inv;
+    const run = mount.tracing
+      ? mount.tracing.trace(
+          `${req.method} ${mount.name}`,
+          req.headers,
+          {
+            'http.method': req.method ?? '',
+            'http.route': mount.path || '/',
+            'faas.execution': req.executionId,
+          },
+          () => mount.invoker(req, res),
+        )
+      : mount.invoker(req, res);
+    run.catch((err: unknown) => this.#fail(inv, err));
+  }
+
+  #fail({ req, res, mount }: Invocation, err: unknown): void {
+    const http = err instanceof HttpError ? err : undefined;
+    const status = http?.status ?? 500;
+    const code = (err as { code?: unknown })?.code;
+    const errorCode =
+      http?.code ??
+      (typeof code === 'string' && code.startsWith('SPROUT_ERR_')
+        ? code
+        : 'SPROUT_ERR_FRAMEWORK_FUNCTION_FAILED');
+    const log = { function: mount.name, executionId: req.executionId, code: errorCode, status };
+    if (status >= 500 || status === 408) this.#logger.error({ ...log, err }, 'function failed');
+    else this.#logger.warn({ ...log, reason: (err as Error)?.message }, 'request refused');
+    if (res.headersSent || res.writableEnded) {
+      if (!res.writableEnded) res.destroy();
+      return;
+    }
+    res.statusCode = status;
+    res.setHeader('x-sprout-status', 'error');
+    res.setHeader('x-sprout-error-code', errorCode);
+    if (req.headers.connection !== 'close' && status === 413) res.setHeader('connection', 'close');
+    const message = http?.expose
+      ? http.message
+      : status === 500
+        ? 'the function failed; see the function logs'
+        : String((err as Error)?.message);
+    res.json({ error: { code: errorCode, message, executionId: req.executionId } });
+  }
+}
+
+function normalize(path: string): string {
+  const p = path.replace(/\/+$/, '');
+  return p === '' ? '' : p.startsWith('/') ? p : `/${p}`;
+}
