@@ -1,13 +1,50 @@
-export type StateErrorCode = 'SPROUT_ERR_STATE_ETAG_MISMATCH';
+/**
+ * Every error code the state package raises. Codes are stable: a retired code is never reused.
+ * Each one is documented in the package README ("Error codes"); `errors.test.ts` keeps both in step.
+ */
+export const STATE_ERROR_CODES = {
+  SPROUT_ERR_STATE_ETAG_MISMATCH: { status: 409, dapr: 'ERR_STATE_SAVE' },
+  SPROUT_ERR_STATE_ETAG_INVALID: { status: 400, dapr: 'ERR_STATE_SAVE' },
+  SPROUT_ERR_STATE_KEY_INVALID: { status: 400, dapr: 'ERR_MALFORMED_REQUEST' },
+  SPROUT_ERR_STATE_VALUE_INVALID: { status: 400, dapr: 'ERR_MALFORMED_REQUEST' },
+  SPROUT_ERR_STATE_VALUE_TOO_LARGE: { status: 413, dapr: 'ERR_MALFORMED_REQUEST' },
+  SPROUT_ERR_STATE_TTL_INVALID: { status: 400, dapr: 'ERR_MALFORMED_REQUEST' },
+  SPROUT_ERR_STATE_OPTION_INVALID: { status: 400, dapr: 'ERR_MALFORMED_REQUEST' },
+  SPROUT_ERR_STATE_QUERY_INVALID: { status: 400, dapr: 'ERR_MALFORMED_REQUEST' },
+  SPROUT_ERR_STATE_QUERY_PATH_MISSING: { status: 400, dapr: 'ERR_STATE_QUERY' },
+  SPROUT_ERR_STATE_REQUEST_INVALID: { status: 400, dapr: 'ERR_MALFORMED_REQUEST' },
+  SPROUT_ERR_STATE_BODY_TOO_LARGE: { status: 413, dapr: 'ERR_MALFORMED_REQUEST' },
+  SPROUT_ERR_STATE_STORE_NOT_FOUND: { status: 400, dapr: 'ERR_STATE_STORE_NOT_FOUND' },
+  SPROUT_ERR_STATE_COMPONENT_INVALID: { status: 500, dapr: 'ERR_STATE_STORE_NOT_CONFIGURED' },
+  SPROUT_ERR_STATE_SECRET_MISSING: { status: 500, dapr: 'ERR_STATE_STORE_NOT_CONFIGURED' },
+  SPROUT_ERR_STATE_ENGINE_UNAVAILABLE: { status: 503, dapr: 'ERR_STATE_STORE_NOT_CONFIGURED' },
+  SPROUT_ERR_STATE_ENGINE_FAILED: { status: 500, dapr: 'ERR_STATE_SAVE' },
+  SPROUT_ERR_STATE_CLOSED: { status: 500, dapr: 'ERR_STATE_STORE_NOT_CONFIGURED' },
+} as const satisfies Record<string, { status: number; dapr: string }>;
 
-/** An error raised by a state store, with a stable code. */
+export type StateErrorCode = keyof typeof STATE_ERROR_CODES;
+
+/** An error raised by a state store, with a stable code and, where one applies, the key at fault. */
 export class StateError extends Error {
   override name = 'StateError';
+  /** The user key the error is about, when there is one. */
+  readonly key: string | undefined;
   constructor(
     readonly code: StateErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; key?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.key = options?.key;
   }
+
+  /** The HTTP status the Dapr state API answers with for this error. */
+  get status(): number {
+    return STATE_ERROR_CODES[this.code].status;
+  }
+}
+
+/** True when `err` is a StateError (optionally with the given code). */
+export function isStateError(err: unknown, code?: StateErrorCode): err is StateError {
+  return err instanceof StateError && (code === undefined || err.code === code);
 }

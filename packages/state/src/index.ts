@@ -7,6 +7,42 @@ export type {
   StateOptions,
   Concurrency,
   Consistency,
+  BulkGetItem,
+  BulkResult,
+  TransactionOperation,
+  QueryFilter,
+  QuerySort,
+  StateQuery,
+  QueryItem,
+  QueryResponse,
 } from './types.js';
 export { MemoryStateStore } from './memory.js';
-export { StateError, type StateErrorCode } from './errors.js';
+export { StateError, isStateError, STATE_ERROR_CODES, type StateErrorCode } from './errors.js';
+export { KEY_SEPARATOR, keyPrefixOf, type KeyPrefixContext } from './key.js';
+export { parseQuery, runQuery, matches } from './query.js';
+export { EngineStore, type EngineStoreOptions } from './store.js';
+export type { Backend, RawItem, WriteOp } from './backend.js';
+export { SqliteBackend, type SqliteOptions } from './engines/sqlite.js';
+export { RedisBackend, type RedisBackendOptions } from './engines/redis.js';
+export { PostgresBackend, type PostgresBackendOptions } from './engines/postgres.js';
+export { DaprSidecarStore, type DaprSidecarOptions } from './engines/dapr.js';
+export {
+  loadComponents,
+  parseComponent,
+  resolveMetadata,
+  resolveEngineSettings,
+  componentsFromFunctionStates,
+  LOCAL_STATE_TYPES,
+  type ComponentDocument,
+  type ComponentSpec,
+  type MetadataItem,
+  type EngineSettings,
+} from './component.js';
+export { openStateStore, StateStores, type OpenOptions } from './open.js';
+export { createStateApiServer, type StateApiServer, type StateApiServerOptions } from './server.js';
+export {
+  renderComponent,
+  renderFunctionStates,
+  type ComponentManifest,
+  type RenderOptions,
+} from './render.js';

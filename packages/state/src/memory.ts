@@ -1,39 +1,60 @@
-import { randomUUID } from 'node:crypto';
-import type { GetOptions, SaveRequest, StateEntry, StateStore, DeleteRequest } from './types.js';
-import { StateError } from './errors.js';
+import type { Backend, RawItem, WriteOp } from './backend.js';
+import { EngineStore, etagMismatch, type EngineStoreOptions } from './store.js';
 
 interface Stored {
-  value: unknown;
-  etag: string;
+  value: string;
+  etag: number;
   expiresAt?: number;
 }
 
-/** An in-process store; nothing persists. For tests and for functions with no state component. */
-export class MemoryStateStore implements StateStore {
+/** An engine that keeps items in a Map of this process; nothing persists. */
+export class MemoryBackend implements Backend {
   readonly #items = new Map<string, Stored>();
-  constructor(readonly name: string = 'in-memory') {}
+  #version = 0;
 
-  async get<T = unknown>(key: string, _options?: GetOptions): Promise<StateEntry<T> | undefined> {
-    const item = this.#live(key);
-    return item ? { value: structuredClone(item.value) as T, etag: item.etag } : undefined;
+  async getMany(keys: string[]): Promise<(RawItem | undefined)[]> {
+    return keys.map((k) => {
+      const item = this.#live(k);
+      return item ? { value: item.value, etag: String(item.etag) } : undefined;
+    });
   }
 
-  async save(items: SaveRequest | SaveRequest[]): Promise<void> {
-    const list = Array.isArray(items) ? items : [items];
-    for (const item of list) this.#checkEtag(item.key, item.etag);
-    for (const item of list) {
-      const ttl = Number(item.metadata?.ttlInSeconds ?? -1);
-      this.#items.set(item.key, {
-        value: structuredClone(item.value),
-        etag: randomUUID(),
-        ...(ttl >= 0 ? { expiresAt: Date.now() + ttl * 1000 } : {}),
-      });
+  async write(ops: WriteOp[]): Promise<void> {
+    for (const op of ops) {
+      const cur = this.#live(op.key);
+      if (op.etag !== undefined && cur?.etag !== Number(op.etag)) throw etagMismatch(op.key);
+      if (op.op === 'set' && op.insertOnly && cur) throw etagMismatch(op.key);
+    }
+    for (const op of ops) {
+      if (op.op === 'delete') this.#items.delete(op.key);
+      else {
+        this.#items.set(op.key, {
+          value: op.value,
+          etag: ++this.#version,
+          ...(op.ttlMs !== undefined ? { expiresAt: Date.now() + op.ttlMs } : {}),
+        });
+      }
     }
   }
 
-  async delete(key: string, options?: Omit<DeleteRequest, 'key'>): Promise<void> {
-    this.#checkEtag(key, options?.etag);
-    this.#items.delete(key);
+  async scan(prefix: string): Promise<(RawItem & { key: string })[]> {
+    const out: (RawItem & { key: string })[] = [];
+    for (const key of [...this.#items.keys()]) {
+      if (!key.startsWith(prefix)) continue;
+      const item = this.#live(key);
+      if (item) out.push({ key, value: item.value, etag: String(item.etag) });
+    }
+    return out;
+  }
+
+  async purgeExpired(): Promise<number> {
+    let n = 0;
+    for (const key of [...this.#items.keys()]) if (!this.#live(key)) n++;
+    return n;
+  }
+
+  isUnavailable(): boolean {
+    return false;
   }
 
   async close(): Promise<void> {
@@ -48,11 +69,19 @@ export class MemoryStateStore implements StateStore {
     }
     return item;
   }
+}
 
-  #checkEtag(key: string, etag: string | undefined): void {
-    if (etag === undefined) return;
-    if (this.#live(key)?.etag !== etag) {
-      throw new StateError('SPROUT_ERR_STATE_ETAG_MISMATCH', `etag mismatch for key "${key}"`);
-    }
+/**
+ * An in-process store (`state.in-memory`); nothing persists. For tests and for functions with no
+ * state component.
+ *
+ * @example
+ * const store = new MemoryStateStore('cache');
+ * await store.save({ key: 'a', value: { n: 1 } });
+ * const entry = await store.get<{ n: number }>('a'); // { value: { n: 1 }, etag: '1' }
+ */
+export class MemoryStateStore extends EngineStore {
+  constructor(name: string = 'in-memory', options: Partial<Omit<EngineStoreOptions, 'name'>> = {}) {
+    super(new MemoryBackend(), { prefix: '', cleanupIntervalMs: 60_000, ...options, name });
   }
 }

@@ -1,0 +1,160 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Backend, RawItem, WriteOp } from '../backend.js';
+import { etagMismatch } from '../store.js';
+
+export interface RedisBackendOptions {
+  /** `host:port`; default `127.0.0.1:6379`. */
+  host?: string;
+  username?: string;
+  password?: string;
+  db?: number;
+  tls?: boolean;
+  /** Connect timeout in ms; default 5000. */
+  connectTimeoutMs?: number;
+}
+
+// Each item is a hash {data, version} as Dapr's Redis store keeps it. The script checks every
+// condition first, then applies every write, so a transaction is all-or-nothing.
+const WRITE_SCRIPT = `
+local ops = cjson.decode(ARGV[1])
+for i, op in ipairs(ops) do
+  local cur = redis.call('HGET', KEYS[i], 'version')
+  if op.e then
+    if (not cur) or cur ~= op.e then return i end
+  elseif op.n and cur then
+    return i
+  end
+end
+for i, op in ipairs(ops) do
+  if op.o == 's' then
+    redis.call('HINCRBY', KEYS[i], 'version', 1)
+    redis.call('HSET', KEYS[i], 'data', op.v)
+    if op.t then redis.call('PEXPIRE', KEYS[i], op.t) else redis.call('PERSIST', KEYS[i]) end
+  else
+    redis.call('DEL', KEYS[i])
+  end
+end
+return 0
+`;
+
+type SproutRedis = Redis & { sproutWrite(n: number, ...args: string[]): Promise<number> };
+
+/** Escapes glob characters for SCAN MATCH. */
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** The `state.redis` engine over ioredis. Commands fail at once while Redis is down (no offline queue). */
+export class RedisBackend implements Backend {
+  readonly #redis: SproutRedis;
+
+  constructor(options: RedisBackendOptions = {}) {
+    const [host, port] = (options.host ?? '127.0.0.1:6379').split(':');
+    const opts: RedisOptions = {
+      host: host || '127.0.0.1',
+      port: Number(port || 6379),
+      db: options.db ?? 0,
+      connectTimeout: options.connectTimeoutMs ?? 5000,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      lazyConnect: false,
+      retryStrategy: (times) => Math.min(times * 100, 1000),
+    };
+    if (options.username) opts.username = options.username;
+    if (options.password) opts.password = options.password;
+    if (options.tls) opts.tls = {};
+    this.#redis = new Redis(opts) as SproutRedis;
+    this.#redis.on('error', () => undefined); // surfaced per command as ENGINE_UNAVAILABLE
+    this.#redis.defineCommand('sproutWrite', { lua: WRITE_SCRIPT });
+  }
+
+  /** Resolves once connected (or rejects after the connect timeout). */
+  async ready(): Promise<void> {
+    if (this.#redis.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        this.#redis.off('end', onEnd);
+        resolve();
+      };
+      const onEnd = () => reject(new Error('redis connection closed'));
+      this.#redis.once('ready', onReady);
+      this.#redis.once('end', onEnd);
+    });
+  }
+
+  async getMany(keys: string[]): Promise<(RawItem | undefined)[]> {
+    if (keys.length === 1) {
+      const [data, version] = await this.#redis.hmget(keys[0]!, 'data', 'version');
+      return [data != null && version != null ? { value: data, etag: version } : undefined];
+    }
+    const pipe = this.#redis.pipeline();
+    for (const k of keys) pipe.hmget(k, 'data', 'version');
+    const res = (await pipe.exec()) ?? [];
+    return res.map(([err, row]) => {
+      if (err) throw err;
+      const [data, version] = row as (string | null)[];
+      return data != null && version != null ? { value: data, etag: version } : undefined;
+    });
+  }
+
+  async write(ops: WriteOp[]): Promise<void> {
+    const packed = ops.map((op) =>
+      op.op === 'set'
+        ? { o: 's', v: op.value, e: op.etag, n: op.insertOnly || undefined, t: op.ttlMs }
+        : { o: 'd', e: op.etag },
+    );
+    const failed = await this.#redis.sproutWrite(
+      ops.length,
+      ...ops.map((o) => o.key),
+      JSON.stringify(packed),
+    );
+    if (failed > 0) throw etagMismatch(ops[failed - 1]!.key);
+  }
+
+  async scan(prefix: string): Promise<(RawItem & { key: string })[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.#redis.scan(
+        cursor,
+        'MATCH',
+        `${globEscape(prefix)}*`,
+        'COUNT',
+        500,
+        'TYPE',
+        'hash',
+      );
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    const unique = [...new Set(keys)];
+    const items = await this.getMany(unique);
+    const out: (RawItem & { key: string })[] = [];
+    items.forEach((item, i) => item && out.push({ key: unique[i]!, ...item }));
+    return out;
+  }
+
+  async purgeExpired(): Promise<number> {
+    return 0; // Redis expires keys itself (PEXPIRE).
+  }
+
+  isUnavailable(err: unknown): boolean {
+    const msg = err instanceof Error ? err.message : '';
+    const code = (err as { code?: unknown })?.code;
+    return (
+      code === 'ECONNREFUSED' ||
+      code === 'ECONNRESET' ||
+      /Stream isn't writeable|Connection is closed|enableOfflineQueue|max retries|ETIMEDOUT|ECONNREFUSED|LOADING/i.test(
+        msg,
+      )
+    );
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#redis.quit();
+    } catch {
+      this.#redis.disconnect();
+    }
+  }
+}
