@@ -1,0 +1,54 @@
+export { EipError, EIP_ERROR_CODES, isEipError, type EipErrorCode } from './errors.js';
+export {
+  parseIp,
+  formatIp,
+  canonicalIp,
+  parseAddressBlock,
+  blockSize,
+  blocksOverlap,
+  blockContains,
+  reservedAddresses,
+  type Ip,
+  type IpFamily,
+  type AddressBlock,
+} from './ip.js';
+export {
+  parseEipYaml,
+  parseEip,
+  parseBgpConf,
+  parseBgpPeer,
+  parseNamespace,
+  checkPools,
+  poolServesNamespace,
+  EIP_API_VERSION,
+  DEFAULT_EIP_ANNOTATION,
+  ALLOW_RESERVED_ANNOTATION,
+  type Pool,
+  type Namespace,
+  type BgpConf,
+  type BgpPeer,
+  type EipDocuments,
+  type EipDocument,
+  type BgpConfDocument,
+  type BgpPeerDocument,
+} from './spec.js';
+export {
+  AllocatorState,
+  serviceKey,
+  type AllocationRequest,
+  type Allocation,
+  type ServiceState,
+  type ServicePort,
+  type PendingCondition,
+  type PendingReason,
+  type PoolUsage,
+  type IpFamilyPolicy,
+} from './allocator.js';
+export {
+  createEipManager,
+  EipManager,
+  type EipManagerOptions,
+  type ApplyResult,
+  type HeldAddress,
+} from './manager.js';
+export type { StoredEvent } from './store.js';

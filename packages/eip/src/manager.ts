@@ -1,0 +1,416 @@
+import { EventEmitter } from 'node:events';
+import { createLogger, type Logger } from '@sprout/observe';
+import { Counter, Gauge, createMetrics, type Registry } from '@sprout/observe/metrics';
+import { z } from 'zod';
+import {
+  AllocatorState,
+  serviceKey,
+  type Allocation,
+  type AllocationRequest,
+  type PoolUsage,
+  type ServiceState,
+} from './allocator.js';
+import { EipError } from './errors.js';
+import { blockContains, canonicalIp, parseIp } from './ip.js';
+import {
+  checkPools,
+  parseBgpConf,
+  parseBgpPeer,
+  parseEip,
+  parseEipYaml,
+  type BgpConf,
+  type BgpPeer,
+  type EipDocuments,
+  type Pool,
+} from './spec.js';
+import { EipStore, type StoredEvent } from './store.js';
+
+export interface EipManagerOptions {
+  /** Folder of the embedded store (`eip.db`); created when missing. */
+  dataDir: string;
+  logger?: Logger;
+  /** Registry to register the pool gauges and counters on; a new one when absent. */
+  metrics?: Registry;
+}
+
+export interface ApplyResult {
+  pools: { name: string; action: 'created' | 'updated' | 'unchanged' }[];
+  namespaces: string[];
+  bgp: string[];
+  /** Non-fatal findings, e.g. a namespaceSelector matching no known namespace. */
+  warnings: string[];
+  /** Services that were pending and got addresses because of this apply. */
+  allocated: string[];
+}
+
+/** A held address with its pool and holders, as the announcers see it. */
+export interface HeldAddress {
+  ip: string;
+  family: 4 | 6;
+  pool: Pool;
+  services: string[];
+}
+
+const name = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS label (a-z, 0-9, - and .)');
+const requestSchema = z.strictObject({
+  namespace: name,
+  name,
+  pool: name.optional(),
+  ips: z.array(z.string()).max(2).optional(),
+  sharingKey: z.string().min(1).max(253).optional(),
+  ports: z
+    .array(
+      z.strictObject({ port: z.number().int().min(1).max(65535), protocol: z.enum(['TCP', 'UDP', 'SCTP']) }),
+    )
+    .optional(),
+  ipFamilyPolicy: z.enum(['SingleStack', 'PreferDualStack', 'RequireDualStack']).optional(),
+  ipFamilies: z
+    .array(z.enum(['IPv4', 'IPv6']))
+    .max(2)
+    .optional(),
+});
+
+/**
+ * The EIP control plane in one object: pools, namespaces, BGP config and allocations on the
+ * embedded store. Safe to run in several processes against the same data dir at once.
+ *
+ * Events: `change` (addresses held changed), `exhausted` ({ pool }), `pending` (ServiceState).
+ *
+ * @example
+ * const eip = createEipManager({ dataDir: '.sprout' });
+ * eip.apply(fs.readFileSync('pools.yaml', 'utf8'));
+ * const svc = eip.allocate({ namespace: 'default', name: 'web' });
+ * eip.close();
+ */
+export class EipManager extends EventEmitter {
+  readonly metrics: Registry;
+  private readonly store: EipStore;
+  private readonly log: Logger;
+  private state = new AllocatorState();
+  private bgpConf: BgpConf | undefined;
+  private bgpPeers = new Map<string, BgpPeer>();
+  private version = -1;
+  private readonly counters;
+
+  constructor(options: EipManagerOptions) {
+    super();
+    this.store = new EipStore(options.dataDir);
+    this.log = options.logger ?? createLogger({ name: 'eip' });
+    this.metrics = options.metrics ?? createMetrics();
+    const usage = () => this.usage();
+    const gauge = (metric: string, help: string, pick: (u: PoolUsage) => number) =>
+      new Gauge({
+        name: metric,
+        help,
+        labelNames: ['pool'],
+        registers: [this.metrics],
+        collect() {
+          this.reset();
+          for (const u of usage()) this.set({ pool: u.name }, pick(u));
+        },
+      });
+    gauge('sprout_eip_pool_size', 'Addresses an Eip can hand out', (u) => u.size);
+    gauge('sprout_eip_pool_used', 'Addresses of an Eip held by services', (u) => u.used);
+    gauge('sprout_eip_pool_free', 'Addresses of an Eip still free', (u) => u.free);
+    this.counters = {
+      allocations: new Counter({
+        name: 'sprout_eip_allocations_total',
+        help: 'Allocation requests by result',
+        labelNames: ['result'],
+        registers: [this.metrics],
+      }),
+      exhausted: new Counter({
+        name: 'sprout_eip_pool_exhausted_total',
+        help: 'Times an Eip ran out of addresses',
+        labelNames: ['pool'],
+        registers: [this.metrics],
+      }),
+    };
+    this.store.read(() => this.sync());
+  }
+
+  /** Reloads from disk when another process committed since the last look. Returns true if it did. */
+  private sync(): boolean {
+    const v = this.store.dataVersion();
+    if (v === this.version) return false;
+    const data = this.store.loadAll();
+    const state = new AllocatorState();
+    for (const ns of data.namespaces) state.setNamespace(ns);
+    for (const s of data.services) state.commit(s);
+    for (const doc of data.pools) state.setPool(parseEip(doc, 'stored Eip'));
+    this.bgpConf = undefined;
+    this.bgpPeers.clear();
+    for (const b of data.bgp) {
+      if (b.kind === 'BgpConf') this.bgpConf = parseBgpConf(b.doc, 'stored BgpConf');
+      else {
+        const p = parseBgpPeer(b.doc, 'stored BgpPeer');
+        this.bgpPeers.set(p.name, p);
+      }
+    }
+    this.state = state;
+    this.version = v;
+    return true;
+  }
+
+  /** Picks up changes other processes made; emits `change` when there were any. */
+  refresh(): boolean {
+    const changed = this.store.read(() => this.sync());
+    if (changed) this.emit('change');
+    return changed;
+  }
+
+  private write<T>(fn: () => T): T {
+    try {
+      return this.store.write(() => {
+        this.sync();
+        return fn();
+      });
+    } catch (err) {
+      this.version = -1; // memory may be ahead of the rolled-back disk: reload next time
+      if (err instanceof EipError) throw err;
+      throw new EipError('SPROUT_ERR_EIP_STORE', (err as Error).message, undefined, { cause: err });
+    }
+  }
+
+  /**
+   * Applies Eip, BgpConf, BgpPeer and Namespace documents (YAML text or parsed). Pools are created
+   * or updated, never deleted here; an update that would drop a held address is refused. Pending
+   * services are retried afterwards.
+   */
+  apply(input: string | EipDocuments): ApplyResult {
+    const docs = typeof input === 'string' ? parseEipYaml(input) : input;
+    const result: ApplyResult = { pools: [], namespaces: [], bgp: [], warnings: [], allocated: [] };
+    this.write(() => {
+      const merged = new Map([...this.state.pools].map(([k, v]) => [k, v.pool]));
+      for (const p of docs.pools) merged.set(p.name, p);
+      checkPools([...merged.values()]);
+      for (const p of docs.pools) {
+        for (const s of this.state.servicesInPool(p.name)) {
+          for (const a of s.addresses) {
+            if (a.pool === p.name && !blockContains(p.block, parseIp(a.ip))) {
+              throw new EipError(
+                'SPROUT_ERR_EIP_POOL_IN_USE',
+                `the new address ${p.block.text} drops ${a.ip}, held by ${s.key}; release it or drain the pool first`,
+                `Eip/${p.name}`,
+              );
+            }
+          }
+        }
+      }
+      for (const ns of docs.namespaces) {
+        this.store.saveNamespace(ns.name, ns.labels);
+        this.state.setNamespace(ns);
+        result.namespaces.push(ns.name);
+      }
+      for (const p of docs.pools) {
+        const old = this.state.pools.get(p.name)?.pool;
+        const action = !old
+          ? 'created'
+          : JSON.stringify(old.document) === JSON.stringify(p.document)
+            ? 'unchanged'
+            : 'updated';
+        if (action !== 'unchanged') {
+          this.store.savePool(p.name, p.document);
+          this.state.setPool(p);
+        }
+        result.pools.push({ name: p.name, action });
+        const sel = p.namespaceSelector;
+        if (
+          sel &&
+          Object.keys(sel).length &&
+          ![...this.state.namespaces.values()].some((ns) =>
+            Object.entries(sel).every(([k, v]) => ns.labels[k] === v),
+          )
+        ) {
+          result.warnings.push(
+            `Eip/${p.name}: namespaceSelector ${JSON.stringify(sel)} matches no known namespace (apply Namespace documents with those labels)`,
+          );
+        }
+      }
+      if (docs.bgpConf) {
+        this.store.saveBgp('BgpConf', 'default', docs.bgpConf.document);
+        this.bgpConf = docs.bgpConf;
+        result.bgp.push('BgpConf/default');
+      }
+      for (const peer of docs.bgpPeers) {
+        this.store.saveBgp('BgpPeer', peer.name, peer.document);
+        this.bgpPeers.set(peer.name, peer);
+        result.bgp.push(`BgpPeer/${peer.name}`);
+      }
+      for (const s of [...this.state.services.values()]) {
+        if (s.status !== 'pending') continue;
+        const next = this.state.decide(s.request);
+        if (next.status === 'allocated') {
+          this.commitService(next);
+          result.allocated.push(s.key);
+        }
+      }
+    });
+    for (const w of result.warnings) this.log.warn(w);
+    if (result.allocated.length) this.emit('change');
+    return result;
+  }
+
+  /**
+   * Gives a service its address(es). Idempotent: a service that holds addresses keeps them. When
+   * nothing fits, the service is stored as pending with a condition saying why (and retried on the
+   * next apply); the returned state then has `status: 'pending'`.
+   */
+  allocate(request: AllocationRequest): ServiceState {
+    const r = requestSchema.safeParse(request);
+    if (!r.success) {
+      const i = r.error.issues[0]!;
+      throw new EipError('SPROUT_ERR_EIP_BAD_REQUEST', i.message, i.path.join('.') || 'request');
+    }
+    const req = r.data as AllocationRequest;
+    if (req.ips) req.ips = req.ips.map((ip) => canonicalIp(ip, 'ip'));
+    if (req.ips && new Set(req.ips.map((ip) => parseIp(ip).family)).size !== req.ips.length) {
+      throw new EipError('SPROUT_ERR_EIP_BAD_REQUEST', 'at most one address per family', 'ips');
+    }
+    const fullBefore = new Set<string>();
+    const out = this.write(() => {
+      for (const u of this.state.usage()) if (u.free <= 0) fullBefore.add(u.name);
+      const key = serviceKey(req.namespace, req.name);
+      const existing = this.state.services.get(key);
+      const next = this.state.decide(req);
+      if (next === existing) return next;
+      this.commitService(next);
+      if (next.status === 'pending') {
+        this.store.addEvent(
+          'pending',
+          undefined,
+          `${key}: ${next.condition!.reason}: ${next.condition!.message}`,
+        );
+      }
+      for (const a of next.addresses) {
+        if (!fullBefore.has(a.pool) && this.state.isFull(a.pool)) {
+          this.store.addEvent('exhausted', a.pool, `Eip/${a.pool} has no free address left`);
+          fullBefore.add(a.pool);
+          this.counters.exhausted.inc({ pool: a.pool });
+          this.emit('exhausted', { pool: a.pool });
+          this.log.warn({ pool: a.pool }, 'Eip exhausted');
+        }
+      }
+      return next;
+    });
+    this.counters.allocations.inc({ result: out.status });
+    if (out.status === 'pending') this.emit('pending', out);
+    else this.emit('change');
+    return out;
+  }
+
+  /** Releases a service's addresses and forgets it. */
+  release(namespace: string, name: string): ServiceState {
+    const key = serviceKey(namespace, name);
+    const old = this.write(() => {
+      const s = this.state.services.get(key);
+      if (!s)
+        throw new EipError('SPROUT_ERR_EIP_NOT_ALLOCATED', `${key} holds no address and is not pending`);
+      this.store.deleteService(key);
+      this.state.remove(key);
+      return s;
+    });
+    this.emit('change');
+    return old;
+  }
+
+  /**
+   * Deletes a pool. Refused while services hold its addresses unless `drain` is set, which moves
+   * those services to other pools (or to pending).
+   */
+  deletePool(poolName: string, options: { drain?: boolean } = {}): { drained: string[] } {
+    const drained: string[] = [];
+    this.write(() => {
+      if (!this.state.pools.has(poolName))
+        throw new EipError('SPROUT_ERR_EIP_POOL_NOT_FOUND', `Eip/${poolName} does not exist`);
+      const users = this.state.servicesInPool(poolName);
+      if (users.length && !options.drain) {
+        throw new EipError(
+          'SPROUT_ERR_EIP_POOL_IN_USE',
+          `Eip/${poolName} has ${users.length} service(s) holding addresses (${users
+            .slice(0, 3)
+            .map((s) => s.key)
+            .join(', ')}); drain it first`,
+        );
+      }
+      for (const s of users) this.state.remove(s.key);
+      this.state.deletePool(poolName);
+      this.store.deletePool(poolName);
+      for (const s of users) {
+        const next = this.state.decide(s.request);
+        this.commitService(next);
+        drained.push(s.key);
+      }
+      if (users.length)
+        this.store.addEvent('drained', poolName, `Eip/${poolName} drained: ${drained.join(', ')}`);
+    });
+    this.emit('change');
+    return { drained };
+  }
+
+  private commitService(s: ServiceState): void {
+    this.store.saveService(s);
+    this.state.commit(s);
+  }
+
+  get(namespace: string, name: string): ServiceState | undefined {
+    this.refreshQuietly();
+    return this.state.services.get(serviceKey(namespace, name));
+  }
+
+  services(): ServiceState[] {
+    this.refreshQuietly();
+    return [...this.state.services.values()].sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  pools(): Pool[] {
+    this.refreshQuietly();
+    return [...this.state.pools.values()].map((p) => p.pool).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Size, used and free per pool. */
+  usage(): PoolUsage[] {
+    this.refreshQuietly();
+    return this.state.usage();
+  }
+
+  bgp(): { conf?: BgpConf; peers: BgpPeer[] } {
+    this.refreshQuietly();
+    return { ...(this.bgpConf ? { conf: this.bgpConf } : {}), peers: [...this.bgpPeers.values()] };
+  }
+
+  /** Every held address with its pool; what the announcers make reachable. */
+  held(): HeldAddress[] {
+    const byIp = new Map<string, HeldAddress>();
+    for (const s of this.state.services.values()) {
+      for (const a of s.addresses) {
+        const pool = this.state.pools.get(a.pool)?.pool;
+        if (!pool) continue;
+        const h = byIp.get(a.ip) ?? { ip: a.ip, family: a.family, pool, services: [] };
+        h.services.push(s.key);
+        byIp.set(a.ip, h);
+      }
+    }
+    return [...byIp.values()];
+  }
+
+  events(limit?: number): StoredEvent[] {
+    return this.store.events(limit);
+  }
+
+  private refreshQuietly(): void {
+    if (this.store.read(() => this.sync())) this.emit('change');
+  }
+
+  close(): void {
+    this.store.close();
+    this.removeAllListeners();
+  }
+}
+
+/** Creates the EIP manager over the embedded store in `dataDir`. */
+export function createEipManager(options: EipManagerOptions): EipManager {
+  return new EipManager(options);
+}
+
+export type { Allocation };

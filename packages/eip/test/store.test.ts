@@ -1,0 +1,162 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger } from '@sprout/observe';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createEipManager, EipError, type EipManager } from '@sprout/eip';
+
+const child = fileURLToPath(new URL('./fixtures/allocate-child.ts', import.meta.url));
+const dirs: string[] = [];
+const quiet = createLogger({ level: 'silent' });
+function dataDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'sprout-eip-store-'));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const POOLS = `apiVersion: network.kubesphere.io/v1alpha2
+kind: Eip
+metadata: {name: shared}
+spec: {address: 10.20.0.1-10.20.1.44, namespaces: [race]}
+---
+apiVersion: network.kubesphere.io/v1alpha2
+kind: Eip
+metadata:
+  name: fallback
+  annotations: {eip.openelb.kubesphere.io/is-default-eip: "true"}
+spec: {address: 10.30.0.0/30}
+`;
+
+function run(args: string[]): { done: Promise<string>; kill: () => void; firstLine: Promise<string> } {
+  const p = spawn(process.execPath, ['--conditions=@sprout/source', '--import', 'tsx', child, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SPROUT_LOG_LEVEL: 'silent' },
+  });
+  let out = '';
+  let err = '';
+  let resolveLine: (l: string) => void;
+  const firstLine = new Promise<string>((r) => (resolveLine = r));
+  p.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('\n')) resolveLine(out.slice(0, out.indexOf('\n')));
+  });
+  p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const done = new Promise<string>((resolve, reject) =>
+    p.on('exit', (code, sig) =>
+      code === 0 ? resolve(out) : sig ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`)),
+    ),
+  );
+  return { done, firstLine, kill: () => p.kill('SIGKILL') };
+}
+
+describe('persisted store', () => {
+  it('keeps allocations across restart and reports usage, events and metrics', async () => {
+    const dir = dataDir();
+    let eip: EipManager = createEipManager({ dataDir: dir, logger: quiet });
+    eip.apply(POOLS);
+    const exhausted: string[] = [];
+    eip.on('exhausted', (e: { pool: string }) => exhausted.push(e.pool));
+    expect(eip.allocate({ namespace: 'other', name: 'a' }).addresses[0]!.ip).toBe('10.30.0.1');
+    expect(eip.allocate({ namespace: 'other', name: 'b' }).addresses[0]!.ip).toBe('10.30.0.2');
+    expect(exhausted).toEqual(['fallback']);
+    const pending = eip.allocate({ namespace: 'other', name: 'c' });
+    expect(pending).toMatchObject({ status: 'pending', condition: { reason: 'PoolExhausted' } });
+    const text = await eip.metrics.metrics();
+    expect(text).toMatch(/sprout_eip_pool_used\{pool="fallback"\} 2/);
+    expect(text).toMatch(/sprout_eip_pool_free\{pool="shared"\} 300/);
+    expect(text).toMatch(/sprout_eip_pool_exhausted_total\{pool="fallback"\} 1/);
+    eip.close();
+
+    eip = createEipManager({ dataDir: dir, logger: quiet });
+    expect(eip.get('other', 'b')?.addresses[0]?.ip).toBe('10.30.0.2');
+    expect(eip.get('other', 'c')).toMatchObject({
+      status: 'pending',
+      condition: { reason: 'PoolExhausted' },
+    });
+    expect(eip.usage().find((u) => u.name === 'fallback')).toMatchObject({ size: 2, used: 2, free: 0 });
+    expect(eip.events().map((e) => e.type)).toEqual(['pending', 'exhausted']);
+    // A release frees the address; the next apply retries pending services.
+    eip.release('other', 'a');
+    expect(() => eip.release('other', 'a')).toThrow(EipError);
+    const r = eip.apply(POOLS);
+    expect(r.allocated).toEqual(['other/c']);
+    expect(eip.get('other', 'c')?.addresses[0]?.ip).toBe('10.30.0.1');
+    eip.close();
+  });
+
+  it('refuses to shrink or delete a pool in use unless drained', () => {
+    const eip = createEipManager({ dataDir: dataDir(), logger: quiet });
+    eip.apply(POOLS);
+    expect(eip.allocate({ namespace: 'race', name: 'x' }).addresses[0]!.ip).toBe('10.20.0.1');
+    expect(() => eip.apply(POOLS.replace('10.20.0.1-', '10.20.0.2-'))).toThrow(
+      /drops 10.20.0.1, held by race\/x/,
+    );
+    expect(() => eip.deletePool('shared')).toThrow(
+      /has 1 service\(s\) holding addresses \(race\/x\); drain it first/,
+    );
+    expect(() => eip.deletePool('nope')).toThrow(/does not exist/);
+    // Draining moves the service to what is left (the default pool).
+    expect(eip.deletePool('shared', { drain: true })).toEqual({ drained: ['race/x'] });
+    expect(eip.get('race', 'x')).toMatchObject({
+      status: 'allocated',
+      addresses: [{ ip: '10.30.0.1', pool: 'fallback' }],
+    });
+    expect(eip.pools().map((p) => p.name)).toEqual(['fallback']);
+    eip.close();
+  });
+
+  it('refuses bad requests with coded errors', () => {
+    const eip = createEipManager({ dataDir: dataDir(), logger: quiet });
+    expect(() => eip.allocate({ namespace: 'Bad_NS', name: 'x' })).toThrow(
+      /SPROUT_ERR_EIP_BAD_REQUEST|namespace/,
+    );
+    expect(() => eip.allocate({ namespace: 'a', name: 'x', ips: ['10.0.0.1', '10.0.0.2'] })).toThrow(
+      /at most one address per family/,
+    );
+    expect(() => eip.allocate({ namespace: 'a', name: 'x', ips: ['fe80::1%eth0'] })).toThrow(/zone/);
+    expect(eip.allocate({ namespace: 'a', name: 'x', ips: ['192.0.2.9'] }).condition).toMatchObject({
+      reason: 'IpNotInPool',
+    });
+    eip.close();
+  });
+
+  it('never hands out one address twice to allocators in separate processes', async () => {
+    const dir = dataDir();
+    const eip = createEipManager({ dataDir: dir, logger: quiet });
+    eip.apply(POOLS); // shared holds 300 addresses
+    const kids = [0, 1, 2, 3].map((i) => run([dir, 'race', `p${i}`, '100']));
+    const results = (await Promise.all(kids.map((k) => k.done))).map(
+      (o) => JSON.parse(o.trim()) as Record<string, string[]>,
+    );
+    const all = results.flatMap((r) => Object.values(r).flat());
+    expect(all.length).toBe(300);
+    expect(new Set(all).size).toBe(300);
+    expect(results.every((r) => Object.keys(r).length === 100)).toBe(true);
+    // Each process got some of the race (it was not serialised by luck of start-up order) ...
+    expect(results.filter((r) => Object.values(r).some((ips) => ips.length)).length).toBeGreaterThan(1);
+    // ... and this process sees the same state.
+    expect(eip.usage().find((u) => u.name === 'shared')).toMatchObject({ used: 300, free: 0 });
+    expect(eip.services().filter((s) => s.status === 'pending').length).toBe(100);
+    eip.close();
+  });
+
+  it('loses nothing committed when an allocator is killed with SIGKILL', async () => {
+    const dir = dataDir();
+    const eip = createEipManager({ dataDir: dir, logger: quiet });
+    eip.apply(POOLS);
+    const k = run([dir, 'race', 'k', '20', 'hang']);
+    await k.firstLine; // every allocation returned before 'ready'
+    k.kill();
+    await k.done;
+    const after = createEipManager({ dataDir: dir, logger: quiet });
+    expect(after.services().length).toBe(20);
+    expect(after.get('race', 'k-19')?.addresses[0]?.ip).toBe('10.20.0.20');
+    after.close();
+    eip.close();
+  });
+});
