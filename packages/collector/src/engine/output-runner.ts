@@ -1,0 +1,203 @@
+import type { Logger } from '@sprout/observe';
+import type { OutputInstance } from '../plugin.js';
+import type { CollectorRecord } from '../types.js';
+import type { ChunkStore, OpenChunk } from './storage.js';
+import type { Tracker } from './tracker.js';
+
+export interface RunnerOptions {
+  name: string;
+  instance: OutputInstance;
+  log: Logger;
+  /** Seconds between flushes of the open batch. */
+  flush: number;
+  /** Retries after the first attempt; `Infinity` for no limit. */
+  retryLimit: number;
+  /** Backoff: base and cap in seconds (fluent-bit's scheduler.base / scheduler.cap). */
+  backoffBase: number;
+  backoffCap: number;
+  store?: ChunkStore;
+  onDelivered(n: number): void;
+  onRetry(): void;
+  onDropped(n: number): void;
+}
+
+interface Batch {
+  records: CollectorRecord[] | null;
+  count: number;
+  trackers: Set<Tracker>;
+  chunk?: OpenChunk | { path: string };
+}
+
+const MAX_BATCH = 4096;
+
+/**
+ * Runs one output: collects routed records into batches, flushes them in order, retries a failed
+ * batch with exponential backoff and jitter up to the retry limit. Filesystem batches keep their
+ * records only on disk once sealed and are deleted after delivery.
+ */
+export class OutputRunner {
+  private queue: Batch[] = [];
+  private memOpen: Batch | null = null;
+  private fsOpen: Batch | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private draining = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+
+  constructor(private readonly o: RunnerOptions) {
+    // Chunks a crashed or stopped run left behind go first.
+    for (const path of o.store?.pending() ?? []) {
+      this.queue.push({ records: null, count: -1, trackers: new Set(), chunk: { path } });
+    }
+    if (this.queue.length) {
+      o.log.info({ output: o.name, chunks: this.queue.length }, 'resuming buffered chunks');
+      this.kick();
+    }
+  }
+
+  /** Adds records from one emit; `fs` batches go to disk before this returns. */
+  add(records: CollectorRecord[], tracker: Tracker, fs: boolean): void {
+    if (records.length === 0) return;
+    let b = fs ? this.fsOpen : this.memOpen;
+    if (!b) {
+      b = { records: [], count: 0, trackers: new Set() };
+      if (fs && this.o.store) b.chunk = this.o.store.create();
+      if (fs) this.fsOpen = b;
+      else this.memOpen = b;
+    }
+    if (fs && this.o.store && b.chunk && 'fd' in b.chunk) this.o.store.append(b.chunk, records);
+    for (const r of records) b.records!.push(r);
+    b.count += records.length;
+    if (!b.trackers.has(tracker)) {
+      b.trackers.add(tracker);
+      tracker.hold();
+    }
+    if (b.count >= MAX_BATCH) this.seal();
+    else if (!this.timer) this.timer = setTimeout(() => this.seal(), this.o.flush * 1000);
+  }
+
+  /** Moves the open batches to the delivery queue. */
+  seal(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const b of [this.memOpen, this.fsOpen]) {
+      if (!b) continue;
+      if (b.chunk && 'fd' in b.chunk) {
+        this.o.store!.seal(b.chunk);
+        b.chunk = { path: b.chunk.path };
+        // Untracked disk batches need not stay in memory; tracked ones are small and short-lived.
+        if (b.trackers.size === 0) b.records = null;
+      }
+      this.queue.push(b);
+    }
+    this.memOpen = this.fsOpen = null;
+    this.kick();
+  }
+
+  pendingBatches(): number {
+    return this.queue.length + (this.memOpen ? 1 : 0) + (this.fsOpen ? 1 : 0);
+  }
+
+  /** Seals and waits until the queue is empty or `timeoutMs` passed; returns true when empty. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.seal();
+    if (this.queue.length === 0 && !this.draining) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([
+      new Promise<boolean>((r) => this.idleWaiters.push(() => r(true))),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return done;
+  }
+
+  /** Stops retrying; undelivered disk chunks stay for the next run. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const b of [this.memOpen, this.fsOpen]) if (b?.chunk && 'fd' in b.chunk) this.o.store!.seal(b.chunk);
+    await this.o.instance.close?.();
+  }
+
+  private kick(): void {
+    if (this.draining || this.retryTimer || this.closed) return;
+    this.draining = true;
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    while (this.queue.length && !this.closed) {
+      const b = this.queue[0]!;
+      let attempt = 0;
+      for (;;) {
+        const ok = await this.attempt(b);
+        if (ok || this.closed) break;
+        if (attempt >= this.o.retryLimit) {
+          this.o.log.error(
+            {
+              output: this.o.name,
+              code: 'SPROUT_ERR_COLLECTOR_OUTPUT_FAILED',
+              records: b.count,
+              attempts: attempt + 1,
+            },
+            'output gave up on a batch after its retry limit',
+          );
+          this.o.onDropped(Math.max(b.count, 0));
+          this.finish(b, false);
+          break;
+        }
+        attempt++;
+        this.o.onRetry();
+        const wait = backoff(attempt, this.o.backoffBase, this.o.backoffCap);
+        await new Promise<void>((r) => (this.retryTimer = setTimeout(r, wait)));
+        this.retryTimer = null;
+      }
+      if (this.closed) break;
+      this.queue.shift();
+    }
+    this.draining = false;
+    if (this.queue.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async attempt(b: Batch): Promise<boolean> {
+    let records = b.records;
+    if (!records && b.chunk) {
+      const read = this.o.store!.read(b.chunk.path);
+      if (read.torn)
+        this.o.log.warn(
+          { output: this.o.name, chunk: b.chunk.path, torn: read.torn },
+          'skipped torn lines in a chunk',
+        );
+      records = read.records;
+      b.count = records.length;
+    }
+    try {
+      if (records && records.length) await this.o.instance.write(records);
+      this.o.onDelivered(records?.length ?? 0);
+      this.finish(b, true);
+      return true;
+    } catch (err) {
+      const e = err as Error;
+      this.o.log.warn(
+        { output: this.o.name, err: e.message, records: records?.length },
+        'output failed, will retry',
+      );
+      return false;
+    }
+  }
+
+  private finish(b: Batch, ok: boolean): void {
+    if (b.chunk) this.o.store!.remove(b.chunk.path);
+    b.records = null;
+    for (const t of b.trackers) t.release(ok);
+    b.trackers.clear();
+  }
+}
+
+/** Exponential backoff with full jitter, in milliseconds. */
+export function backoff(attempt: number, base: number, cap: number): number {
+  const ceiling = Math.min(cap, base * 2 ** attempt) * 1000;
+  return Math.max(1, Math.floor(ceiling / 2 + (Math.random() * ceiling) / 2));
+}

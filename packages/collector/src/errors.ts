@@ -1,0 +1,43 @@
+/**
+ * Every error the collector raises, with its stable code and how to fix it. The package README lists
+ * the same table; `errors.test.ts` keeps the two in step. Retired codes are never reused.
+ */
+export const errorCodes = {
+  SPROUT_ERR_COLLECTOR_CONFIG_YAML:
+    'The config file is not valid YAML. Fix the syntax at the line and column named.',
+  SPROUT_ERR_COLLECTOR_CONFIG_INVALID:
+    'A config key is missing, unknown or has a value of the wrong type. Fix the key named (its path is in the message).',
+  SPROUT_ERR_COLLECTOR_UNKNOWN_PLUGIN:
+    'An input, filter, parser or output names a plugin the collector does not have. Use one of the names listed in the message.',
+  SPROUT_ERR_COLLECTOR_LISTEN:
+    'An input could not open its socket (port in use, no permission, bad path). Pick a free port or path.',
+  SPROUT_ERR_COLLECTOR_DECODE:
+    'An input received bytes it could not decode; they were rejected and counted. Fix the sender or its format option.',
+  SPROUT_ERR_COLLECTOR_TOO_LARGE:
+    'A message or body is larger than the configured limit; it was rejected. Raise the limit (buffer_max_size, payload_limit) or send smaller messages.',
+  SPROUT_ERR_COLLECTOR_OUTPUT_FAILED:
+    'An output gave up on a batch after its retry limit. Check the destination, or raise retry_limit.',
+  SPROUT_ERR_COLLECTOR_BUFFER:
+    'The filesystem buffer could not be written or read. Check storage.path exists and is writable.',
+  SPROUT_ERR_COLLECTOR_TEST_FAILED:
+    'A config test produced records other than the expected ones. Compare the diff in the message with the test file.',
+  SPROUT_ERR_COLLECTOR_CLOSED:
+    'Records were pushed after the collector was closed. Push only between start() and close().',
+  SPROUT_ERR_COLLECTOR_TYPESDB:
+    'The collectd types.db file could not be read or parsed. Point typesdb at a valid file.',
+} as const;
+
+export type CollectorErrorCode = keyof typeof errorCodes;
+
+/** An error from the collector with a stable code; `where` names the config key or byte offset at fault. */
+export class CollectorError extends Error {
+  override name = 'CollectorError';
+  constructor(
+    readonly code: CollectorErrorCode,
+    message: string,
+    readonly where?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(where ? `${where}: ${message}` : message, options);
+  }
+}

@@ -1,0 +1,110 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { z } from 'zod';
+import { many, port, size } from '../config/values.js';
+import type { InputPlugin } from '../plugin.js';
+import { nowNs, type CollectorRecord } from '../types.js';
+import { BodyTooLarge, readBody } from './http-body.js';
+import { addressOf, closeServer, listen } from './net.js';
+
+const schema = z.strictObject({
+  listen: z.string().default('0.0.0.0'),
+  port: port.default(9880),
+  tag_key: z.string().optional(),
+  buffer_max_size: size().default(4 * 1024 * 1024),
+  buffer_chunk_size: size().default(512 * 1024),
+  successful_response_code: z.coerce
+    .number()
+    .pipe(z.union([z.literal(200), z.literal(201), z.literal(204)]))
+    .default(201),
+  success_header: many.optional(),
+});
+
+/** Turns a parsed JSON body or form into record bodies. */
+export function bodiesOf(contentType: string, raw: Buffer): Record<string, unknown>[] | string {
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/json' || type.endsWith('+json')) {
+    let v: unknown;
+    try {
+      v = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      return `invalid JSON: ${(err as Error).message}`;
+    }
+    const list = Array.isArray(v) ? v : [v];
+    if (!list.every((x) => x && typeof x === 'object' && !Array.isArray(x)))
+      return 'JSON body must be an object or an array of objects';
+    return list as Record<string, unknown>[];
+  }
+  if (type === 'application/x-www-form-urlencoded') {
+    return [Object.fromEntries(new URLSearchParams(raw.toString('utf8')))];
+  }
+  return `unsupported content type '${type || '(none)'}' (use application/json or application/x-www-form-urlencoded)`;
+}
+
+/**
+ * `http`: POST JSON (an object or an array of objects) or a form; the tag is the URL path (without
+ * the leading slash) or the input's tag for `/`, and `tag_key` takes it from each record. Answers
+ * `successful_response_code` (201), 400 for a body it cannot read, 413 over `buffer_max_size`, and
+ * with `ack: on` answers only after every output accepted the records (503 if one gave up).
+ */
+export const httpInput: InputPlugin<typeof schema> = {
+  name: 'http',
+  schema,
+  create(o, ctx) {
+    const headers: Record<string, string> = {};
+    for (const h of o.success_header ?? []) {
+      const i = h.search(/\s/);
+      if (i > 0) headers[h.slice(0, i)] = h.slice(i).trim();
+    }
+    const fail = (res: ServerResponse, status: number, msg: string) => {
+      res
+        .writeHead(status, {
+          'content-type': 'application/json',
+          connection: status === 413 ? 'close' : 'keep-alive',
+        })
+        .end(JSON.stringify({ error: msg }) + '\n');
+    };
+    const sockets = new Set<Socket>();
+    const server = createServer(async (req, res) => {
+      if (req.method !== 'POST') return fail(res, 405, 'only POST is accepted');
+      let raw: Buffer;
+      try {
+        raw = await readBody(req, o.buffer_max_size);
+      } catch (err) {
+        if (err instanceof BodyTooLarge) {
+          ctx.reject('too_large', { limit: o.buffer_max_size });
+          return fail(res, 413, `body over buffer_max_size (${o.buffer_max_size} bytes)`);
+        }
+        ctx.reject('unreadable', { error: (err as Error).message });
+        return fail(res, 400, 'cannot read the body');
+      }
+      const bodies = bodiesOf(String(req.headers['content-type'] ?? ''), raw);
+      if (typeof bodies === 'string') {
+        ctx.reject('invalid_body', { error: bodies });
+        return fail(res, 400, bodies);
+      }
+      const path = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/+/, '');
+      const tag = path || ctx.tag;
+      const time = nowNs();
+      const records: CollectorRecord[] = bodies.map((body) => {
+        const t = o.tag_key !== undefined ? body[o.tag_key] : undefined;
+        return { time, tag: typeof t === 'string' && t ? t : tag, body };
+      });
+      try {
+        await ctx.emit(records, raw.length);
+      } catch (err) {
+        return fail(res, 503, (err as Error).message);
+      }
+      res.writeHead(o.successful_response_code, headers).end();
+    });
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    return {
+      start: () => listen(server, 'http.port', { port: o.port, host: o.listen }),
+      close: () => closeServer(server, sockets),
+      address: () => addressOf(server),
+    };
+  },
+};

@@ -1,0 +1,139 @@
+import type { Parser } from '../plugin.js';
+import { compileTimeFormat, parseRfc3339 } from './time.js';
+
+type Parsed = { time?: bigint; body: Record<string, unknown> };
+
+/** `json`: one JSON object a line. */
+export function jsonParse(text: string): Parsed | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v)
+      ? { body: v as Record<string, unknown> }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `logfmt`: `key=value key="quoted value" flag`; a bare key is `true`. */
+export function logfmtParse(text: string): Parsed | undefined {
+  const body: Record<string, unknown> = {};
+  const re = /\s*([^\s=]+)(?:=("(?:[^"\\]|\\.)*"|\S*))?/y;
+  let m: RegExpExecArray | null;
+  let seen = false;
+  while (re.lastIndex < text.length && (m = re.exec(text))) {
+    seen = true;
+    const raw = m[2];
+    body[m[1]!] = raw === undefined ? true : raw.startsWith('"') ? unquote(raw) : raw;
+  }
+  return seen ? { body } : undefined;
+}
+
+function unquote(s: string): string {
+  try {
+    return JSON.parse(s) as string;
+  } catch {
+    return s.slice(1, -1);
+  }
+}
+
+/** Syslog severity and facility from a PRI value. */
+export function splitPri(pri: number): { facility: number; severity: number } {
+  return { facility: pri >> 3, severity: pri & 7 };
+}
+
+const rfc5424 = /^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (.*))?$/s;
+
+/** RFC 5424 §6: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD [MSG]`; `-` is a nil value. */
+export function syslog5424Parse(text: string): Parsed | undefined {
+  const m = rfc5424.exec(text);
+  if (!m || Number(m[1]) > 191) return undefined;
+  const body: Record<string, unknown> = { pri: Number(m[1]) };
+  const nil = (v: string) => (v === '-' ? undefined : v);
+  const put = (k: string, v: string | undefined) => {
+    if (v !== undefined) body[k] = v;
+  };
+  const time = m[2] === '-' ? undefined : parseRfc3339(m[2]!);
+  if (m[2] !== '-' && time === undefined) return undefined;
+  put('host', nil(m[3]!));
+  put('ident', nil(m[4]!));
+  put('pid', nil(m[5]!));
+  put('msgid', nil(m[6]!));
+  put('extradata', nil(m[7]!));
+  // RFC 5424 §6.4: MSG may start with a UTF-8 BOM.
+  put('message', m[8]?.replace(/^\uFEFF/, ''));
+  return time === undefined ? { body } : { time, body };
+}
+
+const stamp3164 = compileTimeFormat('%b %e %H:%M:%S');
+
+function parse3164(text: string, withHost: boolean): Parsed | undefined {
+  const m = withHost
+    ? /^<(\d{1,3})>([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}) (\S+) ([^:[\s]+)(?:\[([^\]]*)\])?:? ?(.*)$/s.exec(
+        text,
+      )
+    : /^<(\d{1,3})>([A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}) ()([^:[\s]+)(?:\[([^\]]*)\])?:? ?(.*)$/s.exec(
+        text,
+      );
+  if (!m || Number(m[1]) > 191) return undefined;
+  const time = stamp3164(m[2]!);
+  if (time === undefined) return undefined;
+  const body: Record<string, unknown> = { pri: Number(m[1]) };
+  if (withHost) body.host = m[3];
+  body.ident = m[4];
+  if (m[5] !== undefined) body.pid = m[5];
+  body.message = m[6];
+  return { time, body };
+}
+
+/** RFC 3164 §4.1: `<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG` (no year: the current one, UTC). */
+export const syslog3164Parse = (text: string) => parse3164(text, true);
+/** The local-socket variant without HOST (what /dev/log receives). */
+export const syslog3164LocalParse = (text: string) => parse3164(text, false);
+
+/** The parsers every config has without declaring them. */
+export function builtinParsers(): Map<string, Parser> {
+  const list: Parser[] = [
+    { name: 'json', parse: jsonParse },
+    { name: 'logfmt', parse: logfmtParse },
+    { name: 'syslog-rfc5424', parse: syslog5424Parse },
+    { name: 'syslog-rfc3164', parse: syslog3164Parse },
+    { name: 'syslog-rfc3164-local', parse: syslog3164LocalParse },
+  ];
+  return new Map(list.map((p) => [p.name, p]));
+}
+
+export interface ParserSpec {
+  name: string;
+  format: 'json' | 'regex' | 'logfmt';
+  regex?: string;
+  time_key?: string;
+  time_format?: string;
+  time_keep?: boolean;
+}
+
+/** Builds a configured parser (`parsers:` section): format plus time_key/time_format handling. */
+export function buildParser(spec: ParserSpec): Parser {
+  let base: (t: string) => Parsed | undefined;
+  if (spec.format === 'regex') {
+    const re = new RegExp(spec.regex ?? '', 's');
+    base = (t) => {
+      const m = re.exec(t);
+      return m?.groups ? { body: { ...m.groups } } : undefined;
+    };
+  } else base = spec.format === 'json' ? jsonParse : logfmtParse;
+  const timeOf = spec.time_format ? compileTimeFormat(spec.time_format) : (v: string) => parseRfc3339(v);
+  return {
+    name: spec.name,
+    parse(text) {
+      const p = base(text);
+      if (!p || !spec.time_key) return p;
+      const raw = p.body[spec.time_key];
+      if (raw === undefined) return p;
+      const time = typeof raw === 'number' ? BigInt(Math.round(raw * 1e9)) : timeOf(String(raw));
+      if (time === undefined) return p;
+      if (!spec.time_keep) delete p.body[spec.time_key];
+      return { time, body: p.body };
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import type { Logger } from '@sprout/observe';
+import type { z } from 'zod';
+import type { CollectorRecord } from './types.js';
+
+/** What an input gets from the engine. */
+export interface InputContext {
+  /** The tag configured for this input (or `<plugin>.<index>`). */
+  tag: string;
+  /** `true` when the user set `tag` (inputs that derive tags from paths or topics use it only then). */
+  tagSet: boolean;
+  log: Logger;
+  /**
+   * Hands records to the pipeline. Resolves when they are accepted: buffered (and below the input's
+   * memory limit), or delivered by every output when the input runs with `ack: on`. Inputs read the
+   * next batch only after this resolves, which is how backpressure reaches the socket.
+   * `bytes` is the wire size, used for the memory limit.
+   */
+  emit(records: CollectorRecord[], bytes: number): Promise<void>;
+  /** Counts and logs input the decoder rejected (never throws). */
+  reject(reason: string, detail?: Record<string, unknown>): void;
+  /** Parses a raw text field with the named parser (`parser` option), or undefined when none matched. */
+  parse?(text: string): { time?: bigint; body: Record<string, unknown> } | undefined;
+}
+
+export interface InputInstance {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Where it listens once started (`{ port }` for sockets, a path for unix sockets). */
+  address?(): { host?: string; port?: number; path?: string };
+}
+
+export interface InputPlugin<S extends z.ZodType = z.ZodType> {
+  name: string;
+  aliases?: string[];
+  /** Plugin keys (lower case, fluent-bit names); the common keys are handled by the engine. */
+  schema: S;
+  create(options: z.output<S>, ctx: InputContext): InputInstance;
+}
+
+export interface OutputContext {
+  log: Logger;
+  name: string;
+}
+
+export interface OutputInstance {
+  /** Delivers a batch; throwing (or rejecting) makes the engine retry it with backoff. */
+  write(records: CollectorRecord[]): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface OutputPlugin<S extends z.ZodType = z.ZodType> {
+  name: string;
+  schema: S;
+  create(options: z.output<S>, ctx: OutputContext): OutputInstance;
+}
+
+/** A filter returns the record (changed or not), several records, or null to drop it. */
+export type FilterFn = (record: CollectorRecord) => CollectorRecord | CollectorRecord[] | null;
+
+export interface FilterContext {
+  log: Logger;
+  /** Named parsers from the config (for the `parser` filter). */
+  parsers: ReadonlyMap<string, Parser>;
+  /** Folder the config file lives in; relative paths in filter options resolve against it. */
+  baseDir: string;
+}
+
+export interface FilterPlugin<S extends z.ZodType = z.ZodType> {
+  name: string;
+  schema: S;
+  create(options: z.output<S>, ctx: FilterContext): FilterFn;
+}
+
+/** A text parser (json, regex, logfmt, syslog): text in, body and optional time out. */
+export interface Parser {
+  name: string;
+  parse(text: string): { time?: bigint; body: Record<string, unknown> } | undefined;
+}

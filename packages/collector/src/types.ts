@@ -1,0 +1,27 @@
+/** What a record carries: a log line or object, a metric data point, or a trace span. */
+export type RecordKind = 'log' | 'metric' | 'trace';
+
+/**
+ * One record in the pipeline. `time` is nanoseconds since the epoch; `body` is the payload a user
+ * matches and filters on; `meta` holds protocol metadata (OTLP resource, severity, source address).
+ */
+export interface CollectorRecord {
+  time: bigint;
+  tag: string;
+  body: Record<string, unknown>;
+  kind?: RecordKind;
+  meta?: Record<string, unknown>;
+}
+
+/** A metric data point as inputs emit it (the `body` of a `kind: 'metric'` record). */
+export interface MetricBody extends Record<string, unknown> {
+  name: string;
+  type: 'counter' | 'gauge' | 'histogram' | 'summary' | 'set' | 'timer' | 'untyped';
+  value: number;
+  labels?: Record<string, string>;
+}
+
+/** Current time in nanoseconds. */
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
