@@ -33,6 +33,11 @@ interface Registrations {
   stack: Scope[];
   /** Loads run one at a time: the scope stack is shared by every loader in the process. */
   tail: Promise<unknown>;
+  /**
+   * What each module registered when it was evaluated. Node evaluates a module once per process,
+   * so a second load of the same file (another target from it) finds its registrations here.
+   */
+  byModule: Map<string, Scope>;
 }
 
 /**
@@ -45,7 +50,7 @@ const KEY = Symbol.for('sprout.framework.registrations');
 
 function registrations(): Registrations {
   const g = globalThis as unknown as Record<symbol, Registrations | undefined>;
-  return (g[KEY] ??= { root: new Map(), stack: [], tail: Promise.resolve() });
+  return (g[KEY] ??= { root: new Map(), stack: [], tail: Promise.resolve(), byModule: new Map() });
 }
 
 function register(name: string, signatureType: SignatureType, fn: AnyFunction): void {
@@ -81,8 +86,12 @@ export function getFunction(name: string): AnyFunction | undefined {
   return registrations().root.get(name)?.fn;
 }
 
-/** Runs `load` with a fresh registration scope and returns what it registered. */
+/**
+ * Runs `load` (an import of `moduleKey`) with a fresh registration scope and returns what it
+ * registered; when the module was already evaluated earlier, what it registered then.
+ */
 export async function withRegistrationScope<T>(
+  moduleKey: string,
   load: () => Promise<T>,
 ): Promise<{ value: T; registered: Scope }> {
   const r = registrations();
@@ -90,7 +99,9 @@ export async function withRegistrationScope<T>(
     const scope: Scope = new Map();
     r.stack.push(scope);
     try {
-      return { value: await load(), registered: scope };
+      const value = await load();
+      if (scope.size > 0) r.byModule.set(moduleKey, scope);
+      return { value, registered: scope.size > 0 ? scope : (r.byModule.get(moduleKey) ?? scope) };
     } finally {
       r.stack.splice(r.stack.lastIndexOf(scope), 1);
     }

@@ -1,5 +1,5 @@
 import Module, { register } from 'node:module';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /** Module names functions written for the anchors import; they resolve to this framework. */
 export const ANCHOR_MODULES = ['@google-cloud/functions-framework', '@openfunction/functions-framework'];
@@ -24,9 +24,11 @@ let installed = false;
 export function installAnchorAliases(): void {
   if (installed) return;
   installed = true;
-  const require = createRequire(import.meta.url);
-  const targetPath = require.resolve('@sprout/framework');
-  const target = new URL(`file://${targetPath}`).href;
+  // The built entry of this package (from src/loader or dist/loader alike): registrations made
+  // through it land in the same process-wide table the loader reads.
+  const targetUrl = new URL('../../dist/compat.js', import.meta.url);
+  const targetPath = fileURLToPath(targetUrl);
+  const target = targetUrl.href;
   register(`data:text/javascript,${encodeURIComponent(HOOKS)}`, { data: { target } });
   const M = Module as unknown as {
     _resolveFilename: (request: string, ...rest: unknown[]) => string;

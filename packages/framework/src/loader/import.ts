@@ -14,9 +14,9 @@ export interface ImportedModule {
 }
 
 // A native dynamic import, out of reach of bundlers and test runners that rewrite `import()`.
-const nativeImport = new Function('url', 'return import(url)') as (
-  url: string,
-) => Promise<Record<string, unknown>>;
+const { nativeImport } = createRequire(import.meta.url)('../../native-import.cjs') as {
+  nativeImport: (url: string) => Promise<Record<string, unknown>>;
+};
 
 let tsImporter:
   | ((url: string, opts: { parentURL: string; onImport?: (u: string) => void }) => Promise<unknown>)
@@ -31,7 +31,8 @@ export async function importFunctionModule(mod: FunctionModule, fresh: boolean):
   if (usesAnchorModules(mod)) installAnchorAliases();
   const files = new Set<string>([mod.file]);
   try {
-    const { value, registered } = await withRegistrationScope(async () => {
+    const key = fresh ? `${mod.file}#${Date.now()}` : mod.file;
+    const { value, registered } = await withRegistrationScope(key, async () => {
       if (!mod.typescript && !fresh) return nativeImport(pathToFileURL(mod.file).href);
       if (fresh) dropCommonJsCache(mod.dir);
       tsImporter ??= (await import('tsx/esm/api')).tsImport as unknown as typeof tsImporter;

@@ -51,14 +51,12 @@ export function openFunctionInvoker(fn: OpenFunction, resources: FunctionResourc
     }
     const input = byRoute.get(path);
     if (input === undefined || (req.method !== 'POST' && req.method !== 'OPTIONS')) {
-      res
-        .status(404)
-        .json({
-          error: {
-            code: 'SPROUT_ERR_FRAMEWORK_UNKNOWN_INPUT',
-            message: `no input is routed at ${req.method} ${path}`,
-          },
-        });
+      res.status(404).json({
+        error: {
+          code: 'SPROUT_ERR_FRAMEWORK_UNKNOWN_INPUT',
+          message: `no input is routed at ${req.method} ${path}`,
+        },
+      });
       return;
     }
     if (req.method === 'OPTIONS') {
