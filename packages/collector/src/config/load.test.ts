@@ -52,6 +52,16 @@ describe('config loading', () => {
 
   // [yaml, code, text the message must contain]
   const bad: Array<[string, string, string]> = [
+    [
+      'pipeline:\n  inputs:\n    - { name: syslog, mode: udp, parser: nope }\n',
+      'SPROUT_ERR_COLLECTOR_UNKNOWN_PLUGIN',
+      "pipeline.inputs[0].parser: no parser named 'nope'",
+    ],
+    [
+      'pipeline:\n  inputs:\n    - { name: syslog, mode: unix_tcp }\n',
+      'SPROUT_ERR_COLLECTOR_CONFIG_INVALID',
+      'needs a path',
+    ],
     ['pipeline:\n  inputs:\n    - name: tcp\n   port: 1\n', 'SPROUT_ERR_COLLECTOR_CONFIG_YAML', 'line'],
     [
       'pipeline:\n  inputs:\n    - name: carrier_pigeon\n',

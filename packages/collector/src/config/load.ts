@@ -25,6 +25,8 @@ export interface InputConfig {
   plugin: InputPlugin;
   common: z.output<typeof inputCommon>;
   options: unknown;
+  /** The parser named by `parser` (or the plugin's default). */
+  parser?: Parser;
 }
 export interface OutputConfig {
   id: string;
@@ -148,17 +150,6 @@ export function parseConfig(
     return alias ?? `${name}.${n}`;
   };
 
-  const inputs = section('inputs').map((raw, i): InputConfig => {
-    const where = `pipeline.inputs[${i}]`;
-    const plugin = find(inputPlugins, raw, where);
-    const [common, rest] = split(inputCommon, raw, where);
-    return {
-      id: idOf(plugin.name, common.alias),
-      plugin,
-      common,
-      options: check(plugin.schema, rest, where),
-    };
-  });
   const parsersRaw = root.parsers ?? [];
   if (!Array.isArray(parsersRaw))
     throw new CollectorError('SPROUT_ERR_COLLECTOR_CONFIG_INVALID', 'must be a list', 'parsers');
@@ -178,6 +169,27 @@ export function parseConfig(
   const known = new Map<string, Parser>(builtinParsers());
   for (const p of parsers) known.set(p.name, p);
   const baseDir = opts.baseDir ?? process.cwd();
+  const inputs = section('inputs').map((raw, i): InputConfig => {
+    const where = `pipeline.inputs[${i}]`;
+    const plugin = find(inputPlugins, raw, where);
+    const [common, rest] = split(inputCommon, raw, where);
+    const options = check(plugin.schema, rest, where);
+    const parser = (options as { parser?: string }).parser ?? plugin.defaultParser?.(options);
+    if (parser !== undefined && !known.has(parser)) {
+      throw new CollectorError(
+        'SPROUT_ERR_COLLECTOR_UNKNOWN_PLUGIN',
+        `no parser named '${parser}' (known: ${[...known.keys()].join(', ')})`,
+        `${where}.parser`,
+      );
+    }
+    return {
+      id: idOf(plugin.name, common.alias),
+      plugin,
+      common,
+      options,
+      ...(parser ? { parser: known.get(parser)! } : {}),
+    };
+  });
   const filters = section('filters').map((raw, i): FilterConfig => {
     const where = `pipeline.filters[${i}]`;
     const plugin = find(filterPlugins, raw, where);

@@ -299,15 +299,7 @@ export function createCollector(config: CollectorConfig, options: CollectorOptio
         cfg.common.ack,
       );
       const ilog = log.child({ input: cfg.id });
-      const parserName = (cfg.options as { parser?: string }).parser;
-      const parser = parserName ? parsers.get(parserName) : undefined;
-      if (parserName && !parser) {
-        throw new CollectorError(
-          'SPROUT_ERR_COLLECTOR_UNKNOWN_PLUGIN',
-          `no parser named '${parserName}' (known: ${[...parsers.keys()].join(', ')})`,
-          `${cfg.id}.parser`,
-        );
-      }
+      const parser = cfg.parser;
       const instance = cfg.plugin.create(cfg.options, {
         tag: cfg.common.tag ?? cfg.id,
         tagSet,
