@@ -10,6 +10,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Serve functions on one machine and reload them when files change',
     load: async () => (await import('./commands/dev.js')).default as Command,
   },
+  state: {
+    summary: 'Serve the Dapr state HTTP API over Dapr component YAML',
+    load: async () => (await import('./commands/state.js')).default as Command,
+  },
   deploy: {
     summary: 'Render Kubernetes manifests for a function folder',
     load: async () => (await import('./commands/deploy.js')).default as Command,

@@ -95,20 +95,33 @@ export class DaprSidecarStore implements StateStore {
   }
 
   async bulkGet<T = unknown>(keys: string[], options?: GetOptions): Promise<BulkGetItem<T>[]> {
+    // Invalid keys are answered here: the API's bulk items carry only an error message, not a code.
+    const out: BulkGetItem<T>[] = keys.map((key) => {
+      try {
+        checkKey(key);
+        return { key };
+      } catch (err) {
+        return { key: String(key), error: err as StateError };
+      }
+    });
+    const valid = out.filter((i) => !i.error).map((i) => i.key);
+    if (!valid.length) return out;
     const res = await this.#fetch(`${this.#base}/bulk${metadataQuery(options?.metadata)}`, {
       method: 'POST',
-      body: JSON.stringify({ keys, parallelism: 16 }),
+      body: JSON.stringify({ keys: valid, parallelism: 16 }),
     });
     const rows = (await res.json()) as { key: string; data?: T; etag?: string; error?: string }[];
-    return rows.map((r) => {
-      const item: BulkGetItem<T> = { key: r.key };
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    for (const item of out) {
+      const r = byKey.get(item.key);
+      if (item.error || !r) continue;
       if (r.error) item.error = new StateError('SPROUT_ERR_STATE_ENGINE_FAILED', r.error, { key: r.key });
       else if (r.data !== undefined) {
         item.value = r.data;
         if (r.etag !== undefined) item.etag = r.etag;
       }
-      return item;
-    });
+    }
+    return out;
   }
 
   async bulkSave(items: SaveRequest[]): Promise<BulkResult[]> {

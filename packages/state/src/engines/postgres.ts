@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Backend, RawItem, WriteOp } from '../backend.js';
 import { etagMismatch } from '../store.js';
+import { StateError } from '../errors.js';
 
 export interface PostgresBackendOptions {
   connectionString: string;
@@ -138,6 +139,26 @@ export class PostgresBackend implements Backend {
   }
 
   async #apply(db: pg.Pool | pg.PoolClient, op: WriteOp): Promise<void> {
+    try {
+      await this.#applyOne(db, op);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      // 22P05: \u0000 or an untranslatable character; jsonb cannot hold it.
+      if (code === '22P05' || code === '22P02') {
+        throw new StateError(
+          'SPROUT_ERR_STATE_VALUE_INVALID',
+          `value of key "${op.key}" cannot be stored as jsonb: ${(err as Error).message}`,
+          {
+            key: op.key,
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    }
+  }
+
+  async #applyOne(db: pg.Pool | pg.PoolClient, op: WriteOp): Promise<void> {
     const t = this.#table;
     if (op.op === 'set') {
       const ttl = op.ttlMs ?? null;
