@@ -1,0 +1,147 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../bin/sprout.js', import.meta.url));
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const fixtures = fileURLToPath(new URL('../../framework/test/fixtures/', import.meta.url));
+const env = { ...process.env, SPROUT_LOG_FORMAT: 'json', NODE_OPTIONS: '' };
+
+const run = (args: string[], extraEnv: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...env, ...extraEnv },
+    cwd: root,
+    timeout: 20_000,
+  });
+
+/** Starts `sprout` and resolves with the URL from its "serving" log line. */
+async function serve(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ child: ChildProcess; url: string; logs: string[] }> {
+  const child = spawn(process.execPath, [bin, ...args, '--port', '0', '--host', '127.0.0.1'], {
+    env: { ...env, ...extraEnv },
+    cwd: root,
+  });
+  children.push(child);
+  const logs: string[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stderr!.on('data', (c: Buffer) => {
+      buf += c;
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const line of lines) {
+        logs.push(line);
+        const m = /"url":"([^"]+)"/.exec(line);
+        if (m && line.includes('"serving"')) resolve(m[1]!.replace(/\/[^/]*$/, ''));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`sprout exited with ${code}: ${logs.join('\n')}`)));
+  });
+  return { child, url, logs };
+}
+
+const children: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+describe('sprout CLI', () => {
+  it('prints help for the top level and for every command', () => {
+    const top = run(['--help']);
+    expect(top.status).toBe(0);
+    const commands = [...top.stdout.matchAll(/^ {2}(\w+) {2,}/gm)].map((m) => m[1]!);
+    expect(commands).toEqual(expect.arrayContaining(['run', 'dev', 'deploy']));
+    for (const c of commands) {
+      const r = run([c, '--help']);
+      expect(r.status, c).toBe(0);
+      expect(r.stdout, c).toMatch(/Usage: sprout/);
+    }
+    expect(run(['run', '--help']).stdout).toMatch(/--signature-type TYPE .*FUNCTION_SIGNATURE_TYPE/);
+  });
+
+  it('says what to do on an unknown command or flag', () => {
+    const r = run(['launch']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown command 'launch'/);
+    const f = run(['run', '--prot', '1']);
+    expect(f.status).toBe(2);
+    expect(f.stderr).toMatch(/--prot.*\n.*sprout run --help/s);
+  });
+
+  it('exits 1 with the field named for an invalid FUNC_CONTEXT or signature type', () => {
+    const ctx = run(['run', `${fixtures}of-esm`, '--target', 'tryKnative'], { FUNC_CONTEXT: '{"name": 3}' });
+    expect(ctx.status).toBe(1);
+    expect(ctx.stderr).toMatch(/SPROUT_ERR_FRAMEWORK_INVALID_CONTEXT.*"name"/);
+    const sig = run(['run', `${fixtures}of-esm`, '--signature-type', 'background']);
+    expect(sig.status).toBe(1);
+    expect(sig.stderr).toMatch(
+      /SPROUT_ERR_FRAMEWORK_UNKNOWN_SIGNATURE.*use one of: http, event, cloudevent, openfunction, typed/,
+    );
+    const imp = run(['run', `${fixtures}throws-on-import`]);
+    expect(imp.status).toBe(1);
+    expect(imp.stderr).toMatch(/SPROUT_ERR_FRAMEWORK_MODULE_LOAD_FAILED.*broken at import/);
+  });
+
+  it('reads the anchors environment variables and finishes in-flight requests on SIGTERM, exiting 0', async () => {
+    const { child, url } = await serve(['run'], {
+      FUNCTION_SOURCE: `${fixtures}ts-http`,
+      FUNCTION_TARGET: 'slow',
+    });
+    const inflight = fetch(`${url}/?ms=600`).then(async (r) => ({ status: r.status, body: await r.text() }));
+    await new Promise((r) => setTimeout(r, 150));
+    child.kill('SIGTERM');
+    expect(await inflight).toEqual({ status: 200, body: 'slept 600' });
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
+
+  it('writes console lines as JSON with the execution id under --log-execution-id', async () => {
+    const { child, url } = await serve([
+      'run',
+      `${fixtures}google-esm`,
+      '--target',
+      'helloCloudEvent',
+      '--log-execution-id',
+    ]);
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c));
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'ce-specversion': '1.0',
+        'ce-id': 'abc',
+        'ce-source': '/s',
+        'ce-type': 't',
+        'function-execution-id': 'exec-42',
+        'content-type': 'application/json',
+      },
+      body: '{}',
+    });
+    expect(r.status).toBe(204);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({
+      message: 'type=t id=abc',
+      severity: 'INFO',
+      execution_id: 'exec-42',
+    });
+  });
+
+  it('serves several folders in one process under `sprout dev`, each at /<folder>', async () => {
+    const { url } = await serve([
+      'dev',
+      `${root}examples/hello`,
+      `${fixtures}cjs-exports`,
+      `${fixtures}ts-registered`,
+    ]);
+    expect(await (await fetch(`${url}/cjs-exports`)).text()).toBe('module.exports is the function');
+    expect(await (await fetch(`${url}/hello?name=dev`)).text()).toBe('Hello, dev!\n');
+    // A folder whose function cannot be chosen answers 503 with the reason; the others keep serving.
+    const r = await fetch(`${url}/ts-registered`);
+    expect(r.status).toBe(503);
+    expect((await r.json()).error.message).toMatch(/no single obvious function.*double, plain/);
+  });
+});
