@@ -2,6 +2,10 @@ import { formatHelp, parseCommandArgs, UsageError, type Command, type CommandIO 
 
 /** Top-level commands, loaded on demand so `sprout run` does not pay for the others. */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  eip: {
+    summary: 'Load-balancer address pools, allocations and announcement',
+    load: async () => (await import('./commands/eip.js')).default as Command,
+  },
   run: {
     summary: 'Serve one function folder with the functions framework',
     load: async () => (await import('./commands/run.js')).default as Command,

@@ -52,3 +52,16 @@ export {
   type HeldAddress,
 } from './manager.js';
 export type { StoredEvent } from './store.js';
+export {
+  renderEip,
+  renderBgpConf,
+  renderBgpPeer,
+  renderService,
+  renderServiceAnnotations,
+  renderEipManifests,
+  OPENELB_ANNOTATIONS,
+} from './render.js';
+export type { Announcer } from './announce/types.js';
+export { createLocalAnnouncer, isLoopback, type LocalAnnouncerOptions } from './announce/local.js';
+export { startAnnouncing, type Announcing, type AnnouncingOptions } from './announce/runner.js';
+export { createAnnouncers, type CreateAnnouncersOptions } from './announce/index.js';

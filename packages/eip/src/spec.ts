@@ -197,6 +197,12 @@ function zodError(where: string, err: z.ZodError): EipError {
   );
 }
 
+/** The document as the user wrote it, minus `status`: what is stored and rendered. */
+function asWritten<T>(doc: unknown): T {
+  const { status: _status, ...rest } = structuredClone(doc) as Record<string, unknown>;
+  return rest as T;
+}
+
 function parseWith<T>(schema: z.ZodType<T>, doc: unknown, where: string): T {
   const r = schema.safeParse(doc);
   if (!r.success) throw zodError(where, r.error);
@@ -226,7 +232,6 @@ export function parseEip(doc: unknown, where = 'Eip'): Pool {
       `${where}: metadata.annotations.${key}`,
     );
   };
-  const { status: _status, ...document } = d;
   return {
     name: d.metadata.name,
     block,
@@ -238,7 +243,7 @@ export function parseEip(doc: unknown, where = 'Eip'): Pool {
     ...(d.spec.namespaceSelector ? { namespaceSelector: d.spec.namespaceSelector } : {}),
     isDefault: flag(DEFAULT_EIP_ANNOTATION),
     allowReserved: flag(ALLOW_RESERVED_ANNOTATION),
-    document,
+    document: asWritten<EipDocument>(doc),
   };
 }
 
@@ -258,13 +263,12 @@ export function parseBgpConf(doc: unknown, where = 'BgpConf'): BgpConf {
       throw new EipError('SPROUT_ERR_EIP_BAD_SPEC', 'must be an IPv4 address', `${where}: spec.routerId`);
   }
   for (const a of d.spec.listenAddresses ?? []) parseIp(a, `${where}: spec.listenAddresses`);
-  const { status: _status, ...document } = d;
   return {
     as: d.spec.as,
     ...(d.spec.routerId ? { routerId: d.spec.routerId } : {}),
     ...(d.spec.listenPort !== undefined ? { listenPort: d.spec.listenPort } : {}),
     ...(d.spec.listenAddresses ? { listenAddresses: d.spec.listenAddresses } : {}),
-    document: document as BgpConfDocument,
+    document: asWritten<BgpConfDocument>(doc),
   };
 }
 
@@ -277,7 +281,6 @@ export function parseBgpPeer(doc: unknown, where = 'BgpPeer'): BgpPeer {
     .filter((f) => f.config.enabled)
     .map((f) => (f.config.family.afi === 'AFI_IP' ? 'ipv4' : 'ipv6') as 'ipv4' | 'ipv6');
   const t = d.spec.timers?.config;
-  const { status: _status, ...document } = d;
   return {
     name: d.metadata.name,
     peerAs: d.spec.conf.peerAs,
@@ -289,7 +292,7 @@ export function parseBgpPeer(doc: unknown, where = 'BgpPeer'): BgpPeer {
     ...(t?.holdTime !== undefined ? { holdTime: t.holdTime } : {}),
     ...(t?.keepaliveInterval !== undefined ? { keepaliveInterval: t.keepaliveInterval } : {}),
     ...(t?.connectRetry !== undefined ? { connectRetry: t.connectRetry } : {}),
-    document: document as BgpPeerDocument,
+    document: asWritten<BgpPeerDocument>(doc),
   };
 }
 

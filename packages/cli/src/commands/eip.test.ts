@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+
+const example = fileURLToPath(new URL('../../../../examples/eip-local/pools.yaml', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'sprout-eip-cli-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function sprout(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await main(argv, { stdout, stderr, env: { SPROUT_DATA_DIR: dataDir }, cwd: process.cwd() });
+  return { code, out, err };
+}
+
+describe('sprout eip', () => {
+  it('applies the example, allocates, shares, goes dual-stack, reports and releases', async () => {
+    expect(await sprout('eip', 'apply', '-f', example)).toMatchObject({
+      code: 0,
+      out: 'eip/web-pool created\neip/default-pool created\neip/v6-pool created\nnamespace/shop configured\n',
+    });
+    expect(await sprout('eip', 'allocate', 'shop/web', '--ports', '80/tcp')).toMatchObject({
+      code: 0,
+      out: '127.0.10.1\n',
+    });
+    expect(await sprout('eip', 'allocate', 'shop/web')).toMatchObject({ code: 0, out: '127.0.10.1\n' }); // stable
+    expect(await sprout('eip', 'allocate', 'other/api')).toMatchObject({ code: 0, out: '127.0.20.1\n' });
+    const udp = await sprout('eip', 'allocate', 'shop/dns-udp', '--sharing-key', 'dns', '--ports', '53/udp');
+    const tcp = await sprout('eip', 'allocate', 'shop/dns-tcp', '--sharing-key', 'dns', '--ports', '53/tcp');
+    expect(udp.out).toBe('127.0.10.2\n');
+    expect(tcp.out).toBe(udp.out);
+    expect(
+      await sprout('eip', 'allocate', 'shop/both', '--ip-family-policy', 'RequireDualStack'),
+    ).toMatchObject({
+      code: 0,
+      out: '127.0.10.3\nfd00:5:7::1\n',
+    });
+    const json = JSON.parse((await sprout('eip', 'allocate', 'shop/web', '-o', 'json')).out) as {
+      status: string;
+    };
+    expect(json.status).toBe('allocated');
+
+    const ls = await sprout('eip', 'ls');
+    expect(ls.out).toMatch(/^NAME\s+ADDRESS\s+PROTOCOL/);
+    expect(ls.out).toMatch(/web-pool\s+127\.0\.10\.1-127\.0\.10\.50\s+local\s+0\s+\s+50\s+3\s+47/);
+    const usage = JSON.parse((await sprout('eip', 'ls', '-o', 'json')).out) as {
+      name: string;
+      used: number;
+      free: number;
+    }[];
+    expect(usage.find((u) => u.name === 'default-pool')).toMatchObject({ size: 14, used: 1, free: 13 });
+    const status = JSON.parse((await sprout('eip', 'status', '-o', 'json')).out) as {
+      services: { key: string }[];
+    };
+    expect(status.services.map((s) => s.key)).toEqual([
+      'other/api',
+      'shop/both',
+      'shop/dns-tcp',
+      'shop/dns-udp',
+      'shop/web',
+    ]);
+
+    expect(await sprout('eip', 'release', 'shop/web')).toMatchObject({
+      code: 0,
+      out: 'released shop/web (127.0.10.1)\n',
+    });
+    expect(await sprout('eip', 'release', 'shop/web')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/SPROUT_ERR_EIP_NOT_ALLOCATED/),
+    });
+  });
+
+  it('fails with the pending reason and clear usage errors', async () => {
+    expect(await sprout('eip', 'allocate', 'other/x', '--ip', '10.99.0.1')).toMatchObject({
+      code: 1,
+      err: 'error: SPROUT_ERR_EIP_PENDING: other/x is pending: IpNotInPool: 10.99.0.1 is not in any Eip\n',
+    });
+    expect(await sprout('eip', 'allocate', 'other/y', '--pool', 'nope')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/PoolNotFound/),
+    });
+    expect(await sprout('eip', 'allocate', 'nonamespace')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/NAMESPACE\/NAME/),
+    });
+    expect(await sprout('eip', 'allocate', 'a/b', '--ports', '99999/tcp')).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--ports/),
+    });
+    expect(await sprout('eip', 'allocate', 'a/b', '--ip-family-policy', 'Both')).toMatchObject({ code: 2 });
+    expect(await sprout('eip', 'apply')).toMatchObject({ code: 2, err: expect.stringMatching(/-f/) });
+    const bad = join(dataDir, 'bad.yaml');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      bad,
+      'apiVersion: network.kubesphere.io/v1alpha2\nkind: Eip\nmetadata: {name: x}\nspec: {address: 10.0.0.9-10.0.0.1}\n',
+    );
+    expect(await sprout('eip', 'apply', '-f', bad)).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/SPROUT_ERR_EIP_BAD_ADDRESS.*inverted/),
+    });
+    expect(await sprout('eip', 'delete', 'default-pool')).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/SPROUT_ERR_EIP_POOL_IN_USE/),
+    });
+    expect((await sprout('eip', '--help')).out).toMatch(/allocate\s+Give a service its address/);
+    expect((await sprout('eip', 'allocate', '--help')).out).toMatch(/--sharing-key KEY/);
+  });
+});

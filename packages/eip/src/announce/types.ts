@@ -1,0 +1,8 @@
+import type { HeldAddress } from '../manager.js';
+
+/** Makes held addresses reachable, one protocol each (local, bgp, layer2). */
+export interface Announcer {
+  announce(address: HeldAddress): Promise<void>;
+  withdraw(address: HeldAddress): Promise<void>;
+  close(): Promise<void>;
+}
