@@ -144,4 +144,34 @@ describe('sprout CLI', () => {
     expect(r.status).toBe(503);
     expect((await r.json()).error.message).toMatch(/no single obvious function.*double, plain/);
   });
+
+  it('renders the OpenFunction Function for a folder, valid against the upstream CRDs', async () => {
+    const { parseAllDocuments } = await import('yaml');
+    const { createManifestValidator } = await import('@sprout/kube');
+    const validator = createManifestValidator(
+      fileURLToPath(new URL('../../../../shared/crds', import.meta.url)),
+    );
+    const r = run([
+      'deploy',
+      '--render',
+      'examples/hello',
+      '--image',
+      'registry.local/hello:1',
+      '-n',
+      'demo',
+      '--target',
+      'hello',
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const [fn] = parseAllDocuments(r.stdout).map((d) => d.toJS());
+    expect(fn).toMatchObject({
+      kind: 'Function',
+      metadata: { name: 'hello', namespace: 'demo' },
+      spec: { image: 'registry.local/hello:1' },
+    });
+    expect(validator.validate(fn).issues).toEqual([]);
+    const refused = run(['deploy', 'examples/hello']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--render/);
+  });
 });

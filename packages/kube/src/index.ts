@@ -6,3 +6,12 @@ export {
 } from './validate.js';
 export { loadCrds, type CrdVersion } from './crds.js';
 export { KubeError, type KubeErrorCode } from './errors.js';
+export {
+  renderFunction,
+  parseFunctionYaml,
+  dnsLabel,
+  FUNCTION_API_VERSION,
+  type FunctionManifest,
+  type RenderFunctionInput,
+  type YamlLocator,
+} from './function.js';

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { dnsLabel, parseFunctionYaml, renderFunction } from './function.js';
+import { createManifestValidator } from './validate.js';
+
+const crds = fileURLToPath(new URL('../../../../shared/crds', import.meta.url));
+const validator = createManifestValidator(crds);
+
+describe('renderFunction', () => {
+  it('renders a valid Function for a bare folder', () => {
+    const fn = renderFunction({
+      name: '@acme/Hello_World',
+      version: '1.2.0',
+      image: 'registry.local/hello:1.2.0',
+      target: 'hello',
+      signatureType: 'http',
+    });
+    expect(fn.metadata.name).toBe('hello-world');
+    expect(fn.spec.version).toBe('v1.2.0');
+    expect(fn.spec.serving).toMatchObject({
+      triggers: { http: { port: 8080 } },
+      params: { FUNCTION_TARGET: 'hello', FUNCTION_SIGNATURE_TYPE: 'http' },
+    });
+    expect(validator.validate(fn).issues).toEqual([]);
+  });
+
+  it('keeps a function.yaml (the upstream samples) and stays valid', () => {
+    for (const sample of [
+      'function-kedahttp-sample-serving.yaml',
+      'samples-repo_knative-with-output-binding-node.yaml',
+      'samples-repo_async-mqtt-io-node-bindings.yaml',
+    ]) {
+      const text = readFileSync(`${crds}/openfunction/samples/${sample}`, 'utf8');
+      const { manifest } = parseFunctionYaml(text, sample);
+      const fn = renderFunction({ name: 'ignored', image: '', namespace: 'team-a', base: manifest });
+      expect(fn.metadata).toMatchObject({ name: manifest.metadata.name, namespace: 'team-a' });
+      expect(fn.spec.image).toBe(manifest.spec.image);
+      expect(validator.validate(fn).issues, sample).toEqual([]);
+    }
+  });
+
+  it('makes DNS labels', () => {
+    expect(dnsLabel('--A..b--')).toBe('a-b');
+    expect(dnsLabel('x'.repeat(80))).toHaveLength(63);
+    expect(dnsLabel('!!!')).toBe('function');
+  });
+});
+
+describe('parseFunctionYaml', () => {
+  it('names file and line for syntax errors and wrong kinds', () => {
+    expect(() => parseFunctionYaml('a: [1,\n', 'fn.yaml')).toThrow(/fn\.yaml:\d+:/);
+    expect(() => parseFunctionYaml('apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n', 'fn.yaml')).toThrow(
+      /fn\.yaml:1: apiVersion\/kind must be/,
+    );
+    const { locate } = parseFunctionYaml(
+      'apiVersion: core.openfunction.io/v1beta2\nkind: Function\nmetadata:\n  name: x\nspec:\n  image: i\n  serving:\n    scaleOptions:\n      maxReplicas: 3\n',
+      'fn.yaml',
+    );
+    expect(locate.line(['spec', 'serving', 'scaleOptions', 'maxReplicas'])).toBe(9);
+  });
+});

@@ -1,0 +1,133 @@
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { KubeError } from './errors.js';
+
+export const FUNCTION_API_VERSION = 'core.openfunction.io/v1beta2';
+
+/** An OpenFunction Function manifest (the fields Sprout writes; a user's file may hold more). */
+export interface FunctionManifest {
+  apiVersion: typeof FUNCTION_API_VERSION;
+  kind: 'Function';
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  spec: {
+    version?: string;
+    image: string;
+    serving?: Record<string, unknown>;
+    build?: Record<string, unknown>;
+    [field: string]: unknown;
+  };
+}
+
+export interface RenderFunctionInput {
+  /** Function name; made a DNS-1123 label. */
+  name: string;
+  namespace?: string;
+  /** Semantic version of the code (package.json `version`); rendered as `v<version>`. */
+  version?: string;
+  /** The image to run; OpenFunction requires one. */
+  image: string;
+  target?: string;
+  signatureType?: string;
+  port?: number;
+  /** A function.yaml to start from; flags override its image, name and namespace. */
+  base?: FunctionManifest;
+}
+
+/** Makes `s` a DNS-1123 label (lower case, digits, '-', at most 63 characters). */
+export function dnsLabel(s: string): string {
+  const label = s
+    .toLowerCase()
+    .replace(/^@[^/]+\//, '')
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return label || 'function';
+}
+
+/**
+ * Renders the OpenFunction Function for a function folder: from its function.yaml when there is
+ * one, else from what the folder says (name, version) and the flags. The result is meant to be
+ * applied unchanged to a cluster running OpenFunction.
+ *
+ * @example
+ * renderFunction({ name: 'hello', image: 'registry.local/hello:v1' });
+ */
+export function renderFunction(input: RenderFunctionInput): FunctionManifest {
+  const base = input.base ? structuredClone(input.base) : undefined;
+  const name = dnsLabel(base?.metadata?.name ?? input.name);
+  const labels = { 'app.kubernetes.io/managed-by': 'sprout', ...base?.metadata?.labels };
+  const metadata: FunctionManifest['metadata'] = { name, labels };
+  const namespace = input.namespace ?? base?.metadata?.namespace;
+  if (namespace) metadata.namespace = namespace;
+  if (base?.metadata?.annotations) metadata.annotations = base.metadata.annotations;
+  const serving = (base?.spec?.serving ?? {}) as Record<string, unknown>;
+  const triggers = (serving.triggers ?? {}) as Record<string, unknown>;
+  if (!triggers.http && !triggers.dapr && !triggers.inputs) triggers.http = { port: input.port ?? 8080 };
+  serving.triggers = triggers;
+  const params = { ...(serving.params as Record<string, string> | undefined) };
+  if (input.target) params.FUNCTION_TARGET = input.target;
+  if (input.signatureType) params.FUNCTION_SIGNATURE_TYPE = input.signatureType;
+  if (Object.keys(params).length) serving.params = params;
+  serving.template ??= { containers: [{ name: 'function', imagePullPolicy: 'IfNotPresent' }] };
+  const version = base?.spec?.version ?? (input.version ? `v${input.version.replace(/^v/, '')}` : 'v1.0.0');
+  return {
+    apiVersion: FUNCTION_API_VERSION,
+    kind: 'Function',
+    metadata,
+    spec: { ...base?.spec, version, image: input.image || base?.spec?.image || `${name}:latest`, serving },
+  };
+}
+
+/** Where in a YAML file a field is: for messages that name file, line and field. */
+export interface YamlLocator {
+  line(path: (string | number)[]): number | undefined;
+}
+
+/**
+ * Parses a function.yaml. Syntax errors and a wrong apiVersion or kind are errors naming the file
+ * and line; the returned locator maps a field path to its line for later messages.
+ */
+export function parseFunctionYaml(
+  text: string,
+  file: string,
+): { manifest: FunctionManifest; locate: YamlLocator } {
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: true });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line;
+    throw new KubeError(
+      'SPROUT_ERR_KUBE_INVALID_YAML',
+      `${file}${line ? `:${line}` : ''}: ${e.message.split('\n')[0]}`,
+    );
+  }
+  const locate: YamlLocator = {
+    line(path) {
+      const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+      return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
+    },
+  };
+  const manifest = doc.toJS() as FunctionManifest | null;
+  const at = (path: (string | number)[]) => `${file}:${locate.line(path) ?? 1}`;
+  if (!manifest || typeof manifest !== 'object') {
+    throw new KubeError(
+      'SPROUT_ERR_KUBE_INVALID_YAML',
+      `${file}:1: expected an OpenFunction Function document`,
+    );
+  }
+  if (manifest.apiVersion !== FUNCTION_API_VERSION || manifest.kind !== 'Function') {
+    throw new KubeError(
+      'SPROUT_ERR_KUBE_INVALID_YAML',
+      `${at(['apiVersion'])}: apiVersion/kind must be ${FUNCTION_API_VERSION} Function (got ${String(manifest.apiVersion)} ${String(manifest.kind)})`,
+    );
+  }
+  if (typeof manifest.metadata?.name !== 'string') {
+    throw new KubeError('SPROUT_ERR_KUBE_INVALID_YAML', `${at(['metadata'])}: metadata.name is required`);
+  }
+  return { manifest, locate };
+}
