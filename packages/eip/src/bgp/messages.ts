@@ -349,7 +349,7 @@ function decodeBody(
  * socket.on('data', (chunk) => { for (const m of parser.push(chunk)) handle(m); });
  */
 export class BgpParser {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   /** Bytes consumed so far, for error offsets. */
   private consumed = 0;
   constructor(public options: CodecOptions = {}) {}
