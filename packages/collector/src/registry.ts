@@ -2,10 +2,12 @@ import { filterPlugins } from './filters/index.js';
 import { httpInput } from './inputs/http.js';
 import { syslogInput } from './inputs/syslog.js';
 import { mqttInput } from './inputs/mqtt.js';
+import { opentelemetryInput } from './inputs/opentelemetry.js';
 import { statsdInput } from './inputs/statsd.js';
 import { tcpInput } from './inputs/tcp.js';
 import { counterOutput, fileOutput, nullOutput, stdoutOutput } from './outputs/basic.js';
 import { httpOutput } from './outputs/http.js';
+import { opentelemetryOutput } from './outputs/opentelemetry.js';
 import type { FilterPlugin, InputPlugin, OutputPlugin } from './plugin.js';
 
 export const inputPlugins: InputPlugin[] = [
@@ -14,11 +16,13 @@ export const inputPlugins: InputPlugin[] = [
   syslogInput,
   statsdInput,
   mqttInput,
+  opentelemetryInput,
 ] as InputPlugin[];
 export const outputPlugins: OutputPlugin[] = [
   stdoutOutput,
   fileOutput,
   httpOutput,
+  opentelemetryOutput,
   nullOutput,
   counterOutput,
 ];
