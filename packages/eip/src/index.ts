@@ -65,3 +65,15 @@ export type { Announcer } from './announce/types.js';
 export { createLocalAnnouncer, isLoopback, type LocalAnnouncerOptions } from './announce/local.js';
 export { startAnnouncing, type Announcing, type AnnouncingOptions } from './announce/runner.js';
 export { createAnnouncers, type CreateAnnouncersOptions } from './announce/index.js';
+export {
+  BgpParser,
+  encodeMessage,
+  BgpMessageError,
+  type BgpMessage,
+  type OpenMessage,
+  type UpdateMessage,
+  type NotificationMessage,
+  type CodecOptions,
+} from './bgp/messages.js';
+export { BgpSession, type BgpSessionOptions, type SessionState } from './bgp/session.js';
+export { createBgpAnnouncer, type BgpAnnouncer, type BgpAnnouncerOptions } from './bgp/speaker.js';

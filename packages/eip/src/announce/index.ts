@@ -1,4 +1,5 @@
-import type { Logger } from '@sprout/observe';
+import { createLogger, type Logger } from '@sprout/observe';
+import { createBgpAnnouncer } from '../bgp/speaker.js';
 import type { EipManager } from '../manager.js';
 import type { Pool } from '../spec.js';
 import { createLocalAnnouncer, type LocalAnnouncerOptions } from './local.js';
@@ -6,12 +7,35 @@ import type { Announcer } from './types.js';
 
 export interface CreateAnnouncersOptions extends LocalAnnouncerOptions {
   logger?: Logger;
+  /** Source address of BGP connections. */
+  bgpLocalAddress?: string;
+  /** Next hop for IPv6 routes over IPv4 BGP sessions. */
+  nextHopIpv6?: string;
 }
 
-/** The announcers `sprout eip serve` runs: local always; BGP when a BgpConf and peers are applied. */
+/**
+ * The announcers `sprout eip serve` runs: local always; BGP when a BgpConf and at least one BgpPeer
+ * are applied. Layer 2 and vip are not available (their pools are reported as not announced).
+ */
 export function createAnnouncers(
-  _manager: EipManager,
+  manager: EipManager,
   options: CreateAnnouncersOptions = {},
 ): Partial<Record<Pool['protocol'], Announcer>> {
-  return { local: createLocalAnnouncer(options) };
+  const log = options.logger ?? createLogger({ name: 'eip' });
+  const out: Partial<Record<Pool['protocol'], Announcer>> = { local: createLocalAnnouncer(options) };
+  const { conf, peers } = manager.bgp();
+  if (conf && peers.length) {
+    out.bgp = createBgpAnnouncer({
+      conf,
+      peers,
+      logger: log,
+      ...(options.bgpLocalAddress ? { localAddress: options.bgpLocalAddress } : {}),
+      ...(options.nextHopIpv6 ? { nextHopIpv6: options.nextHopIpv6 } : {}),
+    });
+  } else if (manager.pools().some((p) => p.protocol === 'bgp')) {
+    log.warn(
+      'bgp pools exist but no BgpConf named default and BgpPeer are applied; their addresses are not announced',
+    );
+  }
+  return out;
 }
