@@ -1,4 +1,5 @@
 import { filterPlugins } from './filters/index.js';
+import { collectdInput } from './inputs/collectd.js';
 import { httpInput } from './inputs/http.js';
 import { syslogInput } from './inputs/syslog.js';
 import { mqttInput } from './inputs/mqtt.js';
@@ -17,6 +18,7 @@ export const inputPlugins: InputPlugin[] = [
   statsdInput,
   mqttInput,
   opentelemetryInput,
+  collectdInput,
 ] as InputPlugin[];
 export const outputPlugins: OutputPlugin[] = [
   stdoutOutput,

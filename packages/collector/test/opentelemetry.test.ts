@@ -39,14 +39,12 @@ pipeline:
       resource,
       processors: [new SimpleLogRecordProcessor({ exporter: make() })],
     });
-    provider
-      .getLogger('test-lib', '2.0')
-      .emit({
-        severityNumber: SeverityNumber.WARN,
-        severityText: 'WARN',
-        body: { msg: `hello ${encoding}`, n: 3 },
-        attributes: { 'user.id': 'u1' },
-      });
+    provider.getLogger('test-lib', '2.0').emit({
+      severityNumber: SeverityNumber.WARN,
+      severityText: 'WARN',
+      body: { msg: `hello ${encoding}`, n: 3 },
+      attributes: { 'user.id': 'u1' },
+    });
     await provider.forceFlush();
     await provider.shutdown();
     const r = await waitFor(() => of('v1_logs').find((x) => x.body.msg === `hello ${encoding}`));
