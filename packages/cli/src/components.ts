@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
 import type { ComponentSpec } from '@sprout/framework';
 import { UsageError } from './command.js';
 
@@ -9,7 +8,11 @@ import { UsageError } from './command.js';
  * specs the framework's native outputs use; metadata values come from `value` or `secretKeyRef`
  * resolved from the environment.
  */
-export function loadComponentSpecs(dir: string, env: NodeJS.ProcessEnv = process.env): ComponentSpec[] {
+export async function loadComponentSpecs(
+  dir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ComponentSpec[]> {
+  const { parseAllDocuments } = await import('yaml');
   let files: string[];
   try {
     files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));

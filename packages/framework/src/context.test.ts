@@ -20,15 +20,17 @@ const valid = {
 };
 
 describe('FUNC_CONTEXT', () => {
-  it('parses the OpenFunction shape, lower-cases the runtime and keeps unknown fields', () => {
-    const ctx = parseFunctionContext(JSON.stringify(valid));
+  it('parses the OpenFunction shape, lower-cases the runtime and keeps unknown fields', async () => {
+    const ctx = await parseFunctionContext(JSON.stringify(valid));
     expect(ctx.runtime).toBe('async');
     expect(ctx.outputs?.out?.metadata).toEqual({ k: 'v' });
     expect((ctx as Record<string, unknown>).podName).toBe('extra fields pass through');
   });
 
-  it('accepts the base64 form', () => {
-    expect(parseFunctionContext(Buffer.from(JSON.stringify(valid)).toString('base64')).name).toBe('sample');
+  it('accepts the base64 form', async () => {
+    expect((await parseFunctionContext(Buffer.from(JSON.stringify(valid)).toString('base64'))).name).toBe(
+      'sample',
+    );
   });
 
   it.each([
@@ -48,10 +50,10 @@ describe('FUNC_CONTEXT', () => {
     ['{"name":"x","prePlugins":"a"}', 'prePlugins', /prePlugins/],
     ['{"name":"x","port":"eighty"}', 'port', /port/],
     ['[]', '(root)', /root/],
-  ])('refuses %s naming the field %s', (input, field, message) => {
+  ])('refuses %s naming the field %s', async (input, field, message) => {
     let err: unknown;
     try {
-      parseFunctionContext(input);
+      await parseFunctionContext(input);
     } catch (e) {
       err = e;
     }
@@ -61,7 +63,7 @@ describe('FUNC_CONTEXT', () => {
     expect((err as Error).message).toMatch(message);
   });
 
-  it('answers every fuzzed input with a value or a coded error, never anything else', () => {
+  it('answers every fuzzed input with a value or a coded error, never anything else', async () => {
     const seed = Date.now() & 0xffff;
     const rnd = prng(seed);
     const base = Buffer.from(JSON.stringify(valid));
@@ -70,7 +72,7 @@ describe('FUNC_CONTEXT', () => {
     while (Date.now() < deadline) {
       const input = fuzzBytes(rnd, base).toString('utf8');
       try {
-        const ctx = parseFunctionContext(input);
+        const ctx = await parseFunctionContext(input);
         expect(typeof ctx.name, `seed ${seed}`).toBe('string');
       } catch (err) {
         expect(err, `seed ${seed} input ${JSON.stringify(input)}`).toBeInstanceOf(FrameworkError);

@@ -1,72 +1,61 @@
-import { z } from 'zod';
 import { FrameworkError } from './errors.js';
 
-const componentType = z
-  .string()
-  .regex(
-    /^(bindings|pubsub|state)\.[A-Za-z0-9._-]+$/,
-    'must look like bindings.<type>, pubsub.<type> or state.<type>',
-  );
-
 /** One Dapr component reference in FUNC_CONTEXT (an input, output or state store). */
-const Component = z.looseObject({
-  componentName: z.string().min(1),
-  componentType,
-  uri: z.string().optional(),
-  operation: z.string().optional(),
-  metadata: z.record(z.string(), z.string()).optional(),
-});
+export interface ComponentRef {
+  componentName: string;
+  /** `bindings.<type>`, `pubsub.<type>` or `state.<type>`. */
+  componentType: string;
+  uri?: string | undefined;
+  operation?: string | undefined;
+  metadata?: Record<string, string> | undefined;
+  [field: string]: unknown;
+}
 
-const Tracing = z.looseObject({
-  enabled: z.boolean(),
-  provider: z
-    .looseObject({
-      name: z.string(),
-      /** SkyWalking's OAP address in OpenFunction; for `opentelemetry`, the OTLP/HTTP endpoint. */
-      oapServer: z.string().optional(),
-      exporter: z
-        .looseObject({ endpoint: z.string().optional(), protocol: z.string().optional() })
-        .optional(),
-    })
-    .optional(),
-  tags: z.record(z.string(), z.string()).optional(),
-  baggage: z.record(z.string(), z.string()).optional(),
-});
+/** The `pluginsTracing` block: OpenTelemetry over OTLP/HTTP when enabled. */
+export interface TracingConfig {
+  enabled: boolean;
+  provider?:
+    | {
+        name: string;
+        /** SkyWalking's OAP address in OpenFunction; for `opentelemetry`, the OTLP/HTTP endpoint. */
+        oapServer?: string | undefined;
+        exporter?:
+          { endpoint?: string | undefined; protocol?: string | undefined; [k: string]: unknown } | undefined;
+        [field: string]: unknown;
+      }
+    | undefined;
+  tags?: Record<string, string> | undefined;
+  baggage?: Record<string, string> | undefined;
+  [field: string]: unknown;
+}
 
 /**
  * OpenFunction's function context (FUNC_CONTEXT). Known fields are typed; fields OpenFunction's
  * controller adds that the framework does not use (podName, httpPattern, …) pass through.
  */
-const FunctionContextSchema = z.looseObject({
-  name: z.string().min(1),
-  version: z.string().default('v1.0.0'),
-  runtime: z
-    .string()
-    .transform((s) => s.toLowerCase())
-    .pipe(z.enum(['knative', 'async']))
-    .default('knative'),
-  port: z.union([z.string().regex(/^\d+$/), z.number().int()]).optional(),
-  inputs: z.record(z.string(), Component).optional(),
-  outputs: z.record(z.string(), Component).optional(),
-  states: z.record(z.string(), Component).optional(),
-  prePlugins: z.array(z.string()).optional(),
-  postPlugins: z.array(z.string()).optional(),
-  pluginsTracing: Tracing.optional(),
-  tracing: Tracing.optional(),
-});
-
-export type FunctionContext = z.output<typeof FunctionContextSchema>;
-export type ComponentRef = z.output<typeof Component>;
-export type TracingConfig = z.output<typeof Tracing>;
+export interface FunctionContext {
+  name: string;
+  version: string;
+  runtime: 'knative' | 'async';
+  port?: string | number | undefined;
+  inputs?: Record<string, ComponentRef> | undefined;
+  outputs?: Record<string, ComponentRef> | undefined;
+  states?: Record<string, ComponentRef> | undefined;
+  prePlugins?: string[] | undefined;
+  postPlugins?: string[] | undefined;
+  pluginsTracing?: TracingConfig | undefined;
+  tracing?: TracingConfig | undefined;
+  [field: string]: unknown;
+}
 
 /**
  * Parses FUNC_CONTEXT (a JSON string, or an already-parsed object). An invalid context is an error
  * naming the field, never a silent `undefined` as in the anchor.
  *
  * @example
- * parseFunctionContext('{"name":"hello","runtime":"knative","outputs":{}}');
+ * await parseFunctionContext('{"name":"hello","runtime":"knative","outputs":{}}');
  */
-export function parseFunctionContext(input: string | object): FunctionContext {
+export async function parseFunctionContext(input: string | object): Promise<FunctionContext> {
   let raw: unknown = input;
   if (typeof input === 'string') {
     const text = input.trim();
@@ -86,6 +75,8 @@ export function parseFunctionContext(input: string | object): FunctionContext {
       }
     }
   }
+  // The schema (and zod) load only when a context is given, keeping plain functions' start fast.
+  const { FunctionContextSchema } = await import('./context-schema.js');
   const result = FunctionContextSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;

@@ -1,4 +1,4 @@
-import { MemoryStateStore, type StateStore } from '@sprout/state';
+import type { StateStore } from '@sprout/state';
 import { defaultFunctionContext, parseFunctionContext, type FunctionContext } from './context.js';
 import type { FunctionResources } from './invocation.js';
 import { importFunctionModule } from './loader/import.js';
@@ -98,9 +98,7 @@ export async function loadFunction(
     const context =
       config.context === undefined
         ? defaultFunctionContext(name)
-        : typeof config.context === 'string'
-          ? parseFunctionContext(config.context)
-          : parseFunctionContext(config.context);
+        : await parseFunctionContext(config.context);
     const outputs = new Map<string, Output | undefined>();
     for (const [outName, ref] of Object.entries(context.outputs ?? {})) {
       const out = config.outputs?.[outName] ?? createOutput(outName, ref, config.components ?? [], env);
@@ -109,7 +107,7 @@ export async function loadFunction(
     }
     const stores = new Map<string, StateStore>();
     for (const [storeName, ref] of Object.entries(context.states ?? {})) {
-      const store = config.stateStores?.[storeName] ?? new MemoryStateStore(ref.componentName);
+      const store = config.stateStores?.[storeName] ?? (await memoryStore(ref.componentName));
       stores.set(storeName, store);
       if (!config.stateStores?.[storeName]) owned.push(store);
     }
@@ -157,9 +155,8 @@ function createInvoker(type: SignatureType, fn: AnyFunction, resources: Function
   }
 }
 
-/** The context a config will run with (for rendering and checks), without loading code. */
-export function contextOf(config: FunctionConfig, fallbackName: string): FunctionContext {
-  return config.context === undefined
-    ? defaultFunctionContext(fallbackName)
-    : parseFunctionContext(config.context);
+/** An in-memory store, loaded only for functions that declare state. */
+async function memoryStore(name: string): Promise<StateStore> {
+  const { MemoryStateStore } = await import('@sprout/state');
+  return new MemoryStateStore(name);
 }

@@ -32,7 +32,7 @@ export async function testServer(
   config: FunctionConfig,
   options: { timeoutMs?: number; bodyLimit?: number } = {},
 ): Promise<TestServer> {
-  const context = contextFor(config);
+  const context = await contextFor(config);
   const outputs = Object.fromEntries(Object.keys(context.outputs ?? {}).map((n) => [n, new MemoryOutput(n)]));
   const state: Record<string, StateStore> = Object.fromEntries(
     Object.entries(context.states ?? {}).map(([n, ref]) => [n, new MemoryStateStore(ref.componentName)]),
@@ -60,16 +60,18 @@ export async function testServer(
  * A ctx for calling an OpenFunction-style function directly, without HTTP.
  *
  * @example
- * const { ctx, outputs } = createTestContext({ name: 'f', outputs: { out: { componentName: 'q', componentType: 'bindings.http' } } });
+ * const { ctx, outputs } = await createTestContext({ name: 'f', outputs: { out: { componentName: 'q', componentType: 'bindings.http' } } });
  * await myFunction(ctx, { hello: 'world' });
  * outputs.out.sent.length; // 1
  */
-export function createTestContext(contextInput?: Partial<FunctionContext> & { name?: string }): {
+export async function createTestContext(
+  contextInput?: Partial<FunctionContext> & { name?: string },
+): Promise<{
   ctx: InvocationContext;
   outputs: Record<string, MemoryOutput>;
   state: Record<string, StateStore>;
-} {
-  const context = parseFunctionContext({ ...defaultFunctionContext('test'), ...contextInput });
+}> {
+  const context = await parseFunctionContext({ ...defaultFunctionContext('test'), ...contextInput });
   const outputs = Object.fromEntries(Object.keys(context.outputs ?? {}).map((n) => [n, new MemoryOutput(n)]));
   const state: Record<string, StateStore> = Object.fromEntries(
     Object.entries(context.states ?? {}).map(([n, ref]) => [n, new MemoryStateStore(ref.componentName)]),
@@ -88,7 +90,7 @@ export function createTestContext(contextInput?: Partial<FunctionContext> & { na
   };
 }
 
-function contextFor(config: FunctionConfig): FunctionContext {
+async function contextFor(config: FunctionConfig): Promise<FunctionContext> {
   if (config.context === undefined) return defaultFunctionContext(config.target ?? 'function');
   return parseFunctionContext(config.context);
 }

@@ -75,7 +75,7 @@ describe('ctx.send', () => {
     } finally {
       await t.close();
     }
-    const { ctx, outputs: outs } = createTestContext({ outputs });
+    const { ctx, outputs: outs } = await createTestContext({ outputs });
     outs.hook!.fail = new Error('503 from upstream');
     const err = await ctx.send({ a: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OutputError);
@@ -220,7 +220,7 @@ describe('ctx.state', () => {
     } finally {
       await t.close();
     }
-    const { ctx } = createTestContext({ states });
+    const { ctx } = await createTestContext({ states });
     await ctx.state.save({ key: 'k', value: { n: 1 } });
     const entry = await ctx.state.entry<{ n: number }>('k');
     expect(entry?.value.n).toBe(1);

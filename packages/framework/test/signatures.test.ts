@@ -157,6 +157,7 @@ describe('TypeScript functions without a build step', () => {
       { source: fixture('ts-http'), target: 'nothing', path: '/nothing' },
       { source: fixture('ts-registered'), target: 'double', path: '/double' },
       { source: fixture('ts-registered'), target: 'plain', path: '/plain' },
+      { source: fixture('ts-esm-only'), target: 'meta', path: '/meta' },
     ]);
   });
   afterAll(() => s.close());
@@ -173,6 +174,14 @@ describe('TypeScript functions without a build step', () => {
     expect(r.headers.get('x-custom')).toBe('yes');
     expect(await r.text()).toBe('accepted');
     expect((await fetch(`${s.url}/nothing`)).status).toBe(204);
+  });
+
+  it('runs TypeScript that needs ES module semantics (import.meta, top-level await, extensionless imports)', async () => {
+    expect(await (await fetch(`${s.url}/meta`)).json()).toEqual({
+      file: 'index.ts',
+      ready: 42,
+      suffix: 'extensionless import resolved',
+    });
   });
 
   it('routes several functions in one process by path, with TS declarative registration', async () => {

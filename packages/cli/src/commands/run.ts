@@ -95,7 +95,7 @@ export async function runFunctions(
     bodyLimit: opts['body-limit'] as string | undefined,
   });
   const logger = createLogger({ name: 'sprout' });
-  const components = opts['resources-path'] ? loadComponentSpecs(opts['resources-path'] as string) : [];
+  const components = opts['resources-path'] ? await loadComponentSpecs(opts['resources-path'] as string) : [];
   const list = sources.length > 1 ? sources : [o.source];
   const functions: FunctionConfig[] = list.map((source) => ({
     source,

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { FrameworkError } from '../errors.js';
 import { withRegistrationScope, type RegisteredFunction } from '../registry.js';
-import { ANCHOR_MODULES, installAnchorAliases } from './hooks.js';
+import { ANCHOR_MODULES, installModuleHooks, installRequireHooks } from './hooks.js';
 import type { FunctionModule } from './resolve.js';
 
 export interface ImportedModule {
@@ -18,32 +18,37 @@ const { nativeImport } = createRequire(import.meta.url)('../../native-import.cjs
   nativeImport: (url: string) => Promise<Record<string, unknown>>;
 };
 
-let tsImporter:
-  | ((url: string, opts: { parentURL: string; onImport?: (u: string) => void }) => Promise<unknown>)
-  | undefined;
+let generation = 0;
 
 /**
- * Imports a function module in a registration scope. TypeScript, and every load when `fresh` is
- * set (watch reloads), go through tsx's namespaced import, which loads a fresh module graph each
- * time and reports the files it loaded; plain JavaScript uses Node's own import.
+ * Imports a function module in a registration scope. TypeScript is required through the
+ * framework's compile hook (no loader thread) and falls back to the ES module hooks when it needs
+ * ESM-only syntax; JavaScript uses Node's own import. A `fresh` import (watch reloads) evaluates
+ * the function's own files again; its packages stay loaded.
  */
 export async function importFunctionModule(mod: FunctionModule, fresh: boolean): Promise<ImportedModule> {
-  if (usesAnchorModules(mod)) installAnchorAliases();
-  const files = new Set<string>([mod.file]);
+  const anchors = usesAnchorModules(mod);
+  if (fresh) dropCommonJsCache(mod.dir);
+  const url = pathToFileURL(mod.file);
   try {
-    const key = fresh ? `${mod.file}#${Date.now()}` : mod.file;
-    const { value, registered } = await withRegistrationScope(key, async () => {
-      if (!mod.typescript && !fresh) return nativeImport(pathToFileURL(mod.file).href);
-      if (fresh) dropCommonJsCache(mod.dir);
-      tsImporter ??= (await import('tsx/esm/api')).tsImport as unknown as typeof tsImporter;
-      return (await tsImporter!(pathToFileURL(mod.file).href, {
-        parentURL: pathToFileURL(`${mod.dir}/`).href,
-        onImport: (u) => {
-          if (u.startsWith('file:') && !u.includes('/node_modules/')) files.add(new URL(u).pathname);
-        },
-      })) as Record<string, unknown>;
-    });
-    return { namespace: value, registered, files: [...files] };
+    const { value, registered } = await withRegistrationScope(
+      fresh ? `${url.href}#${++generation}` : url.href,
+      async () => {
+        if (mod.typescript) {
+          installRequireHooks();
+          try {
+            return asNamespace(requireFrom(mod.file));
+          } catch (err) {
+            if (!needsEsm(err)) throw err;
+            dropCommonJsCache(mod.dir);
+          }
+        }
+        if (mod.typescript || fresh || anchors) installModuleHooks();
+        if (fresh) url.searchParams.set('sprout-gen', String(generation));
+        return nativeImport(url.href);
+      },
+    );
+    return { namespace: value, registered, files: [mod.file] };
   } catch (err) {
     if (err instanceof FrameworkError) throw err;
     const e = err as NodeJS.ErrnoException;
@@ -57,6 +62,23 @@ export async function importFunctionModule(mod: FunctionModule, fresh: boolean):
       { cause: err },
     );
   }
+}
+
+const requireFrom = (file: string): unknown => createRequire(file)(file);
+
+function asNamespace(exported: unknown): Record<string, unknown> {
+  return exported && typeof exported === 'object'
+    ? (exported as Record<string, unknown>)
+    : { default: exported };
+}
+
+/** A CommonJS evaluation failed on syntax only an ES module allows (top-level await, import.meta). */
+function needsEsm(err: unknown): boolean {
+  const e = err as Error & { code?: string };
+  return (
+    e instanceof SyntaxError &&
+    /import\.meta|await is only valid|Cannot use import statement|top level bodies/.test(e.message)
+  );
 }
 
 function usesAnchorModules(mod: FunctionModule): boolean {
