@@ -3,6 +3,7 @@ import { collectdInput } from './inputs/collectd.js';
 import { httpInput } from './inputs/http.js';
 import { syslogInput } from './inputs/syslog.js';
 import { mqttInput } from './inputs/mqtt.js';
+import { nginxInput } from './inputs/nginx.js';
 import { opentelemetryInput } from './inputs/opentelemetry.js';
 import { statsdInput } from './inputs/statsd.js';
 import { tcpInput } from './inputs/tcp.js';
@@ -19,6 +20,7 @@ export const inputPlugins: InputPlugin[] = [
   mqttInput,
   opentelemetryInput,
   collectdInput,
+  nginxInput,
 ] as InputPlugin[];
 export const outputPlugins: OutputPlugin[] = [
   stdoutOutput,
