@@ -18,6 +18,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Serve the Dapr state HTTP API over Dapr component YAML',
     load: async () => (await import('./commands/state.js')).default as Command,
   },
+  collector: {
+    summary: 'Run the log and metric collector (fluent-bit-style pipeline)',
+    load: async () => (await import('./commands/collector.js')).default as Command,
+  },
   deploy: {
     summary: 'Render Kubernetes manifests for a function folder',
     load: async () => (await import('./commands/deploy.js')).default as Command,

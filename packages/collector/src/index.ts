@@ -16,3 +16,4 @@ export type {
   InputContext,
   OutputInstance,
 } from './plugin.js';
+export { runConfigTests, type ConfigTestResult } from './config/tests.js';

@@ -262,7 +262,9 @@ export function createCollector(config: CollectorConfig, options: CollectorOptio
       }
     }
     try {
-      for (let i = 0; i < runners.length; i++) runners[i]!.runner.add(perOutput[i]!, tracker, state.fs);
+      // Disk-buffered records without ack are accepted once written: nothing to follow.
+      const follow = state.fs && !state.ack ? undefined : tracker;
+      for (let i = 0; i < runners.length; i++) runners[i]!.runner.add(perOutput[i]!, follow, state.fs);
     } catch (err) {
       throw new CollectorError(
         'SPROUT_ERR_COLLECTOR_BUFFER',

@@ -57,7 +57,7 @@ export class OutputRunner {
   }
 
   /** Adds records from one emit; `fs` batches go to disk before this returns. */
-  add(records: CollectorRecord[], tracker: Tracker, fs: boolean): void {
+  add(records: CollectorRecord[], tracker: Tracker | undefined, fs: boolean): void {
     if (records.length === 0) return;
     let b = fs ? this.fsOpen : this.memOpen;
     if (!b) {
@@ -67,9 +67,10 @@ export class OutputRunner {
       else this.memOpen = b;
     }
     if (fs && this.o.store && b.chunk && 'fd' in b.chunk) this.o.store.append(b.chunk, records);
-    for (const r of records) b.records!.push(r);
+    // Untracked disk records are safe in the chunk file; memory keeps only tracked ones.
+    if (!fs || tracker) for (const r of records) b.records!.push(r);
     b.count += records.length;
-    if (!b.trackers.has(tracker)) {
+    if (tracker && !b.trackers.has(tracker)) {
       b.trackers.add(tracker);
       tracker.hold();
     }
@@ -86,8 +87,8 @@ export class OutputRunner {
       if (b.chunk && 'fd' in b.chunk) {
         this.o.store!.seal(b.chunk);
         b.chunk = { path: b.chunk.path };
-        // Untracked disk batches need not stay in memory; tracked ones are small and short-lived.
-        if (b.trackers.size === 0) b.records = null;
+        // Read back from disk at delivery unless every record is in memory (all tracked).
+        if (b.records!.length !== b.count) b.records = null;
       }
       this.queue.push(b);
     }

@@ -1,0 +1,122 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'sprout-cli-collector-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await main(args, { stdout, stderr, env: {}, cwd: repoRoot });
+  return { code, out, err };
+}
+
+function file(name: string, text: string): string {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+describe('sprout collector', () => {
+  it('has --help for the command and its test subcommand', async () => {
+    const r = await runCli(['collector', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('--dry-run');
+    expect(r.out).toContain('-c, --config FILE');
+    expect((await runCli(['collector', 'test', '--help'])).out).toContain('sprout collector test -c FILE');
+  });
+
+  it('--dry-run validates the example config', async () => {
+    const r = await runCli(['collector', '-c', 'examples/collector-basic/collector.yaml', '--dry-run']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('config ok: 2 inputs (http.0, syslog.0), 3 filters, 1 outputs (stdout.0)');
+  });
+
+  it('--dry-run names the bad key with a code', async () => {
+    const r = await runCli([
+      'collector',
+      '-c',
+      file('bad.yaml', 'pipeline:\n  inputs:\n    - name: http\n      prot: 1\n'),
+      '--dry-run',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(
+      "error: SPROUT_ERR_COLLECTOR_CONFIG_INVALID: pipeline.inputs[0].prot: unknown key 'prot'\n",
+    );
+  });
+
+  it('without -c it is a usage error', async () => {
+    const r = await runCli(['collector']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('-c FILE is required');
+  });
+
+  it('test runs the config tests: the example passes, a wrong expectation fails with a diff', async () => {
+    const ok = await runCli(['collector', 'test', '-c', 'examples/collector-basic/collector.yaml']);
+    expect(ok.out).toContain('2 passed, 0 failed');
+    expect(ok.code).toBe(0);
+    const bad = file(
+      'tests.yaml',
+      `pipeline:\n  filters:\n    - { name: modify, match: '*', set: [a 1] }\n  outputs:\n    - { name: stdout, match: '*' }\ntests:\n  - name: sets a\n    input: { tag: t, records: [{ b: 2 }] }\n    expect:\n      stdout.0: [{ b: 2, a: '2' }]\n`,
+    );
+    const r = await runCli(['collector', 'test', '-c', bad]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('FAIL sets a');
+    expect(r.out).toContain(`stdout.0[0]: expected {"b":2,"a":"2"}, got {"b":2,"a":"1"}`);
+    expect(r.err).toContain('SPROUT_ERR_COLLECTOR_TEST_FAILED');
+  });
+
+  it('runs in the foreground; SIGTERM flushes and exits 0', async () => {
+    const out = join(tmp, 'out');
+    const cfg = file(
+      'run.yaml',
+      `service: { flush: 30, grace: 5 }\npipeline:\n  inputs:\n    - { name: http, listen: 127.0.0.1, port: 0 }\n  outputs:\n    - { name: file, match: '*', path: ${tmp}, file: out, format: plain }\n`,
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@sprout/source',
+        '--import',
+        'tsx',
+        '-e',
+        `import('./packages/cli/src/main.ts').then(async (m) => { process.exitCode = await m.main(process.argv.slice(1), { stdout: process.stdout, stderr: process.stderr, env: { ...process.env, SPROUT_LOG_FORMAT: 'json' }, cwd: process.cwd() }); })`,
+        'collector',
+        '-c',
+        cfg,
+      ],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let err = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /"input":"http.0".*?"port":(\d+)/.exec(err);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (c) => reject(new Error(`exited ${c}: ${err}`)));
+    });
+    const res = await fetch(`http://127.0.0.1:${port}/t`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"kept":true}',
+    });
+    expect(res.status).toBe(201);
+    // flush is 30 s: only the shutdown flush can have written the record.
+    child.kill('SIGTERM');
+    expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(out, 'utf8')).toBe('{"kept":true}\n');
+  });
+});
