@@ -21,7 +21,8 @@ export default tseslint.config(
           patterns: [
             {
               group: ['@sprout/*/src/*', '../../*/src/*', '../../../*/src/*'],
-              message: "Import another package through its public entry point ('@sprout/<pkg>'), not its src/ internals.",
+              message:
+                "Import another package through its public entry point ('@sprout/<pkg>'), not its src/ internals.",
             },
           ],
         },

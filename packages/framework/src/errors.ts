@@ -28,7 +28,8 @@ export const FrameworkErrorCodes = {
   SPROUT_ERR_FRAMEWORK_TRACING_PROVIDER: 'pluginsTracing names a provider the framework does not support.',
   SPROUT_ERR_FRAMEWORK_ROUTE_CONFLICT: 'Two functions in one process were given the same path.',
   SPROUT_ERR_FRAMEWORK_NO_ROUTE: 'A request matched no mounted function (404).',
-  SPROUT_ERR_FRAMEWORK_UNKNOWN_INPUT: 'An async function received a request for an input it does not declare (404).',
+  SPROUT_ERR_FRAMEWORK_UNKNOWN_INPUT:
+    'An async function received a request for an input it does not declare (404).',
 } as const;
 
 export type FrameworkErrorCode = keyof typeof FrameworkErrorCodes;
