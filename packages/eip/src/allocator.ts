@@ -102,8 +102,10 @@ export class AllocatorState {
   readonly namespaces = new Map<string, Namespace>();
   readonly services = new Map<string, ServiceState>();
   private readonly holders = new Map<string, Holder>();
+  private readonly bindings = new Map<string, { ofFamily: PoolState[]; bound: PoolState[] }>();
 
   setPool(pool: Pool): void {
+    this.bindings.clear();
     const reserved = new Set(pool.allowReserved ? [] : reservedAddresses(pool.block));
     const used = [...this.holders.values()].filter((h) => h.pool === pool.name).length;
     this.pools.set(pool.name, {
@@ -116,10 +118,12 @@ export class AllocatorState {
   }
 
   deletePool(name: string): void {
+    this.bindings.clear();
     this.pools.delete(name);
   }
 
   setNamespace(ns: Namespace): void {
+    this.bindings.clear();
     this.namespaces.set(ns.name, ns);
   }
 
@@ -290,18 +294,10 @@ export class AllocatorState {
       candidates = [ps];
       why = { reason: 'PoolExhausted', message: `Eip/${req.pool} has no free address` };
     } else {
-      const ns = this.namespaces.get(req.namespace) ?? { name: req.namespace, labels: {} };
-      const ofFamily = [...this.pools.values()].filter(
-        (p) => p.pool.block.family === family && !p.pool.disable,
-      );
-      const bound = ofFamily.filter((p) => poolServesNamespace(p.pool, ns));
+      const { ofFamily, bound } = this.poolsFor(req.namespace, family);
       if (bound.length) {
-        candidates = bound.sort(
-          (a, b) =>
-            Number(this.isFull(a.pool.name)) - Number(this.isFull(b.pool.name)) ||
-            a.pool.priority - b.pool.priority ||
-            a.pool.name.localeCompare(b.pool.name),
-        );
+        // Priority order (0 highest), then name; full pools yield nothing below, so non-full come first.
+        candidates = bound;
         why = {
           reason: 'PoolExhausted',
           message: `every ${fam} Eip bound to namespace ${req.namespace} is full (${bound.map((p) => p.pool.name).join(', ')})`,
@@ -333,6 +329,24 @@ export class AllocatorState {
         return this.allocation(formatIp({ family, value: v }), family, ps.pool.name, req.sharingKey, ports);
     }
     return why;
+  }
+
+  /** Enabled pools of a family, and those bound to a namespace in priority order; cached until pools or namespaces change. */
+  private poolsFor(namespace: string, family: IpFamily): { ofFamily: PoolState[]; bound: PoolState[] } {
+    const key = `${family} ${namespace}`;
+    let hit = this.bindings.get(key);
+    if (!hit) {
+      const ns = this.namespaces.get(namespace) ?? { name: namespace, labels: {} };
+      const ofFamily = [...this.pools.values()].filter(
+        (p) => p.pool.block.family === family && !p.pool.disable,
+      );
+      const bound = ofFamily
+        .filter((p) => poolServesNamespace(p.pool, ns))
+        .sort((a, b) => a.pool.priority - b.pool.priority || a.pool.name.localeCompare(b.pool.name));
+      hit = { ofFamily, bound };
+      this.bindings.set(key, hit);
+    }
+    return hit;
   }
 
   private allocation(

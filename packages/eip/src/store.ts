@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Allocation, AllocationRequest, PendingCondition, ServiceState } from './allocator.js';
 import { EipError } from './errors.js';
-import type { IpFamily } from './ip.js';
 
 export interface StoredEvent {
   id: number;
@@ -19,14 +18,12 @@ CREATE TABLE IF NOT EXISTS namespaces (name TEXT PRIMARY KEY, labels TEXT NOT NU
 CREATE TABLE IF NOT EXISTS bgp (kind TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, name));
 CREATE TABLE IF NOT EXISTS services (
   key TEXT PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL, request TEXT NOT NULL,
-  status TEXT NOT NULL, reason TEXT, message TEXT, updated_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS addresses (
-  key TEXT NOT NULL, family INTEGER NOT NULL, ip TEXT NOT NULL, pool TEXT NOT NULL,
-  sharing_key TEXT, ports TEXT NOT NULL, PRIMARY KEY (key, family));
-CREATE INDEX IF NOT EXISTS addresses_ip ON addresses (ip);
+  status TEXT NOT NULL, reason TEXT, message TEXT, addresses TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
+-- Who holds which address; one row per (address, service). Kept small so a commit touches few pages.
+CREATE TABLE IF NOT EXISTS held (ip TEXT NOT NULL, key TEXT NOT NULL, sharing_key TEXT, PRIMARY KEY (ip, key)) WITHOUT ROWID;
 -- The last line of defence: an address is never held twice unless both holders share a key.
-CREATE TRIGGER IF NOT EXISTS addresses_exclusive BEFORE INSERT ON addresses
-WHEN EXISTS (SELECT 1 FROM addresses WHERE ip = NEW.ip AND key != NEW.key
+CREATE TRIGGER IF NOT EXISTS held_exclusive BEFORE INSERT ON held
+WHEN EXISTS (SELECT 1 FROM held WHERE ip = NEW.ip AND key != NEW.key
   AND (NEW.sharing_key IS NULL OR sharing_key IS NULL OR sharing_key != NEW.sharing_key))
 BEGIN SELECT RAISE(ABORT, 'address already held'); END;
 CREATE TABLE IF NOT EXISTS events (
@@ -41,14 +38,7 @@ interface ServiceRow {
   status: 'allocated' | 'pending';
   reason: string | null;
   message: string | null;
-}
-interface AddressRow {
-  key: string;
-  family: number;
-  ip: string;
-  pool: string;
-  sharing_key: string | null;
-  ports: string;
+  addresses: string;
 }
 
 /**
@@ -88,15 +78,13 @@ export class EipStore {
         'INSERT INTO bgp (kind, name, doc) VALUES (?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET doc = excluded.doc',
       ),
       upsertService: db.prepare(
-        `INSERT INTO services (key, namespace, name, request, status, reason, message, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET request = excluded.request, status = excluded.status, reason = excluded.reason,
-         message = excluded.message, updated_at = excluded.updated_at`,
+        `INSERT OR REPLACE INTO services (key, namespace, name, request, status, reason, message, addresses, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteService: db.prepare('DELETE FROM services WHERE key = ?'),
-      deleteAddresses: db.prepare('DELETE FROM addresses WHERE key = ?'),
-      insertAddress: db.prepare(
-        'INSERT INTO addresses (key, family, ip, pool, sharing_key, ports) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
+      deleteHeld: db.prepare('DELETE FROM held WHERE ip = ? AND key = ?'),
+      insertHeld: db.prepare('INSERT INTO held (ip, key, sharing_key) VALUES (?, ?, ?)'),
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
       insertEvent: db.prepare('INSERT INTO events (at, type, pool, message) VALUES (?, ?, ?, ?)'),
       events: db.prepare('SELECT id, at, type, pool, message FROM events ORDER BY id DESC LIMIT ?'),
     };
@@ -104,7 +92,7 @@ export class EipStore {
 
   /** Changes when another connection commits (SQLite's `data_version`). */
   dataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+    return this.stmts.dataVersion.get() as number;
   }
 
   /** Runs `fn` holding the write lock; rolls back if it throws. */
@@ -136,23 +124,9 @@ export class EipStore {
       kind: r.kind,
       doc: JSON.parse(r.doc) as unknown,
     }));
-    const byKey = new Map<string, Allocation[]>();
-    for (const a of this.db
-      .prepare('SELECT key, family, ip, pool, sharing_key, ports FROM addresses ORDER BY key, family')
-      .all() as AddressRow[]) {
-      const list = byKey.get(a.key) ?? [];
-      list.push({
-        ip: a.ip,
-        family: a.family as IpFamily,
-        pool: a.pool,
-        ...(a.sharing_key ? { sharingKey: a.sharing_key } : {}),
-        ports: JSON.parse(a.ports) as Allocation['ports'],
-      });
-      byKey.set(a.key, list);
-    }
     const services: ServiceState[] = (
       this.db
-        .prepare('SELECT key, namespace, name, request, status, reason, message FROM services')
+        .prepare('SELECT key, namespace, name, request, status, reason, message, addresses FROM services')
         .all() as ServiceRow[]
     ).map((r) => ({
       key: r.key,
@@ -160,7 +134,7 @@ export class EipStore {
       name: r.name,
       request: JSON.parse(r.request) as AllocationRequest,
       status: r.status,
-      addresses: byKey.get(r.key) ?? [],
+      addresses: JSON.parse(r.addresses) as Allocation[],
       ...(r.reason ? { condition: { reason: r.reason, message: r.message ?? '' } as PendingCondition } : {}),
     }));
     return { pools, namespaces, bgp, services };
@@ -179,33 +153,27 @@ export class EipStore {
     this.stmts.upsertBgp.run(kind, name, JSON.stringify(doc));
   }
 
-  saveService(s: ServiceState): void {
+  /** Stores a service's new state; `previous` is what it held before (its rows are replaced). */
+  saveService(s: ServiceState, previous?: ServiceState): void {
+    const c = s.condition;
     this.stmts.upsertService.run(
       s.key,
       s.namespace,
       s.name,
       JSON.stringify(s.request),
       s.status,
-      s.condition?.reason ?? null,
-      s.condition?.message ?? null,
+      c?.reason ?? null,
+      c?.message ?? null,
+      JSON.stringify(s.addresses),
       Date.now(),
     );
-    this.stmts.deleteAddresses.run(s.key);
-    for (const a of s.addresses) {
-      this.stmts.insertAddress.run(
-        s.key,
-        a.family,
-        a.ip,
-        a.pool,
-        a.sharingKey ?? null,
-        JSON.stringify(a.ports),
-      );
-    }
+    for (const a of previous?.addresses ?? []) this.stmts.deleteHeld.run(a.ip, s.key);
+    for (const a of s.addresses) this.stmts.insertHeld.run(a.ip, s.key, a.sharingKey ?? null);
   }
 
-  deleteService(key: string): void {
-    this.stmts.deleteAddresses.run(key);
-    this.stmts.deleteService.run(key);
+  deleteService(s: ServiceState): void {
+    for (const a of s.addresses) this.stmts.deleteHeld.run(a.ip, s.key);
+    this.stmts.deleteService.run(s.key);
   }
 
   addEvent(type: StoredEvent['type'], pool: string | undefined, message: string): void {
