@@ -17,3 +17,10 @@ export type {
   OutputInstance,
 } from './plugin.js';
 export { runConfigTests, type ConfigTestResult } from './config/tests.js';
+export {
+  renderClusterInput,
+  renderCollector,
+  renderManifests,
+  clusterInputsToConfig,
+  type RenderedInput,
+} from './kube/render.js';

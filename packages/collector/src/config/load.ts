@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
+import { clusterInputsToConfig } from '../kube/render.js';
 import type { z } from 'zod';
 import { CollectorError } from '../errors.js';
 import { createLogger } from '@sprout/observe';
@@ -82,6 +83,8 @@ export function parseConfig(
   text: string,
   opts: { baseDir?: string; env?: NodeJS.ProcessEnv } = {},
 ): CollectorConfig {
+  // Fluent Operator ClusterInput manifests run as a config of their inputs (records to stdout).
+  if (/^kind:\s*ClusterInput\s*$/m.test(text)) text = stringify(clusterInputsToConfig(text));
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
