@@ -46,3 +46,4 @@ export {
   type ComponentManifest,
   type RenderOptions,
 } from './render.js';
+export { createStateContext, type StateContext } from './context.js';

@@ -158,6 +158,9 @@ export function createStateApiServer(options: StateApiServerOptions): StateApiSe
       });
       req.on('end', () => resolve(Buffer.concat(chunks)));
       req.on('error', reject);
+      req.on('close', () => {
+        if (!req.complete) reject(bad('the client closed the connection before the body was complete'));
+      });
     });
 
   const readJson = async (req: IncomingMessage): Promise<unknown> => {
