@@ -15,6 +15,8 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 
 export interface Bird {
   port: number;
+  /** The control socket (bird's CLI protocol). */
+  socket: string;
   /** `birdc show route all` (both tables). */
   routes(): Promise<string>;
   protocols(): Promise<string>;
@@ -29,6 +31,8 @@ export async function startBird(opts: {
   peerAddress: string;
   birdAddress: string;
   holdTime?: number;
+  /** More passive neighbours, e.g. a peer daemon for comparison. */
+  extraPeers?: { name: string; address: string; as: number }[];
 }): Promise<Bird> {
   const dir = mkdtempSync(join(tmpdir(), 'sprout-eip-bird-'));
   const port = await freePort();
@@ -46,7 +50,18 @@ protocol bgp sprout {
   ipv4 { import all; export none; };
   ipv6 { import all; export none; };
 }
+${(opts.extraPeers ?? [])
+  .map(
+    (p) => `protocol bgp ${p.name} {
+  local ${opts.birdAddress} port ${port} as ${opts.localAs};
+  neighbor ${p.address} as ${p.as};
+  passive on;
+  multihop;
+  ipv4 { import all; export none; };
+}
 `,
+  )
+  .join('')}`,
   );
   let proc: ChildProcess | undefined;
   let stderr = '';
@@ -93,6 +108,7 @@ protocol bgp sprout {
   await start();
   return {
     port,
+    socket: sock,
     routes: async () =>
       (await birdc('show', 'route', 'table', 'master4', 'all')) +
       (await birdc('show', 'route', 'table', 'master6', 'all')),
