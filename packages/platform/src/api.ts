@@ -1,0 +1,173 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { PlatformError } from './errors.js';
+import { readJson, sendError, sendJson } from './http-util.js';
+import type { Platform } from './platform.js';
+import { forward } from './proxy.js';
+
+export interface ApiServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+const scaleBody = z
+  .object({ replicas: z.number().int().min(0), reason: z.string().max(200).optional() })
+  .strict();
+const registerBody = z.object({ paths: z.array(z.string().min(1)).min(1) }).strict();
+
+function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field =
+    issue.path.map(String).join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(',') : 'body');
+  throw new PlatformError('SPROUT_ERR_PLATFORM_INVALID_REQUEST', `field "${field}": ${issue.message}`);
+}
+
+/**
+ * The platform's REST API (documented in openapi.yaml): functions, instances, scale, invoke and a
+ * server-sent event stream. Listens on 127.0.0.1 only.
+ *
+ * @example
+ * const api = await startApi(platform, { port: 9090 });
+ * await api.close();
+ */
+export async function startApi(
+  platform: Platform,
+  options: { port: number; host?: string },
+): Promise<ApiServer> {
+  const streams = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    handle(platform, req, res, streams).catch((err: unknown) => {
+      if (!(err instanceof PlatformError)) platform.logger.error({ err }, 'API request failed');
+      sendError(res, err);
+    });
+  });
+  server.listen(options.port, options.host ?? '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port, address } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${address}:${port}`,
+    close: async () => {
+      for (const s of streams) s.end();
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function handle(
+  platform: Platform,
+  req: IncomingMessage,
+  res: ServerResponse,
+  streams: Set<ServerResponse>,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://api');
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const method = req.method ?? 'GET';
+  const notAllowed = () => {
+    throw new PlatformError(
+      'SPROUT_ERR_PLATFORM_INVALID_REQUEST',
+      `${method} is not allowed on ${url.pathname}`,
+      405,
+    );
+  };
+  if (parts[0] !== 'v1') {
+    throw new PlatformError(
+      'SPROUT_ERR_PLATFORM_NO_ROUTE',
+      `no API route ${url.pathname}; see openapi.yaml`,
+      404,
+    );
+  }
+  const [, resource, name, sub] = parts;
+  if (resource === 'health' && parts.length === 2) return sendJson(res, 200, { status: 'ok' });
+  if (resource === 'events' && parts.length === 2) return eventStream(platform, req, res, streams);
+  if (resource !== 'functions') {
+    throw new PlatformError(
+      'SPROUT_ERR_PLATFORM_NO_ROUTE',
+      `no API route ${url.pathname}; see openapi.yaml`,
+      404,
+    );
+  }
+  if (name === undefined) {
+    if (method === 'GET') {
+      return sendJson(res, 200, {
+        functions: platform.names().map((n) => platform.view(n)),
+        problems: platform.problems(),
+      });
+    }
+    if (method === 'POST') {
+      const body = parseBody(registerBody, await readJson(req));
+      const result = await platform.register(body.paths);
+      return sendJson(res, result.functions.length ? 201 : 400, {
+        functions: result.functions.map((f) => platform.view(f.name)),
+        problems: result.errors.map((e) => ({ code: e.code, message: e.message })),
+      });
+    }
+    return notAllowed();
+  }
+  const runner = platform.mustGet(name);
+  if (sub === undefined) {
+    if (method === 'GET') return sendJson(res, 200, platform.view(name));
+    if (method === 'DELETE') {
+      await platform.unregister(name);
+      res.writeHead(204).end();
+      return;
+    }
+    return notAllowed();
+  }
+  if (sub === 'instances' && parts.length === 4) {
+    if (method !== 'GET') return notAllowed();
+    return sendJson(res, 200, { instances: runner.instances() });
+  }
+  if (sub === 'scale' && parts.length === 4) {
+    if (method !== 'POST') return notAllowed();
+    const body = parseBody(scaleBody, await readJson(req));
+    const desired = runner.scaleTo(body.replicas, body.reason ?? 'API request');
+    return sendJson(res, 202, { name, requestedReplicas: body.replicas, desiredReplicas: desired });
+  }
+  if (sub === 'invoke') {
+    const rest = parts.slice(4).map(encodeURIComponent).join('/');
+    return forward(req, res, runner, `/${rest}${url.search}`);
+  }
+  throw new PlatformError(
+    'SPROUT_ERR_PLATFORM_NO_ROUTE',
+    `no API route ${url.pathname}; see openapi.yaml`,
+    404,
+  );
+}
+
+function eventStream(
+  platform: Platform,
+  req: IncomingMessage,
+  res: ServerResponse,
+  streams: Set<ServerResponse>,
+): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+  res.write(': sprout platform events\n\n');
+  const filter = new URL(req.url ?? '/', 'http://api').searchParams.get('function');
+  const send = (e: { id: number; type: string; function?: string }) => {
+    if (filter && e.function !== filter) return;
+    res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+  };
+  const last = Number(req.headers['last-event-id'] ?? NaN);
+  if (Number.isInteger(last)) for (const e of platform.events.since(last)) send(e);
+  const unsubscribe = platform.events.subscribe(send);
+  const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+  streams.add(res);
+  res.once('close', () => {
+    clearInterval(ping);
+    unsubscribe();
+    streams.delete(res);
+  });
+}

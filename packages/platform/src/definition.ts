@@ -1,0 +1,58 @@
+/** One routing rule of a function: hosts (empty = any), a path prefix, optional exact header values. */
+export interface RouteRule {
+  hosts: string[];
+  pathPrefix: string;
+  headers?: Record<string, string>;
+}
+
+/** Scaling knobs with KEDA HTTPScaledObject's meanings and defaults. */
+export interface ScalingSpec {
+  minReplicas: number;
+  maxReplicas: number;
+  metric: 'concurrency' | 'requestRate' | 'both';
+  /** Target concurrent requests per instance (`keda.httpScaledObject.targetPendingRequests`, default 100). */
+  targetConcurrency: number;
+  /** Target requests per second per instance (`sprout.dev/target-rate`, default 100). */
+  targetRate: number;
+  rateWindowMs: number;
+  rateGranularityMs: number;
+  /** `keda.httpScaledObject.cooldownPeriod` seconds → ms (KEDA default 300 s). */
+  scaledownPeriodMs: number;
+}
+
+/** A function as the platform runs it, resolved from a function.yaml or a plain folder. */
+export interface FunctionDefinition {
+  name: string;
+  /** Folder with the code. */
+  dir: string;
+  /** The function.yaml it came from, if any. */
+  file?: string;
+  target?: string;
+  signatureType?: string;
+  /** Extra environment for instances (`serving.template.containers[].env`, `serving.params`). */
+  env: Record<string, string>;
+  /** OpenFunction context passed as FUNC_CONTEXT. */
+  context: Record<string, unknown>;
+  /** Explicit routes from `triggers.http.route`; empty means the default `/<name>` prefix. */
+  routes: RouteRule[];
+  engine: 'keda' | 'knative';
+  scaling: ScalingSpec;
+  readinessTimeoutMs: number;
+  drainTimeoutMs: number;
+  responseHeaderTimeoutMs?: number;
+  /** Request timeout in seconds (`serving.timeout`), passed to the framework. */
+  requestTimeoutSeconds?: number;
+  placeholder?: string;
+  fallback?: string;
+}
+
+export const DEFAULT_SCALING: ScalingSpec = {
+  minReplicas: 0,
+  maxReplicas: 10,
+  metric: 'concurrency',
+  targetConcurrency: 100,
+  targetRate: 100,
+  rateWindowMs: 60_000,
+  rateGranularityMs: 1_000,
+  scaledownPeriodMs: 300_000,
+};

@@ -1,0 +1,177 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { Logger } from '@sprout/observe';
+import type { FunctionDefinition } from './definition.js';
+
+export type InstanceState = 'starting' | 'ready' | 'stopping' | 'stopped' | 'crashed' | 'failed';
+
+/** What the API shows about an instance. */
+export interface InstanceInfo {
+  id: string;
+  function: string;
+  state: InstanceState;
+  pid?: number;
+  host: string;
+  port: number;
+  startedAt: string;
+  readyAt?: string;
+  /** Requests being proxied to it right now (by the platform's own proxy and invoke). */
+  inflight: number;
+  exitCode?: number | null;
+  lastError?: string;
+}
+
+/** Finds a free TCP port on `host` (the OS picks one; a race with another process is retried by the supervisor). */
+export async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function tcpProbe(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export interface InstanceOptions {
+  id: string;
+  def: FunctionDefinition;
+  /** Path of the `sprout` bin that runs the framework. */
+  bin: string;
+  host: string;
+  port: number;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+}
+
+const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+
+/** One child process running the functions framework for one function. */
+export class Instance {
+  readonly info: InstanceInfo;
+  readonly child: ChildProcess;
+  readonly exited: Promise<void>;
+  private readonly log: Logger;
+  private probing = false;
+  private onReady?: () => void;
+  /** Set when the readiness probe passes. */
+  readonly ready: Promise<void>;
+
+  constructor(private readonly o: InstanceOptions) {
+    const { def } = o;
+    this.log = o.logger.child({ function: def.name, instance: o.id });
+    this.info = {
+      id: o.id,
+      function: def.name,
+      state: 'starting',
+      host: o.host,
+      port: o.port,
+      startedAt: new Date().toISOString(),
+      inflight: 0,
+    };
+    this.ready = new Promise((resolve) => (this.onReady = resolve));
+    const args = [o.bin, 'run', def.dir, '--port', String(o.port), '--host', o.host];
+    if (def.target) args.push('--target', def.target);
+    if (def.signatureType) args.push('--signature-type', def.signatureType);
+    const env: NodeJS.ProcessEnv = {
+      ...o.env,
+      ...def.env,
+      FUNC_CONTEXT: JSON.stringify(def.context),
+      SPROUT_LOG_FORMAT: 'json',
+    };
+    for (const k of ['PORT', 'HOST', 'FUNCTION_TARGET', 'FUNCTION_SIGNATURE_TYPE', 'FUNCTION_SOURCE']) {
+      if (!(k in def.env)) delete env[k];
+    }
+    if (def.requestTimeoutSeconds !== undefined)
+      env.CLOUD_RUN_TIMEOUT_SECONDS = String(def.requestTimeoutSeconds);
+    this.child = spawn(process.execPath, args, { cwd: def.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (this.child.pid !== undefined) this.info.pid = this.child.pid;
+    this.capture(this.child.stdout!, 'stdout');
+    this.capture(this.child.stderr!, 'stderr');
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.info.exitCode = code ?? (signal ? null : code);
+        resolve();
+      });
+      this.child.once('error', (err) => {
+        this.info.lastError = err.message;
+        resolve();
+      });
+    });
+  }
+
+  /** Probes TCP readiness every `intervalMs` until it passes or the instance leaves `starting`. */
+  async probe(intervalMs = 25): Promise<void> {
+    if (this.probing) return;
+    this.probing = true;
+    while (this.info.state === 'starting') {
+      if (await tcpProbe(this.o.host, this.o.port)) {
+        if (this.info.state !== 'starting') break;
+        this.info.state = 'ready';
+        this.info.readyAt = new Date().toISOString();
+        this.onReady?.();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+    this.probing = false;
+  }
+
+  /** SIGTERM (the framework finishes in-flight requests), SIGKILL after `timeoutMs`. */
+  async stop(timeoutMs: number): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const t = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+      await this.exited;
+      clearTimeout(t);
+    }
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+
+  private capture(stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr'): void {
+    const rl = createInterface({ input: stream, crlfDelay: Infinity });
+    rl.on('line', (line) => {
+      if (!line) return;
+      let rec: Record<string, unknown> | undefined;
+      if (line.startsWith('{')) {
+        try {
+          const v = JSON.parse(line) as unknown;
+          if (v && typeof v === 'object' && !Array.isArray(v)) rec = v as Record<string, unknown>;
+        } catch {
+          rec = undefined;
+        }
+      }
+      if (!rec) {
+        if (name === 'stderr' && line.startsWith('error: ')) this.info.lastError = line.slice(7);
+        this.log.info({ stream: name }, line);
+        return;
+      }
+      const { level, msg, time: _time, component: _c, pid: _p, hostname: _h, ...fields } = rec;
+      if (fields.function === this.info.function) delete fields.function;
+      const lvl = (typeof level === 'string' && LEVELS.has(level) ? level : 'info') as
+        'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+      const text = typeof msg === 'string' ? msg : typeof rec.message === 'string' ? rec.message : line;
+      if (lvl === 'error' || lvl === 'fatal') {
+        const err = fields.err as { message?: string; code?: string } | undefined;
+        this.info.lastError = err?.message ? `${err.code ? `${err.code}: ` : ''}${err.message}` : text;
+      }
+      if (msg === 'serving') void this.probe();
+      this.log[lvl]({ stream: name, ...fields }, text);
+    });
+  }
+}

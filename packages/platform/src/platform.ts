@@ -1,0 +1,179 @@
+import { fileURLToPath } from 'node:url';
+import { createLogger, type Logger } from '@sprout/observe';
+import { backendFor, type FunctionBackend } from './backend.js';
+import type { FunctionDefinition } from './definition.js';
+import { PlatformError } from './errors.js';
+import { EventBus } from './events.js';
+import type { InstanceInfo } from './instance.js';
+import { loadFunctions, type LoadResult } from './load.js';
+import { FunctionRunner, type RunnerStatus } from './runner.js';
+import { RegistryStore } from './store.js';
+
+export interface PlatformOptions {
+  /** Folders and function.yaml files; empty restores what the data dir holds (else `.`). */
+  paths?: string[];
+  cwd?: string;
+  /** Where the registry is persisted (SQLite). */
+  dataDir: string;
+  logger?: Logger;
+  /** Address instances listen on (default 127.0.0.1). */
+  host?: string;
+  /** The `sprout` bin that runs the framework (default: the one in this repository). */
+  bin?: string;
+  /** Environment for instances (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A function as the API shows it. */
+export interface FunctionView extends RunnerStatus {
+  name: string;
+  source: string;
+  file?: string;
+  engine: FunctionDefinition['engine'];
+  routes: FunctionDefinition['routes'];
+  scaling: FunctionDefinition['scaling'];
+  instances: InstanceInfo[];
+}
+
+/** A load error kept for the API: the other functions keep running. */
+export interface Problem {
+  code: string;
+  message: string;
+}
+
+const DEFAULT_BIN = fileURLToPath(new URL('../../cli/bin/sprout.js', import.meta.url));
+
+/**
+ * The control plane on one machine: the function registry (persisted), one supervisor per function
+ * and the event bus. The gateway reaches functions through `backends()`.
+ *
+ * @example
+ * const platform = createPlatform({ paths: ['examples/hello'], dataDir: '.sprout' });
+ * platform.runner('hello')?.scaleTo(1, 'warm up');
+ * await platform.close();
+ */
+export function createPlatform(options: PlatformOptions): Platform {
+  return new Platform(options);
+}
+
+export class Platform {
+  readonly events = new EventBus();
+  readonly logger: Logger;
+  private readonly store: RegistryStore;
+  private readonly runners = new Map<string, FunctionRunner>();
+  private readonly backendCache = new Map<string, FunctionBackend>();
+  private problemList: Problem[] = [];
+  private readonly cwd: string;
+
+  constructor(private readonly o: PlatformOptions) {
+    this.logger = o.logger ?? createLogger({ name: 'platform' });
+    this.cwd = o.cwd ?? process.cwd();
+    this.store = new RegistryStore(o.dataDir);
+    const paths = o.paths?.length ? o.paths : this.store.list().map((s) => s.path);
+    const result = loadFunctions(paths.length ? paths : ['.'], this.cwd);
+    this.store.replace(result.functions.map((f) => ({ name: f.name, path: f.file ?? f.dir, spec: f })));
+    this.apply(result);
+  }
+
+  /** Adds (or replaces) the functions in `paths`; returns what was loaded and what failed. */
+  async register(paths: string[]): Promise<LoadResult> {
+    const result = loadFunctions(paths, this.cwd);
+    for (const f of result.functions) {
+      const old = this.runners.get(f.name);
+      if (old) {
+        this.runners.delete(f.name);
+        this.backendCache.delete(f.name);
+        await old.close();
+      }
+      this.store.put(f.name, f.file ?? f.dir, f);
+    }
+    this.apply(result);
+    return result;
+  }
+
+  /** Stops a function's instances and forgets it. */
+  async unregister(name: string): Promise<void> {
+    const runner = this.mustGet(name);
+    this.runners.delete(name);
+    this.backendCache.delete(name);
+    this.store.delete(name);
+    await runner.close();
+  }
+
+  names(): string[] {
+    return [...this.runners.keys()].sort();
+  }
+
+  runner(name: string): FunctionRunner | undefined {
+    return this.runners.get(name);
+  }
+
+  mustGet(name: string): FunctionRunner {
+    const r = this.runners.get(name);
+    if (!r)
+      throw new PlatformError('SPROUT_ERR_PLATFORM_UNKNOWN_FUNCTION', `no function named "${name}"`, 404);
+    return r;
+  }
+
+  definitions(): FunctionDefinition[] {
+    return this.names().map((n) => this.runners.get(n)!.def);
+  }
+
+  /** The gateway's `Backend` for each function. */
+  backends(): FunctionBackend[] {
+    return this.names().map((n) => this.backend(n));
+  }
+
+  backend(name: string): FunctionBackend {
+    let b = this.backendCache.get(name);
+    if (!b) this.backendCache.set(name, (b = backendFor(this.mustGet(name))));
+    return b;
+  }
+
+  view(name: string): FunctionView {
+    const r = this.mustGet(name);
+    const d = r.def;
+    return {
+      name: d.name,
+      source: d.dir,
+      ...(d.file ? { file: d.file } : {}),
+      engine: d.engine,
+      routes: d.routes,
+      scaling: d.scaling,
+      ...r.status(),
+      instances: r.instances(),
+    };
+  }
+
+  problems(): Problem[] {
+    return [...this.problemList];
+  }
+
+  /** Drains and stops every instance, then closes the store. */
+  async close(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.close()));
+    this.runners.clear();
+    this.store.close();
+  }
+
+  private apply(result: LoadResult): void {
+    for (const err of result.errors) {
+      this.problemList.push({ code: err.code, message: err.message });
+      this.logger.error({ code: err.code }, err.message);
+      this.events.emit('function.failed', { code: err.code, error: err.message });
+    }
+    for (const def of result.functions) {
+      this.runners.set(
+        def.name,
+        new FunctionRunner(def, {
+          bin: this.o.bin ?? DEFAULT_BIN,
+          host: this.o.host ?? '127.0.0.1',
+          env: this.o.env ?? process.env,
+          logger: this.logger,
+          events: this.events,
+        }),
+      );
+      this.events.emit('function.registered', { function: def.name, source: def.file ?? def.dir });
+    }
+  }
+}

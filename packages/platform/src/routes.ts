@@ -1,0 +1,99 @@
+import type { FunctionBackend } from './backend.js';
+import type { FunctionDefinition } from './definition.js';
+import { PlatformError } from './errors.js';
+
+/** One gateway route (the shape of `@sprout/gateway`'s `GatewayRoute`). */
+export interface PlatformRoute {
+  hosts: string[];
+  pathPrefixes: string[];
+  headers?: Record<string, string>;
+  backend: FunctionBackend;
+  scaling: {
+    minReplicas: number;
+    maxReplicas: number;
+    targetConcurrency?: number;
+    targetRate?: number;
+    rateWindowMs: number;
+    rateGranularityMs: number;
+    scaledownPeriodMs: number;
+  };
+  options: {
+    readinessTimeoutMs: number;
+    responseHeaderTimeoutMs?: number;
+    placeholder?: { status: number; body: string };
+    fallback?: { host: string; port: number };
+  };
+}
+
+/**
+ * The routing table for a set of functions: each function's `triggers.http.route` rules, else the
+ * path prefix `/<name>`, plus `/` when only one function is served. A rule that claims the same
+ * hosts, prefix and headers as an earlier function's is left out and reported in `conflicts`.
+ */
+export function routesFor(
+  defs: FunctionDefinition[],
+  backend: (name: string) => FunctionBackend,
+): { routes: PlatformRoute[]; conflicts: PlatformError[] } {
+  const all: PlatformRoute[] = [];
+  for (const def of defs) {
+    const s = def.scaling;
+    const base = {
+      backend: backend(def.name),
+      scaling: {
+        minReplicas: s.minReplicas,
+        maxReplicas: s.maxReplicas,
+        ...(s.metric !== 'requestRate' ? { targetConcurrency: s.targetConcurrency } : {}),
+        ...(s.metric !== 'concurrency' ? { targetRate: s.targetRate } : {}),
+        rateWindowMs: s.rateWindowMs,
+        rateGranularityMs: s.rateGranularityMs,
+        scaledownPeriodMs: s.scaledownPeriodMs,
+      },
+      options: {
+        readinessTimeoutMs: def.readinessTimeoutMs,
+        ...(def.responseHeaderTimeoutMs ? { responseHeaderTimeoutMs: def.responseHeaderTimeoutMs } : {}),
+        ...(def.placeholder !== undefined ? { placeholder: { status: 503, body: def.placeholder } } : {}),
+        ...(def.fallback ? { fallback: fallbackTarget(def.fallback) } : {}),
+      },
+    };
+    if (def.routes.length) {
+      for (const r of def.routes) {
+        all.push({
+          ...base,
+          hosts: r.hosts,
+          pathPrefixes: [r.pathPrefix],
+          ...(r.headers ? { headers: r.headers } : {}),
+        });
+      }
+    } else {
+      const prefixes = [`/${def.name}`];
+      if (defs.length === 1) prefixes.push('/');
+      all.push({ ...base, hosts: [], pathPrefixes: prefixes });
+    }
+  }
+  const claimed = new Map<string, string>();
+  const conflicts: PlatformError[] = [];
+  const routes: PlatformRoute[] = [];
+  for (const r of all) {
+    const keys = r.pathPrefixes.map((p) =>
+      JSON.stringify([[...r.hosts].sort(), p, Object.entries(r.headers ?? {}).sort()]),
+    );
+    const owner = keys.map((k) => claimed.get(k)).find((o) => o !== undefined && o !== r.backend.name);
+    if (owner) {
+      conflicts.push(
+        new PlatformError(
+          'SPROUT_ERR_PLATFORM_ROUTE_CONFLICT',
+          `function "${r.backend.name}": route ${r.hosts.join(',') || '*'}${r.pathPrefixes.join(',')} is already served by "${owner}"`,
+        ),
+      );
+      continue;
+    }
+    for (const k of keys) claimed.set(k, r.backend.name);
+    routes.push(r);
+  }
+  return { routes, conflicts };
+}
+
+function fallbackTarget(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)) };
+}

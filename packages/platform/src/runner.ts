@@ -1,0 +1,324 @@
+import type { Logger } from '@sprout/observe';
+import type { FunctionDefinition } from './definition.js';
+import { PlatformError } from './errors.js';
+import type { EventBus } from './events.js';
+import { freePort, Instance, type InstanceInfo } from './instance.js';
+
+export interface RunnerOptions {
+  bin: string;
+  host: string;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  events: EventBus;
+}
+
+/** What the API shows about a function's runtime state. */
+export interface RunnerStatus {
+  desiredReplicas: number;
+  readyReplicas: number;
+  /** The last start-up or crash error, cleared when an instance becomes ready. */
+  lastError?: string;
+  lastErrorCode?: string;
+  restarts: number;
+}
+
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_MAX_MS = 10_000;
+/** An instance that stayed ready this long resets the crash backoff. */
+const HEALTHY_AFTER_MS = 5_000;
+
+/**
+ * Supervises one function's instances: keeps `desired` of them running, probes readiness before
+ * traffic, restarts crashed ones with exponential backoff, drains the ones it stops.
+ */
+export class FunctionRunner {
+  private desired: number;
+  private readonly live = new Map<string, Instance>();
+  private readonly stopping = new Set<Promise<void>>();
+  private readonly listeners = new Set<() => void>();
+  private seq = 0;
+  private failures = 0;
+  private nextStartAt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private coldSince: number | undefined;
+  private closed = false;
+  private restarts = 0;
+  private lastError: string | undefined;
+  private lastErrorCode: string | undefined;
+  private readyWaiters = new Set<() => void>();
+
+  constructor(
+    readonly def: FunctionDefinition,
+    private readonly o: RunnerOptions,
+  ) {
+    this.desired = def.scaling.minReplicas;
+    this.reconcile();
+  }
+
+  get name(): string {
+    return this.def.name;
+  }
+
+  /** Ready instances, as the gateway's Backend wants them. */
+  readyInstances(): Instance[] {
+    return [...this.live.values()].filter((i) => i.info.state === 'ready');
+  }
+
+  instances(): InstanceInfo[] {
+    return [...this.live.values()].map((i) => ({ ...i.info }));
+  }
+
+  status(): RunnerStatus {
+    return {
+      desiredReplicas: this.desired,
+      readyReplicas: this.readyInstances().length,
+      restarts: this.restarts,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.lastErrorCode ? { lastErrorCode: this.lastErrorCode } : {}),
+    };
+  }
+
+  onInstancesChanged(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Asks for `replicas` instances, clamped to min/max; reconciles asynchronously. */
+  scaleTo(replicas: number, reason: string): number {
+    if (this.closed) return 0;
+    const { minReplicas, maxReplicas } = this.def.scaling;
+    const target = Math.max(minReplicas, Math.min(maxReplicas, Math.floor(replicas)));
+    if (target !== this.desired) {
+      this.o.events.emit('scale', { function: this.name, from: this.desired, to: target, reason });
+      this.o.logger.info({ function: this.name, from: this.desired, to: target, reason }, 'scale');
+      this.desired = target;
+    }
+    this.reconcile();
+    return target;
+  }
+
+  /** Resolves when a ready instance exists; rejects after `timeoutMs` (or the function's readiness timeout). */
+  async waitReady(timeoutMs = this.def.readinessTimeoutMs): Promise<Instance> {
+    const pick = () => this.pickInstance();
+    const now = pick();
+    if (now) return now;
+    if (this.desired === 0) this.scaleTo(1, 'request while scaled to zero');
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        const inst = pick();
+        if (!inst) return;
+        clearTimeout(timer);
+        this.readyWaiters.delete(done);
+        resolve(inst);
+      };
+      const timer = setTimeout(() => {
+        this.readyWaiters.delete(done);
+        reject(
+          new PlatformError(
+            'SPROUT_ERR_PLATFORM_NOT_READY',
+            `function "${this.name}" has no ready instance after ${timeoutMs} ms${this.lastError ? `: ${this.lastError}` : ''}`,
+            503,
+          ),
+        );
+      }, timeoutMs);
+      this.readyWaiters.add(done);
+    });
+  }
+
+  /** The ready instance with the fewest requests in flight. */
+  pickInstance(): Instance | undefined {
+    let best: Instance | undefined;
+    for (const i of this.live.values()) {
+      if (i.info.state !== 'ready') continue;
+      if (!best || i.info.inflight < best.info.inflight) best = i;
+    }
+    return best;
+  }
+
+  /** Stops every instance (draining them) and stops restarting. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.desired = 0;
+    clearTimeout(this.retryTimer);
+    for (const inst of [...this.live.values()]) this.stopInstance(inst, 'platform stopping');
+    await Promise.all([...this.stopping]);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+    for (const w of [...this.readyWaiters]) w();
+  }
+
+  private active(): Instance[] {
+    return [...this.live.values()].filter((i) => i.info.state === 'starting' || i.info.state === 'ready');
+  }
+
+  private reconcile(): void {
+    if (this.closed) return;
+    const active = this.active();
+    if (active.length > this.desired) {
+      // Stop the ones not yet serving first, then the newest.
+      const order = active.sort(
+        (a, b) =>
+          Number(a.info.state === 'ready') - Number(b.info.state === 'ready') ||
+          b.info.startedAt.localeCompare(a.info.startedAt),
+      );
+      for (const inst of order.slice(0, active.length - this.desired)) this.stopInstance(inst, 'scaled down');
+      return;
+    }
+    if (active.length === this.desired) return;
+    const wait = this.nextStartAt - Date.now();
+    if (wait > 0) {
+      if (!this.retryTimer) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.reconcile();
+        }, wait);
+      }
+      return;
+    }
+    if (this.readyInstances().length === 0 && this.coldSince === undefined) this.coldSince = Date.now();
+    for (let n = active.length; n < this.desired; n++) void this.startInstance();
+  }
+
+  private async startInstance(): Promise<void> {
+    const id = `${this.name}-${++this.seq}`;
+    // Reserve the slot before the port lookup so reconcile does not start extra instances.
+    const info: InstanceInfo = {
+      id,
+      function: this.name,
+      state: 'starting',
+      host: this.o.host,
+      port: 0,
+      startedAt: new Date().toISOString(),
+      inflight: 0,
+    };
+    const placeholder = { info } as Instance;
+    this.live.set(id, placeholder);
+    let port: number;
+    try {
+      port = await freePort(this.o.host);
+    } catch (err) {
+      this.live.delete(id);
+      this.fail('SPROUT_ERR_PLATFORM_INSTANCE_EXITED', `no free port: ${(err as Error).message}`);
+      return;
+    }
+    if (this.closed || this.live.get(id) !== placeholder) {
+      this.live.delete(id);
+      return;
+    }
+    const inst = new Instance({
+      id,
+      def: this.def,
+      bin: this.o.bin,
+      host: this.o.host,
+      port,
+      env: this.o.env,
+      logger: this.o.logger,
+    });
+    this.live.set(id, inst);
+    this.o.events.emit('instance.started', { function: this.name, instance: id, pid: inst.info.pid, port });
+    const timer = setTimeout(() => {
+      if (inst.info.state !== 'starting') return;
+      inst.info.state = 'failed';
+      const msg = `instance ${id} of "${this.name}" did not become ready within ${this.def.readinessTimeoutMs} ms${inst.info.lastError ? ` (last error: ${inst.info.lastError})` : ''}`;
+      inst.info.lastError = msg;
+      this.o.logger.error(
+        { function: this.name, instance: id, code: 'SPROUT_ERR_PLATFORM_READINESS_TIMEOUT' },
+        msg,
+      );
+      this.o.events.emit('instance.failed', {
+        function: this.name,
+        instance: id,
+        code: 'SPROUT_ERR_PLATFORM_READINESS_TIMEOUT',
+        error: msg,
+      });
+      this.fail('SPROUT_ERR_PLATFORM_READINESS_TIMEOUT', msg);
+      inst.kill();
+    }, this.def.readinessTimeoutMs);
+    void inst.ready.then(() => {
+      clearTimeout(timer);
+      this.lastError = undefined;
+      this.lastErrorCode = undefined;
+      this.o.events.emit('instance.ready', { function: this.name, instance: id, port });
+      if (this.coldSince !== undefined) {
+        const durationMs = Date.now() - this.coldSince;
+        this.coldSince = undefined;
+        this.o.events.emit('cold-start', { function: this.name, instance: id, durationMs });
+      }
+      this.changed();
+    });
+    void inst.probe();
+    void inst.exited.then(() => {
+      clearTimeout(timer);
+      this.onExit(inst);
+    });
+  }
+
+  private onExit(inst: Instance): void {
+    const { id, state } = inst.info;
+    if (this.live.get(id) === inst) this.live.delete(id);
+    if (state === 'stopping') {
+      inst.info.state = 'stopped';
+      this.o.events.emit('instance.stopped', {
+        function: this.name,
+        instance: id,
+        exitCode: inst.info.exitCode,
+      });
+      this.changed();
+      return;
+    }
+    if (state === 'failed') {
+      this.changed();
+      this.reconcile();
+      return;
+    }
+    const wasReady = state === 'ready';
+    inst.info.state = 'crashed';
+    const msg = `instance ${id} of "${this.name}" exited with code ${String(inst.info.exitCode)}${inst.info.lastError ? `: ${inst.info.lastError}` : ''}`;
+    this.o.logger.error(
+      { function: this.name, instance: id, code: 'SPROUT_ERR_PLATFORM_INSTANCE_EXITED', wasReady },
+      msg,
+    );
+    this.o.events.emit('instance.crashed', {
+      function: this.name,
+      instance: id,
+      exitCode: inst.info.exitCode,
+      wasReady,
+      error: msg,
+    });
+    const healthy =
+      wasReady &&
+      inst.info.readyAt !== undefined &&
+      Date.now() - Date.parse(inst.info.readyAt) >= HEALTHY_AFTER_MS;
+    if (healthy) this.failures = 0;
+    this.fail('SPROUT_ERR_PLATFORM_INSTANCE_EXITED', msg);
+    this.changed();
+    this.reconcile();
+  }
+
+  private fail(code: string, message: string): void {
+    this.lastError = message;
+    this.lastErrorCode = code;
+    this.restarts++;
+    this.failures++;
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (this.failures - 1));
+    this.nextStartAt = Date.now() + delay;
+  }
+
+  private stopInstance(inst: Instance, reason: string): void {
+    if (inst.info.state === 'stopping' || inst.info.state === 'stopped') return;
+    if (!inst.child) {
+      // Still reserving a port: dropping the reservation cancels the start.
+      this.live.delete(inst.info.id);
+      return;
+    }
+    inst.info.state = 'stopping';
+    this.o.events.emit('instance.stopping', { function: this.name, instance: inst.info.id, reason });
+    this.changed();
+    const p = inst.stop(this.def.drainTimeoutMs).then(() => {
+      this.stopping.delete(p);
+    });
+    this.stopping.add(p);
+  }
+}

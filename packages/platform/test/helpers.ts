@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
+import { createLogger } from '@sprout/observe';
+import { createPlatform, startApi, type ApiServer, type Platform, type PlatformEvent } from '../src/index.js';
+
+export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+const spec = parse(
+  readFileSync(fileURLToPath(new URL('../openapi.yaml', import.meta.url)), 'utf8'),
+) as Record<string, unknown>;
+const ajv = new Ajv2020.default({ strict: false, allErrors: true });
+ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+ajv.addSchema({ ...spec, $id: 'openapi' });
+
+/** Asserts `body` matches `#/components/schemas/<name>` of openapi.yaml; returns the errors (none = []). */
+export function schemaErrors(name: string, body: unknown): string[] {
+  const validate = ajv.getSchema(`openapi#/components/schemas/${name}`)!;
+  return validate(body) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+}
+
+export interface Harness {
+  platform: Platform;
+  api: ApiServer;
+  logs: Record<string, unknown>[];
+  events: PlatformEvent[];
+  dataDir: string;
+  get(path: string): Promise<{ status: number; body: unknown }>;
+  post(path: string, body: unknown): Promise<{ status: number; body: unknown }>;
+  waitFor(pred: (e: PlatformEvent) => boolean, timeoutMs?: number): Promise<PlatformEvent>;
+  close(): Promise<void>;
+}
+
+export async function harness(paths: string[], dataDir?: string): Promise<Harness> {
+  const logs: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n'))
+        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'sprout-platform-test-'));
+  const logger = createLogger({ name: 'platform', format: 'json', destination });
+  const platform = createPlatform({ paths, cwd: fixtures, dataDir: dir, logger });
+  const events: PlatformEvent[] = platform.events.since(0);
+  platform.events.subscribe((e) => events.push(e));
+  const api = await startApi(platform, { port: 0 });
+  const call = async (path: string, init?: RequestInit) => {
+    const r = await fetch(`${api.url}${path}`, init);
+    const text = await r.text();
+    return { status: r.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+  };
+  return {
+    platform,
+    api,
+    logs,
+    events,
+    dataDir: dir,
+    get: (path) => call(path),
+    post: (path, body) =>
+      call(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    waitFor: (pred, timeoutMs = 15_000) =>
+      new Promise((resolve, reject) => {
+        const hit = events.find(pred);
+        if (hit) return resolve(hit);
+        const t = setTimeout(() => {
+          off();
+          reject(
+            new Error(`no matching event in ${timeoutMs} ms; got ${events.map((e) => e.type).join(', ')}`),
+          );
+        }, timeoutMs);
+        const off = platform.events.subscribe((e) => {
+          if (!pred(e)) return;
+          clearTimeout(t);
+          off();
+          resolve(e);
+        });
+      }),
+    close: async () => {
+      await api.close();
+      await platform.close();
+    },
+  };
+}
