@@ -63,6 +63,7 @@ export {
 } from './render.js';
 export type { Announcer } from './announce/types.js';
 export { createLocalAnnouncer, isLoopback, type LocalAnnouncerOptions } from './announce/local.js';
+export { createLayer2Announcer, type Layer2AnnouncerOptions } from './announce/layer2.js';
 export { startAnnouncing, type Announcing, type AnnouncingOptions } from './announce/runner.js';
 export { createAnnouncers, type CreateAnnouncersOptions } from './announce/index.js';
 export {

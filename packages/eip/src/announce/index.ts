@@ -2,6 +2,7 @@ import { createLogger, type Logger } from '@sprout/observe';
 import { createBgpAnnouncer } from '../bgp/speaker.js';
 import type { EipManager } from '../manager.js';
 import type { Pool } from '../spec.js';
+import { createLayer2Announcer } from './layer2.js';
 import { createLocalAnnouncer, type LocalAnnouncerOptions } from './local.js';
 import type { Announcer } from './types.js';
 
@@ -15,14 +16,18 @@ export interface CreateAnnouncersOptions extends LocalAnnouncerOptions {
 
 /**
  * The announcers `sprout eip serve` runs: local always; BGP when a BgpConf and at least one BgpPeer
- * are applied. Layer 2 and vip are not available (their pools are reported as not announced).
+ * are applied; layer 2 always (address on the interface + gratuitous ARP). `vip` (keepalived in
+ * OpenELB) has no announcer: its pools are reported as allocated but not announced.
  */
 export function createAnnouncers(
   manager: EipManager,
   options: CreateAnnouncersOptions = {},
 ): Partial<Record<Pool['protocol'], Announcer>> {
   const log = options.logger ?? createLogger({ name: 'eip' });
-  const out: Partial<Record<Pool['protocol'], Announcer>> = { local: createLocalAnnouncer(options) };
+  const out: Partial<Record<Pool['protocol'], Announcer>> = {
+    local: createLocalAnnouncer(options),
+    layer2: createLayer2Announcer({ ...options, logger: log }),
+  };
   const { conf, peers } = manager.bgp();
   if (conf && peers.length) {
     out.bgp = createBgpAnnouncer({
