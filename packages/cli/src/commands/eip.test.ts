@@ -114,4 +114,29 @@ describe('sprout eip', () => {
     expect((await sprout('eip', '--help')).out).toMatch(/allocate\s+Give a service its address/);
     expect((await sprout('eip', 'allocate', '--help')).out).toMatch(/--sharing-key KEY/);
   });
+
+  it('serve runs the announcers, exposes /metrics and stops on SIGTERM', async () => {
+    const { createServer } = await import('node:net');
+    const port = await new Promise<number>((r) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port;
+        srv.close(() => r(p));
+      });
+    });
+    // The IPv6 pool binds to lo; keep this test from adding addresses to the host.
+    expect((await sprout('eip', 'release', 'shop/both')).code).toBe(0);
+    const done = sprout('eip', 'serve', '--metrics-port', String(port));
+    let text = '';
+    for (let i = 0; i < 100 && !text.includes('sprout_eip_pool_used'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      text = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
+    }
+    expect(text).toMatch(/sprout_eip_pool_used\{pool="web-pool"\} \d+/);
+    expect(text).toMatch(/sprout_eip_pool_size\{pool="default-pool"\} 14/);
+    process.emit('SIGTERM');
+    expect(await done).toMatchObject({ code: 0 });
+  });
 });
