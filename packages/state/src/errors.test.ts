@@ -12,7 +12,7 @@ const section = readme.slice(
 );
 const rows = [
   ...section.matchAll(
-    /^\| `(SPROUT_ERR_STATE_[A-Z_]+)` \| (\d{3}) \| ((?:[^|\\]|\\.)+) \| ((?:[^|\\]|\\.)+) \|$/gm,
+    /^\| `(SPROUT_ERR_STATE_[A-Z_]+)` +\| (\d{3}) +\| ((?:[^|\\]|\\.)+) \| ((?:[^|\\]|\\.)+) \|$/gm,
   ),
 ];
 

@@ -19,7 +19,7 @@ export interface OpenOptions {
   namespace?: string;
   /** Environment read for `envRef` / `secretKeyRef`; default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Talk to a Dapr sidecar instead of running the engine (Kubernetes). */
+  /** Talk to a Dapr sidecar instead of running the engine (Kubernetes); port and token default to DAPR_HTTP_PORT (3500) and DAPR_API_TOKEN. */
   sidecar?: DaprSidecarOptions;
   /** Largest value accepted, in bytes; default 4 MiB. */
   maxValueBytes?: number;
@@ -40,8 +40,15 @@ export async function openStateStore(
   options: OpenOptions,
 ): Promise<StateStore> {
   const name = component.metadata.name;
-  if (options.sidecar) return new DaprSidecarStore(name, options.sidecar);
   const env = options.env ?? process.env;
+  if (options.sidecar) {
+    const token = options.sidecar.apiToken ?? env.DAPR_API_TOKEN;
+    return new DaprSidecarStore(name, {
+      ...options.sidecar,
+      port: options.sidecar.port ?? Number(env.DAPR_HTTP_PORT || 3500),
+      ...(token ? { apiToken: token } : {}),
+    });
+  }
   const s = resolveEngineSettings(component, env);
   const prefix = keyPrefixOf({
     appId: options.appId,

@@ -14,6 +14,8 @@ export interface StateApiServerOptions {
   appId?: string;
   /** Component types by name, reported by GET /v1.0/metadata. */
   componentTypes?: Record<string, string>;
+  /** When set, every request but /v1.0/healthz must carry it in the `dapr-api-token` header (as Dapr's DAPR_API_TOKEN). */
+  apiToken?: string;
   /** Largest request body, in bytes; default 4 MiB (Dapr's `--max-body-size` default). */
   maxBodyBytes?: number;
   logger?: Logger;
@@ -250,6 +252,15 @@ export function createStateApiServer(options: StateApiServerOptions): StateApiSe
     const [version, area, storeName, rest, ...extra] = parts;
     if (version === 'v1.0' && area === 'healthz' && method === 'GET') {
       send(res, 204);
+      return ['other', ''];
+    }
+    if (options.apiToken !== undefined && req.headers['dapr-api-token'] !== options.apiToken) {
+      sendError(
+        res,
+        new StateError('SPROUT_ERR_STATE_UNAUTHORIZED', 'missing or wrong dapr-api-token header'),
+        'other',
+        '',
+      );
       return ['other', ''];
     }
     if (version === 'v1.0' && area === 'metadata' && parts.length === 2 && method === 'GET') {

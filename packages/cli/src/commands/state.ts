@@ -59,6 +59,7 @@ const serve = defineCommand({
 Reads every Dapr Component YAML in DIR (as 'dapr run --resources-path' does) and serves
 POST/GET/DELETE /v1.0/state/{store}[/{key}], /bulk, /transaction and /v1.0-alpha1/state/{store}/query.
 Engines: state.sqlite (embedded), state.redis, state.postgresql, state.in-memory.
+With DAPR_API_TOKEN set, every request must carry it in the dapr-api-token header.
 
 Example:
   sprout state serve --resources-path ./components --app-id orders
@@ -93,6 +94,7 @@ Example:
       appId,
       componentTypes: Object.fromEntries(components.map((c) => [c.metadata.name, c.spec.type])),
       maxBodyBytes: Math.floor(mib * 1024 * 1024),
+      ...(io.env.DAPR_API_TOKEN ? { apiToken: io.env.DAPR_API_TOKEN } : {}),
       logger: log,
     });
     let address;
