@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { GatewayErrorCodes } from './errors.js';
+
+describe('error codes', () => {
+  it('are each documented in the README with how to fix them, and the README lists no others', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const documented = new Set<string>();
+    for (const line of readme.split('\n')) {
+      const cells = line.split('|').map((c) => c.trim());
+      // | `CODE` | meaning | how to fix |
+      const code = /^`(SPROUT_ERR_GATEWAY_\w+)`$/.exec(cells[1] ?? '')?.[1];
+      if (code && cells.length === 5 && cells[2] && cells[3]) documented.add(code);
+    }
+    expect([...documented].sort()).toEqual(Object.keys(GatewayErrorCodes).sort());
+  });
+});

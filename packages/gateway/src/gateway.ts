@@ -1,0 +1,638 @@
+import {
+  Agent,
+  createServer,
+  request,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '@sprout/observe';
+import { createMetrics, METRICS_CONTENT_TYPE, type Registry } from '@sprout/observe/metrics';
+import type { Backend, InstanceEndpoint } from './backend.js';
+import { GatewayError } from './errors.js';
+import { FunctionState, type Waiter } from './function-state.js';
+import { bodyless, forwardHeaders, responseHeaders, sendError, sendSocketError } from './http-util.js';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
+import { resolveRouteOptions, type GatewayRoute, type ResolvedRouteOptions } from './options.js';
+import { RouteTable } from './route-table.js';
+
+/** Options of `createGateway`. */
+export interface GatewayOptions {
+  logger: Logger;
+  /** Registry the gateway's metrics go to (a new one when absent). */
+  metrics?: Registry;
+  /** How often every function's scaler decides, ms (default 500). */
+  scaleIntervalMs?: number;
+  /** How long `close()` waits for requests in flight before cutting connections, ms (default 10 000). */
+  drainTimeoutMs?: number;
+  /** Name of the response header that marks a cold start (default `x-sprout-cold-start`). */
+  coldStartHeader?: string;
+}
+
+/** What the gateway knows about one function right now (for the platform's API). */
+export interface FunctionStatus {
+  name: string;
+  pending: number;
+  concurrency: number;
+  rate: number;
+  desiredReplicas: number;
+  readyInstances: number;
+}
+
+/** The gateway: the interceptor (routing, holding, proxying) and the scaler. */
+export interface Gateway {
+  /** Starts serving traffic; resolves with the bound address. */
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  /** Serves `GET /metrics` (Prometheus text) and `GET /healthz` on a separate admin listener. */
+  listenAdmin(port: number, host?: string): Promise<AddressInfo>;
+  /** Replaces the routing table; functions kept across calls keep their scaler state. */
+  setRoutes(routes: readonly GatewayRoute[]): void;
+  /** Prometheus text of the gateway's registry. */
+  metricsText(): Promise<string>;
+  status(): FunctionStatus[];
+  /** Stops accepting, fails held requests with 503, waits for requests in flight, then closes. */
+  close(): Promise<void>;
+  readonly metrics: Registry;
+}
+
+interface CompiledRoute {
+  fn: FunctionState;
+  opts: ResolvedRouteOptions;
+}
+
+/** Per-request state across holding, forwarding and retries. */
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  route: CompiledRoute;
+  path: string;
+  headers: string[] | undefined;
+  cold: boolean;
+  attempts: number;
+  exclude: Set<string> | undefined;
+  waiter: Waiter | undefined;
+  upstream: ReturnType<typeof request> | undefined;
+}
+
+/** Tries per request when instances refuse connections (the request never reached them). */
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Creates a gateway. Give it routes with `setRoutes`, then `listen`.
+ *
+ * @example
+ * const gw = createGateway({ logger: createLogger({ name: 'gateway' }) });
+ * gw.setRoutes([{ backend, scaling: { minReplicas: 0, maxReplicas: 3 }, pathPrefixes: ['/hello'] }]);
+ * await gw.listen(8080, '127.0.0.1');
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const log = options.logger;
+  const scaleIntervalMs = options.scaleIntervalMs ?? 500;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+  const coldHeader = (options.coldStartHeader ?? 'x-sprout-cold-start').toLowerCase();
+  if (!(scaleIntervalMs > 0)) {
+    throw new GatewayError('SPROUT_ERR_GATEWAY_INVALID_OPTION', 'scaleIntervalMs must be > 0', {
+      field: 'scaleIntervalMs',
+    });
+  }
+  if (!(drainTimeoutMs >= 0)) {
+    throw new GatewayError('SPROUT_ERR_GATEWAY_INVALID_OPTION', 'drainTimeoutMs must be ≥ 0', {
+      field: 'drainTimeoutMs',
+    });
+  }
+  const registry = options.metrics ?? createMetrics();
+  let fns = new Map<Backend, FunctionState>();
+  const metrics: GatewayMetrics = createGatewayMetrics(registry, () => fns.values());
+  let table = new RouteTable<CompiledRoute>([]);
+  let closing = false;
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: Infinity,
+    maxFreeSockets: 1024,
+    scheduling: 'lifo',
+  });
+  const upgraded = new Set<Duplex>();
+  const server: Server = createServer({ keepAliveTimeout: 65_000 }, handle);
+  server.on('upgrade', handleUpgrade);
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  let admin: Server | undefined;
+
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    for (const fn of fns.values()) {
+      try {
+        fn.tick(now);
+      } catch (err) {
+        log.error({ err, function: fn.name }, 'scaling decision failed');
+      }
+    }
+  }, scaleIntervalMs);
+  ticker.unref();
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (closing) {
+      sendError(res, 503, 'SPROUT_ERR_GATEWAY_CLOSING', 'the gateway is shutting down', {
+        connection: 'close',
+      });
+      return;
+    }
+    const url = req.url ?? '/';
+    const hit = table.lookup(req.headers.host, url, (n) => req.headers[n]);
+    if (!hit) {
+      metrics.unrouted.inc();
+      sendError(
+        res,
+        404,
+        'SPROUT_ERR_GATEWAY_NO_ROUTE',
+        'no route matches this host and path',
+        {},
+        {
+          host: req.headers.host ?? null,
+          path: url.split('?')[0],
+        },
+      );
+      return;
+    }
+    const route = hit.value;
+    const fn = route.fn;
+    fn.begin(performance.now());
+    const ctx: Ctx = {
+      req,
+      res,
+      route,
+      path: route.opts.stripPrefix ? stripPrefix(url, hit.prefix) : url,
+      headers: undefined,
+      cold: false,
+      attempts: 0,
+      exclude: undefined,
+      waiter: undefined,
+      upstream: undefined,
+    };
+    res.once('close', () => {
+      fn.end(res.headersSent ? res.statusCode : 0);
+      if (ctx.waiter) {
+        fn.unhold(ctx.waiter);
+        ctx.waiter = undefined;
+        fn.reject('client_gone');
+      }
+      if (!res.writableFinished && ctx.upstream) ctx.upstream.destroy();
+    });
+    dispatch(ctx);
+  }
+
+  function dispatch(ctx: Ctx): void {
+    const fn = ctx.route.fn;
+    const inst = fn.pick(ctx.exclude);
+    if (inst) forward(ctx, inst);
+    else holdRequest(ctx);
+  }
+
+  function holdRequest(ctx: Ctx): void {
+    const { fn, opts } = ctx.route;
+    const now = performance.now();
+    if (opts.placeholder) {
+      fn.tick(now, 'request while no instance is ready');
+      const ph = opts.placeholder;
+      const body = ph.body ?? '';
+      ctx.res.writeHead(ph.status ?? 503, {
+        'content-length': Buffer.byteLength(body),
+        'retry-after': '1',
+        ...(opts.coldStartHeader ? { [coldHeader]: 'true' } : {}),
+        ...ph.headers,
+      });
+      ctx.res.end(body);
+      return;
+    }
+    if (fn.queue.length >= opts.maxPendingRequests) {
+      fn.reject('queue_full');
+      sendError(
+        ctx.res,
+        503,
+        'SPROUT_ERR_GATEWAY_QUEUE_FULL',
+        `function ${fn.name} has no ready instance and ${fn.queue.length} requests are already held`,
+        { 'retry-after': '1' },
+        { function: fn.name },
+      );
+      return;
+    }
+    ctx.cold = true;
+    const timer = setTimeout(() => {
+      fn.unhold(waiter);
+      ctx.waiter = undefined;
+      fn.reject('readiness_timeout');
+      if (opts.fallback) {
+        forward(ctx, { id: 'fallback', ...opts.fallback });
+        return;
+      }
+      log.error(
+        {
+          function: fn.name,
+          readinessTimeoutMs: opts.readinessTimeoutMs,
+          code: 'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT',
+        },
+        `function ${fn.name} did not become ready within ${opts.readinessTimeoutMs} ms`,
+      );
+      sendError(
+        ctx.res,
+        504,
+        'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT',
+        `function ${fn.name} did not become ready within ${opts.readinessTimeoutMs} ms`,
+        {},
+        { function: fn.name },
+      );
+    }, opts.readinessTimeoutMs);
+    const waiter: Waiter = {
+      exclude: ctx.exclude,
+      ready(inst) {
+        clearTimeout(timer);
+        ctx.waiter = undefined;
+        forward(ctx, inst);
+      },
+      fail(status, code, message) {
+        clearTimeout(timer);
+        ctx.waiter = undefined;
+        sendError(ctx.res, status, code, message, { connection: 'close' });
+      },
+    };
+    ctx.waiter = waiter;
+    fn.hold(waiter, now);
+  }
+
+  function forward(ctx: Ctx, inst: InstanceEndpoint): void {
+    const { req, res, route } = ctx;
+    const { fn, opts } = route;
+    ctx.attempts++;
+    const release = fn.acquire(inst.id);
+    let released = false;
+    const done = () => {
+      if (!released) {
+        released = true;
+        release();
+      }
+    };
+    const up = request({
+      host: inst.host,
+      port: inst.port,
+      method: req.method,
+      path: ctx.path,
+      headers: (ctx.headers ??= forwardHeaders(req, false)),
+      agent,
+    });
+    ctx.upstream = up;
+    // A body is streamed only once the connection is up, so a refused connection leaves it unread
+    // and the request can go to another instance.
+    let bodySent = false;
+    let responded = false;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      up.destroy();
+    }, opts.responseHeaderTimeoutMs);
+    up.on('response', (ur) => {
+      clearTimeout(timer);
+      responded = true;
+      if (res.destroyed) {
+        ur.destroy();
+        done();
+        return;
+      }
+      const headers = responseHeaders(
+        ur.rawHeaders,
+        opts.coldStartHeader ? [coldHeader, ctx.cold ? 'true' : 'false'] : undefined,
+      );
+      res.writeHead(ur.statusCode ?? 502, ur.statusMessage, headers);
+      if (ur.headers['content-length'] === undefined) res.flushHeaders();
+      ur.on('error', () => res.destroy());
+      ur.on('aborted', () => res.destroy());
+      ur.on('close', done);
+      ur.pipe(res);
+    });
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      done();
+      if (responded) {
+        res.destroy();
+        return;
+      }
+      if (res.destroyed || res.writableEnded) return;
+      if (timedOut) {
+        fn.reject('response_header_timeout');
+        sendError(
+          res,
+          504,
+          'SPROUT_ERR_GATEWAY_RESPONSE_HEADER_TIMEOUT',
+          `function ${fn.name} sent no response headers within ${opts.responseHeaderTimeoutMs} ms`,
+          {},
+          { function: fn.name },
+        );
+        return;
+      }
+      if (err.code === 'ECONNREFUSED' && !bodySent && inst.id !== 'fallback' && ctx.attempts < MAX_ATTEMPTS) {
+        (ctx.exclude ??= new Set()).add(inst.id);
+        log.warn({ function: fn.name, instance: inst.id }, 'instance refused the connection; trying another');
+        dispatch(ctx);
+        return;
+      }
+      fn.reject('upstream_failed');
+      log.warn(
+        { function: fn.name, instance: inst.id, err: err.message },
+        'instance failed before answering',
+      );
+      sendError(
+        res,
+        502,
+        'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
+        `function ${fn.name} instance ${inst.id} failed before answering (${err.code ?? err.message})`,
+        {},
+        { function: fn.name },
+      );
+    });
+    if (req.readableEnded || bodyless(req)) up.end();
+    else {
+      up.once('socket', (socket) => {
+        const send = () => {
+          bodySent = true;
+          req.pipe(up);
+        };
+        if (socket.connecting) socket.once('connect', send);
+        else send();
+      });
+    }
+  }
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    if (closing) {
+      sendSocketError(
+        socket,
+        503,
+        'Service Unavailable',
+        'SPROUT_ERR_GATEWAY_CLOSING',
+        'the gateway is shutting down',
+      );
+      return;
+    }
+    const url = req.url ?? '/';
+    const hit = table.lookup(req.headers.host, url, (n) => req.headers[n]);
+    if (!hit) {
+      metrics.unrouted.inc();
+      sendSocketError(
+        socket,
+        404,
+        'Not Found',
+        'SPROUT_ERR_GATEWAY_NO_ROUTE',
+        'no route matches this host and path',
+      );
+      return;
+    }
+    const { fn, opts } = hit.value;
+    fn.begin(performance.now());
+    let status = 0;
+    let waiter: Waiter | undefined;
+    socket.once('close', () => {
+      fn.end(status);
+      if (waiter) {
+        fn.unhold(waiter);
+        fn.reject('client_gone');
+      }
+    });
+    const path = opts.stripPrefix ? stripPrefix(url, hit.prefix) : url;
+    const go = (inst: InstanceEndpoint, cold: boolean) => {
+      const release = fn.acquire(inst.id);
+      const up = request({
+        host: inst.host,
+        port: inst.port,
+        method: req.method,
+        path,
+        headers: forwardHeaders(req, true),
+      });
+      const timer = setTimeout(() => up.destroy(), opts.responseHeaderTimeoutMs);
+      up.on('upgrade', (ur, us, uh) => {
+        clearTimeout(timer);
+        status = 101;
+        const headers = responseHeaders(ur.rawHeaders);
+        let text = `HTTP/1.1 101 ${ur.statusMessage ?? 'Switching Protocols'}\r\nconnection: Upgrade\r\nupgrade: ${ur.headers.upgrade ?? ''}\r\n`;
+        for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+        if (opts.coldStartHeader) text += `${coldHeader}: ${cold}\r\n`;
+        socket.write(text + '\r\n');
+        if (uh.length) socket.write(uh);
+        if (head.length) us.write(head);
+        upgraded.add(socket);
+        us.on('error', () => socket.destroy());
+        us.on('close', () => socket.destroy());
+        socket.on('close', () => {
+          us.destroy();
+          upgraded.delete(socket);
+          release();
+        });
+        us.pipe(socket);
+        socket.pipe(us);
+      });
+      up.on('response', (ur) => {
+        clearTimeout(timer);
+        status = ur.statusCode ?? 502;
+        let text = `HTTP/1.1 ${status} ${ur.statusMessage ?? ''}\r\n`;
+        const headers = responseHeaders(ur.rawHeaders);
+        for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+        socket.write(text + 'connection: close\r\n\r\n');
+        ur.pipe(socket);
+        ur.on('close', release);
+      });
+      up.on('error', (err: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        release();
+        fn.reject('upstream_failed');
+        status = 502;
+        sendSocketError(
+          socket,
+          502,
+          'Bad Gateway',
+          'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
+          `function ${fn.name} instance ${inst.id} failed before answering (${err.code ?? err.message})`,
+        );
+      });
+      up.end();
+    };
+    const inst = fn.pick();
+    if (inst) {
+      go(inst, false);
+      return;
+    }
+    if (fn.queue.length >= opts.maxPendingRequests) {
+      fn.reject('queue_full');
+      status = 503;
+      sendSocketError(
+        socket,
+        503,
+        'Service Unavailable',
+        'SPROUT_ERR_GATEWAY_QUEUE_FULL',
+        `function ${fn.name} queue is full`,
+      );
+      return;
+    }
+    const timer = setTimeout(() => {
+      if (waiter) fn.unhold(waiter);
+      waiter = undefined;
+      fn.reject('readiness_timeout');
+      status = 504;
+      sendSocketError(
+        socket,
+        504,
+        'Gateway Timeout',
+        'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT',
+        `function ${fn.name} did not become ready within ${opts.readinessTimeoutMs} ms`,
+      );
+    }, opts.readinessTimeoutMs);
+    waiter = {
+      exclude: undefined,
+      ready(i) {
+        clearTimeout(timer);
+        waiter = undefined;
+        go(i, true);
+      },
+      fail(s, code, message) {
+        clearTimeout(timer);
+        waiter = undefined;
+        status = s;
+        sendSocketError(socket, s, 'Service Unavailable', code, message);
+      },
+    };
+    fn.hold(waiter, performance.now());
+  }
+
+  function setRoutes(routes: readonly GatewayRoute[]): void {
+    if (closing) return;
+    const next = new Map<Backend, FunctionState>();
+    const compiled = routes.map((r, i) => {
+      if (!r || typeof r.backend?.instances !== 'function' || typeof r.backend.name !== 'string') {
+        throw new GatewayError('SPROUT_ERR_GATEWAY_INVALID_ROUTE', `routes[${i}].backend is not a Backend`, {
+          field: `routes[${i}].backend`,
+        });
+      }
+      const opts = resolveRouteOptions(r.options, `routes[${i}].options`);
+      let fn = next.get(r.backend);
+      if (!fn) {
+        fn = fns.get(r.backend);
+        if (fn) fn.setPolicy(r.scaling, `routes[${i}].scaling`);
+        else fn = new FunctionState(r.backend, r.scaling, metrics, log, `routes[${i}].scaling`);
+        next.set(r.backend, fn);
+      }
+      return {
+        match: { hosts: r.hosts, pathPrefixes: r.pathPrefixes, headers: r.headers },
+        value: { fn, opts },
+      };
+    });
+    let nextTable: RouteTable<CompiledRoute>;
+    try {
+      nextTable = new RouteTable(compiled);
+    } catch (err) {
+      for (const [b, fn] of next) if (!fns.has(b)) fn.close();
+      throw err;
+    }
+    const removed = [...fns].filter(([b]) => !next.has(b)).map(([, fn]) => fn);
+    fns = next;
+    table = nextTable;
+    for (const fn of removed) {
+      fn.failAll(
+        404,
+        'SPROUT_ERR_GATEWAY_NO_ROUTE',
+        `function ${fn.name} was removed while the request was held`,
+      );
+      fn.close();
+    }
+    const now = performance.now();
+    for (const fn of next.values()) if (fn.requested === -1) fn.tick(now, 'route registered');
+    log.info({ routes: routes.length, functions: next.size }, 'routes set');
+  }
+
+  async function listenOn(srv: Server, port: number, host: string): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, host, () => {
+        srv.off('error', reject);
+        resolve();
+      });
+    });
+    return srv.address() as AddressInfo;
+  }
+
+  async function close(): Promise<void> {
+    if (closing) return;
+    closing = true;
+    clearInterval(ticker);
+    for (const fn of fns.values())
+      fn.failAll(503, 'SPROUT_ERR_GATEWAY_CLOSING', 'the gateway is shutting down');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const deadline = performance.now() + drainTimeoutMs;
+    const busy = () => {
+      let n = 0;
+      for (const fn of fns.values()) n += fn.inflight;
+      return n - upgraded.size > 0;
+    };
+    while (busy() && performance.now() < deadline) {
+      server.closeIdleConnections();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    server.closeAllConnections();
+    for (const s of upgraded) s.destroy();
+    await closed;
+    if (admin) await new Promise<void>((resolve) => admin!.close(() => resolve()));
+    agent.destroy();
+    for (const fn of fns.values()) fn.close();
+    log.info('gateway closed');
+  }
+
+  return {
+    metrics: registry,
+    listen: (port, host = '127.0.0.1') => listenOn(server, port, host),
+    listenAdmin(port, host = '127.0.0.1') {
+      admin = createServer((req, res) => {
+        const path = (req.url ?? '/').split('?')[0];
+        if (req.method === 'GET' && path === '/metrics') {
+          registry.metrics().then(
+            (text) => {
+              res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
+              res.end(text);
+            },
+            (err: unknown) => {
+              log.error({ err }, 'metrics collection failed');
+              res.writeHead(500).end();
+            },
+          );
+        } else if (req.method === 'GET' && path === '/healthz') {
+          res.writeHead(closing ? 503 : 200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ status: closing ? 'closing' : 'ok', functions: statusList() }));
+        } else {
+          res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+        }
+      });
+      return listenOn(admin, port, host);
+    },
+    setRoutes,
+    metricsText: () => registry.metrics(),
+    status: statusList,
+    close,
+  };
+
+  function statusList(): FunctionStatus[] {
+    return [...fns.values()].map((fn) => ({
+      name: fn.name,
+      pending: fn.pending(),
+      concurrency: fn.concurrency(),
+      rate: fn.rate(),
+      desiredReplicas: fn.desiredReplicas(),
+      readyInstances: fn.readyInstances(),
+    }));
+  }
+}
+
+function stripPrefix(url: string, prefix: string): string {
+  if (prefix === '/') return url;
+  const rest = url.slice(prefix.length);
+  return rest.startsWith('/') ? rest : '/' + rest;
+}

@@ -1,0 +1,121 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { GatewayErrorCode } from './errors.js';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'upgrade',
+  'http2-settings',
+  'transfer-encoding',
+]);
+
+/** Extra hop-by-hop names a Connection header lists (beyond the standard tokens). */
+function connectionListed(raw: string[]): Set<string> | undefined {
+  let extra: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length !== 10 || raw[i]!.toLowerCase() !== 'connection') continue;
+    for (const token of raw[i + 1]!.split(',')) {
+      const t = token.trim().toLowerCase();
+      if (t && t !== 'close' && t !== 'keep-alive' && t !== 'upgrade') (extra ??= new Set()).add(t);
+    }
+  }
+  return extra;
+}
+
+/**
+ * Request headers for the instance, as a raw [name, value, …] list: hop-by-hop headers dropped
+ * (kept for Connection/Upgrade on an upgrade; Transfer-Encoding kept so a chunked body stays
+ * framed), X-Forwarded-For/-Host/-Proto added.
+ */
+export function forwardHeaders(req: IncomingMessage, upgrade: boolean): string[] {
+  const raw = req.rawHeaders;
+  const extra = connectionListed(raw);
+  const out: string[] = [];
+  let host: string | undefined;
+  let hasProto = false;
+  let hasFwdHost = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'transfer-encoding' || (upgrade && (lower === 'connection' || lower === 'upgrade'))) {
+        out.push(name, raw[i + 1]!);
+      }
+      continue;
+    }
+    if (extra?.has(lower)) continue;
+    if (lower === 'host') host = raw[i + 1];
+    else if (lower === 'x-forwarded-proto') hasProto = true;
+    else if (lower === 'x-forwarded-host') hasFwdHost = true;
+    out.push(name, raw[i + 1]!);
+  }
+  const addr = req.socket.remoteAddress;
+  if (addr) out.push('x-forwarded-for', addr);
+  if (!hasProto) out.push('x-forwarded-proto', 'http');
+  if (!hasFwdHost && host !== undefined) out.push('x-forwarded-host', host);
+  return out;
+}
+
+/** Response headers for the client: hop-by-hop headers dropped. */
+export function responseHeaders(raw: string[], extra?: [string, string]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!HOP_BY_HOP.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  }
+  if (extra) out.push(extra[0], extra[1]);
+  return out;
+}
+
+/** The JSON body every gateway-made error has. */
+export function errorBody(code: GatewayErrorCode, message: string, extra?: Record<string, unknown>): string {
+  return JSON.stringify({ error: { code, message, ...extra } });
+}
+
+/** Answers a request with a coded JSON error (unless the response already started). */
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: GatewayErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+  extra?: Record<string, unknown>,
+): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  const body = errorBody(code, message, extra);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'x-sprout-error-code': code,
+    ...headers,
+  });
+  res.end(body);
+}
+
+/** Writes a coded JSON error on a raw socket (upgrade requests) and closes it. */
+export function sendSocketError(
+  socket: Duplex,
+  status: number,
+  statusText: string,
+  code: GatewayErrorCode,
+  message: string,
+): void {
+  if (socket.destroyed) return;
+  const body = errorBody(code, message);
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nx-sprout-error-code: ${code}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** A request without a body can be sent again to another instance when it never reached the first. */
+export function bodyless(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return req.headers['transfer-encoding'] === undefined && (len === undefined || len === '0');
+}

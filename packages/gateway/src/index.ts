@@ -1,0 +1,6 @@
+export type { Backend, InstanceEndpoint, ScalingPolicy } from './backend.js';
+export { createGateway, type Gateway, type GatewayOptions, type FunctionStatus } from './gateway.js';
+export { type GatewayRoute, type RouteOptions, ROUTE_DEFAULTS } from './options.js';
+export { RouteTable, normalizeHost, type RouteMatch, type RouteHit } from './route-table.js';
+export { Scaler, RateWindow, SCALING_DEFAULTS, resolvePolicy, type ScaleDecision } from './scaler.js';
+export { GatewayError, GatewayErrorCodes, type GatewayErrorCode } from './errors.js';

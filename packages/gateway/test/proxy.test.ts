@@ -1,0 +1,175 @@
+import { request } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Backend, InstanceEndpoint } from '@sprout/gateway';
+import { ProcessBackend } from './process-backend.js';
+import { get, startGateway, until, type TestGateway } from './harness.js';
+
+/** A port nothing listens on (bound, then released). */
+async function deadPort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as { port: number };
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+describe('proxying to real instances', () => {
+  let t: TestGateway;
+  const one = new ProcessBackend('proxy-one');
+  const two = new ProcessBackend('proxy-two');
+  const cold = new ProcessBackend('proxy-cold-ws', { env: { READY_DELAY_MS: '100' } });
+  const crashy = new ProcessBackend('proxy-crashy');
+  let dead: InstanceEndpoint;
+  const withDead: Backend = {
+    name: 'proxy-with-dead',
+    instances: () => [dead, ...one.instances()],
+    scaleTo: () => {},
+    onInstancesChanged: () => () => {},
+  };
+
+  beforeAll(async () => {
+    dead = { id: 'dead', host: '127.0.0.1', port: await deadPort() };
+    t = await startGateway();
+    t.gw.setRoutes([
+      {
+        backend: one,
+        scaling: { minReplicas: 1, maxReplicas: 1 },
+        pathPrefixes: ['/one'],
+        options: { stripPrefix: true, responseHeaderTimeoutMs: 300 },
+      },
+      {
+        backend: two,
+        scaling: { minReplicas: 2, maxReplicas: 2 },
+        pathPrefixes: ['/two'],
+        options: { stripPrefix: true },
+      },
+      {
+        backend: cold,
+        scaling: { minReplicas: 0, maxReplicas: 1 },
+        pathPrefixes: ['/cold'],
+        options: { stripPrefix: true },
+      },
+      {
+        backend: crashy,
+        scaling: { minReplicas: 1, maxReplicas: 1 },
+        pathPrefixes: ['/crashy'],
+        options: { stripPrefix: true },
+      },
+      {
+        backend: withDead,
+        scaling: { minReplicas: 1, maxReplicas: 1 },
+        pathPrefixes: ['/dead'],
+        options: { stripPrefix: true },
+      },
+    ]);
+    await until(
+      () => one.instances().length === 1 && two.instances().length === 2 && crashy.instances().length === 1,
+    );
+  });
+  afterAll(async () => {
+    await t.gw.close();
+    await Promise.all([one, two, cold, crashy].map((b) => b.close()));
+  });
+
+  it('streams a large request body to the instance and its response back', async () => {
+    const body = randomBytes(4 * 1024 * 1024);
+    const r = await new Promise<Buffer>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: t.port, path: '/one/echo', method: 'POST', agent: false },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+        },
+      );
+      req.on('error', reject);
+      // chunked, written in pieces
+      for (let i = 0; i < body.length; i += 256 * 1024) req.write(body.subarray(i, i + 256 * 1024));
+      req.end();
+    });
+    expect(r.equals(body)).toBe(true);
+  });
+
+  it('passes server-sent events through one at a time', async () => {
+    const events: string[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: t.port, path: '/one/sse', agent: false }, (res) => {
+        expect(res.headers['content-type']).toBe('text/event-stream');
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          events.push(...d.split('\n\n').filter(Boolean));
+        });
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    // Each next event is only sent after the previous one reached the client through the gateway.
+    for (const n of [1, 2]) {
+      await until(() => events.length >= n);
+      await get(t.port, '/one/sse-next');
+    }
+    await done;
+    expect(events).toEqual(['data: 1', 'data: 2', 'data: 3']);
+  });
+
+  it('passes WebSocket upgrades through, also from zero', async () => {
+    for (const path of ['/one/ws', '/cold/ws']) {
+      const ws = new WebSocket(`ws://127.0.0.1:${t.port}${path}`);
+      const coldHeader = new Promise<string | undefined>((r) =>
+        ws.on('upgrade', (res) => r(res.headers['x-sprout-cold-start'] as string | undefined)),
+      );
+      await new Promise((resolve, reject) => {
+        ws.on('open', resolve);
+        ws.on('error', reject);
+      });
+      const reply = new Promise<string>((r) => ws.once('message', (m) => r(String(m))));
+      ws.send('ping');
+      expect(await reply).toBe('echo:ping');
+      expect(await coldHeader).toBe(path === '/cold/ws' ? 'true' : 'false');
+      ws.close();
+    }
+  });
+
+  it('balances by least outstanding requests', async () => {
+    const long = get(t.port, '/two/slow?ms=1000');
+    await until(() => t.gw.status().find((s) => s.name === 'proxy-two')!.concurrency === 1);
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) seen.add(String((await get(t.port, '/two/')).headers['x-instance']));
+    const longReply = await long;
+    expect(seen.size).toBe(1);
+    expect(seen.has(String(longReply.headers['x-instance']))).toBe(false);
+    // with nothing outstanding, both instances take requests
+    const all = new Set<string>();
+    for (let i = 0; i < 6; i++) all.add(String((await get(t.port, '/two/')).headers['x-instance']));
+    expect(all.size).toBe(2);
+  });
+
+  it('answers 502 to the request an instance dies in, and the next request works', async () => {
+    const r = await get(t.port, '/crashy/crash');
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.body).error.code).toBe('SPROUT_ERR_GATEWAY_UPSTREAM_FAILED');
+    const next = await get(t.port, '/crashy/');
+    expect(next).toMatchObject({ status: 200, body: 'hello from proxy-crashy\n' });
+    expect(crashy.spawned).toBe(2);
+  });
+
+  it('answers 504 when response headers do not arrive in time', async () => {
+    const r = await get(t.port, '/one/hang');
+    expect(r.status).toBe(504);
+    expect(JSON.parse(r.body).error.code).toBe('SPROUT_ERR_GATEWAY_RESPONSE_HEADER_TIMEOUT');
+    expect((await get(t.port, '/one/')).status).toBe(200);
+  });
+
+  it('retries a request that never reached an instance (connection refused), body included', async () => {
+    for (let i = 0; i < 4; i++) {
+      expect((await get(t.port, '/dead/')).status).toBe(200);
+      const echoed = await get(t.port, '/dead/echo', { method: 'POST', body: `body ${i}` });
+      expect(echoed).toMatchObject({ status: 200, body: `body ${i}` });
+    }
+    expect(t.logs.some((l) => l.instance === 'dead' && /refused/.test(String(l.msg)))).toBe(true);
+  });
+});
