@@ -15,3 +15,11 @@ export {
   type RenderFunctionInput,
   type YamlLocator,
 } from './function.js';
+export {
+  renderHttpScaledObject,
+  renderWorkload,
+  usesKedaHttp,
+  functionPort,
+  HTTP_SCALED_OBJECT_API_VERSION,
+  type KubeObject,
+} from './http-scaling.js';

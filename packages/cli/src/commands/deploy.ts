@@ -5,6 +5,9 @@ import {
   createManifestValidator,
   parseFunctionYaml,
   renderFunction,
+  renderHttpScaledObject,
+  renderWorkload,
+  usesKedaHttp,
   type FunctionManifest,
 } from '@sprout/kube';
 import { defineCommand, UsageError } from '../command.js';
@@ -17,6 +20,12 @@ export default defineCommand({
 Prints the OpenFunction Function (core.openfunction.io/v1beta2) for the folder: its function.yaml
 when there is one, else one built from package.json and the flags. Apply it to a cluster running
 OpenFunction: sprout deploy --render ./fn --image registry.example.com/fn:v1 | kubectl apply -f -
+
+When the Function has an HTTP trigger on the keda engine (serving.triggers.http.engine: keda), KEDA's
+HTTPScaledObject (http.keda.sh/v1alpha1) follows it, scaling on the route's hosts and path prefixes
+with the sprout.dev/ annotations (scaling metric, rate window, timeouts). With --without-openfunction
+the Function is replaced by a Deployment and a Service that run the image directly, for clusters
+with KEDA's HTTP add-on but no OpenFunction.
 
 Applying directly (without kubectl) is not built yet: --render is required.
 `,
@@ -40,6 +49,10 @@ Applying directly (without kubectl) is not built yet: --render is required.
       env: 'FUNCTION_SIGNATURE_TYPE',
       value: 'TYPE',
       description: 'FUNCTION_SIGNATURE_TYPE for the function container',
+    },
+    'without-openfunction': {
+      type: 'boolean',
+      description: 'Render a Deployment and Service instead of the OpenFunction Function',
     },
     'validate-against': {
       type: 'string',
@@ -73,8 +86,17 @@ Applying directly (without kubectl) is not built yet: --render is required.
       ...(opts['signature-type'] ? { signatureType: opts['signature-type'] } : {}),
       ...(base ? { base } : {}),
     });
-    if (opts['validate-against']) createManifestValidator(opts['validate-against']).assertValid(manifest);
-    io.stdout.write(`---\n${stringify(manifest)}`);
+    const docs: object[] = opts['without-openfunction'] ? renderWorkload(manifest) : [manifest];
+    if (usesKedaHttp(manifest)) docs.push(renderHttpScaledObject(manifest));
+    if (opts['validate-against']) {
+      const validator = createManifestValidator(opts['validate-against']);
+      const known = new Set(validator.kinds());
+      for (const doc of docs) {
+        const { apiVersion, kind } = doc as { apiVersion: string; kind: string };
+        if (known.has(`${apiVersion}/${kind}`)) validator.assertValid(doc);
+      }
+    }
+    io.stdout.write(docs.map((d) => `---\n${stringify(d)}`).join(''));
     return 0;
   },
 });

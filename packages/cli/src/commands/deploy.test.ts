@@ -1,0 +1,60 @@
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { createManifestValidator } from '@sprout/kube';
+import { main } from '../main.js';
+
+const crds = fileURLToPath(new URL('../../../../../shared/crds', import.meta.url));
+const greeter = fileURLToPath(new URL('../../../platform/test/fixtures/greeter', import.meta.url));
+const hello = fileURLToPath(new URL('../../../../examples/hello', import.meta.url));
+const validator = createManifestValidator(crds);
+
+async function render(
+  ...argv: string[]
+): Promise<{ code: number; docs: Record<string, unknown>[]; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => (out += d.toString()));
+  stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await main(['deploy', '--render', ...argv], { stdout, stderr, env: {}, cwd: process.cwd() });
+  return { code, docs: parseAllDocuments(out).map((d) => d.toJS() as Record<string, unknown>), err };
+}
+
+const kinds = (docs: Record<string, unknown>[]) => docs.map((d) => d.kind);
+
+describe('sprout deploy --render with a keda HTTP trigger', () => {
+  it('emits the Function and the HTTPScaledObject, both valid against the CRDs', async () => {
+    const r = await render(greeter, '--validate-against', crds);
+    expect(r.code, r.err).toBe(0);
+    expect(kinds(r.docs)).toEqual(['Function', 'HTTPScaledObject']);
+    for (const d of r.docs) expect(validator.validate(d).issues).toEqual([]);
+    expect(r.docs[1]).toMatchObject({
+      spec: { hosts: ['greeter.local'], pathPrefixes: ['/greet'], replicas: { min: 0, max: 3 } },
+    });
+  });
+
+  it('emits Deployment, Service and HTTPScaledObject with --without-openfunction', async () => {
+    const r = await render(greeter, '--without-openfunction', '-n', 'demo', '--validate-against', crds);
+    expect(r.code, r.err).toBe(0);
+    expect(kinds(r.docs)).toEqual(['Deployment', 'Service', 'HTTPScaledObject']);
+    const [deployment, service, hso] = r.docs as {
+      metadata: { name: string; namespace: string };
+      spec: never;
+    }[];
+    expect(validator.validate(hso).issues).toEqual([]);
+    for (const d of [deployment, service, hso])
+      expect(d!.metadata).toMatchObject({ name: 'greeter', namespace: 'demo' });
+    expect(hso!.spec).toMatchObject({ scaleTargetRef: { name: 'greeter', service: 'greeter', port: 8080 } });
+  });
+
+  it('emits only the Function for a folder without a keda trigger', async () => {
+    const r = await render(hello, '--image', 'registry.local/hello:1');
+    expect(r.code, r.err).toBe(0);
+    expect(kinds(r.docs)).toEqual(['Function']);
+    const w = await render(hello, '--without-openfunction');
+    expect(kinds(w.docs)).toEqual(['Deployment', 'Service']);
+  });
+});
