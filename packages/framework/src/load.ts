@@ -1,5 +1,10 @@
 import type { StateStore } from '@sprout/state';
-import { defaultFunctionContext, parseFunctionContext, type FunctionContext } from './context.js';
+import {
+  defaultFunctionContext,
+  parseFunctionContext,
+  type ComponentRef,
+  type FunctionContext,
+} from './context.js';
 import type { FunctionResources } from './invocation.js';
 import { importFunctionModule } from './loader/import.js';
 import { resolveFunctionModule, type FunctionModule } from './loader/resolve.js';
@@ -40,8 +45,13 @@ export interface FunctionConfig {
   context?: string | FunctionContext;
   /** Dapr component specs for outputs that run natively (bindings.http, mqtt3, …). */
   components?: ComponentSpec[];
-  /** State stores by the name used in `states`; a missing one gets an in-memory store. */
+  /** State stores by the name used in `states`. */
   stateStores?: Record<string, StateStore>;
+  /**
+   * Opens the store for a declared state that `stateStores` does not give (the CLI backs this with
+   * @sprout/state's engines). Without it such a state gets an in-memory store.
+   */
+  openStateStore?: (name: string, ref: ComponentRef, context: FunctionContext) => Promise<StateStore>;
   /** Outputs by name, replacing the engine the framework would pick (tests). */
   outputs?: Record<string, Output>;
 }
@@ -107,7 +117,11 @@ export async function loadFunction(
     }
     const stores = new Map<string, StateStore>();
     for (const [storeName, ref] of Object.entries(context.states ?? {})) {
-      const store = config.stateStores?.[storeName] ?? (await memoryStore(ref.componentName));
+      const store =
+        config.stateStores?.[storeName] ??
+        (config.openStateStore
+          ? await config.openStateStore(storeName, ref, context)
+          : await memoryStore(ref.componentName));
       stores.set(storeName, store);
       if (!config.stateStores?.[storeName]) owned.push(store);
     }

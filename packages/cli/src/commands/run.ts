@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import { resolveRunOptions, serve, type FunctionConfig } from '@sprout/framework';
 import { createLogger } from '@sprout/observe';
 import { defineCommand, type CommandIO } from '../command.js';
 import { loadComponentSpecs } from '../components.js';
 import { untilSignal } from '../signals.js';
+import { stateStoreOpener } from '../state-stores.js';
 
 /** The anchors' flags and environment variables, shared by `run` and `dev`. */
 export const frameworkOptions = {
@@ -68,11 +70,19 @@ export const frameworkOptions = {
     value: 'SIZE',
     description: 'Largest request body, e.g. 10mb (413 above it; default 10mb)',
   },
+  'data-dir': {
+    type: 'string',
+    env: 'SPROUT_DATA_DIR',
+    default: '.sprout',
+    value: 'DIR',
+    description: 'Where embedded state (SQLite) is kept',
+  },
   'resources-path': {
     type: 'string',
     env: 'SPROUT_RESOURCES_PATH',
     value: 'DIR',
-    description: 'Folder of Dapr component YAML for outputs (bindings.http, bindings.mqtt3, pubsub.mqtt3)',
+    description:
+      'Folder of Dapr component YAML: state stores (sqlite, redis, postgresql) and outputs (bindings.http, bindings.mqtt3, pubsub.mqtt3)',
   },
 } as const;
 
@@ -96,6 +106,11 @@ export async function runFunctions(
   });
   const logger = createLogger({ name: 'sprout' });
   const components = opts['resources-path'] ? await loadComponentSpecs(opts['resources-path'] as string) : [];
+  const openStateStore = stateStoreOpener({
+    resourcesPath: opts['resources-path'] as string | undefined,
+    dataDir: resolve(io.cwd, opts['data-dir'] as string),
+    env: io.env,
+  });
   const list = sources.length > 1 ? sources : [o.source];
   const functions: FunctionConfig[] = list.map((source) => ({
     source,
@@ -104,6 +119,7 @@ export async function runFunctions(
     ...(o.context ? { context: o.context } : {}),
     ...(list.length > 1 ? { path: `/${source.replace(/\/+$/, '').split('/').pop()}` } : {}),
     components,
+    openStateStore,
   }));
   const running = await serve({
     functions,

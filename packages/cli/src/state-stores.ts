@@ -1,0 +1,52 @@
+import type { ComponentRef, FunctionContext } from '@sprout/framework';
+import type { StateStore } from '@sprout/state';
+
+export interface StateWiring {
+  /** Folder of Dapr Component YAML (`--resources-path`). */
+  resourcesPath?: string | undefined;
+  /** Where embedded engines keep their files (`--data-dir`). */
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * How `sprout run`/`dev` back a function's declared states: the Dapr component of that name in
+ * the resources folder (sqlite, redis, postgresql, in-memory); else the Dapr sidecar when
+ * DAPR_HTTP_PORT is set (Kubernetes); else embedded SQLite under the data dir.
+ * @sprout/state is loaded only when a function declares state.
+ */
+export function stateStoreOpener(
+  wiring: StateWiring,
+): (name: string, ref: ComponentRef, context: FunctionContext) => Promise<StateStore> {
+  let loaded:
+    | Promise<{ state: typeof import('@sprout/state'); docs: import('@sprout/state').ComponentDocument[] }>
+    | undefined;
+  const load = () =>
+    (loaded ??= (async () => {
+      const state = await import('@sprout/state');
+      const docs = wiring.resourcesPath
+        ? state.loadComponents(wiring.resourcesPath, { env: wiring.env })
+        : [];
+      return { state, docs };
+    })());
+  return async (_name, ref, context) => {
+    const { state, docs } = await load();
+    const options = { appId: context.name, dataDir: wiring.dataDir, env: wiring.env };
+    const doc = docs.find((d) => d.metadata.name === ref.componentName);
+    if (doc) return state.openStateStore(doc, options);
+    const sidecarPort = wiring.env.DAPR_HTTP_PORT;
+    const component = state.parseComponent(
+      {
+        apiVersion: 'dapr.io/v1alpha1',
+        kind: 'Component',
+        metadata: { name: ref.componentName },
+        spec: { type: sidecarPort ? ref.componentType : 'state.sqlite', version: 'v1', metadata: [] },
+      },
+      `state "${ref.componentName}"`,
+    );
+    return state.openStateStore(
+      component,
+      sidecarPort ? { ...options, sidecar: { port: Number(sidecarPort) } } : options,
+    );
+  };
+}
