@@ -1,5 +1,8 @@
 import type { ComponentRef, FunctionContext } from '@sprout/framework';
-import type { StateStore } from '@sprout/state';
+import type * as StateApi from '@sprout/state';
+import type { ComponentDocument, StateStore } from '@sprout/state';
+
+type StateModule = typeof StateApi;
 
 export interface StateWiring {
   /** Folder of Dapr Component YAML (`--resources-path`). */
@@ -18,9 +21,7 @@ export interface StateWiring {
 export function stateStoreOpener(
   wiring: StateWiring,
 ): (name: string, ref: ComponentRef, context: FunctionContext) => Promise<StateStore> {
-  let loaded:
-    | Promise<{ state: typeof import('@sprout/state'); docs: import('@sprout/state').ComponentDocument[] }>
-    | undefined;
+  let loaded: Promise<{ state: StateModule; docs: ComponentDocument[] }> | undefined;
   const load = () =>
     (loaded ??= (async () => {
       const state = await import('@sprout/state');
