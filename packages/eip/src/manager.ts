@@ -23,7 +23,7 @@ import {
   type EipDocuments,
   type Pool,
 } from './spec.js';
-import { EipStore, type StoredEvent } from './store.js';
+import { EipStore, type JournalEntry, type StoredEvent } from './store.js';
 
 export interface EipManagerOptions {
   /** Folder of the embedded store (`eip.db`); created when missing. */
@@ -31,6 +31,8 @@ export interface EipManagerOptions {
   logger?: Logger;
   /** Registry to register the pool gauges and counters on; a new one when absent. */
   metrics?: Registry;
+  /** Journal entries beyond twice the live services before the journal is compacted; default 10,000. */
+  journalSlack?: number;
 }
 
 export interface ApplyResult {
@@ -104,11 +106,17 @@ export class EipManager extends EventEmitter {
   private bgpConf: BgpConf | undefined;
   private bgpPeers = new Map<string, BgpPeer>();
   private version = -1;
+  private gen = -1;
+  /** Last journal entry applied to `state`. */
+  private seq = 0;
+  private journalRows = 0;
+  private readonly journalSlack: number;
   private readonly counters;
 
   constructor(options: EipManagerOptions) {
     super();
     this.store = new EipStore(options.dataDir);
+    this.journalSlack = options.journalSlack ?? 10_000;
     this.log = options.logger ?? createLogger({ name: 'eip' });
     this.metrics = options.metrics ?? createMetrics();
     const usage = () => this.usage();
@@ -143,15 +151,33 @@ export class EipManager extends EventEmitter {
     this.store.read(() => this.sync());
   }
 
-  /** Reloads from disk when another process committed since the last look. Returns true if it did. */
+  /** Catches up with disk when another process committed since the last look. Returns true if it did. */
   private sync(): boolean {
     const v = this.store.dataVersion();
     if (v === this.version) return false;
-    const data = this.store.loadAll();
-    const state = new AllocatorState();
-    for (const ns of data.namespaces) state.setNamespace(ns);
-    for (const s of data.services) state.commit(s);
-    for (const doc of data.pools) state.setPool(parseEip(doc, 'stored Eip'));
+    const gen = this.store.configGen();
+    if (gen !== this.gen) this.reload(gen);
+    else for (const e of this.store.journalSince(this.seq)) this.replay(e);
+    this.version = v;
+    return true;
+  }
+
+  private replay(e: JournalEntry): void {
+    if (e.state) this.state.commit(e.state);
+    else this.state.remove(e.key);
+    this.seq = e.seq;
+    this.journalRows++;
+  }
+
+  /** Everything from disk: configuration, then the allocation journal. */
+  private reload(gen: number): void {
+    const data = this.store.loadConfig();
+    this.state = new AllocatorState();
+    this.seq = 0;
+    this.journalRows = 0;
+    for (const ns of data.namespaces) this.state.setNamespace(ns);
+    for (const e of this.store.journalSince(0)) this.replay(e);
+    for (const doc of data.pools) this.state.setPool(parseEip(doc, 'stored Eip'));
     this.bgpConf = undefined;
     this.bgpPeers.clear();
     for (const b of data.bgp) {
@@ -161,9 +187,13 @@ export class EipManager extends EventEmitter {
         this.bgpPeers.set(p.name, p);
       }
     }
-    this.state = state;
-    this.version = v;
-    return true;
+    this.gen = gen;
+  }
+
+  /** After a configuration change in this process: others must reload, we are current. */
+  private configChanged(): void {
+    this.store.bumpConfigGen();
+    this.gen = this.store.configGen();
   }
 
   /** Picks up changes other processes made; emits `change` when there were any. */
@@ -177,10 +207,18 @@ export class EipManager extends EventEmitter {
     try {
       return this.store.write(() => {
         this.sync();
-        return fn();
+        const out = fn();
+        if (this.journalRows > 2 * this.state.services.size + this.journalSlack) {
+          this.store.compact();
+          this.gen = this.store.configGen();
+          this.journalRows = this.store.journalSize();
+        }
+        return out;
       });
     } catch (err) {
-      this.version = -1; // memory may be ahead of the rolled-back disk: reload next time
+      // Memory may be ahead of the rolled-back disk: reload everything next time.
+      this.version = -1;
+      this.gen = -1;
       if (err instanceof EipError) throw err;
       throw new EipError('SPROUT_ERR_EIP_STORE', (err as Error).message, undefined, { cause: err });
     }
@@ -251,6 +289,7 @@ export class EipManager extends EventEmitter {
         this.bgpPeers.set(peer.name, peer);
         result.bgp.push(`BgpPeer/${peer.name}`);
       }
+      this.configChanged();
       for (const s of [...this.state.services.values()]) {
         if (s.status !== 'pending') continue;
         const next = this.state.decide(s.request);
@@ -326,7 +365,8 @@ export class EipManager extends EventEmitter {
       const s = this.state.services.get(key);
       if (!s)
         throw new EipError('SPROUT_ERR_EIP_NOT_ALLOCATED', `${key} holds no address and is not pending`);
-      this.store.deleteService(s);
+      this.seq = this.store.append(key, null);
+      this.journalRows++;
       this.state.remove(key);
       return s;
     });
@@ -356,6 +396,7 @@ export class EipManager extends EventEmitter {
       for (const s of users) this.state.remove(s.key);
       this.state.deletePool(poolName);
       this.store.deletePool(poolName);
+      this.configChanged();
       for (const s of users) {
         const next = this.state.decide(s.request);
         this.commitService(next);
@@ -369,7 +410,8 @@ export class EipManager extends EventEmitter {
   }
 
   private commitService(s: ServiceState): void {
-    this.store.saveService(s, this.state.services.get(s.key));
+    this.seq = this.store.append(s.key, s);
+    this.journalRows++;
     this.state.commit(s);
   }
 

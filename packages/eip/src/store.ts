@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Allocation, AllocationRequest, PendingCondition, ServiceState } from './allocator.js';
+import type { ServiceState } from './allocator.js';
 import { EipError } from './errors.js';
 
 export interface StoredEvent {
@@ -12,39 +12,32 @@ export interface StoredEvent {
   message: string;
 }
 
+/** One entry of the allocation journal: a service's new state, or `null` when it was released. */
+export interface JournalEntry {
+  seq: number;
+  key: string;
+  state: ServiceState | null;
+}
+
+// Allocations are an append-only journal: a commit appends rows at the end of one B-tree, so it
+// touches a page or two however scattered the services are; readers in other processes catch up
+// by reading the rows after the last one they saw. Configuration (pools, namespaces, BGP) lives in
+// plain tables; changing it bumps `config_gen`, which makes other processes reload everything.
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pools (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS namespaces (name TEXT PRIMARY KEY, labels TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS bgp (kind TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, name));
-CREATE TABLE IF NOT EXISTS services (
-  key TEXT PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL, request TEXT NOT NULL,
-  status TEXT NOT NULL, reason TEXT, message TEXT, addresses TEXT NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID;
--- Who holds which address; one row per (address, service). Kept small so a commit touches few pages.
-CREATE TABLE IF NOT EXISTS held (ip TEXT NOT NULL, key TEXT NOT NULL, sharing_key TEXT, PRIMARY KEY (ip, key)) WITHOUT ROWID;
--- The last line of defence: an address is never held twice unless both holders share a key.
-CREATE TRIGGER IF NOT EXISTS held_exclusive BEFORE INSERT ON held
-WHEN EXISTS (SELECT 1 FROM held WHERE ip = NEW.ip AND key != NEW.key
-  AND (NEW.sharing_key IS NULL OR sharing_key IS NULL OR sharing_key != NEW.sharing_key))
-BEGIN SELECT RAISE(ABORT, 'address already held'); END;
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, key TEXT NOT NULL, state TEXT);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO meta (name, value) VALUES ('config_gen', 0);
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, type TEXT NOT NULL, pool TEXT, message TEXT NOT NULL);
 `;
 
-interface ServiceRow {
-  key: string;
-  namespace: string;
-  name: string;
-  request: string;
-  status: 'allocated' | 'pending';
-  reason: string | null;
-  message: string | null;
-  addresses: string;
-}
-
 /**
- * The embedded store: one SQLite file in WAL mode. Writers take the write lock up front
- * (`BEGIN IMMEDIATE`), so allocators in separate processes are serialised; a trigger refuses a
- * second holder of an address as a last line of defence.
+ * The embedded store: one SQLite file in WAL mode (`synchronous=NORMAL`: a commit survives a crash
+ * of the process). Writers take the write lock up front (`BEGIN IMMEDIATE`) and catch up with
+ * other processes' commits before deciding, so allocators in separate processes are serialised.
  */
 export class EipStore {
   private readonly db: Database.Database;
@@ -56,6 +49,8 @@ export class EipStore {
       this.db = new Database(join(dataDir, 'eip.db'), { timeout: 10_000 });
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
+      // Checkpoint (the one fsync WAL+NORMAL does) every ~40 MB of journal instead of every 4 MB.
+      this.db.pragma('wal_autocheckpoint = 10000');
       this.db.exec(SCHEMA);
     } catch (err) {
       throw new EipError(
@@ -77,13 +72,11 @@ export class EipStore {
       upsertBgp: db.prepare(
         'INSERT INTO bgp (kind, name, doc) VALUES (?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET doc = excluded.doc',
       ),
-      upsertService: db.prepare(
-        `INSERT OR REPLACE INTO services (key, namespace, name, request, status, reason, message, addresses, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      deleteService: db.prepare('DELETE FROM services WHERE key = ?'),
-      deleteHeld: db.prepare('DELETE FROM held WHERE ip = ? AND key = ?'),
-      insertHeld: db.prepare('INSERT INTO held (ip, key, sharing_key) VALUES (?, ?, ?)'),
+      append: db.prepare('INSERT INTO journal (key, state) VALUES (?, ?)'),
+      since: db.prepare('SELECT seq, key, state FROM journal WHERE seq > ? ORDER BY seq'),
+      journalSize: db.prepare('SELECT count(*) FROM journal').pluck(),
+      configGen: db.prepare("SELECT value FROM meta WHERE name = 'config_gen'").pluck(),
+      bumpGen: db.prepare("UPDATE meta SET value = value + 1 WHERE name = 'config_gen'"),
       dataVersion: db.prepare('PRAGMA data_version').pluck(),
       insertEvent: db.prepare('INSERT INTO events (at, type, pool, message) VALUES (?, ?, ?, ?)'),
       events: db.prepare('SELECT id, at, type, pool, message FROM events ORDER BY id DESC LIMIT ?'),
@@ -93,6 +86,15 @@ export class EipStore {
   /** Changes when another connection commits (SQLite's `data_version`). */
   dataVersion(): number {
     return this.stmts.dataVersion.get() as number;
+  }
+
+  configGen(): number {
+    return this.stmts.configGen.get() as number;
+  }
+
+  /** Marks a configuration change so other processes reload everything. */
+  bumpConfigGen(): void {
+    this.stmts.bumpGen.run();
   }
 
   /** Runs `fn` holding the write lock; rolls back if it throws. */
@@ -105,7 +107,7 @@ export class EipStore {
     return this.db.transaction(fn).deferred();
   }
 
-  loadAll() {
+  loadConfig() {
     const pools = (this.db.prepare('SELECT doc FROM pools ORDER BY name').all() as { doc: string }[]).map(
       (r) => JSON.parse(r.doc) as unknown,
     );
@@ -124,20 +126,35 @@ export class EipStore {
       kind: r.kind,
       doc: JSON.parse(r.doc) as unknown,
     }));
-    const services: ServiceState[] = (
-      this.db
-        .prepare('SELECT key, namespace, name, request, status, reason, message, addresses FROM services')
-        .all() as ServiceRow[]
-    ).map((r) => ({
+    return { pools, namespaces, bgp, configGen: this.configGen() };
+  }
+
+  /** Journal entries after `seq`, oldest first. */
+  journalSince(seq: number): JournalEntry[] {
+    return (this.stmts.since.all(seq) as { seq: number; key: string; state: string | null }[]).map((r) => ({
+      seq: r.seq,
       key: r.key,
-      namespace: r.namespace,
-      name: r.name,
-      request: JSON.parse(r.request) as AllocationRequest,
-      status: r.status,
-      addresses: JSON.parse(r.addresses) as Allocation[],
-      ...(r.reason ? { condition: { reason: r.reason, message: r.message ?? '' } as PendingCondition } : {}),
+      state: r.state === null ? null : (JSON.parse(r.state) as ServiceState),
     }));
-    return { pools, namespaces, bgp, services };
+  }
+
+  journalSize(): number {
+    return this.stmts.journalSize.get() as number;
+  }
+
+  /** Appends a service's new state (or its release, `null`); returns the entry's sequence number. */
+  append(key: string, state: ServiceState | null): number {
+    return Number(this.stmts.append.run(key, state === null ? null : JSON.stringify(state)).lastInsertRowid);
+  }
+
+  /**
+   * Drops superseded journal entries and releases (keeping the newest row, so sequence numbers
+   * never go back) and bumps the config generation so other processes reload.
+   */
+  compact(): void {
+    this.db.exec(`DELETE FROM journal WHERE seq < (SELECT max(seq) FROM journal) AND (
+      state IS NULL OR seq NOT IN (SELECT max(seq) FROM journal GROUP BY key))`);
+    this.bumpConfigGen();
   }
 
   savePool(name: string, doc: unknown): void {
@@ -151,29 +168,6 @@ export class EipStore {
   }
   saveBgp(kind: string, name: string, doc: unknown): void {
     this.stmts.upsertBgp.run(kind, name, JSON.stringify(doc));
-  }
-
-  /** Stores a service's new state; `previous` is what it held before (its rows are replaced). */
-  saveService(s: ServiceState, previous?: ServiceState): void {
-    const c = s.condition;
-    this.stmts.upsertService.run(
-      s.key,
-      s.namespace,
-      s.name,
-      JSON.stringify(s.request),
-      s.status,
-      c?.reason ?? null,
-      c?.message ?? null,
-      JSON.stringify(s.addresses),
-      Date.now(),
-    );
-    for (const a of previous?.addresses ?? []) this.stmts.deleteHeld.run(a.ip, s.key);
-    for (const a of s.addresses) this.stmts.insertHeld.run(a.ip, s.key, a.sharingKey ?? null);
-  }
-
-  deleteService(s: ServiceState): void {
-    for (const a of s.addresses) this.stmts.deleteHeld.run(a.ip, s.key);
-    this.stmts.deleteService.run(s.key);
   }
 
   addEvent(type: StoredEvent['type'], pool: string | undefined, message: string): void {

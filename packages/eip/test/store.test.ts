@@ -159,4 +159,26 @@ describe('persisted store', () => {
     after.close();
     eip.close();
   });
+
+  it('compacts the journal without losing state, and other processes follow', () => {
+    const dir = dataDir();
+    const a = createEipManager({ dataDir: dir, logger: quiet, journalSlack: 10 });
+    const b = createEipManager({ dataDir: dir, logger: quiet });
+    a.apply(POOLS);
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 10; i++) a.allocate({ namespace: 'race', name: `c${i}` });
+      for (let i = 0; i < 10; i += 2) a.release('race', `c${i}`);
+    }
+    // b saw some of it before compaction happened; it must still agree after.
+    expect(b.services().map((s) => `${s.key}=${s.addresses[0]?.ip}`)).toEqual(
+      a.services().map((s) => `${s.key}=${s.addresses[0]?.ip}`),
+    );
+    expect(a.services().length).toBe(5);
+    a.close();
+    b.close();
+    const c = createEipManager({ dataDir: dir, logger: quiet });
+    expect(c.services().map((s) => s.key)).toEqual(['race/c1', 'race/c3', 'race/c5', 'race/c7', 'race/c9']);
+    expect(c.usage().find((u) => u.name === 'shared')).toMatchObject({ used: 5 });
+    c.close();
+  });
 });
