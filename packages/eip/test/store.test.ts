@@ -110,6 +110,26 @@ describe('persisted store', () => {
     eip.close();
   });
 
+  it('warns about a namespaceSelector that matches no known namespace', () => {
+    const eip = createEipManager({ dataDir: dataDir(), logger: quiet });
+    const yaml = `apiVersion: network.kubesphere.io/v1alpha2
+kind: Eip
+metadata: {name: sel}
+spec: {address: 10.40.0.0/29, namespaceSelector: {team: nobody}}
+`;
+    expect(eip.apply(yaml).warnings).toEqual([
+      'Eip/sel: namespaceSelector {"team":"nobody"} matches no known namespace (apply Namespace documents with those labels)',
+    ]);
+    const r = eip.apply(`${yaml}---
+apiVersion: v1
+kind: Namespace
+metadata: {name: ops, labels: {team: nobody}}
+`);
+    expect(r.warnings).toEqual([]);
+    expect(eip.allocate({ namespace: 'ops', name: 'x' }).addresses[0]!.ip).toBe('10.40.0.1');
+    eip.close();
+  });
+
   it('refuses bad requests with coded errors', () => {
     const eip = createEipManager({ dataDir: dataDir(), logger: quiet });
     expect(() => eip.allocate({ namespace: 'Bad_NS', name: 'x' })).toThrow(
