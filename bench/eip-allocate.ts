@@ -6,6 +6,7 @@
 // 50,000 services in about 3 minutes (~280/s).
 //
 //   node --conditions=@sprout/source --import tsx bench/eip-allocate.ts [services]
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,11 +108,41 @@ function floor(dir: string) {
   return timing(lat, ms);
 }
 
+/** Runs one variant in a fresh process (its own heap and RSS) and returns its figures. */
+function child(variant: string): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), String(SERVICES), variant],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${variant} exited ${code}`)),
+    );
+  });
+}
+
+const variant = process.argv[3];
+if (variant) {
+  const dir = mkdtempSync(join(tmpdir(), `sprout-bench-eip-${variant}-`));
+  try {
+    const r = variant === 'peer' ? floor(dir) : await sprout(dir, variant === 'batch' ? BATCH : 1);
+    process.stdout.write(JSON.stringify(r));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'sprout-bench-eip-'));
 try {
-  const peer = floor(dir);
-  const ours = await sprout(join(dir, 'sprout'), 1);
-  const batched = await sprout(join(dir, 'sprout-batch'), BATCH);
+  const peer = await child('peer');
+  const ours = await child('single');
+  const batched = await child('batch');
   const f = (n: number, d = 0) =>
     n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   console.log(
