@@ -11,7 +11,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./commands/run.js')).default as Command,
   },
   dev: {
-    summary: 'Serve functions on one machine and reload them when files change',
+    summary: 'Run the platform on one machine: gateway, supervised function instances and API',
     load: async () => (await import('./commands/dev.js')).default as Command,
   },
   state: {

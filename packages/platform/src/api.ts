@@ -36,11 +36,11 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
  */
 export async function startApi(
   platform: Platform,
-  options: { port: number; host?: string },
+  options: { port: number; host?: string; metrics?: () => Promise<string> },
 ): Promise<ApiServer> {
   const streams = new Set<ServerResponse>();
   const server = createServer((req, res) => {
-    handle(platform, req, res, streams).catch((err: unknown) => {
+    handle(platform, req, res, streams, options.metrics).catch((err: unknown) => {
       if (!(err instanceof PlatformError)) platform.logger.error({ err }, 'API request failed');
       sendError(res, err);
     });
@@ -67,6 +67,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   streams: Set<ServerResponse>,
+  metrics: (() => Promise<string>) | undefined,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://api');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -78,6 +79,11 @@ async function handle(
       405,
     );
   };
+  if (url.pathname === '/metrics' && metrics && method === 'GET') {
+    const text = await metrics();
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text);
+    return;
+  }
   if (parts[0] !== 'v1') {
     throw new PlatformError(
       'SPROUT_ERR_PLATFORM_NO_ROUTE',

@@ -1,22 +1,8 @@
+import type { Backend } from '@sprout/gateway';
 import type { FunctionRunner } from './runner.js';
 
-/** A ready instance as the gateway sees it (the gateway's `InstanceEndpoint`). */
-export interface InstanceEndpoint {
-  readonly id: string;
-  readonly host: string;
-  readonly port: number;
-}
-
-/** The gateway's `Backend` contract (packages/gateway/src/backend.ts), implemented over a runner. */
-export interface FunctionBackend {
-  readonly name: string;
-  instances(): readonly InstanceEndpoint[];
-  scaleTo(replicas: number, reason: string): void;
-  onInstancesChanged(listener: () => void): () => void;
-}
-
-/** Wraps a function's supervisor as the gateway's `Backend`. */
-export function backendFor(runner: FunctionRunner): FunctionBackend {
+/** Wraps a function's supervisor as the gateway's `Backend`: ready instances, scaleTo, change events. */
+export function backendFor(runner: FunctionRunner): Backend {
   return {
     name: runner.name,
     instances: () =>

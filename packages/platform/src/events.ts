@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 export type PlatformEventType =
   | 'function.registered'
   | 'function.failed'
+  | 'function.unregistered'
   | 'instance.started'
   | 'instance.ready'
   | 'instance.stopping'

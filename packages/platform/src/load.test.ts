@@ -28,7 +28,7 @@ describe('loading functions', () => {
     expect(functions).toHaveLength(1);
     expect(functions[0]).toMatchObject({
       name: 'echo',
-      engine: 'keda',
+      engine: 'knative',
       routes: [],
       scaling: { minReplicas: 0, maxReplicas: 10, targetConcurrency: 100, scaledownPeriodMs: 300_000 },
       readinessTimeoutMs: 20_000,
@@ -40,6 +40,7 @@ describe('loading functions', () => {
     const def = loadFunctionYaml(join(fixtures, 'greeter/function.yaml'));
     expect(def).toMatchObject({
       name: 'greeter',
+      engine: 'keda',
       target: 'greet',
       env: { GREETING: 'Howdy', FUNCTION_TARGET: 'greet' },
       routes: [{ hosts: ['greeter.local'], pathPrefix: '/greet' }],

@@ -106,7 +106,7 @@ export function plainFunction(name: string, dir: string): FunctionDefinition {
     env: {},
     context: { name, version: 'v1.0.0', runtime: 'knative', port: '8080' },
     routes: [],
-    engine: 'keda',
+    engine: 'knative',
     scaling: { ...DEFAULT_SCALING },
     readinessTimeoutMs: 20_000,
     drainTimeoutMs: 30_000,
@@ -188,7 +188,7 @@ function resolveDocument(
   def.file = file;
   const serving = doc.spec.serving ?? {};
   const http = serving.triggers?.http;
-  def.engine = http?.engine ?? 'keda';
+  def.engine = http?.engine ?? 'knative';
   const params = serving.params ?? {};
   if (params.FUNCTION_TARGET) def.target = params.FUNCTION_TARGET;
   if (params.FUNCTION_SIGNATURE_TYPE) def.signatureType = params.FUNCTION_SIGNATURE_TYPE;

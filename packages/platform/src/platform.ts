@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '@sprout/observe';
-import { backendFor, type FunctionBackend } from './backend.js';
+import type { Backend } from '@sprout/gateway';
+import { backendFor } from './backend.js';
 import type { FunctionDefinition } from './definition.js';
 import { PlatformError } from './errors.js';
 import { EventBus } from './events.js';
@@ -61,7 +62,7 @@ export class Platform {
   readonly logger: Logger;
   private readonly store: RegistryStore;
   private readonly runners = new Map<string, FunctionRunner>();
-  private readonly backendCache = new Map<string, FunctionBackend>();
+  private readonly backendCache = new Map<string, Backend>();
   private problemList: Problem[] = [];
   private readonly cwd: string;
 
@@ -97,6 +98,7 @@ export class Platform {
     this.runners.delete(name);
     this.backendCache.delete(name);
     this.store.delete(name);
+    this.events.emit('function.unregistered', { function: name });
     await runner.close();
   }
 
@@ -120,11 +122,11 @@ export class Platform {
   }
 
   /** The gateway's `Backend` for each function. */
-  backends(): FunctionBackend[] {
+  backends(): Backend[] {
     return this.names().map((n) => this.backend(n));
   }
 
-  backend(name: string): FunctionBackend {
+  backend(name: string): Backend {
     let b = this.backendCache.get(name);
     if (!b) this.backendCache.set(name, (b = backendFor(this.mustGet(name))));
     return b;
@@ -149,6 +151,14 @@ export class Platform {
     return [...this.problemList];
   }
 
+  /** Records a problem found outside loading (e.g. a route conflict): logged, evented, listed. */
+  report(err: PlatformError): void {
+    if (this.problemList.some((p) => p.message === err.message)) return;
+    this.problemList.push({ code: err.code, message: err.message });
+    this.logger.error({ code: err.code }, err.message);
+    this.events.emit('function.failed', { code: err.code, error: err.message });
+  }
+
   /** Drains and stops every instance, then closes the store. */
   async close(): Promise<void> {
     await Promise.all([...this.runners.values()].map((r) => r.close()));
@@ -157,11 +167,7 @@ export class Platform {
   }
 
   private apply(result: LoadResult): void {
-    for (const err of result.errors) {
-      this.problemList.push({ code: err.code, message: err.message });
-      this.logger.error({ code: err.code }, err.message);
-      this.events.emit('function.failed', { code: err.code, error: err.message });
-    }
+    for (const err of result.errors) this.report(err);
     for (const def of result.functions) {
       this.runners.set(
         def.name,

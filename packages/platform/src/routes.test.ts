@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { FunctionBackend } from './backend.js';
+import type { Backend } from '@sprout/gateway';
 import { plainFunction } from './load.js';
 import { routesFor } from './routes.js';
 
-const backend = (name: string): FunctionBackend => ({
+const backend = (name: string): Backend => ({
   name,
   instances: () => [],
   scaleTo: () => undefined,
@@ -15,7 +15,12 @@ describe('routesFor', () => {
     const { routes, conflicts } = routesFor([plainFunction('hello', '/x')], backend);
     expect(conflicts).toEqual([]);
     expect(routes).toMatchObject([
-      { hosts: [], pathPrefixes: ['/hello', '/'], scaling: { minReplicas: 0, targetConcurrency: 100 } },
+      {
+        hosts: [],
+        pathPrefixes: ['/hello', '/'],
+        scaling: { minReplicas: 0, targetConcurrency: 100 },
+        options: { stripPrefix: true },
+      },
     ]);
   });
 

@@ -1,29 +1,6 @@
-import type { FunctionBackend } from './backend.js';
+import type { Backend, GatewayRoute } from '@sprout/gateway';
 import type { FunctionDefinition } from './definition.js';
 import { PlatformError } from './errors.js';
-
-/** One gateway route (the shape of `@sprout/gateway`'s `GatewayRoute`). */
-export interface PlatformRoute {
-  hosts: string[];
-  pathPrefixes: string[];
-  headers?: Record<string, string>;
-  backend: FunctionBackend;
-  scaling: {
-    minReplicas: number;
-    maxReplicas: number;
-    targetConcurrency?: number;
-    targetRate?: number;
-    rateWindowMs: number;
-    rateGranularityMs: number;
-    scaledownPeriodMs: number;
-  };
-  options: {
-    readinessTimeoutMs: number;
-    responseHeaderTimeoutMs?: number;
-    placeholder?: { status: number; body: string };
-    fallback?: { host: string; port: number };
-  };
-}
 
 /**
  * The routing table for a set of functions: each function's `triggers.http.route` rules, else the
@@ -32,9 +9,9 @@ export interface PlatformRoute {
  */
 export function routesFor(
   defs: FunctionDefinition[],
-  backend: (name: string) => FunctionBackend,
-): { routes: PlatformRoute[]; conflicts: PlatformError[] } {
-  const all: PlatformRoute[] = [];
+  backend: (name: string) => Backend,
+): { routes: GatewayRoute[]; conflicts: PlatformError[] } {
+  const all: GatewayRoute[] = [];
   for (const def of defs) {
     const s = def.scaling;
     const base = {
@@ -67,22 +44,30 @@ export function routesFor(
     } else {
       const prefixes = [`/${def.name}`];
       if (defs.length === 1) prefixes.push('/');
-      all.push({ ...base, hosts: [], pathPrefixes: prefixes });
+      // Like `sprout run`, the function sees paths below its prefix: /hello/x arrives as /x.
+      all.push({
+        ...base,
+        hosts: [],
+        pathPrefixes: prefixes,
+        options: { ...base.options, stripPrefix: true },
+      });
     }
   }
   const claimed = new Map<string, string>();
   const conflicts: PlatformError[] = [];
-  const routes: PlatformRoute[] = [];
+  const routes: GatewayRoute[] = [];
   for (const r of all) {
-    const keys = r.pathPrefixes.map((p) =>
-      JSON.stringify([[...r.hosts].sort(), p, Object.entries(r.headers ?? {}).sort()]),
+    const hosts = r.hosts ?? [];
+    const prefixes = r.pathPrefixes ?? ['/'];
+    const keys = prefixes.map((p) =>
+      JSON.stringify([[...hosts].sort(), p, Object.entries(r.headers ?? {}).sort()]),
     );
     const owner = keys.map((k) => claimed.get(k)).find((o) => o !== undefined && o !== r.backend.name);
     if (owner) {
       conflicts.push(
         new PlatformError(
           'SPROUT_ERR_PLATFORM_ROUTE_CONFLICT',
-          `function "${r.backend.name}": route ${r.hosts.join(',') || '*'}${r.pathPrefixes.join(',')} is already served by "${owner}"`,
+          `function "${r.backend.name}": route ${hosts.join(',') || '*'}${prefixes.join(',')} is already served by "${owner}"`,
         ),
       );
       continue;

@@ -1,18 +1,79 @@
-import { defineCommand } from '../command.js';
-import { frameworkOptions, runFunctions } from './run.js';
+import { resolve } from 'node:path';
+import { startDev } from '@sprout/platform';
+import { createLogger } from '@sprout/observe';
+import { defineCommand, UsageError } from '../command.js';
+import { untilSignal } from '../signals.js';
+
+const port = (name: string, value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`--${name} must be a port 0-65535, got '${value}'`);
+  return n;
+};
 
 export default defineCommand({
   name: 'dev',
-  summary: 'Serve functions on one machine and reload them when files change',
+  summary: 'Run the platform on one machine: gateway, supervised function instances and API',
   usage: 'sprout dev [dir...] [options]',
   details: `
-Serves one or more function folders and reloads a function when its files change, without
-dropping requests in flight. With several folders each is mounted at /<folder name>.
+Each folder (or function.yaml) is a function: its function.yaml (OpenFunction Function v1beta2)
+when there is one, else a plain HTTP function named after the folder; a folder of function folders
+serves them all. Every function runs as supervised child processes started on the first request
+(scale from zero) and stopped when idle. The gateway routes by triggers.http.route, else by the
+path prefix /<function name> (and / too when only one function is served). The REST API (see
+packages/platform/openapi.yaml) lists functions and instances, scales, invokes, streams events and
+serves the gateway's /metrics. What was registered is kept in --data-dir: 'sprout dev' with no
+folder serves it again. SIGTERM/SIGINT drain every instance and exit 0.
 
 Examples:
   sprout dev examples/hello          then: curl localhost:8080/
   sprout dev fn-a fn-b --port 3000   then: curl localhost:3000/fn-a
+  curl 127.0.0.1:9090/v1/functions   curl -N 127.0.0.1:9090/v1/events
 `,
-  options: frameworkOptions,
-  run: (opts, positionals, io) => runFunctions(opts, positionals.length ? positionals : ['.'], io, true),
+  options: {
+    port: {
+      type: 'string',
+      env: 'PORT',
+      default: '8080',
+      value: 'PORT',
+      description: 'Port of the gateway (0 picks a free one)',
+    },
+    host: {
+      type: 'string',
+      env: 'HOST',
+      value: 'ADDR',
+      description: 'Address of the gateway (default: all IPv4 interfaces, 0.0.0.0)',
+    },
+    'api-port': {
+      type: 'string',
+      env: 'SPROUT_API_PORT',
+      default: '9090',
+      value: 'PORT',
+      description: 'Port of the REST API and /metrics on 127.0.0.1 (0 picks a free one)',
+    },
+    'data-dir': {
+      type: 'string',
+      env: 'SPROUT_DATA_DIR',
+      default: '.sprout',
+      value: 'DIR',
+      description: 'Folder of the embedded registry store',
+    },
+  },
+  async run(opts, positionals, io) {
+    const logger = createLogger({ name: 'sprout' });
+    const dev = await startDev({
+      paths: positionals,
+      cwd: io.cwd,
+      dataDir: resolve(io.cwd, opts['data-dir']),
+      port: port('port', opts.port),
+      ...(opts.host ? { host: opts.host } : {}),
+      apiPort: port('api-port', opts['api-port']),
+      env: io.env,
+    });
+    const signal = await untilSignal();
+    logger.info({ signal }, 'shutting down: draining instances');
+    await dev.close();
+    logger.info('stopped');
+    return 0;
+  },
 });

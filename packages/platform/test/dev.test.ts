@@ -1,0 +1,109 @@
+import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@sprout/observe';
+import { startDev, type DevServer } from '../src/index.js';
+import { fixtures } from './helpers.js';
+
+/** GET with a Host header (fetch does not let a caller set it). */
+function get(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const hello = fileURLToPath(new URL('../../../examples/hello', import.meta.url));
+const open: DevServer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((d) => d.close()));
+});
+
+async function dev(paths: string[]): Promise<DevServer & { logs: Record<string, unknown>[] }> {
+  const logs: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n'))
+        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const d = await startDev({
+    paths,
+    cwd: fixtures,
+    dataDir: mkdtempSync(join(tmpdir(), 'sprout-platform-dev-')),
+    port: 0,
+    host: '127.0.0.1',
+    apiPort: 0,
+    logger: createLogger({ format: 'json', destination }),
+  });
+  open.push(d);
+  return Object.assign(d, { logs });
+}
+
+describe('startDev (platform + gateway + API)', () => {
+  it('serves examples/hello at / and /hello through the gateway, scaling from zero', async () => {
+    const d = await dev([hello]);
+    const first = await fetch(`${d.url}/`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-sprout-cold-start')).toBe('true');
+    expect(await first.text()).toBe('Hello, world!\n');
+    expect(await (await fetch(`${d.url}/hello?name=dev`)).text()).toBe('Hello, dev!\n');
+    expect(d.logs.find((l) => l.msg === 'serving')).toMatchObject({
+      function: 'hello',
+      url: `${d.url}/hello`,
+      paths: ['/hello', '/'],
+    });
+    const metrics = await (await fetch(`${d.api.url}/metrics`)).text();
+    expect(metrics).toMatch(/sprout_gateway_cold_starts_total\{function="hello"\} 1/);
+  });
+
+  it('routes several functions by name and by triggers.http.route, with a bad file alongside', async () => {
+    const d = await dev(['echo', 'greeter', 'bad-yaml']);
+    const echo = await fetch(`${d.url}/echo/x`);
+    expect(await echo.json()).toMatchObject({ path: '/x' });
+    const greet = await get(`${d.url}/greet?name=Bo`, 'greeter.local');
+    expect(greet).toEqual({ status: 200, body: 'Howdy, Bo!' });
+    expect((await get(`${d.url}/greet?name=Bo`, 'other.local')).status).toBe(404);
+    const list = (await (await fetch(`${d.api.url}/v1/functions`)).json()) as {
+      functions: { name: string }[];
+      problems: { code: string }[];
+    };
+    expect(list.functions.map((f) => f.name)).toEqual(['echo', 'greeter']);
+    expect(list.problems).toMatchObject([{ code: 'SPROUT_ERR_PLATFORM_UNSUPPORTED_FIELD' }]);
+  });
+
+  it('answers 502 when an instance crashes mid-request and serves the next request', async () => {
+    const d = await dev(['crashy', 'echo']);
+    const crash = await fetch(`${d.url}/crashy/crash`);
+    expect(crash.status).toBe(502);
+    const next = await fetch(`${d.url}/crashy/`);
+    expect(next.status).toBe(200);
+    expect(await next.text()).toMatch(/^alive \d+$/);
+    expect(d.platform.view('crashy').restarts).toBe(1);
+  });
+
+  it('routes functions registered later through the API', async () => {
+    const d = await dev(['echo']);
+    // A single function also owns /, so /slow/ goes to echo until slow is registered.
+    expect(await (await fetch(`${d.url}/slow/?ms=1`)).json()).toMatchObject({ path: '/slow/?ms=1' });
+    const r = await fetch(`${d.api.url}/v1/functions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ paths: ['slow'] }),
+    });
+    expect(r.status).toBe(201);
+    expect(await (await fetch(`${d.url}/slow/?ms=1`)).text()).toBe('done after 1');
+    // With two functions, / no longer belongs to echo alone.
+    expect((await fetch(`${d.url}/`)).status).toBe(404);
+  });
+});
