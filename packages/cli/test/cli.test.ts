@@ -1,53 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fixtures, killAll, root, runSprout as run, serveSprout as serve } from './sprout.js';
 
-const bin = fileURLToPath(new URL('../bin/sprout.js', import.meta.url));
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const fixtures = fileURLToPath(new URL('../../framework/test/fixtures/', import.meta.url));
-const env = { ...process.env, SPROUT_LOG_FORMAT: 'json', NODE_OPTIONS: '' };
-
-const run = (args: string[], extraEnv: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8',
-    env: { ...env, ...extraEnv },
-    cwd: root,
-    timeout: 20_000,
-  });
-
-/** Starts `sprout` and resolves with the URL from its "serving" log line. */
-async function serve(
-  args: string[],
-  extraEnv: Record<string, string> = {},
-): Promise<{ child: ChildProcess; url: string; logs: string[] }> {
-  const child = spawn(process.execPath, [bin, ...args, '--port', '0', '--host', '127.0.0.1'], {
-    env: { ...env, ...extraEnv },
-    cwd: root,
-  });
-  children.push(child);
-  const logs: string[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    child.stderr!.on('data', (c: Buffer) => {
-      buf += c;
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const line of lines) {
-        logs.push(line);
-        const m = /"url":"([^"]+)"/.exec(line);
-        if (m && line.includes('"serving"')) resolve(m[1]!.replace(/\/[^/]*$/, ''));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`sprout exited with ${code}: ${logs.join('\n')}`)));
-  });
-  return { child, url, logs };
-}
-
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
-});
+afterEach(killAll);
 
 describe('sprout CLI', () => {
   it('prints help for the top level and for every command', () => {
@@ -130,16 +86,18 @@ describe('sprout CLI', () => {
     });
   });
 
-  it('serves several folders in one process under `sprout dev`, each at /<folder>', async () => {
+  it('serves several folders in one process under `sprout run`, each at /<folder>', async () => {
     const { url } = await serve([
-      'dev',
+      'run',
+      '--watch',
       `${root}examples/hello`,
       `${fixtures}cjs-exports`,
       `${fixtures}ts-registered`,
     ]);
     expect(await (await fetch(`${url}/cjs-exports`)).text()).toBe('module.exports is the function');
     expect(await (await fetch(`${url}/hello?name=dev`)).text()).toBe('Hello, dev!\n');
-    // A folder whose function cannot be chosen answers 503 with the reason; the others keep serving.
+    // Under --watch a folder whose function cannot be chosen answers 503 with the reason; the
+    // others keep serving.
     const r = await fetch(`${url}/ts-registered`);
     expect(r.status).toBe(503);
     expect((await r.json()).error.message).toMatch(/no single obvious function.*double, plain/);

@@ -1,40 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { connectAsync } from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killAll, root, serveSprout } from './sprout.js';
 
-const bin = fileURLToPath(new URL('../bin/sprout.js', import.meta.url));
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const children: ChildProcess[] = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'sprout-examples-'));
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killAll();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function serve(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const child = spawn(
-    process.execPath,
-    [bin, ...args, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir],
-    {
-      env: { ...process.env, SPROUT_LOG_FORMAT: 'json', ...env },
-      cwd: root,
-    },
-  );
-  children.push(child);
-  return new Promise<string>((resolve, reject) => {
-    let log = '';
-    child.stderr!.on('data', (c: Buffer) => {
-      log += c;
-      const m = /"url":"(http:\/\/[^"]+?)\/?"/.exec(log);
-      if (m && log.includes('"serving"')) resolve(m[1]!.replace(/\/$/, ''));
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${log}`)));
-  });
-}
+const serve = async (args: string[]): Promise<string> =>
+  (await serveSprout([...args, '--data-dir', dataDir])).url;
 
 describe('the examples in the docs run as written', () => {
   it('examples/hello', async () => {
