@@ -1,4 +1,3 @@
-import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { port } from '../config/values.js';
@@ -6,6 +5,7 @@ import { CollectorError } from '../errors.js';
 import { decodeCollectdPacket, parseTypesDb, type DataSource } from '../parsers/collectd.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
+import { udpListener } from './net.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -45,51 +45,28 @@ export const collectdInput: InputPlugin<typeof schema> = {
   schema,
   create(o, ctx) {
     const types = loadTypes(o.typesdb);
-    let sock: Socket | undefined;
-    return {
-      async start() {
-        sock = createSocket(o.listen.includes(':') ? 'udp6' : 'udp4');
-        sock.on('message', (msg) => {
-          const { values, error } = decodeCollectdPacket(msg);
-          if (error) ctx.reject('decode', { error: error.message, offset: error.offset });
-          const records: CollectorRecord[] = [];
-          for (const v of values) {
-            const ds = types.get(v.type);
-            if (ds && ds.length !== v.values.length) {
-              ctx.reject('typesdb_mismatch', { type: v.type, expected: ds.length, got: v.values.length });
-              continue;
-            }
-            const body: Record<string, unknown> = {
-              host: v.host,
-              plugin: v.plugin,
-              plugin_instance: v.pluginInstance,
-              type: v.type,
-              type_instance: v.typeInstance,
-              interval: v.interval,
-            };
-            v.values.forEach((x, i) => (body[ds ? ds[i]!.name : i === 0 ? 'value' : `value_${i}`] = x.value));
-            records.push({ time: v.time || nowNs(), tag: ctx.tag, body });
-          }
-          if (records.length) ctx.emit(records, msg.length).catch(() => undefined);
-        });
-        await new Promise<void>((resolve, reject) => {
-          sock!.once('error', (err) =>
-            reject(
-              new CollectorError(
-                'SPROUT_ERR_COLLECTOR_LISTEN',
-                `cannot bind udp ${o.listen}:${o.port}: ${err.message}`,
-                'collectd.port',
-              ),
-            ),
-          );
-          sock!.bind(o.port, o.listen, () => resolve());
-        });
-      },
-      close: async () => void sock?.close(),
-      address: () => {
-        const a = sock!.address();
-        return { host: a.address, port: a.port };
-      },
-    };
+    return udpListener({ listen: o.listen, port: o.port, where: 'collectd.port' }, (msg) => {
+      const { values, error } = decodeCollectdPacket(msg);
+      if (error) ctx.reject('decode', { error: error.message, offset: error.offset });
+      const records: CollectorRecord[] = [];
+      for (const v of values) {
+        const ds = types.get(v.type);
+        if (ds && ds.length !== v.values.length) {
+          ctx.reject('typesdb_mismatch', { type: v.type, expected: ds.length, got: v.values.length });
+          continue;
+        }
+        const body: Record<string, unknown> = {
+          host: v.host,
+          plugin: v.plugin,
+          plugin_instance: v.pluginInstance,
+          type: v.type,
+          type_instance: v.typeInstance,
+          interval: v.interval,
+        };
+        v.values.forEach((x, i) => (body[ds ? ds[i]!.name : i === 0 ? 'value' : `value_${i}`] = x.value));
+        records.push({ time: v.time || nowNs(), tag: ctx.tag, body });
+      }
+      if (records.length) ctx.emit(records, msg.length).catch(() => undefined);
+    });
   },
 };

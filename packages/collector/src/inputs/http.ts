@@ -1,11 +1,10 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { many, port, size } from '../config/values.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
 import { BodyTooLarge, readBody } from './http-body.js';
-import { addressOf, closeServer, listen } from './net.js';
+import { httpListener } from './net.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -64,8 +63,7 @@ export const httpInput: InputPlugin<typeof schema> = {
         })
         .end(JSON.stringify({ error: msg }) + '\n');
     };
-    const sockets = new Set<Socket>();
-    const server = createServer(async (req, res) => {
+    return httpListener({ listen: o.listen, port: o.port, where: 'http.port' }, async (req, res) => {
       if (req.method !== 'POST') return fail(res, 405, 'only POST is accepted');
       let raw: Buffer;
       try {
@@ -97,14 +95,5 @@ export const httpInput: InputPlugin<typeof schema> = {
       }
       res.writeHead(o.successful_response_code, headers).end();
     });
-    server.on('connection', (s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    return {
-      start: () => listen(server, 'http.port', { port: o.port, host: o.listen }),
-      close: () => closeServer(server, sockets),
-      address: () => addressOf(server),
-    };
   },
 };

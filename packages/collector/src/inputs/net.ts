@@ -1,6 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Server as HttpServer } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
+import { createSocket as createUdpSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { CollectorError } from '../errors.js';
+import type { CollectorRecord } from '../types.js';
 
 /** Listens and turns bind errors into a coded error naming the address. */
 export async function listen(
@@ -80,4 +87,80 @@ export function pumpSocket(
   s.on('end', () => {
     chain = chain.then(() => onEnd?.()).catch(() => undefined);
   });
+}
+
+/** A UDP input's socket: binds on start (coded error naming `where`), closes, reports its address. */
+export function udpListener(
+  o: { listen: string; port: number; where: string; recvBufferSize?: number | undefined },
+  onMessage: (msg: Buffer, from: RemoteInfo) => void,
+): { start(): Promise<void>; close(): Promise<void>; address(): { host: string; port: number } } {
+  let sock: UdpSocket | undefined;
+  return {
+    async start() {
+      sock = createUdpSocket({
+        type: o.listen.includes(':') ? 'udp6' : 'udp4',
+        ...(o.recvBufferSize ? { recvBufferSize: o.recvBufferSize } : {}),
+      });
+      sock.on('message', onMessage);
+      await new Promise<void>((resolve, reject) => {
+        sock!.once('error', (err) =>
+          reject(
+            new CollectorError(
+              'SPROUT_ERR_COLLECTOR_LISTEN',
+              `cannot bind udp ${o.listen}:${o.port}: ${err.message}`,
+              o.where,
+            ),
+          ),
+        );
+        sock!.bind(o.port, o.listen, () => resolve());
+      });
+    },
+    close: async () => void sock?.close(),
+    address: () => {
+      const a = sock!.address();
+      return { host: a.address, port: a.port };
+    },
+  };
+}
+
+/**
+ * Collects records from datagrams and hands them to `emit` once per event-loop turn: UDP cannot
+ * wait for the pipeline, so batching keeps the per-datagram cost low.
+ */
+export function datagramBatcher(emit: (records: CollectorRecord[], bytes: number) => Promise<void>) {
+  let batch: CollectorRecord[] = [];
+  let bytes = 0;
+  let scheduled = false;
+  return (records: CollectorRecord[], n: number) => {
+    for (const r of records) batch.push(r);
+    bytes += n;
+    if (scheduled || batch.length === 0) return;
+    scheduled = true;
+    setImmediate(() => {
+      const b = batch;
+      const sz = bytes;
+      batch = [];
+      bytes = 0;
+      scheduled = false;
+      emit(b, sz).catch(() => undefined);
+    });
+  };
+}
+
+/** An HTTP input's server: listens on start (coded error naming `where`), closes with its connections. */
+export function httpListener(
+  o: { listen: string; port: number; where: string },
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): { start(): Promise<void>; close(): Promise<void>; address(): ReturnType<typeof addressOf> } {
+  const sockets = new Set<Socket>();
+  const server = createHttpServer(handler);
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return {
+    start: () => listen(server, o.where, { port: o.port, host: o.listen }),
+    close: () => closeServer(server, sockets),
+    address: () => addressOf(server),
+  };
 }

@@ -1,12 +1,11 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { bool, port, size } from '../config/values.js';
 import { requestToRecords } from '../otlp/convert.js';
 import { decodeRequest, encodeResponse, type Signal } from '../otlp/proto.js';
 import type { InputPlugin } from '../plugin.js';
 import { BodyTooLarge, readBody } from './http-body.js';
-import { addressOf, closeServer, listen } from './net.js';
+import { httpListener } from './net.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -39,14 +38,13 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
   name: 'opentelemetry',
   schema,
   create(o, ctx) {
-    const sockets = new Set<Socket>();
     const fail = (res: ServerResponse, status: number, message: string) => {
       // google.rpc.Status as JSON: what OTLP/HTTP clients log on failure.
       res
         .writeHead(status, { 'content-type': 'application/json' })
         .end(JSON.stringify({ code: status, message }));
     };
-    const server = createServer(async (req, res) => {
+    return httpListener({ listen: o.listen, port: o.port, where: 'opentelemetry.port' }, async (req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
       const signal = paths[path];
       if (!signal) return fail(res, 404, `unknown path ${path} (use /v1/logs, /v1/metrics or /v1/traces)`);
@@ -108,14 +106,5 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
         .writeHead(o.successful_response_code, { 'content-type': 'application/x-protobuf' })
         .end(encodeResponse(signal));
     });
-    server.on('connection', (s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    return {
-      start: () => listen(server, 'opentelemetry.port', { port: o.port, host: o.listen }),
-      close: () => closeServer(server, sockets),
-      address: () => addressOf(server),
-    };
   },
 };

@@ -1,10 +1,9 @@
-import { createSocket, type Socket } from 'node:dgram';
 import { z } from 'zod';
 import { bool, port } from '../config/values.js';
-import { CollectorError } from '../errors.js';
 import { parseStatsdPacket, type StatsdSample } from '../parsers/statsd.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord, type MetricBody } from '../types.js';
+import { datagramBatcher, udpListener } from './net.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -47,56 +46,20 @@ export const statsdInput: InputPlugin<typeof schema> = {
   name: 'statsd',
   schema,
   create(o, ctx) {
-    let sock: Socket | undefined;
-    let batch: CollectorRecord[] = [];
-    let bytes = 0;
-    let scheduled = false;
-    const flush = () => {
-      const b = batch;
-      const n = bytes;
-      batch = [];
-      bytes = 0;
-      scheduled = false;
-      ctx.emit(b, n).catch(() => undefined);
-    };
-    return {
-      async start() {
-        sock = createSocket(o.listen.includes(':') ? 'udp6' : 'udp4');
-        sock.on('message', (msg) => {
-          const { samples, errors } = parseStatsdPacket(msg.toString('utf8'));
-          for (const e of errors) ctx.reject('malformed', e);
-          const time = nowNs();
-          for (const s of samples) {
-            batch.push(
-              o.metrics
-                ? { time, tag: ctx.tag, kind: 'metric', body: metricBody(s) }
-                : { time, tag: ctx.tag, body: logBody(s) },
-            );
-          }
-          bytes += msg.length;
-          if (batch.length && !scheduled) {
-            scheduled = true;
-            setImmediate(flush);
-          }
-        });
-        await new Promise<void>((resolve, reject) => {
-          sock!.once('error', (err) =>
-            reject(
-              new CollectorError(
-                'SPROUT_ERR_COLLECTOR_LISTEN',
-                `cannot bind udp ${o.listen}:${o.port}: ${err.message}`,
-                'statsd.port',
-              ),
-            ),
-          );
-          sock!.bind(o.port, o.listen, () => resolve());
-        });
-      },
-      close: async () => void sock?.close(),
-      address: () => {
-        const a = sock!.address();
-        return { host: a.address, port: a.port };
-      },
-    };
+    const push = datagramBatcher(ctx.emit);
+    const udp = udpListener({ listen: o.listen, port: o.port, where: 'statsd.port' }, (msg) => {
+      const { samples, errors } = parseStatsdPacket(msg.toString('utf8'));
+      for (const e of errors) ctx.reject('malformed', e);
+      const time = nowNs();
+      push(
+        samples.map((s): CollectorRecord =>
+          o.metrics
+            ? { time, tag: ctx.tag, kind: 'metric', body: metricBody(s) }
+            : { time, tag: ctx.tag, body: logBody(s) },
+        ),
+        msg.length,
+      );
+    });
+    return udp;
   },
 };

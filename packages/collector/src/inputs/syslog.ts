@@ -1,13 +1,20 @@
-import { createSocket as createUdp, type Socket as UdpSocket } from 'node:dgram';
 import { chmodSync, rmSync } from 'node:fs';
 import type { UnixDgramSocket } from 'unix-dgram';
 import { z } from 'zod';
 import { port, size } from '../config/values.js';
 import { CollectorError } from '../errors.js';
 import { SyslogFrameSplitter } from '../parsers/syslog-frame.js';
-import type { InputContext, InputPlugin } from '../plugin.js';
+import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
-import { addressOf, closeServer, listen, pumpSocket, trackedServer } from './net.js';
+import {
+  addressOf,
+  closeServer,
+  datagramBatcher,
+  listen,
+  pumpSocket,
+  trackedServer,
+  udpListener,
+} from './net.js';
 
 const schema = z
   .strictObject({
@@ -26,27 +33,6 @@ const schema = z
     if (o.mode.startsWith('unix') && !o.path)
       ctx.addIssue({ code: 'custom', path: ['path'], message: `mode ${o.mode} needs a path` });
   });
-
-/** Batches records from datagrams and hands them over once per event-loop turn (UDP cannot wait). */
-function datagramBatcher(ctx: InputContext) {
-  let batch: CollectorRecord[] = [];
-  let bytes = 0;
-  let scheduled = false;
-  return (rec: CollectorRecord, n: number) => {
-    batch.push(rec);
-    bytes += n;
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(() => {
-      const b = batch;
-      const sz = bytes;
-      batch = [];
-      bytes = 0;
-      scheduled = false;
-      ctx.emit(b, sz).catch(() => undefined);
-    });
-  };
-}
 
 /**
  * `syslog`: RFC 5424 and RFC 3164 over udp, tcp, unix_udp and unix_tcp. TCP accepts octet-counting
@@ -73,40 +59,17 @@ export const syslogInput: InputPlugin<typeof schema> = {
     };
 
     if (o.mode === 'udp' || o.mode === 'unix_udp') {
-      const push = datagramBatcher(ctx);
+      const push = datagramBatcher(ctx.emit);
       const onMessage = (msg: Buffer, source?: string) => {
         if (msg.length > max) return ctx.reject('too_large', { bytes: msg.length, limit: max });
         const r = toRecord(msg, source);
-        if (r) push(r, msg.length);
+        if (r) push([r], msg.length);
       };
       if (o.mode === 'udp') {
-        let sock: UdpSocket | undefined;
-        return {
-          async start() {
-            sock = createUdp({
-              type: o.listen.includes(':') ? 'udp6' : 'udp4',
-              ...(o.receive_buffer_size ? { recvBufferSize: o.receive_buffer_size } : {}),
-            });
-            sock.on('message', (m, r) => onMessage(m, `udp://${r.address}:${r.port}`));
-            await new Promise<void>((resolve, reject) => {
-              sock!.once('error', (err) =>
-                reject(
-                  new CollectorError(
-                    'SPROUT_ERR_COLLECTOR_LISTEN',
-                    `cannot bind udp ${o.listen}:${o.port}: ${err.message}`,
-                    'syslog.port',
-                  ),
-                ),
-              );
-              sock!.bind(o.port, o.listen, () => resolve());
-            });
-          },
-          close: async () => void sock?.close(),
-          address: () => {
-            const a = sock!.address();
-            return { host: a.address, port: a.port };
-          },
-        };
+        return udpListener(
+          { listen: o.listen, port: o.port, where: 'syslog.port', recvBufferSize: o.receive_buffer_size },
+          (m, r) => onMessage(m, `udp://${r.address}:${r.port}`),
+        );
       }
       let sock: UnixDgramSocket | undefined;
       return {

@@ -1,5 +1,5 @@
 import { nowNs, type CollectorRecord } from '../types.js';
-import type { Signal } from './proto.js';
+import { hexId, type Signal } from './proto.js';
 
 type Obj = Record<string, unknown>;
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
@@ -17,7 +17,8 @@ export function fromAnyValue(v: unknown): unknown {
   if ('doubleValue' in a) return Number(a.doubleValue);
   if ('arrayValue' in a) return list((a.arrayValue as Obj | undefined)?.values).map(fromAnyValue);
   if ('kvlistValue' in a) return attrs((a.kvlistValue as Obj | undefined)?.values);
-  if ('bytesValue' in a) return a.bytesValue;
+  if ('bytesValue' in a)
+    return a.bytesValue instanceof Uint8Array ? Buffer.from(a.bytesValue).toString('base64') : a.bytesValue;
   return null;
 }
 
@@ -78,15 +79,12 @@ export function requestToRecords(
           const v = fromAnyValue(lr.body);
           const body: Obj = v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : { log: v };
           const otlp: Obj = { resource, scope, attributes: attrs(lr.attributes) };
-          for (const k of [
-            'severityText',
-            'severityNumber',
-            'traceId',
-            'spanId',
-            'flags',
-            'eventName',
-          ] as const)
+          for (const k of ['severityText', 'severityNumber', 'flags', 'eventName'] as const)
             if (lr[k] !== undefined && lr[k] !== '') otlp[k] = lr[k];
+          const traceId = hexId(lr.traceId);
+          const spanId = hexId(lr.spanId);
+          if (traceId) otlp.traceId = traceId;
+          if (spanId) otlp.spanId = spanId;
           out.push({
             time: ns(lr.timeUnixNano) ?? ns(lr.observedTimeUnixNano) ?? now,
             tag,
@@ -160,15 +158,16 @@ export function requestToRecords(
         const scope = scopeOf(ss.scope);
         for (const s of list(ss.spans)) {
           const body: Obj = {
-            trace_id: s.traceId,
-            span_id: s.spanId,
+            trace_id: hexId(s.traceId),
+            span_id: hexId(s.spanId),
             name: s.name,
             kind: s.kind ?? 0,
             start_time: String(s.startTimeUnixNano ?? '0'),
             end_time: String(s.endTimeUnixNano ?? '0'),
             attributes: attrs(s.attributes),
           };
-          if (s.parentSpanId) body.parent_span_id = s.parentSpanId;
+          const parent = hexId(s.parentSpanId);
+          if (parent) body.parent_span_id = parent;
           if (s.traceState) body.trace_state = s.traceState;
           if (s.status)
             body.status = { code: (s.status as Obj).code ?? 0, message: (s.status as Obj).message ?? '' };
@@ -182,8 +181,8 @@ export function requestToRecords(
           const links = list(s.links);
           if (links.length)
             body.links = links.map((l) => ({
-              trace_id: l.traceId,
-              span_id: l.spanId,
+              trace_id: hexId(l.traceId),
+              span_id: hexId(l.spanId),
               attributes: attrs(l.attributes),
             }));
           out.push({

@@ -96,9 +96,15 @@ const responseType: Record<Signal, protobuf.Type> = {
 /** Decodes a protobuf export request into the OTLP/JSON shape (camelCase, int64 as strings, bytes as hex). */
 export function decodeRequest(signal: Signal, bytes: Uint8Array): Record<string, unknown> {
   const msg = requestType[signal].decode(bytes);
-  return hexBytes(
-    requestType[signal].toObject(msg, { longs: String, enums: Number, defaults: false, oneofs: false }),
-  ) as Record<string, unknown>;
+  return requestType[signal].toObject(msg, { longs: String, enums: Number, defaults: false, oneofs: false });
+}
+
+/** A trace or span id as hex, from protobuf bytes or an OTLP/JSON string. */
+export function hexId(v: unknown): string | undefined {
+  if (typeof v === 'string') return v || undefined;
+  if (v instanceof Uint8Array)
+    return v.length ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex') : undefined;
+  return undefined;
 }
 
 /** Encodes an OTLP/JSON-shaped request (ids as hex) as protobuf. */
@@ -113,15 +119,6 @@ export function encodeResponse(signal: Signal): Uint8Array {
 }
 
 const idKeys = new Set(['traceId', 'spanId', 'parentSpanId']);
-
-/** Ids become hex (as OTLP/JSON writes them), other bytes base64. */
-function hexBytes(v: unknown, key = ''): unknown {
-  if (v instanceof Uint8Array) return Buffer.from(v).toString(idKeys.has(key) ? 'hex' : 'base64');
-  if (Array.isArray(v)) return v.map((x) => hexBytes(x));
-  if (v && typeof v === 'object')
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, hexBytes(x, k)]));
-  return v;
-}
 
 /** OTLP/JSON writes trace and span ids as hex; protobuf wants bytes. */
 function unhexIds(v: unknown, key = ''): unknown {

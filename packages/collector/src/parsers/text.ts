@@ -42,28 +42,50 @@ export function splitPri(pri: number): { facility: number; severity: number } {
   return { facility: pri >> 3, severity: pri & 7 };
 }
 
-const rfc5424 = /^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (.*))?$/s;
-
 /** RFC 5424 §6: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD [MSG]`; `-` is a nil value. */
 export function syslog5424Parse(text: string): Parsed | undefined {
-  const m = rfc5424.exec(text);
-  if (!m || Number(m[1]) > 191) return undefined;
-  const body: Record<string, unknown> = { pri: Number(m[1]) };
-  const nil = (v: string) => (v === '-' ? undefined : v);
-  const put = (k: string, v: string | undefined) => {
-    if (v !== undefined) body[k] = v;
-  };
-  const time = m[2] === '-' ? undefined : parseRfc3339(m[2]!);
-  if (m[2] !== '-' && time === undefined) return undefined;
-  put('host', nil(m[3]!));
-  put('ident', nil(m[4]!));
-  put('pid', nil(m[5]!));
-  put('msgid', nil(m[6]!));
-  put('extradata', nil(m[7]!));
+  // Header fields are single tokens: scan with indexOf (this runs once per UDP datagram).
+  if (text.charCodeAt(0) !== 0x3c) return undefined;
+  const gt = text.indexOf('>');
+  if (gt < 2 || gt > 4 || text[gt + 1] !== '1' || text[gt + 2] !== ' ') return undefined;
+  const priText = text.slice(1, gt);
+  if (!/^\d{1,3}$/.test(priText)) return undefined;
+  const pri = Number(priText);
+  if (pri > 191) return undefined;
+  const f: string[] = [];
+  let p = gt + 3;
+  for (let i = 0; i < 5; i++) {
+    const sp = text.indexOf(' ', p);
+    if (sp <= p) return undefined;
+    f.push(text.slice(p, sp));
+    p = sp + 1;
+  }
+  let sd: string;
+  if (text[p] === '-') {
+    sd = '-';
+    p++;
+  } else {
+    const m = sdRe.exec(text.slice(p));
+    if (!m) return undefined;
+    sd = m[0];
+    p += sd.length;
+  }
+  if (p < text.length && text[p] !== ' ') return undefined;
+  const body: Record<string, unknown> = { pri };
+  const time = f[0] === '-' ? undefined : parseRfc3339(f[0]!);
+  if (f[0] !== '-' && time === undefined) return undefined;
+  if (f[1] !== '-') body.host = f[1];
+  if (f[2] !== '-') body.ident = f[2];
+  if (f[3] !== '-') body.pid = f[3];
+  if (f[4] !== '-') body.msgid = f[4];
+  if (sd !== '-') body.extradata = sd;
   // RFC 5424 §6.4: MSG may start with a UTF-8 BOM.
-  put('message', m[8]?.replace(/^\uFEFF/, ''));
+  if (p < text.length) body.message = text.slice(p + 1).replace(/^\uFEFF/, '');
   return time === undefined ? { body } : { time, body };
 }
+
+/** One or more SD-ELEMENTs; `]`, `"` and `\` are escaped inside PARAM-VALUEs (§6.3.3). */
+const sdRe = /^(?:\[(?:[^\]"\\]|"(?:[^"\\]|\\.)*")*\])+/;
 
 const stamp3164 = compileTimeFormat('%b %e %H:%M:%S');
 

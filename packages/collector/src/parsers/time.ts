@@ -60,11 +60,20 @@ export function compileTimeFormat(format: string): (text: string) => bigint | un
   };
 }
 
+let lastStamp = '';
+let lastMs = 0;
+
 /** Parses an RFC 3339 timestamp to nanoseconds, keeping sub-millisecond digits. */
 export function parseRfc3339(text: string): bigint | undefined {
   const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i.exec(text);
   if (!m) return undefined;
-  const ms = Date.parse(`${m[1]}${m[3]!.toUpperCase()}`);
-  if (Number.isNaN(ms)) return undefined;
-  return BigInt(ms) * 1_000_000n + (m[2] ? BigInt(m[2].padEnd(9, '0')) : 0n);
+  // Timestamps repeat within a second: remember the last whole-second conversion.
+  const stamp = `${m[1]}${m[3]!.toUpperCase()}`;
+  if (stamp !== lastStamp) {
+    const ms = Date.parse(stamp);
+    if (Number.isNaN(ms)) return undefined;
+    lastStamp = stamp;
+    lastMs = ms;
+  }
+  return BigInt(lastMs) * 1_000_000n + (m[2] ? BigInt(m[2].padEnd(9, '0')) : 0n);
 }
