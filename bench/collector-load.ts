@@ -12,7 +12,10 @@ const [mode, portArg, a, b, c] = process.argv.slice(2);
 const port = Number(portArg);
 
 export function jsonLine(i: number): string {
-  return JSON.stringify({ seq: i, level: 'info', msg: 'GET /api/orders 200', user: `u${i % 1000}`, ms: i % 97 }) + '\n';
+  return (
+    JSON.stringify({ seq: i, level: 'info', msg: 'GET /api/orders 200', user: `u${i % 1000}`, ms: i % 97 }) +
+    '\n'
+  );
 }
 
 export function syslogLine(i: number): string {
@@ -33,7 +36,8 @@ if (mode === 'tcp') {
       () =>
         new Promise<void>((resolve, reject) => {
           const s = connect(port, '127.0.0.1', async () => {
-            for (let k = 0; k < perConn; k++) if (!s.write(slab)) await new Promise((r) => s.once('drain', r));
+            for (let k = 0; k < perConn; k++)
+              if (!s.write(slab)) await new Promise((r) => s.once('drain', r));
             s.end();
           });
           s.on('close', () => resolve());
@@ -64,6 +68,22 @@ if (mode === 'tcp') {
   process.stdout.write(JSON.stringify({ sent, seconds: (performance.now() - start) / 1000 }) + '\n');
 } else if (mode === 'http') {
   const body = readFileSync(b!);
-  const r = await autocannon({ url: `http://127.0.0.1:${port}${process.argv[7] ?? '/bench'}`, method: 'POST', headers: { 'content-type': c! }, body, connections: 8, pipelining: 1, duration: Number(a) });
-  process.stdout.write(JSON.stringify({ requests: r.requests.total, non2xx: r.non2xx, errors: r.errors, rps: r.requests.average, p99: r.latency.p99 }) + '\n');
+  const r = await autocannon({
+    url: `http://127.0.0.1:${port}${process.argv[7] ?? '/bench'}`,
+    method: 'POST',
+    headers: { 'content-type': c! },
+    body,
+    connections: 8,
+    pipelining: 1,
+    duration: Number(a),
+  });
+  process.stdout.write(
+    JSON.stringify({
+      requests: r.requests.total,
+      non2xx: r.non2xx,
+      errors: r.errors,
+      rps: r.requests.average,
+      p99: r.latency.p99,
+    }) + '\n',
+  );
 }
