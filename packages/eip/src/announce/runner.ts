@@ -24,7 +24,7 @@ export interface Announcing {
 /**
  * Keeps announcers in step with the manager: announces addresses as they are allocated and
  * withdraws them on release, in this process (events) and from other processes (polling the store).
- * A failed announcement is logged and retried on the next pass.
+ * A failed announcement is logged and retried with backoff (1 s, doubling up to 60 s).
  */
 export function startAnnouncing(manager: EipManager, options: AnnouncingOptions): Announcing {
   const log = options.logger ?? createLogger({ name: 'eip-announce' });
@@ -32,7 +32,8 @@ export function startAnnouncing(manager: EipManager, options: AnnouncingOptions)
   const reported = new Set<string>();
   let chain = Promise.resolve();
   let closed = false;
-  let failed = false;
+  /** Addresses whose announcement failed: not retried before `until`. */
+  const blocked = new Map<string, { until: number; backoff: number }>();
 
   const announcerFor = (h: HeldAddress): Announcer | undefined => {
     const a = options.announcers[h.pool.protocol];
@@ -47,7 +48,6 @@ export function startAnnouncing(manager: EipManager, options: AnnouncingOptions)
   };
 
   const pass = async () => {
-    failed = false;
     const target = new Map(closed ? [] : manager.held().map((h) => [h.ip, h]));
     for (const [ip, h] of current) {
       if (target.get(ip)?.pool.protocol === h.pool.protocol) continue;
@@ -56,30 +56,35 @@ export function startAnnouncing(manager: EipManager, options: AnnouncingOptions)
         current.delete(ip);
         log.info({ ip, pool: h.pool.name }, 'withdrawn');
       } catch (err) {
-        failed = true;
         log.error({ err, ip }, 'withdraw failed; will retry');
       }
     }
     for (const [ip, h] of target) {
-      if (current.has(ip)) continue;
+      if (current.has(ip) || (blocked.get(ip)?.until ?? 0) > Date.now()) continue;
       const a = announcerFor(h);
       if (!a) continue;
       try {
         await a.announce(h);
         current.set(ip, h);
+        blocked.delete(ip);
         log.info({ ip, pool: h.pool.name, protocol: h.pool.protocol, services: h.services }, 'announced');
       } catch (err) {
         const e = err instanceof EipError ? { code: err.code, msg: err.message } : { err };
-        failed = true;
-        log.error({ ...e, ip }, 'announce failed; will retry');
+        const prev = blocked.get(ip);
+        const backoff = prev ? Math.min(prev.backoff * 2, 60_000) : 1000;
+        blocked.set(ip, { until: Date.now() + backoff, backoff });
+        log.error({ ...e, ip, retryInMs: backoff }, 'announce failed; will retry');
       }
     }
+    for (const ip of blocked.keys()) if (!target.has(ip)) blocked.delete(ip);
   };
   const schedule = () => (chain = chain.then(pass, pass));
   const onChange = () => void schedule();
   manager.on('change', onChange);
   const timer = setInterval(() => {
-    if (!manager.refresh() && failed) void schedule(); // refresh emits 'change' itself
+    // refresh() emits 'change' itself; failures are retried with backoff.
+    const due = [...blocked.values()].some((b) => b.until <= Date.now());
+    if (!manager.refresh() && due) void schedule();
   }, options.pollMs ?? 200);
   timer.unref();
   void schedule();
