@@ -1,5 +1,6 @@
 import {
   Agent,
+  type AgentOptions,
   createServer,
   request,
   type IncomingMessage,
@@ -13,7 +14,15 @@ import { createMetrics, METRICS_CONTENT_TYPE, type Registry } from '@sprout/obse
 import type { Backend, InstanceEndpoint } from './backend.js';
 import { GatewayError } from './errors.js';
 import { FunctionState, type Waiter } from './function-state.js';
-import { bodyless, forwardHeaders, responseHeaders, sendError, sendSocketError } from './http-util.js';
+import {
+  bodyless,
+  forwardHeaders,
+  headerList,
+  responseHeaders,
+  sendError,
+  sendSocketError,
+} from './http-util.js';
+import { PoolSet } from './pools.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
 import { resolveRouteOptions, type GatewayRoute, type ResolvedRouteOptions } from './options.js';
 import { RouteTable } from './route-table.js';
@@ -73,7 +82,8 @@ interface Ctx {
   attempts: number;
   exclude: Set<string> | undefined;
   waiter: Waiter | undefined;
-  upstream: ReturnType<typeof request> | undefined;
+  /** What to abort when the client goes away. */
+  upstream: { destroy(): void } | undefined;
 }
 
 /** Tries per request when instances refuse connections (the request never reached them). */
@@ -112,7 +122,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxSockets: Infinity,
     maxFreeSockets: 1024,
     scheduling: 'lifo',
-  });
+    // Small request heads must not wait for Nagle's algorithm.
+    noDelay: true,
+  } as AgentOptions);
+  const pools = new PoolSet();
   const upgraded = new Set<Duplex>();
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, handle);
   server.on('upgrade', handleUpgrade);
@@ -122,8 +135,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   let admin: Server | undefined;
 
+  let ticks = 0;
   const ticker = setInterval(() => {
     const now = performance.now();
+    if (++ticks % 20 === 0) pools.prune(liveEndpoints());
     for (const fn of fns.values()) {
       try {
         fn.tick(now);
@@ -264,10 +279,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   function forward(ctx: Ctx, inst: InstanceEndpoint): void {
-    const { req, res, route } = ctx;
-    const { fn, opts } = route;
     ctx.attempts++;
-    const release = fn.acquire(inst.id);
+    const release = ctx.route.fn.acquire(inst.id);
     let released = false;
     const done = () => {
       if (!released) {
@@ -275,6 +288,77 @@ export function createGateway(options: GatewayOptions): Gateway {
         release();
       }
     };
+    if (bodyless(ctx.req)) {
+      try {
+        forwardBodyless(ctx, inst, done);
+        return;
+      } catch (err) {
+        // undici refuses a few unusual request headers up front; node:http takes them.
+        log.debug({ err }, 'undici refused the request; using node:http');
+      }
+    }
+    forwardStreaming(ctx, inst, done);
+  }
+
+  /** Requests without a body go through undici's dispatcher: the cheapest path per request. */
+  function forwardBodyless(ctx: Ctx, inst: InstanceEndpoint, done: () => void): void {
+    const { req, res, route } = ctx;
+    const { opts } = route;
+    let responded = false;
+    pools.get(inst).dispatch(
+      {
+        path: ctx.path,
+        method: req.method ?? 'GET',
+        headers: (ctx.headers ??= forwardHeaders(req, false)),
+        body: null,
+        headersTimeout: opts.responseHeaderTimeoutMs,
+        bodyTimeout: 0,
+      },
+      {
+        onRequestStart(controller) {
+          ctx.upstream = { destroy: () => controller.abort(new Error('client closed the connection')) };
+          if (res.destroyed) controller.abort(new Error('client closed the connection'));
+        },
+        onResponseStart(controller, status, headers, statusMessage) {
+          responded = true;
+          if (res.destroyed) return;
+          const list = headerList(
+            headers,
+            opts.coldStartHeader ? [coldHeader, ctx.cold ? 'true' : 'false'] : undefined,
+          );
+          res.writeHead(status, statusMessage ?? '', list);
+          if (headers['content-length'] === undefined) res.flushHeaders();
+        },
+        onResponseData(controller, chunk) {
+          if (!res.write(chunk)) {
+            controller.pause();
+            res.once('drain', () => controller.resume());
+          }
+        },
+        onResponseEnd() {
+          done();
+          res.end();
+        },
+        onResponseError(_controller, err: Error & { code?: string }) {
+          done();
+          if (responded) res.destroy();
+          else
+            upstreamFailed(
+              ctx,
+              inst,
+              err,
+              err.code === 'UND_ERR_HEADERS_TIMEOUT',
+              err.code === 'ECONNREFUSED',
+            );
+        },
+      },
+    );
+  }
+
+  /** Requests with a body: node:http, the body streamed once the connection is up. */
+  function forwardStreaming(ctx: Ctx, inst: InstanceEndpoint, done: () => void): void {
+    const { req, res, route } = ctx;
+    const { opts } = route;
     const up = request({
       host: inst.host,
       port: inst.port,
@@ -315,54 +399,58 @@ export function createGateway(options: GatewayOptions): Gateway {
     up.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       done();
-      if (responded) {
-        res.destroy();
-        return;
-      }
-      if (res.destroyed || res.writableEnded) return;
-      if (timedOut) {
-        fn.reject('response_header_timeout');
-        sendError(
-          res,
-          504,
-          'SPROUT_ERR_GATEWAY_RESPONSE_HEADER_TIMEOUT',
-          `function ${fn.name} sent no response headers within ${opts.responseHeaderTimeoutMs} ms`,
-          {},
-          { function: fn.name },
-        );
-        return;
-      }
-      if (err.code === 'ECONNREFUSED' && !bodySent && inst.id !== 'fallback' && ctx.attempts < MAX_ATTEMPTS) {
-        (ctx.exclude ??= new Set()).add(inst.id);
-        log.warn({ function: fn.name, instance: inst.id }, 'instance refused the connection; trying another');
-        dispatch(ctx);
-        return;
-      }
-      fn.reject('upstream_failed');
-      log.warn(
-        { function: fn.name, instance: inst.id, err: err.message },
-        'instance failed before answering',
-      );
+      if (responded) res.destroy();
+      else upstreamFailed(ctx, inst, err, timedOut, err.code === 'ECONNREFUSED' && !bodySent);
+    });
+    up.once('socket', (socket) => {
+      const send = () => {
+        bodySent = true;
+        req.pipe(up);
+      };
+      if (socket.connecting) socket.once('connect', send);
+      else send();
+    });
+  }
+
+  /** The instance failed before response headers: retry, 504 or 502. */
+  function upstreamFailed(
+    ctx: Ctx,
+    inst: InstanceEndpoint,
+    err: Error & { code?: string },
+    timedOut: boolean,
+    neverReached: boolean,
+  ): void {
+    const { res, route } = ctx;
+    const { fn, opts } = route;
+    if (res.destroyed || res.writableEnded) return;
+    if (timedOut) {
+      fn.reject('response_header_timeout');
       sendError(
         res,
-        502,
-        'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
-        `function ${fn.name} instance ${inst.id} failed before answering (${err.code ?? err.message})`,
+        504,
+        'SPROUT_ERR_GATEWAY_RESPONSE_HEADER_TIMEOUT',
+        `function ${fn.name} sent no response headers within ${opts.responseHeaderTimeoutMs} ms`,
         {},
         { function: fn.name },
       );
-    });
-    if (req.readableEnded || bodyless(req)) up.end();
-    else {
-      up.once('socket', (socket) => {
-        const send = () => {
-          bodySent = true;
-          req.pipe(up);
-        };
-        if (socket.connecting) socket.once('connect', send);
-        else send();
-      });
+      return;
     }
+    if (neverReached && inst.id !== 'fallback' && ctx.attempts < MAX_ATTEMPTS) {
+      (ctx.exclude ??= new Set()).add(inst.id);
+      log.warn({ function: fn.name, instance: inst.id }, 'instance refused the connection; trying another');
+      dispatch(ctx);
+      return;
+    }
+    fn.reject('upstream_failed');
+    log.warn({ function: fn.name, instance: inst.id, err: err.message }, 'instance failed before answering');
+    sendError(
+      res,
+      502,
+      'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
+      `function ${fn.name} instance ${inst.id} failed before answering (${err.code ?? err.message})`,
+      {},
+      { function: fn.name },
+    );
   }
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -583,6 +671,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     await closed;
     if (admin) await new Promise<void>((resolve) => admin!.close(() => resolve()));
     agent.destroy();
+    await pools.close();
     for (const fn of fns.values()) fn.close();
     log.info('gateway closed');
   }
@@ -618,6 +707,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     status: statusList,
     close,
   };
+
+  function liveEndpoints(): InstanceEndpoint[] {
+    const out: InstanceEndpoint[] = [];
+    for (const fn of fns.values()) out.push(...fn.backend.instances());
+    return out;
+  }
 
   function statusList(): FunctionStatus[] {
     return [...fns.values()].map((fn) => ({

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { GatewayErrorCode } from './errors.js';
 
@@ -65,6 +65,19 @@ export function responseHeaders(raw: string[], extra?: [string, string]): string
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     if (!HOP_BY_HOP.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  }
+  if (extra) out.push(extra[0], extra[1]);
+  return out;
+}
+
+/** Response headers given as an object (undici): hop-by-hop headers dropped, arrays spread. */
+export function headerList(headers: IncomingHttpHeaders, extra?: [string, string]): string[] {
+  const out: string[] = [];
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name)) continue;
+    const v = headers[name];
+    if (Array.isArray(v)) for (const x of v) out.push(name, x);
+    else if (v !== undefined) out.push(name, v);
   }
   if (extra) out.push(extra[0], extra[1]);
   return out;

@@ -1,0 +1,57 @@
+/**
+ * The gateway under benchmark, in a process of its own (as `sprout dev` runs it). Prints
+ * "GATEWAY <port> <adminPort>" once listening.
+ *
+ *   node --import tsx bench/gateway-server.ts static <instancePort>         route / to a running instance
+ *   node --import tsx bench/gateway-server.ts spawn <functionDir> <policy>   scale framework instances of a folder
+ */
+import { createGateway, type Backend, type ScalingPolicy } from '@sprout/gateway';
+import { createLogger } from '@sprout/observe';
+import { frameworkReadyLine, ProcessBackend } from '../packages/gateway/test/process-backend.js';
+
+const [mode, arg, policyJson] = process.argv.slice(2);
+const gateway = createGateway({
+  logger: createLogger({ name: 'gateway', level: 'warn' }),
+  scaleIntervalMs: 100,
+});
+let backend: Backend;
+let scaling: ScalingPolicy = { minReplicas: 1, maxReplicas: 1 };
+let processes: ProcessBackend | undefined;
+if (mode === 'static') {
+  const instance = { id: 'static', host: '127.0.0.1', port: Number(arg) };
+  backend = {
+    name: 'hello',
+    instances: () => [instance],
+    scaleTo: () => {},
+    onInstancesChanged: () => () => {},
+  };
+} else {
+  processes = new ProcessBackend('hello', {
+    command: [
+      process.execPath,
+      'packages/cli/bin/sprout.js',
+      'run',
+      arg!,
+      '--target',
+      'hello',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+    ],
+    env: { SPROUT_LOG_LEVEL: 'info', NODE_ENV: 'production' },
+    readyLine: frameworkReadyLine,
+  });
+  backend = processes;
+  scaling = JSON.parse(policyJson!) as ScalingPolicy;
+}
+gateway.setRoutes([{ backend, scaling }]);
+const { port } = await gateway.listen(0, '127.0.0.1');
+const admin = await gateway.listenAdmin(0, '127.0.0.1');
+process.stdout.write(`GATEWAY ${port} ${admin.port}\n`);
+process.on('SIGTERM', () => {
+  void gateway
+    .close()
+    .then(() => processes?.close())
+    .then(() => process.exit(0));
+});

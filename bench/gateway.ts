@@ -1,0 +1,294 @@
+/**
+ * Gateway benchmark, one run on one machine (gateway, function and load generator share the cores):
+ *  1. hello function (Sprout framework, TypeScript) direct vs through the gateway, 64 connections;
+ *  2. the same at a fixed 1,000 req/s: p99 the gateway adds;
+ *  3. cold start through the gateway, request sent at zero replicas to first byte (20 runs);
+ *  4. soak: load rises and falls so the function scales 0→N→0 several times; every request counted.
+ *
+ *   node --import tsx bench/gateway.ts [--duration 10] [--cold-runs 20] [--cycles 3]
+ *
+ * Needs built packages (`npx tsc -b packages/gateway packages/cli`).
+ */
+import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { percentile, root, startServer, writeResult } from './lib.js';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    'cold-runs': { type: 'string', default: '20' },
+    cycles: { type: 'string', default: '3' },
+  },
+});
+const duration = Number(values.duration);
+const coldRuns = Number(values['cold-runs']);
+const cycles = Number(values.cycles);
+const node = process.execPath;
+const fnDir = 'bench/fixtures/hello-ts';
+const sproutRun = [
+  node,
+  `${root}packages/cli/bin/sprout.js`,
+  'run',
+  `${root}${fnDir}`,
+  '--target',
+  'hello',
+  '--host',
+  '127.0.0.1',
+];
+
+interface GatewayProc {
+  port: number;
+  admin: number;
+  stop(): Promise<void>;
+}
+
+async function startGateway(args: string[]): Promise<GatewayProc> {
+  const child = spawn(node, ['--import', 'tsx', `${root}bench/gateway-server.ts`, ...args], {
+    cwd: root,
+    env: { ...process.env, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [port, admin] = await new Promise<[number, number]>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /GATEWAY (\d+) (\d+)/.exec(buf);
+      if (m) resolve([Number(m[1]), Number(m[2])]);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited ${code}`)));
+  });
+  return {
+    port,
+    admin,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
+
+interface Load {
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(
+  url: string,
+  opts: { connections: number; overallRate?: number; duration: number },
+): Promise<Load> {
+  const r = await autocannon({ url, ...opts });
+  return {
+    requestsPerSec: Math.round(r.requests.average),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
+}
+
+function show(name: string, l: Load): void {
+  console.log(
+    `${name.padEnd(22)} ${String(l.requestsPerSec).padStart(6)} req/s  p50 ${l.p50Ms} ms  p99 ${l.p99Ms} ms  errors ${l.errors} non-2xx ${l.non2xx}`,
+  );
+}
+
+/** Time from sending a request to its first response byte, and the cold-start header. */
+function firstByte(port: number): Promise<{ ms: number; cold: string | undefined; status: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = request({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+      const ms = performance.now() - t0;
+      res.resume();
+      res.on('end', () =>
+        resolve({ ms, cold: res.headers['x-sprout-cold-start'] as string, status: res.statusCode! }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+interface Health {
+  functions: { readyInstances: number; desiredReplicas: number; pending: number }[];
+}
+async function health(admin: number): Promise<Health['functions'][0]> {
+  const h = (await (await fetch(`http://127.0.0.1:${admin}/healthz`)).json()) as Health;
+  return h.functions[0]!;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// 1 + 2: direct vs gateway
+console.log(
+  `throughput: autocannon 64 connections, ${duration} s each; fixed 1,000 req/s, ${duration} s each`,
+);
+const direct = await startServer(sproutRun);
+const directPort = Number(new URL(direct.url).port);
+const gw = await startGateway(['static', String(directPort)]);
+const gwUrl = `http://127.0.0.1:${gw.port}/`;
+await load(direct.url, { connections: 64, duration: 2 }); // warm-up
+await load(gwUrl, { connections: 64, duration: 2 });
+const uncapped = {
+  direct: await load(direct.url, { connections: 64, duration }),
+  gateway: await load(gwUrl, { connections: 64, duration }),
+};
+show('direct (64 conn)', uncapped.direct);
+show('gateway (64 conn)', uncapped.gateway);
+const fixed = {
+  direct: await load(direct.url, { connections: 16, overallRate: 1000, duration }),
+  gateway: await load(gwUrl, { connections: 16, overallRate: 1000, duration }),
+};
+show('direct (1,000 req/s)', fixed.direct);
+show('gateway (1,000 req/s)', fixed.gateway);
+await gw.stop();
+await direct.stop();
+
+// 3: cold starts through the gateway
+console.log(`cold start through the gateway: ${coldRuns} runs, request sent at zero replicas → first byte`);
+const coldGw = await startGateway([
+  'spawn',
+  fnDir,
+  JSON.stringify({ minReplicas: 0, maxReplicas: 1, scaledownPeriodMs: 200 }),
+]);
+const coldMs: number[] = [];
+for (let i = 0; i < coldRuns; i++) {
+  for (;;) {
+    const h = await health(coldGw.admin);
+    if (h.readyInstances === 0 && h.desiredReplicas === 0) break;
+    await sleep(50);
+  }
+  await sleep(300); // let the drained process exit fully
+  const r = await firstByte(coldGw.port);
+  if (r.status !== 200 || r.cold !== 'true')
+    throw new Error(`cold run ${i}: status ${r.status} cold ${r.cold}`);
+  coldMs.push(Math.round(r.ms));
+}
+await coldGw.stop();
+const cold = { medianMs: percentile(coldMs, 50), p99Ms: percentile(coldMs, 99), runs: coldMs };
+console.log(`cold start: median ${cold.medianMs} ms  p99 ${cold.p99Ms} ms`);
+
+// 4: soak
+const soakPolicy = {
+  minReplicas: 0,
+  maxReplicas: 4,
+  targetRate: 250,
+  rateWindowMs: 2000,
+  rateGranularityMs: 250,
+  scaledownPeriodMs: 1000,
+};
+const phases = [
+  { rate: 100, seconds: 2 },
+  { rate: 400, seconds: 3 },
+  { rate: 800, seconds: 3 },
+  { rate: 300, seconds: 2 },
+  { rate: 0, seconds: 5 },
+];
+console.log(`soak: ${cycles} cycles of ${phases.map((p) => `${p.rate}/s×${p.seconds}s`).join(' → ')}`);
+const soakGw = await startGateway(['spawn', fnDir, JSON.stringify(soakPolicy)]);
+let maxReady = 0;
+let zeroes = 0;
+let wasUp = false;
+let polling = true;
+const poller = (async () => {
+  while (polling) {
+    const h = await health(soakGw.admin);
+    maxReady = Math.max(maxReady, h.readyInstances);
+    if (h.readyInstances > 0) wasUp = true;
+    if (wasUp && h.readyInstances === 0 && h.desiredReplicas === 0) {
+      zeroes++;
+      wasUp = false;
+    }
+    await sleep(100);
+  }
+})();
+const soak = { sent: 0, ok: 0, non2xx: 0, errors: 0 };
+const agentOpts = new Agent({ keepAlive: true, maxSockets: 64 });
+/** Sends `rate` requests per second for `seconds`, each tracked to its end (nothing can go uncounted). */
+async function paced(rate: number, seconds: number): Promise<void> {
+  const pending: Promise<void>[] = [];
+  const t0 = performance.now();
+  let issued = 0;
+  while (performance.now() - t0 < seconds * 1000) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * rate);
+    for (; issued < due; issued++) {
+      soak.sent++;
+      pending.push(
+        new Promise<void>((resolve) => {
+          const req = request(
+            { host: '127.0.0.1', port: soakGw.port, path: '/', agent: agentOpts },
+            (res) => {
+              res.resume();
+              res.on('end', () => {
+                if (res.statusCode === 200) soak.ok++;
+                else soak.non2xx++;
+                resolve();
+              });
+            },
+          );
+          req.on('error', () => {
+            soak.errors++;
+            resolve();
+          });
+          req.end();
+        }),
+      );
+    }
+    await sleep(5);
+  }
+  await Promise.all(pending);
+}
+for (let c = 0; c < cycles; c++) {
+  for (const p of phases) {
+    if (p.rate === 0) await sleep(p.seconds * 1000);
+    else await paced(p.rate, p.seconds);
+  }
+}
+const gwCounted = Number(
+  /sprout_gateway_requests_total\{function="hello",code="2xx"\} (\d+)/.exec(
+    await (await fetch(`http://127.0.0.1:${soakGw.admin}/metrics`)).text(),
+  )?.[1] ?? 0,
+);
+agentOpts.destroy();
+polling = false;
+await poller;
+await soakGw.stop();
+const lost = soak.sent - soak.ok - soak.non2xx - soak.errors;
+console.log(
+  `soak: sent ${soak.sent}, 2xx ${soak.ok} (gateway counted ${gwCounted}), non-2xx ${soak.non2xx}, errors ${soak.errors}, unanswered ${lost}; max ready ${maxReady}; back to zero ${zeroes} times`,
+);
+
+const ratios = {
+  throughputVsDirect: +(uncapped.gateway.requestsPerSec / uncapped.direct.requestsPerSec).toFixed(2),
+  p99AddedAt1000Ms: +(fixed.gateway.p99Ms - fixed.direct.p99Ms).toFixed(2),
+  p50AddedAt64ConnMs: +(uncapped.gateway.p50Ms - uncapped.direct.p50Ms).toFixed(2),
+};
+console.log(
+  'ratios',
+  ratios,
+  '(targets: throughput ≥ 0.5x direct and ≥ 3,000 req/s; p99 added ≤ 2 ms; cold median ≤ 300 ms; soak 0 failed)',
+);
+writeResult('gateway', {
+  date: new Date().toISOString(),
+  node: process.version,
+  duration,
+  uncapped,
+  fixed,
+  cold,
+  soak: {
+    ...soak,
+    gatewayCounted2xx: gwCounted,
+    unanswered: lost,
+    maxReady,
+    backToZero: zeroes,
+    policy: soakPolicy,
+    phases,
+    cycles,
+  },
+  ratios,
+});
