@@ -1,8 +1,9 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createManifestValidator, parseFunctionYaml } from '@sprout/kube';
 import { parseDuration } from './duration.js';
 import { loadFunctions, loadFunctionYaml } from './load.js';
 
@@ -147,6 +148,19 @@ describe('loading functions', () => {
       'SPROUT_ERR_PLATFORM_NO_FUNCTION',
       'SPROUT_ERR_PLATFORM_NO_FUNCTION',
     ]);
+  });
+
+  it('reads files that stay valid against the OpenFunction CRD (knobs live in annotations)', () => {
+    const validator = createManifestValidator(
+      fileURLToPath(new URL('../../../../shared/crds', import.meta.url)),
+    );
+    for (const name of ['greeter', 'never-ready', 'bad-target']) {
+      const file = join(fixtures, name, 'function.yaml');
+      const { manifest } = parseFunctionYaml(readFileSync(file, 'utf8'), file);
+      manifest.spec.image ??= 'registry.local/x:1'; // required by the CRD, optional locally
+      expect(validator.validate(manifest).issues, name).toEqual([]);
+      expect(loadFunctionYaml(file).name).toBe(name);
+    }
   });
 
   it('parses durations', () => {

@@ -1,0 +1,129 @@
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PlatformEvent } from '../src/index.js';
+import { harness, schemaErrors, type Harness } from './helpers.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await harness(['echo']);
+});
+afterAll(async () => {
+  await h.close();
+});
+
+/** Reads server-sent events from the API until `count` arrived or `timeoutMs` passed. */
+function readEvents(
+  path: string,
+  count: number,
+  headers: Record<string, string> = {},
+  onOpen?: () => void,
+): Promise<{ contentType: string | undefined; events: PlatformEvent[] }> {
+  return new Promise((resolve, reject) => {
+    const events: PlatformEvent[] = [];
+    const req = request(`${h.api.url}${path}`, { headers }, (res) => {
+      let buf = '';
+      const finish = () => {
+        clearTimeout(timer);
+        req.destroy();
+        resolve({ contentType: res.headers['content-type'], events });
+      };
+      const timer = setTimeout(finish, 15_000);
+      res.on('data', (c: Buffer) => {
+        buf += c.toString();
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const fields = Object.fromEntries(
+            block
+              .split('\n')
+              .filter((l) => !l.startsWith(':'))
+              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+          ) as Record<string, string>;
+          if (!fields.data) continue;
+          const e = JSON.parse(fields.data) as PlatformEvent;
+          expect(fields.event).toBe(e.type);
+          expect(Number(fields.id)).toBe(e.id);
+          events.push(e);
+          if (events.length >= count) finish();
+        }
+      });
+      onOpen?.();
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('platform REST API', () => {
+  it('streams platform events as server-sent events, each matching the Event schema', async () => {
+    const stream = readEvents('/v1/events?function=echo', 4, {}, () => {
+      void fetch(`${h.api.url}/v1/functions/echo/invoke/`).then((r) => r.text());
+    });
+    const { contentType, events } = await stream;
+    expect(contentType).toBe('text/event-stream');
+    expect(events.map((e) => e.type)).toEqual(['scale', 'instance.started', 'instance.ready', 'cold-start']);
+    for (const e of events) {
+      expect(schemaErrors('Event', e)).toEqual([]);
+      expect(e.function).toBe('echo');
+    }
+  });
+
+  it('replays held events after Last-Event-ID', async () => {
+    const { events } = await readEvents('/v1/events', 3, { 'last-event-id': '0' });
+    expect(events.map((e) => e.id)).toEqual([1, 2, 3]);
+    expect(events[0]).toMatchObject({ type: 'function.registered', function: 'echo' });
+  });
+
+  it('lists functions and instances as documented', async () => {
+    const list = await h.get('/v1/functions');
+    expect(list.status).toBe(200);
+    expect(schemaErrors('FunctionList', list.body)).toEqual([]);
+    const inst = await h.get('/v1/functions/echo/instances');
+    expect(inst.status).toBe(200);
+    for (const i of (inst.body as { instances: unknown[] }).instances)
+      expect(schemaErrors('Instance', i)).toEqual([]);
+    expect(await h.get('/v1/health')).toEqual({ status: 200, body: { status: 'ok' } });
+  });
+
+  it.each([
+    ['GET', '/v1/functions/nope', undefined, 404, 'SPROUT_ERR_PLATFORM_UNKNOWN_FUNCTION'],
+    ['POST', '/v1/functions/nope/scale', '{"replicas":1}', 404, 'SPROUT_ERR_PLATFORM_UNKNOWN_FUNCTION'],
+    ['POST', '/v1/functions/echo/scale', '{"replicas":-1}', 400, 'SPROUT_ERR_PLATFORM_INVALID_REQUEST'],
+    [
+      'POST',
+      '/v1/functions/echo/scale',
+      '{"replicas":1,"turbo":true}',
+      400,
+      'SPROUT_ERR_PLATFORM_INVALID_REQUEST',
+    ],
+    ['POST', '/v1/functions/echo/scale', '{not json', 400, 'SPROUT_ERR_PLATFORM_INVALID_REQUEST'],
+    ['POST', '/v1/functions/echo/scale', 'x'.repeat(70_000), 413, 'SPROUT_ERR_PLATFORM_INVALID_REQUEST'],
+    ['PUT', '/v1/functions/echo', '{}', 405, 'SPROUT_ERR_PLATFORM_INVALID_REQUEST'],
+    ['GET', '/v2/anything', undefined, 404, 'SPROUT_ERR_PLATFORM_NO_ROUTE'],
+    ['POST', '/v1/functions', '{"paths":["missing-folder"]}', 400, undefined],
+  ])('%s %s answers %i with a coded error', async (method, path, body, status, code) => {
+    const r = await fetch(`${h.api.url}${path}`, {
+      method,
+      ...(body ? { body, headers: { 'content-type': 'application/json' } } : {}),
+    });
+    expect(r.status).toBe(status);
+    const json = (await r.json()) as { error?: { code: string }; problems?: { code: string }[] };
+    if (code) {
+      expect(schemaErrors('Error', json)).toEqual([]);
+      expect(json.error!.code).toBe(code);
+    } else {
+      expect(schemaErrors('FunctionList', json)).toEqual([]);
+      expect(json.problems![0]!.code).toBe('SPROUT_ERR_PLATFORM_NO_FUNCTION');
+    }
+    // The API keeps serving after bad input.
+    expect((await h.get('/v1/health')).status).toBe(200);
+  });
+
+  it('unregisters a function, draining it, and forgets it', async () => {
+    await h.post('/v1/functions', { paths: ['slow'] });
+    expect((await fetch(`${h.api.url}/v1/functions/slow`, { method: 'DELETE' })).status).toBe(204);
+    expect((await h.get('/v1/functions/slow')).status).toBe(404);
+    expect(h.events.some((e) => e.type === 'function.unregistered' && e.function === 'slow')).toBe(true);
+  });
+});
