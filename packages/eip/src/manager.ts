@@ -110,6 +110,11 @@ export class EipManager extends EventEmitter {
   /** Last journal entry applied to `state`. */
   private seq = 0;
   private journalRows = 0;
+  private queue: {
+    req: AllocationRequest;
+    resolve: (s: ServiceState) => void;
+    reject: (e: Error) => void;
+  }[] = [];
   private readonly journalSlack: number;
   private readonly counters;
 
@@ -314,11 +319,43 @@ export class EipManager extends EventEmitter {
   }
 
   /**
+   * Like `allocate`, but requests made in the same turn of the event loop share one transaction
+   * (group commit): each promise settles once its allocation is on disk. The way for servers that
+   * allocate for many concurrent callers.
+   */
+  allocateAsync(request: AllocationRequest): Promise<ServiceState> {
+    let req: AllocationRequest;
+    try {
+      req = validateRequest(request);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ req, resolve, reject });
+      if (this.queue.length === 1) setImmediate(() => this.flushQueue());
+    });
+  }
+
+  private flushQueue(): void {
+    const batch = this.queue.splice(0);
+    if (!batch.length) return;
+    try {
+      const out = this.allocateValidated(batch.map((b) => b.req));
+      batch.forEach((b, i) => b.resolve(out[i]!));
+    } catch (err) {
+      for (const b of batch) b.reject(err as Error);
+    }
+  }
+
+  /**
    * Allocates for many services in one transaction (one commit for all): much faster for bursts,
    * all-or-nothing on a store error. Each result is as `allocate` would give it.
    */
   allocateMany(requests: AllocationRequest[]): ServiceState[] {
-    const reqs = requests.map(validateRequest);
+    return this.allocateValidated(requests.map(validateRequest));
+  }
+
+  private allocateValidated(reqs: AllocationRequest[]): ServiceState[] {
     const exhausted: string[] = [];
     const out = this.write(() => reqs.map((req) => this.allocateInTx(req, exhausted)));
     for (const pool of exhausted) {
@@ -465,6 +502,8 @@ export class EipManager extends EventEmitter {
   }
 
   close(): void {
+    const waiting = this.queue.splice(0);
+    for (const w of waiting) w.reject(new EipError('SPROUT_ERR_EIP_STORE', 'the EIP manager was closed'));
     this.store.close();
     this.removeAllListeners();
   }

@@ -130,6 +130,29 @@ metadata: {name: ops, labels: {team: nobody}}
     eip.close();
   });
 
+  it('allocateAsync groups concurrent callers into one commit; a bad request fails alone', async () => {
+    const dir = dataDir();
+    const eip = createEipManager({ dataDir: dir, logger: quiet });
+    eip.apply(POOLS);
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 200 }, (_, i) => eip.allocateAsync({ namespace: 'race', name: `a${i}` })),
+      eip.allocateAsync({ namespace: 'race', name: 'Bad_Name' }),
+    ]);
+    const ok = results.filter((r) => r.status === 'fulfilled').map((r) => r.value.addresses[0]!.ip);
+    expect(ok.length).toBe(200);
+    expect(new Set(ok).size).toBe(200);
+    expect(results[200]).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'SPROUT_ERR_EIP_BAD_REQUEST' },
+    });
+    const pendingOnClose = eip.allocateAsync({ namespace: 'race', name: 'late' });
+    eip.close();
+    await expect(pendingOnClose).rejects.toThrow(/closed/);
+    const again = createEipManager({ dataDir: dir, logger: quiet });
+    expect(again.services().length).toBe(200);
+    again.close();
+  });
+
   it('refuses bad requests with coded errors', () => {
     const eip = createEipManager({ dataDir: dataDir(), logger: quiet });
     expect(() => eip.allocate({ namespace: 'Bad_NS', name: 'x' })).toThrow(
