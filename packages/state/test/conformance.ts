@@ -221,6 +221,33 @@ export function describeConformance(engine: string, factory: StoreFactory): void
       expect(await store.get('txf-new')).toBeUndefined();
     });
 
+    it('readers never see half of a transaction', async () => {
+      await store.save([
+        { key: 'snap-a', value: 0 },
+        { key: 'snap-b', value: 0 },
+      ]);
+      let done = false;
+      const writer = (async () => {
+        for (let i = 1; i <= 25; i++) {
+          await store.transaction([
+            { operation: 'upsert', request: { key: 'snap-a', value: i } },
+            { operation: 'upsert', request: { key: 'snap-b', value: i } },
+          ]);
+        }
+        done = true;
+      })();
+      let reads = 0;
+      while (!done) {
+        const [a, b] = await store.bulkGet<number>(['snap-a', 'snap-b']);
+        expect(a!.value).toBe(b!.value);
+        reads++;
+        await new Promise((r) => setImmediate(r)); // let the writer's I/O run (SQLite commits on setImmediate)
+      }
+      await writer;
+      expect(reads).toBeGreaterThan(0);
+      expect((await store.get('snap-b'))?.value).toBe(25);
+    });
+
     it('saving several items is all-or-nothing', async () => {
       await expectCode(
         store.save([

@@ -326,6 +326,52 @@ describe.each(['sqlite-store', 'redis-store', 'pg-store'])('Dapr state API on %s
   });
 });
 
+describe('bodies split at random points', () => {
+  it('a valid body arriving in random chunks is read whole (time-boxed)', async () => {
+    const { request } = await import('node:http');
+    const port = Number(new URL(base).port);
+    let seed = 5;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const deadline = Date.now() + 1000;
+    let n = 0;
+    while (Date.now() < deadline) {
+      const body = Buffer.from(
+        JSON.stringify([{ key: `split-${n}`, value: { n, text: 'ü€𝄞'.repeat(rnd(40)) } }]),
+      );
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/v1.0/state/cache',
+            headers: { 'content-length': body.length },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        void (async () => {
+          let at = 0;
+          while (at < body.length) {
+            const next = Math.min(body.length, at + 1 + rnd(16));
+            req.write(body.subarray(at, next)); // may cut a UTF-8 character in two
+            at = next;
+            await new Promise((r) => setImmediate(r));
+          }
+          req.end();
+        })();
+      });
+      expect(status).toBe(204);
+      expect(((await call('GET', `/v1.0/state/cache/split-${n}`)).json as { n: number }).n).toBe(n);
+      n++;
+    }
+    expect(n).toBeGreaterThan(3);
+  });
+});
+
 describe('routing and metrics', () => {
   it('answers unknown routes with 404 and wrong methods with 405', async () => {
     expect((await call('GET', '/v1.0/nothing')).status).toBe(404);

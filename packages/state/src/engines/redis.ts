@@ -87,7 +87,8 @@ export class RedisBackend implements Backend {
       const [data, version] = await this.#redis.hmget(keys[0]!, 'data', 'version');
       return [data != null && version != null ? { value: data, etag: version } : undefined];
     }
-    const pipe = this.#redis.pipeline();
+    // MULTI/EXEC: one snapshot, so a bulk read never sees half of a transaction.
+    const pipe = this.#redis.multi();
     for (const k of keys) pipe.hmget(k, 'data', 'version');
     const res = (await pipe.exec()) ?? [];
     return res.map(([err, row]) => {

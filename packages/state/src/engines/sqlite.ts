@@ -43,6 +43,8 @@ export class SqliteBackend implements Backend {
   >;
   readonly #purge: Database.Statement<[number]>;
   readonly #batch: (items: Pending[]) => unknown[];
+  readonly #read: (keys: string[]) => (RawItem | undefined)[];
+  readonly #readSnapshot: (keys: string[]) => (RawItem | undefined)[];
   #queue: Pending[] = [];
   #scheduled = false;
 
@@ -73,6 +75,15 @@ export class SqliteBackend implements Backend {
       `SELECT key, value, etag FROM ${table} WHERE substr(key, 1, length(@prefix)) = @prefix AND (expires_at IS NULL OR expires_at > @now)`,
     );
     this.#purge = this.#db.prepare(`DELETE FROM ${table} WHERE expires_at IS NOT NULL AND expires_at <= ?`);
+    this.#read = (keys: string[]) => {
+      const now = Date.now();
+      return keys.map((k) => {
+        const row = this.#get.get(k, now);
+        return row ? { value: row.value, etag: String(row.etag) } : undefined;
+      });
+    };
+    // One read transaction: a bulk read never sees half of another process's write.
+    this.#readSnapshot = this.#db.transaction(this.#read);
     const one = this.#db.transaction((ops: WriteOp[]) => this.#apply(ops));
     this.#batch = this.#db.transaction((items: Pending[]) =>
       items.map((p) => {
@@ -87,11 +98,7 @@ export class SqliteBackend implements Backend {
   }
 
   async getMany(keys: string[]): Promise<(RawItem | undefined)[]> {
-    const now = Date.now();
-    return keys.map((k) => {
-      const row = this.#get.get(k, now);
-      return row ? { value: row.value, etag: String(row.etag) } : undefined;
-    });
+    return keys.length === 1 ? this.#read(keys) : this.#readSnapshot(keys);
   }
 
   write(ops: WriteOp[]): Promise<void> {
