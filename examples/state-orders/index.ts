@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StateStores, createStateContext, isStateError, loadComponents } from '@sprout/state';
+import { StateStores, isStateError, loadComponents } from '@sprout/state';
 
 interface Order {
   id: string;
@@ -20,10 +20,10 @@ const dataDir = mkdtempSync(join(tmpdir(), 'sprout-example-'));
 const components = loadComponents(fileURLToPath(new URL('./components', import.meta.url)), {
   appId: 'orders',
 });
-const state = createStateContext(await StateStores.open(components, { appId: 'orders', dataDir }));
+const stores = await StateStores.open(components, { appId: 'orders', dataDir });
 
-// Typed get and save on the first store ("audit" sorts first in the folder, so name the store).
-const orders = state.store('orders');
+// Typed get and save on a store chosen by name.
+const orders = stores.get('orders');
 await orders.save([
   { key: 'o1', value: { id: 'o1', total: 30, status: 'open', customer: { city: 'Oslo' } } satisfies Order },
   { key: 'o2', value: { id: 'o2', total: 12, status: 'open', customer: { city: 'Rome' } } satisfies Order },
@@ -58,8 +58,8 @@ const page = await orders.query<Order>({
 console.log('Oslo orders ≥ 20:', page.results.map((r) => `${r.key}=${r.value.total}`).join(', '));
 
 // A second named store, with a TTL.
-await state.store('audit').save({ key: 'last-login', value: 'ada', metadata: { ttlInSeconds: '60' } });
-console.log('stores:', state.names().join(', '));
+await stores.get('audit').save({ key: 'last-login', value: 'ada', metadata: { ttlInSeconds: '60' } });
+console.log('stores:', stores.names().join(', '));
 
-await state.close();
+await stores.close();
 rmSync(dataDir, { recursive: true, force: true });

@@ -46,4 +46,3 @@ export {
   type ComponentManifest,
   type RenderOptions,
 } from './render.js';
-export { createStateContext, type StateContext } from './context.js';
