@@ -18,6 +18,8 @@ export interface DevOptions {
   /** One logger for everything (tests); by default the platform and the gateway get their own. */
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
+  /** Instances reload a function when its files change; a load error answers 503 until fixed. */
+  watch?: boolean;
 }
 
 export interface DevServer {
@@ -47,6 +49,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     logger: o.logger ?? createLogger({ name: 'platform' }),
     ...(o.cwd ? { cwd: o.cwd } : {}),
     ...(o.env ? { env: o.env } : {}),
+    ...(o.watch ? { watch: true } : {}),
   });
   const gateway = createGateway({ logger: o.logger ?? createLogger({ name: 'gateway' }) });
   const applyRoutes = () => {

@@ -54,6 +54,8 @@ export interface InstanceOptions {
   port: number;
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** Runs the framework with `--watch`: code changes reload in place, a load error answers 503. */
+  watch?: boolean;
 }
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
@@ -85,6 +87,7 @@ export class Instance {
     const args = [o.bin, 'run', def.dir, '--port', String(o.port), '--host', o.host];
     if (def.target) args.push('--target', def.target);
     if (def.signatureType) args.push('--signature-type', def.signatureType);
+    if (o.watch) args.push('--watch');
     const env: NodeJS.ProcessEnv = {
       ...o.env,
       ...def.env,

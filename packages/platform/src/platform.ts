@@ -23,6 +23,8 @@ export interface PlatformOptions {
   bin?: string;
   /** Environment for instances (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Instances reload a function when its files change (framework `--watch`). */
+  watch?: boolean;
 }
 
 /** A function as the API shows it. */
@@ -177,6 +179,7 @@ export class Platform {
           env: this.o.env ?? process.env,
           logger: this.logger,
           events: this.events,
+          ...(this.o.watch ? { watch: true } : {}),
         }),
       );
       this.events.emit('function.registered', { function: def.name, source: def.file ?? def.dir });

@@ -10,6 +10,7 @@ export interface RunnerOptions {
   env: NodeJS.ProcessEnv;
   logger: Logger;
   events: EventBus;
+  watch?: boolean;
 }
 
 /** What the API shows about a function's runtime state. */
@@ -215,6 +216,7 @@ export class FunctionRunner {
       port,
       env: this.o.env,
       logger: this.o.logger,
+      ...(this.o.watch ? { watch: true } : {}),
     });
     this.live.set(id, inst);
     this.o.events.emit('instance.started', { function: this.name, instance: id, pid: inst.info.pid, port });

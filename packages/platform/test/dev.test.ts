@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((d) => d.close()));
 });
 
-async function dev(paths: string[]): Promise<DevServer & { logs: Record<string, unknown>[] }> {
+async function dev(paths: string[], watch = false): Promise<DevServer & { logs: Record<string, unknown>[] }> {
   const logs: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -45,6 +45,7 @@ async function dev(paths: string[]): Promise<DevServer & { logs: Record<string, 
     host: '127.0.0.1',
     apiPort: 0,
     logger: createLogger({ format: 'json', destination }),
+    watch,
   });
   open.push(d);
   return Object.assign(d, { logs });
@@ -105,5 +106,19 @@ describe('startDev (platform + gateway + API)', () => {
     expect(await (await fetch(`${d.url}/slow/?ms=1`)).text()).toBe('done after 1');
     // With two functions, / no longer belongs to echo alone.
     expect((await fetch(`${d.url}/`)).status).toBe(404);
+  });
+
+  it('under watch, reloads a function when its file changes and answers 503 with a load error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sprout-platform-watch-'));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module", "main": "index.js" }');
+    writeFileSync(join(dir, 'index.js'), 'export const v = () => "v1";');
+    const d = await dev([dir, 'bad-target'], true);
+    const name = d.platform.names().find((n) => n !== 'bad-target')!;
+    expect(await (await fetch(`${d.url}/${name}`)).text()).toBe('v1');
+    writeFileSync(join(dir, 'index.js'), 'export const v = () => "v2";');
+    await expect.poll(async () => (await fetch(`${d.url}/${name}`)).text(), { timeout: 10_000 }).toBe('v2');
+    const bad = await fetch(`${d.url}/bad-target`);
+    expect(bad.status).toBe(503);
+    expect(await bad.text()).toMatch(/SPROUT_ERR_FRAMEWORK_TARGET_NOT_FOUND/);
   });
 });

@@ -23,7 +23,8 @@ serves them all. Every function runs as supervised child processes started on th
 path prefix /<function name> (and / too when only one function is served). The REST API (see
 packages/platform/openapi.yaml) lists functions and instances, scales, invokes, streams events and
 serves the gateway's /metrics. What was registered is kept in --data-dir: 'sprout dev' with no
-folder serves it again. SIGTERM/SIGINT drain every instance and exit 0.
+folder serves it again. Instances reload a function when its files change (--no-watch to turn
+off). SIGTERM/SIGINT drain every instance and exit 0.
 
 Examples:
   sprout dev examples/hello          then: curl localhost:8080/
@@ -58,6 +59,11 @@ Examples:
       value: 'DIR',
       description: 'Folder of the embedded registry store',
     },
+    'no-watch': {
+      type: 'boolean',
+      description:
+        'Do not reload functions when their files change (by default a change reloads in place and a function that fails to load answers 503 with the error)',
+    },
   },
   async run(opts, positionals, io) {
     const logger = createLogger({ name: 'sprout' });
@@ -68,6 +74,7 @@ Examples:
       port: port('port', opts.port),
       ...(opts.host ? { host: opts.host } : {}),
       apiPort: port('api-port', opts['api-port']),
+      watch: !opts['no-watch'],
       env: io.env,
     });
     const signal = await untilSignal();
