@@ -112,4 +112,24 @@ describe('BGP speaker against bird2', () => {
     await expect.poll(() => bird.routes(), { timeout: 5000, interval: 50 }).toMatch(/198\.51\.100\.1\/32/);
     await close();
   });
+
+  it('follows BgpPeer changes applied while serving (here: by another process)', async () => {
+    const dataDir = join(dir, 'late');
+    const eip = createEipManager({ dataDir, logger: quiet });
+    const [conf, peer, ...pools] = config(bird.port).split('---\n');
+    eip.apply(pools.join('---\n'));
+    const announcers = createAnnouncers(eip, { logger: quiet, bgpLocalAddress: SPROUT });
+    const running = startAnnouncing(eip, { announcers, logger: quiet, pollMs: 50 });
+    const bgp = announcers.bgp as BgpAnnouncer;
+    eip.allocate({ namespace: 'routed', name: 'early' });
+    await running.settled();
+    await expect(bgp.established(100)).rejects.toThrow(/no BgpConf named default/);
+    const other = createEipManager({ dataDir, logger: quiet });
+    other.apply(`${conf}---\n${peer}`);
+    other.close();
+    await expect.poll(() => bgp.sessions().bird?.state, { timeout: 10_000 }).toBe('established');
+    await expect.poll(() => bird.routes(), { timeout: 5000, interval: 50 }).toMatch(/198\.51\.100\.1\/32/);
+    await running.close();
+    eip.close();
+  });
 });
