@@ -136,6 +136,42 @@ pipeline:
     await c.close();
   });
 
+  it('backpressure reaches a TCP sender: the input stops reading at mem_buf_limit and loses nothing', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const got: number[] = [];
+    const c = createCollector(
+      parseConfig(
+        `service: { flush: 0.01 }\npipeline:\n  inputs:\n    - { name: tcp, listen: 127.0.0.1, port: 0, mem_buf_limit: 64K, format: none }\n  outputs:\n    - { name: 'null', match: '*' }\n`,
+      ),
+      {
+        logger: quiet,
+        outputOverride: () => ({
+          write: async (recs) => {
+            await gate;
+            for (const r of recs) got.push(Number(r.body.log));
+          },
+        }),
+      },
+    );
+    await c.start();
+    const { connect } = await import('node:net');
+    const sock = connect(c.inputs()[0]!.address!.port!, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    const N = 200_000;
+    let text = '';
+    for (let i = 0; i < N; i++) text += `${i}\n`;
+    sock.end(text);
+    // The output is blocked: the input pauses and the bytes wait in the sender's buffer.
+    await waitFor(async () => /collector_input_paused\{input="tcp.0"\} 1/.test(await c.metrics.metrics()));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toHaveLength(0);
+    release();
+    await waitFor(() => got.length === N);
+    expect(got.every((v, i) => v === i)).toBe(true);
+    await c.close();
+  });
+
   it('ack: on makes the http input answer only after the outputs accepted, and 503 when one gave up', async () => {
     let status = 200;
     let seen = 0;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { port, size } from '../config/values.js';
-import { JsonObjectSplitter, SeparatorSplitter, type SplitResult } from '../parsers/split.js';
+import { JsonRecordReader, SeparatorSplitter, type SplitResult } from '../parsers/split.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
 import { addressOf, closeServer, listen, pumpSocket, trackedServer } from './net.js';
@@ -27,35 +27,49 @@ export const tcpInput: InputPlugin<typeof schema> = {
     const max = o.buffer_size ?? o.chunk_size;
     const separator = o.separator.replace(/\\n/g, '\n').replace(/\\r/g, '\r').replace(/\\t/g, '\t');
     const { server, sockets } = trackedServer((s) => {
-      const splitter =
-        o.format === 'json' ? new JsonObjectSplitter(max) : new SeparatorSplitter(separator, max);
       const source = o.source_address_key ? `tcp://${s.remoteAddress}:${s.remotePort}` : undefined;
-      const deliver = (r: SplitResult, bytes: number) => {
-        for (const x of r.rejected) ctx.reject(x.reason, { bytes: x.bytes, limit: max });
+      const deliver = (
+        bodies: Array<Record<string, unknown>>,
+        rejected: SplitResult['rejected'],
+        bytes: number,
+      ) => {
+        for (const x of rejected) ctx.reject(x.reason, { bytes: x.bytes, limit: max });
+        if (!bodies.length) return undefined;
         const time = nowNs();
-        const records: CollectorRecord[] = [];
-        for (const f of r.frames) {
-          let body: Record<string, unknown>;
-          if (o.format === 'json') {
-            try {
-              body = JSON.parse(f.toString('utf8')) as Record<string, unknown>;
-            } catch (err) {
-              ctx.reject('invalid_json', { error: (err as Error).message });
-              continue;
-            }
-          } else body = { log: f.toString('utf8') };
+        const records: CollectorRecord[] = new Array(bodies.length);
+        for (let i = 0; i < bodies.length; i++) {
+          const body = bodies[i]!;
           if (source) body[o.source_address_key!] = source;
-          records.push({ time, tag: ctx.tag, body });
+          records[i] = { time, tag: ctx.tag, body };
         }
-        return records.length ? ctx.emit(records, bytes) : undefined;
+        return ctx.emit(records, bytes);
       };
+      if (o.format === 'json') {
+        const reader = new JsonRecordReader(max);
+        pumpSocket(
+          s,
+          (chunk) => {
+            const r = reader.push(chunk);
+            for (const e of r.invalid) ctx.reject('invalid_json', { error: e });
+            return deliver(r.bodies, r.rejected, chunk.length);
+          },
+          () => {
+            if (reader.pending()) ctx.reject('truncated', { bytes: reader.pending() });
+          },
+        );
+        return;
+      }
+      const splitter = new SeparatorSplitter(separator, max);
+      const text = (frames: Buffer[]) => frames.map((f) => ({ log: f.toString('utf8') }));
       pumpSocket(
         s,
-        (chunk) => deliver(splitter.push(chunk), chunk.length),
+        (chunk) => {
+          const r = splitter.push(chunk);
+          return deliver(text(r.frames), r.rejected, chunk.length);
+        },
         () => {
-          const last = splitter instanceof SeparatorSplitter ? splitter.end() : undefined;
-          if (last) return deliver({ frames: [last], rejected: [] }, last.length);
-          if (splitter.pending()) ctx.reject('truncated', { bytes: splitter.pending() });
+          const last = splitter.end();
+          if (last) return deliver(text([last]), [], last.length);
         },
       );
     });

@@ -49,6 +49,36 @@ describe('OTLP protobuf and records', () => {
     expect(hex(decodeRequest('logs', encodeRequest('logs', logsReq)))).toEqual(logsReq);
   });
 
+  it('keeps 64-bit integers exact, negative ones included', () => {
+    const req = {
+      resourceLogs: [
+        {
+          scopeLogs: [
+            {
+              logRecords: [
+                {
+                  timeUnixNano: '18446744073709551615',
+                  body: {
+                    arrayValue: {
+                      values: [
+                        { intValue: '-5' },
+                        { intValue: '-9223372036854775808' },
+                        { intValue: '9007199254740993' },
+                      ],
+                    },
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const [r] = requestToRecords('logs', decodeRequest('logs', encodeRequest('logs', req)), 't', false);
+    expect(r!.time).toBe(18446744073709551615n);
+    expect(r!.body).toEqual({ log: [-5, '-9223372036854775808', '9007199254740993'] });
+  });
+
   it('turns log records into records with OTLP context in meta, and back', () => {
     const recs = requestToRecords('logs', logsReq, 'v1_logs', false);
     expect(recs.map((r) => [r.time, r.body])).toEqual([

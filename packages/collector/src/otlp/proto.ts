@@ -95,8 +95,33 @@ const responseType: Record<Signal, protobuf.Type> = {
 
 /** Decodes a protobuf export request into the OTLP/JSON shape (camelCase, int64 as strings, bytes as hex). */
 export function decodeRequest(signal: Signal, bytes: Uint8Array): Record<string, unknown> {
-  const msg = requestType[signal].decode(bytes);
-  return requestType[signal].toObject(msg, { longs: String, enums: Number, defaults: false, oneofs: false });
+  return plain(requestType[signal].decode(bytes)) as Record<string, unknown>;
+}
+
+/**
+ * Copies a decoded message into plain objects: set fields only (decoded messages carry them as own
+ * properties, defaults live on the prototype), 64-bit integers as decimal strings, empty repeated
+ * fields dropped. About twice as fast as protobufjs's generic `toObject` on OTLP.
+ */
+function plain(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return v;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = plain(v[i]);
+    return out;
+  }
+  const o = v as Record<string, unknown>;
+  if (typeof o.low === 'number' && typeof o.high === 'number' && typeof o.unsigned === 'boolean') {
+    const u = (BigInt((o.high as number) >>> 0) << 32n) | BigInt((o.low as number) >>> 0);
+    return (o.unsigned ? u : BigInt.asIntN(64, u)).toString();
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o)) {
+    const x = o[k];
+    if (Array.isArray(x) && x.length === 0) continue;
+    out[k] = plain(x);
+  }
+  return out;
 }
 
 /** A trace or span id as hex, from protobuf bytes or an OTLP/JSON string. */

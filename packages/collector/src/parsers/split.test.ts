@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { mutate, noise, splitRandomly, timeBox } from '../../test/fuzz.js';
-import { JsonObjectSplitter, SeparatorSplitter } from './split.js';
+import { JsonObjectSplitter, JsonRecordReader, SeparatorSplitter } from './split.js';
 
 const b = (s: string) => Buffer.from(s);
 const frames = (r: { frames: Buffer[] }) => r.frames.map((f) => f.toString());
@@ -105,6 +105,82 @@ describe('JsonObjectSplitter', () => {
       const { out, rejected } = feed(new JsonObjectSplitter(10_000), splitRandomly(whole, 16));
       expect(rejected).toEqual([]);
       expect(out.map((x) => JSON.parse(x))).toEqual(objs);
+    });
+  });
+});
+
+describe('JsonRecordReader', () => {
+  const read = (max: number, pieces: string[]) => {
+    const r = new JsonRecordReader(max);
+    const bodies: unknown[] = [];
+    const rejected: string[] = [];
+    for (const p of pieces) {
+      const out = r.push(Buffer.from(p));
+      bodies.push(...out.bodies);
+      rejected.push(...out.rejected.map((x) => x.reason), ...out.invalid.map(() => 'invalid'));
+    }
+    return { bodies, rejected };
+  };
+  const table: Array<[string, number, string[], unknown[], string[]]> = [
+    ['one object a line', 100, ['{"a":1}\n{"b":2}\n'], [{ a: 1 }, { b: 2 }], []],
+    ['a line split across pushes', 100, ['{"s":', '"x"}', '\n'], [{ s: 'x' }], []],
+    [
+      'switches to the scanner for an object over several lines',
+      100,
+      ['{"a":1}\n{\n "b": 2\n}\n{"c":3}\n'],
+      [{ a: 1 }, { b: 2 }, { c: 3 }],
+      [],
+    ],
+    ['switches for concatenated objects', 100, ['{"a":1}{"b":2}\n'], [{ a: 1 }, { b: 2 }], []],
+    ['garbage line', 100, ['{"a":1}\nnope\n{"b":2}\n'], [{ a: 1 }, { b: 2 }], ['garbage']],
+    ['oversize line', 10, ['{"a":"xxxxxxxxxxxx"}\n{"b":2}\n'], [{ b: 2 }], ['too_large']],
+    [
+      'oversize tail without a newline',
+      10,
+      ['{"a":"xxxx', 'xxxxxxxxxxxxxx"}{"b":2}'],
+      [{ b: 2 }],
+      ['too_large'],
+    ],
+  ];
+  it.each(table)('%s', (_n, max, pieces, bodies, rejected) => {
+    expect(read(max, pieces)).toEqual({ bodies, rejected });
+  });
+
+  it('a multi-byte character split between pushes decodes whole', () => {
+    const bytes = Buffer.from('{"s":"éè"}\n');
+    const r = new JsonRecordReader(100);
+    expect([...r.push(bytes.subarray(0, 7)).bodies, ...r.push(bytes.subarray(7)).bodies]).toEqual([
+      { s: 'éè' },
+    ]);
+  });
+
+  it('fuzz: the same objects as the scanner alone, for any split and mix of layouts', () => {
+    timeBox(400, () => {
+      const objs = Array.from({ length: randomInt(1, 15) }, (_, i) => ({
+        i,
+        s: 'é{"}'.repeat(randomInt(0, 4)),
+      }));
+      const pretty = randomInt(0, 4) === 0;
+      const whole = b(
+        objs
+          .map((o) => (pretty ? JSON.stringify(o, null, 1) : JSON.stringify(o)))
+          .join(randomInt(0, 3) ? '\n' : ''),
+      );
+      const r = new JsonRecordReader(10_000);
+      const got = splitRandomly(whole, 16).flatMap((p) => r.push(p).bodies);
+      const s = new JsonObjectSplitter(10_000);
+      const end = r.push(b('\n')).bodies;
+      expect([...got, ...end]).toEqual(objs);
+      expect(s.push(whole).frames.map((f) => JSON.parse(f.toString()))).toEqual(objs);
+    });
+  });
+
+  it('fuzz: random bytes never throw; everything is a body or a counted rejection', () => {
+    const r = new JsonRecordReader(256);
+    timeBox(300, () => {
+      const out = r.push(noise(300));
+      for (const x of out.bodies) expect(typeof x).toBe('object');
+      expect(r.pending()).toBeLessThanOrEqual(256 + 300);
     });
   });
 });

@@ -154,3 +154,84 @@ export class JsonObjectSplitter {
     return this.tail.length;
   }
 }
+
+/**
+ * Reads JSON objects from a stream. Starts in line mode (split on LF, `JSON.parse` each line: the
+ * common case of one object a line, and as fast as a bare reader); the first line that is not a
+ * whole object, or is longer than `maxFrame`, switches the stream for good to a
+ * {@link JsonObjectSplitter} fed from that line on, which handles objects spanning lines,
+ * concatenated objects, garbage and oversize objects.
+ */
+export class JsonRecordReader {
+  private tail: Buffer = Buffer.alloc(0);
+  private scanner: JsonObjectSplitter | undefined;
+
+  constructor(private readonly maxFrame: number) {}
+
+  push(chunk: Buffer): {
+    bodies: Array<Record<string, unknown>>;
+    rejected: SplitResult['rejected'];
+    invalid: string[];
+  } {
+    const out = {
+      bodies: [] as Array<Record<string, unknown>>,
+      rejected: [] as SplitResult['rejected'],
+      invalid: [] as string[],
+    };
+    if (this.scanner) return this.scan(chunk, out);
+    const buf = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
+    const last = buf.lastIndexOf(0x0a);
+    if (last < 0) {
+      if (buf.length > this.maxFrame) return this.fallback(buf, out);
+      this.tail = Buffer.from(buf);
+      return out;
+    }
+    // LF never occurs inside a multi-byte UTF-8 sequence, so the text up to it decodes whole.
+    const lines = buf.toString('utf8', 0, last).split('\n');
+    let offset = 0;
+    for (const line of lines) {
+      const len = Buffer.byteLength(line);
+      if (line.trim() === '') {
+        offset += len + 1;
+        continue;
+      }
+      let v: unknown;
+      if (len <= this.maxFrame) {
+        try {
+          v = JSON.parse(line);
+        } catch {
+          v = undefined;
+        }
+      }
+      if (!v || typeof v !== 'object' || Array.isArray(v)) return this.fallback(buf.subarray(offset), out);
+      out.bodies.push(v as Record<string, unknown>);
+      offset += len + 1;
+    }
+    this.tail = Buffer.from(buf.subarray(last + 1));
+    if (this.tail.length > this.maxFrame) return this.fallback(this.tail, out);
+    return out;
+  }
+
+  pending(): number {
+    return this.scanner ? this.scanner.pending() : this.tail.length;
+  }
+
+  private fallback(rest: Buffer, out: ReturnType<JsonRecordReader['push']>) {
+    this.scanner = new JsonObjectSplitter(this.maxFrame);
+    this.tail = Buffer.alloc(0);
+    return this.scan(rest, out);
+  }
+
+  private scan(chunk: Buffer, out: ReturnType<JsonRecordReader['push']>) {
+    const r = this.scanner!.push(chunk);
+    out.rejected.push(...r.rejected);
+    for (const f of r.frames) {
+      try {
+        out.bodies.push(JSON.parse(f.toString('utf8')) as Record<string, unknown>);
+      } catch (err) {
+        out.invalid.push((err as Error).message);
+      }
+    }
+    return out;
+  }
+}
