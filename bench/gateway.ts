@@ -11,6 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { percentile, root, startServer, writeResult } from './lib.js';
@@ -39,6 +40,7 @@ const sproutRun = [
 ];
 
 interface GatewayProc {
+  pid: number;
   port: number;
   admin: number;
   stop(): Promise<void>;
@@ -60,6 +62,7 @@ async function startGateway(args: string[]): Promise<GatewayProc> {
     child.once('exit', (code) => reject(new Error(`gateway exited ${code}`)));
   });
   return {
+    pid: child.pid!,
     port,
     admin,
     stop: () =>
@@ -69,6 +72,12 @@ async function startGateway(args: string[]): Promise<GatewayProc> {
         setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
       }),
   };
+}
+
+/** CPU time a process has used, µs (Linux, 100 Hz ticks). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 interface Load {
@@ -82,9 +91,13 @@ interface Load {
 async function load(
   url: string,
   opts: { connections: number; overallRate?: number; duration: number },
-): Promise<Load> {
+  pids: number[] = [],
+): Promise<Load & { cpuMicrosPerRequest: number[] }> {
+  const before = pids.map(cpuMicros);
   const r = await autocannon({ url, ...opts });
+  const after = pids.map(cpuMicros);
   return {
+    cpuMicrosPerRequest: pids.map((_, i) => Math.round((after[i]! - before[i]!) / r.requests.total)),
     requestsPerSec: Math.round(r.requests.average),
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
@@ -134,12 +147,16 @@ const gw = await startGateway(['static', String(directPort)]);
 const gwUrl = `http://127.0.0.1:${gw.port}/`;
 await load(direct.url, { connections: 64, duration: 2 }); // warm-up
 await load(gwUrl, { connections: 64, duration: 2 });
+const fnPid = direct.child.pid!;
 const uncapped = {
-  direct: await load(direct.url, { connections: 64, duration }),
-  gateway: await load(gwUrl, { connections: 64, duration }),
+  direct: await load(direct.url, { connections: 64, duration }, [fnPid]),
+  gateway: await load(gwUrl, { connections: 64, duration }, [fnPid, gw.pid]),
 };
 show('direct (64 conn)', uncapped.direct);
 show('gateway (64 conn)', uncapped.gateway);
+console.log(
+  `CPU per request: function ${uncapped.direct.cpuMicrosPerRequest[0]} µs direct, ${uncapped.gateway.cpuMicrosPerRequest[0]} µs behind the gateway; gateway ${uncapped.gateway.cpuMicrosPerRequest[1]} µs`,
+);
 const fixed = {
   direct: await load(direct.url, { connections: 16, overallRate: 1000, duration }),
   gateway: await load(gwUrl, { connections: 16, overallRate: 1000, duration }),
@@ -157,6 +174,7 @@ const coldGw = await startGateway([
   JSON.stringify({ minReplicas: 0, maxReplicas: 1, scaledownPeriodMs: 200 }),
 ]);
 const coldMs: number[] = [];
+const peerMs: number[] = [];
 for (let i = 0; i < coldRuns; i++) {
   for (;;) {
     const h = await health(coldGw.admin);
@@ -168,10 +186,23 @@ for (let i = 0; i < coldRuns; i++) {
   if (r.status !== 200 || r.cold !== 'true')
     throw new Error(`cold run ${i}: status ${r.status} cold ${r.cold}`);
   coldMs.push(Math.round(r.ms));
+  // the peer, interleaved: the same function spawned directly, spawn → first 200 (polled every 2 ms)
+  const s = await startServer(sproutRun);
+  peerMs.push(Math.round(s.coldStartMs));
+  await s.stop();
 }
 await coldGw.stop();
-const cold = { medianMs: percentile(coldMs, 50), p99Ms: percentile(coldMs, 99), runs: coldMs };
-console.log(`cold start: median ${cold.medianMs} ms  p99 ${cold.p99Ms} ms`);
+const cold = {
+  medianMs: percentile(coldMs, 50),
+  p99Ms: percentile(coldMs, 99),
+  runs: coldMs,
+  directSpawnMedianMs: percentile(peerMs, 50),
+  directSpawnP99Ms: percentile(peerMs, 99),
+  directSpawnRuns: peerMs,
+};
+console.log(
+  `cold start through the gateway: median ${cold.medianMs} ms  p99 ${cold.p99Ms} ms; the function spawned directly: median ${cold.directSpawnMedianMs} ms  p99 ${cold.directSpawnP99Ms} ms`,
+);
 
 // 4: soak
 const soakPolicy = {
@@ -267,6 +298,10 @@ const ratios = {
   throughputVsDirect: +(uncapped.gateway.requestsPerSec / uncapped.direct.requestsPerSec).toFixed(2),
   p99AddedAt1000Ms: +(fixed.gateway.p99Ms - fixed.direct.p99Ms).toFixed(2),
   p50AddedAt64ConnMs: +(uncapped.gateway.p50Ms - uncapped.direct.p50Ms).toFixed(2),
+  coldVsDirectSpawn: +(cold.medianMs / cold.directSpawnMedianMs).toFixed(2),
+  gatewayCpuVsFunctionCpu: +(
+    uncapped.gateway.cpuMicrosPerRequest[1]! / uncapped.direct.cpuMicrosPerRequest[0]!
+  ).toFixed(2),
 };
 console.log(
   'ratios',

@@ -2,14 +2,27 @@ import type { Logger } from '@sprout/observe';
 import type { GatewayErrorCode } from './errors.js';
 import type { Backend, InstanceEndpoint, ScalingPolicy } from './backend.js';
 import type { FunctionGaugeSource, GatewayMetrics, RejectReason } from './metrics.js';
+import type { ResolvedRouteOptions } from './options.js';
 import { Scaler } from './scaler.js';
 
-/** A request waiting for a ready instance. */
-export interface Waiter {
-  /** Called with an instance once one is ready (never with one in `exclude`). */
+/** A route as the request path uses it: its function and its options. */
+export interface CompiledRoute {
+  fn: FunctionState;
+  opts: ResolvedRouteOptions;
+}
+
+/** What a held request does when it leaves the queue. */
+export interface WaitHandlers {
+  /** An instance is ready (never one in `exclude`). */
   ready(instance: InstanceEndpoint): void;
-  /** Called when the gateway gives up on the request (shutdown, route removed). */
+  /** The readiness wait expired (already logged and counted). */
+  timeout(): void;
+  /** The gateway gave up on the request (shutdown, route removed). */
   fail(status: number, code: GatewayErrorCode, message: string): void;
+}
+
+/** A request waiting for a ready instance. */
+export interface Waiter extends Pick<WaitHandlers, 'ready' | 'fail'> {
   exclude: Set<string> | undefined;
 }
 
@@ -33,10 +46,8 @@ export class FunctionState implements FunctionGaugeSource {
   private rr = 0;
   private coldSince = 0;
   private readonly unsubscribe: () => void;
-  private readonly counters: {
-    code: Map<number, { inc(): void }>;
-    rejected: Map<RejectReason, { inc(): void }>;
-  };
+  readonly byClass = [0, 0, 0, 0, 0, 0];
+  readonly rejected: Partial<Record<RejectReason, number>> = {};
 
   constructor(
     readonly backend: Backend,
@@ -47,7 +58,6 @@ export class FunctionState implements FunctionGaugeSource {
   ) {
     this.name = backend.name;
     this.scaler = new Scaler(policy, field);
-    this.counters = { code: new Map(), rejected: new Map() };
     this.unsubscribe = backend.onInstancesChanged(() => this.drain());
   }
 
@@ -94,36 +104,57 @@ export class FunctionState implements FunctionGaugeSource {
 
   end(status: number): void {
     this.inflight--;
-    const cls = Math.floor(status / 100);
-    let c = this.counters.code.get(cls);
-    if (!c) {
-      c = this.metrics.requests.labels({ function: this.name, code: status > 0 ? `${cls}xx` : 'none' });
-      this.counters.code.set(cls, c);
-    }
-    c.inc();
+    const cls = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
+    this.byClass[cls]!++;
   }
 
   reject(reason: RejectReason): void {
-    let c = this.counters.rejected.get(reason);
-    if (!c) {
-      c = this.metrics.rejected.labels({ function: this.name, reason });
-      this.counters.rejected.set(reason, c);
-    }
-    c.inc();
+    this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
   }
 
-  /** Holds a waiter; asks the backend for an instance now rather than at the next tick. */
-  hold(waiter: Waiter, now: number): void {
+  /**
+   * Holds a request until an instance is ready or `timeoutMs` passes; returns a function that
+   * drops it (the client went away).
+   */
+  wait(timeoutMs: number, h: WaitHandlers, exclude: Set<string> | undefined, now: number): () => void {
+    const timer = setTimeout(() => {
+      this.unhold(w);
+      this.reject('readiness_timeout');
+      this.log.error(
+        { function: this.name, readinessTimeoutMs: timeoutMs, code: 'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT' },
+        `function ${this.name} did not become ready within ${timeoutMs} ms`,
+      );
+      h.timeout();
+    }, timeoutMs);
+    const w: Waiter = {
+      exclude,
+      ready(inst) {
+        clearTimeout(timer);
+        h.ready(inst);
+      },
+      fail(status, code, message) {
+        clearTimeout(timer);
+        h.fail(status, code, message);
+      },
+    };
+    this.hold(w, now);
+    return () => {
+      clearTimeout(timer);
+      if (this.unhold(w)) this.reject('client_gone');
+    };
+  }
+
+  private hold(waiter: Waiter, now: number): void {
     if (this.queue.length === 0 && this.coldSince === 0) this.coldSince = now;
     this.queue.push(waiter);
     if (this.requested < 1) this.tick(now, 'request held while no instance is ready');
   }
 
-  /** Drops a waiter that gave up (timeout, client gone). */
-  unhold(waiter: Waiter): void {
+  private unhold(waiter: Waiter): boolean {
     const i = this.queue.indexOf(waiter);
     if (i !== -1) this.queue.splice(i, 1);
     if (this.queue.length === 0) this.coldSince = 0;
+    return i !== -1;
   }
 
   /** Hands held requests to ready instances. */

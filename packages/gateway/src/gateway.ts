@@ -13,18 +13,19 @@ import type { Logger } from '@sprout/observe';
 import { createMetrics, METRICS_CONTENT_TYPE, type Registry } from '@sprout/observe/metrics';
 import type { Backend, InstanceEndpoint } from './backend.js';
 import { GatewayError } from './errors.js';
-import { FunctionState, type Waiter } from './function-state.js';
+import { FunctionState, type CompiledRoute } from './function-state.js';
+import { proxyUpgrade } from './upgrade.js';
 import {
   bodyless,
   forwardHeaders,
   headerList,
   responseHeaders,
   sendError,
-  sendSocketError,
+  stripPrefix,
 } from './http-util.js';
 import { PoolSet } from './pools.js';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.js';
-import { resolveRouteOptions, type GatewayRoute, type ResolvedRouteOptions } from './options.js';
+import { resolveRouteOptions, type GatewayRoute } from './options.js';
 import { RouteTable } from './route-table.js';
 
 /** Options of `createGateway`. */
@@ -66,11 +67,6 @@ export interface Gateway {
   readonly metrics: Registry;
 }
 
-interface CompiledRoute {
-  fn: FunctionState;
-  opts: ResolvedRouteOptions;
-}
-
 /** Per-request state across holding, forwarding and retries. */
 interface Ctx {
   req: IncomingMessage;
@@ -81,7 +77,8 @@ interface Ctx {
   cold: boolean;
   attempts: number;
   exclude: Set<string> | undefined;
-  waiter: Waiter | undefined;
+  /** Set while the request is held: drops it from the queue. */
+  cancelWait: (() => void) | undefined;
   /** What to abort when the client goes away. */
   upstream: { destroy(): void } | undefined;
 }
@@ -185,16 +182,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       cold: false,
       attempts: 0,
       exclude: undefined,
-      waiter: undefined,
+      cancelWait: undefined,
       upstream: undefined,
     };
     res.once('close', () => {
       fn.end(res.headersSent ? res.statusCode : 0);
-      if (ctx.waiter) {
-        fn.unhold(ctx.waiter);
-        ctx.waiter = undefined;
-        fn.reject('client_gone');
-      }
+      ctx.cancelWait?.();
       if (!res.writableFinished && ctx.upstream) ctx.upstream.destroy();
     });
     dispatch(ctx);
@@ -236,46 +229,35 @@ export function createGateway(options: GatewayOptions): Gateway {
       return;
     }
     ctx.cold = true;
-    const timer = setTimeout(() => {
-      fn.unhold(waiter);
-      ctx.waiter = undefined;
-      fn.reject('readiness_timeout');
-      if (opts.fallback) {
-        forward(ctx, { id: 'fallback', ...opts.fallback });
-        return;
-      }
-      log.error(
-        {
-          function: fn.name,
-          readinessTimeoutMs: opts.readinessTimeoutMs,
-          code: 'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT',
+    ctx.cancelWait = fn.wait(
+      opts.readinessTimeoutMs,
+      {
+        ready(inst) {
+          ctx.cancelWait = undefined;
+          forward(ctx, inst);
         },
-        `function ${fn.name} did not become ready within ${opts.readinessTimeoutMs} ms`,
-      );
-      sendError(
-        ctx.res,
-        504,
-        'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT',
-        `function ${fn.name} did not become ready within ${opts.readinessTimeoutMs} ms`,
-        {},
-        { function: fn.name },
-      );
-    }, opts.readinessTimeoutMs);
-    const waiter: Waiter = {
-      exclude: ctx.exclude,
-      ready(inst) {
-        clearTimeout(timer);
-        ctx.waiter = undefined;
-        forward(ctx, inst);
+        timeout() {
+          ctx.cancelWait = undefined;
+          if (opts.fallback) forward(ctx, { id: 'fallback', ...opts.fallback });
+          else {
+            sendError(
+              ctx.res,
+              504,
+              'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT',
+              `function ${fn.name} did not become ready within ${opts.readinessTimeoutMs} ms`,
+              {},
+              { function: fn.name },
+            );
+          }
+        },
+        fail(status, code, message) {
+          ctx.cancelWait = undefined;
+          sendError(ctx.res, status, code, message, { connection: 'close' });
+        },
       },
-      fail(status, code, message) {
-        clearTimeout(timer);
-        ctx.waiter = undefined;
-        sendError(ctx.res, status, code, message, { connection: 'close' });
-      },
-    };
-    ctx.waiter = waiter;
-    fn.hold(waiter, now);
+      ctx.exclude,
+      now,
+    );
   }
 
   function forward(ctx: Ctx, inst: InstanceEndpoint): void {
@@ -454,143 +436,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
-    if (closing) {
-      sendSocketError(
-        socket,
-        503,
-        'Service Unavailable',
-        'SPROUT_ERR_GATEWAY_CLOSING',
-        'the gateway is shutting down',
-      );
-      return;
-    }
-    const url = req.url ?? '/';
-    const hit = table.lookup(req.headers.host, url, (n) => req.headers[n]);
-    if (!hit) {
-      metrics.unrouted.inc();
-      sendSocketError(
-        socket,
-        404,
-        'Not Found',
-        'SPROUT_ERR_GATEWAY_NO_ROUTE',
-        'no route matches this host and path',
-      );
-      return;
-    }
-    const { fn, opts } = hit.value;
-    fn.begin(performance.now());
-    let status = 0;
-    let waiter: Waiter | undefined;
-    socket.once('close', () => {
-      fn.end(status);
-      if (waiter) {
-        fn.unhold(waiter);
-        fn.reject('client_gone');
-      }
-    });
-    const path = opts.stripPrefix ? stripPrefix(url, hit.prefix) : url;
-    const go = (inst: InstanceEndpoint, cold: boolean) => {
-      const release = fn.acquire(inst.id);
-      const up = request({
-        host: inst.host,
-        port: inst.port,
-        method: req.method,
-        path,
-        headers: forwardHeaders(req, true),
-      });
-      const timer = setTimeout(() => up.destroy(), opts.responseHeaderTimeoutMs);
-      up.on('upgrade', (ur, us, uh) => {
-        clearTimeout(timer);
-        status = 101;
-        const headers = responseHeaders(ur.rawHeaders);
-        let text = `HTTP/1.1 101 ${ur.statusMessage ?? 'Switching Protocols'}\r\nconnection: Upgrade\r\nupgrade: ${ur.headers.upgrade ?? ''}\r\n`;
-        for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
-        if (opts.coldStartHeader) text += `${coldHeader}: ${cold}\r\n`;
-        socket.write(text + '\r\n');
-        if (uh.length) socket.write(uh);
-        if (head.length) us.write(head);
-        upgraded.add(socket);
-        us.on('error', () => socket.destroy());
-        us.on('close', () => socket.destroy());
-        socket.on('close', () => {
-          us.destroy();
-          upgraded.delete(socket);
-          release();
-        });
-        us.pipe(socket);
-        socket.pipe(us);
-      });
-      up.on('response', (ur) => {
-        clearTimeout(timer);
-        status = ur.statusCode ?? 502;
-        let text = `HTTP/1.1 ${status} ${ur.statusMessage ?? ''}\r\n`;
-        const headers = responseHeaders(ur.rawHeaders);
-        for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
-        socket.write(text + 'connection: close\r\n\r\n');
-        ur.pipe(socket);
-        ur.on('close', release);
-      });
-      up.on('error', (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        release();
-        fn.reject('upstream_failed');
-        status = 502;
-        sendSocketError(
-          socket,
-          502,
-          'Bad Gateway',
-          'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
-          `function ${fn.name} instance ${inst.id} failed before answering (${err.code ?? err.message})`,
-        );
-      });
-      up.end();
-    };
-    const inst = fn.pick();
-    if (inst) {
-      go(inst, false);
-      return;
-    }
-    if (fn.queue.length >= opts.maxPendingRequests) {
-      fn.reject('queue_full');
-      status = 503;
-      sendSocketError(
-        socket,
-        503,
-        'Service Unavailable',
-        'SPROUT_ERR_GATEWAY_QUEUE_FULL',
-        `function ${fn.name} queue is full`,
-      );
-      return;
-    }
-    const timer = setTimeout(() => {
-      if (waiter) fn.unhold(waiter);
-      waiter = undefined;
-      fn.reject('readiness_timeout');
-      status = 504;
-      sendSocketError(
-        socket,
-        504,
-        'Gateway Timeout',
-        'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT',
-        `function ${fn.name} did not become ready within ${opts.readinessTimeoutMs} ms`,
-      );
-    }, opts.readinessTimeoutMs);
-    waiter = {
-      exclude: undefined,
-      ready(i) {
-        clearTimeout(timer);
-        waiter = undefined;
-        go(i, true);
-      },
-      fail(s, code, message) {
-        clearTimeout(timer);
-        waiter = undefined;
-        status = s;
-        sendSocketError(socket, s, 'Service Unavailable', code, message);
-      },
-    };
-    fn.hold(waiter, performance.now());
+    proxyUpgrade({ req, socket, head, closing, table, metrics, coldHeader, upgraded });
   }
 
   function setRoutes(routes: readonly GatewayRoute[]): void {
@@ -724,10 +570,4 @@ export function createGateway(options: GatewayOptions): Gateway {
       readyInstances: fn.readyInstances(),
     }));
   }
-}
-
-function stripPrefix(url: string, prefix: string): string {
-  if (prefix === '/') return url;
-  const rest = url.slice(prefix.length);
-  return rest.startsWith('/') ? rest : '/' + rest;
 }

@@ -132,3 +132,10 @@ export function bodyless(req: IncomingMessage): boolean {
   const len = req.headers['content-length'];
   return req.headers['transfer-encoding'] === undefined && (len === undefined || len === '0');
 }
+
+/** The path to forward when the matched prefix is stripped (`/hello/x?y` → `/x?y`). */
+export function stripPrefix(url: string, prefix: string): string {
+  if (prefix === '/') return url;
+  const rest = url.slice(prefix.length);
+  return rest.startsWith('/') ? rest : '/' + rest;
+}

@@ -17,12 +17,13 @@ export interface FunctionGaugeSource {
   rate(): number;
   desiredReplicas(): number;
   readyInstances(): number;
+  /** Requests finished, by status class: index 0 = no status (client left first), 1–5 = 1xx–5xx. */
+  readonly byClass: readonly number[];
+  readonly rejected: Readonly<Partial<Record<RejectReason, number>>>;
 }
 
 /** The gateway's metrics, labelled by function name only (plus a status class or reason). */
 export interface GatewayMetrics {
-  requests: Counter<'function' | 'code'>;
-  rejected: Counter<'function' | 'reason'>;
   unrouted: Counter;
   coldStarts: Counter<'function'>;
   coldStartSeconds: Histogram<'function'>;
@@ -57,19 +58,36 @@ export function createGatewayMetrics(
     s.desiredReplicas(),
   );
   gauge('sprout_gateway_ready_instances', 'Instances the backend reports ready.', (s) => s.readyInstances());
+  // Per-request counts are plain numbers on each function, read at scrape time: no label hashing
+  // on the request path.
+  new Counter({
+    name: 'sprout_gateway_requests_total',
+    help: 'Requests routed to a function, by response status class.',
+    labelNames: ['function', 'code'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of sources()) {
+        s.byClass.forEach((n, cls) => {
+          if (n > 0) this.inc({ function: s.name, code: cls === 0 ? 'none' : `${cls}xx` }, n);
+        });
+      }
+    },
+  });
+  new Counter({
+    name: 'sprout_gateway_rejected_total',
+    help: 'Requests the gateway answered itself (or dropped) instead of forwarding, by reason.',
+    labelNames: ['function', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of sources()) {
+        for (const [reason, n] of Object.entries(s.rejected))
+          if (n) this.inc({ function: s.name, reason }, n);
+      }
+    },
+  });
   return {
-    requests: new Counter({
-      name: 'sprout_gateway_requests_total',
-      help: 'Requests routed to a function, by response status class.',
-      labelNames: ['function', 'code'],
-      registers: [registry],
-    }),
-    rejected: new Counter({
-      name: 'sprout_gateway_rejected_total',
-      help: 'Requests the gateway answered itself (or dropped) instead of forwarding, by reason.',
-      labelNames: ['function', 'reason'],
-      registers: [registry],
-    }),
     unrouted: new Counter({
       name: 'sprout_gateway_unrouted_requests_total',
       help: 'Requests that matched no route (404).',

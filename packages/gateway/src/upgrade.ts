@@ -1,0 +1,169 @@
+import { request, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { InstanceEndpoint } from './backend.js';
+import type { CompiledRoute } from './function-state.js';
+import { forwardHeaders, responseHeaders, sendSocketError, stripPrefix } from './http-util.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { RouteTable } from './route-table.js';
+
+/** What the upgrade path needs from the gateway. */
+export interface UpgradeContext {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  closing: boolean;
+  table: RouteTable<CompiledRoute>;
+  metrics: GatewayMetrics;
+  coldHeader: string;
+  /** Sockets that switched protocols (closed by the gateway's `close()`). */
+  upgraded: Set<Duplex>;
+}
+
+function rawHead(status: number, text: string, headers: string[], extra = ''): string {
+  let out = `HTTP/1.1 ${status} ${text}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) out += `${headers[i]}: ${headers[i + 1]}\r\n`;
+  return out + extra + '\r\n';
+}
+
+/**
+ * Proxies an upgrade request (WebSocket and others): routed and held like any request, then a
+ * dedicated connection to the instance, piped both ways once it answers 101.
+ */
+export function proxyUpgrade(u: UpgradeContext): void {
+  const { req, socket, head } = u;
+  socket.on('error', () => socket.destroy());
+  if (u.closing) {
+    sendSocketError(
+      socket,
+      503,
+      'Service Unavailable',
+      'SPROUT_ERR_GATEWAY_CLOSING',
+      'the gateway is shutting down',
+    );
+    return;
+  }
+  const url = req.url ?? '/';
+  const hit = u.table.lookup(req.headers.host, url, (n) => req.headers[n]);
+  if (!hit) {
+    u.metrics.unrouted.inc();
+    sendSocketError(
+      socket,
+      404,
+      'Not Found',
+      'SPROUT_ERR_GATEWAY_NO_ROUTE',
+      'no route matches this host and path',
+    );
+    return;
+  }
+  const { fn, opts } = hit.value;
+  fn.begin(performance.now());
+  let status = 0;
+  let cancelWait: (() => void) | undefined;
+  socket.once('close', () => {
+    fn.end(status);
+    cancelWait?.();
+  });
+  const path = opts.stripPrefix ? stripPrefix(url, hit.prefix) : url;
+
+  const go = (inst: InstanceEndpoint, cold: boolean) => {
+    const release = fn.acquire(inst.id);
+    const up = request({
+      host: inst.host,
+      port: inst.port,
+      method: req.method,
+      path,
+      headers: forwardHeaders(req, true),
+    });
+    const timer = setTimeout(() => up.destroy(), opts.responseHeaderTimeoutMs);
+    up.on('upgrade', (ur, us, uh) => {
+      clearTimeout(timer);
+      status = 101;
+      const extra =
+        `connection: Upgrade\r\nupgrade: ${ur.headers.upgrade ?? ''}\r\n` +
+        (opts.coldStartHeader ? `${u.coldHeader}: ${cold}\r\n` : '');
+      socket.write(
+        rawHead(101, ur.statusMessage ?? 'Switching Protocols', responseHeaders(ur.rawHeaders), extra),
+      );
+      if (uh.length) socket.write(uh);
+      if (head.length) us.write(head);
+      u.upgraded.add(socket);
+      us.on('error', () => socket.destroy());
+      us.on('close', () => socket.destroy());
+      socket.on('close', () => {
+        us.destroy();
+        u.upgraded.delete(socket);
+        release();
+      });
+      us.pipe(socket);
+      socket.pipe(us);
+    });
+    up.on('response', (ur) => {
+      clearTimeout(timer);
+      status = ur.statusCode ?? 502;
+      socket.write(
+        rawHead(status, ur.statusMessage ?? '', responseHeaders(ur.rawHeaders), 'connection: close\r\n'),
+      );
+      ur.pipe(socket);
+      ur.on('close', release);
+    });
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      release();
+      fn.reject('upstream_failed');
+      status = 502;
+      sendSocketError(
+        socket,
+        502,
+        'Bad Gateway',
+        'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
+        `function ${fn.name} instance ${inst.id} failed before answering (${err.code ?? err.message})`,
+      );
+    });
+    up.end();
+  };
+
+  const inst = fn.pick();
+  if (inst) {
+    go(inst, false);
+    return;
+  }
+  if (fn.queue.length >= opts.maxPendingRequests) {
+    fn.reject('queue_full');
+    status = 503;
+    sendSocketError(
+      socket,
+      503,
+      'Service Unavailable',
+      'SPROUT_ERR_GATEWAY_QUEUE_FULL',
+      `function ${fn.name} queue is full`,
+    );
+    return;
+  }
+  cancelWait = fn.wait(
+    opts.readinessTimeoutMs,
+    {
+      ready(i) {
+        cancelWait = undefined;
+        go(i, true);
+      },
+      timeout() {
+        cancelWait = undefined;
+        status = 504;
+        sendSocketError(
+          socket,
+          504,
+          'Gateway Timeout',
+          'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT',
+          `function ${fn.name} did not become ready within ${opts.readinessTimeoutMs} ms`,
+        );
+      },
+      fail(s, code, message) {
+        cancelWait = undefined;
+        status = s;
+        sendSocketError(socket, s, 'Service Unavailable', code, message);
+      },
+    },
+    undefined,
+    performance.now(),
+  );
+}
