@@ -14,22 +14,26 @@ export interface RedisBackendOptions {
 }
 
 // Each item is a hash {data, version} as Dapr's Redis store keeps it. The script checks every
-// condition first, then applies every write, so a transaction is all-or-nothing.
+// condition first, then applies every write, so a transaction is all-or-nothing. Arguments are
+// flat, five per operation: kind (s|d), value, etag ('' = none), insert-only (1|0), ttl ms ('' = none).
 const WRITE_SCRIPT = `
-local ops = cjson.decode(ARGV[1])
-for i, op in ipairs(ops) do
+local n = #KEYS
+for i = 1, n do
+  local b = (i - 1) * 5
   local cur = redis.call('HGET', KEYS[i], 'version')
-  if op.e then
-    if (not cur) or cur ~= op.e then return i end
-  elseif op.n and cur then
+  local etag = ARGV[b + 3]
+  if etag ~= '' then
+    if (not cur) or cur ~= etag then return i end
+  elseif ARGV[b + 4] == '1' and cur then
     return i
   end
 end
-for i, op in ipairs(ops) do
-  if op.o == 's' then
+for i = 1, n do
+  local b = (i - 1) * 5
+  if ARGV[b + 1] == 's' then
     redis.call('HINCRBY', KEYS[i], 'version', 1)
-    redis.call('HSET', KEYS[i], 'data', op.v)
-    if op.t then redis.call('PEXPIRE', KEYS[i], op.t) else redis.call('PERSIST', KEYS[i]) end
+    redis.call('HSET', KEYS[i], 'data', ARGV[b + 2])
+    if ARGV[b + 5] ~= '' then redis.call('PEXPIRE', KEYS[i], ARGV[b + 5]) else redis.call('PERSIST', KEYS[i]) end
   else
     redis.call('DEL', KEYS[i])
   end
@@ -99,16 +103,19 @@ export class RedisBackend implements Backend {
   }
 
   async write(ops: WriteOp[]): Promise<void> {
-    const packed = ops.map((op) =>
-      op.op === 'set'
-        ? { o: 's', v: op.value, e: op.etag, n: op.insertOnly || undefined, t: op.ttlMs }
-        : { o: 'd', e: op.etag },
-    );
-    const failed = await this.#redis.sproutWrite(
-      ops.length,
-      ...ops.map((o) => o.key),
-      JSON.stringify(packed),
-    );
+    const args: string[] = ops.map((o) => o.key);
+    for (const op of ops) {
+      if (op.op === 'set')
+        args.push(
+          's',
+          op.value,
+          op.etag ?? '',
+          op.insertOnly ? '1' : '0',
+          op.ttlMs === undefined ? '' : String(op.ttlMs),
+        );
+      else args.push('d', '', op.etag ?? '', '0', '');
+    }
+    const failed = await this.#redis.sproutWrite(ops.length, ...args);
     if (failed > 0) throw etagMismatch(ops[failed - 1]!.key);
   }
 
