@@ -92,7 +92,9 @@ async function handle(
     );
   }
   const [, resource, name, sub] = parts;
-  if (resource === 'health' && parts.length === 2) return sendJson(res, 200, { status: 'ok' });
+  if (resource === 'health' && parts.length === 2) {
+    return sendJson(res, 200, { status: 'ok', standbyReady: platform.standbyReady() });
+  }
   if (resource === 'events' && parts.length === 2) return eventStream(platform, req, res, streams);
   if (resource !== 'functions') {
     throw new PlatformError(

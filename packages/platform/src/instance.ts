@@ -56,6 +56,13 @@ export interface InstanceOptions {
   logger: Logger;
   /** Runs the framework with `--watch`: code changes reload in place, a load error answers 503. */
   watch?: boolean;
+  /** A pre-started process (see StandbyPool) to run the function in instead of spawning one. */
+  standby?: ChildProcess;
+}
+
+/** True when the function uses what FUNC_CONTEXT carries: outputs, state stores, or the `(ctx, data)` signature. */
+export function needsContext(def: FunctionDefinition): boolean {
+  return def.signatureType === 'openfunction' || 'outputs' in def.context || 'states' in def.context;
 }
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
@@ -88,18 +95,21 @@ export class Instance {
     if (def.target) args.push('--target', def.target);
     if (def.signatureType) args.push('--signature-type', def.signatureType);
     if (o.watch) args.push('--watch');
-    const env: NodeJS.ProcessEnv = {
-      ...o.env,
-      ...def.env,
-      FUNC_CONTEXT: JSON.stringify(def.context),
-      SPROUT_LOG_FORMAT: 'json',
-    };
+    const env: NodeJS.ProcessEnv = { ...o.env, ...def.env, SPROUT_LOG_FORMAT: 'json' };
+    // The context costs the framework a few hundred ms to load; a plain HTTP function does without.
+    if (needsContext(def)) env.FUNC_CONTEXT = JSON.stringify(def.context);
+    else delete env.FUNC_CONTEXT;
     for (const k of ['PORT', 'HOST', 'FUNCTION_TARGET', 'FUNCTION_SIGNATURE_TYPE', 'FUNCTION_SOURCE']) {
       if (!(k in def.env)) delete env[k];
     }
     if (def.requestTimeoutSeconds !== undefined)
       env.CLOUD_RUN_TIMEOUT_SECONDS = String(def.requestTimeoutSeconds);
-    this.child = spawn(process.execPath, args, { cwd: def.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (o.standby) {
+      this.child = o.standby;
+      this.child.send({ args: args.slice(1), env, cwd: def.dir });
+    } else {
+      this.child = spawn(process.execPath, args, { cwd: def.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    }
     if (this.child.pid !== undefined) this.info.pid = this.child.pid;
     this.capture(this.child.stdout!, 'stdout');
     this.capture(this.child.stderr!, 'stderr');

@@ -8,6 +8,7 @@ import { EventBus } from './events.js';
 import type { InstanceInfo } from './instance.js';
 import { loadFunctions, type LoadResult } from './load.js';
 import { FunctionRunner, type RunnerStatus } from './runner.js';
+import { StandbyPool } from './standby.js';
 import { RegistryStore } from './store.js';
 
 export interface PlatformOptions {
@@ -25,6 +26,8 @@ export interface PlatformOptions {
   env?: NodeJS.ProcessEnv;
   /** Instances reload a function when its files change (framework `--watch`). */
   watch?: boolean;
+  /** Pre-started processes kept ready for cold starts (default 1; 0 spawns every instance afresh). */
+  standby?: number;
 }
 
 /** A function as the API shows it. */
@@ -67,11 +70,14 @@ export class Platform {
   private readonly backendCache = new Map<string, Backend>();
   private problemList: Problem[] = [];
   private readonly cwd: string;
+  private readonly standby: StandbyPool | undefined;
 
   constructor(private readonly o: PlatformOptions) {
     this.logger = o.logger ?? createLogger({ name: 'platform' });
     this.cwd = o.cwd ?? process.cwd();
     this.store = new RegistryStore(o.dataDir);
+    const standby = o.standby ?? 1;
+    this.standby = standby > 0 ? new StandbyPool(standby, o.env ?? process.env) : undefined;
     const paths = o.paths?.length ? o.paths : this.store.list().map((s) => s.path);
     const result = loadFunctions(paths.length ? paths : ['.'], this.cwd);
     this.store.replace(result.functions.map((f) => ({ name: f.name, path: f.file ?? f.dir, spec: f })));
@@ -149,6 +155,11 @@ export class Platform {
     };
   }
 
+  /** Pre-started processes ready for the next cold start. */
+  standbyReady(): number {
+    return this.standby?.readyCount() ?? 0;
+  }
+
   problems(): Problem[] {
     return [...this.problemList];
   }
@@ -163,6 +174,7 @@ export class Platform {
 
   /** Drains and stops every instance, then closes the store. */
   async close(): Promise<void> {
+    this.standby?.close();
     await Promise.all([...this.runners.values()].map((r) => r.close()));
     this.runners.clear();
     this.store.close();
@@ -180,6 +192,7 @@ export class Platform {
           logger: this.logger,
           events: this.events,
           ...(this.o.watch ? { watch: true } : {}),
+          ...(this.standby ? { standby: this.standby } : {}),
         }),
       );
       this.events.emit('function.registered', { function: def.name, source: def.file ?? def.dir });

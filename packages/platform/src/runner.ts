@@ -3,6 +3,7 @@ import type { FunctionDefinition } from './definition.js';
 import { PlatformError } from './errors.js';
 import type { EventBus } from './events.js';
 import { freePort, Instance, type InstanceInfo } from './instance.js';
+import type { StandbyPool } from './standby.js';
 
 export interface RunnerOptions {
   bin: string;
@@ -11,6 +12,7 @@ export interface RunnerOptions {
   logger: Logger;
   events: EventBus;
   watch?: boolean;
+  standby?: StandbyPool;
 }
 
 /** What the API shows about a function's runtime state. */
@@ -208,6 +210,7 @@ export class FunctionRunner {
       this.live.delete(id);
       return;
     }
+    const standby = this.o.standby?.take();
     const inst = new Instance({
       id,
       def: this.def,
@@ -217,9 +220,16 @@ export class FunctionRunner {
       env: this.o.env,
       logger: this.o.logger,
       ...(this.o.watch ? { watch: true } : {}),
+      ...(standby ? { standby } : {}),
     });
     this.live.set(id, inst);
-    this.o.events.emit('instance.started', { function: this.name, instance: id, pid: inst.info.pid, port });
+    this.o.events.emit('instance.started', {
+      function: this.name,
+      instance: id,
+      pid: inst.info.pid,
+      port,
+      standby: standby !== undefined,
+    });
     const timer = setTimeout(() => {
       if (inst.info.state !== 'starting') return;
       inst.info.state = 'failed';

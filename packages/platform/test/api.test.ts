@@ -83,7 +83,10 @@ describe('platform REST API', () => {
     expect(inst.status).toBe(200);
     for (const i of (inst.body as { instances: unknown[] }).instances)
       expect(schemaErrors('Instance', i)).toEqual([]);
-    expect(await h.get('/v1/health')).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(await h.get('/v1/health')).toEqual({
+      status: 200,
+      body: { status: 'ok', standbyReady: expect.any(Number) },
+    });
   });
 
   it.each([

@@ -53,6 +53,24 @@ describe('supervisor', () => {
     for (const e of h.events) expect(schemaErrors('Event', e)).toEqual([]);
   });
 
+  it('runs a cold start in a pre-started standby process when one is ready', async () => {
+    const h = await start(['echo']);
+    await expect
+      .poll(async () => (await h.get('/v1/health')).body, { timeout: 20_000 })
+      .toMatchObject({
+        standbyReady: 1,
+      });
+    const r = await fetch(`${h.api.url}/v1/functions/echo/invoke/x`);
+    expect(await r.json()).toMatchObject({ path: '/x' });
+    expect(await h.waitFor((e) => e.type === 'instance.started')).toMatchObject({ standby: true });
+    // The pool starts a new standby in its place.
+    await expect
+      .poll(async () => (await h.get('/v1/health')).body, { timeout: 20_000 })
+      .toMatchObject({
+        standbyReady: 1,
+      });
+  });
+
   it('keeps replicas within min/max and passes function.yaml settings to the instances', async () => {
     const h = await start(['greeter']);
     expect((await h.post('/v1/functions/greeter/scale', { replicas: 9 })).body).toMatchObject({

@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const STANDBY_SCRIPT = fileURLToPath(new URL('../bin/standby.mjs', import.meta.url));
+
+/**
+ * Keeps `size` pre-started instance processes (Node running, CLI and framework loaded) so that a
+ * cold start only has to load the function. Each is handed out once; a new one starts in its place.
+ */
+export class StandbyPool {
+  private readonly ready: ChildProcess[] = [];
+  private readonly starting = new Set<ChildProcess>();
+  private closed = false;
+
+  constructor(
+    private readonly size: number,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.fill();
+  }
+
+  /** A ready standby process (IPC open, waiting for its function), or undefined when none is ready. */
+  take(): ChildProcess | undefined {
+    const child = this.ready.shift();
+    this.fill();
+    return child;
+  }
+
+  /** How many are ready to be handed out now. */
+  readyCount(): number {
+    return this.ready.length;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const c of [...this.ready, ...this.starting]) c.kill('SIGKILL');
+    this.ready.length = 0;
+    this.starting.clear();
+  }
+
+  private fill(): void {
+    while (!this.closed && this.ready.length + this.starting.size < this.size) {
+      const child = spawn(process.execPath, [STANDBY_SCRIPT], {
+        env: this.env,
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      });
+      this.starting.add(child);
+      const forget = () => {
+        this.starting.delete(child);
+        const i = this.ready.indexOf(child);
+        if (i >= 0) this.ready.splice(i, 1);
+      };
+      child.once('message', () => {
+        if (!this.starting.delete(child)) return;
+        this.ready.push(child);
+      });
+      // A standby that dies before use (or fails to load) is dropped; no restart loop.
+      child.once('exit', forget);
+      child.once('error', forget);
+    }
+  }
+}
