@@ -5,27 +5,30 @@
  *  3. cold start through the gateway, request sent at zero replicas to first byte (20 runs);
  *  4. soak: load rises and falls so the function scales 0→N→0 several times; every request counted.
  *
- *   node --import tsx bench/gateway.ts [--duration 10] [--cold-runs 20] [--cycles 3]
+ *   node --import tsx bench/gateway.ts [--duration 6] [--rounds 3] [--cold-runs 20] [--cycles 3]
  *
  * Needs built packages (`npx tsc -b packages/gateway packages/cli`).
  */
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { percentile, root, startServer, writeResult } from './lib.js';
 
 const { values } = parseArgs({
   options: {
-    duration: { type: 'string', default: '10' },
+    duration: { type: 'string', default: '6' },
     'cold-runs': { type: 'string', default: '20' },
     cycles: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const duration = Number(values.duration);
 const coldRuns = Number(values['cold-runs']);
 const cycles = Number(values.cycles);
+const rounds = Number(values.rounds);
 const node = process.execPath;
 const fnDir = 'bench/fixtures/hello-ts';
 const sproutRun = [
@@ -148,19 +151,33 @@ const gwUrl = `http://127.0.0.1:${gw.port}/`;
 await load(direct.url, { connections: 64, duration: 2 }); // warm-up
 await load(gwUrl, { connections: 64, duration: 2 });
 const fnPid = direct.child.pid!;
+type Measured = Load & { cpuMicrosPerRequest: number[] };
+/** The run with the median requests/s (uncapped) or median p99 (fixed rate) of `rounds`. */
+const median = (runs: Measured[], key: 'requestsPerSec' | 'p99Ms') =>
+  [...runs].sort((a, b) => a[key] - b[key])[Math.floor(runs.length / 2)]!;
+// Direct and gateway runs alternate, so a swing in the machine's load hits both alike.
+const runs = {
+  direct: [] as Measured[],
+  gateway: [] as Measured[],
+  directFixed: [] as Measured[],
+  gatewayFixed: [] as Measured[],
+};
+for (let i = 0; i < rounds; i++) {
+  runs.direct.push(await load(direct.url, { connections: 64, duration }, [fnPid]));
+  runs.gateway.push(await load(gwUrl, { connections: 64, duration }, [fnPid, gw.pid]));
+  runs.directFixed.push(await load(direct.url, { connections: 16, overallRate: 1000, duration }));
+  runs.gatewayFixed.push(await load(gwUrl, { connections: 16, overallRate: 1000, duration }));
+}
 const uncapped = {
-  direct: await load(direct.url, { connections: 64, duration }, [fnPid]),
-  gateway: await load(gwUrl, { connections: 64, duration }, [fnPid, gw.pid]),
+  direct: median(runs.direct, 'requestsPerSec'),
+  gateway: median(runs.gateway, 'requestsPerSec'),
 };
 show('direct (64 conn)', uncapped.direct);
 show('gateway (64 conn)', uncapped.gateway);
 console.log(
   `CPU per request: function ${uncapped.direct.cpuMicrosPerRequest[0]} µs direct, ${uncapped.gateway.cpuMicrosPerRequest[0]} µs behind the gateway; gateway ${uncapped.gateway.cpuMicrosPerRequest[1]} µs`,
 );
-const fixed = {
-  direct: await load(direct.url, { connections: 16, overallRate: 1000, duration }),
-  gateway: await load(gwUrl, { connections: 16, overallRate: 1000, duration }),
-};
+const fixed = { direct: median(runs.directFixed, 'p99Ms'), gateway: median(runs.gatewayFixed, 'p99Ms') };
 show('direct (1,000 req/s)', fixed.direct);
 show('gateway (1,000 req/s)', fixed.gateway);
 await gw.stop();
@@ -297,6 +314,7 @@ console.log(
 const ratios = {
   throughputVsDirect: +(uncapped.gateway.requestsPerSec / uncapped.direct.requestsPerSec).toFixed(2),
   p99AddedAt1000Ms: +(fixed.gateway.p99Ms - fixed.direct.p99Ms).toFixed(2),
+  p50AddedAt1000Ms: +(fixed.gateway.p50Ms - fixed.direct.p50Ms).toFixed(2),
   p50AddedAt64ConnMs: +(uncapped.gateway.p50Ms - uncapped.direct.p50Ms).toFixed(2),
   coldVsDirectSpawn: +(cold.medianMs / cold.directSpawnMedianMs).toFixed(2),
   gatewayCpuVsFunctionCpu: +(
@@ -311,7 +329,10 @@ console.log(
 writeResult('gateway', {
   date: new Date().toISOString(),
   node: process.version,
+  loadAverageAtEnd: loadavg(),
   duration,
+  rounds,
+  runs,
   uncapped,
   fixed,
   cold,

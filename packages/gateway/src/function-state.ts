@@ -47,6 +47,7 @@ export class FunctionState implements FunctionGaugeSource {
   private coldSince = 0;
   private readonly unsubscribe: () => void;
   readonly byClass = [0, 0, 0, 0, 0, 0];
+  lastError: { code: GatewayErrorCode; message: string; at: string } | undefined;
   readonly rejected: Partial<Record<RejectReason, number>> = {};
 
   constructor(
@@ -108,6 +109,10 @@ export class FunctionState implements FunctionGaugeSource {
     this.byClass[cls]!++;
   }
 
+  noteError(code: GatewayErrorCode, message: string): void {
+    this.lastError = { code, message, at: new Date().toISOString() };
+  }
+
   reject(reason: RejectReason): void {
     this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
   }
@@ -120,6 +125,10 @@ export class FunctionState implements FunctionGaugeSource {
     const timer = setTimeout(() => {
       this.unhold(w);
       this.reject('readiness_timeout');
+      this.noteError(
+        'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT',
+        `no instance became ready within ${timeoutMs} ms`,
+      );
       this.log.error(
         { function: this.name, readinessTimeoutMs: timeoutMs, code: 'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT' },
         `function ${this.name} did not become ready within ${timeoutMs} ms`,

@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '@sprout/observe';
 import { createMetrics, METRICS_CONTENT_TYPE, type Registry } from '@sprout/observe/metrics';
 import type { Backend, InstanceEndpoint } from './backend.js';
-import { GatewayError } from './errors.js';
+import { GatewayError, type GatewayErrorCode } from './errors.js';
 import { FunctionState, type CompiledRoute } from './function-state.js';
 import { proxyUpgrade } from './upgrade.js';
 import {
@@ -49,6 +49,8 @@ export interface FunctionStatus {
   rate: number;
   desiredReplicas: number;
   readyInstances: number;
+  /** The last failure the gateway saw for this function (readiness timeout, instance failure). */
+  lastError: { code: GatewayErrorCode; message: string; at: string } | undefined;
 }
 
 /** The gateway: the interceptor (routing, holding, proxying) and the scaler. */
@@ -424,6 +426,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       return;
     }
     fn.reject('upstream_failed');
+    fn.noteError(
+      'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
+      `instance ${inst.id} failed before answering (${err.code ?? err.message})`,
+    );
     log.warn({ function: fn.name, instance: inst.id, err: err.message }, 'instance failed before answering');
     sendError(
       res,
@@ -568,6 +574,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       rate: fn.rate(),
       desiredReplicas: fn.desiredReplicas(),
       readyInstances: fn.readyInstances(),
+      lastError: fn.lastError,
     }));
   }
 }

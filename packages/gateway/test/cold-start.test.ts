@@ -61,7 +61,12 @@ describe('scale from zero and back', () => {
       }),
     );
     expect(t.gw.status()).toEqual([
-      expect.objectContaining({ name: 'never-ready', pending: 0, readyInstances: 0 }),
+      expect.objectContaining({
+        name: 'never-ready',
+        pending: 0,
+        readyInstances: 0,
+        lastError: expect.objectContaining({ code: 'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT' }),
+      }),
     ]);
   });
 
