@@ -1,6 +1,7 @@
 import { createGateway, type Gateway } from '@sprout/gateway';
 import { createLogger, type Logger } from '@sprout/observe';
 import { startApi, type ApiServer } from './api.js';
+import { PlatformError } from './errors.js';
 import { createPlatform, type Platform } from './platform.js';
 import { routesFor } from './routes.js';
 
@@ -20,6 +21,8 @@ export interface DevOptions {
   env?: NodeJS.ProcessEnv;
   /** Instances reload a function when its files change; a load error answers 503 until fixed. */
   watch?: boolean;
+  /** Pre-started processes kept for cold starts (default 1). */
+  standby?: number;
 }
 
 export interface DevServer {
@@ -50,6 +53,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     ...(o.cwd ? { cwd: o.cwd } : {}),
     ...(o.env ? { env: o.env } : {}),
     ...(o.watch ? { watch: true } : {}),
+    ...(o.standby !== undefined ? { standby: o.standby } : {}),
   });
   const gateway = createGateway({ logger: o.logger ?? createLogger({ name: 'gateway' }) });
   const applyRoutes = () => {
@@ -62,8 +66,13 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
   let api: ApiServer | undefined;
   try {
     routes = applyRoutes();
-    const addr = await gateway.listen(o.port, o.host ?? '0.0.0.0');
-    api = await startApi(platform, { port: o.apiPort, metrics: () => gateway.metricsText() });
+    const addr = await listening(gateway.listen(o.port, o.host ?? '0.0.0.0'), 'gateway', o.port, '--port');
+    api = await listening(
+      startApi(platform, { port: o.apiPort, metrics: () => gateway.metricsText() }),
+      'API',
+      o.apiPort,
+      '--api-port',
+    );
     const shown = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address;
     const url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${addr.port}`;
     for (const r of routes) {
@@ -99,5 +108,21 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     await api?.close();
     await platform.close();
     throw err;
+  }
+}
+
+/** Turns "address in use" into a coded error that says which flag to change. */
+async function listening<T>(p: Promise<T>, what: string, port: number, flag: string): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EADDRINUSE' && code !== 'EACCES') throw err;
+    throw new PlatformError(
+      'SPROUT_ERR_PLATFORM_PORT_IN_USE',
+      `the ${what} cannot listen on port ${port} (${code}); pick another with ${flag}`,
+      500,
+      { cause: err },
+    );
   }
 }

@@ -2,12 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@sprout/observe';
 import { startDev, type DevServer } from '../src/index.js';
-import { fixtures } from './helpers.js';
+import { captureLogs, fixtures } from './helpers.js';
 
 /** GET with a Host header (fetch does not let a caller set it). */
 function get(url: string, host: string): Promise<{ status: number; body: string }> {
@@ -29,14 +28,7 @@ afterEach(async () => {
 });
 
 async function dev(paths: string[], watch = false): Promise<DevServer & { logs: Record<string, unknown>[] }> {
-  const logs: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n'))
-        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
+  const { logs, logger } = captureLogs();
   const d = await startDev({
     paths,
     cwd: fixtures,
@@ -44,7 +36,7 @@ async function dev(paths: string[], watch = false): Promise<DevServer & { logs: 
     port: 0,
     host: '127.0.0.1',
     apiPort: 0,
-    logger: createLogger({ format: 'json', destination }),
+    logger,
     watch,
   });
   open.push(d);
@@ -106,6 +98,26 @@ describe('startDev (platform + gateway + API)', () => {
     expect(await (await fetch(`${d.url}/slow/?ms=1`)).text()).toBe('done after 1');
     // With two functions, / no longer belongs to echo alone.
     expect((await fetch(`${d.url}/`)).status).toBe(404);
+  });
+
+  it('says which flag to change when a port is taken', async () => {
+    const d = await dev(['echo']);
+    const port = Number(new URL(d.api.url).port);
+    await expect(
+      startDev({
+        paths: ['echo'],
+        cwd: fixtures,
+        dataDir: mkdtempSync(join(tmpdir(), 'sprout-platform-dev-')),
+        port: 0,
+        host: '127.0.0.1',
+        apiPort: port,
+        standby: 0,
+        logger: createLogger({ level: 'silent' }),
+      }),
+    ).rejects.toMatchObject({
+      code: 'SPROUT_ERR_PLATFORM_PORT_IN_USE',
+      message: expect.stringContaining('--api-port'),
+    });
   });
 
   it('under watch, reloads a function when its file changes and answers 503 with a load error', async () => {

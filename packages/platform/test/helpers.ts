@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
-import { createLogger } from '@sprout/observe';
+import { createLogger, type Logger } from '@sprout/observe';
 import { createPlatform, startApi, type ApiServer, type Platform, type PlatformEvent } from '../src/index.js';
 
 export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -36,7 +36,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(paths: string[], dataDir?: string): Promise<Harness> {
+/** A JSON logger whose records are collected in `logs`. */
+export function captureLogs(): { logs: Record<string, unknown>[]; logger: Logger } {
   const logs: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -45,8 +46,12 @@ export async function harness(paths: string[], dataDir?: string): Promise<Harnes
       cb();
     },
   });
+  return { logs, logger: createLogger({ name: 'platform', format: 'json', destination }) };
+}
+
+export async function harness(paths: string[], dataDir?: string): Promise<Harness> {
+  const { logs, logger } = captureLogs();
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'sprout-platform-test-'));
-  const logger = createLogger({ name: 'platform', format: 'json', destination });
   const platform = createPlatform({ paths, cwd: fixtures, dataDir: dir, logger });
   const events: PlatformEvent[] = platform.events.since(0);
   platform.events.subscribe((e) => events.push(e));
