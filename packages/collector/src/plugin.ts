@@ -26,7 +26,7 @@ export interface InputInstance {
   start(): Promise<void>;
   close(): Promise<void>;
   /** Where it listens once started (`{ port }` for sockets, a path for unix sockets). */
-  address?(): { host?: string; port?: number; path?: string };
+  address?(): { host?: string; port?: number; path?: string; grpcPort?: number };
 }
 
 export interface InputPlugin<S extends z.ZodType = z.ZodType> {

@@ -165,3 +165,50 @@ pipeline:
     await far.c.close();
   });
 });
+
+// Real peers: the official OTLP/gRPC exporters.
+describe('opentelemetry input over gRPC', () => {
+  it('takes logs and traces from the OTLP/gRPC exporters and refuses undecodable messages', async () => {
+    const { OTLPLogExporter: GrpcLogExporter } = await import('@opentelemetry/exporter-logs-otlp-grpc');
+    const { OTLPTraceExporter: GrpcTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-grpc');
+    const grpc = await import('@grpc/grpc-js');
+    const h = await startCapture(
+      `service: { flush: 0.02 }\npipeline:\n  inputs:\n    - { name: opentelemetry, listen: 127.0.0.1, port: 0, grpc_port: 0 }\n  outputs:\n    - { name: stdout, match: '*' }\n`,
+    );
+    const url = `http://127.0.0.1:${h.c.inputs()[0]!.address!.grpcPort}`;
+    const logs = new LoggerProvider({
+      resource,
+      processors: [new SimpleLogRecordProcessor({ exporter: new GrpcLogExporter({ url }) })],
+    });
+    logs.getLogger('grpc-lib').emit({ body: { via: 'grpc' }, attributes: { k: 'v' } });
+    await logs.shutdown();
+    const traces = new BasicTracerProvider({
+      resource,
+      spanProcessors: [new SimpleSpanProcessor(new GrpcTraceExporter({ url }))],
+    });
+    traces.getTracer('grpc-lib').startSpan('grpc-span').end();
+    await traces.shutdown();
+    const got = () => h.got.get('stdout.0') ?? [];
+    await waitFor(() => got().length === 2);
+    const log = got().find((r) => r.tag === 'v1_logs')!;
+    expect(log.body).toEqual({ via: 'grpc' });
+    expect(log.meta).toMatchObject({
+      otlp: { resource: { 'service.name': 'collector-otel-test' }, attributes: { k: 'v' } },
+    });
+    expect(got().find((r) => r.tag === 'v1_traces')!.body.name).toBe('grpc-span');
+
+    const client = new grpc.Client(url.replace('http://', ''), grpc.credentials.createInsecure());
+    const code = await new Promise<number>((resolve) =>
+      client.makeUnaryRequest(
+        '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from([0x0a, 0xff, 0xff]),
+        (err) => resolve(err?.code ?? 0),
+      ),
+    );
+    client.close();
+    expect(code).toBe(grpc.status.INVALID_ARGUMENT);
+    await h.c.close();
+  });
+});

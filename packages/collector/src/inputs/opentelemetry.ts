@@ -6,6 +6,7 @@ import { decodeRequest, encodeResponse, type Signal } from '../otlp/proto.js';
 import type { InputPlugin } from '../plugin.js';
 import { BodyTooLarge, readBody } from './http-body.js';
 import { httpListener } from './net.js';
+import { otlpGrpcServer } from '../otlp/grpc.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -15,6 +16,8 @@ const schema = z.strictObject({
   raw_traces: bool.default(false),
   buffer_max_size: size().default(4 * 1024 * 1024),
   buffer_chunk_size: size().default(512 * 1024),
+  /** Sprout: also serve OTLP/gRPC on this port (fluent-bit serves gRPC on `port` itself). */
+  grpc_port: port.optional(),
   successful_response_code: z.coerce
     .number()
     .pipe(z.union([z.literal(200), z.literal(201), z.literal(204)]))
@@ -44,48 +47,9 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
         .writeHead(status, { 'content-type': 'application/json' })
         .end(JSON.stringify({ code: status, message }));
     };
-    return httpListener({ listen: o.listen, port: o.port, where: 'opentelemetry.port' }, async (req, res) => {
-      const path = (req.url ?? '/').split('?')[0]!;
-      const signal = paths[path];
-      if (!signal) return fail(res, 404, `unknown path ${path} (use /v1/logs, /v1/metrics or /v1/traces)`);
-      if (req.method !== 'POST') return fail(res, 405, 'only POST is accepted');
-      const type = String(req.headers['content-type'] ?? '')
-        .split(';')[0]!
-        .trim()
-        .toLowerCase();
-      const json = type === 'application/json';
-      if (!json && type !== 'application/x-protobuf' && type !== 'application/protobuf') {
-        ctx.reject('invalid_body', { error: `content type '${type}'` });
-        return fail(
-          res,
-          415,
-          `unsupported content type '${type}' (use application/x-protobuf or application/json)`,
-        );
-      }
-      let raw: Buffer;
-      try {
-        raw = await readBody(req, o.buffer_max_size);
-      } catch (err) {
-        const tooLarge = err instanceof BodyTooLarge;
-        ctx.reject(tooLarge ? 'too_large' : 'unreadable', { limit: o.buffer_max_size });
-        return fail(
-          res,
-          tooLarge ? 413 : 400,
-          tooLarge ? `body over buffer_max_size (${o.buffer_max_size} bytes)` : 'cannot read the body',
-        );
-      }
-      let request: Record<string, unknown>;
-      try {
-        request = json
-          ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>)
-          : decodeRequest(signal, raw);
-        if (!request || typeof request !== 'object' || Array.isArray(request))
-          throw new Error('not an object');
-      } catch (err) {
-        ctx.reject('decode', { signal, error: (err as Error).message });
-        return fail(res, 400, `cannot decode the ${signal} export request: ${(err as Error).message}`);
-      }
-      const tag = o.tag_from_uri ? path.slice(1).replace('/', '_') : ctx.tag;
+    /** Turns a decoded request into records and hands them over; rejects if the pipeline refused them. */
+    const accept = async (signal: Signal, request: Record<string, unknown>, bytes: number) => {
+      const tag = o.tag_from_uri ? `v1_${signal}` : ctx.tag;
       const records = requestToRecords(signal, request, tag, o.raw_traces);
       if (o.tag_key) {
         for (const r of records) {
@@ -94,17 +58,102 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
           if (typeof t === 'string' && t) r.tag = t;
         }
       }
-      try {
-        if (records.length) await ctx.emit(records, raw.length);
-      } catch (err) {
-        return fail(res, 503, (err as Error).message);
-      }
-      if (o.successful_response_code === 204) return res.writeHead(204).end();
-      if (json)
-        return res.writeHead(o.successful_response_code, { 'content-type': 'application/json' }).end('{}');
-      res
-        .writeHead(o.successful_response_code, { 'content-type': 'application/x-protobuf' })
-        .end(encodeResponse(signal));
-    });
+      if (records.length) await ctx.emit(records, bytes);
+    };
+    const grpc =
+      o.grpc_port === undefined
+        ? undefined
+        : otlpGrpcServer(
+            { listen: o.listen, port: o.grpc_port, maxBytes: o.buffer_max_size },
+            async (signal, body) => {
+              let request: Record<string, unknown>;
+              try {
+                request = decodeRequest(signal, body);
+              } catch (err) {
+                ctx.reject('decode', { signal, error: (err as Error).message });
+                return {
+                  code: 'invalid',
+                  message: `cannot decode the ${signal} export request: ${(err as Error).message}`,
+                };
+              }
+              try {
+                await accept(signal, request, body.length);
+              } catch (err) {
+                return { code: 'unavailable', message: (err as Error).message };
+              }
+              return undefined;
+            },
+          );
+    const http = httpListener(
+      { listen: o.listen, port: o.port, where: 'opentelemetry.port' },
+      async (req, res) => {
+        const path = (req.url ?? '/').split('?')[0]!;
+        const signal = paths[path];
+        if (!signal) return fail(res, 404, `unknown path ${path} (use /v1/logs, /v1/metrics or /v1/traces)`);
+        if (req.method !== 'POST') return fail(res, 405, 'only POST is accepted');
+        const type = String(req.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim()
+          .toLowerCase();
+        const json = type === 'application/json';
+        if (!json && type !== 'application/x-protobuf' && type !== 'application/protobuf') {
+          ctx.reject('invalid_body', { error: `content type '${type}'` });
+          return fail(
+            res,
+            415,
+            `unsupported content type '${type}' (use application/x-protobuf or application/json)`,
+          );
+        }
+        let raw: Buffer;
+        try {
+          raw = await readBody(req, o.buffer_max_size);
+        } catch (err) {
+          const tooLarge = err instanceof BodyTooLarge;
+          ctx.reject(tooLarge ? 'too_large' : 'unreadable', { limit: o.buffer_max_size });
+          return fail(
+            res,
+            tooLarge ? 413 : 400,
+            tooLarge ? `body over buffer_max_size (${o.buffer_max_size} bytes)` : 'cannot read the body',
+          );
+        }
+        let request: Record<string, unknown>;
+        try {
+          request = json
+            ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>)
+            : decodeRequest(signal, raw);
+          if (!request || typeof request !== 'object' || Array.isArray(request))
+            throw new Error('not an object');
+        } catch (err) {
+          ctx.reject('decode', { signal, error: (err as Error).message });
+          return fail(res, 400, `cannot decode the ${signal} export request: ${(err as Error).message}`);
+        }
+        try {
+          await accept(signal, request, raw.length);
+        } catch (err) {
+          return fail(res, 503, (err as Error).message);
+        }
+        if (o.successful_response_code === 204) return res.writeHead(204).end();
+        if (json)
+          return res.writeHead(o.successful_response_code, { 'content-type': 'application/json' }).end('{}');
+        res
+          .writeHead(o.successful_response_code, { 'content-type': 'application/x-protobuf' })
+          .end(encodeResponse(signal));
+      },
+    );
+    return {
+      async start() {
+        await http.start();
+        try {
+          await grpc?.start();
+        } catch (err) {
+          await http.close();
+          throw err;
+        }
+      },
+      async close() {
+        await Promise.all([http.close(), grpc?.close()]);
+      },
+      address: () => ({ ...http.address(), ...(grpc ? { grpcPort: grpc.port() } : {}) }),
+    };
   },
 };
