@@ -1,3 +1,5 @@
+import type { QueryFilter } from './types.js';
+
 /** A stored item as an engine holds it: the value as JSON text and its etag. */
 export interface RawItem {
   value: string;
@@ -29,8 +31,11 @@ export interface Backend {
   /** Live items for the keys, in order; undefined where missing or expired. */
   getMany(keys: string[]): Promise<(RawItem | undefined)[]>;
   write(ops: WriteOp[]): Promise<void>;
-  /** Every live item whose full key starts with `prefix`. */
-  scan(prefix: string): Promise<(RawItem & { key: string })[]>;
+  /**
+   * Every live item whose full key starts with `prefix`. An engine may use `filter` to read fewer
+   * items, but must return every item the filter matches (the caller filters again, exactly).
+   */
+  scan(prefix: string, filter?: QueryFilter): Promise<(RawItem & { key: string })[]>;
   /** Removes expired items now; returns how many went. */
   purgeExpired(): Promise<number>;
   /** True when the error means the engine cannot be reached (connection refused, closed, timed out). */

@@ -122,3 +122,15 @@ describe('runQuery', () => {
     expect(refused).toBeGreaterThan(0);
   });
 });
+
+describe('paths and equality', () => {
+  it('enters arrays by index only and compares objects regardless of key order', () => {
+    const v = { items: [{ sku: 'a' }, { sku: 'b' }], o: { x: 1, y: [1, { z: 2 }] } };
+    expect(matches({ EQ: { 'items.1.sku': 'b' } }, v)).toBe(true);
+    expect(matches({ EQ: { 'items.length': 2 } }, v)).toBe(false);
+    expect(matches({ EQ: { 'items.2.sku': 'b' } }, v)).toBe(false);
+    expect(matches({ EQ: { o: { y: [1, { z: 2 }], x: 1 } } }, v)).toBe(true);
+    expect(matches({ EQ: { o: { y: [{ z: 2 }, 1], x: 1 } } }, v)).toBe(false);
+    expect(matches({ EQ: { o: { x: 1 } } }, v)).toBe(false);
+  });
+});

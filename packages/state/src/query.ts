@@ -85,18 +85,35 @@ function checkFilter(f: unknown, where: string): void {
 function pick(value: unknown, path: string): unknown {
   let cur: unknown = value;
   for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, part))
-      return MISSING;
+    if (cur === null || typeof cur !== 'object') return MISSING;
+    if (Array.isArray(cur)) {
+      // Arrays are entered by index only ("items.0"), as PostgreSQL's #> does.
+      if (!/^\d+$/.test(part) || Number(part) >= cur.length) return MISSING;
+      cur = cur[Number(part)];
+      continue;
+    }
+    if (!Object.prototype.hasOwnProperty.call(cur, part)) return MISSING;
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;
 }
 
+/** Deep equality of JSON values; object key order does not matter. */
 function equal(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (a && b && typeof a === 'object' && typeof b === 'object')
-    return JSON.stringify(a) === JSON.stringify(b);
-  return false;
+  if (!a || !b || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => equal(x, bb[i]));
+  }
+  const oa = a as Record<string, unknown>;
+  const ob = b as Record<string, unknown>;
+  const keys = Object.keys(oa);
+  return (
+    keys.length === Object.keys(ob).length &&
+    keys.every((k) => Object.prototype.hasOwnProperty.call(ob, k) && equal(oa[k], ob[k]))
+  );
 }
 
 /** Orders numbers numerically and strings lexically; other pairs are not ordered (undefined). */

@@ -185,7 +185,7 @@ export class EngineStore implements StateStore {
 
   async query<T = unknown>(query: StateQuery, _metadata?: Record<string, string>): Promise<QueryResponse<T>> {
     const q = parseQuery(query);
-    const rows = await this.#call(() => this.#backend.scan(this.#prefix));
+    const rows = await this.#call(() => this.#backend.scan(this.#prefix, q.filter));
     const items = rows.map((r) => ({
       key: r.key.slice(this.#prefix.length),
       value: JSON.parse(r.value) as T,

@@ -1,6 +1,12 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openStateStore } from '../src/index.js';
+import {
+  MemoryStateStore,
+  PostgresBackend,
+  isStateError,
+  openStateStore,
+  type QueryFilter,
+} from '../src/index.js';
 import { describeConformance } from './conformance.js';
 import { component, PG_URL, uniqueName } from './helpers.js';
 
@@ -40,6 +46,88 @@ describe('postgresql engine', () => {
     await new Promise((r) => setTimeout(r, 1700));
     const left = await admin.query(`SELECT key FROM "${t}" ORDER BY key`);
     expect(left.rows.map((r: { key: string }) => r.key)).toEqual(['pgapp||j']);
+    await store.close();
+  });
+
+  it('pushes EQ/IN filters down to jsonb and returns a superset for the rest', async () => {
+    const backend = new PostgresBackend({ connectionString: PG_URL, table });
+    const row = (key: string, v: unknown) => ({
+      op: 'set' as const,
+      key: `push||${key}`,
+      value: JSON.stringify(v),
+    });
+    await backend.write([
+      row('a', { kind: 'x', n: 1, tags: ['t1'], o: { b: 1, a: 2 } }),
+      row('b', { kind: 'y', n: 2 }),
+      row('c', { kind: 'z', n: 3.0 }),
+    ]);
+    const keys = async (f?: Parameters<PostgresBackend['scan']>[1]) =>
+      (await backend.scan('push||', f)).map((r) => r.key).sort();
+    expect(await keys({ EQ: { kind: 'x' } })).toEqual(['push||a']);
+    expect(await keys({ IN: { kind: ['y', 'z'] } })).toEqual(['push||b', 'push||c']);
+    expect(await keys({ EQ: { n: 3 } })).toEqual(['push||c']);
+    expect(await keys({ EQ: { 'tags.0': 't1' } })).toEqual(['push||a']);
+    expect(await keys({ EQ: { o: { a: 2, b: 1 } } })).toEqual(['push||a']);
+    expect(await keys({ AND: [{ EQ: { kind: 'y' } }, { GT: { n: 0 } }] })).toEqual(['push||b']);
+    expect(await keys({ OR: [{ EQ: { kind: 'y' } }, { GT: { n: 2 } }] })).toHaveLength(3); // GT is not pushed down
+    expect(await keys({ IN: { kind: [] } })).toEqual([]);
+    await backend.write([
+      { op: 'delete', key: 'push||a' },
+      { op: 'delete', key: 'push||b' },
+      { op: 'delete', key: 'push||c' },
+    ]);
+    await backend.close();
+  });
+
+  it('answers random queries exactly as the in-memory engine does (differential, time-boxed)', async () => {
+    const store = await openStateStore(
+      component('db', 'state.postgresql', { connectionString: PG_URL, tableName: table }),
+      {
+        appId: 'pg-diff',
+        dataDir: '.',
+      },
+    );
+    const memory = new MemoryStateStore('diff');
+    let seed = 17;
+    const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+    const atoms = [0, 1, 2, 2.5, 'a', 'b', 'A', true, false, null, [1, 2], { x: 1 }];
+    const items = Array.from({ length: 30 }, (_, i) => ({
+      key: `d${i}`,
+      value: {
+        n: atoms[rnd(5)],
+        s: atoms[4 + rnd(3)],
+        f: atoms[7 + rnd(3)],
+        nested: { v: atoms[rnd(atoms.length)] },
+        list: [atoms[rnd(4)]],
+      },
+    }));
+    await store.save(items);
+    await memory.save(items);
+    const paths = ['n', 's', 'f', 'nested.v', 'list.0', 'missing'];
+    const ops = ['EQ', 'NEQ', 'GT', 'GTE', 'LT', 'LTE', 'IN'];
+    const gen = (depth: number): QueryFilter => {
+      const r = rnd(10);
+      if (depth < 2 && r < 2) return { [r ? 'AND' : 'OR']: [gen(depth + 1), gen(depth + 1)] } as QueryFilter;
+      const op = ops[rnd(ops.length)]!;
+      const v = op === 'IN' ? [atoms[rnd(atoms.length)], atoms[rnd(atoms.length)]] : atoms[rnd(atoms.length)];
+      return { [op]: { [paths[rnd(paths.length)]!]: v } } as QueryFilter;
+    };
+    const deadline = Date.now() + 1500;
+    let runs = 0;
+    while (Date.now() < deadline) {
+      const filter = gen(0);
+      const keysOf = async (s: typeof memory) => {
+        try {
+          return (await s.query({ filter })).results.map((r) => r.key);
+        } catch (err) {
+          return isStateError(err) ? err.code : String(err);
+        }
+      };
+      expect(await keysOf(store as typeof memory), JSON.stringify(filter)).toEqual(await keysOf(memory));
+      runs++;
+    }
+    expect(runs).toBeGreaterThan(10);
+    await store.bulkDelete(items.map((i) => ({ key: i.key })));
     await store.close();
   });
 

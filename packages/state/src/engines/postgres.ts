@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Backend, RawItem, WriteOp } from '../backend.js';
+import type { QueryFilter } from '../types.js';
 import { etagMismatch } from '../store.js';
 import { StateError } from '../errors.js';
 
@@ -112,9 +113,12 @@ export class PostgresBackend implements Backend {
     }
   }
 
-  async scan(prefix: string): Promise<(RawItem & { key: string })[]> {
+  async scan(prefix: string, filter?: QueryFilter): Promise<(RawItem & { key: string })[]> {
     await this.init();
-    return (await this.#pool.query<RawItem & { key: string }>(this.#sql.scan, [prefix])).rows;
+    const values: unknown[] = [prefix];
+    const where = filter ? pushDown(filter, values) : undefined;
+    const text = where ? `${this.#sql.scan} AND ${where}` : this.#sql.scan;
+    return (await this.#pool.query<RawItem & { key: string }>(text, values)).rows;
   }
 
   async purgeExpired(): Promise<number> {
@@ -187,4 +191,36 @@ export class PostgresBackend implements Backend {
       await db.query({ name: `${t}:del`, text: this.#sql.del, values: [op.key] });
     }
   }
+}
+
+/**
+ * Translates the part of a query filter that jsonb can decide exactly (EQ and IN, under AND and
+ * OR) into SQL; what it cannot translate it leaves out (undefined: no constraint), so the rows
+ * returned are always a superset of the matches and the exact filter runs afterwards.
+ */
+function pushDown(filter: QueryFilter, values: unknown[]): string | undefined {
+  const [op, arg] = Object.entries(filter)[0] as [string, unknown];
+  if (op === 'AND') {
+    const parts = (arg as QueryFilter[]).map((f) => pushDown(f, values)).filter((p) => p !== undefined);
+    return parts.length ? `(${parts.join(' AND ')})` : undefined;
+  }
+  if (op === 'OR') {
+    // Translate into a scratch list: if one branch cannot be decided, none of its parameters may stay.
+    const scratch = [...values];
+    const parts = (arg as QueryFilter[]).map((f) => pushDown(f, scratch));
+    if (parts.some((p) => p === undefined)) return undefined;
+    values.push(...scratch.slice(values.length));
+    return `(${parts.join(' OR ')})`;
+  }
+  if (op !== 'EQ' && op !== 'IN') return undefined;
+  const [path, want] = Object.entries(arg as Record<string, unknown>)[0]!;
+  const wants = op === 'EQ' ? [want] : (want as unknown[]);
+  if (wants.length === 0) return 'false';
+  values.push(path.split('.'));
+  const p = `$${values.length}`;
+  const alternatives = wants.map((w) => {
+    values.push(JSON.stringify(w));
+    return `value #> ${p}::text[] = $${values.length}::jsonb`;
+  });
+  return `(${alternatives.join(' OR ')})`;
 }
