@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages used by tests and peers. Installed only when missing.
-apt_packages=(socat curl bird2 iproute2 gobgpd iputils-arping iputils-ping collectd-core nginx-light mosquitto-clients bsdutils)
+apt_packages=(socat curl bird2 iproute2 gobgpd iputils-arping iputils-ping collectd-core nginx-light mosquitto-clients bsdutils redis-server)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
