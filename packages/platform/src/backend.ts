@@ -7,7 +7,7 @@ export function backendFor(runner: FunctionRunner): Backend {
     name: runner.name,
     instances: () =>
       runner.readyInstances().map((i) => ({ id: i.info.id, host: i.info.host, port: i.info.port })),
-    scaleTo: (replicas, reason) => void runner.scaleTo(replicas, reason),
+    scaleTo: (replicas, reason) => void runner.scaleTo(replicas, reason, 'gateway'),
     onInstancesChanged: (listener) => runner.onInstancesChanged(listener),
   };
 }

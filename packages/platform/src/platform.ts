@@ -195,7 +195,7 @@ export class Platform {
           ...(this.standby ? { standby: this.standby } : {}),
         }),
       );
-      this.events.emit('function.registered', { function: def.name, source: def.file ?? def.dir });
+      this.events.emit('function.registered', { function: def.name, path: def.file ?? def.dir });
     }
   }
 }

@@ -38,10 +38,12 @@ export async function forward(
   }
   if (gone || res.destroyed) return;
   inst.info.inflight++;
+  runner.touch();
   let counted = true;
   const release = () => {
     if (counted) inst.info.inflight--;
     counted = false;
+    runner.touch();
   };
   const headers: Record<string, string | string[] | undefined> = { ...req.headers };
   for (const h of HOP_BY_HOP) delete headers[h];

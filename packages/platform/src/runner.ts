@@ -49,6 +49,10 @@ export class FunctionRunner {
   private lastError: string | undefined;
   private lastErrorCode: string | undefined;
   private readyWaiters = new Set<() => void>();
+  /** The count the gateway's scaler last asked for (undefined until it asks). */
+  private gatewayDesired: number | undefined;
+  private overrideTimer: NodeJS.Timeout | undefined;
+  private lastActivity = 0;
 
   constructor(
     readonly def: FunctionDefinition,
@@ -86,18 +90,52 @@ export class FunctionRunner {
     return () => this.listeners.delete(listener);
   }
 
-  /** Asks for `replicas` instances, clamped to min/max; reconciles asynchronously. */
-  scaleTo(replicas: number, reason: string): number {
+  /**
+   * Asks for `replicas` instances, clamped to min/max; reconciles asynchronously. `source` says who
+   * asks: the gateway's scaler owns the count; a request from the API (or an invoke at zero) holds
+   * only until the function has been idle for `scaledownPeriod`, then the gateway's count returns.
+   */
+  scaleTo(replicas: number, reason: string, source: 'gateway' | 'api' = 'api'): number {
     if (this.closed) return 0;
     const { minReplicas, maxReplicas } = this.def.scaling;
     const target = Math.max(minReplicas, Math.min(maxReplicas, Math.floor(replicas)));
+    if (source === 'gateway') {
+      this.gatewayDesired = target;
+      clearTimeout(this.overrideTimer);
+      this.overrideTimer = undefined;
+    } else if (target !== (this.gatewayDesired ?? minReplicas)) this.holdOverride();
     if (target !== this.desired) {
-      this.o.events.emit('scale', { function: this.name, from: this.desired, to: target, reason });
-      this.o.logger.info({ function: this.name, from: this.desired, to: target, reason }, 'scale');
+      this.o.events.emit('scale', { function: this.name, from: this.desired, to: target, reason, source });
+      this.o.logger.info({ function: this.name, from: this.desired, to: target, reason, source }, 'scale');
       this.desired = target;
     }
     this.reconcile();
     return target;
+  }
+
+  /** Marks traffic that did not pass the gateway (API invoke), keeping an API override alive. */
+  touch(): void {
+    this.lastActivity = Date.now();
+  }
+
+  private holdOverride(): void {
+    this.lastActivity = Date.now();
+    if (this.overrideTimer) return;
+    const period = this.def.scaling.scaledownPeriodMs;
+    const check = () => {
+      const busy = [...this.live.values()].some((i) => i.info.inflight > 0);
+      const idleFor = Date.now() - this.lastActivity;
+      if (busy || idleFor < period) {
+        this.overrideTimer = setTimeout(check, busy ? period : period - idleFor);
+        this.overrideTimer.unref();
+        return;
+      }
+      this.overrideTimer = undefined;
+      const back = this.gatewayDesired ?? this.def.scaling.minReplicas;
+      this.scaleTo(back, `idle for ${period} ms after a scale from the API`, 'gateway');
+    };
+    this.overrideTimer = setTimeout(check, period);
+    this.overrideTimer.unref();
   }
 
   /** Resolves when a ready instance exists; rejects after `timeoutMs` (or the function's readiness timeout). */
@@ -143,6 +181,7 @@ export class FunctionRunner {
     this.closed = true;
     this.desired = 0;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.overrideTimer);
     for (const inst of [...this.live.values()]) this.stopInstance(inst, 'platform stopping');
     await Promise.all([...this.stopping]);
   }

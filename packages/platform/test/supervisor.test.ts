@@ -1,5 +1,8 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { harness, schemaErrors, type Harness } from './helpers.js';
+import { fixtures, harness, schemaErrors, type Harness } from './helpers.js';
 
 const open: Harness[] = [];
 afterEach(async () => {
@@ -98,6 +101,42 @@ describe('supervisor', () => {
       desiredReplicas: 1,
     });
     await expect.poll(() => h.platform.runner('greeter')!.instances().length, { timeout: 20_000 }).toBe(1);
+  });
+
+  it('starts minReplicas at once and never goes below it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sprout-platform-min-'));
+    cpSync(join(fixtures, 'echo'), dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'function.yaml'),
+      'apiVersion: core.openfunction.io/v1beta2\nkind: Function\nmetadata:\n  name: warm\nspec:\n  serving:\n    scaleOptions:\n      minReplicas: 1\n      maxReplicas: 2\n',
+    );
+    const h = await start([dir]);
+    await h.waitFor((e) => e.type === 'instance.ready' && e.function === 'warm');
+    expect((await h.post('/v1/functions/warm/scale', { replicas: 0 })).body).toMatchObject({
+      desiredReplicas: 1,
+    });
+    expect((await h.post('/v1/functions/warm/scale', { replicas: 7 })).body).toMatchObject({
+      desiredReplicas: 2,
+    });
+  });
+
+  it('returns an API scale-up to the scaler after the scaledown period without traffic', async () => {
+    const h = await start(['quick']);
+    expect((await h.post('/v1/functions/quick/scale', { replicas: 2 })).body).toMatchObject({
+      desiredReplicas: 2,
+    });
+    await expect.poll(() => h.platform.runner('quick')!.readyInstances().length, { timeout: 20_000 }).toBe(2);
+    // Invoking keeps it alive; then, idle for cooldownPeriod (1 s), it goes back to zero.
+    expect((await fetch(`${h.api.url}/v1/functions/quick/invoke/`)).status).toBe(200);
+    const back = await h.waitFor((e) => e.type === 'scale' && e.to === 0);
+    expect(back).toMatchObject({
+      function: 'quick',
+      from: 2,
+      source: 'gateway',
+      reason: expect.stringContaining('idle'),
+    });
+    await expect.poll(() => h.platform.runner('quick')!.instances().length, { timeout: 20_000 }).toBe(0);
+    for (const e of h.events) expect(schemaErrors('Event', e)).toEqual([]);
   });
 
   it('finishes an in-flight request before stopping the instance (graceful drain)', async () => {
