@@ -60,6 +60,20 @@ export interface InstanceOptions {
   standby?: ChildProcess;
 }
 
+/** Gives a standby process its function; undefined (and the standby killed) if it is gone. */
+function handOver(standby: ChildProcess, message: object): ChildProcess | undefined {
+  try {
+    if (standby.connected) {
+      standby.send(message);
+      return standby;
+    }
+  } catch {
+    // The channel closed between take() and now: fall through.
+  }
+  standby.kill('SIGKILL');
+  return undefined;
+}
+
 /** True when the function uses what FUNC_CONTEXT carries: outputs, state stores, or the `(ctx, data)` signature. */
 export function needsContext(def: FunctionDefinition): boolean {
   return def.signatureType === 'openfunction' || 'outputs' in def.context || 'states' in def.context;
@@ -104,12 +118,9 @@ export class Instance {
     }
     if (def.requestTimeoutSeconds !== undefined)
       env.CLOUD_RUN_TIMEOUT_SECONDS = String(def.requestTimeoutSeconds);
-    if (o.standby) {
-      this.child = o.standby;
-      this.child.send({ args: args.slice(1), env, cwd: def.dir });
-    } else {
-      this.child = spawn(process.execPath, args, { cwd: def.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    }
+    this.child =
+      (o.standby && handOver(o.standby, { args: args.slice(1), env, cwd: def.dir })) ||
+      spawn(process.execPath, args, { cwd: def.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     if (this.child.pid !== undefined) this.info.pid = this.child.pid;
     this.capture(this.child.stdout!, 'stdout');
     this.capture(this.child.stderr!, 'stderr');

@@ -130,3 +130,24 @@ describe('platform REST API', () => {
     expect(h.events.some((e) => e.type === 'function.unregistered' && e.function === 'slow')).toBe(true);
   });
 });
+
+describe('held invoke', () => {
+  it('forgets a client that disconnects while its request is held, and keeps serving', async () => {
+    const n = await harness(['never-ready']);
+    try {
+      const ac = new AbortController();
+      const held = fetch(`${n.api.url}/v1/functions/never-ready/invoke/`, { signal: ac.signal });
+      await n.waitFor((e) => e.type === 'instance.started');
+      ac.abort();
+      await expect(held).rejects.toThrow();
+      expect((await n.get('/v1/health')).status).toBe(200);
+      // The readiness timeout still fires and is reported; nothing is written to the gone client.
+      await n.waitFor((e) => e.type === 'instance.failed');
+      expect((await n.get('/v1/functions/never-ready')).body).toMatchObject({
+        lastErrorCode: 'SPROUT_ERR_PLATFORM_READINESS_TIMEOUT',
+      });
+    } finally {
+      await n.close();
+    }
+  });
+});
