@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sink, waitFor } from './helpers.js';
+import { createCollector, parseConfig } from '../src/index.js';
+import { quiet, sink, waitFor } from './helpers.js';
 
 const runner = fileURLToPath(new URL('./fixtures/run-collector.ts', import.meta.url));
 
@@ -91,5 +92,60 @@ describe('filesystem buffering', () => {
     second.child.kill('SIGTERM');
     expect(await new Promise((r) => second.child.once('exit', r))).toBe(0);
     await s.close();
+  });
+
+  it('storage.total_limit_size drops the oldest chunks, counted, and delivers the rest', async () => {
+    let up = false;
+    const got: number[] = [];
+    const c = createCollector(
+      parseConfig(
+        `service:\n  flush: 0.02\n  storage.path: ${dir}/limited\n  scheduler.base: 0.02\n  scheduler.cap: 0.05\npipeline:\n  inputs:\n    - { name: tcp, listen: 127.0.0.1, port: 0, storage.type: filesystem }\n  outputs:\n    - { name: http, match: '*', retry_limit: no_limits, storage.total_limit_size: 16K }\n`,
+      ),
+      {
+        logger: quiet,
+        outputOverride: () => ({
+          write: async (recs) => {
+            if (!up) throw new Error('down');
+            for (const r of recs) got.push(r.body.seq as number);
+          },
+        }),
+      },
+    );
+    await c.start();
+    const port = c.inputs()[0]!.address!.port!;
+    // Ten bursts of 100 records (~5 KB each), far apart enough to land in separate chunks.
+    for (let burst = 0; burst < 10; burst++) {
+      await new Promise<void>((resolve, reject) => {
+        const sock = connect(port, '127.0.0.1', () => {
+          let text = '';
+          for (let i = 0; i < 100; i++)
+            text += JSON.stringify({ seq: burst * 100 + i, pad: 'x'.repeat(30) }) + '\n';
+          sock.end(text);
+        });
+        sock.on('close', () => resolve());
+        sock.on('error', reject);
+      });
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    const dropped = () =>
+      c.metrics
+        .metrics()
+        .then((m) =>
+          Number(/collector_output_dropped_records_total\{output="http.0"\} (\d+)/.exec(m)?.[1] ?? 0),
+        );
+    await waitFor(async () => (await dropped()) > 0);
+    // At most the limit plus the chunk being written (one burst, ~12 KB on disk).
+    const onDisk = readdirSync(`${dir}/limited/http.0`).reduce(
+      (n, f) => n + statSync(join(`${dir}/limited/http.0`, f)).size,
+      0,
+    );
+    expect(onDisk).toBeLessThanOrEqual(16 * 1024 + 13_000);
+    up = true;
+    const lost = await dropped();
+    await waitFor(() => got.length === 1000 - lost);
+    // What was kept is the newest records, each once.
+    expect(new Set(got).size).toBe(got.length);
+    expect(Math.max(...got)).toBe(999);
+    await c.close();
   });
 });

@@ -50,6 +50,7 @@ export const outputCommon = z.object({
   match_regex: z.string().optional(),
   alias: z.string().optional(),
   retry_limit: retry.default(1),
+  'storage.total_limit_size': size().optional(),
   workers: int(0, 64).optional(),
 });
 

@@ -176,6 +176,9 @@ export function createCollector(config: CollectorConfig, options: CollectorOptio
         backoffBase: config.service['scheduler.base'],
         backoffCap: config.service['scheduler.cap'],
         ...(store ? { store } : {}),
+        ...(o.common['storage.total_limit_size'] !== undefined
+          ? { totalLimit: o.common['storage.total_limit_size'] }
+          : {}),
         onDelivered: (n) => m.outRecords.inc({ output: o.id }, n),
         onRetry: () => m.retries.inc({ output: o.id }),
         onDropped: (n) => m.dropped.inc({ output: o.id }, n),

@@ -16,6 +16,8 @@ export interface RunnerOptions {
   backoffBase: number;
   backoffCap: number;
   store?: ChunkStore;
+  /** `storage.total_limit_size`: above it, the oldest queued disk chunks are dropped. */
+  totalLimit?: number;
   onDelivered(n: number): void;
   onRetry(): void;
   onDropped(n: number): void;
@@ -66,7 +68,10 @@ export class OutputRunner {
       if (fs) this.fsOpen = b;
       else this.memOpen = b;
     }
-    if (fs && this.o.store && b.chunk && 'fd' in b.chunk) this.o.store.append(b.chunk, records);
+    if (fs && this.o.store && b.chunk && 'fd' in b.chunk) {
+      this.o.store.append(b.chunk, records);
+      if (this.o.totalLimit !== undefined) this.enforceLimit();
+    }
     // Untracked disk records are safe in the chunk file; memory keeps only tracked ones.
     if (!fs || tracker) for (const r of records) b.records!.push(r);
     b.count += records.length;
@@ -94,6 +99,32 @@ export class OutputRunner {
     }
     this.memOpen = this.fsOpen = null;
     this.kick();
+  }
+
+  /**
+   * Drops the oldest sealed disk chunks (never the one being delivered) while the store is over
+   * `storage.total_limit_size`, as fluent-bit does; logged and counted, never silent.
+   */
+  private enforceLimit(): void {
+    const store = this.o.store!;
+    const first = this.draining ? 1 : 0;
+    while (store.totalBytes() > this.o.totalLimit!) {
+      const i = this.queue.findIndex((b, n) => n >= first && b.chunk && !('fd' in b.chunk));
+      if (i < 0) return;
+      const [b] = this.queue.splice(i, 1);
+      const count = b!.count >= 0 ? b!.count : store.read(b!.chunk!.path).records.length;
+      this.o.log.error(
+        {
+          output: this.o.name,
+          code: 'SPROUT_ERR_COLLECTOR_BUFFER',
+          records: count,
+          limit: this.o.totalLimit,
+        },
+        'storage.total_limit_size reached: dropped the oldest buffered chunk',
+      );
+      this.o.onDropped(count);
+      this.finish(b!, false);
+    }
   }
 
   pendingBatches(): number {

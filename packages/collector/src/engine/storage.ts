@@ -6,6 +6,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -25,6 +26,8 @@ export interface OpenChunk {
  */
 export class ChunkStore {
   private seq = Date.now() * 1000;
+  /** Bytes of every chunk file this store holds (pending, open and sealed). */
+  private sizes = new Map<string, number>();
 
   constructor(
     readonly dir: string,
@@ -41,21 +44,25 @@ export class ChunkStore {
 
   /** Chunk files left by an earlier run, oldest first. */
   pending(): string[] {
-    return readdirSync(this.dir)
+    const paths = readdirSync(this.dir)
       .filter((f) => f.endsWith('.chunk'))
       .sort()
       .map((f) => join(this.dir, f));
+    for (const p of paths) this.sizes.set(p, statSync(p).size);
+    return paths;
   }
 
   create(): OpenChunk {
     const path = join(this.dir, `${String(++this.seq).padStart(20, '0')}.chunk`);
+    this.sizes.set(path, 0);
     return { path, fd: openSync(path, 'a') };
   }
 
   append(chunk: OpenChunk, records: CollectorRecord[]): void {
     let text = '';
     for (const r of records) text += encodeRecord(r) + '\n';
-    writeSync(chunk.fd, text);
+    const n = writeSync(chunk.fd, text);
+    this.sizes.set(chunk.path, (this.sizes.get(chunk.path) ?? 0) + n);
     if (this.sync) fsyncSync(chunk.fd);
   }
 
@@ -80,6 +87,14 @@ export class ChunkStore {
 
   remove(path: string): void {
     rmSync(path, { force: true });
+    this.sizes.delete(path);
+  }
+
+  /** Bytes on disk across this store's chunks. */
+  totalBytes(): number {
+    let n = 0;
+    for (const v of this.sizes.values()) n += v;
+    return n;
   }
 }
 
