@@ -131,6 +131,47 @@ describe('postgresql engine', () => {
     await store.close();
   });
 
+  it('survives its connections being killed mid-test: a typed error at most, then it works again', async () => {
+    const appName = uniqueName('sprout_pgdown');
+    const store = await openStateStore(
+      component('db', 'state.postgresql', {
+        connectionString: `${PG_URL}?application_name=${appName}`,
+        tableName: table,
+      }),
+      { appId: 'pg-down', dataDir: '.' },
+    );
+    await store.save({ key: 'k', value: 1 });
+    for (let round = 0; round < 3; round++) {
+      const killed = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+        [appName],
+      );
+      expect(killed.rowCount).toBeGreaterThan(0);
+      const outcome = await store
+        .transaction([
+          { operation: 'upsert', request: { key: 'k', value: round + 2 } },
+          { operation: 'upsert', request: { key: 'k2', value: round + 2 } },
+        ])
+        .then(
+          () => 'ok',
+          (err: { code?: string }) => err.code,
+        );
+      expect(['ok', 'SPROUT_ERR_STATE_ENGINE_UNAVAILABLE']).toContain(outcome);
+      let after: unknown;
+      for (let i = 0; i < 20 && after === undefined; i++) {
+        after = await store.bulkGet<number>(['k', 'k2']).then(
+          (items) => items.map((x) => x.value),
+          () => undefined,
+        );
+      }
+      const [k, k2] = after as number[];
+      if (outcome === 'ok') expect([k, k2]).toEqual([round + 2, round + 2]);
+      else expect(k2 === undefined || k2 === k).toBe(true); // all or nothing
+    }
+    await store.bulkDelete([{ key: 'k' }, { key: 'k2' }]);
+    await store.close();
+  });
+
   it('fails with ENGINE_UNAVAILABLE when the server cannot be reached', async () => {
     await expect(
       openStateStore(

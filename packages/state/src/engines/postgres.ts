@@ -33,6 +33,7 @@ export class PostgresBackend implements Backend {
     string
   >;
   #init: Promise<void> | undefined;
+  readonly #guarded = new WeakSet<pg.PoolClient>();
 
   constructor(options: PostgresBackendOptions) {
     this.#pool = new pg.Pool({
@@ -101,15 +102,26 @@ export class PostgresBackend implements Backend {
       return;
     }
     const client = await this.#pool.connect();
+    // A connection lost while checked out emits 'error' on the client; the query in flight
+    // reports it, so the event itself is only kept from crashing the process.
+    let lost: Error | undefined;
+    const onError = (err: Error) => (lost = err);
+    if (!this.#guarded.has(client)) {
+      client.on('error', () => undefined); // late errors of a connection already given back
+      this.#guarded.add(client);
+    }
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       for (const op of ops) await this.#apply(client, op);
       await client.query('COMMIT');
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      if (!lost && !this.isUnavailable(err)) await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.off('error', onError);
+      // A broken connection goes back destroyed, not into the pool.
+      client.release(lost ?? undefined);
     }
   }
 
