@@ -120,7 +120,13 @@ export class Instance {
       env.CLOUD_RUN_TIMEOUT_SECONDS = String(def.requestTimeoutSeconds);
     this.child =
       (o.standby && handOver(o.standby, { args: args.slice(1), env, cwd: def.dir })) ||
-      spawn(process.execPath, args, { cwd: def.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      spawn(process.execPath, args, {
+        cwd: def.dir,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        // Own process group: a Ctrl-C at the terminal reaches sprout dev, which drains instances itself.
+        detached: true,
+      });
     if (this.child.pid !== undefined) this.info.pid = this.child.pid;
     this.capture(this.child.stdout!, 'stdout');
     this.capture(this.child.stderr!, 'stderr');

@@ -43,6 +43,8 @@ export class StandbyPool {
       const child = spawn(process.execPath, [STANDBY_SCRIPT], {
         env: this.env,
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        // Own process group: a Ctrl-C at the terminal reaches sprout dev, which drains instances itself.
+        detached: true,
       });
       this.starting.add(child);
       const forget = () => {
