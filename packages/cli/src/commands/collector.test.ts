@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { main } from '../main.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -76,6 +77,30 @@ describe('sprout collector', () => {
     expect(r.out).toContain('FAIL sets a');
     expect(r.out).toContain(`stdout.0[0]: expected {"b":2,"a":"2"}, got {"b":2,"a":"1"}`);
     expect(r.err).toContain('SPROUT_ERR_COLLECTOR_TEST_FAILED');
+  });
+
+  it('render prints ClusterInputs and a Collector, naming what cannot be carried', async () => {
+    const r = await runCli([
+      'collector',
+      'render',
+      '-c',
+      'examples/collector-buffered/collector.yaml',
+      '--name',
+      'edge',
+      '--namespace',
+      'logging',
+    ]);
+    expect(r.code).toBe(0);
+    const docs = parseAllDocuments(r.out).map(
+      (d) => d.toJS() as { kind: string; metadata: { name: string } },
+    );
+    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual([
+      'ClusterInput/edge-tcp.0',
+      'ClusterInput/edge-http.0',
+      'Collector/edge',
+    ]);
+    expect(r.err).toContain('warning: tcp.0: not expressible in a ClusterInput: tag, storage.type');
+    expect(r.err).toContain('warning: http.0: not expressible in a ClusterInput: ack');
   });
 
   it('runs in the foreground; SIGTERM flushes and exits 0', async () => {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { createCollector, loadConfig, runConfigTests } from '@sprout/collector';
+import { createCollector, loadConfig, renderManifests, runConfigTests } from '@sprout/collector';
+import { stringify } from 'yaml';
 import { createLogger } from '@sprout/observe';
 import { defineCommand, UsageError, type Command } from '../command.js';
 import { untilSignal } from '../signals.js';
@@ -53,10 +54,38 @@ Example test in collector.yaml:
   },
 });
 
+const render = defineCommand({
+  name: 'collector render',
+  summary: 'Print Fluent Operator ClusterInput manifests for the inputs and a Collector',
+  usage: 'sprout collector render -c FILE [--name NAME] [--namespace NS]',
+  options: {
+    ...configOption,
+    name: {
+      type: 'string',
+      default: 'sprout-collector',
+      value: 'NAME',
+      description: 'Collector name (ClusterInputs are named NAME-<input id>)',
+    },
+    namespace: { type: 'string', default: 'fluent', value: 'NS', description: 'Namespace of the Collector' },
+  },
+  details: `
+Writes multi-document YAML (fluentbit.fluent.io/v1alpha2) to stdout. Keys a ClusterInput cannot
+carry (mem_buf_limit, storage.type, ack, ...) are named on stderr.`,
+  async run(opts, _p, io) {
+    const config = loadConfig(configPath(opts, io.cwd, 'collector render'));
+    const { manifests, dropped } = renderManifests(config, { name: opts.name, namespace: opts.namespace });
+    io.stdout.write(manifests.map((m) => stringify(m)).join('---\n'));
+    for (const [id, keys] of Object.entries(dropped))
+      io.stderr.write(`warning: ${id}: not expressible in a ClusterInput: ${keys.join(', ')}\n`);
+    return 0;
+  },
+});
+
 const command: Command = defineCommand({
   name: 'collector',
   summary: 'Run the log and metric collector (fluent-bit-style pipeline) in the foreground',
-  usage: 'sprout collector -c FILE [--dry-run] | sprout collector test -c FILE',
+  usage:
+    'sprout collector -c FILE [--dry-run] | sprout collector test -c FILE | sprout collector render -c FILE',
   options: {
     ...configOption,
     'dry-run': {
@@ -64,7 +93,7 @@ const command: Command = defineCommand({
       description: 'Validate the config (plugins, keys, parsers, files) and exit',
     },
   },
-  subcommands: [test as unknown as Command],
+  subcommands: [test, render] as unknown as Command[],
   details: `
 Inputs: opentelemetry, http, mqtt, collectd, nginx_metrics, statsd, syslog, tcp.
 Filters: grep, modify, record_modifier, parser, javascript.
