@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  componentForRef,
   componentsFromFunctionStates,
   loadComponents,
   resolveEngineSettings,
@@ -195,5 +196,29 @@ describe('engine settings', () => {
       s: { spec: { type: 'state.redis', metadata: [{ name: 'redisHost', envRef: 'MY_REDIS' }] } },
     })[0]!;
     expect(resolveEngineSettings(c, { MY_REDIS: 'cache:6380' })).toMatchObject({ host: 'cache:6380' });
+  });
+});
+
+describe('componentForRef (a FUNC_CONTEXT states entry)', () => {
+  const loaded = componentsFromFunctionStates({
+    cache: { spec: { type: 'state.redis', metadata: [{ name: 'redisHost', value: 'r:6379' }] } },
+  });
+
+  it('finds the named component and checks its type', () => {
+    expect(componentForRef({ componentName: 'cache', componentType: 'state.redis' }, loaded).spec.type).toBe(
+      'state.redis',
+    );
+    expect(
+      codeOf(() => componentForRef({ componentName: 'cache', componentType: 'state.postgresql' }, loaded)),
+    ).toMatch(/SPROUT_ERR_STATE_COMPONENT_INVALID: .*declares "cache" as state.postgresql/);
+  });
+
+  it('gives embedded types a default component and names the missing file otherwise', () => {
+    const c = componentForRef({ componentName: 'orders', componentType: 'state.sqlite' }, loaded);
+    expect([c.metadata.name, c.spec.type, c.spec.metadata]).toEqual(['orders', 'state.sqlite', []]);
+    expect(componentForRef({ componentName: 'tmp' }, []).spec.type).toBe('state.sqlite');
+    expect(
+      codeOf(() => componentForRef({ componentName: 'db', componentType: 'state.postgresql' }, loaded)),
+    ).toMatch(/SPROUT_ERR_STATE_STORE_NOT_FOUND: .*add a Component YAML with metadata.name "db"/);
   });
 });

@@ -363,3 +363,44 @@ export function componentsFromFunctionStates(
     ),
   );
 }
+
+/**
+ * Finds the component a function's `states` entry names (OpenFunction's FUNC_CONTEXT
+ * `{ componentName, componentType }`) among loaded components. With no such component, an embedded
+ * type (`state.sqlite`, `state.in-memory`) gets a default one, so a function runs with nothing
+ * configured; any other type is SPROUT_ERR_STATE_STORE_NOT_FOUND saying which file to add.
+ *
+ * @example
+ * const component = componentForRef({ componentName: 'orders', componentType: 'state.sqlite' }, loaded);
+ */
+export function componentForRef(
+  ref: { componentName: string; componentType?: string },
+  components: ComponentDocument[],
+): ComponentDocument {
+  const found = components.find((c) => c.metadata.name === ref.componentName);
+  if (found) {
+    if (ref.componentType && ref.componentType !== found.spec.type) {
+      invalid(
+        found.source ?? found.metadata.name,
+        `the function declares "${ref.componentName}" as ${ref.componentType}, but the component is ${found.spec.type}`,
+      );
+    }
+    return found;
+  }
+  const type = ref.componentType ?? 'state.sqlite';
+  if (type === 'state.sqlite' || type === 'state.in-memory') {
+    return parseComponent(
+      {
+        apiVersion: 'dapr.io/v1alpha1',
+        kind: 'Component',
+        metadata: { name: ref.componentName },
+        spec: { type, version: 'v1', metadata: [] },
+      },
+      `default ${type} for "${ref.componentName}"`,
+    );
+  }
+  throw new StateError(
+    'SPROUT_ERR_STATE_STORE_NOT_FOUND',
+    `state store "${ref.componentName}" (${type}) has no component: add a Component YAML with metadata.name "${ref.componentName}" to the resources folder`,
+  );
+}

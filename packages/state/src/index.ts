@@ -32,6 +32,7 @@ export {
   resolveMetadata,
   resolveEngineSettings,
   componentsFromFunctionStates,
+  componentForRef,
   LOCAL_STATE_TYPES,
   type ComponentDocument,
   type ComponentSpec,
