@@ -257,11 +257,19 @@ export function createCollector(config: CollectorConfig, options: CollectorOptio
           );
       }
     });
-    // Group by output so each output gets one add per emit.
-    const perOutput = runners.map(() => [] as CollectorRecord[]);
-    for (const rec of records) {
-      for (const r of filters.length ? applyFilters(rec) : [rec]) {
-        for (let i = 0; i < runners.length; i++) if (matches(runners[i]!.route, r.tag)) perOutput[i]!.push(r);
+    // Group by output so each output gets one add per emit. Common case (no filters, one tag for
+    // the whole emit, as inputs produce): route once and pass the list through.
+    const tag = records[0]?.tag;
+    let perOutput: CollectorRecord[][];
+    if (!filters.length && records.every((r) => r.tag === tag)) {
+      perOutput = runners.map((x) => (tag !== undefined && matches(x.route, tag) ? records : []));
+    } else {
+      perOutput = runners.map(() => [] as CollectorRecord[]);
+      for (const rec of records) {
+        for (const r of filters.length ? applyFilters(rec) : [rec]) {
+          for (let i = 0; i < runners.length; i++)
+            if (matches(runners[i]!.route, r.tag)) perOutput[i]!.push(r);
+        }
       }
     }
     try {
