@@ -15,7 +15,8 @@ export interface StateWiring {
 /**
  * How `sprout run`/`dev` back a function's declared states: the Dapr component of that name in
  * the resources folder (sqlite, redis, postgresql, in-memory); else the Dapr sidecar when
- * DAPR_HTTP_PORT is set (Kubernetes); else embedded SQLite under the data dir.
+ * DAPR_HTTP_PORT is set (Kubernetes); else, for state.sqlite and state.in-memory, an embedded
+ * default under the data dir (any other type without a component is an error naming the file to add).
  * @sprout/state is loaded only when a function declares state.
  */
 export function stateStoreOpener(
@@ -33,21 +34,19 @@ export function stateStoreOpener(
   return async (_name, ref, context) => {
     const { state, docs } = await load();
     const options = { appId: context.name, dataDir: wiring.dataDir, env: wiring.env };
-    const doc = docs.find((d) => d.metadata.name === ref.componentName);
-    if (doc) return state.openStateStore(doc, options);
     const sidecarPort = wiring.env.DAPR_HTTP_PORT;
-    const component = state.parseComponent(
-      {
-        apiVersion: 'dapr.io/v1alpha1',
-        kind: 'Component',
-        metadata: { name: ref.componentName },
-        spec: { type: sidecarPort ? ref.componentType : 'state.sqlite', version: 'v1', metadata: [] },
-      },
-      `state "${ref.componentName}"`,
-    );
-    return state.openStateStore(
-      component,
-      sidecarPort ? { ...options, sidecar: { port: Number(sidecarPort) } } : options,
-    );
+    if (sidecarPort && !docs.some((d) => d.metadata.name === ref.componentName)) {
+      const component = state.parseComponent(
+        {
+          apiVersion: 'dapr.io/v1alpha1',
+          kind: 'Component',
+          metadata: { name: ref.componentName },
+          spec: { type: ref.componentType, version: 'v1', metadata: [] },
+        },
+        `state "${ref.componentName}"`,
+      );
+      return state.openStateStore(component, { ...options, sidecar: { port: Number(sidecarPort) } });
+    }
+    return state.openStateStore(state.componentForRef(ref, docs), options);
   };
 }
