@@ -325,7 +325,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         },
         onResponseError(_controller, err: Error & { code?: string }) {
           done();
-          if (responded) res.destroy();
+          if (responded) failedMidResponse(ctx, inst, err);
           else
             upstreamFailed(
               ctx,
@@ -375,15 +375,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       );
       res.writeHead(ur.statusCode ?? 502, ur.statusMessage, headers);
       if (ur.headers['content-length'] === undefined) res.flushHeaders();
-      ur.on('error', () => res.destroy());
-      ur.on('aborted', () => res.destroy());
+      ur.on('error', (err) => failedMidResponse(ctx, inst, err));
+      ur.on('aborted', () => failedMidResponse(ctx, inst, new Error('response aborted')));
       ur.on('close', done);
       ur.pipe(res);
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       done();
-      if (responded) res.destroy();
+      if (responded) failedMidResponse(ctx, inst, err);
       else upstreamFailed(ctx, inst, err, timedOut, err.code === 'ECONNREFUSED' && !bodySent);
     });
     up.once('socket', (socket) => {
@@ -394,6 +394,19 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (socket.connecting) socket.once('connect', send);
       else send();
     });
+  }
+
+  /** The instance failed after sending headers: the status is gone, so the client's connection is cut. */
+  function failedMidResponse(ctx: Ctx, inst: InstanceEndpoint, err: Error & { code?: string }): void {
+    if (ctx.res.destroyed) return; // the client left first
+    const fn = ctx.route.fn;
+    fn.reject('upstream_failed');
+    fn.noteError(
+      'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
+      `instance ${inst.id} failed in the middle of a response (${err.code ?? err.message})`,
+    );
+    log.warn({ function: fn.name, instance: inst.id, err: err.message }, 'instance failed mid-response');
+    ctx.res.destroy();
   }
 
   /** The instance failed before response headers: retry, 504 or 502. */

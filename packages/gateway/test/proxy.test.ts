@@ -157,6 +157,22 @@ describe('proxying to real instances', () => {
     expect(crashy.spawned).toBe(2);
   });
 
+  it('cuts the client connection when an instance dies after sending headers, and the next request works', async () => {
+    const before = crashy.spawned;
+    await expect(get(t.port, '/crashy/die-mid-body')).rejects.toThrow(/aborted|ECONNRESET|socket hang up/);
+    await until(() => crashy.spawned === before + 1 && crashy.instances().length === 1);
+    // the same with a request body (the node:http path)
+    await expect(get(t.port, '/crashy/die-mid-body', { method: 'POST', body: 'x' })).rejects.toThrow(
+      /aborted|ECONNRESET|socket hang up/,
+    );
+    await until(() => crashy.spawned === before + 2 && crashy.instances().length === 1);
+    expect(await get(t.port, '/crashy/')).toMatchObject({ status: 200, body: 'hello from proxy-crashy\n' });
+    expect(t.gw.status().find((s) => s.name === 'proxy-crashy')!.lastError).toMatchObject({
+      code: 'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
+      message: expect.stringMatching(/middle of a response/),
+    });
+  });
+
   it('answers 504 when response headers do not arrive in time', async () => {
     const r = await get(t.port, '/one/hang');
     expect(r.status).toBe(504);
