@@ -4,6 +4,8 @@ import type { QueryFilter } from './types.js';
 export interface RawItem {
   value: string;
   etag: string;
+  /** When the item expires (ms since the epoch), if it has a TTL. */
+  expiresAt?: number;
 }
 
 /** A write an engine applies. Keys here are full keys (prefix included). */

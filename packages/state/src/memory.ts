@@ -15,7 +15,10 @@ export class MemoryBackend implements Backend {
   async getMany(keys: string[]): Promise<(RawItem | undefined)[]> {
     return keys.map((k) => {
       const item = this.#live(k);
-      return item ? { value: item.value, etag: String(item.etag) } : undefined;
+      if (!item) return undefined;
+      const raw: RawItem = { value: item.value, etag: String(item.etag) };
+      if (item.expiresAt !== undefined) raw.expiresAt = item.expiresAt;
+      return raw;
     });
   }
 

@@ -320,7 +320,11 @@ export function createStateApiServer(options: StateApiServerOptions): StateApiSe
             ...(consistency ? { consistency: consistency as 'strong' } : {}),
           });
           if (!entry) send(res, 204);
-          else send(res, 200, JSON.stringify(entry.value), { etag: entry.etag });
+          else
+            send(res, 200, JSON.stringify(entry.value), {
+              etag: entry.etag,
+              ...(entry.metadata ? { 'metadata.ttlexpiretime': entry.metadata.ttlExpireTime } : {}),
+            });
           break;
         }
         case 'delete': {
@@ -361,7 +365,12 @@ export function createStateApiServer(options: StateApiServerOptions): StateApiSe
                 ? { key: i.key, error: i.error.message }
                 : i.etag === undefined
                   ? { key: i.key }
-                  : { key: i.key, data: i.value, etag: i.etag },
+                  : {
+                      key: i.key,
+                      data: i.value,
+                      etag: i.etag,
+                      ...(i.metadata ? { metadata: i.metadata } : {}),
+                    },
             ),
           );
           break;

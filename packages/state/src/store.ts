@@ -110,7 +110,11 @@ export class EngineStore implements StateStore {
     checkKey(key);
     checkOptions(options);
     const [raw] = await this.#call(() => this.#backend.getMany([this.#prefix + key]));
-    return raw ? { value: JSON.parse(raw.value) as T, etag: raw.etag } : undefined;
+    if (!raw) return undefined;
+    const entry: StateEntry<T> = { value: JSON.parse(raw.value) as T, etag: raw.etag };
+    if (raw.expiresAt !== undefined)
+      entry.metadata = { ttlExpireTime: new Date(raw.expiresAt).toISOString() };
+    return entry;
   }
 
   async bulkGet<T = unknown>(keys: string[], options?: GetOptions): Promise<BulkGetItem<T>[]> {
@@ -133,6 +137,8 @@ export class EngineStore implements StateStore {
       if (raw) {
         item.value = JSON.parse(raw.value) as T;
         item.etag = raw.etag;
+        if (raw.expiresAt !== undefined)
+          item.metadata = { ttlExpireTime: new Date(raw.expiresAt).toISOString() };
       }
     }
     return out;

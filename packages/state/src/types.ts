@@ -14,6 +14,8 @@ export interface StateOptions {
 export interface StateEntry<T = unknown> {
   value: T;
   etag: string;
+  /** `ttlExpireTime` (RFC 3339) when the item has a TTL, as Dapr reports it. */
+  metadata?: { ttlExpireTime: string };
 }
 
 export interface SaveRequest<T = unknown> {
@@ -43,6 +45,7 @@ export interface BulkGetItem<T = unknown> {
   key: string;
   value?: T;
   etag?: string;
+  metadata?: { ttlExpireTime: string };
   error?: StateError;
 }
 

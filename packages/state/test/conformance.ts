@@ -277,6 +277,21 @@ export function describeConformance(engine: string, factory: StoreFactory): void
       expect((await store.get('ttl-short'))?.value).toBe(5);
     });
 
+    it('reports ttlExpireTime for items with a TTL, as Dapr does', async () => {
+      const before = Date.now();
+      await store.save([
+        { key: 'ttl-report', value: 1, metadata: { ttlInSeconds: '100' } },
+        { key: 'ttl-none', value: 2 },
+      ]);
+      const entry = await store.get('ttl-report');
+      const at = Date.parse(entry!.metadata!.ttlExpireTime);
+      expect(at).toBeGreaterThanOrEqual(before + 98_000);
+      expect(at).toBeLessThanOrEqual(Date.now() + 101_000);
+      expect((await store.get('ttl-none'))?.metadata).toBeUndefined();
+      const [bulk] = await store.bulkGet(['ttl-report']);
+      expect(Math.abs(Date.parse(bulk!.metadata!.ttlExpireTime) - at)).toBeLessThan(2000);
+    });
+
     it('refuses bad keys, etags, TTLs, options and values with codes', async () => {
       await expectCode(store.save({ key: 'a||b', value: 1 }), 'SPROUT_ERR_STATE_KEY_INVALID');
       await expectCode(store.save({ key: '', value: 1 }), 'SPROUT_ERR_STATE_KEY_INVALID');

@@ -205,6 +205,14 @@ describe.each(['sqlite-store', 'redis-store', 'pg-store'])('Dapr state API on %s
     ]);
     expect(r.status).toBe(204);
     await client.state.save(store, [{ key: 'ttl-keep', value: 3 }]);
+    const live = await fetch(`${base}/v1.0/state/${store}/ttl-item`);
+    expect(Date.parse(live.headers.get('metadata.ttlexpiretime')!)).toBeGreaterThan(Date.now());
+    const [bulkItem] = (await (
+      await fetch(`${base}/v1.0/state/${store}/bulk`, { method: 'POST', body: '{"keys":["ttl-item"]}' })
+    ).json()) as {
+      metadata?: { ttlExpireTime: string };
+    }[];
+    expect(bulkItem!.metadata?.ttlExpireTime).toMatch(/^\d{4}-\d\d-\d\dT/);
     await new Promise((res) => setTimeout(res, 1300));
     expect((await call('GET', `/v1.0/state/${store}/ttl-item`)).status).toBe(204);
     expect((await call('GET', `/v1.0/state/${store}/ttl-query`)).status).toBe(204);

@@ -71,7 +71,10 @@ export class DaprSidecarStore implements StateStore {
     if (res.status === 204) return undefined;
     const text = await res.text();
     if (text === '') return undefined;
-    return { value: JSON.parse(text) as T, etag: res.headers.get('etag') ?? '' };
+    const entry: StateEntry<T> = { value: JSON.parse(text) as T, etag: res.headers.get('etag') ?? '' };
+    const expires = res.headers.get('metadata.ttlexpiretime');
+    if (expires) entry.metadata = { ttlExpireTime: expires };
+    return entry;
   }
 
   async save(items: SaveRequest | SaveRequest[]): Promise<void> {
@@ -110,7 +113,13 @@ export class DaprSidecarStore implements StateStore {
       method: 'POST',
       body: JSON.stringify({ keys: valid, parallelism: 16 }),
     });
-    const rows = (await res.json()) as { key: string; data?: T; etag?: string; error?: string }[];
+    const rows = (await res.json()) as {
+      key: string;
+      data?: T;
+      etag?: string;
+      error?: string;
+      metadata?: { ttlExpireTime?: string };
+    }[];
     const byKey = new Map(rows.map((r) => [r.key, r]));
     for (const item of out) {
       const r = byKey.get(item.key);
@@ -119,6 +128,7 @@ export class DaprSidecarStore implements StateStore {
       else if (r.data !== undefined) {
         item.value = r.data;
         if (r.etag !== undefined) item.etag = r.etag;
+        if (r.metadata?.ttlExpireTime) item.metadata = { ttlExpireTime: r.metadata.ttlExpireTime };
       }
     }
     return out;

@@ -15,7 +15,15 @@ export interface PostgresBackendOptions {
 }
 
 const LIVE = '(expires_at IS NULL OR expires_at > now())';
+const EXPIRES_MS = `(extract(epoch from expires_at) * 1000)::bigint::text AS "expiresAt"`;
 const EXPIRES = `CASE WHEN $3::bigint IS NULL THEN NULL ELSE now() + $3::bigint * interval '1 millisecond' END`;
+
+type Row = { value: string; etag: string; expiresAt: string | null };
+function toRaw(r: Row): RawItem {
+  const raw: RawItem = { value: r.value, etag: r.etag };
+  if (r.expiresAt !== null) raw.expiresAt = Number(r.expiresAt);
+  return raw;
+}
 
 function quoteTable(name: string): string {
   return name
@@ -46,8 +54,8 @@ export class PostgresBackend implements Backend {
     const t = quoteTable(options.table ?? 'state');
     this.#table = t;
     this.#sql = {
-      get: `SELECT value::text AS value, etag::text AS etag FROM ${t} WHERE key = $1 AND ${LIVE}`,
-      getMany: `SELECT key, value::text AS value, etag::text AS etag FROM ${t} WHERE key = ANY($1) AND ${LIVE}`,
+      get: `SELECT value::text AS value, etag::text AS etag, ${EXPIRES_MS} FROM ${t} WHERE key = $1 AND ${LIVE}`,
+      getMany: `SELECT key, value::text AS value, etag::text AS etag, ${EXPIRES_MS} FROM ${t} WHERE key = ANY($1) AND ${LIVE}`,
       upsert:
         `INSERT INTO ${t} AS s (key, value, etag, expires_at) VALUES ($1, $2::jsonb, 1, ${EXPIRES}) ` +
         `ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, etag = s.etag + 1, expires_at = EXCLUDED.expires_at`,
@@ -83,15 +91,15 @@ export class PostgresBackend implements Backend {
   async getMany(keys: string[]): Promise<(RawItem | undefined)[]> {
     await this.init();
     if (keys.length === 1) {
-      const { rows } = await this.#pool.query<RawItem>({
+      const { rows } = await this.#pool.query<Row>({
         name: `${this.#table}:get`,
         text: this.#sql.get,
         values: keys,
       });
-      return [rows[0]];
+      return [rows[0] && toRaw(rows[0])];
     }
-    const { rows } = await this.#pool.query<RawItem & { key: string }>(this.#sql.getMany, [keys]);
-    const byKey = new Map(rows.map((r) => [r.key, { value: r.value, etag: r.etag }]));
+    const { rows } = await this.#pool.query<Row & { key: string }>(this.#sql.getMany, [keys]);
+    const byKey = new Map(rows.map((r) => [r.key, toRaw(r)]));
     return keys.map((k) => byKey.get(k));
   }
 

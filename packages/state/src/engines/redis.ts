@@ -41,7 +41,21 @@ end
 return 0
 `;
 
-type SproutRedis = Redis & { sproutWrite(n: number, ...args: string[]): Promise<number> };
+const READ_SCRIPT = `
+local out = {}
+for i = 1, #KEYS do
+  local row = redis.call('HMGET', KEYS[i], 'data', 'version')
+  out[#out + 1] = row[1]
+  out[#out + 1] = row[2]
+  out[#out + 1] = redis.call('PTTL', KEYS[i])
+end
+return out
+`;
+
+type SproutRedis = Redis & {
+  sproutWrite(n: number, ...args: string[]): Promise<number>;
+  sproutRead(n: number, ...keys: string[]): Promise<(string | number | null)[]>;
+};
 
 /** Escapes glob characters for SCAN MATCH. */
 function globEscape(s: string): string {
@@ -70,6 +84,7 @@ export class RedisBackend implements Backend {
     this.#redis = new Redis(opts) as SproutRedis;
     this.#redis.on('error', () => undefined); // surfaced per command as ENGINE_UNAVAILABLE
     this.#redis.defineCommand('sproutWrite', { lua: WRITE_SCRIPT });
+    this.#redis.defineCommand('sproutRead', { lua: READ_SCRIPT });
   }
 
   /** Resolves once connected (or rejects after the connect timeout). */
@@ -87,18 +102,15 @@ export class RedisBackend implements Backend {
   }
 
   async getMany(keys: string[]): Promise<(RawItem | undefined)[]> {
-    if (keys.length === 1) {
-      const [data, version] = await this.#redis.hmget(keys[0]!, 'data', 'version');
-      return [data != null && version != null ? { value: data, etag: version } : undefined];
-    }
-    // MULTI/EXEC: one snapshot, so a bulk read never sees half of a transaction.
-    const pipe = this.#redis.multi();
-    for (const k of keys) pipe.hmget(k, 'data', 'version');
-    const res = (await pipe.exec()) ?? [];
-    return res.map(([err, row]) => {
-      if (err) throw err;
-      const [data, version] = row as (string | null)[];
-      return data != null && version != null ? { value: data, etag: version } : undefined;
+    // One script: one snapshot for a bulk read (never half a transaction) and the TTL with it.
+    const flat = await this.#redis.sproutRead(keys.length, ...keys);
+    const now = Date.now();
+    return keys.map((_, i) => {
+      const [data, version, pttl] = [flat[i * 3], flat[i * 3 + 1], flat[i * 3 + 2]];
+      if (typeof data !== 'string' || typeof version !== 'string') return undefined;
+      const raw: RawItem = { value: data, etag: version };
+      if (typeof pttl === 'number' && pttl >= 0) raw.expiresAt = now + pttl;
+      return raw;
     });
   }
 

@@ -31,7 +31,10 @@ interface Pending {
  */
 export class SqliteBackend implements Backend {
   readonly #db: Database.Database;
-  readonly #get: Database.Statement<[string, number], { value: string; etag: number }>;
+  readonly #get: Database.Statement<
+    [string, number],
+    { value: string; etag: number; expires_at: number | null }
+  >;
   readonly #etagOf: Database.Statement<[string, number], { etag: number }>;
   readonly #upsert: Database.Statement<[string, string, number | null]>;
   readonly #update: Database.Statement<[string, number | null, string, number, number]>;
@@ -60,7 +63,7 @@ export class SqliteBackend implements Backend {
         `CREATE INDEX IF NOT EXISTS "${options.table ?? 'state'}_expires" ON ${table} (expires_at) WHERE expires_at IS NOT NULL;`,
     );
     const live = '(expires_at IS NULL OR expires_at > ?)';
-    this.#get = this.#db.prepare(`SELECT value, etag FROM ${table} WHERE key = ? AND ${live}`);
+    this.#get = this.#db.prepare(`SELECT value, etag, expires_at FROM ${table} WHERE key = ? AND ${live}`);
     this.#etagOf = this.#db.prepare(`SELECT etag FROM ${table} WHERE key = ? AND ${live}`);
     this.#upsert = this.#db.prepare(
       `INSERT INTO ${table} (key, value, etag, expires_at) VALUES (?, ?, 1, ?) ` +
@@ -79,7 +82,10 @@ export class SqliteBackend implements Backend {
       const now = Date.now();
       return keys.map((k) => {
         const row = this.#get.get(k, now);
-        return row ? { value: row.value, etag: String(row.etag) } : undefined;
+        if (!row) return undefined;
+        const raw: RawItem = { value: row.value, etag: String(row.etag) };
+        if (row.expires_at !== null) raw.expiresAt = row.expires_at;
+        return raw;
       });
     };
     // One read transaction: a bulk read never sees half of another process's write.
