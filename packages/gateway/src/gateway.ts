@@ -289,21 +289,30 @@ export function createGateway(options: GatewayOptions): Gateway {
     const { req, res, route } = ctx;
     const { opts } = route;
     let responded = false;
+    // Our own timer rather than undici's `headersTimeout`, which fires up to a second late.
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
     pools.get(inst).dispatch(
       {
         path: ctx.path,
         method: req.method ?? 'GET',
         headers: (ctx.headers ??= forwardHeaders(req, false)),
         body: null,
-        headersTimeout: opts.responseHeaderTimeoutMs,
+        headersTimeout: 0,
         bodyTimeout: 0,
       },
       {
         onRequestStart(controller) {
           ctx.upstream = { destroy: () => controller.abort(new Error('client closed the connection')) };
           if (res.destroyed) controller.abort(new Error('client closed the connection'));
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            timedOut = true;
+            controller.abort(new Error('no response headers in time'));
+          }, opts.responseHeaderTimeoutMs);
         },
         onResponseStart(controller, status, headers, statusMessage) {
+          clearTimeout(timer);
           responded = true;
           if (res.destroyed) return;
           const list = headerList(
@@ -324,6 +333,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           res.end();
         },
         onResponseError(_controller, err: Error & { code?: string }) {
+          clearTimeout(timer);
           done();
           if (responded) failedMidResponse(ctx, inst, err);
           else
@@ -331,7 +341,7 @@ export function createGateway(options: GatewayOptions): Gateway {
               ctx,
               inst,
               err,
-              err.code === 'UND_ERR_HEADERS_TIMEOUT',
+              timedOut || err.code === 'UND_ERR_HEADERS_TIMEOUT',
               err.code === 'ECONNREFUSED',
             );
         },
