@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Logger } from '@sprout/observe';
 import type { FunctionDefinition } from './definition.js';
+import { spawnStandby } from './standby.js';
 
 export type InstanceState = 'starting' | 'ready' | 'stopping' | 'stopped' | 'crashed' | 'failed';
 
@@ -48,8 +49,6 @@ function tcpProbe(host: string, port: number): Promise<boolean> {
 export interface InstanceOptions {
   id: string;
   def: FunctionDefinition;
-  /** Path of the `sprout` bin that runs the framework. */
-  bin: string;
   host: string;
   port: number;
   env: NodeJS.ProcessEnv;
@@ -105,7 +104,7 @@ export class Instance {
       inflight: 0,
     };
     this.ready = new Promise((resolve) => (this.onReady = resolve));
-    const args = [o.bin, 'run', def.dir, '--port', String(o.port), '--host', o.host];
+    const args = ['run', def.dir, '--port', String(o.port), '--host', o.host];
     if (def.target) args.push('--target', def.target);
     if (def.signatureType) args.push('--signature-type', def.signatureType);
     if (o.watch) args.push('--watch');
@@ -118,15 +117,16 @@ export class Instance {
     }
     if (def.requestTimeoutSeconds !== undefined)
       env.CLOUD_RUN_TIMEOUT_SECONDS = String(def.requestTimeoutSeconds);
-    this.child =
-      (o.standby && handOver(o.standby, { args: args.slice(1), env, cwd: def.dir })) ||
-      spawn(process.execPath, args, {
-        cwd: def.dir,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        // Own process group: a Ctrl-C at the terminal reaches sprout dev, which drains instances itself.
-        detached: true,
-      });
+    // `sprout run <args>` in a standby process: a ready one from the pool, else a new one that gets
+    // its function as soon as it has loaded.
+    const message = { args, env, cwd: def.dir };
+    const ready = o.standby && handOver(o.standby, message);
+    if (ready) this.child = ready;
+    else {
+      const child = spawnStandby(env);
+      child.once('message', () => handOver(child, message));
+      this.child = child;
+    }
     if (this.child.pid !== undefined) this.info.pid = this.child.pid;
     this.capture(this.child.stdout!, 'stdout');
     this.capture(this.child.stderr!, 'stderr');

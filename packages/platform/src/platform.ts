@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger } from '@sprout/observe';
 import type { Backend } from '@sprout/gateway';
 import { backendFor } from './backend.js';
@@ -20,8 +19,6 @@ export interface PlatformOptions {
   logger?: Logger;
   /** Address instances listen on (default 127.0.0.1). */
   host?: string;
-  /** The `sprout` bin that runs the framework (default: the one in this repository). */
-  bin?: string;
   /** Environment for instances (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Instances reload a function when its files change (framework `--watch`). */
@@ -46,8 +43,6 @@ export interface Problem {
   code: string;
   message: string;
 }
-
-const DEFAULT_BIN = fileURLToPath(new URL('../../cli/bin/sprout.js', import.meta.url));
 
 /**
  * The control plane on one machine: the function registry (persisted), one supervisor per function
@@ -186,7 +181,6 @@ export class Platform {
       this.runners.set(
         def.name,
         new FunctionRunner(def, {
-          bin: this.o.bin ?? DEFAULT_BIN,
           host: this.o.host ?? '127.0.0.1',
           env: this.o.env ?? process.env,
           logger: this.logger,

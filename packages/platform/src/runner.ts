@@ -6,7 +6,6 @@ import { freePort, Instance, type InstanceInfo } from './instance.js';
 import type { StandbyPool } from './standby.js';
 
 export interface RunnerOptions {
-  bin: string;
   host: string;
   env: NodeJS.ProcessEnv;
   logger: Logger;
@@ -253,7 +252,6 @@ export class FunctionRunner {
     const inst = new Instance({
       id,
       def: this.def,
-      bin: this.o.bin,
       host: this.o.host,
       port,
       env: this.o.env,

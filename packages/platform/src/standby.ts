@@ -4,6 +4,19 @@ import { fileURLToPath } from 'node:url';
 const STANDBY_SCRIPT = fileURLToPath(new URL('../bin/standby.mjs', import.meta.url));
 
 /**
+ * Starts a process that loads Node, the `sprout` CLI and the functions framework, says so over IPC,
+ * and then runs `sprout run` with the arguments, environment and folder it is sent.
+ */
+export function spawnStandby(env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, [STANDBY_SCRIPT], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // Own process group: a Ctrl-C at the terminal reaches sprout dev, which drains instances itself.
+    detached: true,
+  });
+}
+
+/**
  * Keeps `size` pre-started instance processes (Node running, CLI and framework loaded) so that a
  * cold start only has to load the function. Each is handed out once; a new one starts in its place.
  */
@@ -40,12 +53,7 @@ export class StandbyPool {
 
   private fill(): void {
     while (!this.closed && this.ready.length + this.starting.size < this.size) {
-      const child = spawn(process.execPath, [STANDBY_SCRIPT], {
-        env: this.env,
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        // Own process group: a Ctrl-C at the terminal reaches sprout dev, which drains instances itself.
-        detached: true,
-      });
+      const child = spawnStandby(this.env);
       this.starting.add(child);
       const forget = () => {
         this.starting.delete(child);
