@@ -4,6 +4,7 @@ import { startApi, type ApiServer } from './api.js';
 import { PlatformError } from './errors.js';
 import { createPlatform, type Platform } from './platform.js';
 import { routesFor } from './routes.js';
+import { watchSpecs } from './spec-watch.js';
 
 export interface DevOptions {
   /** Folders and function.yaml files; empty restores what the data dir holds (else `.`). */
@@ -90,6 +91,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     const unsubscribe = platform.events.subscribe((e) => {
       if (e.type === 'function.registered' || e.type === 'function.unregistered') applyRoutes();
     });
+    const unwatch = o.watch ? watchSpecs(platform) : () => undefined;
     const started = api;
     return {
       platform,
@@ -98,6 +100,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
       url,
       async close() {
         unsubscribe();
+        unwatch();
         await gateway.close();
         await started.close();
         await platform.close();

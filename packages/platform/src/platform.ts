@@ -90,6 +90,8 @@ export class Platform {
         await old.close();
       }
       this.store.put(f.name, f.file ?? f.dir, f);
+      // A file that loads again is no longer a problem.
+      this.problemList = this.problemList.filter((p) => !p.message.startsWith(`${f.file ?? f.dir}:`));
     }
     this.apply(result);
     return result;

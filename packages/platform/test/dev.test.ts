@@ -123,6 +123,29 @@ describe('startDev (platform + gateway + API)', () => {
     });
   });
 
+  it('under watch, registers a function again when its function.yaml changes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sprout-platform-spec-'));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module", "main": "index.js" }');
+    writeFileSync(join(dir, 'index.js'), 'export const v = () => "ok";');
+    const yaml = (max: number) =>
+      `apiVersion: core.openfunction.io/v1beta2\nkind: Function\nmetadata:\n  name: spec-watch\nspec:\n  serving:\n    scaleOptions:\n      maxReplicas: ${max}\n`;
+    writeFileSync(join(dir, 'function.yaml'), yaml(2));
+    const d = await dev([dir], true);
+    expect(await (await fetch(`${d.url}/`)).text()).toBe('ok');
+    writeFileSync(join(dir, 'function.yaml'), yaml(3));
+    await expect.poll(() => d.platform.view('spec-watch').scaling.maxReplicas, { timeout: 10_000 }).toBe(3);
+    expect(await (await fetch(`${d.url}/`)).text()).toBe('ok');
+    // A broken edit is reported; the running version stays.
+    writeFileSync(join(dir, 'function.yaml'), yaml(3).replace('maxReplicas', 'maxReplicaz'));
+    await expect
+      .poll(() => d.platform.problems().map((p) => p.code), { timeout: 10_000 })
+      .toContain('SPROUT_ERR_PLATFORM_UNSUPPORTED_FIELD');
+    expect(d.platform.view('spec-watch').scaling.maxReplicas).toBe(3);
+    writeFileSync(join(dir, 'function.yaml'), yaml(4));
+    await expect.poll(() => d.platform.view('spec-watch').scaling.maxReplicas, { timeout: 10_000 }).toBe(4);
+    expect(d.platform.problems()).toEqual([]);
+  });
+
   it('under watch, reloads a function when its file changes and answers 503 with a load error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sprout-platform-watch-'));
     writeFileSync(join(dir, 'package.json'), '{ "type": "module", "main": "index.js" }');
