@@ -58,7 +58,7 @@ describe('sprout dev', () => {
   it('lists every option in --help', () => {
     const r = spawnSync(process.execPath, [bin, 'dev', '--help'], { encoding: 'utf8', env });
     expect(r.status).toBe(0);
-    for (const flag of ['--port', '--host', '--api-port', '--data-dir', '--no-watch', '--help'])
+    for (const flag of ['--port', '--host', '--api-port', '--data-dir', '--standby', '--no-watch', '--help'])
       expect(r.stdout).toContain(flag);
   });
 

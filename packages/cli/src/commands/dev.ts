@@ -11,6 +11,12 @@ const port = (name: string, value: string): number => {
   return n;
 };
 
+const count = (name: string, value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 16) throw new UsageError(`--${name} must be 0-16, got '${value}'`);
+  return n;
+};
+
 export default defineCommand({
   name: 'dev',
   summary: 'Run the platform on one machine: gateway, supervised function instances and API',
@@ -59,6 +65,13 @@ Examples:
       value: 'DIR',
       description: 'Folder of the embedded registry store',
     },
+    standby: {
+      type: 'string',
+      env: 'SPROUT_STANDBY',
+      default: '1',
+      value: 'N',
+      description: 'Processes kept pre-started (Node and the framework loaded) for cold starts; 0 for none',
+    },
     'no-watch': {
       type: 'boolean',
       description:
@@ -75,6 +88,7 @@ Examples:
       ...(opts.host ? { host: opts.host } : {}),
       apiPort: port('api-port', opts['api-port']),
       watch: !opts['no-watch'],
+      standby: count('standby', opts.standby),
       env: io.env,
     });
     const signal = await untilSignal();
