@@ -78,6 +78,18 @@ describe('sprout dev', () => {
     expect(alive(pid)).toBe(false);
   });
 
+  it('leaves no instance behind when sprout dev itself is killed with SIGKILL', async () => {
+    const { child, url, api } = await dev(['examples/hello']);
+    expect(await (await fetch(`${url}/`)).text()).toBe('Hello, world!\n');
+    const view = (await (await fetch(`${api}/v1/functions/hello`)).json()) as {
+      instances: { pid: number }[];
+    };
+    const pid = view.instances[0]!.pid;
+    child.kill('SIGKILL');
+    // The instance sees its supervisor go (IPC) and drains and exits by itself.
+    await expect.poll(() => alive(pid), { timeout: 10_000 }).toBe(false);
+  });
+
   it('refuses a bad port with a usage error', () => {
     const r = spawnSync(process.execPath, [bin, 'dev', 'examples/hello', '--port', 'x'], {
       encoding: 'utf8',
