@@ -17,6 +17,9 @@ pipeline:
 `);
   });
   afterAll(() => h.c.close());
+  /** mosquitto_pub at QoS 1 (MQTT 3.1.1). */
+  const pub = (port: number, topic: string, message: string) =>
+    run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-q', '1', '-t', topic, '-m', message]);
   const of = (tag: string) => (h.got.get('stdout.0') ?? []).filter((r) => r.tag === tag).map((r) => r.body);
 
   it.each([
@@ -75,30 +78,8 @@ pipeline:
   });
 
   it('payload_key keeps the payload as text; non-JSON payloads are kept, not dropped', async () => {
-    await run('mosquitto_pub', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(h.port(1)),
-      '-q',
-      '1',
-      '-t',
-      'raw/1',
-      '-m',
-      '{"a":1}',
-    ]);
-    await run('mosquitto_pub', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(h.port(0)),
-      '-q',
-      '1',
-      '-t',
-      'plain/1',
-      '-m',
-      'just text',
-    ]);
+    await pub(h.port(1), 'raw/1', '{"a":1}');
+    await pub(h.port(0), 'plain/1', 'just text');
     await waitFor(() => of('mq.raw').length === 1 && of('mq').some((b) => b.topic === 'plain/1'));
     expect(of('mq.raw')).toEqual([{ topic: 'raw/1', data: '{"a":1}' }]);
     expect(of('mq').find((b) => b.topic === 'plain/1')).toEqual({ topic: 'plain/1', payload: 'just text' });
@@ -121,18 +102,7 @@ pipeline:
       ),
     );
     // 64K minus headers still passes: the limit is the configured one, not a hidden 1-2 KB.
-    await run('mosquitto_pub', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(h.port(0)),
-      '-q',
-      '1',
-      '-t',
-      'big/ok',
-      '-m',
-      JSON.stringify({ s: 'x'.repeat(60_000) }),
-    ]);
+    await pub(h.port(0), 'big/ok', JSON.stringify({ s: 'x'.repeat(60_000) }));
     await waitFor(() => of('mq').some((b) => b.topic === 'big/ok'));
   });
 });
