@@ -55,6 +55,16 @@ describe('sprout CLI', () => {
     expect(code).toBe(0);
   });
 
+  it('keeps serving when whoever reads its output goes away, and still exits 0 on SIGTERM', async () => {
+    const { child, url } = await serve(['run', `${root}examples/hello`]);
+    child.stdout!.destroy();
+    child.stderr!.destroy();
+    expect(await (await fetch(`${url}/?name=pipe`)).text()).toBe('Hello, pipe!\n');
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
+
   it('writes console lines as JSON with the execution id under --log-execution-id', async () => {
     const { child, url } = await serve([
       'run',

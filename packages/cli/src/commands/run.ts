@@ -133,8 +133,22 @@ export async function runFunctions(
     logger,
     env: io.env,
   });
+  // When whoever reads our output goes away, writes fail with EPIPE: drop them quietly rather
+  // than log the failure (which would fail again) and keep serving until told to stop.
+  let outputGone = false;
+  const onPipeError = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') outputGone = true;
+  };
+  process.stdout.on('error', onPipeError);
+  process.stderr.on('error', onPipeError);
   const onStray = (err: unknown) => {
-    if (!running.server.handleStrayError(err)) logger.error({ err }, 'uncaught error outside any request');
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') {
+      outputGone = true;
+      return;
+    }
+    if (!running.server.handleStrayError(err) && !outputGone)
+      logger.error({ err }, 'uncaught error outside any request');
   };
   process.on('uncaughtException', onStray);
   process.on('unhandledRejection', onStray);
