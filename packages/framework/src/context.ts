@@ -1,3 +1,4 @@
+import { checkFunctionContext, ContextIssue } from './context-schema.js';
 import { FrameworkError } from './errors.js';
 
 /** One Dapr component reference in FUNC_CONTEXT (an input, output or state store). */
@@ -75,19 +76,19 @@ export async function parseFunctionContext(input: string | object): Promise<Func
       }
     }
   }
-  // The schema (and zod) load only when a context is given, keeping plain functions' start fast.
-  const { FunctionContextSchema } = await import('./context-schema.js');
-  const result = FunctionContextSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = issue.path.length ? issue.path.join('.') : '(root)';
+  let ctx: FunctionContext;
+  try {
+    ctx = checkFunctionContext(raw);
+  } catch (err) {
+    if (!(err instanceof ContextIssue)) throw err;
     throw new FrameworkError(
       'SPROUT_ERR_FRAMEWORK_INVALID_CONTEXT',
-      `FUNC_CONTEXT field "${field}": ${issue.message}`,
-      { field },
+      `FUNC_CONTEXT field "${err.path}": ${err.message}`,
+      {
+        field: err.path,
+      },
     );
   }
-  const ctx = result.data;
   if (!ctx.pluginsTracing && ctx.tracing) ctx.pluginsTracing = ctx.tracing;
   return ctx;
 }
