@@ -184,6 +184,39 @@ console.log(`gateway/direct throughput per round: ${roundRatios.join(', ')}`);
 const fixed = { direct: median(runs.directFixed, 'p99Ms'), gateway: median(runs.gatewayFixed, 'p99Ms') };
 show('direct (1,000 req/s)', fixed.direct);
 show('gateway (1,000 req/s)', fixed.gateway);
+/** One connection, requests one after another: latency without queueing in the load generator. */
+async function sequential(port: number, n: number): Promise<{ p50Ms: number; p99Ms: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const ts: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    ts.push(performance.now() - t0);
+  }
+  agent.destroy();
+  return { p50Ms: +percentile(ts, 50).toFixed(3), p99Ms: +percentile(ts, 99).toFixed(3) };
+}
+const seqRuns = {
+  direct: [] as { p50Ms: number; p99Ms: number }[],
+  gateway: [] as { p50Ms: number; p99Ms: number }[],
+};
+for (let i = 0; i < rounds; i++) {
+  seqRuns.direct.push(await sequential(directPort, 3000));
+  seqRuns.gateway.push(await sequential(gw.port, 3000));
+}
+const seqMedian = (xs: { p50Ms: number; p99Ms: number }[]) =>
+  [...xs].sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor(xs.length / 2)]!;
+const seq = { direct: seqMedian(seqRuns.direct), gateway: seqMedian(seqRuns.gateway) };
+console.log(
+  `sequential, one connection (3,000 requests, median of ${rounds}): direct p50 ${seq.direct.p50Ms} ms p99 ${seq.direct.p99Ms} ms; gateway p50 ${seq.gateway.p50Ms} ms p99 ${seq.gateway.p99Ms} ms`,
+);
 await gw.stop();
 await direct.stop();
 
@@ -320,6 +353,8 @@ const ratios = {
   throughputVsDirect: percentile(roundRatios, 50),
   p99AddedAt1000Ms: +(fixed.gateway.p99Ms - fixed.direct.p99Ms).toFixed(2),
   p50AddedAt1000Ms: +(fixed.gateway.p50Ms - fixed.direct.p50Ms).toFixed(2),
+  p50AddedSequentialMs: +(seq.gateway.p50Ms - seq.direct.p50Ms).toFixed(3),
+  p99AddedSequentialMs: +(seq.gateway.p99Ms - seq.direct.p99Ms).toFixed(3),
   p50AddedAt64ConnMs: +(uncapped.gateway.p50Ms - uncapped.direct.p50Ms).toFixed(2),
   coldVsDirectSpawn: +(cold.medianMs / cold.directSpawnMedianMs).toFixed(2),
   gatewayCpuVsFunctionCpu: +(
@@ -341,6 +376,7 @@ writeResult('gateway', {
   roundRatios,
   uncapped,
   fixed,
+  sequential: { ...seq, runs: seqRuns },
   cold,
   soak: {
     ...soak,
