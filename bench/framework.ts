@@ -11,9 +11,14 @@ import { parseArgs } from 'node:util';
 import { percentile, root, rss, startServer, writeResult } from './lib.js';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '10' }, 'cold-runs': { type: 'string', default: '15' } },
+  options: {
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    'cold-runs': { type: 'string', default: '15' },
+  },
 });
 const duration = Number(values.duration);
+const rounds = Number(values.rounds);
 const coldRuns = Number(values['cold-runs']);
 const node = process.execPath;
 const sproutBin = `${root}packages/cli/bin/sprout.js`;
@@ -68,22 +73,61 @@ async function load(name: keyof typeof subjects): Promise<Load> {
   }
 }
 
-async function coldStart(cmd: string[]): Promise<{ medianMs: number; p90Ms: number; runs: number[] }> {
-  const runs: number[] = [];
+/** Cold starts of several commands, interleaved run by run so machine load drifts evenly. */
+async function coldStarts(
+  cmds: Record<string, string[]>,
+): Promise<Record<string, { medianMs: number; p90Ms: number; runs: number[] }>> {
+  const runs: Record<string, number[]> = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]));
   for (let i = 0; i < coldRuns; i++) {
-    const s = await startServer(cmd);
-    runs.push(Math.round(s.coldStartMs));
-    await s.stop();
+    for (const [name, cmd] of Object.entries(cmds)) {
+      const s = await startServer(cmd);
+      runs[name]!.push(Math.round(s.coldStartMs));
+      await s.stop();
+    }
   }
-  return { medianMs: percentile(runs, 50), p90Ms: percentile(runs, 90), runs };
+  return Object.fromEntries(
+    Object.entries(runs).map(([k, r]) => [
+      k,
+      { medianMs: percentile(r, 50), p90Ms: percentile(r, 90), runs: r },
+    ]),
+  );
 }
 
-console.log(`throughput: autocannon, 50 connections, ${duration} s each (load generator in this process)`);
-const results = { sprout: await load('sprout'), anchor: await load('anchor'), bare: await load('bare') };
+console.log(
+  `throughput: autocannon, 50 connections, ${duration} s a round, ${rounds} rounds with the subjects interleaved (load generator in this process); medians reported`,
+);
+const samples: Record<keyof typeof subjects, Load[]> = { sprout: [], anchor: [], bare: [] };
+for (let r = 0; r < rounds; r++) {
+  const order = (['sprout', 'anchor', 'bare'] as const)
+    .slice(r % 3)
+    .concat((['sprout', 'anchor', 'bare'] as const).slice(0, r % 3));
+  for (const name of order) samples[name].push(await load(name));
+}
+const median = (list: Load[]): Load => {
+  const by = (k: keyof Load) =>
+    percentile(
+      list.map((x) => x[k]),
+      50,
+    );
+  return {
+    requestsPerSec: by('requestsPerSec'),
+    p50Ms: by('p50Ms'),
+    p99Ms: by('p99Ms'),
+    errors: list.reduce((a, x) => a + x.errors, 0),
+    non2xx: list.reduce((a, x) => a + x.non2xx, 0),
+    rssMiB: by('rssMiB'),
+    peakRssMiB: by('peakRssMiB'),
+  };
+};
+const results = {
+  sprout: median(samples.sprout),
+  anchor: median(samples.anchor),
+  bare: median(samples.bare),
+};
 
 console.log(`cold start: spawn to first 200, ${coldRuns} runs each`);
-const cold = {
-  sproutTypeScript: await coldStart([
+const cold = await coldStarts({
+  sproutTypeScript: [
     node,
     sproutBin,
     'run',
@@ -92,10 +136,10 @@ const cold = {
     'hello',
     '--host',
     '127.0.0.1',
-  ]),
-  sproutJavaScript: await coldStart(subjects.sprout),
-  anchorJavaScript: await coldStart(subjects.anchor),
-};
+  ],
+  sproutJavaScript: subjects.sprout,
+  anchorJavaScript: subjects.anchor,
+});
 for (const [k, v] of Object.entries(cold))
   console.log(`${k.padEnd(17)} median ${v.medianMs} ms  p90 ${v.p90Ms} ms`);
 
@@ -104,7 +148,7 @@ const ratios = {
   throughputVsBare: +(results.sprout.requestsPerSec / results.bare.requestsPerSec).toFixed(2),
   p99VsAnchor: +(results.sprout.p99Ms / Math.max(results.anchor.p99Ms, 1)).toFixed(2),
   rssVsAnchor: +(results.sprout.rssMiB / results.anchor.rssMiB).toFixed(2),
-  coldStartTsVsAnchorJs: +(cold.sproutTypeScript.medianMs / cold.anchorJavaScript.medianMs).toFixed(2),
+  coldStartTsVsAnchorJs: +(cold.sproutTypeScript!.medianMs / cold.anchorJavaScript!.medianMs).toFixed(2),
 };
 console.log(
   'ratios',
