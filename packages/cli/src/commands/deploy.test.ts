@@ -50,6 +50,23 @@ describe('sprout deploy --render with a keda HTTP trigger', () => {
     expect(hso!.spec).toMatchObject({ scaleTargetRef: { name: 'greeter', service: 'greeter', port: 8080 } });
   });
 
+  it('renders serving.states as Dapr Components, valid against the CRD, when rendering without OpenFunction', async () => {
+    const stateful = fileURLToPath(new URL('../../test/fixtures/stateful', import.meta.url));
+    const withOf = await render(stateful, '--validate-against', crds);
+    expect(kinds(withOf.docs)).toEqual(['Function']); // OpenFunction creates the components itself
+    const r = await render(stateful, '--without-openfunction', '-n', 'shop', '--validate-against', crds);
+    expect(r.code, r.err).toBe(0);
+    expect(kinds(r.docs)).toEqual(['Deployment', 'Service', 'Component']);
+    const component = r.docs[2]!;
+    expect(validator.validate(component).issues).toEqual([]);
+    expect(component).toMatchObject({
+      apiVersion: 'dapr.io/v1alpha1',
+      metadata: { name: 'orders-db', namespace: 'shop' },
+      spec: { type: 'state.redis', metadata: [{ name: 'redisHost', value: 'redis-master:6379' }] },
+      scopes: ['stateful'],
+    });
+  });
+
   it('emits only the Function for a folder without a keda trigger', async () => {
     const r = await render(hello, '--image', 'registry.local/hello:1');
     expect(r.code, r.err).toBe(0);

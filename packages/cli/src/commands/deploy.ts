@@ -61,7 +61,7 @@ Applying directly (without kubectl) is not built yet: --render is required.
       description: 'Check the output against the CRD schemas in DIR before printing',
     },
   },
-  run(opts, positionals, io) {
+  async run(opts, positionals, io) {
     if (!opts.render)
       throw new UsageError('only --render is available: sprout deploy --render [dir] | kubectl apply -f -');
     const dir = resolve(io.cwd, positionals[0] ?? '.');
@@ -87,6 +87,18 @@ Applying directly (without kubectl) is not built yet: --render is required.
       ...(base ? { base } : {}),
     });
     const docs: object[] = opts['without-openfunction'] ? renderWorkload(manifest) : [manifest];
+    // Without OpenFunction nobody turns serving.states into Dapr components: render them too.
+    const states = (manifest.spec.serving as { states?: Record<string, { spec: unknown }> } | undefined)
+      ?.states;
+    if (opts['without-openfunction'] && states) {
+      const { renderFunctionStates } = await import('@sprout/state');
+      docs.push(
+        ...renderFunctionStates(states, {
+          ...(manifest.metadata.namespace ? { namespace: manifest.metadata.namespace } : {}),
+          scopes: [manifest.metadata.name],
+        }),
+      );
+    }
     if (usesKedaHttp(manifest)) docs.push(renderHttpScaledObject(manifest));
     if (opts['validate-against']) {
       const validator = createManifestValidator(opts['validate-against']);
