@@ -154,4 +154,27 @@ describe('scale from zero and back', () => {
     expect(full[0]!.headers['retry-after']).toBe('1');
     expect(JSON.parse(full[0]!.body).error.code).toBe('SPROUT_ERR_GATEWAY_QUEUE_FULL');
   });
+
+  it('keeps held requests across a route swap that keeps the function, and answers 404 to those of a removed one', async () => {
+    t = await startGateway();
+    const kept = backend('swap-kept', { READY_DELAY_MS: '400' });
+    const removed = backend('swap-removed', { NEVER_READY: '1' });
+    const scaling = { minReplicas: 0, maxReplicas: 1 };
+    t.gw.setRoutes([
+      { backend: kept, scaling, pathPrefixes: ['/kept'] },
+      { backend: removed, scaling, pathPrefixes: ['/removed'] },
+    ]);
+    const heldKept = get(t.port, '/kept');
+    const heldRemoved = get(t.port, '/removed');
+    await until(() => t!.gw.status().every((s) => s.pending === 1));
+    t.gw.setRoutes([{ backend: kept, scaling, pathPrefixes: ['/kept', '/other'] }]);
+    const gone = await heldRemoved;
+    expect(gone.status).toBe(404);
+    expect(JSON.parse(gone.body).error).toMatchObject({
+      code: 'SPROUT_ERR_GATEWAY_NO_ROUTE',
+      message: expect.stringMatching(/swap-removed was removed/),
+    });
+    expect(await heldKept).toMatchObject({ status: 200, body: 'hello from swap-kept\n' });
+    expect(kept.spawned).toBe(1);
+  });
 });

@@ -134,6 +134,33 @@ describe('proxying to real instances', () => {
     }
   });
 
+  it('delivers every byte of a large streamed response to a client that reads slowly', async () => {
+    const size = 8 * 1024 * 1024;
+    const body = Buffer.alloc(size, 7);
+    const got = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: t.port, path: '/one/echo', method: 'POST', agent: false },
+        (res) => {
+          let n = 0;
+          res.pause();
+          // read in small sips so the gateway's buffer to this client fills up
+          const sip = setInterval(() => {
+            let chunk: Buffer | null;
+            while ((chunk = res.read(64 * 1024) as Buffer | null) !== null) n += chunk.length;
+          }, 5);
+          res.on('end', () => {
+            clearInterval(sip);
+            resolve(n);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(got).toBe(size);
+  });
+
   it('balances by least outstanding requests', async () => {
     const long = get(t.port, '/two/slow?ms=1000');
     await until(() => t.gw.status().find((s) => s.name === 'proxy-two')!.concurrency === 1);
