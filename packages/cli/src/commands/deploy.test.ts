@@ -1,9 +1,8 @@
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { createManifestValidator } from '@sprout/kube';
-import { main } from '../main.js';
+import { runMain } from '../../test/main-io.js';
 
 const crds = fileURLToPath(new URL('../../../../../shared/crds', import.meta.url));
 const greeter = fileURLToPath(new URL('../../../platform/test/fixtures/greeter', import.meta.url));
@@ -13,13 +12,7 @@ const validator = createManifestValidator(crds);
 async function render(
   ...argv: string[]
 ): Promise<{ code: number; docs: Record<string, unknown>[]; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(['deploy', '--render', ...argv], { stdout, stderr, env: {}, cwd: process.cwd() });
+  const { code, out, err } = await runMain(['deploy', '--render', ...argv]);
   return { code, docs: parseAllDocuments(out).map((d) => d.toJS() as Record<string, unknown>), err };
 }
 

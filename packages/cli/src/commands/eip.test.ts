@@ -1,25 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../main.js';
+import { runMain } from '../../test/main-io.js';
 
 const example = fileURLToPath(new URL('../../../../examples/eip-local/pools.yaml', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'sprout-eip-cli-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-async function sprout(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(argv, { stdout, stderr, env: { SPROUT_DATA_DIR: dataDir }, cwd: process.cwd() });
-  return { code, out, err };
-}
+const sprout = (...argv: string[]) => runMain(argv, { env: { SPROUT_DATA_DIR: dataDir } });
 
 describe('sprout eip', () => {
   it('applies the example, allocates, shares, goes dual-stack, reports and releases', async () => {
