@@ -17,6 +17,8 @@ export function parseStubStatus(text: string): StubStatus | undefined {
   const m = re.exec(text.replace(/\r\n/g, '\n').trim());
   if (!m) return undefined;
   const n = m.slice(1).map(Number);
+  // A counter past 2^53 cannot be represented exactly: refuse rather than report a wrong value.
+  if (!n.every(Number.isSafeInteger)) return undefined;
   return {
     active: n[0]!,
     accepted: n[1]!,
