@@ -30,13 +30,19 @@ function start(config: string): Promise<{ child: ChildProcess; port: number }> {
   });
 }
 
+/** Records in the chunk files under `dir`; a chunk deleted while we read (delivered) counts as 0. */
 function chunkLines(dir: string): number {
   let n = 0;
   for (const sub of readdirSync(dir)) {
-    for (const f of readdirSync(join(dir, sub)))
-      n += readFileSync(join(dir, sub, f), 'utf8')
-        .split('\n')
-        .filter(Boolean).length;
+    for (const f of readdirSync(join(dir, sub))) {
+      let text = '';
+      try {
+        text = readFileSync(join(dir, sub, f), 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      n += text.split('\n').filter(Boolean).length;
+    }
   }
   return n;
 }

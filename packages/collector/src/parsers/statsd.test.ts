@@ -37,6 +37,7 @@ describe('statsd line parser', () => {
     ['x:1|c|@0', "bad sample rate '@0'"],
     ['x:|s', 'empty set member'],
     ['x:1|c|zzz', "unknown field 'zzz'"],
+    ['x:1e999|g', "'1e999' is out of range"],
   ])('rejects %s', (line, error) => expect(parseStatsdLine(line)).toBe(error));
 
   it('a datagram keeps good lines beside bad ones', () => {
@@ -52,7 +53,10 @@ describe('statsd line parser', () => {
       const r = parseStatsdPacket(text);
       const lines = text.split('\n').filter((l) => l.trim());
       expect(r.samples.length + r.errors.length).toBe(lines.length);
-      for (const s of r.samples) expect(Number.isFinite(s.sampleRate)).toBe(true);
+      for (const s of r.samples) {
+        expect(Number.isFinite(s.sampleRate)).toBe(true);
+        if (typeof s.value === 'number') expect(Number.isFinite(s.value)).toBe(true);
+      }
     });
   });
 });

@@ -38,6 +38,7 @@ export function parseStatsdLine(line: string): StatsdSample | string {
   } else {
     if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw)) return `'${raw}' is not a number`;
     sample.value = Number(raw);
+    if (!Number.isFinite(sample.value)) return `'${raw}' is out of range`;
     if (type === 'gauge' && (raw[0] === '+' || raw[0] === '-')) sample.incremental = true;
   }
   for (const f of fields.slice(2)) {
