@@ -33,6 +33,11 @@ export interface FunctionDefinition {
   env: Record<string, string>;
   /** OpenFunction context passed as FUNC_CONTEXT. */
   context: Record<string, unknown>;
+  /**
+   * Dapr Component documents from `serving.states`, `serving.bindings` and `serving.pubsub`:
+   * what the function's state stores and outputs are, handed to instances as a resources folder.
+   */
+  components?: Record<string, unknown>[];
   /** Explicit routes from `triggers.http.route`; empty means the default `/<name>` prefix. */
   routes: RouteRule[];
   engine: 'keda' | 'knative';

@@ -1,3 +1,5 @@
+import { join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -59,6 +61,20 @@ export interface InstanceOptions {
   standby?: ChildProcess;
 }
 
+/**
+ * Writes the function's Dapr components as a resources folder for `sprout run --resources-path`
+ * (JSON, which the component loader reads like YAML), under the data dir.
+ */
+function writeComponents(def: FunctionDefinition, env: NodeJS.ProcessEnv): string {
+  const dir = join(resolve(env.SPROUT_DATA_DIR ?? '.sprout'), 'components', def.name);
+  mkdirSync(dir, { recursive: true });
+  for (const c of def.components ?? []) {
+    const name = (c.metadata as { name: string }).name;
+    writeFileSync(join(dir, `${name}.json`), JSON.stringify(c, null, 2));
+  }
+  return dir;
+}
+
 /** Gives a standby process its function; undefined (and the standby killed) if it is gone. */
 function handOver(standby: ChildProcess, message: object): ChildProcess | undefined {
   try {
@@ -109,6 +125,7 @@ export class Instance {
     if (def.signatureType) args.push('--signature-type', def.signatureType);
     if (o.watch) args.push('--watch');
     const env: NodeJS.ProcessEnv = { ...o.env, ...def.env, SPROUT_LOG_FORMAT: 'json' };
+    if (def.components?.length) args.push('--resources-path', writeComponents(def, env));
     // The context costs the framework a few hundred ms to load; a plain HTTP function does without.
     if (needsContext(def)) env.FUNC_CONTEXT = JSON.stringify(def.context);
     else delete env.FUNC_CONTEXT;

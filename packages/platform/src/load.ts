@@ -207,6 +207,8 @@ function resolveDocument(
     def.requestTimeoutSeconds = Math.ceil(ms / 1000);
   }
   def.context = functionContext(doc);
+  const components = functionComponents(doc);
+  if (components.length) def.components = components;
   def.routes = routesOf(doc);
   const so = serving.scaleOptions;
   if (so?.minReplicas !== undefined) def.scaling.minReplicas = so.minReplicas;
@@ -272,6 +274,22 @@ function functionContext(doc: FunctionDocument): Record<string, unknown> {
     );
   }
   return ctx;
+}
+
+/** The Dapr Component documents the Function's serving block defines (states, bindings, pub/sub). */
+function functionComponents(doc: FunctionDocument): Record<string, unknown>[] {
+  const serving = doc.spec.serving ?? {};
+  const component = (name: string, spec: unknown) => ({
+    apiVersion: 'dapr.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name },
+    spec,
+  });
+  return [
+    ...Object.entries(serving.states ?? {}).map(([n, s]) => component(n, s.spec)),
+    ...Object.entries(serving.bindings ?? {}).map(([n, s]) => component(n, s)),
+    ...Object.entries(serving.pubsub ?? {}).map(([n, s]) => component(n, s)),
+  ];
 }
 
 function applyAnnotations(

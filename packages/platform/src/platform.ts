@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { createLogger, type Logger } from '@sprout/observe';
 import type { Backend } from '@sprout/gateway';
 import { backendFor } from './backend.js';
@@ -184,7 +185,8 @@ export class Platform {
         def.name,
         new FunctionRunner(def, {
           host: this.o.host ?? '127.0.0.1',
-          env: this.o.env ?? process.env,
+          // Instances keep embedded state and their component folders under the platform's data dir.
+          env: { ...(this.o.env ?? process.env), SPROUT_DATA_DIR: resolve(this.o.dataDir) },
           logger: this.logger,
           events: this.events,
           ...(this.o.watch ? { watch: true } : {}),
