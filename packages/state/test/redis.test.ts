@@ -26,20 +26,26 @@ describeConformance('redis', {
 });
 
 describe('redis engine', () => {
-  it('keeps items as Dapr does: a hash {data, version} under appid||key, with a Redis TTL', async () => {
+  it('keeps items as Dapr does: a hash {data, version} under appid||key, with a Redis TTL (and its time in exp)', async () => {
     const appId = `redis-layout-${process.pid}`;
     appIds.push(appId);
     const store = await openStateStore(component('cache', 'state.redis', { redisHost: REDIS_HOST }), {
       appId,
       dataDir: '.',
     });
+    const before = Date.now();
     await store.save({ key: 'k1', value: { a: 1 }, metadata: { ttlInSeconds: '100' } });
-    expect(await admin.hgetall(`${appId}||k1`)).toEqual({ data: '{"a":1}', version: '1' });
+    const { exp, ...daprFields } = await admin.hgetall(`${appId}||k1`);
+    expect(daprFields).toEqual({ data: '{"a":1}', version: '1' });
+    // The expiry time rides in the hash so a read is one HMGET; Dapr's reader ignores the field.
+    expect(Number(exp)).toBeGreaterThanOrEqual(before + 100_000);
+    expect(Number(exp)).toBeLessThanOrEqual(Date.now() + 100_000);
     const ttl = await admin.ttl(`${appId}||k1`);
     expect(ttl).toBeGreaterThan(90);
     expect(ttl).toBeLessThanOrEqual(100);
     await store.save({ key: 'k1', value: { a: 2 } });
     expect(await admin.ttl(`${appId}||k1`)).toBe(-1);
+    expect(await admin.hgetall(`${appId}||k1`)).toEqual({ data: '{"a":2}', version: '2' });
     expect((await store.get('k1'))?.etag).toBe('2');
     await store.close();
   });

@@ -13,9 +13,11 @@ export interface RedisBackendOptions {
   connectTimeoutMs?: number;
 }
 
-// Each item is a hash {data, version} as Dapr's Redis store keeps it. The script checks every
+// Each item is a hash {data, version} as Dapr's Redis store keeps it, plus `exp` (expiry time,
+// ms since the epoch) when it has a TTL, so a read is one HMGET. The script checks every
 // condition first, then applies every write, so a transaction is all-or-nothing. Arguments are
-// flat, five per operation: kind (s|d), value, etag ('' = none), insert-only (1|0), ttl ms ('' = none).
+// flat, five per operation: kind (s|d), value, etag ('' = none), insert-only (1|0), expiry time
+// in ms since the epoch ('' = none).
 const WRITE_SCRIPT = `
 local n = #KEYS
 for i = 1, n do
@@ -33,7 +35,13 @@ for i = 1, n do
   if ARGV[b + 1] == 's' then
     redis.call('HINCRBY', KEYS[i], 'version', 1)
     redis.call('HSET', KEYS[i], 'data', ARGV[b + 2])
-    if ARGV[b + 5] ~= '' then redis.call('PEXPIRE', KEYS[i], ARGV[b + 5]) else redis.call('PERSIST', KEYS[i]) end
+    if ARGV[b + 5] ~= '' then
+      redis.call('HSET', KEYS[i], 'exp', ARGV[b + 5])
+      redis.call('PEXPIREAT', KEYS[i], ARGV[b + 5])
+    else
+      redis.call('HDEL', KEYS[i], 'exp')
+      redis.call('PERSIST', KEYS[i])
+    end
   else
     redis.call('DEL', KEYS[i])
   end
@@ -44,10 +52,10 @@ return 0
 const READ_SCRIPT = `
 local out = {}
 for i = 1, #KEYS do
-  local row = redis.call('HMGET', KEYS[i], 'data', 'version')
+  local row = redis.call('HMGET', KEYS[i], 'data', 'version', 'exp')
   out[#out + 1] = row[1]
   out[#out + 1] = row[2]
-  out[#out + 1] = redis.call('PTTL', KEYS[i])
+  out[#out + 1] = row[3]
 end
 return out
 `;
@@ -102,14 +110,17 @@ export class RedisBackend implements Backend {
   }
 
   async getMany(keys: string[]): Promise<(RawItem | undefined)[]> {
-    // One script: one snapshot for a bulk read (never half a transaction) and the TTL with it.
-    const flat = await this.#redis.sproutRead(keys.length, ...keys);
-    const now = Date.now();
+    // One key: one HMGET. Several keys: one script, so a bulk read is one snapshot (never half a
+    // transaction).
+    const flat =
+      keys.length === 1
+        ? await this.#redis.hmget(keys[0]!, 'data', 'version', 'exp')
+        : await this.#redis.sproutRead(keys.length, ...keys);
     return keys.map((_, i) => {
-      const [data, version, pttl] = [flat[i * 3], flat[i * 3 + 1], flat[i * 3 + 2]];
+      const [data, version, exp] = [flat[i * 3], flat[i * 3 + 1], flat[i * 3 + 2]];
       if (typeof data !== 'string' || typeof version !== 'string') return undefined;
       const raw: RawItem = { value: data, etag: version };
-      if (typeof pttl === 'number' && pttl >= 0) raw.expiresAt = now + pttl;
+      if (typeof exp === 'string') raw.expiresAt = Number(exp);
       return raw;
     });
   }
@@ -123,7 +134,7 @@ export class RedisBackend implements Backend {
           op.value,
           op.etag ?? '',
           op.insertOnly ? '1' : '0',
-          op.ttlMs === undefined ? '' : String(op.ttlMs),
+          op.ttlMs === undefined ? '' : String(Date.now() + op.ttlMs),
         );
       else args.push('d', '', op.etag ?? '', '0', '');
     }
