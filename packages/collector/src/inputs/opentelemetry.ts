@@ -1,12 +1,14 @@
-import type { ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { bool, port, size } from '../config/values.js';
 import { requestToRecords } from '../otlp/convert.js';
 import { decodeRequest, encodeResponse, type Signal } from '../otlp/proto.js';
 import type { InputPlugin } from '../plugin.js';
 import { BodyTooLarge, readBody } from './http-body.js';
-import { httpListener } from './net.js';
+import { addressOf, closeServer, listen } from './net.js';
 import { otlpGrpcServer } from '../otlp/grpc.js';
+import { sniffConnection } from '../otlp/sniff.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -16,7 +18,9 @@ const schema = z.strictObject({
   raw_traces: bool.default(false),
   buffer_max_size: size().default(4 * 1024 * 1024),
   buffer_chunk_size: size().default(512 * 1024),
-  /** Sprout: also serve OTLP/gRPC on this port (fluent-bit serves gRPC on `port` itself). */
+  /** fluent-bit's: serve HTTP/2 (OTLP/gRPC, h2c with prior knowledge) on `port` next to HTTP/1.1. */
+  http2: bool.default(true),
+  /** Sprout: also serve OTLP/gRPC on a port of its own. */
   grpc_port: port.optional(),
   successful_response_code: z.coerce
     .number()
@@ -36,6 +40,8 @@ const paths: Record<string, Signal> = {
  * data point or span; with `tag_from_uri` (default) the tag is `v1_logs`, `v1_metrics` or
  * `v1_traces`. Answers `successful_response_code` with an empty export response in the request's
  * encoding; 400 for a body that does not decode, 413 over `buffer_max_size`, 415 for other types.
+ * With `http2` (default, as fluent-bit) the same port also serves OTLP/gRPC: a connection opening
+ * with the HTTP/2 preface goes to the gRPC server, any other to the HTTP/1.1 server.
  */
 export const opentelemetryInput: InputPlugin<typeof schema> = {
   name: 'opentelemetry',
@@ -60,100 +66,127 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
       }
       if (records.length) await ctx.emit(records, bytes);
     };
-    const grpc =
-      o.grpc_port === undefined
-        ? undefined
-        : otlpGrpcServer(
-            { listen: o.listen, port: o.grpc_port, maxBytes: o.buffer_max_size },
-            async (signal, body) => {
-              let request: Record<string, unknown>;
-              try {
-                request = decodeRequest(signal, body);
-              } catch (err) {
-                ctx.reject('decode', { signal, error: (err as Error).message });
-                return {
-                  code: 'invalid',
-                  message: `cannot decode the ${signal} export request: ${(err as Error).message}`,
-                };
-              }
-              try {
-                await accept(signal, request, body.length);
-              } catch (err) {
-                return { code: 'unavailable', message: (err as Error).message };
-              }
-              return undefined;
-            },
-          );
-    const http = httpListener(
-      { listen: o.listen, port: o.port, where: 'opentelemetry.port' },
-      async (req, res) => {
-        const path = (req.url ?? '/').split('?')[0]!;
-        const signal = paths[path];
-        if (!signal) return fail(res, 404, `unknown path ${path} (use /v1/logs, /v1/metrics or /v1/traces)`);
-        if (req.method !== 'POST') return fail(res, 405, 'only POST is accepted');
-        const type = String(req.headers['content-type'] ?? '')
-          .split(';')[0]!
-          .trim()
-          .toLowerCase();
-        const json = type === 'application/json';
-        if (!json && type !== 'application/x-protobuf' && type !== 'application/protobuf') {
-          ctx.reject('invalid_body', { error: `content type '${type}'` });
-          return fail(
-            res,
-            415,
-            `unsupported content type '${type}' (use application/x-protobuf or application/json)`,
-          );
-        }
-        let raw: Buffer;
-        try {
-          raw = await readBody(req, o.buffer_max_size);
-        } catch (err) {
-          const tooLarge = err instanceof BodyTooLarge;
-          ctx.reject(tooLarge ? 'too_large' : 'unreadable', { limit: o.buffer_max_size });
-          return fail(
-            res,
-            tooLarge ? 413 : 400,
-            tooLarge ? `body over buffer_max_size (${o.buffer_max_size} bytes)` : 'cannot read the body',
-          );
-        }
+    const grpc = otlpGrpcServer(
+      { maxBytes: o.buffer_max_size },
+      async (signal, body) => {
         let request: Record<string, unknown>;
         try {
-          request = json
-            ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>)
-            : decodeRequest(signal, raw);
-          if (!request || typeof request !== 'object' || Array.isArray(request))
-            throw new Error('not an object');
+          request = decodeRequest(signal, body);
         } catch (err) {
           ctx.reject('decode', { signal, error: (err as Error).message });
-          return fail(res, 400, `cannot decode the ${signal} export request: ${(err as Error).message}`);
+          return {
+            code: 'invalid',
+            message: `cannot decode the ${signal} export request: ${(err as Error).message}`,
+          };
         }
         try {
-          await accept(signal, request, raw.length);
+          await accept(signal, request, body.length);
         } catch (err) {
-          return fail(res, 503, (err as Error).message);
+          return { code: 'unavailable', message: (err as Error).message };
         }
-        if (o.successful_response_code === 204) return res.writeHead(204).end();
-        if (json)
-          return res.writeHead(o.successful_response_code, { 'content-type': 'application/json' }).end('{}');
-        res
-          .writeHead(o.successful_response_code, { 'content-type': 'application/x-protobuf' })
-          .end(encodeResponse(signal));
+        return undefined;
       },
+      (reason, detail) => ctx.reject(reason, detail),
     );
+    const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const signal = paths[path];
+      if (!signal) return fail(res, 404, `unknown path ${path} (use /v1/logs, /v1/metrics or /v1/traces)`);
+      if (req.method !== 'POST') return fail(res, 405, 'only POST is accepted');
+      const type = String(req.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase();
+      const json = type === 'application/json';
+      if (!json && type !== 'application/x-protobuf' && type !== 'application/protobuf') {
+        ctx.reject('invalid_body', { error: `content type '${type}'` });
+        return fail(
+          res,
+          415,
+          `unsupported content type '${type}' (use application/x-protobuf or application/json)`,
+        );
+      }
+      let raw: Buffer;
+      try {
+        raw = await readBody(req, o.buffer_max_size);
+      } catch (err) {
+        const tooLarge = err instanceof BodyTooLarge;
+        ctx.reject(tooLarge ? 'too_large' : 'unreadable', { limit: o.buffer_max_size });
+        return fail(
+          res,
+          tooLarge ? 413 : 400,
+          tooLarge ? `body over buffer_max_size (${o.buffer_max_size} bytes)` : 'cannot read the body',
+        );
+      }
+      let request: Record<string, unknown>;
+      try {
+        request = json
+          ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>)
+          : decodeRequest(signal, raw);
+        if (!request || typeof request !== 'object' || Array.isArray(request))
+          throw new Error('not an object');
+      } catch (err) {
+        ctx.reject('decode', { signal, error: (err as Error).message });
+        return fail(res, 400, `cannot decode the ${signal} export request: ${(err as Error).message}`);
+      }
+      try {
+        await accept(signal, request, raw.length);
+      } catch (err) {
+        return fail(res, 503, (err as Error).message);
+      }
+      if (o.successful_response_code === 204) return res.writeHead(204).end();
+      if (json)
+        return res.writeHead(o.successful_response_code, { 'content-type': 'application/json' }).end('{}');
+      res
+        .writeHead(o.successful_response_code, { 'content-type': 'application/x-protobuf' })
+        .end(encodeResponse(signal));
+    };
+    const http = createHttpServer(onRequest);
+    // A request the HTTP/1 parser refuses (garbage, oversized headers, too slow) is counted and answered.
+    http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+      const [reason, status] =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? ['too_large', '431 Request Header Fields Too Large']
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? ['truncated', '408 Request Timeout']
+            : ['malformed', '400 Bad Request'];
+      ctx.reject(reason, { error: err.code ?? err.message });
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    });
+    const sockets = new Set<Socket>();
+    const [serveHttp1] = http.listeners('connection') as Array<(s: Socket) => void>;
+    http.removeAllListeners('connection');
+    http.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      if (!o.http2) return serveHttp1!.call(http, socket);
+      // One port for both (as fluent-bit): the HTTP/2 preface sends a connection to the gRPC server.
+      sniffConnection(socket, {
+        timeoutMs: http.headersTimeout,
+        http1: (s) => serveHttp1!.call(http, s),
+        http2: (stream) => grpc.server.emit('connection', stream),
+        reject: (reason, detail) => ctx.reject(reason, detail),
+      });
+    });
     return {
       async start() {
-        await http.start();
+        await listen(http, 'opentelemetry.port', { port: o.port, host: o.listen });
+        if (o.grpc_port === undefined) return;
         try {
-          await grpc?.start();
+          await listen(grpc.server, 'opentelemetry.grpc_port', { port: o.grpc_port, host: o.listen });
         } catch (err) {
-          await http.close();
+          await closeServer(http, sockets);
           throw err;
         }
       },
       async close() {
-        await Promise.all([http.close(), grpc?.close()]);
+        await Promise.all([closeServer(http, sockets), grpc.close()]);
       },
-      address: () => ({ ...http.address(), ...(grpc ? { grpcPort: grpc.port() } : {}) }),
+      address: () => ({
+        ...addressOf(http),
+        ...(o.grpc_port !== undefined ? { grpcPort: addressOf(grpc.server).port } : {}),
+      }),
     };
   },
 };

@@ -1,81 +1,207 @@
 import {
-  Server,
-  ServerCredentials,
-  status,
-  type ServiceDefinition,
-  type sendUnaryData,
-  type ServerUnaryCall,
-} from '@grpc/grpc-js';
-import { CollectorError } from '../errors.js';
+  constants,
+  createServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+} from 'node:http2';
+import { gunzip, inflate } from 'node:zlib';
 import { encodeResponse, type Signal } from './proto.js';
 
-const services: Record<Signal, string> = {
-  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-  traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+const methods: Record<string, Signal> = {
+  '/opentelemetry.proto.collector.logs.v1.LogsService/Export': 'logs',
+  '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export': 'metrics',
+  '/opentelemetry.proto.collector.trace.v1.TraceService/Export': 'traces',
 };
+
+/** The gRPC status codes this server answers with. */
+export const GrpcStatus = {
+  OK: 0,
+  INVALID_ARGUMENT: 3,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+} as const;
 
 /** What the handler answers: nothing (success) or a gRPC status with a message. */
 export type GrpcOutcome = undefined | { code: 'invalid' | 'unavailable'; message: string };
 
+const ACCEPT_ENCODING = 'identity,gzip,deflate';
+
+/** grpc-message is percent-encoded: bytes outside printable ASCII, and '%' itself. */
+function grpcMessage(s: string): string {
+  let out = '';
+  for (const b of Buffer.from(s.slice(0, 1000), 'utf8'))
+    out +=
+      b >= 0x20 && b <= 0x7e && b !== 0x25
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  return out;
+}
+
+const decompress = (enc: string, b: Buffer, max: number) =>
+  new Promise<Buffer>((resolve, reject) =>
+    (enc === 'gzip' ? gunzip : inflate)(b, { maxOutputLength: max }, (err, out) =>
+      err ? reject(err) : resolve(out),
+    ),
+  );
+
 /**
- * An OTLP/gRPC server (the three Export services, unary). Bodies reach `handle` as raw protobuf;
- * messages over `maxBytes` are refused by gRPC itself with RESOURCE_EXHAUSTED.
+ * An OTLP/gRPC server (the three unary Export methods of opentelemetry-proto) on node:http2: gRPC's
+ * length-prefixed framing, identity/gzip/deflate message compression, statuses in trailers. It
+ * serves connections handed to it (`server.emit('connection', stream)`, the shared HTTP port) and,
+ * when told to listen, a port of its own. Messages reach `handle` as raw protobuf; a message over
+ * `maxBytes` (before or after decompression) is answered RESOURCE_EXHAUSTED without being read to
+ * the end. Protocol errors (bad frames, a broken session) are counted through `reject`.
  */
 export function otlpGrpcServer(
-  o: { listen: string; port: number; maxBytes: number },
+  o: { maxBytes: number },
   handle: (signal: Signal, body: Buffer) => Promise<GrpcOutcome>,
-) {
-  const server = new Server({ 'grpc.max_receive_message_length': o.maxBytes });
-  for (const signal of Object.keys(services) as Signal[]) {
-    const def = {
-      Export: {
-        path: services[signal],
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: (b: Buffer) => b,
-        requestDeserialize: (b: Buffer) => b,
-        responseSerialize: () => Buffer.from(encodeResponse(signal)),
-        responseDeserialize: (b: Buffer) => b,
+  reject: (reason: string, detail: Record<string, unknown>) => void,
+): { server: Http2Server; close(): Promise<void> } {
+  const sessions = new Set<ServerHttp2Session>();
+  const server = createServer({ maxSessionMemory: Math.max(10, Math.ceil((o.maxBytes * 2) / 2 ** 20)) });
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+    s.on('error', (err: Error) => reject('protocol', { error: err.message }));
+    s.on('frameError', (type: number, code: number) =>
+      reject('protocol', { error: `frame type ${type} error ${code}` }),
+    );
+  });
+  server.on('sessionError', () => undefined); // counted by the session's own 'error' listener
+  server.on('stream', (stream, headers) => serve(stream, headers));
+
+  const trailersOnly = (stream: ServerHttp2Stream, code: number, message: string, extra = {}) => {
+    if (stream.destroyed || stream.headersSent) return;
+    stream.respond(
+      {
+        ':status': 200,
+        'content-type': 'application/grpc',
+        'grpc-status': String(code),
+        'grpc-message': grpcMessage(message),
+        ...extra,
       },
-    } as unknown as ServiceDefinition;
-    server.addService(def, {
-      Export: (call: ServerUnaryCall<Buffer, unknown>, done: sendUnaryData<unknown>) => {
-        handle(signal, call.request).then(
-          (r) =>
-            r
-              ? done({
-                  code: r.code === 'invalid' ? status.INVALID_ARGUMENT : status.UNAVAILABLE,
-                  details: r.message,
-                })
-              : done(null, {}),
-          (err: Error) => done({ code: status.INTERNAL, details: err.message }),
+      { endStream: true },
+    );
+    // The request may still be sending: stop it (RST_STREAM NO_ERROR, as RFC 9113 §8.1 allows).
+    stream.close(constants.NGHTTP2_NO_ERROR);
+  };
+
+  function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
+    stream.on('error', () => undefined); // a reset by the client; nothing to answer
+    const path = String(headers[':path'] ?? '');
+    if (headers[':method'] !== 'POST') {
+      reject('protocol', { error: `method ${String(headers[':method'])}` });
+      stream.respond({ ':status': 405 }, { endStream: true });
+      return stream.close(constants.NGHTTP2_NO_ERROR);
+    }
+    const type = String(headers['content-type'] ?? '');
+    if (!/^application\/grpc($|[+;])/.test(type)) {
+      reject('invalid_body', { error: `content type '${type}'` });
+      stream.respond({ ':status': 415 }, { endStream: true });
+      return stream.close(constants.NGHTTP2_NO_ERROR);
+    }
+    const signal = methods[path];
+    if (!signal) {
+      reject('protocol', { error: `unknown method ${path}` });
+      return trailersOnly(stream, GrpcStatus.UNIMPLEMENTED, `unknown method ${path}`);
+    }
+    const enc = String(headers['grpc-encoding'] ?? 'identity').toLowerCase();
+    if (enc !== 'identity' && enc !== 'gzip' && enc !== 'deflate') {
+      reject('invalid_body', { error: `grpc-encoding '${enc}'` });
+      return trailersOnly(stream, GrpcStatus.UNIMPLEMENTED, `unsupported grpc-encoding '${enc}'`, {
+        'grpc-accept-encoding': ACCEPT_ENCODING,
+      });
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    stream.on('data', (c: Buffer) => {
+      if (refused) return;
+      size += c.length;
+      if (size > o.maxBytes + 5) {
+        refused = true;
+        reject('too_large', { limit: o.maxBytes });
+        trailersOnly(
+          stream,
+          GrpcStatus.RESOURCE_EXHAUSTED,
+          `message over buffer_max_size (${o.maxBytes} bytes)`,
         );
-      },
+        return;
+      }
+      parts.push(c);
+    });
+    stream.on('end', () => {
+      if (refused) return;
+      void finish(stream, signal, enc, parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
     });
   }
-  let bound = 0;
-  return {
-    async start() {
-      const host = o.listen.includes(':') ? `[${o.listen}]` : o.listen;
-      bound = await new Promise<number>((resolve, reject) =>
-        server.bindAsync(`${host}:${o.port}`, ServerCredentials.createInsecure(), (err, port) =>
-          err
-            ? reject(
-                new CollectorError(
-                  'SPROUT_ERR_COLLECTOR_LISTEN',
-                  `cannot listen for gRPC on ${o.listen}:${o.port}: ${err.message}`,
-                  'opentelemetry.grpc_port',
-                ),
-              )
-            : resolve(port),
-        ),
+
+  async function finish(stream: ServerHttp2Stream, signal: Signal, enc: string, frame: Buffer) {
+    // Unary: exactly one length-prefixed message (flag byte, 4-byte big-endian length, bytes).
+    const len = frame.length >= 5 ? frame.readUInt32BE(1) : -1;
+    if (len < 0 || frame.length !== 5 + len || frame[0]! > 1) {
+      reject('decode', { signal, error: 'not one gRPC length-prefixed message' });
+      return trailersOnly(
+        stream,
+        GrpcStatus.INVALID_ARGUMENT,
+        'the request is not one gRPC length-prefixed message',
       );
-    },
+    }
+    let body = frame.subarray(5);
+    if (frame[0] === 1) {
+      if (enc === 'identity') {
+        reject('decode', { signal, error: 'compressed message without grpc-encoding' });
+        return trailersOnly(stream, GrpcStatus.INTERNAL, 'compressed message without grpc-encoding');
+      }
+      try {
+        body = await decompress(enc, body, o.maxBytes);
+      } catch (err) {
+        const tooLarge =
+          err instanceof RangeError || (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+        reject(tooLarge ? 'too_large' : 'decode', { signal, error: (err as Error).message });
+        return trailersOnly(
+          stream,
+          tooLarge ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.INVALID_ARGUMENT,
+          tooLarge
+            ? `message over buffer_max_size (${o.maxBytes} bytes) once decompressed`
+            : `cannot ${enc}-decompress the message`,
+        );
+      }
+    }
+    let outcome: GrpcOutcome;
+    try {
+      outcome = await handle(signal, body);
+    } catch (err) {
+      outcome = { code: 'unavailable', message: (err as Error).message };
+    }
+    if (stream.destroyed) return;
+    if (outcome)
+      return trailersOnly(
+        stream,
+        outcome.code === 'invalid' ? GrpcStatus.INVALID_ARGUMENT : GrpcStatus.UNAVAILABLE,
+        outcome.message,
+      );
+    const msg = encodeResponse(signal);
+    const out = Buffer.alloc(5 + msg.length);
+    out.writeUInt32BE(msg.length, 1);
+    out.set(msg, 5);
+    stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING },
+      { waitForTrailers: true },
+    );
+    stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(out);
+  }
+
+  return {
+    server,
     async close() {
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      server.forceShutdown();
+      for (const s of sessions) s.destroy();
+      await new Promise<void>((r) => (server.listening ? server.close(() => r()) : r()));
     },
-    port: () => bound,
   };
 }
