@@ -79,14 +79,90 @@ interface Holder {
   services: Map<string, ServicePort[]>;
 }
 
+/** Offsets covered by a pool's bitmap: 2^24 (2 MiB at most, grown as it fills). */
+const WINDOW = 2 ** 24;
+
+/**
+ * Which addresses of a pool are taken, as a bitmap over offsets from the pool's first address,
+ * with a cursor below which every word is full: the lowest free address is found a word (32
+ * addresses) at a time instead of probing addresses one by one. Pools larger than the window
+ * (IPv6) cover their first 2^24 offsets here; beyond that they are searched address by address.
+ */
+class Occupancy {
+  private words: Uint32Array;
+  /** Every word below this index is full. */
+  private cursor = 0;
+  private readonly totalWords: number;
+
+  constructor(readonly bits: number) {
+    this.totalWords = Math.ceil(bits / 32);
+    this.words = new Uint32Array(Math.min(this.totalWords, 128));
+  }
+
+  set(offset: number): void {
+    const w = offset >>> 5;
+    if (w >= this.words.length) {
+      const grown = new Uint32Array(Math.min(this.totalWords, Math.max(w + 1, this.words.length * 2)));
+      grown.set(this.words);
+      this.words = grown;
+    }
+    this.words[w]! |= 1 << (offset & 31);
+  }
+
+  clear(offset: number): void {
+    const w = offset >>> 5;
+    if (w < this.words.length) this.words[w]! &= ~(1 << (offset & 31));
+    if (w < this.cursor) this.cursor = w;
+  }
+
+  has(offset: number): boolean {
+    const w = offset >>> 5;
+    return w < this.words.length && (this.words[w]! & (1 << (offset & 31))) !== 0;
+  }
+
+  /** Lowest free offset, or undefined when the window is full. */
+  firstFree(): number | undefined {
+    const words = this.words;
+    for (let w = this.cursor; w < this.totalWords; w++) {
+      const word = w < words.length ? words[w]! : 0;
+      if (word === 0xffffffff) continue;
+      this.cursor = w;
+      const offset = w * 32 + 31 - Math.clz32(~word & (word + 1));
+      return offset < this.bits ? offset : undefined;
+    }
+    this.cursor = this.totalWords;
+    return undefined;
+  }
+}
+
 interface PoolState {
   pool: Pool;
   reserved: Set<bigint>;
   size: bigint;
+  /** `size` as a float, for comparisons on the hot path. */
+  sizeNumber: number;
   used: number;
-  /** Lowest address that may be free. */
+  occupancy: Occupancy;
+  /** Beyond the window: lowest address that may be free. */
   hint: bigint;
 }
+
+/** Canonical text of an address to its value; IPv4 without the general parser. */
+function ipValue(text: string): bigint {
+  if (text.includes(':')) return parseIp(text).value;
+  let v = 0;
+  let octet = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      v = v * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + c - 48;
+  }
+  return BigInt(v * 256 + octet);
+}
+
+const DEFAULT_FAMILIES: readonly IpFamily[] = [4, 6];
 
 export const serviceKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
@@ -102,19 +178,36 @@ export class AllocatorState {
   readonly namespaces = new Map<string, Namespace>();
   readonly services = new Map<string, ServiceState>();
   private readonly holders = new Map<string, Holder>();
+  /** Held addresses per pool name, in the order they were taken. */
+  private readonly heldIn = new Map<string, Set<string>>();
   private readonly bindings = new Map<string, { ofFamily: PoolState[]; bound: PoolState[] }>();
+  private readonly window: number;
+
+  /** `bitmapWindow`: addresses per pool tracked in a bitmap (default 2^24); beyond it, searched one by one. */
+  constructor(options: { bitmapWindow?: number } = {}) {
+    this.window = options.bitmapWindow ?? WINDOW;
+  }
 
   setPool(pool: Pool): void {
     this.bindings.clear();
     const reserved = new Set(pool.allowReserved ? [] : reservedAddresses(pool.block));
-    const used = [...this.holders.values()].filter((h) => h.pool === pool.name).length;
-    this.pools.set(pool.name, {
+    const size = blockSize(pool.block) - BigInt(reserved.size);
+    const span = blockSize(pool.block);
+    const ps: PoolState = {
       pool,
       reserved,
-      size: blockSize(pool.block) - BigInt(reserved.size),
-      used,
-      hint: pool.block.first,
-    });
+      size,
+      sizeNumber: Number(size),
+      used: 0,
+      occupancy: new Occupancy(span < BigInt(this.window) ? Number(span) : this.window),
+      hint: pool.block.first + BigInt(this.window),
+    };
+    for (const v of reserved) this.mark(ps, v, true);
+    for (const ip of this.heldIn.get(pool.name) ?? []) {
+      ps.used++;
+      this.mark(ps, ipValue(ip), true);
+    }
+    this.pools.set(pool.name, ps);
   }
 
   deletePool(name: string): void {
@@ -163,7 +256,7 @@ export class AllocatorState {
 
   isFull(name: string): boolean {
     const p = this.pools.get(name);
-    return !p || BigInt(p.used) >= p.size;
+    return !p || p.used >= p.sizeNumber;
   }
 
   /** Records a service state (allocated or pending), replacing the previous one. */
@@ -175,8 +268,14 @@ export class AllocatorState {
       if (!h) {
         h = { pool: a.pool, ...(a.sharingKey ? { sharingKey: a.sharingKey } : {}), services: new Map() };
         this.holders.set(a.ip, h);
+        let held = this.heldIn.get(a.pool);
+        if (!held) this.heldIn.set(a.pool, (held = new Set()));
+        held.add(a.ip);
         const p = this.pools.get(a.pool);
-        if (p) p.used++;
+        if (p) {
+          p.used++;
+          this.mark(p, ipValue(a.ip), true);
+        }
       }
       h.services.set(state.key, a.ports);
     }
@@ -193,14 +292,25 @@ export class AllocatorState {
       h.services.delete(key);
       if (h.services.size > 0) continue;
       this.holders.delete(a.ip);
-      const p = this.pools.get(a.pool);
+      this.heldIn.get(h.pool)?.delete(a.ip);
+      const p = this.pools.get(h.pool);
       if (p) {
         p.used--;
-        const v = parseIp(a.ip).value;
-        if (v < p.hint) p.hint = v;
+        this.mark(p, ipValue(a.ip), false);
       }
     }
     return old;
+  }
+
+  /** Marks an address of a pool taken or free in its bitmap (or moves the search hint beyond it). */
+  private mark(p: PoolState, value: bigint, taken: boolean): void {
+    const { first, last } = p.pool.block;
+    if (value < first || value > last || (!taken && p.reserved.has(value))) return;
+    const offset = value - first;
+    if (offset < BigInt(p.occupancy.bits)) {
+      if (taken) p.occupancy.set(Number(offset));
+      else p.occupancy.clear(Number(offset));
+    } else if (!taken && value < p.hint) p.hint = value;
   }
 
   /**
@@ -212,38 +322,60 @@ export class AllocatorState {
     const key = serviceKey(req.namespace, req.name);
     const existing = this.services.get(key);
     if (existing?.status === 'allocated') return existing;
-    const base = { key, namespace: req.namespace, name: req.name, request: req };
     const policy = req.ipFamilyPolicy ?? 'SingleStack';
-    const order: IpFamily[] = (req.ipFamilies?.length ? req.ipFamilies : ['IPv4', 'IPv6']).map((f) =>
-      f === 'IPv6' ? 6 : 4,
-    );
-    const wanted = new Map<IpFamily, string>();
-    for (const text of req.ips ?? []) wanted.set(parseIp(text, 'ip').family, text);
-    if (policy === 'SingleStack' && wanted.size === 1) order.sort((a) => (wanted.has(a) ? -1 : 1));
-    const families = [...new Set(order)];
+    let wanted4: string | undefined;
+    let wanted6: string | undefined;
+    for (const text of req.ips ?? []) {
+      if (parseIp(text, 'ip').family === 4) wanted4 = text;
+      else wanted6 = text;
+    }
+    const wanted = (f: IpFamily) => (f === 4 ? wanted4 : wanted6);
+    let families = DEFAULT_FAMILIES;
+    if (req.ipFamilies?.length) {
+      families = [...new Set(req.ipFamilies.map((f): IpFamily => (f === 'IPv6' ? 6 : 4)))];
+    }
+    if (policy === 'SingleStack' && (wanted4 !== undefined || wanted6 !== undefined)) {
+      // A single-stack request for a specific IP stays in that IP's family.
+      families = families.filter((f) => wanted(f) !== undefined);
+    }
     const need = policy === 'RequireDualStack' ? 2 : 1;
     const limit = policy === 'SingleStack' ? 1 : 2;
 
-    const got: Allocation[] = [];
-    const conditions: PendingCondition[] = [];
+    let got: Allocation[] | undefined;
+    let conditions: PendingCondition[] | undefined;
     for (const family of families) {
-      if (got.length >= limit) break;
-      // A single-stack request for a specific IP stays in that IP's family.
-      if (policy === 'SingleStack' && wanted.size > 0 && !wanted.has(family)) continue;
-      const r = this.pick(req, key, family, wanted.get(family), got);
-      if ('ip' in r) got.push(r);
-      else conditions.push(r);
+      if ((got?.length ?? 0) >= limit) break;
+      const r = this.pick(req, key, family, wanted(family), got?.length ?? 0);
+      if ('ip' in r) (got ??= []).push(r);
+      else (conditions ??= []).push(r);
     }
-    if (got.length >= need) return { ...base, status: 'allocated', addresses: got };
-    const condition = conditions.find((c) => c.reason !== 'FamilyUnavailable') ??
-      conditions[0] ?? {
+    if ((got?.length ?? 0) >= need) {
+      return {
+        key,
+        namespace: req.namespace,
+        name: req.name,
+        request: req,
+        status: 'allocated',
+        addresses: got!,
+      };
+    }
+    const condition = conditions?.find((c) => c.reason !== 'FamilyUnavailable') ??
+      conditions?.[0] ?? {
         reason: 'FamilyUnavailable' as const,
         message: `${policy} needs both IPv4 and IPv6 addresses`,
       };
-    if (policy === 'RequireDualStack' && got.length > 0 && conditions.length) {
+    if (policy === 'RequireDualStack' && got?.length && conditions?.length) {
       condition.message = `RequireDualStack: ${condition.message}`;
     }
-    return { ...base, status: 'pending', addresses: [], condition };
+    return {
+      key,
+      namespace: req.namespace,
+      name: req.name,
+      request: req,
+      status: 'pending',
+      addresses: [],
+      condition,
+    };
   }
 
   private pick(
@@ -251,14 +383,20 @@ export class AllocatorState {
     key: string,
     family: IpFamily,
     wantedIp: string | undefined,
-    taken: Allocation[],
+    taken: number,
   ): Allocation | PendingCondition {
     const fam = `IPv${family}`;
     const ports = req.ports ?? [];
     if (wantedIp !== undefined) {
       const ip = parseIp(wantedIp, 'ip');
       const text = formatIp(ip);
-      const ps = [...this.pools.values()].find((p) => blockContains(p.pool.block, ip));
+      let ps: PoolState | undefined;
+      for (const p of this.pools.values()) {
+        if (blockContains(p.pool.block, ip)) {
+          ps = p;
+          break;
+        }
+      }
       if (!ps) return { reason: 'IpNotInPool', message: `${text} is not in any Eip` };
       if (req.pool && ps.pool.name !== req.pool) {
         return {
@@ -284,7 +422,7 @@ export class AllocatorState {
     }
 
     let candidates: PoolState[];
-    let why: PendingCondition;
+    let byDefault = false;
     if (req.pool) {
       const ps = this.pools.get(req.pool);
       if (!ps) return { reason: 'PoolNotFound', message: `Eip/${req.pool} does not exist` };
@@ -292,32 +430,28 @@ export class AllocatorState {
         return { reason: 'FamilyUnavailable', message: `Eip/${req.pool} has no ${fam} addresses` };
       if (ps.pool.disable) return { reason: 'PoolDisabled', message: `Eip/${req.pool} is disabled` };
       candidates = [ps];
-      why = { reason: 'PoolExhausted', message: `Eip/${req.pool} has no free address` };
     } else {
       const { ofFamily, bound } = this.poolsFor(req.namespace, family);
       if (bound.length) {
         // Priority order (0 highest), then name; full pools yield nothing below, so non-full come first.
         candidates = bound;
-        why = {
-          reason: 'PoolExhausted',
-          message: `every ${fam} Eip bound to namespace ${req.namespace} is full (${bound.map((p) => p.pool.name).join(', ')})`,
-        };
       } else {
         const def = ofFamily.find((p) => p.pool.isDefault);
         if (!def) {
           return {
-            reason: taken.length ? 'FamilyUnavailable' : 'NoPoolForNamespace',
+            reason: taken ? 'FamilyUnavailable' : 'NoPoolForNamespace',
             message: `no ${fam} Eip is bound to namespace ${req.namespace} and there is no default ${fam} Eip`,
           };
         }
         candidates = [def];
-        why = { reason: 'PoolExhausted', message: `the default Eip/${def.pool.name} is full` };
+        byDefault = true;
       }
     }
     if (req.sharingKey) {
       for (const ps of candidates) {
-        for (const [ip, h] of this.holders) {
-          if (h.pool === ps.pool.name && this.canShare(h, key, req.sharingKey, ports)) {
+        for (const ip of this.heldIn.get(ps.pool.name) ?? []) {
+          const h = this.holders.get(ip)!;
+          if (this.canShare(h, key, req.sharingKey, ports)) {
             return this.allocation(ip, family, ps.pool.name, req.sharingKey, ports);
           }
         }
@@ -328,12 +462,19 @@ export class AllocatorState {
       if (v !== undefined)
         return this.allocation(formatIp({ family, value: v }), family, ps.pool.name, req.sharingKey, ports);
     }
-    return why;
+    // Nothing free: say why, naming what was tried.
+    if (req.pool) return { reason: 'PoolExhausted', message: `Eip/${req.pool} has no free address` };
+    if (byDefault)
+      return { reason: 'PoolExhausted', message: `the default Eip/${candidates[0]!.pool.name} is full` };
+    return {
+      reason: 'PoolExhausted',
+      message: `every ${fam} Eip bound to namespace ${req.namespace} is full (${candidates.map((p) => p.pool.name).join(', ')})`,
+    };
   }
 
   /** Enabled pools of a family, and those bound to a namespace in priority order; cached until pools or namespaces change. */
   private poolsFor(namespace: string, family: IpFamily): { ofFamily: PoolState[]; bound: PoolState[] } {
-    const key = `${family} ${namespace}`;
+    const key = family === 4 ? namespace : `6 ${namespace}`;
     let hit = this.bindings.get(key);
     if (!hit) {
       const ns = this.namespaces.get(namespace) ?? { name: namespace, labels: {} };
@@ -356,7 +497,7 @@ export class AllocatorState {
     sharingKey: string | undefined,
     ports: ServicePort[],
   ): Allocation {
-    return { ip, family, pool, ...(sharingKey ? { sharingKey } : {}), ports };
+    return sharingKey ? { ip, family, pool, sharingKey, ports } : { ip, family, pool, ports };
   }
 
   private canShare(h: Holder, key: string, sharingKey: string | undefined, ports: ServicePort[]): boolean {
@@ -366,18 +507,18 @@ export class AllocatorState {
     return true;
   }
 
+  /** Lowest free address of a pool: from the bitmap, then (huge pools only) beyond it. */
   private firstFree(ps: PoolState): bigint | undefined {
-    if (BigInt(ps.used) >= ps.size) return undefined;
+    if (ps.used >= ps.sizeNumber) return undefined;
     const { family, first, last } = ps.pool.block;
-    const start = ps.hint < first || ps.hint > last ? first : ps.hint;
-    const scan = (from: bigint, to: bigint) => {
-      for (let v = from; v <= to; v++) {
-        if (!ps.reserved.has(v) && !this.holders.has(formatIp({ family, value: v }))) return v;
+    const offset = ps.occupancy.firstFree();
+    if (offset !== undefined) return first + BigInt(offset);
+    for (let v = ps.hint; v <= last; v++) {
+      if (!ps.reserved.has(v) && !this.holders.has(formatIp({ family, value: v }))) {
+        ps.hint = v;
+        return v;
       }
-      return undefined;
-    };
-    const v = scan(start, last) ?? (start > first ? scan(first, start - 1n) : undefined);
-    if (v !== undefined) ps.hint = v;
-    return v;
+    }
+    return undefined;
   }
 }

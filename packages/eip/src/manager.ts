@@ -23,7 +23,7 @@ import {
   type EipDocuments,
   type Pool,
 } from './spec.js';
-import { EipStore, type JournalEntry, type StoredEvent } from './store.js';
+import { EipStore, type Durability, type JournalEntry, type StoredEvent } from './store.js';
 
 export interface EipManagerOptions {
   /** Folder of the embedded store (`eip.db`); created when missing. */
@@ -33,6 +33,12 @@ export interface EipManagerOptions {
   metrics?: Registry;
   /** Journal entries beyond twice the live services before the journal is compacted; default 10,000. */
   journalSlack?: number;
+  /**
+   * `process` (default): a returned allocation survives the process crashing or being killed; a
+   * power loss may lose the last ones (WAL, `synchronous=NORMAL`). `power`: it survives power loss
+   * too (the WAL is fsynced at each commit). See the package README, "Store".
+   */
+  durability?: Durability;
 }
 
 export interface ApplyResult {
@@ -120,7 +126,7 @@ export class EipManager extends EventEmitter {
 
   constructor(options: EipManagerOptions) {
     super();
-    this.store = new EipStore(options.dataDir);
+    this.store = new EipStore(options.dataDir, { durability: options.durability });
     this.journalSlack = options.journalSlack ?? 10_000;
     this.log = options.logger ?? createLogger({ name: 'eip' });
     this.metrics = options.metrics ?? createMetrics();
@@ -181,8 +187,8 @@ export class EipManager extends EventEmitter {
     this.seq = 0;
     this.journalRows = 0;
     for (const ns of data.namespaces) this.state.setNamespace(ns);
-    for (const e of this.store.journalSince(0)) this.replay(e);
     for (const doc of data.pools) this.state.setPool(parseEip(doc, 'stored Eip'));
+    for (const e of this.store.journalSince(0)) this.replay(e);
     this.bgpConf = undefined;
     this.bgpPeers.clear();
     for (const b of data.bgp) {
@@ -203,6 +209,7 @@ export class EipManager extends EventEmitter {
 
   /** Picks up changes other processes made; emits `change` when there were any. */
   refresh(): boolean {
+    if (this.store.dataVersion() === this.version) return false;
     const changed = this.store.read(() => this.sync());
     if (changed) this.emit('change');
     return changed;
@@ -363,13 +370,14 @@ export class EipManager extends EventEmitter {
       this.log.warn({ pool }, 'Eip exhausted');
       this.emit('exhausted', { pool });
     }
-    let changed = false;
+    let allocated = 0;
     for (const s of out) {
-      this.counters.allocations.inc({ result: s.status });
       if (s.status === 'pending') this.emit('pending', s);
-      else changed = true;
+      else allocated++;
     }
-    if (changed) this.emit('change');
+    if (allocated) this.counters.allocations.inc({ result: 'allocated' }, allocated);
+    if (allocated < out.length) this.counters.allocations.inc({ result: 'pending' }, out.length - allocated);
+    if (allocated) this.emit('change');
     return out;
   }
 
@@ -377,7 +385,9 @@ export class EipManager extends EventEmitter {
     const existing = this.state.services.get(serviceKey(req.namespace, req.name));
     const next = this.state.decide(req);
     if (next === existing) return next;
-    const wasFull = new Map(next.addresses.map((a) => [a.pool, this.state.isFull(a.pool)]));
+    // Pools that were not full before this commit (an address per family, so no two alike).
+    const open: string[] = [];
+    for (const a of next.addresses) if (!this.state.isFull(a.pool)) open.push(a.pool);
     this.commitService(next);
     if (next.status === 'pending') {
       this.store.addEvent(
@@ -386,8 +396,8 @@ export class EipManager extends EventEmitter {
         `${next.key}: ${next.condition!.reason}: ${next.condition!.message}`,
       );
     }
-    for (const [pool, full] of wasFull) {
-      if (!full && this.state.isFull(pool)) {
+    for (const pool of open) {
+      if (this.state.isFull(pool)) {
         this.store.addEvent('exhausted', pool, `Eip/${pool} has no free address left`);
         exhausted.push(pool);
       }
@@ -402,7 +412,7 @@ export class EipManager extends EventEmitter {
       const s = this.state.services.get(key);
       if (!s)
         throw new EipError('SPROUT_ERR_EIP_NOT_ALLOCATED', `${key} holds no address and is not pending`);
-      this.seq = this.store.append(key, null);
+      this.store.append(++this.seq, key, null);
       this.journalRows++;
       this.state.remove(key);
       return s;
@@ -447,7 +457,7 @@ export class EipManager extends EventEmitter {
   }
 
   private commitService(s: ServiceState): void {
-    this.seq = this.store.append(s.key, s);
+    this.store.append(++this.seq, s.key, s);
     this.journalRows++;
     this.state.commit(s);
   }
@@ -498,6 +508,8 @@ export class EipManager extends EventEmitter {
   }
 
   private refreshQuietly(): void {
+    // Nobody else committed since the last look (the common case): no transaction needed.
+    if (this.store.dataVersion() === this.version) return;
     if (this.store.read(() => this.sync())) this.emit('change');
   }
 

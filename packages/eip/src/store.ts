@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ServiceState } from './allocator.js';
+import type { Allocation, AllocationRequest, PendingReason, Protocol, ServiceState } from './allocator.js';
 import { EipError } from './errors.js';
 
 export interface StoredEvent {
@@ -19,39 +19,169 @@ export interface JournalEntry {
   state: ServiceState | null;
 }
 
+/**
+ * How far a returned allocation is durable:
+ * - `process` (default): WAL with `synchronous=NORMAL`. A commit has been written to the WAL file
+ *   (the OS page cache) when it returns, so it survives the process crashing or being killed
+ *   (`kill -9`) at any point; the WAL is fsynced only at checkpoints, so a power loss or kernel
+ *   crash can lose the last commits before one (the file stays consistent: it rolls back to an
+ *   earlier commit, never to a half-written one).
+ * - `power`: WAL with `synchronous=FULL`. The WAL is fsynced at every commit, so a returned
+ *   allocation survives power loss too; one fsync per transaction, which `allocateMany` and
+ *   `allocateAsync` (group commit) share across a burst.
+ */
+export type Durability = 'process' | 'power';
+
 // Allocations are an append-only journal: a commit appends rows at the end of one B-tree, so it
 // touches a page or two however scattered the services are; readers in other processes catch up
 // by reading the rows after the last one they saw. Configuration (pools, namespaces, BGP) lives in
 // plain tables; changing it bumps `config_gen`, which makes other processes reload everything.
+//
+// A journal row is a few short columns, not a JSON document (schema version 2):
+//   key    namespace/name
+//   addrs  held addresses as `ip pool` pairs joined by `,`; NULL when none
+//   ports  the request's ports as `port/PROTO` joined by `,` ('' for an empty list, NULL when absent)
+//   extra  the request's other fields (pool, ips, sharingKey, ipFamilyPolicy, ipFamilies) as JSON; NULL when none
+//   cond   a pending service's condition, `Reason message`; NULL when allocated
+// A row with neither addrs nor cond is a release. Each address's ports and sharing key are the
+// request's, so they are not stored twice.
+const SCHEMA_VERSION = 2;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS pools (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS namespaces (name TEXT PRIMARY KEY, labels TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS bgp (kind TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, name));
-CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, key TEXT NOT NULL, state TEXT);
+CREATE TABLE IF NOT EXISTS journal (
+  seq INTEGER PRIMARY KEY, key TEXT NOT NULL, addrs TEXT, ports TEXT, extra TEXT, cond TEXT);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('config_gen', 0);
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, type TEXT NOT NULL, pool TEXT, message TEXT NOT NULL);
 `;
 
+type Row = [
+  seq: number,
+  key: string,
+  addrs: string | null,
+  ports: string | null,
+  extra: string | null,
+  cond: string | null,
+];
+interface StoredRow {
+  seq: number;
+  key: string;
+  addrs: string | null;
+  ports: string | null;
+  extra: string | null;
+  cond: string | null;
+}
+
+const EXTRA_FIELDS = ['pool', 'ips', 'sharingKey', 'ipFamilyPolicy', 'ipFamilies'] as const;
+
+/** A service's state as journal columns (see above). */
+export function encodeState(seq: number, key: string, state: ServiceState | null): Row {
+  if (state === null) return [seq, key, null, null, null, null];
+  const req = state.request;
+  let addrs: string | null = null;
+  for (const a of state.addresses)
+    addrs = addrs === null ? `${a.ip} ${a.pool}` : `${addrs},${a.ip} ${a.pool}`;
+  let ports: string | null = null;
+  if (req.ports) {
+    ports = '';
+    for (let i = 0; i < req.ports.length; i++) {
+      const p = req.ports[i]!;
+      ports += i ? `,${p.port}/${p.protocol}` : `${p.port}/${p.protocol}`;
+    }
+  }
+  let extra: string | null = null;
+  if (
+    req.pool !== undefined ||
+    req.ips ||
+    req.sharingKey !== undefined ||
+    req.ipFamilyPolicy ||
+    req.ipFamilies
+  ) {
+    const e: Record<string, unknown> = {};
+    for (const f of EXTRA_FIELDS) if (req[f] !== undefined) e[f] = req[f];
+    extra = JSON.stringify(e);
+  }
+  const cond = state.condition ? `${state.condition.reason} ${state.condition.message}` : null;
+  // A pending service with no condition cannot happen; keep the row distinguishable from a release.
+  return [seq, key, addrs, ports, extra, cond ?? (addrs === null ? 'Unknown ' : null)];
+}
+
+/** Journal columns back to a service's state (`null`: released). */
+export function decodeState(row: StoredRow): ServiceState | null {
+  if (row.addrs === null && row.cond === null) return null;
+  const slash = row.key.indexOf('/');
+  const namespace = row.key.slice(0, slash);
+  const name = row.key.slice(slash + 1);
+  const request: AllocationRequest = { namespace, name };
+  const extra = row.extra === null ? undefined : (JSON.parse(row.extra) as Partial<AllocationRequest>);
+  if (extra?.pool !== undefined) request.pool = extra.pool;
+  if (extra?.ips !== undefined) request.ips = extra.ips;
+  if (extra?.sharingKey !== undefined) request.sharingKey = extra.sharingKey;
+  if (row.ports !== null) {
+    request.ports =
+      row.ports === ''
+        ? []
+        : row.ports.split(',').map((p) => {
+            const slashAt = p.indexOf('/');
+            return { port: Number(p.slice(0, slashAt)), protocol: p.slice(slashAt + 1) as Protocol };
+          });
+  }
+  if (extra?.ipFamilyPolicy !== undefined) request.ipFamilyPolicy = extra.ipFamilyPolicy;
+  if (extra?.ipFamilies !== undefined) request.ipFamilies = extra.ipFamilies;
+  const ports = request.ports ?? [];
+  const addresses: Allocation[] = [];
+  if (row.addrs !== null) {
+    for (const pair of row.addrs.split(',')) {
+      const space = pair.indexOf(' ');
+      const ip = pair.slice(0, space);
+      const pool = pair.slice(space + 1);
+      const family = ip.includes(':') ? 6 : 4;
+      addresses.push(
+        request.sharingKey !== undefined
+          ? { ip, family, pool, sharingKey: request.sharingKey, ports }
+          : { ip, family, pool, ports },
+      );
+    }
+  }
+  const base = { key: row.key, namespace, name, request };
+  if (row.cond === null) return { ...base, status: 'allocated', addresses };
+  const space = row.cond.indexOf(' ');
+  return {
+    ...base,
+    status: 'pending',
+    addresses,
+    condition: { reason: row.cond.slice(0, space) as PendingReason, message: row.cond.slice(space + 1) },
+  };
+}
+
+/** Rows per multi-row INSERT. */
+const CHUNK = 50;
+
 /**
- * The embedded store: one SQLite file in WAL mode (`synchronous=NORMAL`: a commit survives a crash
- * of the process). Writers take the write lock up front (`BEGIN IMMEDIATE`) and catch up with
- * other processes' commits before deciding, so allocators in separate processes are serialised.
+ * The embedded store: one SQLite file in WAL mode (see `Durability`). Writers take the write lock
+ * up front (`BEGIN IMMEDIATE`) and catch up with other processes' commits before deciding, so
+ * allocators in separate processes are serialised. Journal rows appended in a transaction are
+ * buffered and written at its end with multi-row INSERTs.
  */
 export class EipStore {
   private readonly db: Database.Database;
   private readonly stmts;
+  private readonly inserts = new Map<number, Database.Statement>();
+  private staged: Row[] = [];
+  private readonly tx: { immediate(fn: () => unknown): unknown; deferred(fn: () => unknown): unknown };
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: { durability?: Durability } = {}) {
     mkdirSync(dataDir, { recursive: true });
     try {
       this.db = new Database(join(dataDir, 'eip.db'), { timeout: 10_000 });
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
       // Checkpoint (the one fsync WAL+NORMAL does) every ~40 MB of journal instead of every 4 MB.
       this.db.pragma('wal_autocheckpoint = 10000');
-      this.db.exec(SCHEMA);
+      this.db.transaction(() => this.migrate()).immediate();
     } catch (err) {
       throw new EipError(
         'SPROUT_ERR_EIP_STORE',
@@ -61,6 +191,8 @@ export class EipStore {
       );
     }
     const db = this.db;
+    // One transaction wrapper for every write (better-sqlite3 builds four closures per `transaction()`).
+    this.tx = db.transaction((fn: () => unknown) => fn()) as unknown as EipStore['tx'];
     this.stmts = {
       upsertPool: db.prepare(
         'INSERT INTO pools (name, doc) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET doc = excluded.doc',
@@ -72,8 +204,8 @@ export class EipStore {
       upsertBgp: db.prepare(
         'INSERT INTO bgp (kind, name, doc) VALUES (?, ?, ?) ON CONFLICT (kind, name) DO UPDATE SET doc = excluded.doc',
       ),
-      append: db.prepare('INSERT INTO journal (key, state) VALUES (?, ?)'),
-      since: db.prepare('SELECT seq, key, state FROM journal WHERE seq > ? ORDER BY seq'),
+      since: db.prepare('SELECT seq, key, addrs, ports, extra, cond FROM journal WHERE seq > ? ORDER BY seq'),
+      lastSeq: db.prepare('SELECT coalesce(max(seq), 0) FROM journal').pluck(),
       journalSize: db.prepare('SELECT count(*) FROM journal').pluck(),
       configGen: db.prepare("SELECT value FROM meta WHERE name = 'config_gen'").pluck(),
       bumpGen: db.prepare("UPDATE meta SET value = value + 1 WHERE name = 'config_gen'"),
@@ -81,6 +213,38 @@ export class EipStore {
       insertEvent: db.prepare('INSERT INTO events (at, type, pool, message) VALUES (?, ?, ?, ?)'),
       events: db.prepare('SELECT id, at, type, pool, message FROM events ORDER BY id DESC LIMIT ?'),
     };
+  }
+
+  /**
+   * Creates the tables, or brings a store written by an earlier version up to date: version 1 kept
+   * each journal entry as one JSON document (`state`); it is rewritten in columns and every other
+   * process reloads (the config generation moves).
+   */
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version >= SCHEMA_VERSION) return;
+    const cols = (this.db.prepare('PRAGMA table_info(journal)').all() as { name: string }[]).map(
+      (c) => c.name,
+    );
+    if (cols.includes('state')) {
+      const old = this.db.prepare('SELECT seq, key, state FROM journal ORDER BY seq').all() as {
+        seq: number;
+        key: string;
+        state: string | null;
+      }[];
+      this.db.exec('DROP TABLE journal');
+      this.db.exec(SCHEMA);
+      const ins = this.db.prepare('INSERT INTO journal VALUES (?, ?, ?, ?, ?, ?)');
+      for (const r of old) {
+        ins.run(
+          ...encodeState(r.seq, r.key, r.state === null ? null : (JSON.parse(r.state) as ServiceState)),
+        );
+      }
+      this.db.exec("UPDATE meta SET value = value + 1 WHERE name = 'config_gen'");
+    } else {
+      this.db.exec(SCHEMA);
+    }
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
 
   /** Changes when another connection commits (SQLite's `data_version`). */
@@ -97,14 +261,26 @@ export class EipStore {
     this.stmts.bumpGen.run();
   }
 
-  /** Runs `fn` holding the write lock; rolls back if it throws. */
+  /**
+   * Runs `fn` holding the write lock; rolls back if it throws. Journal entries staged by `fn` are
+   * written before the commit.
+   */
   write<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    this.staged.length = 0;
+    try {
+      return this.tx.immediate(() => {
+        const out = fn();
+        this.flush();
+        return out;
+      }) as T;
+    } finally {
+      this.staged.length = 0;
+    }
   }
 
   /** Runs `fn` on one consistent snapshot. */
   read<T>(fn: () => T): T {
-    return this.db.transaction(fn).deferred();
+    return this.tx.deferred(fn) as T;
   }
 
   loadConfig() {
@@ -131,20 +307,48 @@ export class EipStore {
 
   /** Journal entries after `seq`, oldest first. */
   journalSince(seq: number): JournalEntry[] {
-    return (this.stmts.since.all(seq) as { seq: number; key: string; state: string | null }[]).map((r) => ({
+    return (this.stmts.since.all(seq) as StoredRow[]).map((r) => ({
       seq: r.seq,
       key: r.key,
-      state: r.state === null ? null : (JSON.parse(r.state) as ServiceState),
+      state: decodeState(r),
     }));
+  }
+
+  /** The newest journal entry's sequence number (0 when empty). */
+  lastSeq(): number {
+    return this.stmts.lastSeq.get() as number;
   }
 
   journalSize(): number {
     return this.stmts.journalSize.get() as number;
   }
 
-  /** Appends a service's new state (or its release, `null`); returns the entry's sequence number. */
-  append(key: string, state: ServiceState | null): number {
-    return Number(this.stmts.append.run(key, state === null ? null : JSON.stringify(state)).lastInsertRowid);
+  /**
+   * Stages a service's new state (or its release, `null`) as journal entry `seq`, written when the
+   * transaction ends. The caller has caught up with the journal under the write lock, so `seq` is
+   * one past the newest entry.
+   */
+  append(seq: number, key: string, state: ServiceState | null): void {
+    this.staged.push(encodeState(seq, key, state));
+  }
+
+  /** Writes the staged journal entries, up to CHUNK rows per statement. */
+  private flush(): void {
+    const rows = this.staged;
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const n = Math.min(CHUNK, rows.length - i);
+      let stmt = this.inserts.get(n);
+      if (!stmt) {
+        stmt = this.db.prepare(
+          `INSERT INTO journal VALUES ${Array(n).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`,
+        );
+        this.inserts.set(n, stmt);
+      }
+      const args: (string | number | null)[] = [];
+      for (let k = i; k < i + n; k++) args.push(...rows[k]!);
+      stmt.run(args);
+    }
+    rows.length = 0;
   }
 
   /**
@@ -152,8 +356,9 @@ export class EipStore {
    * never go back) and bumps the config generation so other processes reload.
    */
   compact(): void {
+    this.flush();
     this.db.exec(`DELETE FROM journal WHERE seq < (SELECT max(seq) FROM journal) AND (
-      state IS NULL OR seq NOT IN (SELECT max(seq) FROM journal GROUP BY key))`);
+      (addrs IS NULL AND cond IS NULL) OR seq NOT IN (SELECT max(seq) FROM journal GROUP BY key))`);
     this.bumpConfigGen();
   }
 
