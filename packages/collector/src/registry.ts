@@ -1,5 +1,6 @@
 import { filterPlugins } from './filters/index.js';
 import { collectdInput } from './inputs/collectd.js';
+import { forwardInput } from './inputs/forward.js';
 import { httpInput } from './inputs/http.js';
 import { syslogInput } from './inputs/syslog.js';
 import { mqttInput } from './inputs/mqtt.js';
@@ -8,7 +9,9 @@ import { opentelemetryInput } from './inputs/opentelemetry.js';
 import { statsdInput } from './inputs/statsd.js';
 import { tcpInput } from './inputs/tcp.js';
 import { counterOutput, fileOutput, nullOutput, stdoutOutput } from './outputs/basic.js';
+import { forwardOutput } from './outputs/forward.js';
 import { httpOutput } from './outputs/http.js';
+import { pgsqlOutput } from './outputs/pgsql.js';
 import { opentelemetryOutput } from './outputs/opentelemetry.js';
 import type { FilterPlugin, InputPlugin, OutputPlugin } from './plugin.js';
 
@@ -21,6 +24,7 @@ export const inputPlugins: InputPlugin[] = [
   opentelemetryInput,
   collectdInput,
   nginxInput,
+  forwardInput,
 ] as InputPlugin[];
 export const outputPlugins: OutputPlugin[] = [
   stdoutOutput,
@@ -29,6 +33,8 @@ export const outputPlugins: OutputPlugin[] = [
   opentelemetryOutput,
   nullOutput,
   counterOutput,
-];
+  forwardOutput,
+  pgsqlOutput,
+] as OutputPlugin[];
 export { filterPlugins };
 export type { FilterPlugin };
