@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { PlatformError } from './errors.js';
 import { readJson, sendError, sendJson } from './http-util.js';
 import type { Platform } from './platform.js';
+import type { FunctionAddresses } from './addresses.js';
+import { handleEip } from './api-eip.js';
 import { forward } from './proxy.js';
 
 export interface ApiServer {
@@ -27,20 +29,26 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 /**
- * The platform's REST API (documented in openapi.yaml): functions, instances, scale, invoke and a
- * server-sent event stream. Listens on 127.0.0.1 only.
+ * The platform's REST API (documented in openapi.yaml): functions, instances, scale, invoke, a
+ * server-sent event stream and, with `addresses`, EIP pools and allocations. Listens on 127.0.0.1 only.
  *
  * @example
  * const api = await startApi(platform, { port: 9090 });
  * await api.close();
  */
-export async function startApi(
-  platform: Platform,
-  options: { port: number; host?: string; metrics?: () => Promise<string> },
-): Promise<ApiServer> {
+export interface ApiOptions {
+  port: number;
+  host?: string;
+  /** Prometheus text served at `/metrics`. */
+  metrics?: () => Promise<string>;
+  /** Load-balancer addresses: adds `/v1/eip/...` and each function's `address`. */
+  addresses?: FunctionAddresses;
+}
+
+export async function startApi(platform: Platform, options: ApiOptions): Promise<ApiServer> {
   const streams = new Set<ServerResponse>();
   const server = createServer((req, res) => {
-    handle(platform, req, res, streams, options.metrics).catch((err: unknown) => {
+    handle(platform, req, res, streams, options).catch((err: unknown) => {
       if (!(err instanceof PlatformError)) platform.logger.error({ err }, 'API request failed');
       sendError(res, err);
     });
@@ -67,7 +75,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   streams: Set<ServerResponse>,
-  metrics: (() => Promise<string>) | undefined,
+  { metrics, addresses }: ApiOptions,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://api');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -92,10 +100,19 @@ async function handle(
     );
   }
   const [, resource, name, sub] = parts;
+  const view = (n: string) => {
+    const v = platform.view(n);
+    const address = addresses?.of(platform.mustGet(n).def);
+    return address ? { ...v, address } : v;
+  };
   if (resource === 'health' && parts.length === 2) {
     return sendJson(res, 200, { status: 'ok', standbyReady: platform.standbyReady() });
   }
   if (resource === 'events' && parts.length === 2) return eventStream(platform, req, res, streams);
+  if (resource === 'eip' && addresses) {
+    const applied = () => addresses.sync();
+    return handleEip({ manager: addresses.manager, applied }, req, res, parts.slice(2), url.searchParams);
+  }
   if (resource !== 'functions') {
     throw new PlatformError(
       'SPROUT_ERR_PLATFORM_NO_ROUTE',
@@ -106,7 +123,7 @@ async function handle(
   if (name === undefined) {
     if (method === 'GET') {
       return sendJson(res, 200, {
-        functions: platform.names().map((n) => platform.view(n)),
+        functions: platform.names().map(view),
         problems: platform.problems(),
       });
     }
@@ -114,7 +131,7 @@ async function handle(
       const body = parseBody(registerBody, await readJson(req));
       const result = await platform.register(body.paths);
       return sendJson(res, result.functions.length ? 201 : 400, {
-        functions: result.functions.map((f) => platform.view(f.name)),
+        functions: result.functions.map((f) => view(f.name)),
         problems: result.errors.map((e) => ({ code: e.code, message: e.message })),
       });
     }
@@ -122,7 +139,7 @@ async function handle(
   }
   const runner = platform.mustGet(name);
   if (sub === undefined) {
-    if (method === 'GET') return sendJson(res, 200, platform.view(name));
+    if (method === 'GET') return sendJson(res, 200, view(name));
     if (method === 'DELETE') {
       await platform.unregister(name);
       res.writeHead(204).end();

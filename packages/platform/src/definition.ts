@@ -20,9 +20,25 @@ export interface ScalingSpec {
   scaledownPeriodMs: number;
 }
 
+/**
+ * Whether and how the function gets a load-balancer address of its own (an EIP allocation for the
+ * service `<namespace>/<name>`), from OpenELB's Service annotations on the Function.
+ */
+export interface ExposeSpec {
+  /** False with `sprout.dev/expose: "false"`. */
+  enabled: boolean;
+  /** `eip.openelb.kubesphere.io/v1alpha2`: the Eip to take the address from. */
+  pool?: string;
+  /** `eip.openelb.kubesphere.io/v1alpha1`: the address wanted. */
+  ip?: string;
+}
+
 /** A function as the platform runs it, resolved from a function.yaml or a plain folder. */
 export interface FunctionDefinition {
   name: string;
+  /** `metadata.namespace` (default `default`): what EIP pools are bound to. */
+  namespace: string;
+  expose: ExposeSpec;
   /** Folder with the code. */
   dir: string;
   /** The function.yaml it came from, if any. */

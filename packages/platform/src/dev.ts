@@ -1,5 +1,9 @@
 import { createGateway, type Gateway } from '@sprout/gateway';
 import { createLogger, type Logger } from '@sprout/observe';
+import { createMetrics } from '@sprout/observe/metrics';
+import { FunctionAddresses } from './addresses.js';
+import type { FunctionDefinition } from './definition.js';
+import { startTelemetry, type Telemetry } from './telemetry.js';
 import { startApi, type ApiServer } from './api.js';
 import { PlatformError } from './errors.js';
 import { createPlatform, type Platform } from './platform.js';
@@ -24,12 +28,26 @@ export interface DevOptions {
   watch?: boolean;
   /** Pre-started processes kept for cold starts (default 1). */
   standby?: number;
+  /**
+   * The collector: functions' logs (`fn.<namespace>.<name>`) and the gateway's metrics
+   * (`sprout.gateway.metrics`) through a fluent-bit config's pipeline, by default JSON lines under
+   * `<dataDir>/logs/`. `false` turns it off.
+   */
+  collector?: false | { configFile?: string; scrapeIntervalMs?: number };
+  /**
+   * Load-balancer addresses from EIP pools for every exposed function (`<dataDir>/eip.db`, shared
+   * with `sprout eip`). `apply` is Eip/BgpConf/BgpPeer/Namespace YAML applied at start. `false`
+   * turns it off.
+   */
+  eip?: false | { apply?: string; announce?: boolean };
 }
 
 export interface DevServer {
   platform: Platform;
   gateway: Gateway;
   api: ApiServer;
+  telemetry?: Telemetry;
+  addresses?: FunctionAddresses;
   /** Base URL of the gateway, e.g. `http://127.0.0.1:8080`. */
   url: string;
   /** Stops the gateway (held requests 503, in-flight finish), the API, then drains every instance. */
@@ -56,20 +74,55 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     ...(o.watch ? { watch: true } : {}),
     ...(o.standby !== undefined ? { standby: o.standby } : {}),
   });
-  const gateway = createGateway({ logger: o.logger ?? createLogger({ name: 'gateway' }) });
+  const registry = createMetrics();
+  const gateway = createGateway({ logger: o.logger ?? createLogger({ name: 'gateway' }), metrics: registry });
+  let addresses: FunctionAddresses | undefined;
+  let telemetry: Telemetry | undefined;
+  const addressOf = (def: FunctionDefinition) => {
+    const a = addresses?.of(def);
+    return a?.status === 'allocated' ? a.addresses : [];
+  };
   const applyRoutes = () => {
-    const { routes, conflicts } = routesFor(platform.definitions(), (n) => platform.backend(n));
+    const { routes, conflicts } = routesFor(platform.definitions(), (n) => platform.backend(n), addressOf);
     for (const c of conflicts) platform.report(c);
     gateway.setRoutes(routes);
     return routes;
   };
   let routes;
   let api: ApiServer | undefined;
+  const cleanups: (() => void)[] = [];
   try {
+    if (o.eip !== false) {
+      addresses = await FunctionAddresses.open({
+        dataDir: o.dataDir,
+        logger,
+        metrics: registry,
+        definitions: () => platform.definitions(),
+        ...(o.eip?.apply !== undefined ? { apply: o.eip.apply } : {}),
+        ...(o.eip?.announce !== undefined ? { announce: o.eip.announce } : {}),
+      });
+      await addresses.sync();
+      cleanups.push(addresses.subscribe(() => applyRoutes()));
+    }
+    if (o.collector !== false) {
+      telemetry = await startTelemetry({
+        dataDir: o.dataDir,
+        logs: platform.logs,
+        metrics: registry,
+        logger,
+        ...(o.collector?.configFile ? { configFile: o.collector.configFile } : {}),
+        ...(o.collector?.scrapeIntervalMs ? { scrapeIntervalMs: o.collector.scrapeIntervalMs } : {}),
+      });
+    }
     routes = applyRoutes();
     const addr = await listening(gateway.listen(o.port, o.host ?? '0.0.0.0'), 'gateway', o.port, '--port');
     api = await listening(
-      startApi(platform, { port: o.apiPort, metrics: () => gateway.metricsText() }),
+      startApi(platform, {
+        port: o.apiPort,
+        metrics: async () =>
+          (await gateway.metricsText()) + (telemetry ? await telemetry.collector.metrics.metrics() : ''),
+        ...(addresses ? { addresses } : {}),
+      }),
       'API',
       o.apiPort,
       '--api-port',
@@ -88,8 +141,37 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
       );
     }
     logger.info({ url: api.url }, 'platform API');
+    if (telemetry?.logDir)
+      logger.info({ dir: telemetry.logDir }, 'function logs and gateway metrics collected');
+    for (const def of platform.definitions()) {
+      for (const ip of addressOf(def)) {
+        const host = ip.includes(':') ? `[${ip}]` : ip;
+        logger.info(
+          { function: def.name, url: `http://${host}:${addr.port}/` },
+          'serving on its own address',
+        );
+      }
+    }
+    warnUnreachable(logger, o.host, addresses, platform);
+    // Namespaces of registered functions, so an unregistered one's address can be released.
+    const namespaces = new Map(platform.definitions().map((d) => [d.name, d.namespace]));
     const unsubscribe = platform.events.subscribe((e) => {
-      if (e.type === 'function.registered' || e.type === 'function.unregistered') applyRoutes();
+      if (e.type === 'function.registered') {
+        for (const d of platform.definitions()) namespaces.set(d.name, d.namespace);
+        void addresses?.sync().then(applyRoutes);
+        applyRoutes();
+      } else if (e.type === 'function.unregistered' && e.function) {
+        const namespace = namespaces.get(e.function);
+        namespaces.delete(e.function);
+        if (addresses && namespace) {
+          try {
+            addresses.release({ name: e.function, namespace });
+          } catch (err) {
+            logger.warn({ err, function: e.function }, 'could not release the function address');
+          }
+        }
+        applyRoutes();
+      }
     });
     const unwatch = o.watch ? watchSpecs(platform) : () => undefined;
     const started = api;
@@ -97,20 +179,52 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
       platform,
       gateway,
       api: started,
+      ...(telemetry ? { telemetry } : {}),
+      ...(addresses ? { addresses } : {}),
       url,
       async close() {
         unsubscribe();
         unwatch();
+        for (const c of cleanups) c();
         await gateway.close();
         await started.close();
+        // Instances drain first so their last lines reach the collector.
         await platform.close();
+        await telemetry?.close();
+        await addresses?.close();
       },
     };
   } catch (err) {
+    for (const c of cleanups) c();
     await gateway.close().catch(() => undefined);
     await api?.close();
     await platform.close();
+    await telemetry?.close().catch(() => undefined);
+    await addresses?.close().catch(() => undefined);
     throw err;
+  }
+}
+
+/** Addresses the gateway's listener cannot receive on: said once at start, with the fix. */
+function warnUnreachable(
+  logger: Logger,
+  host: string | undefined,
+  addresses: FunctionAddresses | undefined,
+  platform: Platform,
+): void {
+  if (!addresses) return;
+  const listen = host ?? '0.0.0.0';
+  for (const def of platform.definitions()) {
+    for (const ip of addresses.of(def)?.addresses ?? []) {
+      const v6 = ip.includes(':');
+      const ok = listen === '::' || (listen === '0.0.0.0' && !v6) || listen === ip;
+      if (!ok) {
+        logger.warn(
+          { function: def.name, address: ip, host: listen },
+          `the gateway listens on ${listen}, so ${ip} does not reach it; use --host ${v6 ? '::' : '0.0.0.0'}`,
+        );
+      }
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Logger } from '@sprout/observe';
+import type { LogTap } from './logs.js';
 import type { FunctionDefinition } from './definition.js';
 import { spawnStandby } from './standby.js';
 
@@ -59,6 +60,8 @@ export interface InstanceOptions {
   watch?: boolean;
   /** A pre-started process (see StandbyPool) to run the function in instead of spawning one. */
   standby?: ChildProcess;
+  /** Receives every output line (the platform's collector subscribes here). */
+  logs?: LogTap;
 }
 
 /**
@@ -194,6 +197,17 @@ export class Instance {
     const rl = createInterface({ input: stream, crlfDelay: Infinity });
     rl.on('line', (line) => {
       if (!line) return;
+      const tap = this.o.logs;
+      if (tap?.active) {
+        tap.emit({
+          time: BigInt(Date.now()) * 1_000_000n,
+          function: this.info.function,
+          namespace: this.o.def.namespace,
+          instance: this.info.id,
+          stream: name,
+          line,
+        });
+      }
       let rec: Record<string, unknown> | undefined;
       if (line.startsWith('{')) {
         try {

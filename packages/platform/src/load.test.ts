@@ -37,6 +37,39 @@ describe('loading functions', () => {
     expect(functions[0]!.file).toBeUndefined();
   });
 
+  it('reads the namespace and the EIP annotations, refusing bad values with the field named', () => {
+    const fn = loadFunctionYaml(
+      yamlFile(`apiVersion: core.openfunction.io/v1beta2
+kind: Function
+metadata:
+  name: fn
+  namespace: shop
+  annotations:
+    eip.openelb.kubesphere.io/v1alpha2: web-pool
+    eip.openelb.kubesphere.io/v1alpha1: 127.0.31.9
+    sprout.dev/expose: 'true'
+spec: { version: v1.0.0 }
+`),
+    );
+    expect(fn).toMatchObject({
+      namespace: 'shop',
+      expose: { enabled: true, pool: 'web-pool', ip: '127.0.31.9' },
+    });
+    expect(loadFunctions(['echo'], fixtures).functions[0]).toMatchObject({
+      namespace: 'default',
+      expose: { enabled: true },
+    });
+    const bad = (meta: string) => () =>
+      loadFunctionYaml(yamlFile(`${head}${meta}spec: { version: v1.0.0 }\n`));
+    expect(bad("  annotations:\n    sprout.dev/expose: 'no'\n")).toThrow(
+      /function\.yaml:6: .*sprout\.dev\/expose.*"true" or "false"/,
+    );
+    expect(bad("  annotations:\n    eip.openelb.kubesphere.io/v1alpha2: ' '\n")).toThrow(
+      /eip\.openelb\.kubesphere\.io\/v1alpha2": must not be empty/,
+    );
+    expect(bad('  namespace: Not_A_Label\n')).toThrow(/metadata\.namespace.*DNS-1123/);
+  });
+
   it('reads OpenFunction fields and sprout.dev annotations from function.yaml', () => {
     const def = loadFunctionYaml(join(fixtures, 'greeter/function.yaml'));
     expect(def).toMatchObject({

@@ -6,7 +6,14 @@ import type { z } from 'zod';
 import { DEFAULT_SCALING, type FunctionDefinition, type RouteRule } from './definition.js';
 import { parseDuration } from './duration.js';
 import { PlatformError } from './errors.js';
-import { ANNOTATION_PREFIX, ANNOTATIONS, functionSchema, type FunctionDocument } from './spec.js';
+import {
+  ANNOTATION_PREFIX,
+  ANNOTATIONS,
+  EIP_IP_ANNOTATION,
+  EIP_POOL_ANNOTATION,
+  functionSchema,
+  type FunctionDocument,
+} from './spec.js';
 
 const YAML_NAMES = ['function.yaml', 'function.yml'];
 const ENTRY_NAMES = [
@@ -102,6 +109,8 @@ function loadFolder(dir: string): FunctionDefinition {
 export function plainFunction(name: string, dir: string): FunctionDefinition {
   return {
     name,
+    namespace: 'default',
+    expose: { enabled: true },
     dir,
     env: {},
     context: { name, version: 'v1.0.0', runtime: 'knative', port: '8080' },
@@ -186,6 +195,7 @@ function resolveDocument(
   const name = doc.metadata.name;
   const def = plainFunction(name, dirname(file));
   def.file = file;
+  if (doc.metadata.namespace !== undefined) def.namespace = doc.metadata.namespace;
   const serving = doc.spec.serving ?? {};
   const http = serving.triggers?.http;
   def.engine = http?.engine ?? 'knative';
@@ -298,6 +308,17 @@ function applyAnnotations(
   at: (path: (string | number)[]) => string,
 ): void {
   for (const [key, value] of Object.entries(annotations)) {
+    if (key === EIP_POOL_ANNOTATION || key === EIP_IP_ANNOTATION) {
+      if (!value.trim()) {
+        throw new PlatformError(
+          'SPROUT_ERR_PLATFORM_INVALID_FUNCTION',
+          `${at(['metadata', 'annotations', key])}: field "metadata.annotations.${key}": must not be empty`,
+        );
+      }
+      if (key === EIP_POOL_ANNOTATION) def.expose.pool = value.trim();
+      else def.expose.ip = value.trim();
+      continue;
+    }
     if (!key.startsWith(ANNOTATION_PREFIX)) continue;
     const knob = key.slice(ANNOTATION_PREFIX.length);
     const where = at(['metadata', 'annotations', key]);
@@ -340,6 +361,10 @@ function applyAnnotations(
         break;
       case 'placeholder':
         def.placeholder = value;
+        break;
+      case 'expose':
+        if (value !== 'true' && value !== 'false') throw fail('must be "true" or "false"');
+        def.expose.enabled = value === 'true';
         break;
       case 'fallback':
         if (!/^https?:\/\/[^/]+/.test(value)) throw fail('must be an http:// or https:// URL');

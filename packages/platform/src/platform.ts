@@ -6,6 +6,7 @@ import type { FunctionDefinition } from './definition.js';
 import { PlatformError } from './errors.js';
 import { EventBus } from './events.js';
 import type { InstanceInfo } from './instance.js';
+import { LogTap } from './logs.js';
 import { loadFunctions, type LoadResult } from './load.js';
 import { FunctionRunner, type RunnerStatus } from './runner.js';
 import { StandbyPool } from './standby.js';
@@ -31,6 +32,7 @@ export interface PlatformOptions {
 /** A function as the API shows it. */
 export interface FunctionView extends RunnerStatus {
   name: string;
+  namespace: string;
   source: string;
   file?: string;
   engine: FunctionDefinition['engine'];
@@ -60,6 +62,8 @@ export function createPlatform(options: PlatformOptions): Platform {
 
 export class Platform {
   readonly events = new EventBus();
+  /** Every instance's output lines, for consumers such as the collector. */
+  readonly logs = new LogTap();
   readonly logger: Logger;
   private readonly store: RegistryStore;
   private readonly runners = new Map<string, FunctionRunner>();
@@ -143,6 +147,7 @@ export class Platform {
     const d = r.def;
     return {
       name: d.name,
+      namespace: d.namespace,
       source: d.dir,
       ...(d.file ? { file: d.file } : {}),
       engine: d.engine,
@@ -189,6 +194,7 @@ export class Platform {
           env: { ...(this.o.env ?? process.env), SPROUT_DATA_DIR: resolve(this.o.dataDir) },
           logger: this.logger,
           events: this.events,
+          logs: this.logs,
           ...(this.o.watch ? { watch: true } : {}),
           ...(this.standby ? { standby: this.standby } : {}),
         }),

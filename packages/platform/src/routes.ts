@@ -4,12 +4,15 @@ import { PlatformError } from './errors.js';
 
 /**
  * The routing table for a set of functions: each function's `triggers.http.route` rules, else the
- * path prefix `/<name>`, plus `/` when only one function is served. A rule that claims the same
- * hosts, prefix and headers as an earlier function's is left out and reported in `conflicts`.
+ * path prefix `/<name>`, plus `/` when only one function is served. A function with load-balancer
+ * addresses (EIP) also gets every path of requests sent to those addresses (matched on the Host
+ * header, which is the address when a client dials it). A rule that claims the same hosts, prefix
+ * and headers as an earlier function's is left out and reported in `conflicts`.
  */
 export function routesFor(
   defs: FunctionDefinition[],
   backend: (name: string) => Backend,
+  addressesOf: (def: FunctionDefinition) => readonly string[] = () => [],
 ): { routes: GatewayRoute[]; conflicts: PlatformError[] } {
   const all: GatewayRoute[] = [];
   for (const def of defs) {
@@ -50,6 +53,14 @@ export function routesFor(
         hosts: [],
         pathPrefixes: prefixes,
         options: { ...base.options, stripPrefix: true },
+      });
+    }
+    const addresses = addressesOf(def);
+    if (addresses.length) {
+      all.push({
+        ...base,
+        hosts: addresses.map((ip) => (ip.includes(':') ? `[${ip}]` : ip)),
+        pathPrefixes: ['/'],
       });
     }
   }

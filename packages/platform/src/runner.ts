@@ -3,6 +3,7 @@ import type { FunctionDefinition } from './definition.js';
 import { PlatformError } from './errors.js';
 import type { EventBus } from './events.js';
 import { freePort, Instance, type InstanceInfo } from './instance.js';
+import type { LogTap } from './logs.js';
 import type { StandbyPool } from './standby.js';
 
 export interface RunnerOptions {
@@ -12,6 +13,7 @@ export interface RunnerOptions {
   events: EventBus;
   watch?: boolean;
   standby?: StandbyPool;
+  logs?: LogTap;
 }
 
 /** What the API shows about a function's runtime state. */
@@ -258,6 +260,7 @@ export class FunctionRunner {
       logger: this.o.logger,
       ...(this.o.watch ? { watch: true } : {}),
       ...(standby ? { standby } : {}),
+      ...(this.o.logs ? { logs: this.o.logs } : {}),
     });
     this.live.set(id, inst);
     this.o.events.emit('instance.started', {

@@ -14,7 +14,12 @@ export const ANNOTATIONS = {
   'drain-timeout': 'how long a stopping instance may finish in-flight requests (default 30s)',
   placeholder: 'body answered while the function is cold instead of holding the request',
   fallback: 'URL requests are sent to while the function is cold',
+  expose: 'true | false: give the function an address from its namespace’s EIP pool (default true)',
 } as const;
+
+/** OpenELB's Service annotations, read on a Function: the Eip to allocate from and the address wanted. */
+export const EIP_POOL_ANNOTATION = 'eip.openelb.kubesphere.io/v1alpha2';
+export const EIP_IP_ANNOTATION = 'eip.openelb.kubesphere.io/v1alpha1';
 
 const envVar = z.object({ name: z.string().min(1), value: z.string().optional() }).strict();
 
@@ -135,7 +140,11 @@ export const functionSchema = z
           .string()
           .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a DNS-1123 label (a-z, 0-9, -)' })
           .max(63),
-        namespace: z.string().optional(),
+        namespace: z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a DNS-1123 label (a-z, 0-9, -)' })
+          .max(63)
+          .optional(),
         labels: z.record(z.string(), z.string()).optional(),
         annotations: z.record(z.string(), z.string()).optional(),
       })

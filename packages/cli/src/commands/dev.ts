@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { startDev } from '@sprout/platform';
 import { createLogger } from '@sprout/observe';
@@ -29,12 +30,20 @@ serves them all. Every function runs as supervised child processes started on th
 path prefix /<function name> (and / too when only one function is served). The REST API (see
 packages/platform/openapi.yaml) lists functions and instances, scales, invokes, streams events and
 serves the gateway's /metrics. What was registered is kept in --data-dir: 'sprout dev' with no
-folder serves it again. Instances reload a function when its files change (--no-watch to turn
+folder serves it again.
+
+Every function's stdout/stderr lines and the gateway's metrics go through a collector pipeline:
+JSON lines under <data-dir>/logs/ by default, or a fluent-bit YAML config (--collector). When EIP
+pools exist (--eip, or 'sprout eip apply' on the same --data-dir), each function gets an address
+from its namespace's pool and is served on every path of that address; the API's /v1/eip/ shows
+pools, usage and allocations. Instances reload a function when its files change (--no-watch to turn
 off). SIGTERM/SIGINT drain every instance and exit 0.
 
 Examples:
   sprout dev examples/hello          then: curl localhost:8080/
   sprout dev fn-a fn-b --port 3000   then: curl localhost:3000/fn-a
+  sprout dev examples/eip-local --eip examples/eip-local/pools.yaml
+  sprout dev examples/hello --collector examples/collector-dev/collector.yaml
   curl 127.0.0.1:9090/v1/functions   curl -N 127.0.0.1:9090/v1/events
 `,
   options: {
@@ -72,6 +81,27 @@ Examples:
       value: 'N',
       description: 'Processes kept pre-started (Node and the framework loaded) for cold starts; 0 for none',
     },
+    collector: {
+      type: 'string',
+      env: 'SPROUT_COLLECTOR_CONFIG',
+      value: 'FILE',
+      description:
+        "fluent-bit YAML whose filters and outputs get every function's log lines (tag fn.<namespace>.<name>) and the gateway's metrics (tag sprout.gateway.metrics); its inputs run too. Default: JSON lines under <data-dir>/logs/",
+    },
+    'no-collector': {
+      type: 'boolean',
+      description: 'Do not collect function logs and gateway metrics',
+    },
+    eip: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'Eip, BgpConf, BgpPeer and Namespace YAML applied at start (as sprout eip apply -f); each exposed function gets an address from its namespace pool',
+    },
+    'no-eip': {
+      type: 'boolean',
+      description: 'Give functions no load-balancer addresses and do not announce any',
+    },
     'no-watch': {
       type: 'boolean',
       description:
@@ -80,6 +110,17 @@ Examples:
   },
   async run(opts, positionals, io) {
     const logger = createLogger({ name: 'sprout' });
+    if (opts['no-collector'] && opts.collector)
+      throw new UsageError('--collector and --no-collector cannot both be given');
+    if (opts['no-eip'] && opts.eip) throw new UsageError('--eip and --no-eip cannot both be given');
+    let eipYaml: string | undefined;
+    if (opts.eip) {
+      try {
+        eipYaml = await readFile(resolve(io.cwd, opts.eip), 'utf8');
+      } catch (err) {
+        throw new UsageError(`--eip ${opts.eip}: ${(err as Error).message}`);
+      }
+    }
     const dev = await startDev({
       paths: positionals,
       cwd: io.cwd,
@@ -90,6 +131,12 @@ Examples:
       watch: !opts['no-watch'],
       standby: count('standby', opts.standby),
       env: io.env,
+      collector: opts['no-collector']
+        ? false
+        : opts.collector
+          ? { configFile: resolve(io.cwd, opts.collector) }
+          : {},
+      eip: opts['no-eip'] ? false : eipYaml !== undefined ? { apply: eipYaml } : {},
     });
     const signal = await untilSignal();
     logger.info({ signal }, 'shutting down: draining instances');

@@ -1,0 +1,179 @@
+import type { Announcing, EipManager, ServiceState } from '@sprout/eip';
+import type { Logger } from '@sprout/observe';
+import type { Registry } from '@sprout/observe/metrics';
+import type { FunctionDefinition } from './definition.js';
+
+/** A function's load-balancer address as the API shows it. */
+export interface FunctionAddress {
+  status: 'allocated' | 'pending';
+  /** Allocated addresses (one per family). */
+  addresses: string[];
+  pool?: string;
+  /** Why the function has no address yet (OpenELB-style reason and message). */
+  reason?: string;
+  message?: string;
+}
+
+export interface AddressesOptions {
+  dataDir: string;
+  logger: Logger;
+  /** Registry the EIP pool gauges and counters are registered on. */
+  metrics: Registry;
+  /** Eip/BgpConf/BgpPeer/Namespace YAML applied at start (`sprout dev --eip FILE`). */
+  apply?: string;
+  /** Runs the announcers (local, layer2, BGP) in this process; default true. */
+  announce?: boolean;
+  /** The functions registered now. */
+  definitions: () => FunctionDefinition[];
+}
+
+/**
+ * Gives each exposed function an address from its namespace's EIP pool and keeps it: the service
+ * `<namespace>/<function>` is allocated once pools exist, released when the function is removed,
+ * and stays where it is across restarts (the allocation lives in `<data-dir>/eip.db`, which
+ * `sprout eip` commands share). Pool changes made elsewhere are picked up by polling the store.
+ */
+export class FunctionAddresses {
+  private readonly listeners = new Set<() => void>();
+  private syncing: Promise<void> = Promise.resolve();
+  private readonly onChange = () => {
+    this.resync();
+    for (const l of this.listeners) l();
+  };
+
+  private constructor(
+    readonly manager: EipManager,
+    private readonly announcing: Announcing | undefined,
+    private readonly log: Logger,
+    private readonly definitions: () => FunctionDefinition[],
+  ) {
+    manager.on('change', this.onChange);
+  }
+
+  static async open(o: AddressesOptions): Promise<FunctionAddresses> {
+    const eip = await import('@sprout/eip');
+    const log = o.logger.child({ component: 'eip' });
+    const manager = eip.createEipManager({ dataDir: o.dataDir, logger: log, metrics: o.metrics });
+    try {
+      if (o.apply !== undefined) {
+        const r = manager.apply(o.apply);
+        for (const w of r.warnings) log.warn(w);
+        log.info({ pools: r.pools.map((p) => `${p.name} ${p.action}`) }, 'EIP documents applied');
+      }
+      const announcing =
+        o.announce === false
+          ? undefined
+          : eip.startAnnouncing(manager, {
+              announcers: eip.createAnnouncers(manager, { logger: log }),
+              logger: log,
+            });
+      return new FunctionAddresses(manager, announcing, log, o.definitions);
+    } catch (err) {
+      manager.close();
+      throw err;
+    }
+  }
+
+  /** Called whenever an allocation changes (routes follow addresses). */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Allocates for every exposed function that has no address yet, once any pool exists (without
+   * pools nothing is asked, so a platform without EIP shows no pending functions). Requests of one
+   * call share one transaction.
+   */
+  sync(): Promise<void> {
+    this.syncing = this.syncing.then(async () => {
+      if (!this.manager.pools().length) return;
+      const wanted = this.definitions().filter((d) => d.expose.enabled);
+      await Promise.all(
+        wanted.map(async (d) => {
+          const have = this.manager.get(d.namespace, d.name);
+          const request = requestFor(d);
+          if (have && sameRequest(have, request)) return;
+          try {
+            const s = await this.manager.allocateAsync(request);
+            if (s.status === 'allocated') {
+              this.log.info(
+                { function: d.name, namespace: d.namespace, addresses: s.addresses.map((a) => a.ip) },
+                'function address allocated',
+              );
+            } else {
+              this.log.warn(
+                { function: d.name, namespace: d.namespace, reason: s.condition?.reason },
+                `function ${d.name} has no address: ${s.condition?.message ?? 'pending'}`,
+              );
+            }
+          } catch (err) {
+            this.log.error({ err, function: d.name }, 'address allocation failed');
+          }
+        }),
+      );
+    });
+    return this.syncing;
+  }
+
+  /** Releases the address of a removed function. */
+  release(def: Pick<FunctionDefinition, 'name' | 'namespace'>): void {
+    if (!this.manager.get(def.namespace, def.name)) return;
+    this.manager.release(def.namespace, def.name);
+    this.log.info({ function: def.name, namespace: def.namespace }, 'function address released');
+  }
+
+  /** The function's address, or undefined when it has none and is not waiting for one. */
+  of(def: Pick<FunctionDefinition, 'name' | 'namespace'>): FunctionAddress | undefined {
+    const s = this.manager.get(def.namespace, def.name);
+    return s ? view(s) : undefined;
+  }
+
+  /** Resolves once every address held now is announced (or its failure logged). */
+  async settled(): Promise<void> {
+    await this.syncing;
+    await this.announcing?.settled();
+  }
+
+  private resync(): void {
+    // A pool applied elsewhere may satisfy a pending function: ask again.
+    const pending = this.definitions().some(
+      (d) => d.expose.enabled && this.manager.get(d.namespace, d.name)?.status !== 'allocated',
+    );
+    if (pending) void this.sync();
+  }
+
+  async close(): Promise<void> {
+    this.manager.off('change', this.onChange);
+    this.listeners.clear();
+    await this.syncing;
+    await this.announcing?.close();
+    this.manager.close();
+  }
+}
+
+function requestFor(d: FunctionDefinition) {
+  return {
+    namespace: d.namespace,
+    name: d.name,
+    ...(d.expose.pool ? { pool: d.expose.pool } : {}),
+    ...(d.expose.ip ? { ips: [d.expose.ip] } : {}),
+  };
+}
+
+function sameRequest(s: ServiceState, r: ReturnType<typeof requestFor>): boolean {
+  return (
+    s.request.pool === r.pool &&
+    (s.request.ips ?? []).join() === (r.ips ?? []).join() &&
+    s.status === 'allocated'
+  );
+}
+
+function view(s: ServiceState): FunctionAddress {
+  return {
+    status: s.status,
+    addresses: s.addresses.map((a) => a.ip),
+    ...(s.addresses[0] ? { pool: s.addresses[0].pool } : {}),
+    ...(s.condition ? { reason: s.condition.reason, message: s.condition.message } : {}),
+  };
+}

@@ -1,0 +1,157 @@
+import { join } from 'node:path';
+import type { Collector, CollectorConfig, PushRecord } from '@sprout/collector';
+import type { Logger } from '@sprout/observe';
+import type { Registry } from '@sprout/observe/metrics';
+import { PlatformError } from './errors.js';
+import type { FunctionLogLine, LogTap } from './logs.js';
+
+/** Tag of the gateway's metric records. */
+export const GATEWAY_METRICS_TAG = 'sprout.gateway.metrics';
+
+/** Tag of a function's log records: `fn.<namespace>.<function>`. */
+export function functionLogTag(namespace: string, fn: string): string {
+  return `fn.${namespace}.${fn}`;
+}
+
+export interface TelemetryOptions {
+  /** A fluent-bit YAML config; its filters and outputs receive the platform's records, its inputs run too. */
+  configFile?: string;
+  /** Where the default pipeline writes (`<dataDir>/logs/<tag>`, JSON lines). */
+  dataDir: string;
+  logs: LogTap;
+  /** The registry scraped into metric records (the gateway's). */
+  metrics: Registry;
+  /** Scrape interval in ms; default 10,000 (fluent-bit's prometheus_scrape default). */
+  scrapeIntervalMs?: number;
+  logger: Logger;
+}
+
+/** The collector running inside `sprout dev`. */
+export interface Telemetry {
+  collector: Collector;
+  /** Where the default pipeline writes, when no config file was given. */
+  logDir?: string;
+  /** Scrapes the metrics now (also done every interval and at close). */
+  scrape(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The pipeline used without `--collector`: every record as JSON lines in a file named after its tag. */
+export function defaultPipelineYaml(logDir: string): string {
+  return [
+    'pipeline:',
+    '  outputs:',
+    '    - name: file',
+    "      match: '*'",
+    `      path: ${JSON.stringify(logDir)}`,
+    '      format: json_lines',
+    '      mkdir: true',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Starts the collector that `sprout dev` runs: every function instance's stdout and stderr lines
+ * become records tagged `fn.<namespace>.<function>` (the body shaped like fluent-bit's tail input
+ * after its kubernetes filter), and the gateway's metrics are scraped every interval into metric
+ * records tagged `sprout.gateway.metrics`. Both go through the config's filters and outputs.
+ */
+export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
+  const { createCollector, loadConfig, parseConfig } = await import('@sprout/collector');
+  const logDir = o.configFile ? undefined : join(o.dataDir, 'logs');
+  let config: CollectorConfig;
+  try {
+    config = o.configFile ? loadConfig(o.configFile) : parseConfig(defaultPipelineYaml(logDir!));
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    throw new PlatformError(
+      'SPROUT_ERR_PLATFORM_COLLECTOR',
+      `the collector config ${o.configFile ?? '(default)'} is invalid: ${e.code ? `${e.code}: ` : ''}${e.message}`,
+      500,
+      { cause: err },
+    );
+  }
+  if (!config.outputs.length) {
+    throw new PlatformError(
+      'SPROUT_ERR_PLATFORM_COLLECTOR',
+      `the collector config ${o.configFile} has no outputs; add pipeline.outputs (e.g. name: stdout, match: '*')`,
+    );
+  }
+  const log = o.logger.child({ component: 'collector' });
+  const collector = createCollector(config, { logger: log });
+  await collector.start();
+
+  // Lines are batched per event-loop turn: one push (and one promise) per burst, not per line.
+  let batch: PushRecord[] = [];
+  let scheduled = false;
+  let failures = 0;
+  const send = () => {
+    scheduled = false;
+    const records = batch;
+    batch = [];
+    collector.push(records).catch((err: unknown) => {
+      // Reported once per streak so a broken output does not flood the platform's own log.
+      if (failures++ === 0) log.error({ err }, 'function log records were not accepted by the collector');
+    });
+  };
+  const unsubscribe = o.logs.subscribe((l: FunctionLogLine) => {
+    batch.push({
+      tag: functionLogTag(l.namespace, l.function),
+      time: l.time,
+      body: {
+        log: l.line,
+        stream: l.stream,
+        kubernetes: {
+          namespace_name: l.namespace,
+          pod_name: l.instance,
+          container_name: l.function,
+        },
+      },
+    });
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(send);
+    }
+  });
+
+  const scrape = async () => {
+    const time = BigInt(Date.now()) * 1_000_000n;
+    const records: PushRecord[] = [];
+    for (const metric of await o.metrics.getMetricsAsJSON()) {
+      for (const v of metric.values) {
+        const name = (v as { metricName?: string }).metricName ?? metric.name;
+        const labels = Object.fromEntries(Object.entries(v.labels).map(([k, x]) => [k, String(x)]));
+        records.push({
+          tag: GATEWAY_METRICS_TAG,
+          time,
+          kind: 'metric',
+          body: {
+            name,
+            type: metric.type,
+            value: v.value,
+            ...(Object.keys(labels).length ? { labels } : {}),
+          },
+        });
+      }
+    }
+    if (records.length) await collector.push(records);
+  };
+  const interval = o.scrapeIntervalMs ?? 10_000;
+  const timer = setInterval(() => {
+    scrape().catch((err: unknown) => log.warn({ err }, 'gateway metrics scrape failed'));
+  }, interval);
+  timer.unref();
+
+  return {
+    collector,
+    ...(logDir ? { logDir } : {}),
+    scrape,
+    async close() {
+      clearInterval(timer);
+      unsubscribe();
+      if (batch.length) send();
+      await scrape().catch((err: unknown) => log.warn({ err }, 'final gateway metrics scrape failed'));
+      await collector.close();
+    },
+  };
+}

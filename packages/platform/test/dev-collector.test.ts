@@ -1,0 +1,182 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDev, type DevOptions, type DevServer } from '../src/index.js';
+import { captureLogs, fixtures } from './helpers.js';
+
+const open: DevServer[] = [];
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((d) => d.close()));
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'sprout-platform-collect-'));
+
+async function dev(paths: string[], collector: DevOptions['collector'], dataDir = tmp()) {
+  const { logs, logger } = captureLogs();
+  const d = await startDev({
+    paths,
+    cwd: fixtures,
+    dataDir,
+    port: 0,
+    host: '127.0.0.1',
+    apiPort: 0,
+    logger,
+    eip: false,
+    collector,
+  });
+  open.push(d);
+  return Object.assign(d, { logs, dataDir });
+}
+
+async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const jsonLines = (file: string) =>
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+    : [];
+
+describe('sprout dev collects function logs and gateway metrics', () => {
+  it('writes every instance line and the gateway metrics as JSON lines under the data dir by default', async () => {
+    const d = await dev(['shop-web'], { scrapeIntervalMs: 100 });
+    expect(await (await fetch(`${d.url}/?id=41`)).text()).toBe('shop-web saw /');
+    const file = join(d.dataDir, 'logs', 'fn.shop.shop-web');
+    const lines = await until('both lines of the request', () => {
+      const recs = jsonLines(file);
+      return recs.some((r) => r.stream === 'stderr') && recs.some((r) => r.log === 'order 41 received')
+        ? recs
+        : undefined;
+    });
+    const stdout = lines.find((r) => r.log === 'order 41 received')!;
+    expect(stdout).toMatchObject({
+      stream: 'stdout',
+      kubernetes: { namespace_name: 'shop', container_name: 'shop-web', pod_name: expect.any(String) },
+    });
+    expect(typeof stdout.date).toBe('number');
+    const stderr = lines.find((r) => r.stream === 'stderr' && String(r.log).includes('slow supplier'))!;
+    expect(JSON.parse(String(stderr.log))).toMatchObject({ level: 'warn', id: '41' });
+
+    const metrics = join(d.dataDir, 'logs', 'sprout.gateway.metrics');
+    const requests = await until('a scrape with the request counted', () =>
+      jsonLines(metrics).find(
+        (r) =>
+          r.name === 'sprout_gateway_requests_total' &&
+          (r.labels as Record<string, string> | undefined)?.function === 'shop-web',
+      ),
+    );
+    expect(requests).toMatchObject({ type: 'counter', value: 1 });
+    // The collector's own counters are on the API's /metrics next to the gateway's.
+    const text = await (await fetch(`${d.api.url}/metrics`)).text();
+    expect(text).toMatch(/sprout_gateway_requests_total/);
+    expect(text).toMatch(/collector_input_records_total\{input="push"\} [1-9]/);
+  });
+
+  it('runs a fluent-bit config: its filters and outputs get the records, its inputs run too', async () => {
+    const received: Record<string, unknown>[] = [];
+    const sink = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        for (const r of JSON.parse(body) as Record<string, unknown>[]) received.push(r);
+        res.writeHead(200).end();
+      });
+    });
+    servers.push(sink);
+    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+    const port = (sink.address() as AddressInfo).port;
+    const dir = tmp();
+    const config = join(dir, 'collector.yaml');
+    writeFileSync(
+      config,
+      `service:
+  flush: 0.1
+pipeline:
+  inputs:
+    - name: http
+      listen: 127.0.0.1
+      port: 0
+      tag: side
+  filters:
+    - name: grep
+      match: 'fn.*'
+      regex: stream ^stdout$
+    - name: modify
+      match: '*'
+      add: cluster local-dev
+  outputs:
+    - name: http
+      match_regex: '^(fn\\..*|side)$'
+      host: 127.0.0.1
+      port: ${port}
+      format: json
+`,
+    );
+    const d = await dev(['shop-web'], { configFile: config });
+    await fetch(`${d.url}/?id=9`);
+    const side = d.telemetry!.collector.inputs().find((i) => i.plugin === 'http')!.address!;
+    const posted = await fetch(`http://127.0.0.1:${side.port}/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ note: 'from the side input' }),
+    });
+    expect(posted.status).toBe(201);
+    await until('the stdout line and the side record', () =>
+      received.some((r) => r.log === 'order 9 received') && received.some((r) => r.note) ? true : undefined,
+    );
+    // grep kept stdout only; modify added the field to both.
+    expect(received.filter((r) => r.stream === 'stderr')).toEqual([]);
+    expect(received.find((r) => r.log === 'order 9 received')).toMatchObject({ cluster: 'local-dev' });
+    expect(received.find((r) => r.note)).toMatchObject({ cluster: 'local-dev' });
+    // The metrics tag was not matched by the output: nothing else arrived.
+    expect(received.every((r) => r.log !== undefined || r.note !== undefined)).toBe(true);
+  });
+
+  it('delivers the last lines of instances at shutdown', async () => {
+    const d = await dev(['shop-web'], {});
+    await fetch(`${d.url}/?id=last`);
+    await d.close();
+    open.splice(open.indexOf(d), 1);
+    const recs = jsonLines(join(d.dataDir, 'logs', 'fn.shop.shop-web'));
+    expect(recs.some((r) => r.log === 'order last received')).toBe(true);
+    // The final scrape at close counted the request.
+    expect(
+      jsonLines(join(d.dataDir, 'logs', 'sprout.gateway.metrics')).some(
+        (r) => r.name === 'sprout_gateway_requests_total' && r.value === 1,
+      ),
+    ).toBe(true);
+  });
+
+  it('refuses an invalid or output-less config with a coded error that says what to do', async () => {
+    const dir = tmp();
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'pipeline:\n  outputs:\n    - name: no-such-output\n      match: "*"\n');
+    await expect(dev(['echo'], { configFile: bad })).rejects.toMatchObject({
+      code: 'SPROUT_ERR_PLATFORM_COLLECTOR',
+      message: expect.stringMatching(/bad\.yaml.*no-such-output/),
+    });
+    const none = join(dir, 'none.yaml');
+    writeFileSync(none, 'pipeline:\n  inputs:\n    - name: tcp\n      port: 0\n');
+    await expect(dev(['echo'], { configFile: none })).rejects.toMatchObject({
+      code: 'SPROUT_ERR_PLATFORM_COLLECTOR',
+      message: expect.stringMatching(/no outputs/),
+    });
+    await expect(dev(['echo'], { configFile: join(dir, 'missing.yaml') })).rejects.toMatchObject({
+      code: 'SPROUT_ERR_PLATFORM_COLLECTOR',
+    });
+  });
+});

@@ -1,0 +1,222 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDev, type DevServer } from '../src/index.js';
+import { captureLogs, fixtures, schemaErrors } from './helpers.js';
+
+const POOLS = `
+apiVersion: v1
+kind: Namespace
+metadata: { name: shop, labels: { team: web } }
+---
+apiVersion: network.kubesphere.io/v1alpha2
+kind: Eip
+metadata: { name: web-pool }
+spec: { address: 127.0.31.1-127.0.31.3, protocol: local, namespaceSelector: { team: web } }
+---
+apiVersion: network.kubesphere.io/v1alpha2
+kind: Eip
+metadata:
+  name: default-pool
+  annotations: { eip.openelb.kubesphere.io/is-default-eip: 'true' }
+spec: { address: 127.0.32.0/30, protocol: local }
+`;
+
+const open: DevServer[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((d) => d.close()));
+});
+
+async function dev(paths: string[], dataDir: string, apply?: string) {
+  const { logs, logger } = captureLogs();
+  const d = await startDev({
+    paths,
+    cwd: fixtures,
+    dataDir,
+    port: 0,
+    host: '0.0.0.0',
+    apiPort: 0,
+    logger,
+    collector: false,
+    eip: apply === undefined ? {} : { apply },
+  });
+  open.push(d);
+  const port = Number(new URL(d.url).port);
+  const call = async (path: string, init?: RequestInit) => {
+    const r = await fetch(`${d.api.url}${path}`, init);
+    const text = await r.text();
+    return { status: r.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
+  };
+  return Object.assign(d, { logs, port, call });
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'sprout-platform-eip-'));
+
+describe('sprout dev with EIP pools', () => {
+  it('gives each function an address from its namespace pool and serves it there', async () => {
+    const dataDir = tmp();
+    const d = await dev(['shop-web', 'echo'], dataDir, POOLS);
+    // shop is labelled team=web: its function comes from web-pool; echo (default) from the default Eip.
+    const shop = await d.call('/v1/functions/shop-web');
+    expect(shop.status).toBe(200);
+    expect(schemaErrors('Function', shop.body)).toEqual([]);
+    expect(shop.body.address).toEqual({ status: 'allocated', addresses: ['127.0.31.1'], pool: 'web-pool' });
+    const echo = await d.call('/v1/functions/echo');
+    expect(echo.body.address).toMatchObject({ addresses: ['127.0.32.1'], pool: 'default-pool' });
+
+    // Every path of the address reaches the function unchanged; the shared port keeps its routes.
+    const r = await fetch(`http://127.0.31.1:${d.port}/orders/7?id=7`);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toBe('shop-web saw /orders/7');
+    expect(await (await fetch(`http://127.0.32.1:${d.port}/x`)).json()).toMatchObject({ path: '/x' });
+    expect(await (await fetch(`http://127.0.0.1:${d.port}/echo/y`)).json()).toMatchObject({ path: '/y' });
+    // An address nobody holds is not a route.
+    expect((await fetch(`http://127.0.31.2:${d.port}/x`)).status).toBe(404);
+
+    const pools = await d.call('/v1/eip/pools');
+    expect(schemaErrors('EipPoolList', pools.body)).toEqual([]);
+    expect(pools.body.pools).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'web-pool', size: 3, used: 1, free: 2 }),
+        expect.objectContaining({ name: 'default-pool', size: 2, used: 1, free: 1, isDefault: true }),
+      ]),
+    );
+    const metrics = await (await fetch(`${d.api.url}/metrics`)).text();
+    expect(metrics).toMatch(/sprout_eip_pool_used\{pool="web-pool"[^}]*\} 1/);
+    expect(metrics).toMatch(/sprout_gateway_requests_total/);
+
+    // Removing a function releases its address.
+    expect((await fetch(`${d.api.url}/v1/functions/echo`, { method: 'DELETE' })).status).toBe(204);
+    const gone = await d.call('/v1/eip/allocations/default/echo');
+    expect(gone.status).toBe(404);
+    expect(gone.body).toMatchObject({ error: { code: 'SPROUT_ERR_EIP_NOT_ALLOCATED' } });
+    // Its address is no longer routed to it: the one function left now serves / on every host.
+    expect(await (await fetch(`http://127.0.32.1:${d.port}/x`)).text()).toBe('shop-web saw /x');
+
+    // After a restart on the same data dir (nothing applied) the address has not moved.
+    await d.close();
+    open.splice(open.indexOf(d), 1);
+    const again = await dev(['shop-web'], dataDir);
+    expect((await again.call('/v1/functions/shop-web')).body.address).toMatchObject({
+      addresses: ['127.0.31.1'],
+    });
+    expect(await (await fetch(`http://127.0.31.1:${again.port}/`)).text()).toBe('shop-web saw /');
+  });
+
+  it('keeps a function pending with the reason until a pool for it is applied through the API', async () => {
+    const onlyOther = `
+apiVersion: network.kubesphere.io/v1alpha2
+kind: Eip
+metadata: { name: other-pool }
+spec: { address: 127.0.33.0/29, protocol: local, namespaces: [other] }
+`;
+    const d = await dev(['shop-web'], tmp(), onlyOther);
+    const pending = await d.call('/v1/functions/shop-web');
+    expect(pending.body.address).toMatchObject({
+      status: 'pending',
+      addresses: [],
+      reason: 'NoPoolForNamespace',
+    });
+    expect(String((pending.body.address as { message: string }).message)).toMatch(/shop/);
+    expect(schemaErrors('Function', pending.body)).toEqual([]);
+
+    const applied = await d.call('/v1/eip/apply', {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: POOLS,
+    });
+    expect(applied.status).toBe(200);
+    expect(schemaErrors('EipApplyResult', applied.body)).toEqual([]);
+    const now = await d.call('/v1/functions/shop-web');
+    expect(now.body.address).toMatchObject({ status: 'allocated', addresses: ['127.0.31.1'] });
+    expect(await (await fetch(`http://127.0.31.1:${d.port}/a`)).text()).toBe('shop-web saw /a');
+  });
+
+  it('serves allocations, pool deletion and events over the API, with coded errors', async () => {
+    const d = await dev(['shop-web'], tmp(), POOLS);
+    const post = (body: unknown) =>
+      d.call('/v1/eip/allocations', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const db = await post({ namespace: 'shop', name: 'db' });
+    expect(db.status).toBe(201);
+    expect(schemaErrors('EipService', db.body)).toEqual([]);
+    expect(db.body).toMatchObject({
+      status: 'allocated',
+      addresses: [{ ip: '127.0.31.2', pool: 'web-pool' }],
+    });
+    const wanted = await post({ namespace: 'shop', name: 'cache', ips: ['127.0.31.3'] });
+    expect(wanted.body).toMatchObject({ addresses: [{ ip: '127.0.31.3' }] });
+    // web-pool is now full: the next shop service waits, with OpenELB's reason.
+    const full = await post({ namespace: 'shop', name: 'queue', pool: 'web-pool' });
+    expect(full.status).toBe(202);
+    expect(full.body).toMatchObject({ status: 'pending', condition: { reason: expect.any(String) } });
+
+    const list = await d.call('/v1/eip/allocations?namespace=shop');
+    expect(schemaErrors('EipServiceList', list.body)).toEqual([]);
+    expect((list.body.allocations as { name: string }[]).map((s) => s.name).sort()).toEqual([
+      'cache',
+      'db',
+      'queue',
+      'shop-web',
+    ]);
+
+    const bad = await post({ namespace: 'Shop!', name: 'x' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: { code: 'SPROUT_ERR_EIP_BAD_REQUEST' } });
+    expect((await post({ namespace: 'shop', name: 'x', ips: ['10.9.9.9'] })).body).toMatchObject({
+      status: 'pending',
+    });
+    const inUse = await d.call('/v1/eip/pools/web-pool', { method: 'DELETE' });
+    expect(inUse.status).toBe(409);
+    expect(inUse.body).toMatchObject({ error: { code: 'SPROUT_ERR_EIP_POOL_IN_USE' } });
+    const badYaml = await d.call('/v1/eip/apply', { method: 'POST', body: 'kind: Eip\n  spec: [' });
+    expect(badYaml.status).toBe(400);
+    expect(String((badYaml.body.error as { code: string }).code)).toMatch(/^SPROUT_ERR_EIP_/);
+    const overlap = await d.call('/v1/eip/apply', {
+      method: 'POST',
+      body: 'apiVersion: network.kubesphere.io/v1alpha2\nkind: Eip\nmetadata: { name: clash }\nspec: { address: 127.0.31.2/32, protocol: local }\n',
+    });
+    expect(overlap.status).toBe(409);
+    expect(overlap.body).toMatchObject({ error: { code: 'SPROUT_ERR_EIP_POOL_OVERLAP' } });
+    expect((await d.call('/v1/eip/pools/nope')).status).toBe(404);
+    expect((await d.call('/v1/eip/nothing')).body).toMatchObject({
+      error: { code: 'SPROUT_ERR_PLATFORM_NO_ROUTE' },
+    });
+
+    expect((await d.call('/v1/eip/allocations/shop/db', { method: 'DELETE' })).status).toBe(204);
+    const events = await d.call('/v1/eip/events');
+    expect(schemaErrors('EipEventList', events.body)).toEqual([]);
+    expect(events.body.events).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'exhausted', pool: 'web-pool' })]),
+    );
+    // Draining moves the holders elsewhere (the default pool) or to pending.
+    const drained = await d.call('/v1/eip/pools/web-pool?drain=true', { method: 'DELETE' });
+    expect(drained.status).toBe(200);
+    expect((drained.body.drained as string[]).sort()).toContain('shop/shop-web');
+    const moved = await d.call('/v1/functions/shop-web');
+    expect(moved.body.address).toMatchObject({ pool: 'default-pool' });
+  });
+
+  it('leaves a function out with sprout.dev/expose "false" and takes the Eip and address named by annotation', async () => {
+    const d = await dev(['pinned', 'hidden', 'greeter'], tmp(), POOLS);
+    // pinned is in shop (bound to web-pool) but its annotations ask for default-pool and one address.
+    expect((await d.call('/v1/functions/pinned')).body.address).toEqual({
+      status: 'allocated',
+      addresses: ['127.0.32.2'],
+      pool: 'default-pool',
+    });
+    expect(await (await fetch(`http://127.0.32.2:${d.port}/p`)).text()).toBe('pinned /p');
+    expect((await d.call('/v1/functions/hidden')).body.address).toBeUndefined();
+    expect((await d.call('/v1/eip/allocations/shop/hidden')).status).toBe(404);
+    // A plain function (namespace default) takes the default Eip's other address.
+    expect((await d.call('/v1/functions/greeter')).body.address).toMatchObject({ addresses: ['127.0.32.1'] });
+    // Without pools nothing is asked: no function shows a pending address.
+    const bare = await dev(['echo'], tmp());
+    expect((await bare.call('/v1/functions/echo')).body.address).toBeUndefined();
+    expect((await bare.call('/v1/eip/pools')).body).toEqual({ pools: [] });
+  });
+});
