@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDev, type DevOptions, type DevServer } from '../src/index.js';
-import { captureLogs, fixtures } from './helpers.js';
+import type { DevOptions, DevServer } from '../src/index.js';
+import { startTestDev } from './helpers.js';
 
 const open: DevServer[] = [];
 const servers: Server[] = [];
@@ -16,21 +16,10 @@ afterEach(async () => {
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sprout-platform-collect-'));
 
-async function dev(paths: string[], collector: DevOptions['collector'], dataDir = tmp()) {
-  const { logs, logger } = captureLogs();
-  const d = await startDev({
-    paths,
-    cwd: fixtures,
-    dataDir,
-    port: 0,
-    host: '127.0.0.1',
-    apiPort: 0,
-    logger,
-    eip: false,
-    collector,
-  });
+async function dev(paths: string[], collector: DevOptions['collector']) {
+  const d = await startTestDev(paths, { eip: false, collector });
   open.push(d);
-  return Object.assign(d, { logs, dataDir });
+  return d;
 }
 
 async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 10_000): Promise<T> {

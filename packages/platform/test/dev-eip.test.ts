@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDev, type DevServer } from '../src/index.js';
-import { captureLogs, fixtures, schemaErrors } from './helpers.js';
+import type { DevServer } from '../src/index.js';
+import { schemaErrors, startTestDev } from './helpers.js';
 
 const POOLS = `
 apiVersion: v1
@@ -29,26 +29,14 @@ afterEach(async () => {
 });
 
 async function dev(paths: string[], dataDir: string, apply?: string) {
-  const { logs, logger } = captureLogs();
-  const d = await startDev({
-    paths,
-    cwd: fixtures,
+  const d = await startTestDev(paths, {
     dataDir,
-    port: 0,
     host: '0.0.0.0',
-    apiPort: 0,
-    logger,
     collector: false,
     eip: apply === undefined ? {} : { apply },
   });
   open.push(d);
-  const port = Number(new URL(d.url).port);
-  const call = async (path: string, init?: RequestInit) => {
-    const r = await fetch(`${d.api.url}${path}`, init);
-    const text = await r.text();
-    return { status: r.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
-  };
-  return Object.assign(d, { logs, port, call });
+  return d;
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sprout-platform-eip-'));

@@ -7,7 +7,16 @@ import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { createLogger, type Logger } from '@sprout/observe';
-import { createPlatform, startApi, type ApiServer, type Platform, type PlatformEvent } from '../src/index.js';
+import {
+  createPlatform,
+  startApi,
+  startDev,
+  type ApiServer,
+  type DevOptions,
+  type DevServer,
+  type Platform,
+  type PlatformEvent,
+} from '../src/index.js';
 
 export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -96,4 +105,41 @@ export async function harness(paths: string[], dataDir?: string): Promise<Harnes
       await platform.close();
     },
   };
+}
+
+export interface TestDev extends DevServer {
+  logs: Record<string, unknown>[];
+  dataDir: string;
+  /** The gateway's port. */
+  port: number;
+  /** Calls the REST API; the body parsed as JSON. */
+  call(path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }>;
+}
+
+/**
+ * `startDev` on fixtures with free ports, a fresh data dir (unless given) and captured logs; the
+ * caller closes it (push it to a list closed in afterEach).
+ */
+export async function startTestDev(
+  paths: string[],
+  options: Partial<Omit<DevOptions, 'paths' | 'logger'>> = {},
+): Promise<TestDev> {
+  const { logs, logger } = captureLogs();
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sprout-platform-dev-'));
+  const d = await startDev({
+    cwd: fixtures,
+    port: 0,
+    host: '127.0.0.1',
+    apiPort: 0,
+    ...options,
+    paths,
+    dataDir,
+    logger,
+  });
+  const call = async (path: string, init?: RequestInit) => {
+    const r = await fetch(`${d.api.url}${path}`, init);
+    const text = await r.text();
+    return { status: r.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
+  };
+  return Object.assign(d, { logs, dataDir, port: Number(new URL(d.url).port), call });
 }
