@@ -207,4 +207,34 @@ spec: { address: 127.0.33.0/29, protocol: local, namespaces: [other] }
     expect((await bare.call('/v1/functions/echo')).body.address).toBeUndefined();
     expect((await bare.call('/v1/eip/pools')).body).toEqual({ pools: [] });
   });
+
+  it('answers mutated apply and allocation bodies with coded 4xx errors and keeps serving', async () => {
+    const d = await dev(['echo'], tmp(), POOLS);
+    let seed = 0x5eed;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const mutate = (text: string) => {
+      const b = Buffer.from(text);
+      for (let k = 0; k < 1 + Math.floor(rnd() * 6); k++) {
+        const at = Math.floor(rnd() * b.length);
+        b[at] = rnd() < 0.5 ? Math.floor(rnd() * 256) : b[Math.floor(rnd() * b.length)]!;
+      }
+      return rnd() < 0.2 ? b.subarray(0, Math.floor(rnd() * b.length)) : b;
+    };
+    const alloc = JSON.stringify({ namespace: 'shop', name: 'svc', ips: ['127.0.31.2'], pool: 'web-pool' });
+    for (let i = 0; i < 150; i++) {
+      const [path, base] = i % 2 ? ['/v1/eip/allocations', alloc] : ['/v1/eip/apply', POOLS];
+      const r = await d.call(path, { method: 'POST', body: mutate(base) }).catch((err: unknown) => ({
+        status: 0,
+        body: { err: String(err) },
+      }));
+      const ok = r.status >= 200 && r.status < 300;
+      const coded =
+        r.status >= 400 &&
+        r.status < 500 &&
+        /^SPROUT_ERR_/.test(String((r.body.error as { code?: string })?.code));
+      expect(ok || coded, `seed ${seed} ${path}: ${r.status} ${JSON.stringify(r.body)}`).toBe(true);
+    }
+    expect((await d.call('/v1/health')).status).toBe(200);
+    expect((await d.call('/v1/eip/pools')).status).toBe(200);
+  });
 });
