@@ -1,5 +1,5 @@
 // Load generators for bench/collector-throughput.ts, run as child processes so they do not share
-// the measured process's event loop:
+// the measured process's event loop. Each prints one line when it starts sending, then its result:
 //   node --import tsx bench/collector-load.ts tcp PORT LINES
 //   node --import tsx bench/collector-load.ts udp PORT RATE SECONDS
 //   node --import tsx bench/collector-load.ts http PORT SECONDS BODYFILE CONTENT-TYPE [PATH]
@@ -10,6 +10,7 @@ import autocannon from 'autocannon';
 
 const [mode, portArg, a, b, c] = process.argv.slice(2);
 const port = Number(portArg);
+const started = () => process.stdout.write('{"t":"start"}\n');
 
 export function jsonLine(i: number): string {
   return (
@@ -30,6 +31,7 @@ if (mode === 'tcp') {
   const slab = Buffer.from(Array.from({ length: slabLines }, (_, i) => jsonLine(i)).join(''));
   const conns = 2;
   const perConn = Math.ceil(lines / conns / slabLines);
+  started();
   await Promise.all(
     Array.from(
       { length: conns },
@@ -45,7 +47,9 @@ if (mode === 'tcp') {
         }),
     ),
   );
-  process.stdout.write(JSON.stringify({ lines: perConn * conns * slabLines }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ lines: perConn * conns * slabLines, bytes: perConn * conns * slab.length }) + '\n',
+  );
 } else if (mode === 'udp') {
   const rate = Number(a);
   const seconds = Number(b);
@@ -53,11 +57,17 @@ if (mode === 'tcp') {
   const total = rate * seconds;
   const start = performance.now();
   let sent = 0;
+  let bytes = 0;
+  started();
   // Paced: every millisecond, catch up to rate × elapsed.
   await new Promise<void>((resolve) => {
     const tick = () => {
       const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
-      while (sent < due) sock.send(syslogLine(sent++), port, '127.0.0.1');
+      while (sent < due) {
+        const line = syslogLine(sent++);
+        bytes += line.length;
+        sock.send(line, port, '127.0.0.1');
+      }
       if (sent >= total) return resolve();
       setTimeout(tick, 1);
     };
@@ -65,9 +75,10 @@ if (mode === 'tcp') {
   });
   await new Promise((r) => setTimeout(r, 200));
   sock.close();
-  process.stdout.write(JSON.stringify({ sent, seconds: (performance.now() - start) / 1000 }) + '\n');
+  process.stdout.write(JSON.stringify({ sent, bytes, seconds: (performance.now() - start) / 1000 }) + '\n');
 } else if (mode === 'http') {
   const body = readFileSync(b!);
+  started();
   const r = await autocannon({
     url: `http://127.0.0.1:${port}${process.argv[7] ?? '/bench'}`,
     method: 'POST',

@@ -1,110 +1,73 @@
 // Collector throughput next to a bare Node baseline in the same run (the practical ceiling: socket
-// read + split + JSON.parse and nothing else), for tcp json → null, syslog udp → null, http json →
-// null and otlp logs → null; then UDP syslog loss at a fixed offered rate (default 50k msg/s).
-// Figures: records/s, MB/s, CPU (cores busy in the measured process), peak RSS; ratio = collector / baseline.
-// Load generators run in child processes (bench/collector-load.ts). The machine is shared: noisy.
+// read + split + JSON.parse, or protobufjs decode, and nothing else), for tcp json → null, syslog
+// udp → null, http json → null and otlp logs → null. Figures: records/s, MB/s, CPU (cores busy in
+// the measured process), peak RSS of that process; ratio = collector / baseline.
+//
+// Every measured side runs in a child process of its own (this file with `serve SCENARIO KIND`), so
+// no scenario inherits another's heap: CPU is that process's own (process.cpuUsage over the measured
+// window) and peak RSS is its getrusage maximum (process.resourceUsage().maxRSS), start-up included.
+// Load comes from a third process (bench/collector-load.ts). Rounds alternate baseline and collector
+// (BENCH_ROUNDS, default 3); each side's row is its MEDIAN round by records/s (every round is kept
+// in the JSON). The machine is shared: noisy, so the load average is recorded with the figures.
 //
 //   node --conditions=@sprout/source --import tsx bench/collector-throughput.ts [tcpLines] [udpRate]
-import { spawn } from 'node:child_process';
+//   BENCH_ONLY=otlp|tcp|http|syslog  limits the scenarios; BENCH_CPU_PROF=DIR profiles both sides
+import { fork, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '@sprout/observe';
-import { createCollector, parseConfig, type Collector } from '@sprout/collector';
 import protobuf from 'protobufjs';
 
-const jsonLine = (i: number) =>
-  JSON.stringify({ seq: i, level: 'info', msg: 'GET /api/orders 200', user: `u${i % 1000}`, ms: i % 97 }) +
-  '\n';
+type Scenario = 'tcp' | 'http' | 'otlp' | 'syslog';
+type Kind = 'baseline' | 'collector';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const TCP_LINES = Number(process.argv[2] ?? 400_000);
-const UDP_RATE = Number(process.argv[3] ?? 50_000);
-const HTTP_SECONDS = 5;
-const tmp = mkdtempSync(join(tmpdir(), 'collector-bench-'));
+const self = fileURLToPath(import.meta.url);
+const PER = 100; // records per HTTP body
 
-function load(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'bench/collector-load.ts'), ...args],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`load ${args[0]} exited ${code}`)),
-    );
-  });
-}
+// ---------------------------------------------------------------------------------------------
+// Child side: one server (collector or baseline) for one scenario, measured from 'start' to done.
+// ---------------------------------------------------------------------------------------------
 
-interface Meter {
-  stop(): { cpuCores: number; peakRssMb: number; seconds: number };
-}
-function meter(): Meter {
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  return {
-    stop() {
-      clearInterval(timer);
-      const seconds = (performance.now() - t0) / 1000;
-      const c = process.cpuUsage(c0);
-      return {
-        cpuCores: (c.user + c.system) / 1e6 / seconds,
-        peakRssMb: Math.max(peak, process.memoryUsage().rss) / 2 ** 20,
-        seconds,
-      };
-    },
-  };
-}
-
-async function collector(yaml: string): Promise<{ c: Collector; count: () => number; port: () => number }> {
-  let n = 0;
-  const c = createCollector(parseConfig(yaml), {
-    logger: createLogger({ level: 'warn' }),
-    outputOverride: () => ({ write: async (r) => void (n += r.length) }),
-  });
-  await c.start();
-  return { c, count: () => n, port: () => c.inputs()[0]!.address!.port! };
-}
-
-async function until(fn: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-type Result = {
-  records: number;
-  recordsPerSec: number;
-  mbPerSec: number;
+type ToChild = { t: 'start' } | { t: 'finish'; expect?: number; settleMs?: number };
+export interface Measured {
+  count: number;
+  seconds: number;
   cpuCores: number;
+  cpuSeconds: number;
   peakRssMb: number;
-};
+}
 
-async function tcpRun(kind: 'collector' | 'baseline'): Promise<Result> {
-  const bytes =
-    Array.from({ length: 8192 }, (_, i) => Buffer.byteLength(jsonLine(i))).reduce((a, b) => a + b, 0) / 8192;
-  let count: () => number;
+async function serve(scenario: Scenario, kind: Kind): Promise<void> {
+  let n = 0;
   let port: number;
   let close: () => Promise<void>;
   if (kind === 'collector') {
-    const h = await collector(
-      `service: { flush: 0.2 }\npipeline:\n  inputs:\n    - { name: tcp, listen: 127.0.0.1, port: 0, tag: bench }\n  outputs:\n    - { name: 'null', match: '*' }\n`,
+    const { createCollector, parseConfig } = await import('@sprout/collector');
+    const { createLogger } = await import('@sprout/observe');
+    const input = {
+      tcp: '{ name: tcp, listen: 127.0.0.1, port: 0, tag: bench }',
+      http: '{ name: http, listen: 127.0.0.1, port: 0, tag: bench }',
+      otlp: '{ name: opentelemetry, listen: 127.0.0.1, port: 0, tag: bench }',
+      syslog: '{ name: syslog, mode: udp, listen: 127.0.0.1, port: 0, tag: bench, receive_buffer_size: 4M }',
+    }[scenario];
+    const c = createCollector(
+      parseConfig(
+        `service: { flush: 0.2 }\npipeline:\n  inputs:\n    - ${input}\n  outputs:\n    - { name: 'null', match: '*' }\n`,
+      ),
+      {
+        logger: createLogger({ level: 'warn' }),
+        outputOverride: () => ({ write: async (r) => void (n += r.length) }),
+      },
     );
-    count = h.count;
-    port = h.port();
-    close = () => h.c.close();
-  } else {
-    let n = 0;
+    await c.start();
+    port = c.inputs()[0]!.address!.port!;
+    close = () => c.close();
+  } else if (scenario === 'tcp') {
     const server = createServer((s) => {
       let tail = '';
       s.on('data', (d: Buffer) => {
@@ -118,82 +81,30 @@ async function tcpRun(kind: 'collector' | 'baseline'): Promise<Result> {
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    count = () => n;
     port = (server.address() as AddressInfo).port;
     close = () => new Promise((r) => server.close(() => r()));
-  }
-  const m = meter();
-  const sent = (JSON.parse(await load(['tcp', String(port), String(TCP_LINES)])) as { lines: number }).lines;
-  await until(() => count() >= sent);
-  const s = m.stop();
-  await close();
-  return {
-    records: count(),
-    recordsPerSec: sent / s.seconds,
-    mbPerSec: (sent * bytes) / 2 ** 20 / s.seconds,
-    cpuCores: s.cpuCores,
-    peakRssMb: s.peakRssMb,
-  };
-}
-
-async function httpRun(kind: 'collector' | 'baseline', signal: 'json' | 'otlp'): Promise<Result> {
-  const PER = 100;
-  let bodyFile: string;
-  let type: string;
-  let decode: (b: Buffer) => number;
-  if (signal === 'json') {
-    const body = JSON.stringify(
-      Array.from({ length: PER }, (_, i) => ({
-        seq: i,
-        level: 'info',
-        msg: 'GET /api/orders 200',
-        user: `u${i}`,
-      })),
-    );
-    bodyFile = join(tmp, 'http.json');
-    writeFileSync(bodyFile, body);
-    type = 'application/json';
-    decode = (b) => (JSON.parse(b.toString('utf8')) as unknown[]).length;
+  } else if (scenario === 'syslog') {
+    const sock = createSocket({ type: 'udp4', recvBufferSize: 4 * 2 ** 20 });
+    sock.on('message', (m) => {
+      if (m.toString('utf8').split(' ').length > 1) n++;
+    });
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    port = sock.address().port;
+    close = async () => void sock.close();
   } else {
-    const { encodeRequest, decodeRequest } = await otlpCodec();
-    const req = {
-      resourceLogs: [
-        {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bench' } }] },
-          scopeLogs: [
-            {
-              logRecords: Array.from({ length: PER }, (_, i) => ({
-                timeUnixNano: '1700000000000000000',
-                severityText: 'INFO',
-                body: { stringValue: `GET /api/orders 200 seq=${i}` },
-                attributes: [{ key: 'user', value: { stringValue: `u${i}` } }],
-              })),
-            },
-          ],
-        },
-      ],
-    };
-    bodyFile = join(tmp, 'otlp.bin');
-    writeFileSync(bodyFile, encodeRequest(req));
-    type = 'application/x-protobuf';
-    decode = (b) =>
-      (decodeRequest(b).resourceLogs as Array<{ scopeLogs: Array<{ logRecords: unknown[] }> }>)[0]!
-        .scopeLogs[0]!.logRecords.length;
-  }
-  const size = (await import('node:fs')).statSync(bodyFile).size;
-  let count: () => number;
-  let port: number;
-  let close: () => Promise<void>;
-  if (kind === 'collector') {
-    const name = signal === 'json' ? 'http' : 'opentelemetry';
-    const h = await collector(
-      `service: { flush: 0.2 }\npipeline:\n  inputs:\n    - { name: ${name}, listen: 127.0.0.1, port: 0, tag: bench }\n  outputs:\n    - { name: 'null', match: '*' }\n`,
-    );
-    count = h.count;
-    port = h.port();
-    close = () => h.c.close();
-  } else {
-    let n = 0;
+    const decode =
+      scenario === 'http'
+        ? (b: Buffer) => (JSON.parse(b.toString('utf8')) as unknown[]).length
+        : (() => {
+            const T = otlpBaselineType();
+            // Decode only (no conversion to plain objects): the floor for any protobuf receiver.
+            return (b: Buffer) =>
+              (
+                T.decode(b) as unknown as {
+                  resourceLogs: Array<{ scopeLogs: Array<{ logRecords: unknown[] }> }>;
+                }
+              ).resourceLogs[0]!.scopeLogs[0]!.logRecords.length;
+          })();
     const server = createHttpServer(async (req, res) => {
       const parts: Buffer[] = [];
       for await (const c of req) parts.push(c as Buffer);
@@ -201,152 +112,283 @@ async function httpRun(kind: 'collector' | 'baseline', signal: 'json' | 'otlp'):
       res.writeHead(201).end();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    count = () => n;
     port = (server.address() as AddressInfo).port;
     close = () => new Promise((r) => (server.closeAllConnections(), server.close(() => r())));
   }
-  const m = meter();
-  const out = JSON.parse(
-    await load([
-      'http',
-      String(port),
-      String(HTTP_SECONDS),
-      bodyFile,
-      type,
-      signal === 'otlp' ? '/v1/logs' : '/bench',
-    ]),
-  ) as { requests: number; non2xx: number };
-  if (out.non2xx) throw new Error(`${out.non2xx} non-2xx answers`);
-  const want = out.requests * PER;
-  await until(() => count() >= want);
-  const s = m.stop();
-  await close();
-  return {
-    records: want,
-    recordsPerSec: want / s.seconds,
-    mbPerSec: (out.requests * size) / 2 ** 20 / s.seconds,
-    cpuCores: s.cpuCores,
-    peakRssMb: s.peakRssMb,
-  };
+
+  let t0 = 0;
+  let c0 = process.cpuUsage();
+  const send = (m: unknown) => process.send!(m);
+  process.on('message', async (m: ToChild) => {
+    if (m.t === 'start') {
+      t0 = performance.now();
+      c0 = process.cpuUsage();
+      send({ t: 'started' });
+      return;
+    }
+    const end = Date.now() + 120_000;
+    if (m.expect !== undefined)
+      while (n < m.expect && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
+    else await new Promise((r) => setTimeout(r, m.settleMs ?? 0));
+    const seconds = (performance.now() - t0) / 1000 - (m.settleMs ?? 0) / 1000;
+    const c = process.cpuUsage(c0);
+    const cpuSeconds = (c.user + c.system) / 1e6;
+    const out: Measured = {
+      count: n,
+      seconds,
+      cpuSeconds,
+      cpuCores: cpuSeconds / ((performance.now() - t0) / 1000),
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    };
+    await close();
+    send({ t: 'done', ...out });
+    process.disconnect();
+  });
+  send({ t: 'ready', port });
 }
 
-async function otlpCodec() {
-  // The baseline decodes with protobufjs and the OTLP logs subset of the schema, nothing more.
-  const root = protobuf.parse(`syntax = "proto3"; package b;
+function otlpBaselineType(): protobuf.Type {
+  // The OTLP logs subset of the schema, protobufjs, nothing more.
+  return protobuf
+    .parse(
+      `syntax = "proto3"; package b;
     message AnyValue { oneof value { string string_value = 1; bool bool_value = 2; int64 int_value = 3; double double_value = 4; } }
     message KeyValue { string key = 1; AnyValue value = 2; }
     message Resource { repeated KeyValue attributes = 1; }
     message LogRecord { fixed64 time_unix_nano = 1; string severity_text = 3; AnyValue body = 5; repeated KeyValue attributes = 6; }
     message ScopeLogs { repeated LogRecord log_records = 2; }
     message ResourceLogs { Resource resource = 1; repeated ScopeLogs scope_logs = 2; }
-    message Req { repeated ResourceLogs resource_logs = 1; }`).root;
-  const T = root.lookupType('b.Req');
+    message Req { repeated ResourceLogs resource_logs = 1; }`,
+    )
+    .root.lookupType('b.Req');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parent side: orchestrates rounds, load and the report.
+// ---------------------------------------------------------------------------------------------
+
+/** Runs the load generator; `onStart` fires when it starts sending (its first stdout line). */
+function load(args: string[], onStart: () => Promise<void>): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'bench/collector-load.ts'), ...args],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    let started: Promise<void> | undefined;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!started && out.includes('\n')) started = onStart();
+    });
+    child.on('exit', async (code) => {
+      if (code !== 0) return reject(new Error(`load ${args[0]} exited ${code}`));
+      await started;
+      const lines = out.trim().split('\n');
+      resolve(JSON.parse(lines.at(-1)!) as Record<string, number>);
+    });
+  });
+}
+
+interface Round extends Measured {
+  recordsPerSec: number;
+  mbPerSec: number;
+  sent?: number;
+  lossPct?: number;
+}
+
+async function round(
+  scenario: Scenario,
+  kind: Kind,
+  files: Files,
+  tcpLines: number,
+  udpRate: number,
+): Promise<Round> {
+  const child = fork(self, ['serve', scenario, kind], {
+    cwd: root,
+    execArgv: [
+      '--conditions=@sprout/source',
+      '--import',
+      'tsx',
+      // BENCH_CPU_PROF=DIR: V8 CPU profiles of every measured process (DIR/baseline, DIR/collector), for `node --cpu-prof` analysis.
+      ...(process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.BENCH_CPU_PROF, kind)]
+        : []),
+    ],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = (t: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const onMsg = (m: Record<string, unknown>) => {
+        if (m.t !== t) return;
+        child.off('message', onMsg);
+        resolve(m);
+      };
+      child.on('message', onMsg);
+      child.once('exit', (code) => reject(new Error(`${kind} ${scenario} exited ${code} before '${t}'`)));
+    });
+  const { port } = (await next('ready')) as { port: number };
+  const start = async () => {
+    const started = next('started');
+    child.send({ t: 'start' });
+    await started;
+  };
+  let expect: number | undefined;
+  let settleMs: number | undefined;
+  let bytes: number;
+  let sent: number | undefined;
+  if (scenario === 'tcp') {
+    const r = await load(['tcp', String(port), String(tcpLines)], start);
+    expect = r.lines!;
+    bytes = r.bytes!;
+  } else if (scenario === 'syslog') {
+    const r = await load(['udp', String(port), String(udpRate), '3'], start);
+    sent = r.sent!;
+    bytes = r.bytes!;
+    settleMs = 600;
+  } else {
+    const file = scenario === 'http' ? files.json : files.otlp;
+    const r = await load(
+      [
+        'http',
+        String(port),
+        '5',
+        file,
+        scenario === 'http' ? 'application/json' : 'application/x-protobuf',
+        scenario === 'http' ? '/bench' : '/v1/logs',
+      ],
+      start,
+    );
+    if (r.non2xx) throw new Error(`${r.non2xx} non-2xx answers`);
+    expect = r.requests! * PER;
+    bytes = r.requests! * statSync(file).size;
+  }
+  const done = next('done');
+  child.send({ t: 'finish', expect, settleMs });
+  const m = (await done) as unknown as Measured;
+  await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r(null)));
+  const records = sent !== undefined ? m.count : expect!;
+  const received = sent !== undefined ? Math.min(m.count, sent) : expect!;
   return {
-    encodeRequest: (o: object) => T.encode(T.fromObject(o)).finish(),
-    // Decode only (no conversion to plain objects): the floor for any protobuf receiver.
-    decodeRequest: (b: Buffer) => T.decode(b) as unknown as Record<string, unknown>,
+    count: m.count,
+    seconds: m.seconds,
+    cpuSeconds: m.cpuSeconds,
+    cpuCores: m.cpuCores,
+    peakRssMb: m.peakRssMb,
+    recordsPerSec: records / m.seconds,
+    mbPerSec: (bytes * (received / (sent ?? expect!))) / 2 ** 20 / m.seconds,
+    ...(sent !== undefined ? { sent, lossPct: (100 * (sent - received)) / sent } : {}),
   };
 }
 
-async function udpRun(
-  kind: 'collector' | 'baseline',
-  rate: number,
-  seconds: number,
-): Promise<{ sent: number; received: number; lossPct: number; cpuCores: number; peakRssMb: number }> {
-  let count: () => number;
-  let port: number;
-  let close: () => Promise<void>;
-  if (kind === 'collector') {
-    const h = await collector(
-      `service: { flush: 0.2 }\npipeline:\n  inputs:\n    - { name: syslog, mode: udp, listen: 127.0.0.1, port: 0, tag: bench, receive_buffer_size: 4M }\n  outputs:\n    - { name: 'null', match: '*' }\n`,
-    );
-    count = h.count;
-    port = h.port();
-    close = () => h.c.close();
-  } else {
-    let n = 0;
-    const sock = createSocket({ type: 'udp4', recvBufferSize: 4 * 2 ** 20 });
-    sock.on('message', (m) => {
-      if (m.toString('utf8').split(' ').length > 1) n++;
-    });
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-    count = () => n;
-    port = sock.address().port;
-    close = async () => void sock.close();
-  }
-  const m = meter();
-  const out = JSON.parse(await load(['udp', String(port), String(rate), String(seconds)])) as {
-    sent: number;
+interface Files {
+  json: string;
+  otlp: string;
+}
+
+function writeBodies(dir: string): Files {
+  const json = join(dir, 'http.json');
+  writeFileSync(
+    json,
+    JSON.stringify(
+      Array.from({ length: PER }, (_, i) => ({
+        seq: i,
+        level: 'info',
+        msg: 'GET /api/orders 200',
+        user: `u${i}`,
+      })),
+    ),
+  );
+  const T = otlpBaselineType();
+  const req = {
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bench' } }] },
+        scopeLogs: [
+          {
+            logRecords: Array.from({ length: PER }, (_, i) => ({
+              timeUnixNano: '1700000000000000000',
+              severityText: 'INFO',
+              body: { stringValue: `GET /api/orders 200 seq=${i}` },
+              attributes: [{ key: 'user', value: { stringValue: `u${i}` } }],
+            })),
+          },
+        ],
+      },
+    ],
   };
-  await new Promise((r) => setTimeout(r, 600));
-  const s = m.stop();
-  const received = count();
-  await close();
-  return {
-    sent: out.sent,
-    received,
-    lossPct: (100 * (out.sent - received)) / out.sent,
-    cpuCores: s.cpuCores,
-    peakRssMb: s.peakRssMb,
-  };
+  const otlp = join(dir, 'otlp.bin');
+  writeFileSync(otlp, T.encode(T.fromObject(req)).finish());
+  return { json, otlp };
 }
 
 const fmt = (n: number, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-const results: Record<string, unknown> = {
-  date: new Date().toISOString(),
-  node: process.version,
-  note: 'shared 2-core machine; other engineers running tests: figures are noisy',
-};
-const rows: string[] = [];
+const median = (rs: Round[]) =>
+  [...rs].sort((a, b) => a.recordsPerSec - b.recordsPerSec)[Math.floor(rs.length / 2)]!;
+const perCpu = (r: Round) => r.count / Math.max(r.cpuSeconds, 1e-3);
 
-const only = process.env.BENCH_ONLY;
-const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
-for (const [name, run] of [
-  ['tcp json → null', (k: 'collector' | 'baseline') => tcpRun(k)],
-  ['http json → null', (k: 'collector' | 'baseline') => httpRun(k, 'json')],
-  ['otlp logs → null', (k: 'collector' | 'baseline') => httpRun(k, 'otlp')],
-] as const) {
-  if (only && !name.startsWith(only)) continue;
-  // Alternate the two sides and keep each side's best run: on a shared machine the best run is the
-  // one least disturbed by others. Records per CPU-second is reported too (less sensitive to noise).
-  const runs: Record<'baseline' | 'collector', Result[]> = { baseline: [], collector: [] };
-  for (let i = 0; i < REPEAT; i++)
-    for (const k of ['baseline', 'collector'] as const) runs[k].push(await run(k));
-  const best = (k: 'baseline' | 'collector') =>
-    runs[k].reduce((a, b) => (b.recordsPerSec > a.recordsPerSec ? b : a));
-  const perCpu = (r: Result) => r.recordsPerSec / Math.max(r.cpuCores, 1e-3);
-  const base = best('baseline');
-  const col = best('collector');
-  const ratio = col.recordsPerSec / base.recordsPerSec;
-  const cpuRatio = perCpu(col) / perCpu(base);
-  const peakRssMb = Math.max(...runs.collector.map((r) => r.peakRssMb));
-  results[name] = {
-    baseline: base,
-    collector: col,
-    ratio,
-    recordsPerCpuSecond: { baseline: perCpu(base), collector: perCpu(col), ratio: cpuRatio },
-    collectorPeakRssMbAllRuns: peakRssMb,
-    runs,
+async function main() {
+  const tcpLines = Number(process.argv[2] ?? 400_000);
+  const udpRate = Number(process.argv[3] ?? 50_000);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const only = process.env.BENCH_ONLY;
+  const dir = mkdtempSync(join(tmpdir(), 'collector-bench-'));
+  const files = writeBodies(dir);
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    node: process.version,
+    method: `each side in its own child process; ${rounds} alternating rounds; row = median round by records/s; peak RSS = that process's maxRSS`,
+    loadAverageAtStart: loadavg(),
   };
-  rows.push(
-    `${name.padEnd(18)} collector ${fmt(col.recordsPerSec).padStart(9)} rec/s ${fmt(col.mbPerSec, 1).padStart(6)} MB/s cpu ${fmt(col.cpuCores, 2)} rss ${fmt(peakRssMb)} MB | baseline ${fmt(base.recordsPerSec).padStart(9)} rec/s ${fmt(base.mbPerSec, 1).padStart(6)} MB/s cpu ${fmt(base.cpuCores, 2)} | ratio ${fmt(ratio, 2)}x, per cpu-second ${fmt(cpuRatio, 2)}x`,
+  const names: Record<Scenario, string> = {
+    tcp: 'tcp json → null',
+    http: 'http json → null',
+    otlp: 'otlp logs → null',
+    syslog: `syslog udp → null @ ${udpRate}/s`,
+  };
+  for (const scenario of ['tcp', 'http', 'otlp', 'syslog'] as const) {
+    if (only && scenario !== only) continue;
+    const runs: Record<Kind, Round[]> = { baseline: [], collector: [] };
+    for (let i = 0; i < rounds; i++)
+      for (const k of ['baseline', 'collector'] as const)
+        runs[k].push(await round(scenario, k, files, tcpLines, udpRate));
+    const base = median(runs.baseline);
+    const col = median(runs.collector);
+    const ratio = col.recordsPerSec / base.recordsPerSec;
+    const cpuRatio = perCpu(col) / perCpu(base);
+    const maxRss = (k: Kind) => Math.max(...runs[k].map((r) => r.peakRssMb));
+    const lossNote =
+      scenario === 'syslog'
+        ? ` loss ${runs.collector.map((r) => fmt(r.lossPct!, 2)).join('/')}% vs ${runs.baseline.map((r) => fmt(r.lossPct!, 2)).join('/')}%`
+        : '';
+    results[names[scenario]] = {
+      baseline: base,
+      collector: col,
+      ratio,
+      recordsPerCpuSecond: { baseline: perCpu(base), collector: perCpu(col), ratio: cpuRatio },
+      peakRssMbMax: { baseline: maxRss('baseline'), collector: maxRss('collector') },
+      loadAverage: loadavg(),
+      runs,
+    };
+    console.log(
+      `${names[scenario].padEnd(26)} collector ${fmt(col.recordsPerSec).padStart(9)} rec/s ${fmt(col.mbPerSec, 1).padStart(5)} MB/s cpu ${fmt(col.cpuCores, 2)} rss ${fmt(maxRss('collector'))} MB | baseline ${fmt(base.recordsPerSec).padStart(9)} rec/s ${fmt(base.mbPerSec, 1).padStart(5)} MB/s cpu ${fmt(base.cpuCores, 2)} rss ${fmt(maxRss('baseline'))} MB | ratio ${fmt(ratio, 2)}x, per cpu-second ${fmt(cpuRatio, 2)}x${lossNote} | load ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
+  }
+  rmSync(dir, { recursive: true, force: true });
+  if (only) return console.log('(BENCH_ONLY set: results file left unchanged)');
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(
+    join(root, 'bench/results/collector-throughput.json'),
+    JSON.stringify(results, null, 2) + '\n',
   );
-  console.log(rows.at(-1));
+  console.log('written bench/results/collector-throughput.json');
 }
 
-// syslog udp → null: throughput = the highest offered rate, loss at the fixed rate.
-for (const kind of ['baseline', 'collector', 'baseline', 'collector'] as const) {
-  if (only && only !== 'syslog') continue;
-  const r = await udpRun(kind, UDP_RATE, 3);
-  const key = `syslog udp → null @ ${UDP_RATE}/s (${kind})`;
-  results[key] = [...((results[key] as unknown[] | undefined) ?? []), r];
-  rows.push(
-    `syslog udp @ ${fmt(UDP_RATE)}/s ${kind.padEnd(9)} sent ${fmt(r.sent)} received ${fmt(r.received)} loss ${fmt(r.lossPct, 2)}% cpu ${fmt(r.cpuCores, 2)} rss ${fmt(r.peakRssMb)} MB`,
-  );
-  console.log(rows.at(-1));
-}
-
-mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, 'bench/results/collector-throughput.json'), JSON.stringify(results, null, 2) + '\n');
-console.log('written bench/results/collector-throughput.json');
+if (process.argv[2] === 'serve') await serve(process.argv[3] as Scenario, process.argv[4] as Kind);
+else await main();

@@ -268,10 +268,12 @@ pipeline:
     let garbage = 0;
     const end = Date.now() + 1500;
     while (Date.now() < end || garbage < 30) {
-      // Random bytes that do not start like the preface or an HTTP method: the HTTP/1 parser refuses them.
+      // Random bytes whose first byte cannot start a request line (no method letter, no 'P', no
+      // whitespace the parser would skip): the HTTP/1 parser refuses them at once.
       const junk = randomBytes(randomInt(1, 200));
-      junk[0] = randomInt(0, 0x41); // below 'A': never a method, never 'P'
-      const back = await rawExchange(h.port(), splitRandomly(junk, 4));
+      const firsts = [...Array(0x41).keys()].filter((c) => ![0x09, 0x0a, 0x0d, 0x20].includes(c));
+      junk[0] = firsts[randomInt(0, firsts.length)]!;
+      const back = await rawExchange(h.port(), splitRandomly(junk, 4), true);
       expect(back.toString('latin1')).toMatch(/^(HTTP\/1\.1 400 |$)/);
       garbage++;
     }
@@ -294,9 +296,8 @@ pipeline:
 
     // The full preface, then garbage instead of a SETTINGS frame: the HTTP/2 session fails.
     for (let i = 0; i < 10; i++) {
-      const back = await rawExchange(h.port(), [H2_PREFACE, randomBytes(randomInt(9, 300))]);
-      // Whatever nghttp2 answered (SETTINGS, GOAWAY), the connection was closed by the server.
-      expect(back.length).toBeGreaterThanOrEqual(0);
+      // Whatever nghttp2 answered (SETTINGS, GOAWAY), the connection closes.
+      await rawExchange(h.port(), [H2_PREFACE, randomBytes(randomInt(9, 300))], true);
     }
     await waitFor(async () => (await rejected(h.c, 'protocol')) > protocol);
 

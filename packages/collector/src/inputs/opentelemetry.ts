@@ -3,7 +3,9 @@ import type { Socket } from 'node:net';
 import { z } from 'zod';
 import { bool, port, size } from '../config/values.js';
 import { requestToRecords } from '../otlp/convert.js';
+import { decodeLogsToRecords } from '../otlp/logs-decode.js';
 import { decodeRequest, encodeResponse, type Signal } from '../otlp/proto.js';
+import type { CollectorRecord } from '../types.js';
 import type { InputPlugin } from '../plugin.js';
 import { BodyTooLarge, readBody } from './http-body.js';
 import { addressOf, closeServer, listen } from './net.js';
@@ -53,10 +55,18 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
         .writeHead(status, { 'content-type': 'application/json' })
         .end(JSON.stringify({ code: status, message }));
     };
-    /** Turns a decoded request into records and hands them over; rejects if the pipeline refused them. */
-    const accept = async (signal: Signal, request: Record<string, unknown>, bytes: number) => {
+    /**
+     * An export request (protobuf bytes, or OTLP/JSON already parsed) → records; throws when it does
+     * not decode. Protobuf logs, the bulk of the traffic, take the one-pass decoder.
+     */
+    const toRecords = (signal: Signal, body: Buffer | Record<string, unknown>) => {
       const tag = o.tag_from_uri ? `v1_${signal}` : ctx.tag;
-      const records = requestToRecords(signal, request, tag, o.raw_traces);
+      if (!Buffer.isBuffer(body)) return requestToRecords(signal, body, tag, o.raw_traces);
+      if (signal === 'logs') return decodeLogsToRecords(body, tag);
+      return requestToRecords(signal, decodeRequest(signal, body), tag, o.raw_traces);
+    };
+    /** Hands records over; rejects if the pipeline refused them. */
+    const accept = async (records: CollectorRecord[], bytes: number) => {
       if (o.tag_key) {
         for (const r of records) {
           const attrs = (r.meta?.otlp as { attributes?: Record<string, unknown> } | undefined)?.attributes;
@@ -69,9 +79,9 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
     const grpc = otlpGrpcServer(
       { maxBytes: o.buffer_max_size },
       async (signal, body) => {
-        let request: Record<string, unknown>;
+        let records: CollectorRecord[];
         try {
-          request = decodeRequest(signal, body);
+          records = toRecords(signal, body);
         } catch (err) {
           ctx.reject('decode', { signal, error: (err as Error).message });
           return {
@@ -80,7 +90,7 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
           };
         }
         try {
-          await accept(signal, request, body.length);
+          await accept(records, body.length);
         } catch (err) {
           return { code: 'unavailable', message: (err as Error).message };
         }
@@ -118,19 +128,20 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
           tooLarge ? `body over buffer_max_size (${o.buffer_max_size} bytes)` : 'cannot read the body',
         );
       }
-      let request: Record<string, unknown>;
+      let records: CollectorRecord[];
       try {
-        request = json
-          ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>)
-          : decodeRequest(signal, raw);
-        if (!request || typeof request !== 'object' || Array.isArray(request))
-          throw new Error('not an object');
+        if (json) {
+          const request = JSON.parse(raw.toString('utf8')) as unknown;
+          if (!request || typeof request !== 'object' || Array.isArray(request))
+            throw new Error('not an object');
+          records = toRecords(signal, request as Record<string, unknown>);
+        } else records = toRecords(signal, raw);
       } catch (err) {
         ctx.reject('decode', { signal, error: (err as Error).message });
         return fail(res, 400, `cannot decode the ${signal} export request: ${(err as Error).message}`);
       }
       try {
-        await accept(signal, request, raw.length);
+        await accept(records, raw.length);
       } catch (err) {
         return fail(res, 503, (err as Error).message);
       }
