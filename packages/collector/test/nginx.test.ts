@@ -4,7 +4,6 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/index.js';
 import { startCapture, waitFor } from './helpers.js';
 
 async function freePort(): Promise<number> {
@@ -50,6 +49,7 @@ pipeline:
   inputs:
     - { name: nginx_metrics, host: 127.0.0.1, port: ${port}, status_url: /status, scrape_interval: 200ms, tag: ngx }
     - { name: nginx, host: 127.0.0.1, port: ${await freePort()}, scrape_interval: 200ms, tag: ngx.down }
+    - { name: nginx_metrics, nginx_plus: on, host: 127.0.0.1, port: ${port}, status_url: /api, scrape_interval: 200ms, tag: ngx.plus }
   outputs:
     - { name: stdout, match: 'ngx*' }
 `);
@@ -94,9 +94,8 @@ pipeline:
     expect(of('ngx.down')[0]!.body).toEqual({ name: 'nginx_up', type: 'gauge', value: 0 });
   });
 
-  it('refuses nginx_plus (not implemented) at config time', () => {
-    expect(() =>
-      parseConfig('pipeline:\n  inputs:\n    - { name: nginx_metrics, nginx_plus: on }\n'),
-    ).toThrow(/nginx_plus is not supported/);
+  it('nginx_plus on against free nginx (no Plus API) reports nginxplus_up 0', async () => {
+    await waitFor(() => of('ngx.plus').length > 0);
+    expect(of('ngx.plus')[0]!.body).toEqual({ name: 'nginxplus_up', type: 'gauge', value: 0 });
   });
 });

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollector, parseConfig } from '../src/index.js';
-import { quiet } from './helpers.js';
+import { quiet, run } from './helpers.js';
 
 // Real peer: PostgreSQL on 127.0.0.1:5432 (trust auth), database `test`. Tables unique to this file.
 const suffix = `${process.pid}_${Date.now()}`;
@@ -101,5 +103,42 @@ pipeline:
     expect(() =>
       parseConfig("pipeline:\n  outputs:\n    - { name: pgsql, match: '*', cockroachdb: on }\n"),
     ).toThrow(/cockroachdb is not supported/);
+  });
+});
+
+describe('the pgsql example in the README', () => {
+  it('runs as written: curl into http, the row lands in app_logs', async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+    const yaml = /```yaml\n(pipeline:\n {2}inputs: \[\{ name: http[^`]*name: pgsql[^`]*)```/.exec(
+      readme,
+    )![1]!;
+    const table = /table: (\w+)/.exec(yaml)![1]!;
+    const db = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
+    await db.connect();
+    await db.query(`DROP TABLE IF EXISTS ${pg.escapeIdentifier(table)}`);
+    const c = createCollector(
+      parseConfig(`service: { flush: 0.05 }\n${yaml.replace('port: 9880', 'port: 0')}`),
+      {
+        logger: quiet,
+      },
+    );
+    try {
+      await c.start();
+      await run('curl', [
+        '-s',
+        '-H',
+        'content-type: application/json',
+        '-d',
+        '{"level":"info","msg":"stored"}',
+        `http://127.0.0.1:${c.inputs()[0]!.address!.port}/app.web`,
+      ]);
+      await c.flush();
+      const rows = await db.query(`SELECT tag, data->>'msg' AS msg FROM ${pg.escapeIdentifier(table)}`);
+      expect(rows.rows).toEqual([{ tag: 'app.web', msg: 'stored' }]);
+    } finally {
+      await c.close();
+      await db.query(`DROP TABLE IF EXISTS ${pg.escapeIdentifier(table)}`);
+      await db.end();
+    }
   });
 });
