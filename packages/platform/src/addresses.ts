@@ -2,6 +2,7 @@ import type { Announcing, EipManager, ServiceState } from '@sprout/eip';
 import type { Logger } from '@sprout/observe';
 import type { Registry } from '@sprout/observe/metrics';
 import type { FunctionDefinition } from './definition.js';
+import type { EventBus } from './events.js';
 
 /** A function's load-balancer address as the API shows it. */
 export interface FunctionAddress {
@@ -25,6 +26,8 @@ export interface AddressesOptions {
   announce?: boolean;
   /** The functions registered now. */
   definitions: () => FunctionDefinition[];
+  /** Where `address.*` and `pool.exhausted` events go. */
+  events?: EventBus;
 }
 
 /**
@@ -40,14 +43,19 @@ export class FunctionAddresses {
     this.resync();
     for (const l of this.listeners) l();
   };
+  private readonly onExhausted = ({ pool }: { pool: string }) => {
+    this.events?.emit('pool.exhausted', { pool });
+  };
 
   private constructor(
     readonly manager: EipManager,
     private readonly announcing: Announcing | undefined,
     private readonly log: Logger,
     private readonly definitions: () => FunctionDefinition[],
+    private readonly events: EventBus | undefined,
   ) {
     manager.on('change', this.onChange);
+    manager.on('exhausted', this.onExhausted);
   }
 
   static async open(o: AddressesOptions): Promise<FunctionAddresses> {
@@ -67,7 +75,7 @@ export class FunctionAddresses {
               announcers: eip.createAnnouncers(manager, { logger: log }),
               logger: log,
             });
-      return new FunctionAddresses(manager, announcing, log, o.definitions);
+      return new FunctionAddresses(manager, announcing, log, o.definitions, o.events);
     } catch (err) {
       manager.close();
       throw err;
@@ -96,12 +104,22 @@ export class FunctionAddresses {
           if (have && sameRequest(have, request)) return;
           try {
             const s = await this.manager.allocateAsync(request);
+            const fields = { function: d.name, namespace: d.namespace };
             if (s.status === 'allocated') {
+              const addresses = s.addresses.map((a) => a.ip);
+              this.events?.emit('address.allocated', { ...fields, addresses, pool: s.addresses[0]!.pool });
               this.log.info(
                 { function: d.name, namespace: d.namespace, addresses: s.addresses.map((a) => a.ip) },
                 'function address allocated',
               );
             } else {
+              if (have?.status !== 'pending' || have.condition?.reason !== s.condition?.reason) {
+                this.events?.emit('address.pending', {
+                  ...fields,
+                  reason: s.condition?.reason ?? 'Pending',
+                  error: s.condition?.message ?? 'pending',
+                });
+              }
               this.log.warn(
                 { function: d.name, namespace: d.namespace, reason: s.condition?.reason },
                 `function ${d.name} has no address: ${s.condition?.message ?? 'pending'}`,
@@ -119,7 +137,12 @@ export class FunctionAddresses {
   /** Releases the address of a removed function. */
   release(def: Pick<FunctionDefinition, 'name' | 'namespace'>): void {
     if (!this.manager.get(def.namespace, def.name)) return;
-    this.manager.release(def.namespace, def.name);
+    const old = this.manager.release(def.namespace, def.name);
+    this.events?.emit('address.released', {
+      function: def.name,
+      namespace: def.namespace,
+      addresses: old.addresses.map((a) => a.ip),
+    });
     this.log.info({ function: def.name, namespace: def.namespace }, 'function address released');
   }
 
@@ -145,6 +168,7 @@ export class FunctionAddresses {
 
   async close(): Promise<void> {
     this.manager.off('change', this.onChange);
+    this.manager.off('exhausted', this.onExhausted);
     this.listeners.clear();
     await this.syncing;
     await this.announcing?.close();

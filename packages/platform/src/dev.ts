@@ -98,6 +98,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
         logger,
         metrics: registry,
         definitions: () => platform.definitions(),
+        events: platform.events,
         ...(o.eip?.apply !== undefined ? { apply: o.eip.apply } : {}),
         ...(o.eip?.announce !== undefined ? { announce: o.eip.announce } : {}),
       });

@@ -11,7 +11,11 @@ export type PlatformEventType =
   | 'instance.crashed'
   | 'instance.failed'
   | 'cold-start'
-  | 'scale';
+  | 'scale'
+  | 'address.allocated'
+  | 'address.pending'
+  | 'address.released'
+  | 'pool.exhausted';
 
 /** One platform event as the API's event stream sends it. */
 export interface PlatformEvent {

@@ -76,6 +76,20 @@ describe('sprout dev with EIP pools', () => {
 
     // Removing a function releases its address.
     expect((await fetch(`${d.api.url}/v1/functions/echo`, { method: 'DELETE' })).status).toBe(204);
+    const events = d.platform.events.since(0);
+    expect(events).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'address.allocated',
+          function: 'shop-web',
+          namespace: 'shop',
+          addresses: ['127.0.31.1'],
+          pool: 'web-pool',
+        }),
+        expect.objectContaining({ type: 'address.released', function: 'echo', addresses: ['127.0.32.1'] }),
+      ]),
+    );
+    for (const e of events) expect(schemaErrors('Event', e), e.type).toEqual([]);
     const gone = await d.call('/v1/eip/allocations/default/echo');
     expect(gone.status).toBe(404);
     expect(gone.body).toMatchObject({ error: { code: 'SPROUT_ERR_EIP_NOT_ALLOCATED' } });
@@ -107,6 +121,15 @@ spec: { address: 127.0.33.0/29, protocol: local, namespaces: [other] }
       reason: 'NoPoolForNamespace',
     });
     expect(String((pending.body.address as { message: string }).message)).toMatch(/shop/);
+    expect(d.platform.events.since(0)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'address.pending',
+          function: 'shop-web',
+          reason: 'NoPoolForNamespace',
+        }),
+      ]),
+    );
     expect(schemaErrors('Function', pending.body)).toEqual([]);
 
     const applied = await d.call('/v1/eip/apply', {
@@ -180,6 +203,10 @@ spec: { address: 127.0.33.0/29, protocol: local, namespaces: [other] }
     expect(schemaErrors('EipEventList', events.body)).toEqual([]);
     expect(events.body.events).toEqual(
       expect.arrayContaining([expect.objectContaining({ type: 'exhausted', pool: 'web-pool' })]),
+    );
+    // The platform's event stream says so too.
+    expect(d.platform.events.since(0)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: 'pool.exhausted', pool: 'web-pool' })]),
     );
     // Draining moves the holders elsewhere (the default pool) or to pending.
     const drained = await d.call('/v1/eip/pools/web-pool?drain=true', { method: 'DELETE' });
