@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AllocatorState, type AllocationRequest } from './allocator.js';
+import { formatIp, reservedAddresses } from './ip.js';
 import { parseEipYaml } from './spec.js';
 
 function pool(
@@ -194,5 +195,65 @@ describe('AllocatorState: beyond OpenELB', () => {
     const s = stateOf([pool('p', '2001:db8::/64', { namespaces: ['a'] })]);
     expect(s.usage()[0]!.size).toBe(2 ** 64 - 1);
     expect(ips(alloc(s, { namespace: 'a', name: 'x' }))).toEqual(['2001:db8::1']);
+  });
+});
+
+describe('AllocatorState: free-address search', () => {
+  // A model of the search: the lowest address of the pool that is neither held nor reserved.
+  function check(address: string, window: number | undefined, reservedCount: number, steps: number) {
+    const docs = [pool('p', address, { namespaces: ['a'] })];
+    const parsed = parseEipYaml(docs.map((d) => JSON.stringify(d)).join('\n---\n'));
+    const s = new AllocatorState(window === undefined ? {} : { bitmapWindow: window });
+    s.setPool(parsed.pools[0]!);
+    const block = parsed.pools[0]!.block;
+    const size = Number(block.last - block.first) + 1;
+    const text = (off: number) => formatIp({ family: block.family, value: block.first + BigInt(off) });
+    const reserved = new Set(reservedAddresses(block).map((v) => Number(v - block.first)));
+    expect(reserved.size).toBe(reservedCount);
+    const held = new Map<number, string>(); // offset -> service name
+    let seed = 99;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let n = 0;
+    for (let step = 0; step < steps; step++) {
+      if (held.size && rnd(3) === 0) {
+        const offs = [...held.keys()];
+        const off = offs[rnd(offs.length)]!;
+        s.remove(`a/${held.get(off)!}`);
+        held.delete(off);
+      } else if (rnd(12) === 0) {
+        // Re-applying the pool (e.g. a priority change) keeps what is held.
+        s.setPool({ ...parsed.pools[0]!, priority: rnd(5) });
+      } else {
+        let expected: number | undefined;
+        for (let off = 0; off < size; off++) {
+          if (!held.has(off) && !reserved.has(off)) {
+            expected = off;
+            break;
+          }
+        }
+        const name = `s${n++}`;
+        const got = alloc(s, { namespace: 'a', name });
+        if (expected === undefined) {
+          expect(got.status).toBe('pending');
+        } else {
+          expect(ips(got)).toEqual([text(expected)]);
+          held.set(expected, name);
+        }
+      }
+      expect(s.usage()[0]!.used).toBe(held.size);
+    }
+  }
+
+  it('hands out the lowest free address across bitmap words, releases and re-applies', () => {
+    check('10.0.0.0/24', undefined, 2, 1500); // network and broadcast skipped
+    check('10.0.0.5-10.0.0.104', undefined, 0, 1500);
+  });
+
+  it('searches past the bitmap window address by address', () => {
+    check('10.0.0.0/24', 40, 2, 1500);
+    check('2001:db8::/120', 33, 1, 1500); // the subnet-router anycast address is skipped
   });
 });

@@ -73,10 +73,56 @@ export interface PoolUsage {
   free: number;
 }
 
-interface Holder {
-  pool: string;
-  sharingKey?: string;
-  services: Map<string, ServicePort[]>;
+/**
+ * The services holding one address with their ports, in the order they took it: the first one
+ * inline, further ones (a shared address) in a Map, so the common unshared address costs no Map.
+ */
+class Holder {
+  private key: string | undefined;
+  private ports: ServicePort[] = [];
+  private more: Map<string, ServicePort[]> | undefined;
+
+  constructor(
+    readonly pool: string,
+    readonly sharingKey: string | undefined,
+  ) {}
+
+  get size(): number {
+    return this.key === undefined ? 0 : 1 + (this.more?.size ?? 0);
+  }
+
+  set(key: string, ports: ServicePort[]): void {
+    if (this.key === undefined || this.key === key) {
+      this.key = key;
+      this.ports = ports;
+    } else (this.more ??= new Map()).set(key, ports);
+  }
+
+  delete(key: string): void {
+    if (this.key !== key) {
+      this.more?.delete(key);
+      return;
+    }
+    const next = this.more?.entries().next();
+    if (next && !next.done) {
+      [this.key, this.ports] = next.value;
+      this.more!.delete(this.key);
+    } else {
+      this.key = undefined;
+      this.ports = [];
+    }
+  }
+
+  entries(): [string, ServicePort[]][] {
+    if (this.key === undefined) return [];
+    const out: [string, ServicePort[]][] = [[this.key, this.ports]];
+    if (this.more) out.push(...this.more);
+    return out;
+  }
+
+  keys(): string[] {
+    return this.entries().map((e) => e[0]);
+  }
 }
 
 /** Offsets covered by a pool's bitmap: 2^24 (2 MiB at most, grown as it fills). */
@@ -141,15 +187,17 @@ interface PoolState {
   size: bigint;
   /** `size` as a float, for comparisons on the hot path. */
   sizeNumber: number;
+  /** IPv4 pools: first and last address as numbers. */
+  firstNumber: number;
+  lastNumber: number;
   used: number;
   occupancy: Occupancy;
   /** Beyond the window: lowest address that may be free. */
   hint: bigint;
 }
 
-/** Canonical text of an address to its value; IPv4 without the general parser. */
-function ipValue(text: string): bigint {
-  if (text.includes(':')) return parseIp(text).value;
+/** Canonical IPv4 text to its value, without the general parser. */
+function ipv4Number(text: string): number {
   let v = 0;
   let octet = 0;
   for (let i = 0; i < text.length; i++) {
@@ -159,7 +207,7 @@ function ipValue(text: string): bigint {
       octet = 0;
     } else octet = octet * 10 + c - 48;
   }
-  return BigInt(v * 256 + octet);
+  return v * 256 + octet;
 }
 
 const DEFAULT_FAMILIES: readonly IpFamily[] = [4, 6];
@@ -198,14 +246,18 @@ export class AllocatorState {
       reserved,
       size,
       sizeNumber: Number(size),
+      firstNumber: Number(pool.block.first),
+      lastNumber: Number(pool.block.last),
       used: 0,
       occupancy: new Occupancy(span < BigInt(this.window) ? Number(span) : this.window),
       hint: pool.block.first + BigInt(this.window),
     };
-    for (const v of reserved) this.mark(ps, v, true);
+    for (const v of reserved) {
+      if (v - pool.block.first < BigInt(ps.occupancy.bits)) ps.occupancy.set(Number(v - pool.block.first));
+    }
     for (const ip of this.heldIn.get(pool.name) ?? []) {
       ps.used++;
-      this.mark(ps, ipValue(ip), true);
+      this.mark(ps, ip, true);
     }
     this.pools.set(pool.name, ps);
   }
@@ -227,7 +279,7 @@ export class AllocatorState {
       h && {
         pool: h.pool,
         ...(h.sharingKey ? { sharingKey: h.sharingKey } : {}),
-        services: [...h.services.keys()],
+        services: h.keys(),
       }
     );
   }
@@ -266,7 +318,7 @@ export class AllocatorState {
     for (const a of state.addresses) {
       let h = this.holders.get(a.ip);
       if (!h) {
-        h = { pool: a.pool, ...(a.sharingKey ? { sharingKey: a.sharingKey } : {}), services: new Map() };
+        h = new Holder(a.pool, a.sharingKey || undefined);
         this.holders.set(a.ip, h);
         let held = this.heldIn.get(a.pool);
         if (!held) this.heldIn.set(a.pool, (held = new Set()));
@@ -274,10 +326,10 @@ export class AllocatorState {
         const p = this.pools.get(a.pool);
         if (p) {
           p.used++;
-          this.mark(p, ipValue(a.ip), true);
+          this.mark(p, a.ip, true);
         }
       }
-      h.services.set(state.key, a.ports);
+      h.set(state.key, a.ports);
     }
   }
 
@@ -289,28 +341,41 @@ export class AllocatorState {
     for (const a of old.addresses) {
       const h = this.holders.get(a.ip);
       if (!h) continue;
-      h.services.delete(key);
-      if (h.services.size > 0) continue;
+      h.delete(key);
+      if (h.size > 0) continue;
       this.holders.delete(a.ip);
       this.heldIn.get(h.pool)?.delete(a.ip);
       const p = this.pools.get(h.pool);
       if (p) {
         p.used--;
-        this.mark(p, ipValue(a.ip), false);
+        this.mark(p, a.ip, false);
       }
     }
     return old;
   }
 
-  /** Marks an address of a pool taken or free in its bitmap (or moves the search hint beyond it). */
-  private mark(p: PoolState, value: bigint, taken: boolean): void {
-    const { first, last } = p.pool.block;
-    if (value < first || value > last || (!taken && p.reserved.has(value))) return;
-    const offset = value - first;
-    if (offset < BigInt(p.occupancy.bits)) {
-      if (taken) p.occupancy.set(Number(offset));
-      else p.occupancy.clear(Number(offset));
-    } else if (!taken && value < p.hint) p.hint = value;
+  /** Marks an address of a pool taken or free in its bitmap (or, beyond it, moves the search hint). */
+  private mark(p: PoolState, ip: string, taken: boolean): void {
+    const block = p.pool.block;
+    let off = -1;
+    let beyond: bigint | undefined;
+    if (block.family === 4) {
+      if (ip.includes(':')) return;
+      const n = ipv4Number(ip);
+      if (n < p.firstNumber || n > p.lastNumber) return;
+      off = n - p.firstNumber;
+      if (off >= p.occupancy.bits) beyond = BigInt(n);
+    } else {
+      if (!ip.includes(':')) return;
+      const v = parseIp(ip).value;
+      if (v < block.first || v > block.last) return;
+      if (v - block.first < BigInt(p.occupancy.bits)) off = Number(v - block.first);
+      else beyond = v;
+    }
+    if (beyond === undefined) {
+      if (taken) p.occupancy.set(off);
+      else if (!p.reserved.size || !p.reserved.has(block.first + BigInt(off))) p.occupancy.clear(off);
+    } else if (!taken && beyond < p.hint && !p.reserved.has(beyond)) p.hint = beyond;
   }
 
   /**
@@ -415,7 +480,7 @@ export class AllocatorState {
       if (h && !this.canShare(h, key, req.sharingKey, ports)) {
         return {
           reason: 'IpInUse',
-          message: `${text} is held by ${[...h.services.keys()].join(', ')} without a matching sharing key and free ports`,
+          message: `${text} is held by ${h.keys().join(', ')} without a matching sharing key and free ports`,
         };
       }
       return this.allocation(text, family, ps.pool.name, req.sharingKey, ports);
@@ -502,7 +567,7 @@ export class AllocatorState {
 
   private canShare(h: Holder, key: string, sharingKey: string | undefined, ports: ServicePort[]): boolean {
     if (!sharingKey || h.sharingKey !== sharingKey) return false;
-    for (const [other, otherPorts] of h.services)
+    for (const [other, otherPorts] of h.entries())
       if (other !== key && portsOverlap(ports, otherPorts)) return false;
     return true;
   }

@@ -382,9 +382,9 @@ export class EipManager extends EventEmitter {
   }
 
   private allocateInTx(req: AllocationRequest, exhausted: string[]): ServiceState {
-    const existing = this.state.services.get(serviceKey(req.namespace, req.name));
     const next = this.state.decide(req);
-    if (next === existing) return next;
+    // decide() hands back the stored state itself when the service already holds its addresses.
+    if (this.state.services.get(next.key) === next) return next;
     // Pools that were not full before this commit (an address per family, so no two alike).
     const open: string[] = [];
     for (const a of next.addresses) if (!this.state.isFull(a.pool)) open.push(a.pool);

@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { z } from 'zod';
 import type { Allocation, AllocationRequest, PendingReason, Protocol, ServiceState } from './allocator.js';
 import { EipError } from './errors.js';
+import { formatIp, parseIp } from './ip.js';
 
 export interface StoredEvent {
   id: number;
@@ -109,14 +111,58 @@ export function encodeState(seq: number, key: string, state: ServiceState | null
   return [seq, key, addrs, ports, extra, cond ?? (addrs === null ? 'Unknown ' : null)];
 }
 
-/** Journal columns back to a service's state (`null`: released). */
+const extraSchema = z.strictObject({
+  pool: z.string().optional(),
+  ips: z.array(z.string()).max(2).optional(),
+  sharingKey: z.string().optional(),
+  ipFamilyPolicy: z.enum(['SingleStack', 'PreferDualStack', 'RequireDualStack']).optional(),
+  ipFamilies: z
+    .array(z.enum(['IPv4', 'IPv6']))
+    .max(2)
+    .optional(),
+});
+const PORT = /^([1-9]\d{0,4})\/(TCP|UDP|SCTP)$/;
+const REASONS = new Set<string>([
+  'NoPoolForNamespace',
+  'PoolNotFound',
+  'PoolDisabled',
+  'PoolExhausted',
+  'IpNotInPool',
+  'IpInUse',
+  'IpReserved',
+  'FamilyUnavailable',
+  'Unknown',
+]);
+
+/**
+ * Journal columns back to a service's state (`null`: released). A row this version cannot read
+ * (a damaged file, a foreign writer) is a `SPROUT_ERR_EIP_STORE` naming the entry, never a crash.
+ */
 export function decodeState(row: StoredRow): ServiceState | null {
+  const bad = (what: string): never => {
+    throw new EipError(
+      'SPROUT_ERR_EIP_STORE',
+      `journal entry ${row.seq} (${row.key}) is unreadable: ${what}`,
+    );
+  };
   if (row.addrs === null && row.cond === null) return null;
   const slash = row.key.indexOf('/');
+  if (slash <= 0 || slash === row.key.length - 1) bad('the key is not namespace/name');
   const namespace = row.key.slice(0, slash);
   const name = row.key.slice(slash + 1);
   const request: AllocationRequest = { namespace, name };
-  const extra = row.extra === null ? undefined : (JSON.parse(row.extra) as Partial<AllocationRequest>);
+  let extra: z.infer<typeof extraSchema> | undefined;
+  if (row.extra !== null) {
+    let json: unknown;
+    try {
+      json = JSON.parse(row.extra);
+    } catch {
+      bad('the request fields are not JSON');
+    }
+    const r = extraSchema.safeParse(json);
+    if (!r.success) bad(`bad request fields: ${r.error.issues[0]!.message}`);
+    extra = r.data;
+  }
   if (extra?.pool !== undefined) request.pool = extra.pool;
   if (extra?.ips !== undefined) request.ips = extra.ips;
   if (extra?.sharingKey !== undefined) request.sharingKey = extra.sharingKey;
@@ -125,8 +171,9 @@ export function decodeState(row: StoredRow): ServiceState | null {
       row.ports === ''
         ? []
         : row.ports.split(',').map((p) => {
-            const slashAt = p.indexOf('/');
-            return { port: Number(p.slice(0, slashAt)), protocol: p.slice(slashAt + 1) as Protocol };
+            const m = PORT.exec(p);
+            if (!m || Number(m[1]) > 65535) return bad(`bad port ${JSON.stringify(p)}`);
+            return { port: Number(m[1]), protocol: m[2] as Protocol };
           });
   }
   if (extra?.ipFamilyPolicy !== undefined) request.ipFamilyPolicy = extra.ipFamilyPolicy;
@@ -136,9 +183,17 @@ export function decodeState(row: StoredRow): ServiceState | null {
   if (row.addrs !== null) {
     for (const pair of row.addrs.split(',')) {
       const space = pair.indexOf(' ');
+      if (space <= 0 || space === pair.length - 1) bad(`bad address ${JSON.stringify(pair)}`);
       const ip = pair.slice(0, space);
       const pool = pair.slice(space + 1);
-      const family = ip.includes(':') ? 6 : 4;
+      let family: 4 | 6;
+      try {
+        const parsed = parseIp(ip);
+        if (formatIp(parsed) !== ip) throw new Error('not canonical');
+        family = parsed.family;
+      } catch {
+        return bad(`bad address ${JSON.stringify(ip)}`);
+      }
       addresses.push(
         request.sharingKey !== undefined
           ? { ip, family, pool, sharingKey: request.sharingKey, ports }
@@ -149,11 +204,13 @@ export function decodeState(row: StoredRow): ServiceState | null {
   const base = { key: row.key, namespace, name, request };
   if (row.cond === null) return { ...base, status: 'allocated', addresses };
   const space = row.cond.indexOf(' ');
+  const reason = space < 0 ? row.cond : row.cond.slice(0, space);
+  if (!REASONS.has(reason)) bad(`unknown pending reason ${JSON.stringify(reason)}`);
   return {
     ...base,
     status: 'pending',
     addresses,
-    condition: { reason: row.cond.slice(0, space) as PendingReason, message: row.cond.slice(space + 1) },
+    condition: { reason: reason as PendingReason, message: space < 0 ? '' : row.cond.slice(space + 1) },
   };
 }
 
@@ -174,11 +231,19 @@ export class EipStore {
   private readonly tx: { immediate(fn: () => unknown): unknown; deferred(fn: () => unknown): unknown };
 
   constructor(dataDir: string, options: { durability?: Durability } = {}) {
+    const durability = options.durability ?? 'process';
+    if (durability !== 'process' && durability !== 'power') {
+      throw new EipError(
+        'SPROUT_ERR_EIP_STORE',
+        `durability must be 'process' or 'power', not ${JSON.stringify(durability)}`,
+        'durability',
+      );
+    }
     mkdirSync(dataDir, { recursive: true });
     try {
       this.db = new Database(join(dataDir, 'eip.db'), { timeout: 10_000 });
       this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.durability === 'power' ? 'FULL' : 'NORMAL'}`);
+      this.db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
       // Checkpoint (the one fsync WAL+NORMAL does) every ~40 MB of journal instead of every 4 MB.
       this.db.pragma('wal_autocheckpoint = 10000');
       this.db.transaction(() => this.migrate()).immediate();
@@ -245,6 +310,11 @@ export class EipStore {
       this.db.exec(SCHEMA);
     }
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+
+  /** SQLite's `synchronous` setting of this connection: 1 NORMAL, 2 FULL. */
+  synchronous(): number {
+    return this.db.pragma('synchronous', { simple: true }) as number;
   }
 
   /** Changes when another connection commits (SQLite's `data_version`). */

@@ -32,26 +32,41 @@ metadata:
 spec: {address: 10.30.0.0/30}
 `;
 
-function run(args: string[]): { done: Promise<string>; kill: () => void; firstLine: Promise<string> } {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): {
+  done: Promise<string>;
+  kill: () => void;
+  firstLine: Promise<string>;
+  lines: (n: number) => Promise<string[]>;
+} {
   const p = spawn(process.execPath, ['--conditions=@sprout/source', '--import', 'tsx', child, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SPROUT_LOG_LEVEL: 'silent' },
+    env: { ...process.env, SPROUT_LOG_LEVEL: 'silent', ...env },
   });
   let out = '';
   let err = '';
   let resolveLine: (l: string) => void;
   const firstLine = new Promise<string>((r) => (resolveLine = r));
+  const waiting: { n: number; resolve: (l: string[]) => void }[] = [];
   p.stdout.on('data', (d: Buffer) => {
     out += d.toString();
     if (out.includes('\n')) resolveLine(out.slice(0, out.indexOf('\n')));
+    const got = out.split('\n').slice(0, -1);
+    for (const w of waiting.splice(0)) {
+      if (got.length >= w.n) w.resolve(got);
+      else waiting.push(w);
+    }
   });
+  const lines = (n: number) => new Promise<string[]>((resolve) => waiting.push({ n, resolve }));
   p.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const done = new Promise<string>((resolve, reject) =>
     p.on('exit', (code, sig) =>
       code === 0 ? resolve(out) : sig ? resolve(out) : reject(new Error(`child exited ${code}: ${err}`)),
     ),
   );
-  return { done, firstLine, kill: () => p.kill('SIGKILL') };
+  return { done, firstLine, lines, kill: () => p.kill('SIGKILL') };
 }
 
 describe('persisted store', () => {
@@ -201,6 +216,72 @@ metadata: {name: ops, labels: {team: nobody}}
     expect(after.get('race', 'k-19')?.addresses[0]?.ip).toBe('10.20.0.20');
     after.close();
     eip.close();
+  });
+
+  it('never hands out one address twice when processes mix allocate, allocateMany and allocateAsync', async () => {
+    const dir = dataDir();
+    const eip = createEipManager({ dataDir: dir, logger: quiet });
+    eip.apply(POOLS); // shared holds 300 addresses
+    const modes = ['', 'many:7', 'async:10', 'many:3'];
+    const kids = modes.map((m, i) => run([dir, 'race', `m${i}`, '100', ...(m ? [m] : [])]));
+    const results = (await Promise.all(kids.map((k) => k.done))).map(
+      (o) => JSON.parse(o.trim()) as Record<string, string[]>,
+    );
+    const all = results.flatMap((r) => Object.values(r).flat());
+    expect(all.length).toBe(300);
+    expect(new Set(all).size).toBe(300);
+    expect(results.every((r) => Object.keys(r).length === 100)).toBe(true);
+    expect(results.filter((r) => Object.values(r).some((ips) => ips.length)).length).toBeGreaterThan(1);
+    const after = createEipManager({ dataDir: dir, logger: quiet });
+    const held = after.services().flatMap((s) => s.addresses.map((a) => a.ip));
+    expect(held.sort()).toEqual(all.sort());
+    expect(after.services().filter((s) => s.status === 'pending').length).toBe(100);
+    after.close();
+    eip.close();
+  });
+
+  it('loses no returned burst and keeps no half of one when killed with SIGKILL mid-batch', async () => {
+    const dir = dataDir();
+    const eip = createEipManager({ dataDir: dir, logger: quiet });
+    eip.apply(`apiVersion: network.kubesphere.io/v1alpha2
+kind: Eip
+metadata: {name: big}
+spec: {address: 10.50.0.0/16, namespaces: [burst]}
+`);
+    eip.close();
+    const BURST = 2000;
+    const reported: string[] = [];
+    // Each round a process allocates bursts of 2,000 (one transaction each, tens of milliseconds)
+    // back to back and is killed at a random moment, almost always inside a transaction.
+    for (const [round, durability] of (['process', 'power', 'process'] as const).entries()) {
+      const k = run([dir, 'burst', `r${round}`, '0', `bursts:${BURST}`], {
+        SPROUT_EIP_DURABILITY: durability,
+      });
+      const lines = await k.lines(2 + round);
+      await new Promise((r) => setTimeout(r, Math.random() * 40));
+      k.kill();
+      await k.done;
+      reported.push(...lines);
+      const after = createEipManager({ dataDir: dir, logger: quiet });
+      const services = after.services();
+      const keys = new Set(services.map((s) => s.key));
+      // Every burst that returned is there ...
+      for (const last of reported) expect(keys.has(`burst/${last}`)).toBe(true);
+      // ... and each round's services are whole bursts (the one cut short left nothing behind).
+      for (let r = 0; r <= round; r++) {
+        const n = services.filter((s) => s.name.startsWith(`r${r}-`)).length;
+        expect(n % BURST).toBe(0);
+        expect(n).toBeGreaterThanOrEqual(BURST * (2 + r));
+      }
+      const ips = services.flatMap((s) => s.addresses.map((a) => a.ip));
+      expect(services.every((s) => s.status === 'allocated')).toBe(true);
+      expect(new Set(ips).size).toBe(services.length);
+      expect(after.usage()[0]!.used).toBe(services.length);
+      // The store takes new writes after the crash.
+      expect(after.allocate({ namespace: 'burst', name: `after-${round}` }).status).toBe('allocated');
+      after.release('burst', `after-${round}`);
+      after.close();
+    }
   });
 
   it('compacts the journal without losing state, and other processes follow', () => {
