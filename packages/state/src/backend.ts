@@ -32,6 +32,8 @@ export type WriteOp =
 export interface Backend {
   /** Live items for the keys, in order; undefined where missing or expired. */
   getMany(keys: string[]): Promise<(RawItem | undefined)[]>;
+  /** One key's live item: an engine may answer it cheaper than `getMany([key])`. */
+  getOne?(key: string): Promise<RawItem | undefined>;
   write(ops: WriteOp[]): Promise<void>;
   /**
    * Every live item whose full key starts with `prefix`. An engine may use `filter` to read fewer

@@ -109,7 +109,11 @@ export class EngineStore implements StateStore {
   async get<T = unknown>(key: string, options?: GetOptions): Promise<StateEntry<T> | undefined> {
     checkKey(key);
     checkOptions(options);
-    const [raw] = await this.#call(() => this.#backend.getMany([this.#prefix + key]));
+    const full = this.#prefix + key;
+    const backend = this.#backend;
+    const raw = backend.getOne
+      ? await this.#call(() => backend.getOne!(full))
+      : (await this.#call(() => backend.getMany([full])))[0];
     if (!raw) return undefined;
     const entry: StateEntry<T> = { value: JSON.parse(raw.value) as T, etag: raw.etag };
     if (raw.expiresAt !== undefined)

@@ -65,6 +65,15 @@ type SproutRedis = Redis & {
   sproutRead(n: number, ...keys: string[]): Promise<(string | number | null)[]>;
 };
 
+/** An HMGET row `[data, version, exp]` as a RawItem; undefined when the key is missing. */
+function rawOf(row: (string | null)[]): RawItem | undefined {
+  const [data, version, exp] = row;
+  if (typeof data !== 'string' || typeof version !== 'string') return undefined;
+  const raw: RawItem = { value: data, etag: version };
+  if (typeof exp === 'string') raw.expiresAt = Number(exp);
+  return raw;
+}
+
 /** Escapes glob characters for SCAN MATCH. */
 function globEscape(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
@@ -109,6 +118,11 @@ export class RedisBackend implements Backend {
     });
   }
 
+  /** One HMGET, no script and no intermediate arrays: the hot path of `ctx.state.get`. */
+  getOne(key: string): Promise<RawItem | undefined> {
+    return this.#redis.hmget(key, 'data', 'version', 'exp').then(rawOf);
+  }
+
   async getMany(keys: string[]): Promise<(RawItem | undefined)[]> {
     // One key: one HMGET. Several keys: one script, so a bulk read is one snapshot (never half a
     // transaction).
@@ -116,13 +130,7 @@ export class RedisBackend implements Backend {
       keys.length === 1
         ? await this.#redis.hmget(keys[0]!, 'data', 'version', 'exp')
         : await this.#redis.sproutRead(keys.length, ...keys);
-    return keys.map((_, i) => {
-      const [data, version, exp] = [flat[i * 3], flat[i * 3 + 1], flat[i * 3 + 2]];
-      if (typeof data !== 'string' || typeof version !== 'string') return undefined;
-      const raw: RawItem = { value: data, etag: version };
-      if (typeof exp === 'string') raw.expiresAt = Number(exp);
-      return raw;
-    });
+    return keys.map((_, i) => rawOf(flat.slice(i * 3, i * 3 + 3) as (string | null)[]));
   }
 
   async write(ops: WriteOp[]): Promise<void> {
