@@ -196,6 +196,22 @@ describe('journal rows', () => {
       }
     }
     expect(coded).toBeGreaterThan(0);
+    const damaged: [string, string | null, string | null, string | null, string | null][] = [
+      ['ab', '10.0.0.1 p', null, null, null],
+      ['a/b', '10.0.0.01 p', null, null, null],
+      ['a/b', '2001:DB8::1 p', null, null, null],
+      ['a/b', '10.0.0.1', null, null, null],
+      ['a/b', '10.0.0.1 p', '0/TCP', null, null],
+      ['a/b', '10.0.0.1 p', '70000/UDP', null, null],
+      ['a/b', '10.0.0.1 p', null, '{"ips":"10.0.0.1"}', null],
+      ['a/b', '10.0.0.1 p', null, '{"color":"red"}', null],
+      ['a/b', null, null, null, 'Sleepy because'],
+    ];
+    for (const [key, addrs, ports, extra, cond] of damaged) {
+      expect(() => decodeState({ seq: 1, key, addrs, ports, extra, cond }), key + String(addrs)).toThrow(
+        expect.objectContaining({ code: 'SPROUT_ERR_EIP_STORE' }),
+      );
+    }
   });
 });
 

@@ -121,6 +121,9 @@ const extraSchema = z.strictObject({
     .max(2)
     .optional(),
 });
+const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+/** A canonical dotted quad (no leading zeros), as the allocator writes them. */
+const IPV4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
 const PORT = /^([1-9]\d{0,4})\/(TCP|UDP|SCTP)$/;
 const REASONS = new Set<string>([
   'NoPoolForNamespace',
@@ -186,13 +189,16 @@ export function decodeState(row: StoredRow): ServiceState | null {
       if (space <= 0 || space === pair.length - 1) bad(`bad address ${JSON.stringify(pair)}`);
       const ip = pair.slice(0, space);
       const pool = pair.slice(space + 1);
-      let family: 4 | 6;
-      try {
-        const parsed = parseIp(ip);
-        if (formatIp(parsed) !== ip) throw new Error('not canonical');
-        family = parsed.family;
-      } catch {
-        return bad(`bad address ${JSON.stringify(ip)}`);
+      let family: 4 | 6 = 4;
+      if (!IPV4.test(ip)) {
+        // IPv6 (or damage): the general parser, and the text must be canonical as we write it.
+        try {
+          const parsed = parseIp(ip);
+          if (formatIp(parsed) !== ip) throw new Error('not canonical');
+          family = parsed.family;
+        } catch {
+          return bad(`bad address ${JSON.stringify(ip)}`);
+        }
       }
       addresses.push(
         request.sharingKey !== undefined
