@@ -6,8 +6,9 @@
 // Every measured side runs in a child process of its own (this file with `serve SCENARIO KIND`), so
 // no scenario inherits another's heap: CPU is that process's own (process.cpuUsage over the measured
 // window) and peak RSS is its getrusage maximum (process.resourceUsage().maxRSS), start-up included.
-// Load comes from a third process (bench/collector-load.ts). Rounds alternate baseline and collector
-// (BENCH_ROUNDS, default 3); each side's row is its MEDIAN round by records/s (every round is kept
+// Load comes from a third process (bench/collector-load.ts); each process first takes an unmeasured
+// warm-up fifth of the load so the JIT has compiled its code. Rounds alternate baseline and collector
+// (BENCH_ROUNDS, default 5); each side's row is its MEDIAN round by records/s (every round is kept
 // in the JSON). The machine is shared: noisy, so the load average is recorded with the figures.
 //
 //   node --conditions=@sprout/source --import tsx bench/collector-throughput.ts [tcpLines] [udpRate]
@@ -33,7 +34,10 @@ const PER = 100; // records per HTTP body
 // Child side: one server (collector or baseline) for one scenario, measured from 'start' to done.
 // ---------------------------------------------------------------------------------------------
 
-type ToChild = { t: 'start' } | { t: 'finish'; expect?: number; settleMs?: number };
+type ToChild =
+  | { t: 'wait'; atLeast?: number; ms?: number }
+  | { t: 'start' }
+  | { t: 'finish'; expect?: number; settleMs?: number };
 export interface Measured {
   count: number;
   seconds: number;
@@ -117,24 +121,34 @@ async function serve(scenario: Scenario, kind: Kind): Promise<void> {
   }
 
   let t0 = 0;
+  let n0 = 0;
   let c0 = process.cpuUsage();
   const send = (m: unknown) => process.send!(m);
   process.on('message', async (m: ToChild) => {
+    const end = Date.now() + 120_000;
+    if (m.t === 'wait') {
+      // End of the warm-up: everything sent so far is in (or, for UDP, a pause).
+      if (m.atLeast !== undefined)
+        while (n < m.atLeast && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
+      else await new Promise((r) => setTimeout(r, m.ms ?? 0));
+      send({ t: 'waited' });
+      return;
+    }
     if (m.t === 'start') {
       t0 = performance.now();
+      n0 = n;
       c0 = process.cpuUsage();
       send({ t: 'started' });
       return;
     }
-    const end = Date.now() + 120_000;
     if (m.expect !== undefined)
-      while (n < m.expect && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
+      while (n - n0 < m.expect && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
     else await new Promise((r) => setTimeout(r, m.settleMs ?? 0));
     const seconds = (performance.now() - t0) / 1000 - (m.settleMs ?? 0) / 1000;
     const c = process.cpuUsage(c0);
     const cpuSeconds = (c.user + c.system) / 1e6;
     const out: Measured = {
-      count: n,
+      count: n - n0,
       seconds,
       cpuSeconds,
       cpuCores: cpuSeconds / ((performance.now() - t0) / 1000),
@@ -236,36 +250,16 @@ async function round(
     child.send({ t: 'start' });
     await started;
   };
-  let expect: number | undefined;
-  let settleMs: number | undefined;
-  let bytes: number;
-  let sent: number | undefined;
-  if (scenario === 'tcp') {
-    const r = await load(['tcp', String(port), String(tcpLines)], start);
-    expect = r.lines!;
-    bytes = r.bytes!;
-  } else if (scenario === 'syslog') {
-    const r = await load(['udp', String(port), String(udpRate), '3'], start);
-    sent = r.sent!;
-    bytes = r.bytes!;
-    settleMs = 600;
-  } else {
-    const file = scenario === 'http' ? files.json : files.otlp;
-    const r = await load(
-      [
-        'http',
-        String(port),
-        '5',
-        file,
-        scenario === 'http' ? 'application/json' : 'application/x-protobuf',
-        scenario === 'http' ? '/bench' : '/v1/logs',
-      ],
-      start,
-    );
-    if (r.non2xx) throw new Error(`${r.non2xx} non-2xx answers`);
-    expect = r.requests! * PER;
-    bytes = r.requests! * statSync(file).size;
-  }
+  // Warm-up (not measured): a fifth of the load, so both sides are measured with their code
+  // optimised by the JIT rather than while it is still compiling.
+  const warm = await drive(scenario, port, files, Math.ceil(tcpLines / 5), udpRate, 1, async () => undefined);
+  const waited = next('waited');
+  child.send({
+    t: 'wait',
+    ...(warm.expect !== undefined ? { atLeast: warm.expect } : { ms: warm.settleMs }),
+  });
+  await waited;
+  const { expect, settleMs, bytes, sent } = await drive(scenario, port, files, tcpLines, udpRate, 0, start);
   const done = next('done');
   child.send({ t: 'finish', expect, settleMs });
   const m = (await done) as unknown as Measured;
@@ -287,6 +281,40 @@ async function round(
 interface Files {
   json: string;
   otlp: string;
+}
+
+/** One load run against `port`; `seconds` 0 = the scenario's measured length (udp 3 s, http 5 s). */
+async function drive(
+  scenario: Scenario,
+  port: number,
+  files: Files,
+  tcpLines: number,
+  udpRate: number,
+  seconds: number,
+  onStart: () => Promise<void>,
+): Promise<{ expect?: number; settleMs?: number; bytes: number; sent?: number }> {
+  if (scenario === 'tcp') {
+    const r = await load(['tcp', String(port), String(tcpLines)], onStart);
+    return { expect: r.lines!, bytes: r.bytes! };
+  }
+  if (scenario === 'syslog') {
+    const r = await load(['udp', String(port), String(udpRate), String(seconds || 3)], onStart);
+    return { sent: r.sent!, bytes: r.bytes!, settleMs: 600 };
+  }
+  const file = scenario === 'http' ? files.json : files.otlp;
+  const r = await load(
+    [
+      'http',
+      String(port),
+      String(seconds || 5),
+      file,
+      scenario === 'http' ? 'application/json' : 'application/x-protobuf',
+      scenario === 'http' ? '/bench' : '/v1/logs',
+    ],
+    onStart,
+  );
+  if (r.non2xx) throw new Error(`${r.non2xx} non-2xx answers`);
+  return { expect: r.requests! * PER, bytes: r.requests! * statSync(file).size };
 }
 
 function writeBodies(dir: string): Files {
@@ -332,9 +360,9 @@ const median = (rs: Round[]) =>
 const perCpu = (r: Round) => r.count / Math.max(r.cpuSeconds, 1e-3);
 
 async function main() {
-  const tcpLines = Number(process.argv[2] ?? 400_000);
+  const tcpLines = Number(process.argv[2] ?? 2_000_000);
   const udpRate = Number(process.argv[3] ?? 50_000);
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   const only = process.env.BENCH_ONLY;
   const dir = mkdtempSync(join(tmpdir(), 'collector-bench-'));
   const files = writeBodies(dir);

@@ -30,6 +30,12 @@ const schema = z.strictObject({
     .default(201),
 });
 
+const responses: Record<Signal, Uint8Array> = {
+  logs: encodeResponse('logs'),
+  metrics: encodeResponse('metrics'),
+  traces: encodeResponse('traces'),
+};
+
 const paths: Record<string, Signal> = {
   '/v1/logs': 'logs',
   '/v1/metrics': 'metrics',
@@ -148,9 +154,14 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
       if (o.successful_response_code === 204) return res.writeHead(204).end();
       if (json)
         return res.writeHead(o.successful_response_code, { 'content-type': 'application/json' }).end('{}');
-      res
-        .writeHead(o.successful_response_code, { 'content-type': 'application/x-protobuf' })
-        .end(encodeResponse(signal));
+      // An empty export response encodes to zero bytes: headers only, one write.
+      const body = responses[signal];
+      res.writeHead(o.successful_response_code, {
+        'content-type': 'application/x-protobuf',
+        'content-length': body.length,
+      });
+      if (body.length) res.end(body);
+      else res.end();
     };
     const http = createHttpServer(onRequest);
     // A request the HTTP/1 parser refuses (garbage, oversized headers, too slow) is counted and answered.
