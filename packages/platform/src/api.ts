@@ -6,6 +6,7 @@ import { readJson, sendError, sendJson } from './http-util.js';
 import type { Platform } from './platform.js';
 import type { FunctionAddresses } from './addresses.js';
 import { handleEip } from './api-eip.js';
+import { logLineView, type FunctionLogLine } from './logs.js';
 import { forward } from './proxy.js';
 
 export interface ApiServer {
@@ -147,6 +148,10 @@ async function handle(
     }
     return notAllowed();
   }
+  if (sub === 'logs' && parts.length === 4) {
+    if (method !== 'GET') return notAllowed();
+    return functionLogs(platform, name, req, res, url.searchParams, streams);
+  }
   if (sub === 'instances' && parts.length === 4) {
     if (method !== 'GET') return notAllowed();
     return sendJson(res, 200, { instances: runner.instances() });
@@ -166,6 +171,51 @@ async function handle(
     `no API route ${url.pathname}; see openapi.yaml`,
     404,
   );
+}
+
+/**
+ * The function's last `tail` lines (default 100) as JSON; with `follow=true` a server-sent event
+ * stream: those lines, then every new one (`event: log`), like `kubectl logs -f`.
+ */
+function functionLogs(
+  platform: Platform,
+  name: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+  streams: Set<ServerResponse>,
+): void {
+  const tailText = query.get('tail') ?? '100';
+  const tail = Number(tailText);
+  if (!/^\d+$/.test(tailText) || tail > 1000) {
+    throw new PlatformError('SPROUT_ERR_PLATFORM_INVALID_REQUEST', 'tail must be an integer 0-1000');
+  }
+  const stream = query.get('stream');
+  if (stream !== null && stream !== 'stdout' && stream !== 'stderr') {
+    throw new PlatformError('SPROUT_ERR_PLATFORM_INVALID_REQUEST', 'stream must be stdout or stderr');
+  }
+  const wanted = (l: FunctionLogLine) => l.function === name && (stream === null || l.stream === stream);
+  const held = tail === 0 ? [] : platform.logs.recent(name).filter(wanted).slice(-tail);
+  if (query.get('follow') !== 'true') {
+    return sendJson(res, 200, { function: name, lines: held.map(logLineView) });
+  }
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+  const send = (l: FunctionLogLine) => res.write(`event: log\ndata: ${JSON.stringify(logLineView(l))}\n\n`);
+  for (const l of held) send(l);
+  const unsubscribe = platform.logs.subscribe((l) => {
+    if (wanted(l)) send(l);
+  });
+  const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+  streams.add(res);
+  req.once('close', () => {
+    clearInterval(ping);
+    unsubscribe();
+    streams.delete(res);
+  });
 }
 
 function eventStream(

@@ -198,7 +198,7 @@ export class Instance {
     rl.on('line', (line) => {
       if (!line) return;
       const tap = this.o.logs;
-      if (tap?.active) {
+      if (tap) {
         tap.emit({
           time: BigInt(Date.now()) * 1_000_000n,
           function: this.info.function,

@@ -10,18 +10,50 @@ export interface FunctionLogLine {
   line: string;
 }
 
+/** A held line as the API shows it. */
+export interface LogLineView {
+  time: string;
+  instance: string;
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+/** The last `capacity` lines of one function, oldest overwritten first. */
+class Ring {
+  private readonly items: FunctionLogLine[] = [];
+  private next = 0;
+  constructor(private readonly capacity: number) {}
+
+  push(l: FunctionLogLine): void {
+    if (this.items.length < this.capacity) this.items.push(l);
+    else this.items[this.next] = l;
+    this.next = (this.next + 1) % this.capacity;
+  }
+
+  last(n: number): FunctionLogLine[] {
+    const ordered =
+      this.items.length < this.capacity
+        ? this.items
+        : [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
+    return ordered.slice(Math.max(0, ordered.length - n));
+  }
+}
+
 /**
- * Fans out every function instance's output lines to subscribers. With no subscriber a line costs
- * one branch; a subscriber that throws never breaks the instance.
+ * Every function instance's output lines: keeps the last `capacity` per function (for
+ * `GET /v1/functions/{name}/logs`) and fans each line out to subscribers (the collector, log
+ * followers). A subscriber that throws never breaks the instance.
  */
 export class LogTap {
   private readonly listeners = new Set<(l: FunctionLogLine) => void>();
+  private readonly rings = new Map<string, Ring>();
 
-  get active(): boolean {
-    return this.listeners.size > 0;
-  }
+  constructor(private readonly capacity = 1000) {}
 
   emit(line: FunctionLogLine): void {
+    let ring = this.rings.get(line.function);
+    if (!ring) this.rings.set(line.function, (ring = new Ring(this.capacity)));
+    ring.push(line);
     for (const l of this.listeners) {
       try {
         l(line);
@@ -31,8 +63,27 @@ export class LogTap {
     }
   }
 
+  /** The function's last `n` lines still held, oldest first. */
+  recent(fn: string, n = this.capacity): FunctionLogLine[] {
+    return this.rings.get(fn)?.last(n) ?? [];
+  }
+
+  /** Drops what is held for a function that was removed. */
+  forget(fn: string): void {
+    this.rings.delete(fn);
+  }
+
   subscribe(listener: (l: FunctionLogLine) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+}
+
+export function logLineView(l: FunctionLogLine): LogLineView {
+  return {
+    time: new Date(Number(l.time / 1_000_000n)).toISOString(),
+    instance: l.instance,
+    stream: l.stream,
+    line: l.line,
+  };
 }

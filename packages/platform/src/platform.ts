@@ -62,7 +62,7 @@ export function createPlatform(options: PlatformOptions): Platform {
 
 export class Platform {
   readonly events = new EventBus();
-  /** Every instance's output lines, for consumers such as the collector. */
+  /** Every instance's output lines: the last 1,000 per function, and live for the collector. */
   readonly logs = new LogTap();
   readonly logger: Logger;
   private readonly store: RegistryStore;
@@ -110,6 +110,7 @@ export class Platform {
     this.store.delete(name);
     this.events.emit('function.unregistered', { function: name });
     await runner.close();
+    this.logs.forget(name);
   }
 
   names(): string[] {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DevOptions, DevServer } from '../src/index.js';
-import { startTestDev } from './helpers.js';
+import { schemaErrors, startTestDev } from './helpers.js';
 
 const open: DevServer[] = [];
 const servers: Server[] = [];
@@ -22,10 +22,14 @@ async function dev(paths: string[], collector: DevOptions['collector']) {
   return d;
 }
 
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -167,5 +171,53 @@ pipeline:
     await expect(dev(['echo'], { configFile: join(dir, 'missing.yaml') })).rejects.toMatchObject({
       code: 'SPROUT_ERR_PLATFORM_COLLECTOR',
     });
+  });
+
+  it("serves a function's recent lines over the API, filtered, and follows new ones as events", async () => {
+    const d = await dev(['shop-web'], false);
+    await fetch(`${d.url}/?id=1`);
+    await fetch(`${d.url}/?id=2`);
+    const got = await until('both stdout lines held', async () => {
+      const r = await d.call('/v1/functions/shop-web/logs?stream=stdout&tail=2');
+      const lines = (r.body.lines as { line: string }[]).map((l) => l.line);
+      return lines.includes('order 2 received') ? r : undefined;
+    });
+    expect(schemaErrors('LogLines', got.body)).toEqual([]);
+    expect((got.body.lines as { line: string }[]).map((l) => l.line)).toEqual([
+      'order 1 received',
+      'order 2 received',
+    ]);
+    const stderr = await d.call('/v1/functions/shop-web/logs?stream=stderr');
+    expect((stderr.body.lines as { stream: string }[]).every((l) => l.stream === 'stderr')).toBe(true);
+    expect((await d.call('/v1/functions/shop-web/logs?tail=-1')).body).toMatchObject({
+      error: { code: 'SPROUT_ERR_PLATFORM_INVALID_REQUEST' },
+    });
+    expect((await d.call('/v1/functions/nope/logs')).status).toBe(404);
+
+    // follow: the held line first, then a new one as it is written.
+    const ac = new AbortController();
+    const res = await fetch(`${d.api.url}/v1/functions/shop-web/logs?follow=true&tail=1&stream=stdout`, {
+      signal: ac.signal,
+    });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    let text = '';
+    const read = async (want: RegExp) => {
+      while (!want.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ${want}: ${text}`);
+        text += new TextDecoder().decode(value);
+      }
+    };
+    await read(/order 2 received/);
+    await fetch(`${d.url}/?id=3`);
+    await read(/order 3 received/);
+    ac.abort();
+    const events = text
+      .split('\n\n')
+      .filter((e) => e.startsWith('event: log'))
+      .map((e) => JSON.parse(e.split('\ndata: ')[1]!) as Record<string, unknown>);
+    expect(events.map((e) => e.line)).toEqual(['order 2 received', 'order 3 received']);
+    for (const e of events) expect(schemaErrors('LogLine', e)).toEqual([]);
   });
 });
