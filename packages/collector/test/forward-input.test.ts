@@ -4,6 +4,7 @@ import fluentOrg from '@fluent-org/logger';
 import fluentLogger from 'fluent-logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/index.js';
+import { encodePing, passwordDigest, sharedKeyDigest } from '../src/inputs/forward-protocol.js';
 import { startCapture, waitFor } from './helpers.js';
 
 const { FluentClient, EventTime } = fluentOrg;
@@ -171,10 +172,66 @@ pipeline:
     ok.s.destroy();
   });
 
-  it('refuses shared_key and an oversized buffer_chunk_size at config time', () => {
-    expect(() => parseConfig('pipeline:\n  inputs:\n    - { name: forward, shared_key: s3cret }\n')).toThrow(
-      /shared_key.*not supported/,
-    );
+  it('shared key and users: the SDK passes the HELO/PING/PONG handshake; a wrong key is refused and counted', async () => {
+    const secured = await startCapture(`
+service: { flush: 0.02 }
+pipeline:
+  inputs:
+    - name: forward
+      listen: 127.0.0.1
+      port: 0
+      shared_key: s3cret
+      self_hostname: collector.test
+      security.users: [alice wonder land, bob builder]
+  outputs: [{ name: stdout, match: '*' }]
+`);
+    try {
+      const c = new FluentClient('sec', {
+        eventMode: 'Forward',
+        socket: { host: '127.0.0.1', port: secured.port(), timeout: 10_000 },
+        security: {
+          clientHostname: 'sdk.client',
+          sharedKey: 's3cret',
+          username: 'alice',
+          password: 'wonder land',
+        },
+        ack: { ackTimeout: 10_000 },
+      });
+      clients.push(c);
+      await c.emit('in', { authed: true });
+      await waitFor(() => (secured.got.get('stdout.0') ?? []).length === 1);
+      expect(secured.got.get('stdout.0')![0]!.body).toEqual({ authed: true });
+
+      // A client with the wrong key gets PONG false and is disconnected; nothing is taken from it.
+      const r = await raw(secured.port());
+      await waitFor(() => r.answers.length === 1);
+      const helo = r.answers[0] as [string, { nonce: Uint8Array; auth: Uint8Array }];
+      expect(helo[0]).toBe('HELO');
+      const salt = 'salt';
+      r.s.write(
+        encodePing({
+          hostname: 'intruder',
+          salt: Buffer.from(salt),
+          digest: sharedKeyDigest(salt, 'intruder', helo[1].nonce, 'wrong'),
+          username: 'alice',
+          passwordDigest: passwordDigest(helo[1].auth, 'alice', 'wonder land'),
+        }),
+      );
+      r.s.write(encode(['sneaky', 1, { a: 1 }]));
+      await waitFor(() => r.closed());
+      expect(r.answers[1]).toEqual(['PONG', false, 'shared key mismatch', 'collector.test', '']);
+      const text = await secured.c.metrics.metrics();
+      expect(text).toMatch(/collector_input_rejected_total\{input="forward.0",reason="protocol"\} 1/);
+      expect((secured.got.get('stdout.0') ?? []).map((x) => x.tag)).toEqual(['sec.in']);
+    } finally {
+      await secured.c.close();
+    }
+  });
+
+  it('refuses security.users without a shared key and an oversized buffer_chunk_size at config time', () => {
+    expect(() =>
+      parseConfig("pipeline:\n  inputs:\n    - { name: forward, security.users: 'a b' }\n"),
+    ).toThrow(/security.users needs shared_key/);
     expect(() =>
       parseConfig(
         'pipeline:\n  inputs:\n    - { name: forward, buffer_chunk_size: 2M, buffer_max_size: 1M }\n',

@@ -218,10 +218,59 @@ pipeline:
     child.kill('SIGTERM');
   }, 90_000);
 
-  it('refuses shared_key and reports a closed port as a failed, retried batch', async () => {
+  it('shared key with user auth: into our input and into the SDK server; a wrong key fails the batch', async () => {
+    const rx = await startCapture(`
+service: { flush: 0.02 }
+pipeline:
+  inputs:
+    - { name: forward, listen: 127.0.0.1, port: 0, shared_key: k3y, self_hostname: rx, security.users: 'edge pw' }
+  outputs: [{ name: stdout, match: '*' }]
+`);
+    const tx = await sender(
+      `port: ${rx.port()}, shared_key: k3y, self_hostname: edge, username: edge, password: pw, require_ack_response: on`,
+    );
+    await tx.push({ tag: 'sk', body: { via: 'our input' } });
+    await tx.flush();
+    await waitFor(() => (rx.got.get('stdout.0') ?? []).length === 1);
+    await tx.close();
+    await rx.c.close();
+
+    const entries: unknown[] = [];
+    class Server extends fluentOrg.FluentServer {
+      protected override onEntry(_tag: string, _time: unknown, record: unknown): void {
+        entries.push(record);
+      }
+    }
+    const server = new Server({
+      listenOptions: { port: 0, host: '127.0.0.1' },
+      security: { serverHostname: 'sdk.server', sharedKey: 'k3y', authorize: true, userDict: { edge: 'pw' } },
+    });
+    await server.listen();
+    const good = await sender(
+      `port: ${server.port}, shared_key: k3y, self_hostname: edge, username: edge, password: pw`,
+    );
+    await good.push({ tag: 'sk', body: { via: 'sdk server' } });
+    await good.flush();
+    await waitFor(() => entries.length === 1);
+    expect(entries).toEqual([{ via: 'sdk server' }]);
+    await good.close();
+
+    const bad = await sender(
+      `port: ${server.port}, shared_key: nope, self_hostname: edge, username: edge, password: pw, retry_limit: 1`,
+    );
+    await bad.push({ tag: 'sk', body: { lost: true } });
+    await bad.flush();
+    const m = await bad.metrics.metrics();
+    expect(m).toMatch(/collector_output_dropped_records_total\{output="forward.0"\} 1/);
+    expect(entries).toHaveLength(1);
+    await bad.close();
+    await server.close();
+  });
+
+  it('refuses username without shared_key; reports a closed port as a failed, retried batch', async () => {
     expect(() =>
-      parseConfig("pipeline:\n  outputs:\n    - { name: forward, match: '*', shared_key: k }\n"),
-    ).toThrow(/shared_key.*not supported/);
+      parseConfig("pipeline:\n  outputs:\n    - { name: forward, match: '*', username: u, password: p }\n"),
+    ).toThrow(/username and password need shared_key/);
     const port = await freePort();
     const tx = await sender(`port: ${port}, retry_limit: 1`);
     await tx.push({ tag: 'x', body: { lost: true } });

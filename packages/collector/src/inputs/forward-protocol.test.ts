@@ -6,6 +6,12 @@ import { mutate, noise, splitRandomly, timeBox } from '../../test/fuzz.js';
 import { forwardMessage } from '../outputs/forward.js';
 import {
   decodeForward,
+  encodeHelo,
+  encodePing,
+  encodePong,
+  parseHelo,
+  parsePing,
+  parsePong,
   encodeForward,
   EventTime,
   ForwardError,
@@ -260,5 +266,47 @@ describe('forward framing', () => {
     });
     expect(n).toBeGreaterThan(50);
     expect(rejected).toBeGreaterThan(0);
+  });
+});
+
+describe('shared-key handshake messages', () => {
+  const helo = Buffer.from(encodeHelo(Buffer.from('nonce-nonce-nonc'), Buffer.from('auth-salt')));
+  const ping = Buffer.from(
+    encodePing({ hostname: 'h', salt: Buffer.from('s'), digest: 'ab', username: 'u', passwordDigest: 'cd' }),
+  );
+  const pong = Buffer.from(encodePong(true, '', 'srv', 'ef'));
+
+  it('round-trip', () => {
+    expect(parseHelo(helo)).toEqual({
+      nonce: Buffer.from('nonce-nonce-nonc'),
+      authSalt: Buffer.from('auth-salt'),
+    });
+    expect(parsePing(ping)).toMatchObject({
+      hostname: 'h',
+      digest: 'ab',
+      username: 'u',
+      passwordDigest: 'cd',
+    });
+    expect(parsePong(pong)).toEqual({ ok: true, reason: '', hostname: 'srv', digest: 'ef' });
+  });
+
+  it('fuzz: random and mutated handshakes parse or throw a protocol ForwardError', () => {
+    let refused = 0;
+    timeBox(300, (i) => {
+      const [parse, valid] = [
+        [parseHelo, helo],
+        [parsePing, ping],
+        [parsePong, pong],
+      ][i % 3] as [(b: Uint8Array) => unknown, Buffer];
+      const input = i % 2 ? noise(64) : mutate(valid, randomInt(1, 6));
+      try {
+        parse(input);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ForwardError);
+        expect((err as ForwardError).reason).toBe('protocol');
+        refused++;
+      }
+    });
+    expect(refused).toBeGreaterThan(0);
   });
 });

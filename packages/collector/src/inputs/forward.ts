@@ -1,10 +1,20 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, rmSync } from 'node:fs';
 import { z } from 'zod';
-import { bool, port, size } from '../config/values.js';
+import { bool, many, port, size } from '../config/values.js';
 import type { InputPlugin } from '../plugin.js';
 import type { CollectorRecord } from '../types.js';
 import type { ForwardError } from './forward-protocol.js';
-import { decodeForward, encodeAck, MsgpackFramer } from './forward-protocol.js';
+import {
+  decodeForward,
+  encodeAck,
+  encodeHelo,
+  encodePong,
+  MsgpackFramer,
+  parsePing,
+  passwordDigest,
+  sharedKeyDigest,
+} from './forward-protocol.js';
 import { addressOf, closeServer, listen, pumpSocket, trackedServer } from './net.js';
 
 const schema = z
@@ -19,17 +29,24 @@ const schema = z
     shared_key: z.string().optional(),
     empty_shared_key: bool.default(false),
     self_hostname: z.string().default('localhost'),
-    'security.users': z.string().optional(),
+    /** `user password` pairs (one or a list); needs shared_key or empty_shared_key. */
+    'security.users': many.optional(),
   })
-  .refine((o) => o.shared_key === undefined && !o.empty_shared_key && o['security.users'] === undefined, {
-    message:
-      'shared_key / empty_shared_key / security.users (the HELO/PING/PONG handshake) are not supported; run without them on a trusted network',
-    path: ['shared_key'],
+  .refine((o) => o['security.users'] === undefined || o.shared_key !== undefined || o.empty_shared_key, {
+    message: 'security.users needs shared_key (or empty_shared_key: on)',
+    path: ['security.users'],
+  })
+  .refine((o) => (o['security.users'] ?? []).every((u) => /^\S+\s+\S/.test(u.trim())), {
+    message: "security.users entries are 'user password'",
+    path: ['security.users'],
   })
   .refine((o) => o.buffer_chunk_size <= o.buffer_max_size, {
     message: 'buffer_chunk_size must not exceed buffer_max_size',
     path: ['buffer_chunk_size'],
   });
+
+const sameHex = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /** Decompressed CompressedPackedForward streams may be this many times buffer_max_size. */
 const INFLATE_FACTOR = 10;
@@ -40,19 +57,50 @@ const INFLATE_FACTOR = 10;
  * message with a `chunk` option is answered `{ack: chunk}` once the pipeline accepted its events
  * (with `ack: on`, once every output delivered them). A message over `buffer_max_size` is rejected
  * (`too_large`) and its connection closed; undecodable input is rejected (`decode`), closing the
- * connection only when the byte stream can no longer be framed.
+ * connection only when the byte stream can no longer be framed. With `shared_key` (or
+ * `empty_shared_key`) each connection starts with the HELO/PING/PONG handshake, checking
+ * `security.users` too when given.
  */
 export const forwardInput: InputPlugin<typeof schema> = {
   name: 'forward',
   schema,
   create(o, ctx) {
     const maxInflated = o.buffer_max_size * INFLATE_FACTOR;
+    const secure = o.shared_key !== undefined || o.empty_shared_key;
+    const key = o.shared_key ?? '';
+    const users = new Map(
+      (o['security.users'] ?? []).map((u) => {
+        const [name, ...pw] = u.trim().split(/\s+/);
+        return [name!, pw.join(' ')] as const;
+      }),
+    );
+    /** Checks a PING against this connection's nonce; returns the failure reason or undefined. */
+    const checkPing = (frame: Buffer, nonce: Buffer, authSalt: Buffer | undefined) => {
+      const ping = parsePing(frame);
+      if (!sameHex(ping.digest, sharedKeyDigest(ping.salt, ping.hostname, nonce, key))) {
+        return { ping, reason: 'shared key mismatch' };
+      }
+      if (authSalt) {
+        const pw = users.get(ping.username);
+        if (pw === undefined || !sameHex(ping.passwordDigest, passwordDigest(authSalt, ping.username, pw))) {
+          return { ping, reason: 'username/password mismatch' };
+        }
+      }
+      return { ping, reason: undefined };
+    };
     const { server, sockets } = trackedServer((s) => {
       const framer = new MsgpackFramer(o.buffer_max_size);
       const peer = s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : 'unix';
+      // With a shared key the client must answer HELO with a valid PING before sending events.
+      let authenticated = !secure;
+      let finished = false;
+      const nonce = randomBytes(16);
+      const authSalt = users.size ? randomBytes(16) : undefined;
+      if (secure) s.write(encodeHelo(nonce, authSalt));
       pumpSocket(
         s,
         async (chunk) => {
+          if (finished) return;
           let frames: Buffer[];
           try {
             frames = framer.push(chunk);
@@ -63,6 +111,28 @@ export const forwardInput: InputPlugin<typeof schema> = {
             return;
           }
           for (const frame of frames) {
+            if (!authenticated) {
+              let reason: string | undefined;
+              let hostname = '';
+              try {
+                const r = checkPing(frame, nonce, authSalt);
+                reason = r.reason;
+                hostname = r.ping.hostname;
+                if (!reason) {
+                  const digest = sharedKeyDigest(r.ping.salt, o.self_hostname, nonce, key);
+                  s.write(encodePong(true, '', o.self_hostname, digest));
+                  authenticated = true;
+                  continue;
+                }
+              } catch (err) {
+                reason = (err as Error).message;
+              }
+              s.write(encodePong(false, reason, o.self_hostname, ''));
+              ctx.reject('protocol', { peer, hostname, error: `handshake refused: ${reason}` });
+              finished = true;
+              s.end();
+              return;
+            }
             let msg;
             try {
               msg = decodeForward(frame, maxInflated);

@@ -5,7 +5,17 @@ import { decode } from '@msgpack/msgpack';
 import { z } from 'zod';
 import { bool, port } from '../config/values.js';
 import { CollectorError } from '../errors.js';
-import { EventTime, encodeForward, MsgpackFramer } from '../inputs/forward-protocol.js';
+import {
+  encodeForward,
+  encodePing,
+  EventTime,
+  ForwardError,
+  MsgpackFramer,
+  parseHelo,
+  parsePong,
+  passwordDigest,
+  sharedKeyDigest,
+} from '../inputs/forward-protocol.js';
 import type { OutputPlugin } from '../plugin.js';
 import type { CollectorRecord } from '../types.js';
 
@@ -27,16 +37,18 @@ const schema = z
   })
   .refine(
     (o) =>
-      o.shared_key === undefined &&
-      !o.empty_shared_key &&
-      o.username === undefined &&
-      o.password === undefined,
+      (o.username === undefined && o.password === undefined) ||
+      o.shared_key !== undefined ||
+      o.empty_shared_key,
     {
-      message:
-        'shared_key / empty_shared_key / username / password (the HELO/PING/PONG handshake) are not supported; send to a forward input without them',
-      path: ['shared_key'],
+      message: 'username and password need shared_key (or empty_shared_key: on)',
+      path: ['username'],
     },
-  );
+  )
+  .refine((o) => (o.username === undefined) === (o.password === undefined), {
+    message: 'username and password go together',
+    path: ['password'],
+  });
 
 /** How long an unanswered `chunk` waits for its ack before the batch is failed and retried. */
 const ACK_TIMEOUT_MS = 30_000;
@@ -75,7 +87,9 @@ const failed = (message: string, cause?: unknown) =>
  * `forward`: sends each batch over one kept-open TCP (or unix) connection as Forward Protocol v1
  * messages, one per tag. With `require_ack_response` each message carries a `chunk` id and the
  * batch succeeds only when every chunk was acknowledged; a lost connection, a refused connect or
- * a missing ack fails the batch, which the engine retries (`retry_limit`, backoff).
+ * a missing ack fails the batch, which the engine retries (`retry_limit`, backoff). With
+ * `shared_key` (or `empty_shared_key`) each connection answers the server's HELO with a PING
+ * (and `username`/`password` when the server asks) and checks the PONG's digest.
  */
 export const forwardOutput: OutputPlugin<typeof schema> = {
   name: 'forward',
@@ -96,18 +110,58 @@ export const forwardOutput: OutputPlugin<typeof schema> = {
         const c: Conn = { socket: s, waiting: new Map() };
         const framer = new MsgpackFramer(64 * 1024);
         let connected = false;
+        const secure = o.shared_key !== undefined || o.empty_shared_key;
+        let stage: 'helo' | 'pong' | 'ready' = secure ? 'helo' : 'ready';
+        let nonce: Uint8Array = new Uint8Array();
+        const salt = randomBytes(16).toString('hex');
         const timer = setTimeout(() => s.destroy(new Error('connect timed out')), CONNECT_TIMEOUT_MS);
-        s.once('connect', () => {
+        let refused: string | undefined;
+        const ready = () => {
           clearTimeout(timer);
           connected = true;
-          s.setNoDelay(true);
           conn = c;
           connecting = undefined;
           resolve(c);
+        };
+        s.once('connect', () => {
+          s.setNoDelay(true);
+          if (!secure) ready();
         });
+        const handshake = (f: Buffer) => {
+          if (stage === 'helo') {
+            const helo = parseHelo(f);
+            nonce = helo.nonce;
+            const key = o.shared_key ?? '';
+            s.write(
+              encodePing({
+                hostname: o.self_hostname,
+                salt: Buffer.from(salt),
+                digest: sharedKeyDigest(salt, o.self_hostname, nonce, key),
+                username: o.username ?? '',
+                passwordDigest:
+                  o.username !== undefined && helo.authSalt.length
+                    ? passwordDigest(helo.authSalt, o.username, o.password ?? '')
+                    : '',
+              }),
+            );
+            stage = 'pong';
+            return;
+          }
+          const pong = parsePong(f);
+          if (!pong.ok) throw new ForwardError('protocol', `handshake refused by ${where}: ${pong.reason}`);
+          if (pong.digest !== sharedKeyDigest(salt, pong.hostname, nonce, o.shared_key ?? '')) {
+            throw new ForwardError('protocol', `${where} answered with a different shared key`);
+          }
+          stage = 'ready';
+          ready();
+        };
         s.on('data', (chunk: Buffer) => {
           try {
             for (const f of framer.push(chunk)) {
+              if (stage !== 'ready') {
+                handshake(f);
+                continue;
+              }
               const m = decode(f) as { ack?: unknown } | null;
               const id = typeof m?.ack === 'string' ? m.ack : undefined;
               const w = id === undefined ? undefined : c.waiting.get(id);
@@ -117,10 +171,12 @@ export const forwardOutput: OutputPlugin<typeof schema> = {
               }
             }
           } catch (err) {
-            ctx.log.warn(
-              { err: (err as Error).message, peer: where },
-              'forward: unreadable answer, reconnecting',
-            );
+            if (stage !== 'ready') refused = (err as Error).message;
+            else
+              ctx.log.warn(
+                { err: (err as Error).message, peer: where },
+                'forward: unreadable answer, reconnecting',
+              );
             s.destroy();
           }
         });
@@ -130,7 +186,7 @@ export const forwardOutput: OutputPlugin<typeof schema> = {
           if (conn === c) conn = undefined;
           if (!connected) {
             connecting = undefined;
-            reject(failed(`cannot connect to ${where}`));
+            reject(failed(refused ?? `cannot connect to ${where}`));
           }
           for (const w of c.waiting.values())
             w.reject(failed(`connection to ${where} closed before the ack`));
