@@ -1,11 +1,15 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { decode, encode } from '@msgpack/msgpack';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeMulti, encode } from '@msgpack/msgpack';
 import fluentOrg from '@fluent-org/logger';
 import fluentLogger from 'fluent-logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/index.js';
+import { createCollector, parseConfig } from '../src/index.js';
 import { encodePing, passwordDigest, sharedKeyDigest } from '../src/inputs/forward-protocol.js';
-import { startCapture, waitFor } from './helpers.js';
+import { splitRandomly } from './fuzz.js';
+import { quiet, startCapture, waitFor } from './helpers.js';
 
 const { FluentClient, EventTime } = fluentOrg;
 type Mode = 'Message' | 'Forward' | 'PackedForward' | 'CompressedPackedForward';
@@ -115,7 +119,7 @@ pipeline:
     await new Promise((r) => s.once('connect', r));
     const answers: unknown[] = [];
     let closed = false;
-    s.on('data', (d: Buffer) => answers.push(decode(d)));
+    s.on('data', (d: Buffer) => answers.push(...decodeMulti(d)));
     s.on('close', () => (closed = true));
     s.on('error', () => undefined);
     return { s, answers, closed: () => closed };
@@ -225,6 +229,55 @@ pipeline:
       expect((secured.got.get('stdout.0') ?? []).map((x) => x.tag)).toEqual(['sec.in']);
     } finally {
       await secured.c.close();
+    }
+  });
+
+  it('a valid stream cut at random points over a real socket: every event arrives, nothing rejected', async () => {
+    const before = await rejected('forward.0', 'decode');
+    const msgs = Array.from({ length: 40 }, (_, i) =>
+      encode(
+        i % 2
+          ? ['split.fw', [[1_700_000_000, { i }]], { chunk: `s${i}` }]
+          : ['split.msg', 1_700_000_000, { i, pad: 'x'.repeat(i * 37) }, { chunk: `s${i}` }],
+      ),
+    );
+    const c = await raw(h.port(0));
+    for (const piece of splitRandomly(Buffer.concat(msgs), 60)) {
+      c.s.write(piece);
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => c.answers.length === msgs.length);
+    await waitFor(() => got('split.fw').length + got('split.msg').length === msgs.length);
+    expect(await rejected('forward.0', 'decode')).toBe(before);
+    c.s.destroy();
+  });
+
+  it('listens on a unix socket (unix_path, unix_perm) and the forward output sends over one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'collector-fwd-unix-'));
+    const path = join(dir, 'forward.sock');
+    const rx = await startCapture(`
+service: { flush: 0.02 }
+pipeline:
+  inputs: [{ name: forward, unix_path: ${path}, unix_perm: '0600' }]
+  outputs: [{ name: stdout, match: '*' }]
+`);
+    const tx = createCollector(
+      parseConfig(
+        `service: { flush: 0.02 }\npipeline:\n  outputs: [{ name: forward, match: '*', unix_path: ${path}, require_ack_response: on }]\n`,
+      ),
+      { logger: quiet },
+    );
+    try {
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      await tx.start();
+      await tx.push({ tag: 'unix.app', body: { over: 'unix' } });
+      await tx.flush();
+      await waitFor(() => (rx.got.get('stdout.0') ?? []).length === 1);
+      expect(rx.got.get('stdout.0')![0]!.body).toEqual({ over: 'unix' });
+    } finally {
+      await tx.close();
+      await rx.c.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
