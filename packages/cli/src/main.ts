@@ -14,6 +14,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Run the platform on one machine: gateway, supervised function instances and API',
     load: async () => (await import('./commands/dev.js')).default as Command,
   },
+  logs: {
+    summary: "Print a function's output lines from a running 'sprout dev'",
+    load: async () => (await import('./commands/logs.js')).default as Command,
+  },
   state: {
     summary: 'Serve the Dapr state HTTP API over Dapr component YAML',
     load: async () => (await import('./commands/state.js')).default as Command,

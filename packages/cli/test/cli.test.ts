@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runMain } from './main-io.js';
 import { bin, fixtures, killAll, root, runSprout as run, serveSprout as serve } from './sprout.js';
 
 afterEach(killAll);
@@ -186,9 +187,20 @@ describe('sprout dev', () => {
     });
     expect(own).toMatch(/^http:\/\/127\.0\.20\.1:/);
     expect(await (await fetch(`${own}?name=eip`)).text()).toBe('Hello, eip!\n');
+    // sprout logs reads the instance's lines from the API (the framework logs on stderr).
+    const api = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"platform API"/.exec(err)![1]!;
+    const logs = await runMain(['logs', 'hello', '--timestamps', '--api-url', api]);
+    expect(logs.code).toBe(0);
+    expect(logs.err).toMatch(/^\d{4}-\d\d-\d\dT[^ ]+ hello-1 \{.*"msg":"serving"/m);
+    const following = runMain(['logs', 'hello', '-f', '--tail', '1', '--api-url', api]);
+    await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
+    // The follower printed the held line and ended with the API.
+    const followed = await following;
+    expect(followed.code).toBe(0);
+    expect(followed.out + followed.err).not.toBe('');
     // The instance's own "serving" line came through the example's parser, grep and modify filters.
     const collected = out
       .split('\n')
@@ -209,6 +221,10 @@ describe('sprout dev', () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/--eip no-such-pools\.yaml: .*ENOENT/);
     expect(run(['dev', '--help']).stdout).toMatch(/--collector FILE[\s\S]*--eip FILE/);
+    const nothing = run(['logs', 'hello', '--api-url', 'http://127.0.0.1:9']);
+    expect(nothing.status).toBe(1);
+    expect(nothing.stderr).toMatch(/cannot reach the platform API at http:\/\/127\.0\.0\.1:9.*sprout dev/);
+    expect(run(['logs']).status).toBe(2);
     // The example pipeline's own config tests pass.
     const t = run(['collector', 'test', '-c', 'examples/collector-dev/collector.yaml']);
     expect(t.stdout).toMatch(/1 passed, 0 failed/);

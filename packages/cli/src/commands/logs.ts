@@ -1,0 +1,82 @@
+import { defineCommand, UsageError } from '../command.js';
+
+interface LogLineView {
+  time: string;
+  instance: string;
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+export default defineCommand({
+  name: 'logs',
+  summary: "Print a function's output lines from a running 'sprout dev'",
+  usage: 'sprout logs <function> [options]',
+  details: `
+Reads the platform API of a running 'sprout dev' (the last 1,000 lines of every function are
+held there). With --follow it keeps printing new lines until interrupted.
+
+Examples:
+  sprout logs hello                 the last 100 lines
+  sprout logs hello -f --tail 0     only new lines, as they come
+  sprout logs hello --stream stderr --timestamps
+`,
+  options: {
+    follow: { type: 'boolean', short: 'f', description: 'Keep printing new lines' },
+    tail: { type: 'string', default: '100', value: 'N', description: 'Lines to show first (0-1000)' },
+    stream: { type: 'string', value: 'NAME', description: 'Only stdout or only stderr' },
+    timestamps: { type: 'boolean', description: 'Prefix each line with its time and instance' },
+    'api-url': {
+      type: 'string',
+      env: 'SPROUT_API_URL',
+      default: 'http://127.0.0.1:9090',
+      value: 'URL',
+      description: "Address of sprout dev's API",
+    },
+  },
+  async run(opts, positionals, io) {
+    const [fn, ...extra] = positionals;
+    if (!fn || extra.length) throw new UsageError('give exactly one function name: sprout logs <function>');
+    const query = new URLSearchParams({ tail: opts.tail });
+    if (opts.stream) query.set('stream', opts.stream);
+    if (opts.follow) query.set('follow', 'true');
+    const url = `${opts['api-url'].replace(/\/$/, '')}/v1/functions/${encodeURIComponent(fn)}/logs?${query}`;
+    let res: Response;
+    try {
+      res = await fetch(url);
+    } catch (err) {
+      throw new UsageError(
+        `cannot reach the platform API at ${opts['api-url']} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); is 'sprout dev' running? (--api-url sets where)`,
+        1,
+      );
+    }
+    if (!res.ok) {
+      const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
+      throw new UsageError(
+        body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`,
+        1,
+      );
+    }
+    const print = (l: LogLineView) => {
+      const out = l.stream === 'stderr' ? io.stderr : io.stdout;
+      out.write(opts.timestamps ? `${l.time} ${l.instance} ${l.line}\n` : `${l.line}\n`);
+    };
+    if (!opts.follow) {
+      for (const l of ((await res.json()) as { lines: LogLineView[] }).lines) print(l);
+      return 0;
+    }
+    // Server-sent events: `event: log` blocks, each with one JSON line of data.
+    const decoder = new TextDecoder();
+    let buf = '';
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      buf += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buf.indexOf('\n\n')) !== -1) {
+        const block = buf.slice(0, end);
+        buf = buf.slice(end + 2);
+        const data = block.split('\n').find((l) => l.startsWith('data: '));
+        if (block.startsWith('event: log') && data) print(JSON.parse(data.slice(6)) as LogLineView);
+      }
+    }
+    return 0;
+  },
+});
