@@ -61,6 +61,14 @@ pipeline:
       expect(r.data).toEqual({ ts: Number(want.time / 1000n) / 1e6, ...want.body });
       expect(BigInt(r.epoch_ms)).toBe(want.time / 1_000_000n);
     }
+    // Dropped while running: the next batch fails once, the retry creates the table again.
+    await db.query(`DROP TABLE ${pg.escapeIdentifier(tables.plain)}`);
+    await c.push({ tag: 'again', body: { back: true } });
+    await c.flush();
+    const again = await db.query(
+      `SELECT tag, data->>'back' AS back FROM ${pg.escapeIdentifier(tables.plain)}`,
+    );
+    expect(again.rows).toEqual([{ tag: 'again', back: 'true' }]);
     await c.close();
   });
 

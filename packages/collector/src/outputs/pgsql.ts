@@ -100,6 +100,8 @@ export const pgsqlOutput: OutputPlugin<typeof schema> = {
           await client.query('COMMIT');
         } catch (err) {
           broken = true;
+          // The table was dropped while running: create it again on the retry.
+          if ((err as { code?: string }).code === '42P01') tableReady = false;
           await client.query('ROLLBACK').catch(() => undefined);
           throw new CollectorError(
             'SPROUT_ERR_COLLECTOR_OUTPUT_FAILED',
