@@ -33,7 +33,7 @@ export interface DevOptions {
    * (`sprout.gateway.metrics`) through a fluent-bit config's pipeline, by default JSON lines under
    * `<dataDir>/logs/`. `false` turns it off.
    */
-  collector?: false | { configFile?: string; scrapeIntervalMs?: number };
+  collector?: false | { configFile?: string; scrapeIntervalMs?: number; rotateBytes?: number };
   /**
    * Load-balancer addresses from EIP pools for every exposed function (`<dataDir>/eip.db`, shared
    * with `sprout eip`). `apply` is Eip/BgpConf/BgpPeer/Namespace YAML applied at start. `false`
@@ -113,6 +113,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
         logger,
         ...(o.collector?.configFile ? { configFile: o.collector.configFile } : {}),
         ...(o.collector?.scrapeIntervalMs ? { scrapeIntervalMs: o.collector.scrapeIntervalMs } : {}),
+        ...(o.collector?.rotateBytes ? { rotateBytes: o.collector.rotateBytes } : {}),
       });
     }
     routes = applyRoutes();

@@ -1,3 +1,4 @@
+import { readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Collector, CollectorConfig, PushRecord } from '@sprout/collector';
 import type { Logger } from '@sprout/observe';
@@ -21,6 +22,8 @@ export interface TelemetryOptions {
   logs: LogTap;
   /** The registry scraped into metric records (the gateway's). */
   metrics: Registry;
+  /** Default pipeline only: files over this size are moved to `<file>.1` at start; default 64 MiB. */
+  rotateBytes?: number;
   /** Scrape interval in ms; default 10,000 (fluent-bit's prometheus_scrape default). */
   scrapeIntervalMs?: number;
   logger: Logger;
@@ -34,6 +37,30 @@ export interface Telemetry {
   /** Scrapes the metrics now (also done every interval and at close). */
   scrape(): Promise<void>;
   close(): Promise<void>;
+}
+
+const DEFAULT_ROTATE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Keeps the default pipeline's files from growing without end across sessions: at start, a file
+ * over `limit` bytes becomes `<file>.1` (replacing the previous one) and a new file is begun.
+ */
+function rotateLarge(dir: string, limit: number): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // not created yet
+  }
+  for (const name of names) {
+    if (name.endsWith('.1')) continue;
+    const file = join(dir, name);
+    try {
+      if (statSync(file).size > limit) renameSync(file, `${file}.1`);
+    } catch {
+      // Gone or unreadable: the file output reports problems when it writes.
+    }
+  }
 }
 
 /** The pipeline used without `--collector`: every record as JSON lines in a file named after its tag. */
@@ -59,6 +86,7 @@ export function defaultPipelineYaml(logDir: string): string {
 export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
   const { createCollector, loadConfig, parseConfig } = await import('@sprout/collector');
   const logDir = o.configFile ? undefined : join(o.dataDir, 'logs');
+  if (logDir) rotateLarge(logDir, o.rotateBytes ?? DEFAULT_ROTATE_BYTES);
   let config: CollectorConfig;
   try {
     config = o.configFile ? loadConfig(o.configFile) : parseConfig(defaultPipelineYaml(logDir!));

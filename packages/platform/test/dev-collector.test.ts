@@ -139,12 +139,13 @@ pipeline:
     expect(received.every((r) => r.log !== undefined || r.note !== undefined)).toBe(true);
   });
 
-  it('delivers the last lines of instances at shutdown', async () => {
+  it('delivers the last lines of instances at shutdown; a large file is rotated at the next start', async () => {
     const d = await dev(['shop-web'], {});
     await fetch(`${d.url}/?id=last`);
     await d.close();
     open.splice(open.indexOf(d), 1);
-    const recs = jsonLines(join(d.dataDir, 'logs', 'fn.shop.shop-web'));
+    const file = join(d.dataDir, 'logs', 'fn.shop.shop-web');
+    const recs = jsonLines(file);
     expect(recs.some((r) => r.log === 'order last received')).toBe(true);
     // The final scrape at close counted the request.
     expect(
@@ -152,6 +153,15 @@ pipeline:
         (r) => r.name === 'sprout_gateway_requests_total' && r.value === 1,
       ),
     ).toBe(true);
+    const again = await startTestDev(['shop-web'], {
+      dataDir: d.dataDir,
+      eip: false,
+      collector: { rotateBytes: 10 },
+    });
+    open.push(again);
+    // Rotated before the new collector opened it: the old lines in .1, the file begun afresh.
+    expect(jsonLines(`${file}.1`).some((r) => r.log === 'order last received')).toBe(true);
+    expect(jsonLines(file).some((r) => r.log === 'order last received')).toBe(false);
   });
 
   it('refuses an invalid or output-less config with a coded error that says what to do', async () => {
