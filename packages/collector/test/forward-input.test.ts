@@ -281,6 +281,35 @@ pipeline:
     }
   });
 
+  it('ack: on and the only output gives up: no ack is sent, so the SDK sees its emit fail', async () => {
+    const failing = createCollector(
+      parseConfig(`
+service: { flush: 0.02 }
+pipeline:
+  inputs: [{ name: forward, listen: 127.0.0.1, port: 0, ack: on }]
+  outputs: [{ name: http, match: '*', host: 127.0.0.1, port: 1, retry_limit: no_retries }]
+`),
+      { logger: quiet },
+    );
+    await failing.start();
+    try {
+      const c = new FluentClient('noack', {
+        eventMode: 'Message',
+        socket: { host: '127.0.0.1', port: failing.inputs()[0]!.address!.port!, timeout: 10_000 },
+        ack: { ackTimeout: 1500 },
+        eventRetry: { attempts: 1 },
+      });
+      clients.push(c);
+      // Each send (the SDK retries once) is dropped by the output, so no ack ever comes.
+      await expect(c.emit('x', { undeliverable: true })).rejects.toThrow(/ack response timeout/);
+      const m = await failing.metrics.metrics();
+      const sent = /collector_input_records_total\{input="forward.0"\} (\d+)/.exec(m)![1];
+      expect(m).toContain(`collector_output_dropped_records_total{output="http.0"} ${sent}`);
+    } finally {
+      await failing.close();
+    }
+  });
+
   it('refuses security.users without a shared key and an oversized buffer_chunk_size at config time', () => {
     expect(() =>
       parseConfig("pipeline:\n  inputs:\n    - { name: forward, security.users: 'a b' }\n"),
