@@ -8,7 +8,7 @@
 //   batch         allocateMany() bursts of 100, one transaction per burst
 //   async         allocateAsync() with 100 callers in flight (group commit: one transaction per tick)
 //   async-power   the same with durability 'power' (synchronous=FULL: an fsync per commit)
-//   single-power  allocate() with durability 'power', on a tenth of the services (an fsync each)
+//   single-power  allocate() with durability 'power', on a fiftieth of the services (an fsync each)
 // Peers in the same run: the storage floor, bare better-sqlite3 with the same pragmas writing one
 // row per service (key, ip, pool) and no allocation logic: one transaction per row, 100 rows per
 // transaction, and the same with synchronous=FULL. Reference (published, not run here): Cilium
@@ -157,8 +157,8 @@ const VARIANTS = {
   async: () => (dir: string) => sprout(dir, 'async', SERVICES, false),
   'peer-batch-power': () => (dir: string) => peer(dir, BATCH, SERVICES, true),
   'async-power': () => (dir: string) => sprout(dir, 'async', SERVICES, true),
-  'peer-single-power': () => (dir: string) => peer(dir, 1, Math.ceil(SERVICES / 10), true),
-  'single-power': () => (dir: string) => sprout(dir, 'single', Math.ceil(SERVICES / 10), true),
+  'peer-single-power': () => (dir: string) => peer(dir, 1, Math.ceil(SERVICES / 50), true),
+  'single-power': () => (dir: string) => sprout(dir, 'single', Math.ceil(SERVICES / 50), true),
 } as const;
 type Variant = keyof typeof VARIANTS;
 

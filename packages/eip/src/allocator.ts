@@ -210,6 +210,9 @@ function ipv4Number(text: string): number {
   return v * 256 + octet;
 }
 
+/** Dotted quad of an IPv4 value (what `formatIp` gives, without the array). */
+const v4Text = (v: number) => `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+
 const DEFAULT_FAMILIES: readonly IpFamily[] = [4, 6];
 
 export const serviceKey = (namespace: string, name: string) => `${namespace}/${name}`;
@@ -394,14 +397,13 @@ export class AllocatorState {
       if (parseIp(text, 'ip').family === 4) wanted4 = text;
       else wanted6 = text;
     }
-    const wanted = (f: IpFamily) => (f === 4 ? wanted4 : wanted6);
     let families = DEFAULT_FAMILIES;
     if (req.ipFamilies?.length) {
       families = [...new Set(req.ipFamilies.map((f): IpFamily => (f === 'IPv6' ? 6 : 4)))];
     }
     if (policy === 'SingleStack' && (wanted4 !== undefined || wanted6 !== undefined)) {
       // A single-stack request for a specific IP stays in that IP's family.
-      families = families.filter((f) => wanted(f) !== undefined);
+      families = families.filter((f) => (f === 4 ? wanted4 : wanted6) !== undefined);
     }
     const need = policy === 'RequireDualStack' ? 2 : 1;
     const limit = policy === 'SingleStack' ? 1 : 2;
@@ -410,7 +412,7 @@ export class AllocatorState {
     let conditions: PendingCondition[] | undefined;
     for (const family of families) {
       if ((got?.length ?? 0) >= limit) break;
-      const r = this.pick(req, key, family, wanted(family), got?.length ?? 0);
+      const r = this.pick(req, key, family, family === 4 ? wanted4 : wanted6, got?.length ?? 0);
       if ('ip' in r) (got ??= []).push(r);
       else (conditions ??= []).push(r);
     }
@@ -525,7 +527,13 @@ export class AllocatorState {
     for (const ps of candidates) {
       const v = this.firstFree(ps);
       if (v !== undefined)
-        return this.allocation(formatIp({ family, value: v }), family, ps.pool.name, req.sharingKey, ports);
+        return this.allocation(
+          family === 4 ? v4Text(Number(v)) : formatIp({ family, value: v }),
+          family,
+          ps.pool.name,
+          req.sharingKey,
+          ports,
+        );
     }
     // Nothing free: say why, naming what was tried.
     if (req.pool) return { reason: 'PoolExhausted', message: `Eip/${req.pool} has no free address` };

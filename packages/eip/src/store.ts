@@ -233,7 +233,8 @@ export class EipStore {
   private readonly db: Database.Database;
   private readonly stmts;
   private readonly inserts = new Map<number, Database.Statement>();
-  private staged: Row[] = [];
+  /** Journal rows staged in this transaction, flat (six values a row), ready to bind. */
+  private staged: (string | number | null)[] = [];
   private readonly tx: { immediate(fn: () => unknown): unknown; deferred(fn: () => unknown): unknown };
 
   constructor(dataDir: string, options: { durability?: Durability } = {}) {
@@ -405,14 +406,16 @@ export class EipStore {
    * one past the newest entry.
    */
   append(seq: number, key: string, state: ServiceState | null): void {
-    this.staged.push(encodeState(seq, key, state));
+    const row = encodeState(seq, key, state);
+    this.staged.push(row[0], row[1], row[2], row[3], row[4], row[5]);
   }
 
   /** Writes the staged journal entries, up to CHUNK rows per statement. */
   private flush(): void {
-    const rows = this.staged;
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const n = Math.min(CHUNK, rows.length - i);
+    const values = this.staged;
+    const rows = values.length / 6;
+    for (let i = 0; i < rows; i += CHUNK) {
+      const n = Math.min(CHUNK, rows - i);
       let stmt = this.inserts.get(n);
       if (!stmt) {
         stmt = this.db.prepare(
@@ -420,11 +423,9 @@ export class EipStore {
         );
         this.inserts.set(n, stmt);
       }
-      const args: (string | number | null)[] = [];
-      for (let k = i; k < i + n; k++) args.push(...rows[k]!);
-      stmt.run(args);
+      stmt.run(n === rows ? values : values.slice(i * 6, (i + n) * 6));
     }
-    rows.length = 0;
+    values.length = 0;
   }
 
   /**
