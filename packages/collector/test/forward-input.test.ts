@@ -1,3 +1,4 @@
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import fluentLogger from 'fluent-logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollector, parseConfig } from '../src/index.js';
 import { encodePing, passwordDigest, sharedKeyDigest } from '../src/inputs/forward-protocol.js';
-import { splitRandomly } from './fuzz.js';
+import { mutate, splitRandomly } from './fuzz.js';
 import { quiet, startCapture, waitFor } from './helpers.js';
 
 const { FluentClient, EventTime } = fluentOrg;
@@ -308,6 +309,41 @@ pipeline:
     } finally {
       await failing.close();
     }
+  });
+
+  it('fuzz over sockets: garbage and mutated messages on many connections; the server stays up and counts them', async () => {
+    const valid = Buffer.from(encode(['fz', [[1_700_000_000, { a: 1 }]], { chunk: 'v' }]));
+    const total = async () => {
+      const text = await h.c.metrics.metrics();
+      return [
+        ...text.matchAll(/collector_input_rejected_total\{input="forward.0",reason="\w+"\} (\d+)/g),
+      ].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const before = await total();
+    await Promise.all(
+      Array.from(
+        { length: 30 },
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const s = connect(h.port(0), '127.0.0.1', () => {
+              const bytes = i % 3 === 0 ? randomBytes(randomInt(1, 400)) : mutate(valid, randomInt(1, 6));
+              for (const piece of splitRandomly(Buffer.concat([bytes, i % 2 ? valid : Buffer.alloc(0)]), 5)) {
+                s.write(piece);
+              }
+              s.end();
+            });
+            s.on('error', () => undefined);
+            s.on('data', () => undefined);
+            s.on('close', () => resolve());
+          }),
+      ),
+    );
+    expect(await total()).toBeGreaterThan(before);
+    const ok = await raw(h.port(0));
+    ok.s.write(encode(['after.fuzz', 1, { fine: true }, { chunk: 'f' }]));
+    await waitFor(() => ok.answers.length === 1);
+    expect(ok.answers).toEqual([{ ack: 'f' }]);
+    ok.s.destroy();
   });
 
   it('refuses security.users without a shared key and an oversized buffer_chunk_size at config time', () => {
