@@ -21,12 +21,13 @@ pipeline:
     - { name: statsd, port: 8125 }
     - { name: syslog, mode: unix_udp, path: /run/log.sock, unix_perm: '0600', parser: syslog-rfc3164-local, buffer_chunk_size: 32000, tag: sys }
     - { name: tcp, port: 5170, format: none, separator: '||', buffer_size: 64, chunk_size: 32K, mem_buf_limit: 5M }
+    - { name: forward, port: 24224, tag_prefix: 'fwd.', buffer_chunk_size: 2M, buffer_max_size: 8M }
   outputs:
     - { name: stdout, match: '*' }
 `);
 
 describe('Fluent Operator manifests', () => {
-  it('renders a ClusterInput for each of the eight inputs, valid against the upstream CRD', () => {
+  it('renders a ClusterInput for each of the eight inputs and forward, valid against the upstream CRD', () => {
     for (const input of config.inputs) {
       const { manifest } = renderClusterInput(input);
       expect(validator.validate(manifest).issues, input.id).toEqual([]);
@@ -61,7 +62,20 @@ describe('Fluent Operator manifests', () => {
         },
       },
       { tcp: { port: 5170, bufferSize: '64', format: 'none', separator: '||' } },
+      { forward: { port: 24224, tagPrefix: 'fwd.', bufferchunkSize: '2M', bufferMaxSize: '8M' } },
     ]);
+    const shared = parseConfig(
+      'pipeline:\n  inputs:\n    - { name: forward, unix_path: /run/fwd.sock, shared_key: s3cret }\n',
+    );
+    const rendered = renderClusterInput(shared.inputs[0]!);
+    expect((rendered.manifest as { spec: unknown }).spec).toEqual({
+      forward: { port: 24224, unixPath: '/run/fwd.sock' },
+    });
+    expect(rendered.dropped).toEqual(['shared_key']);
+    expect(validator.validate(rendered.manifest).issues).toEqual([]);
+    expect(renderManifests(shared, { name: 'x', namespace: 'y' }).manifests.at(-1)!.spec).not.toHaveProperty(
+      'ports',
+    );
   });
 
   it('names what a ClusterInput cannot carry instead of dropping it silently', () => {
@@ -87,6 +101,7 @@ describe('Fluent Operator manifests', () => {
       { name: 'collectd-0', containerPort: 25826, protocol: 'UDP' },
       { name: 'statsd-0', containerPort: 8125, protocol: 'UDP' },
       { name: 'tcp-0', containerPort: 5170, protocol: 'TCP' },
+      { name: 'forward-0', containerPort: 24224, protocol: 'TCP' },
     ]);
     for (const m of manifests) expect(validator.validate(m).valid).toBe(true);
   });

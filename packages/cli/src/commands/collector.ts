@@ -95,9 +95,9 @@ const command: Command = defineCommand({
   },
   subcommands: [test, render] as unknown as Command[],
   details: `
-Inputs: opentelemetry, http, mqtt, collectd, nginx_metrics, statsd, syslog, tcp.
+Inputs: opentelemetry, http, mqtt, collectd, nginx_metrics, statsd, syslog, tcp, forward.
 Filters: grep, modify, record_modifier, parser, javascript.
-Outputs: stdout, file, http, opentelemetry, null, counter.
+Outputs: stdout, file, http, opentelemetry, forward, pgsql, null, counter.
 SIGTERM or SIGINT stops the inputs, flushes every output (up to service.grace seconds) and exits 0.
 
 Example:

@@ -87,6 +87,18 @@ export const clusterInputFields: Record<string, [string, FieldMap[]]> = {
       { key: 'tag', crd: 'tag' },
     ],
   ],
+  forward: [
+    'forward',
+    [
+      ...listenPort,
+      { key: 'unix_path', crd: 'unixPath' },
+      { key: 'unix_perm', crd: 'unixPerm' },
+      { key: 'tag_prefix', crd: 'tagPrefix', out: (v) => (v === '' ? undefined : v) },
+      { key: 'buffer_max_size', crd: 'bufferMaxSize', out: sizeOut },
+      // The CRD spells this one with a lower-case c.
+      { key: 'buffer_chunk_size', crd: 'bufferchunkSize', out: sizeOut },
+    ],
+  ],
   tcp: [
     'tcp',
     [

@@ -95,11 +95,12 @@ export function renderCollector(
 ): Obj {
   const ports = config.inputs
     .map((i) => {
-      const o = i.options as { port?: number; mode?: string };
+      const o = i.options as { port?: number; mode?: string; unix_path?: string };
       if (
         typeof o.port !== 'number' ||
         o.port === 0 ||
         (i.plugin.name === 'syslog' && o.mode?.startsWith('unix')) ||
+        (i.plugin.name === 'forward' && o.unix_path) ||
         i.plugin.name === 'nginx_metrics'
       )
         return undefined;
