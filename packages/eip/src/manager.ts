@@ -23,7 +23,7 @@ import {
   type EipDocuments,
   type Pool,
 } from './spec.js';
-import { EipStore, type Durability, type JournalEntry, type StoredEvent } from './store.js';
+import { EipStore, type JournalEntry, type StoredEvent } from './store.js';
 
 export interface EipManagerOptions {
   /** Folder of the embedded store (`eip.db`); created when missing. */
@@ -36,9 +36,9 @@ export interface EipManagerOptions {
   /**
    * `process` (default): a returned allocation survives the process crashing or being killed; a
    * power loss may lose the last ones (WAL, `synchronous=NORMAL`). `power`: it survives power loss
-   * too (the WAL is fsynced at each commit). See the package README, "Store".
+   * too (the WAL is fsynced at each commit, one fsync per transaction). See the package README.
    */
-  durability?: Durability;
+  durability?: 'process' | 'power';
 }
 
 export interface ApplyResult {
