@@ -1,6 +1,9 @@
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 
+/** How long an HTTP/2 connection may stay open after its peer half-closed it (responses in flight). */
+export const HALF_CLOSED_GRACE_MS = 2000;
+
 /** What every HTTP/2 client sends first (RFC 9113 §3.4); over cleartext with prior knowledge, h2c. */
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -97,7 +100,12 @@ function replay(socket: Socket, first: Buffer): Duplex {
   socket.on('data', (c: Buffer) => {
     if (!d.push(c)) socket.pause();
   });
-  socket.on('end', () => d.push(null));
+  socket.on('end', () => {
+    d.push(null);
+    // The peer sent FIN: no frame can arrive any more. A session waiting for the rest of a frame
+    // would hold the connection for ever, so what is still open after a short grace is closed.
+    setTimeout(() => d.destroy(), HALF_CLOSED_GRACE_MS).unref();
+  });
   socket.on('error', (err) => d.destroy(err));
   socket.on('close', () => d.destroy());
   return d;
