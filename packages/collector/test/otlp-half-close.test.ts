@@ -51,4 +51,33 @@ describe('opentelemetry input: HTTP/2 connections the peer half-closed', () => {
     });
     expect(r.status).toBe(201);
   });
+
+  it('closes an HTTP/2 session that stalls mid-frame without closing its side', async () => {
+    const { otlpGrpcServer } = await import('../src/otlp/grpc.js');
+    const { createServer } = await import('node:net');
+    const grpc = otlpGrpcServer(
+      { maxBytes: 1024, idleTimeoutMs: 300 },
+      () => Promise.resolve({ code: 0 } as never),
+      () => undefined,
+    );
+    const tcp = createServer((socket) => grpc.server.emit('connection', socket));
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const port = (tcp.address() as { port: number }).port;
+    const closedMs = await new Promise<number>((resolve) => {
+      const t0 = performance.now();
+      const s = connect(port, '127.0.0.1', () =>
+        s.write(Buffer.concat([PREFACE, Buffer.from([0, 2, 0x58, 4, 0, 0, 0, 0, 0]), Buffer.alloc(30)])),
+      );
+      s.on('error', () => undefined);
+      s.resume();
+      s.on('close', () => resolve(performance.now() - t0));
+      setTimeout(() => {
+        s.destroy();
+        resolve(Infinity);
+      }, 15_000).unref();
+    });
+    expect(closedMs, 'stalled session held open').toBeLessThan(15_000);
+    await grpc.close();
+    await new Promise((r) => tcp.close(r));
+  });
 });

@@ -57,15 +57,28 @@ const decompress = (enc: string, b: Buffer, max: number) =>
  * the end. Protocol errors (bad frames, a broken session) are counted through `reject`.
  */
 export function otlpGrpcServer(
-  o: { maxBytes: number },
+  o: {
+    maxBytes: number;
+    /**
+     * A session with no frame in or out for this long is closed (gracefully: streams in flight
+     * finish), so connections that stall mid-frame are not held for ever. Default 120,000 ms.
+     */
+    idleTimeoutMs?: number;
+  },
   handle: (signal: Signal, body: Buffer) => Promise<GrpcOutcome>,
   reject: (reason: string, detail: Record<string, unknown>) => void,
 ): { server: Http2Server; close(): Promise<void> } {
   const sessions = new Set<ServerHttp2Session>();
   const server = createServer({ maxSessionMemory: Math.max(10, Math.ceil((o.maxBytes * 2) / 2 ** 20)) });
+  const idleMs = o.idleTimeoutMs ?? 120_000;
   server.on('session', (s) => {
     sessions.add(s);
     s.on('close', () => sessions.delete(s));
+    s.setTimeout(idleMs, () => {
+      s.close();
+      // A peer that never reads or acknowledges does not keep it either.
+      setTimeout(() => s.destroy(), 2000).unref();
+    });
     s.on('error', (err: Error) => reject('protocol', { error: err.message }));
     s.on('frameError', (type: number, code: number) =>
       reject('protocol', { error: `frame type ${type} error ${code}` }),
