@@ -9,10 +9,12 @@
 // Load comes from a third process (bench/collector-load.ts); each process first takes an unmeasured
 // warm-up fifth of the load so the JIT has compiled its code. Rounds alternate baseline and collector
 // (BENCH_ROUNDS, default 5); each side's row is its MEDIAN round by records/s (every round is kept
-// in the JSON). The machine is shared: noisy, so the load average is recorded with the figures.
+// in the JSON); records per CPU-second is the median over the rounds of each side, taken on its own.
+// The machine is shared: noisy, so the load average is recorded with the figures.
 //
 //   node --conditions=@sprout/source --import tsx bench/collector-throughput.ts [tcpLines] [udpRate]
-//   BENCH_ONLY=otlp|tcp|http|syslog  limits the scenarios; BENCH_CPU_PROF=DIR profiles both sides
+//   BENCH_ONLY=otlp|tcp|http|syslog  limits the scenarios; BENCH_CPU_PROF=DIR profiles both sides;
+//   BENCH_COLLECTOR_FLAGS="--max-semi-space-size=32" passes node flags to the collector side only
 import { fork, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -228,6 +230,10 @@ async function round(
       '--import',
       'tsx',
       // BENCH_CPU_PROF=DIR: V8 CPU profiles of every measured process (DIR/baseline, DIR/collector), for `node --cpu-prof` analysis.
+      // BENCH_COLLECTOR_FLAGS: extra node flags for the collector side only (V8 tuning experiments).
+      ...(kind === 'collector' && process.env.BENCH_COLLECTOR_FLAGS
+        ? process.env.BENCH_COLLECTOR_FLAGS.split(' ')
+        : []),
       ...(process.env.BENCH_CPU_PROF
         ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.BENCH_CPU_PROF, kind)]
         : []),
@@ -358,6 +364,8 @@ const fmt = (n: number, d = 0) =>
 const median = (rs: Round[]) =>
   [...rs].sort((a, b) => a.recordsPerSec - b.recordsPerSec)[Math.floor(rs.length / 2)]!;
 const perCpu = (r: Round) => r.count / Math.max(r.cpuSeconds, 1e-3);
+/** Median over the rounds of records per CPU-second (its own median: less sensitive to other load). */
+const medianPerCpu = (rs: Round[]) => rs.map(perCpu).sort((a, b) => a - b)[Math.floor(rs.length / 2)]!;
 
 async function main() {
   const tcpLines = Number(process.argv[2] ?? 2_000_000);
@@ -387,7 +395,7 @@ async function main() {
     const base = median(runs.baseline);
     const col = median(runs.collector);
     const ratio = col.recordsPerSec / base.recordsPerSec;
-    const cpuRatio = perCpu(col) / perCpu(base);
+    const cpuRatio = medianPerCpu(runs.collector) / medianPerCpu(runs.baseline);
     const maxRss = (k: Kind) => Math.max(...runs[k].map((r) => r.peakRssMb));
     const lossNote =
       scenario === 'syslog'
@@ -397,7 +405,11 @@ async function main() {
       baseline: base,
       collector: col,
       ratio,
-      recordsPerCpuSecond: { baseline: perCpu(base), collector: perCpu(col), ratio: cpuRatio },
+      recordsPerCpuSecond: {
+        baseline: medianPerCpu(runs.baseline),
+        collector: medianPerCpu(runs.collector),
+        ratio: cpuRatio,
+      },
       peakRssMbMax: { baseline: maxRss('baseline'), collector: maxRss('collector') },
       loadAverage: loadavg(),
       runs,
