@@ -132,10 +132,12 @@ function str(r: Reader): string {
   return (b as Buffer).toString('utf8', start, end);
 }
 
+/** A fixed64 as one BigInt, read by Buffer (no intermediate BigInts for the two halves). */
 const fixed64 = (r: Reader): bigint => {
-  const lo = r.fixed32();
-  const hi = r.fixed32();
-  return (BigInt(hi) << 32n) | BigInt(lo);
+  const at = r.pos;
+  if (at + 8 > r.len) throw new RangeError(`index out of range: ${at + 8} > ${r.len}`);
+  r.pos = at + 8;
+  return (r.buf as Buffer).readBigUInt64LE(at);
 };
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
