@@ -188,24 +188,27 @@ export class JsonRecordReader {
     }
     // LF never occurs inside a multi-byte UTF-8 sequence, so the text up to it decodes whole.
     const lines = buf.toString('utf8', 0, last).split('\n');
-    let offset = 0;
-    for (const line of lines) {
-      const len = Buffer.byteLength(line);
-      if (line.trim() === '') {
-        offset += len + 1;
-        continue;
-      }
+    const bodies = out.bodies;
+    for (let k = 0; k < lines.length; k++) {
+      const line = lines[k]!;
+      // Blank lines are skipped; a line that starts with '{' is the common case and needs no trim.
+      if (line.length === 0 || (line.charCodeAt(0) !== OPEN && line.trim() === '')) continue;
       let v: unknown;
-      if (len <= this.maxFrame) {
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: only lines that could be over the limit are measured.
+      if (line.length * 3 <= this.maxFrame || Buffer.byteLength(line) <= this.maxFrame) {
         try {
           v = JSON.parse(line);
         } catch {
           v = undefined;
         }
       }
-      if (!v || typeof v !== 'object' || Array.isArray(v)) return this.fallback(buf.subarray(offset), out);
-      out.bodies.push(v as Record<string, unknown>);
-      offset += len + 1;
+      if (!v || typeof v !== 'object' || Array.isArray(v)) {
+        // Rare: from this line on, the byte-exact object scanner takes over (offsets measured now).
+        let offset = 0;
+        for (let j = 0; j < k; j++) offset += Buffer.byteLength(lines[j]!) + 1;
+        return this.fallback(buf.subarray(offset), out);
+      }
+      bodies.push(v as Record<string, unknown>);
     }
     this.tail = Buffer.from(buf.subarray(last + 1));
     if (this.tail.length > this.maxFrame) return this.fallback(this.tail, out);
