@@ -30,7 +30,9 @@ interface Batch {
   chunk?: OpenChunk | { path: string };
 }
 
-const MAX_BATCH = 4096;
+/** Records in a batch before it is sealed: small enough that records die young (a scavenge copies
+ * whatever is still held), large enough to amortise an output's request. */
+const MAX_BATCH = 512;
 
 /**
  * Runs one output: collects routed records into batches, flushes them in order, retries a failed
