@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEipManager } from '@sprout/eip';
 import type { DevServer } from '../src/index.js';
 import { schemaErrors, startTestDev } from './helpers.js';
 
@@ -142,6 +143,28 @@ spec: { address: 127.0.33.0/29, protocol: local, namespaces: [other] }
     const now = await d.call('/v1/functions/shop-web');
     expect(now.body.address).toMatchObject({ status: 'allocated', addresses: ['127.0.31.1'] });
     expect(await (await fetch(`http://127.0.31.1:${d.port}/a`)).text()).toBe('shop-web saw /a');
+  });
+
+  it('picks up pools applied by another process (sprout eip apply on the same data dir) while running', async () => {
+    const dataDir = tmp();
+    const d = await dev(['shop-web'], dataDir);
+    expect((await d.call('/v1/functions/shop-web')).body.address).toBeUndefined();
+    // Another writer on the same store, as `sprout eip apply -f pools.yaml --data-dir` would be.
+    const other = createEipManager({ dataDir });
+    try {
+      other.apply(POOLS);
+    } finally {
+      other.close();
+    }
+    const deadline = Date.now() + 10_000;
+    let address: unknown;
+    while (Date.now() < deadline) {
+      address = (await d.call('/v1/functions/shop-web')).body.address;
+      if ((address as { status?: string } | undefined)?.status === 'allocated') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(address).toEqual({ status: 'allocated', addresses: ['127.0.31.1'], pool: 'web-pool' });
+    expect(await (await fetch(`http://127.0.31.1:${d.port}/z`)).text()).toBe('shop-web saw /z');
   });
 
   it('serves allocations, pool deletion and events over the API, with coded errors', async () => {
