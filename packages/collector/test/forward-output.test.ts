@@ -9,7 +9,7 @@ import fluentOrg from '@fluent-org/logger';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCollector, parseConfig, type CollectorRecord } from '../src/index.js';
 import { MsgpackFramer } from '../src/inputs/forward-protocol.js';
-import { quiet, startCapture, waitFor } from './helpers.js';
+import { freePort, quiet, startCapture, waitFor } from './helpers.js';
 
 const runner = fileURLToPath(new URL('./fixtures/run-collector.ts', import.meta.url));
 
@@ -26,14 +26,6 @@ pipeline:
   );
   await c.start();
   return c;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe('forward output', () => {

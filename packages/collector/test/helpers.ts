@@ -54,3 +54,12 @@ export async function sink(status: () => number = () => 200) {
     close: () => new Promise<void>((r) => server.closeAllConnections() || server.close(() => r())),
   };
 }
+
+/** A TCP port that was free a moment ago (for peers that must be told their port up front). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
