@@ -69,6 +69,27 @@ function run(
   return { done, firstLine, lines, kill: () => p.kill('SIGKILL') };
 }
 
+/**
+ * Four allocator processes (one mode each: '' = allocate, many:N, async:N) race for the 300
+ * addresses of `shared`, 100 services each: every address goes out once, each process gets some.
+ */
+async function race(modes: string[]) {
+  const dir = dataDir();
+  const eip = createEipManager({ dataDir: dir, logger: quiet });
+  eip.apply(POOLS); // shared holds 300 addresses
+  const kids = modes.map((m, i) => run([dir, 'race', `p${i}`, '100', ...(m ? [m] : [])]));
+  const results = (await Promise.all(kids.map((k) => k.done))).map(
+    (o) => JSON.parse(o.trim()) as Record<string, string[]>,
+  );
+  const all = results.flatMap((r) => Object.values(r).flat());
+  expect(all.length).toBe(300);
+  expect(new Set(all).size).toBe(300);
+  expect(results.every((r) => Object.keys(r).length === 100)).toBe(true);
+  // Each process got some of the race (it was not serialised by luck of start-up order).
+  expect(results.filter((r) => Object.values(r).some((ips) => ips.length)).length).toBeGreaterThan(1);
+  return { eip, all, dir };
+}
+
 describe('persisted store', () => {
   it('keeps allocations across restart and reports usage, events and metrics', async () => {
     const dir = dataDir();
@@ -184,19 +205,7 @@ metadata: {name: ops, labels: {team: nobody}}
   });
 
   it('never hands out one address twice to allocators in separate processes', async () => {
-    const dir = dataDir();
-    const eip = createEipManager({ dataDir: dir, logger: quiet });
-    eip.apply(POOLS); // shared holds 300 addresses
-    const kids = [0, 1, 2, 3].map((i) => run([dir, 'race', `p${i}`, '100']));
-    const results = (await Promise.all(kids.map((k) => k.done))).map(
-      (o) => JSON.parse(o.trim()) as Record<string, string[]>,
-    );
-    const all = results.flatMap((r) => Object.values(r).flat());
-    expect(all.length).toBe(300);
-    expect(new Set(all).size).toBe(300);
-    expect(results.every((r) => Object.keys(r).length === 100)).toBe(true);
-    // Each process got some of the race (it was not serialised by luck of start-up order) ...
-    expect(results.filter((r) => Object.values(r).some((ips) => ips.length)).length).toBeGreaterThan(1);
+    const { eip } = await race(['', '', '', '']);
     // ... and this process sees the same state.
     expect(eip.usage().find((u) => u.name === 'shared')).toMatchObject({ used: 300, free: 0 });
     expect(eip.services().filter((s) => s.status === 'pending').length).toBe(100);
@@ -219,19 +228,7 @@ metadata: {name: ops, labels: {team: nobody}}
   });
 
   it('never hands out one address twice when processes mix allocate, allocateMany and allocateAsync', async () => {
-    const dir = dataDir();
-    const eip = createEipManager({ dataDir: dir, logger: quiet });
-    eip.apply(POOLS); // shared holds 300 addresses
-    const modes = ['', 'many:7', 'async:10', 'many:3'];
-    const kids = modes.map((m, i) => run([dir, 'race', `m${i}`, '100', ...(m ? [m] : [])]));
-    const results = (await Promise.all(kids.map((k) => k.done))).map(
-      (o) => JSON.parse(o.trim()) as Record<string, string[]>,
-    );
-    const all = results.flatMap((r) => Object.values(r).flat());
-    expect(all.length).toBe(300);
-    expect(new Set(all).size).toBe(300);
-    expect(results.every((r) => Object.keys(r).length === 100)).toBe(true);
-    expect(results.filter((r) => Object.values(r).some((ips) => ips.length)).length).toBeGreaterThan(1);
+    const { eip, all, dir } = await race(['', 'many:7', 'async:10', 'many:3']);
     const after = createEipManager({ dataDir: dir, logger: quiet });
     const held = after.services().flatMap((s) => s.addresses.map((a) => a.ip));
     expect(held.sort()).toEqual(all.sort());

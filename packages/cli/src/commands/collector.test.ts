@@ -2,26 +2,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { main } from '../main.js';
+import { runMain } from '../../test/main-io.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'sprout-cli-collector-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function runCli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, env: {}, cwd: repoRoot });
-  return { code, out, err };
-}
+const runCli = (args: string[]) => runMain(args, { cwd: repoRoot });
 
 function file(name: string, text: string): string {
   const p = join(tmp, name);
