@@ -160,7 +160,8 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     const unsubscribe = platform.events.subscribe((e) => {
       if (e.type === 'function.registered') {
         for (const d of platform.definitions()) namespaces.set(d.name, d.namespace);
-        void addresses?.sync().then(applyRoutes);
+        // A new address arrives as a change event, which re-applies the routes.
+        void addresses?.sync();
         applyRoutes();
       } else if (e.type === 'function.unregistered' && e.function) {
         const namespace = namespaces.get(e.function);
