@@ -1,0 +1,5 @@
+export { SproutError, isSproutError, type ErrorBody, type SproutErrorOptions } from './error.js';
+export { readBody, hasBody, type ReadBodyOptions } from './body.js';
+export { sendJson, sendError, sendSocketError, errorBody, type InternalFallback } from './respond.js';
+export { parseSize, parseDuration, type DurationOptions } from './units.js';
+export { freePort } from './ports.js';
