@@ -8,7 +8,7 @@ import fluentOrg from '@fluent-org/logger';
 import fluentLogger from 'fluent-logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollector, parseConfig } from '../src/index.js';
-import { encodePing, passwordDigest, sharedKeyDigest } from '../src/inputs/forward-protocol.js';
+import { encodePing, passwordDigest, sharedKeyDigest } from '../src/forward/handshake.js';
 import { mutate, splitRandomly } from './fuzz.js';
 import { quiet, startCapture, waitFor } from './helpers.js';
 

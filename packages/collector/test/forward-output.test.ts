@@ -8,7 +8,7 @@ import { decode } from '@msgpack/msgpack';
 import fluentOrg from '@fluent-org/logger';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCollector, parseConfig, type CollectorRecord } from '../src/index.js';
-import { MsgpackFramer } from '../src/inputs/forward-protocol.js';
+import { MsgpackFramer } from '../src/forward/framer.js';
 import { freePort, quiet, startCapture, waitFor } from './helpers.js';
 
 const runner = fileURLToPath(new URL('./fixtures/run-collector.ts', import.meta.url));

@@ -4,17 +4,10 @@ import { z } from 'zod';
 import { bool, many, port, size } from '../config/values.js';
 import type { InputPlugin } from '../plugin.js';
 import type { CollectorRecord } from '../types.js';
-import type { ForwardError } from './forward-protocol.js';
-import {
-  decodeForward,
-  encodeAck,
-  encodeHelo,
-  encodePong,
-  MsgpackFramer,
-  parsePing,
-  passwordDigest,
-  sharedKeyDigest,
-} from './forward-protocol.js';
+import type { ForwardError } from '../forward/codec.js';
+import { MsgpackFramer } from '../forward/framer.js';
+import { encodeHelo, encodePong, parsePing, passwordDigest, sharedKeyDigest } from '../forward/handshake.js';
+import { decodeForward, encodeAck } from '../forward/message.js';
 import { addressOf, closeServer, listen, pumpSocket, trackedServer } from './net.js';
 
 const schema = z

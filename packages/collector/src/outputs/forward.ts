@@ -5,17 +5,10 @@ import { decode } from '@msgpack/msgpack';
 import { z } from 'zod';
 import { bool, port } from '../config/values.js';
 import { CollectorError } from '../errors.js';
-import {
-  encodeForward,
-  encodePing,
-  EventTime,
-  ForwardError,
-  MsgpackFramer,
-  parseHelo,
-  parsePong,
-  passwordDigest,
-  sharedKeyDigest,
-} from '../inputs/forward-protocol.js';
+import { EventTime, ForwardError } from '../forward/codec.js';
+import { MsgpackFramer } from '../forward/framer.js';
+import { encodePing, parseHelo, parsePong, passwordDigest, sharedKeyDigest } from '../forward/handshake.js';
+import { encodeForward } from '../forward/message.js';
 import type { OutputPlugin } from '../plugin.js';
 import type { CollectorRecord } from '../types.js';
 

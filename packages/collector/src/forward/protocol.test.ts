@@ -4,20 +4,10 @@ import { encode } from '@msgpack/msgpack';
 import { describe, expect, it } from 'vitest';
 import { mutate, noise, splitRandomly, timeBox } from '../../test/fuzz.js';
 import { forwardMessage } from '../outputs/forward.js';
-import {
-  decodeForward,
-  encodeHelo,
-  encodePing,
-  encodePong,
-  parseHelo,
-  parsePing,
-  parsePong,
-  encodeForward,
-  EventTime,
-  ForwardError,
-  MsgpackFramer,
-  type ForwardMessage,
-} from './forward-protocol.js';
+import { EventTime, ForwardError } from './codec.js';
+import { MsgpackFramer } from './framer.js';
+import { encodeHelo, encodePing, encodePong, parseHelo, parsePing, parsePong } from './handshake.js';
+import { decodeForward, encodeForward, type ForwardMessage } from './message.js';
 
 const T = 1_700_000_000n * 1_000_000_000n;
 const et = (sec: number, nsec: number) => new EventTime(sec, nsec);

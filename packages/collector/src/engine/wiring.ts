@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import type { Logger } from '@sprout/observe';
+import type { CollectorConfig, InputConfig } from '../config/load.js';
+import { CollectorError } from '../errors.js';
+import type { InputInstance, OutputInstance } from '../plugin.js';
+import type { CollectorMetrics } from './metrics.js';
+import { OutputRunner } from './output-runner.js';
+import type { FilterStep, OutputRoute, RecordFlow } from './record-flow.js';
+import { route } from './route.js';
+import { ChunkStore } from './storage.js';
+
+/** Each configured filter with its route. */
+export function buildFilters(config: CollectorConfig): FilterStep[] {
+  return config.filters.map((f) => ({
+    id: f.id,
+    fn: f.fn,
+    route: route(f.id, f.common.match, f.common.match_regex),
+  }));
+}
+
+/** Each configured output (or its override) behind a runner, with a disk store under `storage.path`. */
+export function buildOutputs(
+  config: CollectorConfig,
+  log: Logger,
+  m: CollectorMetrics,
+  outputOverride: ((id: string) => OutputInstance) | undefined,
+): OutputRoute[] {
+  const storagePath = config.service['storage.path'];
+  const anyFs = config.inputs.some((i) => i.common['storage.type'] === 'filesystem');
+  if (anyFs && !storagePath) {
+    throw new CollectorError(
+      'SPROUT_ERR_COLLECTOR_CONFIG_INVALID',
+      "storage.type filesystem needs service 'storage.path'",
+      'service.storage.path',
+    );
+  }
+  return config.outputs.map((o) => {
+    const instance = outputOverride ? outputOverride(o.id) : o.plugin.create(o.options, { log, name: o.id });
+    const store = storagePath
+      ? new ChunkStore(
+          join(storagePath, o.id.replace(/[^\w.-]/g, '_')),
+          config.service['storage.sync'] === 'full',
+        )
+      : undefined;
+    return {
+      route: route(o.id, o.common.match, o.common.match_regex),
+      runner: new OutputRunner({
+        name: o.id,
+        instance,
+        log,
+        flush: config.service.flush,
+        retryLimit: o.common.retry_limit,
+        backoffBase: config.service['scheduler.base'],
+        backoffCap: config.service['scheduler.cap'],
+        ...(store ? { store } : {}),
+        ...(o.common['storage.total_limit_size'] !== undefined
+          ? { totalLimit: o.common['storage.total_limit_size'] }
+          : {}),
+        onDelivered: (n) => m.outRecords.inc({ output: o.id }, n),
+        onRetry: () => m.retries.inc({ output: o.id }),
+        onDropped: (n) => m.dropped.inc({ output: o.id }, n),
+      }),
+    };
+  });
+}
+
+export interface BuiltInput {
+  cfg: InputConfig;
+  instance: InputInstance;
+}
+
+/** Each configured input, emitting into `flow` under its own memory limit. */
+export function buildInputs(
+  config: CollectorConfig,
+  flow: RecordFlow,
+  log: Logger,
+  m: CollectorMetrics,
+): BuiltInput[] {
+  return config.inputs.map((cfg) => {
+    const tagSet = cfg.common.tag !== undefined;
+    const state = flow.inputState(
+      cfg.id,
+      cfg.common.mem_buf_limit,
+      cfg.common['storage.type'] === 'filesystem',
+      cfg.common.ack,
+    );
+    const ilog = log.child({ input: cfg.id });
+    const parser = cfg.parser;
+    const { emit } = flow;
+    const instance = cfg.plugin.create(cfg.options, {
+      tag: cfg.common.tag ?? cfg.id,
+      tagSet,
+      log: ilog,
+      emit: (records, bytes) => emit(state, records, bytes),
+      reject: (reason, detail) => {
+        m.rejected.inc({ input: cfg.id, reason });
+        ilog.warn(
+          {
+            code: reason === 'too_large' ? 'SPROUT_ERR_COLLECTOR_TOO_LARGE' : 'SPROUT_ERR_COLLECTOR_DECODE',
+            reason,
+            ...detail,
+          },
+          'input rejected a message',
+        );
+      },
+      ...(parser ? { parse: (t: string) => parser.parse(t) } : {}),
+    });
+    return { cfg, instance };
+  });
+}
