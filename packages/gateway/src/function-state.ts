@@ -5,6 +5,18 @@ import type { FunctionGaugeSource, GatewayMetrics, RejectReason } from './metric
 import type { ResolvedRouteOptions } from './options.js';
 import { Scaler } from './scaler.js';
 
+/** What the gateway knows about one function right now (for the platform's API). */
+export interface FunctionStatus {
+  name: string;
+  pending: number;
+  concurrency: number;
+  rate: number;
+  desiredReplicas: number;
+  readyInstances: number;
+  /** The last failure the gateway saw for this function (readiness timeout, instance failure). */
+  lastError: { code: GatewayErrorCode; message: string; at: string } | undefined;
+}
+
 /** A route as the request path uses it: its function and its options. */
 export interface CompiledRoute {
   fn: FunctionState;
@@ -239,5 +251,17 @@ export class FunctionState implements FunctionGaugeSource {
   }
   readyInstances(): number {
     return this.backend.instances().length;
+  }
+
+  status(): FunctionStatus {
+    return {
+      name: this.name,
+      pending: this.pending(),
+      concurrency: this.concurrency(),
+      rate: this.rate(),
+      desiredReplicas: this.desiredReplicas(),
+      readyInstances: this.readyInstances(),
+      lastError: this.lastError,
+    };
   }
 }

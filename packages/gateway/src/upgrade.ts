@@ -1,23 +1,8 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { InstanceEndpoint } from './backend.js';
-import type { CompiledRoute } from './function-state.js';
+import type { GatewayContext } from './context.js';
 import { forwardHeaders, responseHeaders, sendSocketError, stripPrefix } from './http-util.js';
-import type { GatewayMetrics } from './metrics.js';
-import type { RouteTable } from './route-table.js';
-
-/** What the upgrade path needs from the gateway. */
-export interface UpgradeContext {
-  req: IncomingMessage;
-  socket: Duplex;
-  head: Buffer;
-  closing: boolean;
-  table: RouteTable<CompiledRoute>;
-  metrics: GatewayMetrics;
-  coldHeader: string;
-  /** Sockets that switched protocols (closed by the gateway's `close()`). */
-  upgraded: Set<Duplex>;
-}
 
 function rawHead(status: number, text: string, headers: string[], extra = ''): string {
   let out = `HTTP/1.1 ${status} ${text}\r\n`;
@@ -29,10 +14,9 @@ function rawHead(status: number, text: string, headers: string[], extra = ''): s
  * Proxies an upgrade request (WebSocket and others): routed and held like any request, then a
  * dedicated connection to the instance, piped both ways once it answers 101.
  */
-export function proxyUpgrade(u: UpgradeContext): void {
-  const { req, socket, head } = u;
+export function proxyUpgrade(gw: GatewayContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', () => socket.destroy());
-  if (u.closing) {
+  if (gw.closing) {
     sendSocketError(
       socket,
       503,
@@ -43,9 +27,9 @@ export function proxyUpgrade(u: UpgradeContext): void {
     return;
   }
   const url = req.url ?? '/';
-  const hit = u.table.lookup(req.headers.host, url, (n) => req.headers[n]);
+  const hit = gw.routes.table.lookup(req.headers.host, url, (n) => req.headers[n]);
   if (!hit) {
-    u.metrics.unrouted.inc();
+    gw.metrics.unrouted.inc();
     sendSocketError(
       socket,
       404,
@@ -80,18 +64,18 @@ export function proxyUpgrade(u: UpgradeContext): void {
       status = 101;
       const extra =
         `connection: Upgrade\r\nupgrade: ${ur.headers.upgrade ?? ''}\r\n` +
-        (opts.coldStartHeader ? `${u.coldHeader}: ${cold}\r\n` : '');
+        (opts.coldStartHeader ? `${gw.coldHeader}: ${cold}\r\n` : '');
       socket.write(
         rawHead(101, ur.statusMessage ?? 'Switching Protocols', responseHeaders(ur.rawHeaders), extra),
       );
       if (uh.length) socket.write(uh);
       if (head.length) us.write(head);
-      u.upgraded.add(socket);
+      gw.upgraded.add(socket);
       us.on('error', () => socket.destroy());
       us.on('close', () => socket.destroy());
       socket.on('close', () => {
         us.destroy();
-        u.upgraded.delete(socket);
+        gw.upgraded.delete(socket);
         release();
       });
       us.pipe(socket);

@@ -1,0 +1,255 @@
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { InstanceEndpoint } from './backend.js';
+import type { Exchange, GatewayContext } from './context.js';
+import type { CompiledRoute } from './function-state.js';
+import { holdRequest } from './hold.js';
+import { bodyless, forwardHeaders, headerList, responseHeaders, sendError } from './http-util.js';
+
+/** Tries per request when instances refuse connections (the request never reached them). */
+const MAX_ATTEMPTS = 3;
+
+/** Takes a routed request: counts it for its function's scaler, then forwards or holds it. */
+export function startExchange(
+  gw: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: CompiledRoute,
+  path: string,
+): void {
+  const fn = route.fn;
+  fn.begin(performance.now());
+  const ex: Exchange = {
+    req,
+    res,
+    route,
+    path,
+    headers: undefined,
+    cold: false,
+    attempts: 0,
+    exclude: undefined,
+    cancelWait: undefined,
+    upstream: undefined,
+  };
+  res.once('close', () => {
+    fn.end(res.headersSent ? res.statusCode : 0);
+    ex.cancelWait?.();
+    if (!res.writableFinished && ex.upstream) ex.upstream.destroy();
+  });
+  dispatch(gw, ex);
+}
+
+/** To the least busy ready instance, else held until one is ready. */
+function dispatch(gw: GatewayContext, ex: Exchange): void {
+  const inst = ex.route.fn.pick(ex.exclude);
+  if (inst) forward(gw, ex, inst);
+  else holdRequest(gw, ex, forward);
+}
+
+function forward(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoint): void {
+  ex.attempts++;
+  const release = ex.route.fn.acquire(inst.id);
+  let released = false;
+  const done = () => {
+    if (!released) {
+      released = true;
+      release();
+    }
+  };
+  if (bodyless(ex.req)) {
+    try {
+      forwardBodyless(gw, ex, inst, done);
+      return;
+    } catch (err) {
+      // undici refuses a few unusual request headers up front; node:http takes them.
+      gw.log.debug({ err }, 'undici refused the request; using node:http');
+    }
+  }
+  forwardStreaming(gw, ex, inst, done);
+}
+
+/** Requests without a body go through undici's dispatcher: the cheapest path per request. */
+function forwardBodyless(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoint, done: () => void): void {
+  const { req, res, route } = ex;
+  const { opts } = route;
+  let responded = false;
+  // Our own timer rather than undici's `headersTimeout`, which fires up to a second late.
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  gw.pools.get(inst).dispatch(
+    {
+      path: ex.path,
+      method: req.method ?? 'GET',
+      headers: (ex.headers ??= forwardHeaders(req, false)),
+      body: null,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    },
+    {
+      onRequestStart(controller) {
+        ex.upstream = { destroy: () => controller.abort(new Error('client closed the connection')) };
+        if (res.destroyed) controller.abort(new Error('client closed the connection'));
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          timedOut = true;
+          controller.abort(new Error('no response headers in time'));
+        }, opts.responseHeaderTimeoutMs);
+      },
+      onResponseStart(controller, status, headers, statusMessage) {
+        clearTimeout(timer);
+        responded = true;
+        if (res.destroyed) return;
+        const list = headerList(
+          headers,
+          opts.coldStartHeader ? [gw.coldHeader, ex.cold ? 'true' : 'false'] : undefined,
+        );
+        res.writeHead(status, statusMessage ?? '', list);
+        if (headers['content-length'] === undefined) res.flushHeaders();
+      },
+      onResponseData(controller, chunk) {
+        if (!res.write(chunk)) {
+          controller.pause();
+          res.once('drain', () => controller.resume());
+        }
+      },
+      onResponseEnd() {
+        done();
+        res.end();
+      },
+      onResponseError(_controller, err: Error & { code?: string }) {
+        clearTimeout(timer);
+        done();
+        if (responded) failedMidResponse(gw, ex, inst, err);
+        else
+          upstreamFailed(
+            gw,
+            ex,
+            inst,
+            err,
+            timedOut || err.code === 'UND_ERR_HEADERS_TIMEOUT',
+            err.code === 'ECONNREFUSED',
+          );
+      },
+    },
+  );
+}
+
+/** Requests with a body: node:http, the body streamed once the connection is up. */
+function forwardStreaming(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoint, done: () => void): void {
+  const { req, res, route } = ex;
+  const { opts } = route;
+  const up = request({
+    host: inst.host,
+    port: inst.port,
+    method: req.method,
+    path: ex.path,
+    headers: (ex.headers ??= forwardHeaders(req, false)),
+    agent: gw.agent,
+  });
+  ex.upstream = up;
+  // A body is streamed only once the connection is up, so a refused connection leaves it unread
+  // and the request can go to another instance.
+  let bodySent = false;
+  let responded = false;
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    up.destroy();
+  }, opts.responseHeaderTimeoutMs);
+  up.on('response', (ur) => {
+    clearTimeout(timer);
+    responded = true;
+    if (res.destroyed) {
+      ur.destroy();
+      done();
+      return;
+    }
+    const headers = responseHeaders(
+      ur.rawHeaders,
+      opts.coldStartHeader ? [gw.coldHeader, ex.cold ? 'true' : 'false'] : undefined,
+    );
+    res.writeHead(ur.statusCode ?? 502, ur.statusMessage, headers);
+    if (ur.headers['content-length'] === undefined) res.flushHeaders();
+    ur.on('error', (err) => failedMidResponse(gw, ex, inst, err));
+    ur.on('aborted', () => failedMidResponse(gw, ex, inst, new Error('response aborted')));
+    ur.on('close', done);
+    ur.pipe(res);
+  });
+  up.on('error', (err: NodeJS.ErrnoException) => {
+    clearTimeout(timer);
+    done();
+    if (responded) failedMidResponse(gw, ex, inst, err);
+    else upstreamFailed(gw, ex, inst, err, timedOut, err.code === 'ECONNREFUSED' && !bodySent);
+  });
+  up.once('socket', (socket) => {
+    const send = () => {
+      bodySent = true;
+      req.pipe(up);
+    };
+    if (socket.connecting) socket.once('connect', send);
+    else send();
+  });
+}
+
+/** The instance failed after sending headers: the status is gone, so the client's connection is cut. */
+function failedMidResponse(
+  gw: GatewayContext,
+  ex: Exchange,
+  inst: InstanceEndpoint,
+  err: Error & { code?: string },
+): void {
+  if (ex.res.destroyed) return; // the client left first
+  const fn = ex.route.fn;
+  fn.reject('upstream_failed');
+  fn.noteError(
+    'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
+    `instance ${inst.id} failed in the middle of a response (${err.code ?? err.message})`,
+  );
+  gw.log.warn({ function: fn.name, instance: inst.id, err: err.message }, 'instance failed mid-response');
+  ex.res.destroy();
+}
+
+/** The instance failed before response headers: retry, 504 or 502. */
+function upstreamFailed(
+  gw: GatewayContext,
+  ex: Exchange,
+  inst: InstanceEndpoint,
+  err: Error & { code?: string },
+  timedOut: boolean,
+  neverReached: boolean,
+): void {
+  const { res, route } = ex;
+  const { fn, opts } = route;
+  if (res.destroyed || res.writableEnded) return;
+  if (timedOut) {
+    fn.reject('response_header_timeout');
+    sendError(
+      res,
+      504,
+      'SPROUT_ERR_GATEWAY_RESPONSE_HEADER_TIMEOUT',
+      `function ${fn.name} sent no response headers within ${opts.responseHeaderTimeoutMs} ms`,
+      {},
+      { function: fn.name },
+    );
+    return;
+  }
+  if (neverReached && inst.id !== 'fallback' && ex.attempts < MAX_ATTEMPTS) {
+    (ex.exclude ??= new Set()).add(inst.id);
+    gw.log.warn({ function: fn.name, instance: inst.id }, 'instance refused the connection; trying another');
+    dispatch(gw, ex);
+    return;
+  }
+  fn.reject('upstream_failed');
+  fn.noteError(
+    'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
+    `instance ${inst.id} failed before answering (${err.code ?? err.message})`,
+  );
+  gw.log.warn({ function: fn.name, instance: inst.id, err: err.message }, 'instance failed before answering');
+  sendError(
+    res,
+    502,
+    'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
+    `function ${fn.name} instance ${inst.id} failed before answering (${err.code ?? err.message})`,
+    {},
+    { function: fn.name },
+  );
+}
