@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { isSproutError } from '@sprout/http';
 import { STATE_ERROR_CODES, StateError } from './errors.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -45,12 +46,17 @@ describe('error codes', () => {
   });
 
   it('a StateError carries code, key and status', () => {
-    const e = new StateError('SPROUT_ERR_STATE_ETAG_MISMATCH', 'etag mismatch for key "k"', { key: 'k' });
-    expect([e.code, e.key, e.status, e.name]).toEqual([
+    const e = new StateError('SPROUT_ERR_STATE_ETAG_MISMATCH', 'etag mismatch for key "k"', { field: 'k' });
+    expect([e.code, e.field, e.key, e.status, e.name]).toEqual([
       'SPROUT_ERR_STATE_ETAG_MISMATCH',
+      'k',
       'k',
       409,
       'StateError',
     ]);
+    expect(isSproutError(e, 'SPROUT_ERR_STATE_ETAG_MISMATCH')).toBe(true);
+    expect(e.toJSON()).toEqual({
+      error: { code: 'SPROUT_ERR_STATE_ETAG_MISMATCH', message: 'etag mismatch for key "k"', field: 'k' },
+    });
   });
 });

@@ -1,3 +1,5 @@
+import { SproutError, type SproutErrorOptions } from '@sprout/http';
+
 /**
  * Every error code the state package raises. Codes are stable: a retired code is never reused.
  * Each one is documented in the package README ("Error codes"); `errors.test.ts` keeps both in step.
@@ -25,23 +27,19 @@ export const STATE_ERROR_CODES = {
 
 export type StateErrorCode = keyof typeof STATE_ERROR_CODES;
 
-/** An error raised by a state store, with a stable code and, where one applies, the key at fault. */
-export class StateError extends Error {
+/**
+ * An error raised by a state store, with a stable code, the HTTP status of its code and, where one
+ * applies, the key at fault as `field`.
+ */
+export class StateError extends SproutError<StateErrorCode> {
   override name = 'StateError';
-  /** The user key the error is about, when there is one. */
-  readonly key: string | undefined;
-  constructor(
-    readonly code: StateErrorCode,
-    message: string,
-    options?: { cause?: unknown; key?: string },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.key = options?.key;
+  constructor(code: StateErrorCode, message: string, options: Omit<SproutErrorOptions, 'status'> = {}) {
+    super(code, message, { ...options, status: STATE_ERROR_CODES[code].status });
   }
 
-  /** The HTTP status the Dapr state API answers with for this error. */
-  get status(): number {
-    return STATE_ERROR_CODES[this.code].status;
+  /** @deprecated The key at fault is `field`; `key` is kept as an alias. */
+  get key(): string | undefined {
+    return this.field;
   }
 }
 

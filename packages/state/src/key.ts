@@ -47,7 +47,7 @@ export function checkKey(key: unknown): string {
   }
   if (key.includes(KEY_SEPARATOR)) {
     throw new StateError('SPROUT_ERR_STATE_KEY_INVALID', `key "${key}" must not contain "${KEY_SEPARATOR}"`, {
-      key,
+      field: key,
     });
   }
   return key;

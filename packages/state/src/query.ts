@@ -172,7 +172,7 @@ export function runQuery<T>(items: QueryItem<T>[], query: StateQuery): QueryResp
         throw new StateError(
           'SPROUT_ERR_STATE_QUERY_PATH_MISSING',
           `cannot sort by "${s.key}": the value of key "${h.key}" has nothing at that path`,
-          { key: h.key },
+          { field: h.key },
         );
       }
     }

@@ -71,7 +71,7 @@ export function parseTtl(metadata: Record<string, string> | undefined, key: stri
     throw new StateError(
       'SPROUT_ERR_STATE_TTL_INVALID',
       `ttlInSeconds "${text}" for key "${key}" must be a whole number of seconds from 1 to 315360000, or -1`,
-      { key },
+      { field: key },
     );
   }
   const n = Number(text);
@@ -233,21 +233,21 @@ export class EngineStore implements StateStore {
         'SPROUT_ERR_STATE_VALUE_INVALID',
         `value of key "${key}" cannot be encoded as JSON`,
         {
-          key,
+          field: key,
           cause: err,
         },
       );
     }
     if (text === undefined) {
       throw new StateError('SPROUT_ERR_STATE_VALUE_INVALID', `value of key "${key}" is missing or not JSON`, {
-        key,
+        field: key,
       });
     }
     if (text.length > this.#maxValueBytes / 3 && Buffer.byteLength(text) > this.#maxValueBytes) {
       throw new StateError(
         'SPROUT_ERR_STATE_VALUE_TOO_LARGE',
         `value of key "${key}" is ${Buffer.byteLength(text)} bytes; the limit is ${this.#maxValueBytes}`,
-        { key },
+        { field: key },
       );
     }
     const etag = this.#etag(item.etag, key);
@@ -281,7 +281,7 @@ export class EngineStore implements StateStore {
         'SPROUT_ERR_STATE_ETAG_INVALID',
         `etag "${String(etag)}" for key "${key}" is not an etag this store issued`,
         {
-          key,
+          field: key,
         },
       );
     }
@@ -303,9 +303,12 @@ export class EngineStore implements StateStore {
 
   #wrap(err: unknown): StateError {
     if (isStateError(err)) {
-      if (err.key !== undefined && this.#prefix && err.key.startsWith(this.#prefix)) {
-        const key = err.key.slice(this.#prefix.length);
-        return new StateError(err.code, err.message.replace(err.key, key), { key, cause: err.cause });
+      if (err.field !== undefined && this.#prefix && err.field.startsWith(this.#prefix)) {
+        const key = err.field.slice(this.#prefix.length);
+        return new StateError(err.code, err.message.replace(err.field, key), {
+          field: key,
+          cause: err.cause,
+        });
       }
       return err;
     }
@@ -325,7 +328,7 @@ export class EngineStore implements StateStore {
   }
 }
 
-/** Builds the conflict error engines throw; `key` is the full key (EngineStore strips the prefix). */
+/** Builds the conflict error engines throw; its `field` is the full key (EngineStore strips the prefix). */
 export function etagMismatch(key: string): StateError {
-  return new StateError('SPROUT_ERR_STATE_ETAG_MISMATCH', `etag mismatch for key "${key}"`, { key });
+  return new StateError('SPROUT_ERR_STATE_ETAG_MISMATCH', `etag mismatch for key "${key}"`, { field: key });
 }

@@ -2,9 +2,9 @@
 // HTTP API use it. Calls fail fast with ENGINE_UNAVAILABLE, nothing crashes, other stores keep
 // working, no partial transaction shows, and the store recovers when Redis is back.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@sprout/http/testing';
 import { createLogger } from '@sprout/observe';
 import {
   createStateApiServer,
@@ -15,17 +15,6 @@ import {
 } from '../src/index.js';
 import { expectCode } from './conformance.js';
 import { component } from './helpers.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const proc = spawn(

@@ -38,7 +38,7 @@ export function saveItem(
   if (typeof v.key !== 'string')
     throw new StateError('SPROUT_ERR_STATE_KEY_INVALID', `${where}.key must be a string`);
   if (!('value' in v))
-    throw new StateError('SPROUT_ERR_STATE_VALUE_INVALID', `${where}.value is missing`, { key: v.key });
+    throw new StateError('SPROUT_ERR_STATE_VALUE_INVALID', `${where}.value is missing`, { field: v.key });
   const item: SaveRequest = { key: v.key, value: v.value };
   const etag = etagOf(v.etag, `${where}.etag`);
   if (etag !== undefined) item.etag = etag;

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { METRICS_CONTENT_TYPE, type Registry } from '@sprout/observe/metrics';
-import { send } from './respond.js';
+import { send, sendEmpty } from './respond.js';
 
 /** What GET /v1.0/metadata reports. */
 export interface MetadataSource {
@@ -13,7 +13,7 @@ export interface MetadataSource {
 
 /** GET /v1.0/healthz: 204, and never asks for the API token. */
 export function sendHealth(res: ServerResponse): void {
-  send(res, 204);
+  sendEmpty(res, 204);
 }
 
 /** GET /v1.0/metadata: the app id and the stores as Dapr components (the Dapr SDK polls this to start). */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '@sprout/http';
 import { StateError } from '../errors.js';
 import type { StateStore } from '../types.js';
 import { bad } from './respond.js';
@@ -26,47 +27,23 @@ export function metadataFrom(url: URL): Record<string, string> | undefined {
   return out;
 }
 
-/** Reads the body, refusing it with SPROUT_ERR_STATE_BODY_TOO_LARGE past `maxBody` bytes. */
-function readBody(req: IncomingMessage, maxBody: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBody) {
-      reject(
-        new StateError(
-          'SPROUT_ERR_STATE_BODY_TOO_LARGE',
-          `request body of ${declared} bytes is over the limit of ${maxBody}`,
-        ),
-      );
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > maxBody) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(
-          new StateError(
-            'SPROUT_ERR_STATE_BODY_TOO_LARGE',
-            `request body is over the limit of ${maxBody} bytes`,
-          ),
-        );
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('close', () => {
-      if (!req.complete) reject(bad('the client closed the connection before the body was complete'));
-    });
-  });
+/** A body over the limit: a declared length is named in the message, a streamed one is not. */
+function tooLarge(req: IncomingMessage, limit: number): StateError {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  return new StateError(
+    'SPROUT_ERR_STATE_BODY_TOO_LARGE',
+    declared > limit
+      ? `request body of ${declared} bytes is over the limit of ${limit}`
+      : `request body is over the limit of ${limit} bytes`,
+  );
 }
+
+const broken = () => bad('the client closed the connection before the body was complete');
 
 /** The request body parsed as JSON; an empty or malformed body is SPROUT_ERR_STATE_REQUEST_INVALID. */
 export async function readJson(call: StateCall): Promise<unknown> {
-  const body = await readBody(call.req, call.maxBody);
+  const { req } = call;
+  const body = await readBody(req, { limit: call.maxBody, tooLarge: (n) => tooLarge(req, n), broken });
   if (body.length === 0) throw bad('the request body is empty; a JSON body is required');
   try {
     return JSON.parse(body.toString('utf8'));

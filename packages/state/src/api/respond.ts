@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { sendJson } from '@sprout/http';
 import type { Logger } from '@sprout/observe';
 import { STATE_ERROR_CODES, StateError, isStateError, type StateErrorCode } from '../errors.js';
 
@@ -28,25 +29,21 @@ export function bad(message: string): StateError {
   return new StateError('SPROUT_ERR_STATE_REQUEST_INVALID', message);
 }
 
-/** Answers `status`, with no body when `body` is undefined; a string body is sent as it is. */
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+/** Answers `status` with no body. */
+export function sendEmpty(res: ServerResponse, status: number): void {
+  res.writeHead(status).end();
+}
+
+/** Answers `status` with a JSON body, typed `application/json` as Dapr answers. */
 export function send(
   res: ServerResponse,
   status: number,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  if (body === undefined) {
-    res.writeHead(status, headers).end();
-    return;
-  }
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res
-    .writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-      ...headers,
-    })
-    .end(text);
+  body: unknown,
+  headers?: Record<string, string>,
+): void {
+  sendJson(res, status, body, headers ? { ...JSON_TYPE, ...headers } : JSON_TYPE);
 }
 
 /**
@@ -63,8 +60,7 @@ export function sendDaprError(res: ServerResponse, err: unknown, op: Op, storeNa
   }
   const errorCode = PER_OP.has(e.code) ? DAPR_OP_CODE[op] : STATE_ERROR_CODES[e.code].dapr;
   if (e.status >= 500) log.warn({ code: e.code, store: storeName, operation: op }, e.message);
-  const headers: Record<string, string> =
-    e.code === 'SPROUT_ERR_STATE_BODY_TOO_LARGE' ? { connection: 'close' } : {};
+  const headers = e.code === 'SPROUT_ERR_STATE_BODY_TOO_LARGE' ? { connection: 'close' } : undefined;
   send(
     res,
     e.status,
@@ -76,7 +72,7 @@ export function sendDaprError(res: ServerResponse, err: unknown, op: Op, storeNa
           '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
           reason: e.code,
           domain: 'sprout.dev',
-          metadata: e.key !== undefined ? { key: e.key } : {},
+          metadata: e.field !== undefined ? { key: e.field } : {},
         },
       ],
     },

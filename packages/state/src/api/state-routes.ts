@@ -1,7 +1,8 @@
+import { sendJson } from '@sprout/http';
 import type { DeleteRequest } from '../types.js';
 import { isRecord, saveItem } from './items.js';
 import { readJson, type StateCall } from './request.js';
-import { bad, send } from './respond.js';
+import { bad, send, sendEmpty } from './respond.js';
 
 // The key routes of Dapr's state API: GET and DELETE /v1.0/state/{store}/{key},
 // POST /v1.0/state/{store} (save) and POST /v1.0/state/{store}/bulk (bulk get).
@@ -13,9 +14,10 @@ export async function getState({ res, url, store, rest, metadata }: StateCall): 
     ...(metadata ? { metadata } : {}),
     ...(consistency ? { consistency: consistency as 'strong' } : {}),
   });
-  if (!entry) send(res, 204);
+  if (!entry) sendEmpty(res, 204);
   else
-    send(res, 200, JSON.stringify(entry.value), {
+    sendJson(res, 200, entry.value, {
+      'content-type': 'application/json',
       etag: entry.etag,
       ...(entry.metadata ? { 'metadata.ttlexpiretime': entry.metadata.ttlExpireTime } : {}),
     });
@@ -35,7 +37,7 @@ export async function deleteState({ req, res, url, store, rest, metadata }: Stat
       ...(consistency ? { consistency } : {}),
     } as DeleteRequest['options'] & object;
   await store.delete(rest!, o);
-  send(res, 204);
+  sendEmpty(res, 204);
 }
 
 /** POST a JSON array of items: saved all-or-nothing; 204. */
@@ -43,7 +45,7 @@ export async function saveState(call: StateCall): Promise<void> {
   const body = await readJson(call);
   if (!Array.isArray(body)) throw bad('the body of a save must be a JSON array of {key, value} items');
   await call.store.save(body.map((v, i) => saveItem(v, `[${i}]`, call.metadata)));
-  send(call.res, 204);
+  sendEmpty(call.res, 204);
 }
 
 /** POST `{keys}`: 200 with one `{key, data, etag}` per key (`{key}` when missing). */

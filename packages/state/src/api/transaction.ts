@@ -1,7 +1,7 @@
 import type { TransactionOperation } from '../types.js';
 import { deleteItem, isRecord, saveItem, stringMap } from './items.js';
 import { readJson, type StateCall } from './request.js';
-import { bad, send } from './respond.js';
+import { bad, sendEmpty } from './respond.js';
 
 /**
  * POST /v1.0/state/{store}/transaction with `{operations: [{operation, request}], metadata?}`:
@@ -23,5 +23,5 @@ export async function transactState(call: StateCall): Promise<void> {
     throw bad(`operations[${i}].operation must be "upsert" or "delete"`);
   });
   await call.store.transaction(ops, stringMap(body.metadata, 'metadata'));
-  send(call.res, 204);
+  sendEmpty(call.res, 204);
 }

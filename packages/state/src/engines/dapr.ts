@@ -124,7 +124,7 @@ export class DaprSidecarStore implements StateStore {
     for (const item of out) {
       const r = byKey.get(item.key);
       if (item.error || !r) continue;
-      if (r.error) item.error = new StateError('SPROUT_ERR_STATE_ENGINE_FAILED', r.error, { key: r.key });
+      if (r.error) item.error = new StateError('SPROUT_ERR_STATE_ENGINE_FAILED', r.error, { field: r.key });
       else if (r.data !== undefined) {
         item.value = r.data;
         if (r.etag !== undefined) item.etag = r.etag;
@@ -226,7 +226,7 @@ export class DaprSidecarStore implements StateStore {
     throw new StateError(
       code,
       body.message ?? `Dapr sidecar answered ${res.status}: ${text.slice(0, 200)}`,
-      key ? { key } : undefined,
+      key ? { field: key } : undefined,
     );
   }
 }

@@ -173,7 +173,7 @@ export class PostgresBackend implements Backend {
           'SPROUT_ERR_STATE_VALUE_INVALID',
           `value of key "${op.key}" cannot be stored as jsonb: ${(err as Error).message}`,
           {
-            key: op.key,
+            field: op.key,
             cause: err,
           },
         );
