@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runMain } from './main-io.js';
 import { bin, fixtures, killAll, root, runSprout as run, serveSprout as serve } from './sprout.js';
@@ -116,10 +115,8 @@ describe('sprout CLI', () => {
 
   it('renders the OpenFunction Function for a folder, valid against the upstream CRDs', async () => {
     const { parseAllDocuments } = await import('yaml');
-    const { createManifestValidator } = await import('@sprout/kube');
-    const validator = createManifestValidator(
-      fileURLToPath(new URL('../../../../shared/crds', import.meta.url)),
-    );
+    const { createManifestValidator, vendoredCrdsDir } = await import('@sprout/kube');
+    const validator = createManifestValidator(vendoredCrdsDir());
     const r = run([
       'deploy',
       '--render',

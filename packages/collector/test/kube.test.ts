@@ -1,11 +1,10 @@
-import { fileURLToPath } from 'node:url';
-import { createManifestValidator } from '@sprout/kube';
+import { createManifestValidator, vendoredCrdsDir } from '@sprout/kube';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { clusterInputsToConfig, parseConfig, renderClusterInput, renderManifests } from '../src/index.js';
 
-// The upstream Fluent Operator CRDs, reached from the repository root as ../shared/crds.
-const crds = fileURLToPath(new URL('../../../../shared/crds', import.meta.url));
+// The upstream Fluent Operator CRDs, vendored in @sprout/kube.
+const crds = vendoredCrdsDir();
 const validator = createManifestValidator(crds);
 
 const config = parseConfig(`

@@ -1,11 +1,10 @@
-import { fileURLToPath } from 'node:url';
-import { createManifestValidator } from '@sprout/kube';
+import { createManifestValidator, vendoredCrdsDir } from '@sprout/kube';
 import { describe, expect, it } from 'vitest';
 import { AllocatorState } from './allocator.js';
 import { renderEipManifests, renderServiceAnnotations } from './render.js';
 import { parseEipYaml } from './spec.js';
 
-const crds = fileURLToPath(new URL('../../../../shared/crds', import.meta.url));
+const crds = vendoredCrdsDir();
 const validator = createManifestValidator(crds);
 
 const YAML = `apiVersion: network.kubesphere.io/v1alpha2

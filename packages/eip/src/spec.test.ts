@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { vendoredCrdsDir } from '@sprout/kube';
 import { describe, expect, it } from 'vitest';
 import { EipError } from './errors.js';
 import { parseEipYaml, poolServesNamespace } from './spec.js';
 
-const samples = fileURLToPath(new URL('../../../../shared/crds/openelb/samples/', import.meta.url));
+const samples = `${vendoredCrdsDir()}/openelb/samples/`;
 
 const eip = (name: string, spec: string, annotations = '') =>
   `apiVersion: network.kubesphere.io/v1alpha2

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
 /** One served version of a CustomResourceDefinition: its identity and OpenAPI v3 schema. */
@@ -20,11 +21,20 @@ interface JsonPatchOp {
 type Json = Record<string, unknown>;
 
 /**
+ * The folder of upstream CRD schemas (and a few upstream samples) shipped with this package, as
+ * listed in its `crds/README.md`. The validator and `sprout deploy` use it unless given another.
+ */
+export function vendoredCrdsDir(): string {
+  // src/crds.ts and dist/crds.js both sit one level below the package root.
+  return fileURLToPath(new URL('../crds', import.meta.url));
+}
+
+/**
  * Reads every CRD under `dir` (recursively, `*.yaml`), applies the JSON-6902 patches an upstream
  * kustomization applies (files under a `patches/` folder whose name matches the CRD's file), and
- * returns each served version keyed by `group/version/Kind`.
+ * returns each served version keyed by `group/version/Kind`. `dir` defaults to the vendored CRDs.
  */
-export function loadCrds(dir: string): Map<string, CrdVersion> {
+export function loadCrds(dir: string = vendoredCrdsDir()): Map<string, CrdVersion> {
   const files = walk(dir).filter((f) => f.endsWith('.yaml') && !f.includes('/samples/'));
   const patches = files.filter((f) => f.includes('/patches/'));
   const out = new Map<string, CrdVersion>();

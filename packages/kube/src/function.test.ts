@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { dnsLabel, parseFunctionYaml, renderFunction } from './function.js';
+import { vendoredCrdsDir } from './crds.js';
 import { createManifestValidator } from './validate.js';
 
-const crds = fileURLToPath(new URL('../../../../shared/crds', import.meta.url));
+const crds = vendoredCrdsDir();
 const validator = createManifestValidator(crds);
 
 describe('renderFunction', () => {

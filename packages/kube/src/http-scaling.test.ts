@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseFunctionYaml, renderFunction, type FunctionManifest } from './function.js';
 import { renderHttpScaledObject, renderWorkload, usesKedaHttp } from './http-scaling.js';
+import { vendoredCrdsDir } from './crds.js';
 import { createManifestValidator } from './validate.js';
 
-const crds = fileURLToPath(new URL('../../../../shared/crds', import.meta.url));
+const crds = vendoredCrdsDir();
 const validator = createManifestValidator(crds);
 const sample = (name: string) =>
   parseFunctionYaml(readFileSync(`${crds}/openfunction/samples/${name}`, 'utf8'), name).manifest;

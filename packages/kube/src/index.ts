@@ -4,7 +4,7 @@ export {
   type ManifestIssue,
   type ValidationResult,
 } from './validate.js';
-export { loadCrds, type CrdVersion } from './crds.js';
+export { loadCrds, vendoredCrdsDir, type CrdVersion } from './crds.js';
 export { KubeError, type KubeErrorCode } from './errors.js';
 export {
   renderFunction,

@@ -1,6 +1,6 @@
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { loadCrds, type CrdVersion } from './crds.js';
+import { loadCrds, vendoredCrdsDir, type CrdVersion } from './crds.js';
 import { KubeError } from './errors.js';
 
 // ajv and ajv-formats are CommonJS; their default exports arrive wrapped under ESM.
@@ -30,14 +30,15 @@ export interface ManifestValidator {
 type Json = Record<string, unknown>;
 
 /**
- * Builds a validator over the CRDs in `crdsDir`. Stricter than an API server in one way: a field the
+ * Builds a validator over the CRDs in `crdsDir` (default: the CRDs shipped with this package,
+ * `vendoredCrdsDir()`). Stricter than an API server in one way: a field the
  * schema does not declare is an error (an API server would silently prune it), so typos surface.
  *
  * @example
- * const v = createManifestValidator('../shared/crds');
+ * const v = createManifestValidator(); // or createManifestValidator('path/to/crds')
  * v.assertValid(yaml.parse(text));
  */
-export function createManifestValidator(crdsDir: string): ManifestValidator {
+export function createManifestValidator(crdsDir: string = vendoredCrdsDir()): ManifestValidator {
   const crds = loadCrds(crdsDir);
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);

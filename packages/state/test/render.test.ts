@@ -1,11 +1,10 @@
-import { fileURLToPath } from 'node:url';
-import { createManifestValidator } from '@sprout/kube';
+import { createManifestValidator, vendoredCrdsDir } from '@sprout/kube';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { componentsFromFunctionStates, renderComponent, renderFunctionStates } from '../src/index.js';
 import { component } from './helpers.js';
 
-const crds = fileURLToPath(new URL('../../../../shared/crds', import.meta.url));
+const crds = vendoredCrdsDir();
 const validator = createManifestValidator(crds);
 
 describe('Kubernetes: state components render as Dapr Component manifests', () => {

@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { createManifestValidator } from '@sprout/kube';
+import { createManifestValidator, vendoredCrdsDir } from '@sprout/kube';
 import { runMain } from '../../test/main-io.js';
 
-const crds = fileURLToPath(new URL('../../../../../shared/crds', import.meta.url));
+const crds = vendoredCrdsDir();
 const greeter = fileURLToPath(new URL('../../../platform/test/fixtures/greeter', import.meta.url));
 const hello = fileURLToPath(new URL('../../../../examples/hello', import.meta.url));
 const validator = createManifestValidator(crds);

@@ -8,6 +8,7 @@ import {
   renderHttpScaledObject,
   renderWorkload,
   usesKedaHttp,
+  vendoredCrdsDir,
   type FunctionManifest,
 } from '@sprout/kube';
 import { defineCommand, UsageError } from '../command.js';
@@ -58,7 +59,9 @@ Applying directly (without kubectl) is not built yet: --render is required.
       type: 'string',
       env: 'SPROUT_CRDS_DIR',
       value: 'DIR',
-      description: 'Check the output against the CRD schemas in DIR before printing',
+      default: vendoredCrdsDir(),
+      description:
+        "Check the output against the CRD schemas in DIR before printing: by default the upstream CRDs shipped with @sprout/kube; '' skips the check",
     },
   },
   async run(opts, positionals, io) {
