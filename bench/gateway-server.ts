@@ -5,7 +5,7 @@
  *   node --import tsx bench/gateway-server.ts static <instancePort>         route / to a running instance
  *   node --import tsx bench/gateway-server.ts spawn <functionDir> <policy>   scale framework instances of a folder
  */
-import { createGateway, type Backend, type ScalingPolicy } from '@sprout/gateway';
+import { createGateway, type FunctionUpstream, type ScalingPolicy } from '@sprout/gateway';
 import { createLogger } from '@sprout/observe';
 import { frameworkReadyLine, ProcessBackend } from '../packages/gateway/test/process-backend.js';
 
@@ -14,7 +14,7 @@ const gateway = createGateway({
   logger: createLogger({ name: 'gateway', level: 'warn' }),
   scaleIntervalMs: 100,
 });
-let backend: Backend;
+let backend: FunctionUpstream;
 let scaling: ScalingPolicy = { minReplicas: 1, maxReplicas: 1 };
 let processes: ProcessBackend | undefined;
 if (mode === 'static') {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from '@sprout/observe';
 import { METRICS_CONTENT_TYPE, type Registry } from '@sprout/observe/metrics';
-import type { FunctionStatus } from './function-state.js';
+import type { FunctionStatus } from './function-slot.js';
 
 /** What the admin listener reports at `/healthz`. */
 export interface AdminHealth {

@@ -1,7 +1,7 @@
 import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '@sprout/observe';
-import type { CompiledRoute } from './function-state.js';
+import type { CompiledRoute } from './function-slot.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PoolSet } from './pools.js';
 import type { RouteSet } from './routing.js';

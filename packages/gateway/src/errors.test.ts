@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { GatewayErrorCodes } from './errors.js';
+import { isSproutError } from '@sprout/http';
+import { GatewayError, GatewayErrorCodes } from './errors.js';
 
 describe('error codes', () => {
   it('are each documented in the README with how to fix them, and the README lists no others', () => {
@@ -13,5 +14,20 @@ describe('error codes', () => {
       if (code && cells.length === 5 && cells[2] && cells[3]) documented.add(code);
     }
     expect([...documented].sort()).toEqual(Object.keys(GatewayErrorCodes).sort());
+  });
+
+  it('are SproutErrors: code, field and the toolkit body', () => {
+    const err = new GatewayError('SPROUT_ERR_GATEWAY_INVALID_OPTION', 'scaleIntervalMs must be > 0', {
+      field: 'scaleIntervalMs',
+    });
+    expect(isSproutError(err, 'SPROUT_ERR_GATEWAY_INVALID_OPTION')).toBe(true);
+    expect(err.name).toBe('GatewayError');
+    expect(err.toJSON()).toEqual({
+      error: {
+        code: 'SPROUT_ERR_GATEWAY_INVALID_OPTION',
+        message: 'scaleIntervalMs must be > 0',
+        field: 'scaleIntervalMs',
+      },
+    });
   });
 });

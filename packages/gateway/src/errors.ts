@@ -1,3 +1,5 @@
+import { SproutError } from '@sprout/http';
+
 /**
  * Every error the gateway raises or answers with carries one of these stable codes. Each is
  * documented with how to fix it in the package README (a test keeps the two in step). Retired codes
@@ -21,13 +23,6 @@ export const GatewayErrorCodes = {
 export type GatewayErrorCode = keyof typeof GatewayErrorCodes;
 
 /** An error with a stable code; `field` names the option or route field at fault when there is one. */
-export class GatewayError extends Error {
+export class GatewayError extends SproutError<GatewayErrorCode> {
   override name = 'GatewayError';
-  readonly code: GatewayErrorCode;
-  readonly field: string | undefined;
-  constructor(code: GatewayErrorCode, message: string, options?: { cause?: unknown; field?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.field = options?.field;
-  }
 }

@@ -1,9 +1,10 @@
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { InstanceEndpoint } from './backend.js';
+import type { InstanceEndpoint } from './upstream.js';
 import type { Exchange, GatewayContext } from './context.js';
-import type { CompiledRoute } from './function-state.js';
+import type { CompiledRoute } from './function-slot.js';
 import { holdRequest } from './hold.js';
-import { bodyless, forwardHeaders, headerList, responseHeaders, sendError } from './http-util.js';
+import { hasBody } from '@sprout/http';
+import { forwardHeaders, headerList, responseHeaders, sendGatewayError } from './http-util.js';
 
 /** Tries per request when instances refuse connections (the request never reached them). */
 const MAX_ATTEMPTS = 3;
@@ -16,8 +17,8 @@ export function startExchange(
   route: CompiledRoute,
   path: string,
 ): void {
-  const fn = route.fn;
-  fn.begin(performance.now());
+  const slot = route.slot;
+  slot.begin(performance.now());
   const ex: Exchange = {
     req,
     res,
@@ -31,7 +32,7 @@ export function startExchange(
     upstream: undefined,
   };
   res.once('close', () => {
-    fn.end(res.headersSent ? res.statusCode : 0);
+    slot.end(res.headersSent ? res.statusCode : 0);
     ex.cancelWait?.();
     if (!res.writableFinished && ex.upstream) ex.upstream.destroy();
   });
@@ -40,14 +41,14 @@ export function startExchange(
 
 /** To the least busy ready instance, else held until one is ready. */
 function dispatch(gw: GatewayContext, ex: Exchange): void {
-  const inst = ex.route.fn.pick(ex.exclude);
+  const inst = ex.route.slot.pick(ex.exclude);
   if (inst) forward(gw, ex, inst);
   else holdRequest(gw, ex, forward);
 }
 
 function forward(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoint): void {
   ex.attempts++;
-  const release = ex.route.fn.acquire(inst.id);
+  const release = ex.route.slot.acquire(inst.id);
   let released = false;
   const done = () => {
     if (!released) {
@@ -55,7 +56,8 @@ function forward(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoint): void
       release();
     }
   };
-  if (bodyless(ex.req)) {
+  // A request without a body can be sent again to another instance when it never reached the first.
+  if (!hasBody(ex.req)) {
     try {
       forwardBodyless(gw, ex, inst, done);
       return;
@@ -198,13 +200,13 @@ function failedMidResponse(
   err: Error & { code?: string },
 ): void {
   if (ex.res.destroyed) return; // the client left first
-  const fn = ex.route.fn;
-  fn.reject('upstream_failed');
-  fn.noteError(
+  const slot = ex.route.slot;
+  slot.reject('upstream_failed');
+  slot.noteError(
     'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
     `instance ${inst.id} failed in the middle of a response (${err.code ?? err.message})`,
   );
-  gw.log.warn({ function: fn.name, instance: inst.id, err: err.message }, 'instance failed mid-response');
+  gw.log.warn({ function: slot.name, instance: inst.id, err: err.message }, 'instance failed mid-response');
   ex.res.destroy();
 }
 
@@ -218,38 +220,44 @@ function upstreamFailed(
   neverReached: boolean,
 ): void {
   const { res, route } = ex;
-  const { fn, opts } = route;
+  const { slot, opts } = route;
   if (res.destroyed || res.writableEnded) return;
   if (timedOut) {
-    fn.reject('response_header_timeout');
-    sendError(
+    slot.reject('response_header_timeout');
+    sendGatewayError(
       res,
       504,
       'SPROUT_ERR_GATEWAY_RESPONSE_HEADER_TIMEOUT',
-      `function ${fn.name} sent no response headers within ${opts.responseHeaderTimeoutMs} ms`,
+      `function ${slot.name} sent no response headers within ${opts.responseHeaderTimeoutMs} ms`,
       {},
-      { function: fn.name },
+      { function: slot.name },
     );
     return;
   }
   if (neverReached && inst.id !== 'fallback' && ex.attempts < MAX_ATTEMPTS) {
     (ex.exclude ??= new Set()).add(inst.id);
-    gw.log.warn({ function: fn.name, instance: inst.id }, 'instance refused the connection; trying another');
+    gw.log.warn(
+      { function: slot.name, instance: inst.id },
+      'instance refused the connection; trying another',
+    );
     dispatch(gw, ex);
     return;
   }
-  fn.reject('upstream_failed');
-  fn.noteError(
+  slot.reject('upstream_failed');
+  slot.noteError(
     'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
     `instance ${inst.id} failed before answering (${err.code ?? err.message})`,
   );
-  gw.log.warn({ function: fn.name, instance: inst.id, err: err.message }, 'instance failed before answering');
-  sendError(
+  gw.log.warn(
+    { function: slot.name, instance: inst.id, err: err.message },
+    'instance failed before answering',
+  );
+  sendGatewayError(
     res,
     502,
     'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
-    `function ${fn.name} instance ${inst.id} failed before answering (${err.code ?? err.message})`,
+    `function ${slot.name} instance ${inst.id} failed before answering (${err.code ?? err.message})`,
     {},
-    { function: fn.name },
+    { function: slot.name },
   );
 }

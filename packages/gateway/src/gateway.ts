@@ -5,7 +5,7 @@ import { createMetrics, type Registry } from '@sprout/observe/metrics';
 import { createAdminServer } from './admin.js';
 import type { GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
-import type { FunctionStatus } from './function-state.js';
+import type { FunctionStatus } from './function-slot.js';
 import { createGatewayMetrics } from './metrics.js';
 import type { GatewayRoute } from './options.js';
 import { PoolSet } from './pools.js';
@@ -13,7 +13,7 @@ import { handleRequest, RouteSet } from './routing.js';
 import { startScaling } from './scaling.js';
 import { proxyUpgrade } from './upgrade.js';
 
-export type { FunctionStatus } from './function-state.js';
+export type { FunctionStatus } from './function-slot.js';
 
 /** Options of `createGateway`. */
 export interface GatewayOptions {
@@ -68,7 +68,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
   const registry = options.metrics ?? createMetrics();
   // The gauges read the functions of whatever table is current when scraped.
-  const metrics = createGatewayMetrics(registry, () => routes.fns.values());
+  const metrics = createGatewayMetrics(registry, () => routes.slots.values());
   const routes = new RouteSet(metrics, log);
   const gw: GatewayContext = {
     log,
@@ -102,13 +102,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (gw.closing) return;
     gw.closing = true;
     stopScaling();
-    for (const fn of routes.fns.values())
-      fn.failAll(503, 'SPROUT_ERR_GATEWAY_CLOSING', 'the gateway is shutting down');
+    for (const slot of routes.slots.values())
+      slot.failAll(503, 'SPROUT_ERR_GATEWAY_CLOSING', 'the gateway is shutting down');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     const deadline = performance.now() + drainTimeoutMs;
     const busy = () => {
       let n = 0;
-      for (const fn of routes.fns.values()) n += fn.inflight;
+      for (const slot of routes.slots.values()) n += slot.inflight;
       return n - gw.upgraded.size > 0;
     };
     while (busy() && performance.now() < deadline) {
@@ -121,7 +121,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (admin) await new Promise<void>((resolve) => admin!.close(() => resolve()));
     gw.agent.destroy();
     await gw.pools.close();
-    for (const fn of routes.fns.values()) fn.close();
+    for (const slot of routes.slots.values()) slot.close();
     log.info('gateway closed');
   }
 

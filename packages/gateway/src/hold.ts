@@ -1,6 +1,6 @@
-import type { InstanceEndpoint } from './backend.js';
+import type { InstanceEndpoint } from './upstream.js';
 import type { Exchange, GatewayContext } from './context.js';
-import { sendError } from './http-util.js';
+import { sendGatewayError } from './http-util.js';
 
 /** Sends an exchange to an instance (the forwarding path; passed in so the two modules stay apart). */
 export type Forward = (gw: GatewayContext, ex: Exchange, inst: InstanceEndpoint) => void;
@@ -11,10 +11,10 @@ export type Forward = (gw: GatewayContext, ex: Exchange, inst: InstanceEndpoint)
  * readiness wait expires (the fallback target, else 504) or the gateway gives up on it.
  */
 export function holdRequest(gw: GatewayContext, ex: Exchange, forward: Forward): void {
-  const { fn, opts } = ex.route;
+  const { slot, opts } = ex.route;
   const now = performance.now();
   if (opts.placeholder) {
-    fn.tick(now, 'request while no instance is ready');
+    slot.tick(now, 'request while no instance is ready');
     const ph = opts.placeholder;
     const body = ph.body ?? '';
     ex.res.writeHead(ph.status ?? 503, {
@@ -26,20 +26,20 @@ export function holdRequest(gw: GatewayContext, ex: Exchange, forward: Forward):
     ex.res.end(body);
     return;
   }
-  if (fn.queue.length >= opts.maxPendingRequests) {
-    fn.reject('queue_full');
-    sendError(
+  if (slot.queue.length >= opts.maxPendingRequests) {
+    slot.reject('queue_full');
+    sendGatewayError(
       ex.res,
       503,
       'SPROUT_ERR_GATEWAY_QUEUE_FULL',
-      `function ${fn.name} has no ready instance and ${fn.queue.length} requests are already held`,
+      `function ${slot.name} has no ready instance and ${slot.queue.length} requests are already held`,
       { 'retry-after': '1' },
-      { function: fn.name },
+      { function: slot.name },
     );
     return;
   }
   ex.cold = true;
-  ex.cancelWait = fn.wait(
+  ex.cancelWait = slot.wait(
     opts.readinessTimeoutMs,
     {
       ready(inst) {
@@ -50,19 +50,19 @@ export function holdRequest(gw: GatewayContext, ex: Exchange, forward: Forward):
         ex.cancelWait = undefined;
         if (opts.fallback) forward(gw, ex, { id: 'fallback', ...opts.fallback });
         else {
-          sendError(
+          sendGatewayError(
             ex.res,
             504,
             'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT',
-            `function ${fn.name} did not become ready within ${opts.readinessTimeoutMs} ms`,
+            `function ${slot.name} did not become ready within ${opts.readinessTimeoutMs} ms`,
             {},
-            { function: fn.name },
+            { function: slot.name },
           );
         }
       },
       fail(status, code, message) {
         ex.cancelWait = undefined;
-        sendError(ex.res, status, code, message, { connection: 'close' });
+        sendGatewayError(ex.res, status, code, message, { connection: 'close' });
       },
     },
     ex.exclude,

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import { errorBody, sendJson } from '@sprout/http';
 import type { GatewayErrorCode } from './errors.js';
 
 const HOP_BY_HOP = new Set([
@@ -83,13 +83,11 @@ export function headerList(headers: IncomingHttpHeaders, extra?: [string, string
   return out;
 }
 
-/** The JSON body every gateway-made error has. */
-export function errorBody(code: GatewayErrorCode, message: string, extra?: Record<string, unknown>): string {
-  return JSON.stringify({ error: { code, message, ...extra } });
-}
-
-/** Answers a request with a coded JSON error (unless the response already started). */
-export function sendError(
+/**
+ * Answers a request with a coded JSON error, `{ error: { code, message, ...extra } }` plus an
+ * `x-sprout-error-code` header (the toolkit's shape); a response that already started is cut.
+ */
+export function sendGatewayError(
   res: ServerResponse,
   status: number,
   code: GatewayErrorCode,
@@ -97,40 +95,7 @@ export function sendError(
   headers: Record<string, string> = {},
   extra?: Record<string, unknown>,
 ): void {
-  if (res.headersSent || res.destroyed) {
-    res.destroy();
-    return;
-  }
-  const body = errorBody(code, message, extra);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'x-sprout-error-code': code,
-    ...headers,
-  });
-  res.end(body);
-}
-
-/** Writes a coded JSON error on a raw socket (upgrade requests) and closes it. */
-export function sendSocketError(
-  socket: Duplex,
-  status: number,
-  statusText: string,
-  code: GatewayErrorCode,
-  message: string,
-): void {
-  if (socket.destroyed) return;
-  const body = errorBody(code, message);
-  socket.end(
-    `HTTP/1.1 ${status} ${statusText}\r\ncontent-type: application/json; charset=utf-8\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nx-sprout-error-code: ${code}\r\nconnection: close\r\n\r\n${body}`,
-  );
-}
-
-/** A request without a body can be sent again to another instance when it never reached the first. */
-export function bodyless(req: IncomingMessage): boolean {
-  const len = req.headers['content-length'];
-  return req.headers['transfer-encoding'] === undefined && (len === undefined || len === '0');
+  sendJson(res, status, errorBody(code, message, extra), { 'x-sprout-error-code': code, ...headers });
 }
 
 /** The path to forward when the matched prefix is stripped (`/hello/x?y` → `/x?y`). */

@@ -1,4 +1,4 @@
-export type { Backend, InstanceEndpoint, ScalingPolicy } from './backend.js';
+export type { FunctionUpstream, InstanceEndpoint, ScalingPolicy } from './upstream.js';
 export { createGateway, type Gateway, type GatewayOptions, type FunctionStatus } from './gateway.js';
 export { type GatewayRoute, type RouteOptions, ROUTE_DEFAULTS } from './options.js';
 export { RouteTable, normalizeHost, type RouteMatch, type RouteHit } from './route-table.js';

@@ -1,4 +1,4 @@
-import type { Backend, ScalingPolicy } from './backend.js';
+import type { FunctionUpstream, ScalingPolicy } from './upstream.js';
 import { GatewayError } from './errors.js';
 import type { RouteMatch } from './route-table.js';
 
@@ -22,7 +22,8 @@ export interface RouteOptions {
 
 /** One entry of the routing table given to `setRoutes`. */
 export interface GatewayRoute extends RouteMatch {
-  backend: Backend;
+  /** The function behind the route (routes sharing one upstream object share its scaler and queue). */
+  backend: FunctionUpstream;
   scaling: ScalingPolicy;
   options?: RouteOptions;
 }

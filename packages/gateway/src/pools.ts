@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import type { InstanceEndpoint } from './backend.js';
+import type { InstanceEndpoint } from './upstream.js';
 
 /** One undici connection pool per instance address, created on first use and closed when the instance is gone. */
 export class PoolSet {

@@ -1,19 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@sprout/observe';
-import type { Backend, InstanceEndpoint } from './backend.js';
+import type { FunctionUpstream, InstanceEndpoint } from './upstream.js';
 import type { GatewayContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { startExchange } from './forwarding.js';
-import { FunctionState, type CompiledRoute, type FunctionStatus } from './function-state.js';
-import { sendError, stripPrefix } from './http-util.js';
+import { FunctionSlot, type CompiledRoute, type FunctionStatus } from './function-slot.js';
+import { sendGatewayError, stripPrefix } from './http-util.js';
 import type { GatewayMetrics } from './metrics.js';
 import { resolveRouteOptions, type GatewayRoute } from './options.js';
 import { RouteTable } from './route-table.js';
 
-/** The routing table and one `FunctionState` per backend behind it, replaced whole by `setRoutes`. */
+/** The routing table and one `FunctionSlot` per function (upstream) behind it, replaced whole by `setRoutes`. */
 export class RouteSet {
   table = new RouteTable<CompiledRoute>([]);
-  fns = new Map<Backend, FunctionState>();
+  slots = new Map<FunctionUpstream, FunctionSlot>();
 
   constructor(
     private readonly metrics: GatewayMetrics,
@@ -21,70 +21,74 @@ export class RouteSet {
   ) {}
 
   /**
-   * Compiles `routes` and swaps them in at once. A backend kept across calls keeps its state
+   * Compiles `routes` and swaps them in at once. A function (the same upstream object) kept across calls keeps its slot
    * (scaler, held requests); held requests of a removed one get 404. Nothing changes when a route
    * is invalid.
    */
   replace(routes: readonly GatewayRoute[]): void {
-    const next = new Map<Backend, FunctionState>();
+    const next = new Map<FunctionUpstream, FunctionSlot>();
     const compiled = routes.map((r, i) => {
       if (!r || typeof r.backend?.instances !== 'function' || typeof r.backend.name !== 'string') {
-        throw new GatewayError('SPROUT_ERR_GATEWAY_INVALID_ROUTE', `routes[${i}].backend is not a Backend`, {
-          field: `routes[${i}].backend`,
-        });
+        throw new GatewayError(
+          'SPROUT_ERR_GATEWAY_INVALID_ROUTE',
+          `routes[${i}].backend is not a FunctionUpstream`,
+          {
+            field: `routes[${i}].backend`,
+          },
+        );
       }
       const opts = resolveRouteOptions(r.options, `routes[${i}].options`);
-      let fn = next.get(r.backend);
-      if (!fn) {
-        fn = this.fns.get(r.backend);
-        if (fn) fn.setPolicy(r.scaling, `routes[${i}].scaling`);
-        else fn = new FunctionState(r.backend, r.scaling, this.metrics, this.log, `routes[${i}].scaling`);
-        next.set(r.backend, fn);
+      let slot = next.get(r.backend);
+      if (!slot) {
+        slot = this.slots.get(r.backend);
+        if (slot) slot.setPolicy(r.scaling, `routes[${i}].scaling`);
+        else slot = new FunctionSlot(r.backend, r.scaling, this.metrics, this.log, `routes[${i}].scaling`);
+        next.set(r.backend, slot);
       }
       return {
         match: { hosts: r.hosts, pathPrefixes: r.pathPrefixes, headers: r.headers },
-        value: { fn, opts },
+        value: { slot, opts },
       };
     });
     let table: RouteTable<CompiledRoute>;
     try {
       table = new RouteTable(compiled);
     } catch (err) {
-      for (const [b, fn] of next) if (!this.fns.has(b)) fn.close();
+      for (const [b, slot] of next) if (!this.slots.has(b)) slot.close();
       throw err;
     }
-    const removed = [...this.fns].filter(([b]) => !next.has(b)).map(([, fn]) => fn);
-    this.fns = next;
+    const removed = [...this.slots].filter(([b]) => !next.has(b)).map(([, slot]) => slot);
+    this.slots = next;
     this.table = table;
-    for (const fn of removed) {
-      fn.failAll(
+    for (const slot of removed) {
+      slot.failAll(
         404,
         'SPROUT_ERR_GATEWAY_NO_ROUTE',
-        `function ${fn.name} was removed while the request was held`,
+        `function ${slot.name} was removed while the request was held`,
       );
-      fn.close();
+      slot.close();
     }
     const now = performance.now();
-    for (const fn of next.values()) if (fn.requested === -1) fn.tick(now, 'route registered');
+    for (const slot of next.values()) if (slot.requested === -1) slot.tick(now, 'route registered');
     this.log.info({ routes: routes.length, functions: next.size }, 'routes set');
   }
 
   /** Every ready instance of every function (to close the connection pools of the others). */
   liveEndpoints(): InstanceEndpoint[] {
     const out: InstanceEndpoint[] = [];
-    for (const fn of this.fns.values()) out.push(...fn.backend.instances());
+    for (const slot of this.slots.values()) out.push(...slot.upstream.instances());
     return out;
   }
 
   status(): FunctionStatus[] {
-    return [...this.fns.values()].map((fn) => fn.status());
+    return [...this.slots.values()].map((slot) => slot.status());
   }
 }
 
 /** The gateway listener's request handler: finds the route by host, path and headers. */
 export function handleRequest(gw: GatewayContext, req: IncomingMessage, res: ServerResponse): void {
   if (gw.closing) {
-    sendError(res, 503, 'SPROUT_ERR_GATEWAY_CLOSING', 'the gateway is shutting down', {
+    sendGatewayError(res, 503, 'SPROUT_ERR_GATEWAY_CLOSING', 'the gateway is shutting down', {
       connection: 'close',
     });
     return;
@@ -93,7 +97,7 @@ export function handleRequest(gw: GatewayContext, req: IncomingMessage, res: Ser
   const hit = gw.routes.table.lookup(req.headers.host, url, (n) => req.headers[n]);
   if (!hit) {
     gw.metrics.unrouted.inc();
-    sendError(
+    sendGatewayError(
       res,
       404,
       'SPROUT_ERR_GATEWAY_NO_ROUTE',

@@ -1,4 +1,4 @@
-import type { ScalingPolicy } from './backend.js';
+import type { ScalingPolicy } from './upstream.js';
 import { GatewayError } from './errors.js';
 
 /** KEDA HTTPScaledObject defaults, in milliseconds where KEDA uses durations. */

@@ -4,7 +4,7 @@ import type { GatewayContext } from './context.js';
 const PRUNE_EVERY = 20;
 
 /**
- * Runs every function's scaler every `intervalMs` (each decision may call the backend's `scaleTo`)
+ * Runs every function's scaler every `intervalMs` (each decision may call the upstream's `scaleTo`)
  * and closes the connection pools of instances that are gone. Returns the function that stops it.
  */
 export function startScaling(gw: GatewayContext, intervalMs: number): () => void {
@@ -12,11 +12,11 @@ export function startScaling(gw: GatewayContext, intervalMs: number): () => void
   const ticker = setInterval(() => {
     const now = performance.now();
     if (++ticks % PRUNE_EVERY === 0) gw.pools.prune(gw.routes.liveEndpoints());
-    for (const fn of gw.routes.fns.values()) {
+    for (const slot of gw.routes.slots.values()) {
       try {
-        fn.tick(now);
+        slot.tick(now);
       } catch (err) {
-        gw.log.error({ err, function: fn.name }, 'scaling decision failed');
+        gw.log.error({ err, function: slot.name }, 'scaling decision failed');
       }
     }
   }, intervalMs);

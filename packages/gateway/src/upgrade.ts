@@ -1,8 +1,9 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { InstanceEndpoint } from './backend.js';
+import type { InstanceEndpoint } from './upstream.js';
 import type { GatewayContext } from './context.js';
-import { forwardHeaders, responseHeaders, sendSocketError, stripPrefix } from './http-util.js';
+import { sendSocketError } from '@sprout/http';
+import { forwardHeaders, responseHeaders, stripPrefix } from './http-util.js';
 
 function rawHead(status: number, text: string, headers: string[], extra = ''): string {
   let out = `HTTP/1.1 ${status} ${text}\r\n`;
@@ -17,40 +18,28 @@ function rawHead(status: number, text: string, headers: string[], extra = ''): s
 export function proxyUpgrade(gw: GatewayContext, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', () => socket.destroy());
   if (gw.closing) {
-    sendSocketError(
-      socket,
-      503,
-      'Service Unavailable',
-      'SPROUT_ERR_GATEWAY_CLOSING',
-      'the gateway is shutting down',
-    );
+    sendSocketError(socket, 503, 'SPROUT_ERR_GATEWAY_CLOSING', 'the gateway is shutting down');
     return;
   }
   const url = req.url ?? '/';
   const hit = gw.routes.table.lookup(req.headers.host, url, (n) => req.headers[n]);
   if (!hit) {
     gw.metrics.unrouted.inc();
-    sendSocketError(
-      socket,
-      404,
-      'Not Found',
-      'SPROUT_ERR_GATEWAY_NO_ROUTE',
-      'no route matches this host and path',
-    );
+    sendSocketError(socket, 404, 'SPROUT_ERR_GATEWAY_NO_ROUTE', 'no route matches this host and path');
     return;
   }
-  const { fn, opts } = hit.value;
-  fn.begin(performance.now());
+  const { slot, opts } = hit.value;
+  slot.begin(performance.now());
   let status = 0;
   let cancelWait: (() => void) | undefined;
   socket.once('close', () => {
-    fn.end(status);
+    slot.end(status);
     cancelWait?.();
   });
   const path = opts.stripPrefix ? stripPrefix(url, hit.prefix) : url;
 
   const go = (inst: InstanceEndpoint, cold: boolean) => {
-    const release = fn.acquire(inst.id);
+    const release = slot.acquire(inst.id);
     const up = request({
       host: inst.host,
       port: inst.port,
@@ -93,37 +82,30 @@ export function proxyUpgrade(gw: GatewayContext, req: IncomingMessage, socket: D
     up.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       release();
-      fn.reject('upstream_failed');
+      slot.reject('upstream_failed');
       status = 502;
       sendSocketError(
         socket,
         502,
-        'Bad Gateway',
         'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED',
-        `function ${fn.name} instance ${inst.id} failed before answering (${err.code ?? err.message})`,
+        `function ${slot.name} instance ${inst.id} failed before answering (${err.code ?? err.message})`,
       );
     });
     up.end();
   };
 
-  const inst = fn.pick();
+  const inst = slot.pick();
   if (inst) {
     go(inst, false);
     return;
   }
-  if (fn.queue.length >= opts.maxPendingRequests) {
-    fn.reject('queue_full');
+  if (slot.queue.length >= opts.maxPendingRequests) {
+    slot.reject('queue_full');
     status = 503;
-    sendSocketError(
-      socket,
-      503,
-      'Service Unavailable',
-      'SPROUT_ERR_GATEWAY_QUEUE_FULL',
-      `function ${fn.name} queue is full`,
-    );
+    sendSocketError(socket, 503, 'SPROUT_ERR_GATEWAY_QUEUE_FULL', `function ${slot.name} queue is full`);
     return;
   }
-  cancelWait = fn.wait(
+  cancelWait = slot.wait(
     opts.readinessTimeoutMs,
     {
       ready(i) {
@@ -136,15 +118,14 @@ export function proxyUpgrade(gw: GatewayContext, req: IncomingMessage, socket: D
         sendSocketError(
           socket,
           504,
-          'Gateway Timeout',
           'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT',
-          `function ${fn.name} did not become ready within ${opts.readinessTimeoutMs} ms`,
+          `function ${slot.name} did not become ready within ${opts.readinessTimeoutMs} ms`,
         );
       },
       fail(s, code, message) {
         cancelWait = undefined;
         status = s;
-        sendSocketError(socket, s, 'Service Unavailable', code, message);
+        sendSocketError(socket, s, code, message);
       },
     },
     undefined,

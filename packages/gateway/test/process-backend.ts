@@ -1,12 +1,12 @@
 /**
- * A test Backend that runs real child processes: each instance is a spawned HTTP server, ready once
+ * A test FunctionUpstream that runs real child processes: each instance is a spawned HTTP server, ready once
  * it announces its port. It reconciles asynchronously like the platform's supervisor does: starts
  * instances up to the wanted count, drains (SIGTERM) extras after taking them out of `instances()`,
  * and restarts instances that crash while the wanted count is above the live count.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Backend, InstanceEndpoint } from '@sprout/gateway';
+import type { FunctionUpstream, InstanceEndpoint } from '@sprout/gateway';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const fixtureServer = fileURLToPath(new URL('./fixtures/server.mjs', import.meta.url));
@@ -25,7 +25,7 @@ export interface ProcessBackendOptions {
   readyLine?: (line: string) => number | undefined;
 }
 
-export class ProcessBackend implements Backend {
+export class ProcessBackend implements FunctionUpstream {
   readonly scaleCalls: { replicas: number; reason: string }[] = [];
   spawned = 0;
   private wanted = 0;

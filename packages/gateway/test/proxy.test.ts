@@ -1,20 +1,11 @@
 import { request } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Backend, InstanceEndpoint } from '@sprout/gateway';
+import { freePort } from '@sprout/http/testing';
+import type { FunctionUpstream, InstanceEndpoint } from '@sprout/gateway';
 import { ProcessBackend } from './process-backend.js';
 import { get, startGateway, until, type TestGateway } from './harness.js';
-
-/** A port nothing listens on (bound, then released). */
-async function deadPort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('proxying to real instances', () => {
   let t: TestGateway;
@@ -23,7 +14,7 @@ describe('proxying to real instances', () => {
   const cold = new ProcessBackend('proxy-cold-ws', { env: { READY_DELAY_MS: '100' } });
   const crashy = new ProcessBackend('proxy-crashy');
   let dead: InstanceEndpoint;
-  const withDead: Backend = {
+  const withDead: FunctionUpstream = {
     name: 'proxy-with-dead',
     instances: () => [dead, ...one.instances()],
     scaleTo: () => {},
@@ -31,7 +22,7 @@ describe('proxying to real instances', () => {
   };
 
   beforeAll(async () => {
-    dead = { id: 'dead', host: '127.0.0.1', port: await deadPort() };
+    dead = { id: 'dead', host: '127.0.0.1', port: await freePort() }; // a port nothing listens on
     t = await startGateway();
     t.gw.setRoutes([
       {

@@ -8,7 +8,7 @@ export {
 export { startApi, type ApiServer } from './api.js';
 export { loadFunctions, loadFunctionYaml, type LoadResult } from './load.js';
 export { routesFor } from './routes.js';
-export { backendFor } from './backend.js';
+export { upstreamFor } from './upstream.js';
 export { FunctionRunner, type RunnerStatus } from './runner.js';
 export type { InstanceInfo, InstanceState } from './instance.js';
 export { EventBus, type PlatformEvent, type PlatformEventType } from './events.js';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { createLogger, type Logger } from '@sprout/observe';
-import type { Backend } from '@sprout/gateway';
-import { backendFor } from './backend.js';
+import type { FunctionUpstream as Backend } from '@sprout/gateway';
+import { upstreamFor as backendFor } from './upstream.js';
 import type { FunctionDefinition } from './definition.js';
 import { PlatformError } from './errors.js';
 import { EventBus } from './events.js';

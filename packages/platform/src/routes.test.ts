@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Backend } from '@sprout/gateway';
+import type { FunctionUpstream as Backend } from '@sprout/gateway';
 import { plainFunction } from './load.js';
 import { routesFor } from './routes.js';
 

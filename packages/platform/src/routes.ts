@@ -1,4 +1,4 @@
-import type { Backend, GatewayRoute } from '@sprout/gateway';
+import type { FunctionUpstream as Backend, GatewayRoute } from '@sprout/gateway';
 import type { FunctionDefinition } from './definition.js';
 import { PlatformError } from './errors.js';
 

@@ -1,8 +1,8 @@
-import type { Backend } from '@sprout/gateway';
+import type { FunctionUpstream } from '@sprout/gateway';
 import type { FunctionRunner } from './runner.js';
 
-/** Wraps a function's supervisor as the gateway's `Backend`: ready instances, scaleTo, change events. */
-export function backendFor(runner: FunctionRunner): Backend {
+/** Wraps a function's supervisor as the gateway's `FunctionUpstream`: ready instances, scaleTo, change events. */
+export function upstreamFor(runner: FunctionRunner): FunctionUpstream {
   return {
     name: runner.name,
     instances: () =>

@@ -1,7 +1,7 @@
 /**
  * The contract between the gateway (interceptor + scaler) and whoever runs function instances
  * (the platform's supervisor in `sprout dev`). The gateway owns this file; the platform
- * implements `Backend` for each function.
+ * implements `FunctionUpstream` for each function.
  */
 
 /** A ready instance the gateway may send requests to. */
@@ -13,7 +13,7 @@ export interface InstanceEndpoint {
 }
 
 /** One function as the gateway sees it: its ready instances and a way to ask for more or fewer. */
-export interface Backend {
+export interface FunctionUpstream {
   /** The function's name (bounded label for metrics). */
   readonly name: string;
   /** Instances that passed their readiness probe, right now. */

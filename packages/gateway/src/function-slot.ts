@@ -1,6 +1,6 @@
 import type { Logger } from '@sprout/observe';
 import type { GatewayErrorCode } from './errors.js';
-import type { Backend, InstanceEndpoint, ScalingPolicy } from './backend.js';
+import type { FunctionUpstream, InstanceEndpoint, ScalingPolicy } from './upstream.js';
 import type { FunctionGaugeSource, GatewayMetrics, RejectReason } from './metrics.js';
 import type { ResolvedRouteOptions } from './options.js';
 import { Scaler } from './scaler.js';
@@ -19,7 +19,7 @@ export interface FunctionStatus {
 
 /** A route as the request path uses it: its function and its options. */
 export interface CompiledRoute {
-  fn: FunctionState;
+  slot: FunctionSlot;
   opts: ResolvedRouteOptions;
 }
 
@@ -47,7 +47,7 @@ interface Load {
  * What the gateway keeps per function: its scaler, its held requests, outstanding requests per
  * instance for least-outstanding balancing, and its metric handles.
  */
-export class FunctionState implements FunctionGaugeSource {
+export class FunctionSlot implements FunctionGaugeSource {
   readonly name: string;
   scaler: Scaler;
   readonly queue: Waiter[] = [];
@@ -63,20 +63,20 @@ export class FunctionState implements FunctionGaugeSource {
   readonly rejected: Partial<Record<RejectReason, number>> = {};
 
   constructor(
-    readonly backend: Backend,
+    readonly upstream: FunctionUpstream,
     private policy: ScalingPolicy,
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
     field = 'scaling',
   ) {
-    this.name = backend.name;
+    this.name = upstream.name;
     this.scaler = new Scaler(policy, field);
-    this.unsubscribe = backend.onInstancesChanged(() => this.drain());
+    this.unsubscribe = upstream.onInstancesChanged(() => this.drain());
   }
 
   /** Least outstanding requests among ready instances, round-robin among ties; skips `exclude`. */
   pick(exclude?: Set<string>): InstanceEndpoint | undefined {
-    const list = this.backend.instances();
+    const list = this.upstream.instances();
     const n = list.length;
     if (n === 0) return undefined;
     let best: InstanceEndpoint | undefined;
@@ -214,7 +214,7 @@ export class FunctionState implements FunctionGaugeSource {
         'scale decision',
       );
       this.requested = d.replicas;
-      this.backend.scaleTo(d.replicas, reason);
+      this.upstream.scaleTo(d.replicas, reason);
     }
     this.drain();
   }
@@ -250,7 +250,7 @@ export class FunctionState implements FunctionGaugeSource {
     return Math.max(this.requested, 0);
   }
   readyInstances(): number {
-    return this.backend.instances().length;
+    return this.upstream.instances().length;
   }
 
   status(): FunctionStatus {
