@@ -1,4 +1,5 @@
 import { createServer, request, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBody } from './body.js';
@@ -70,5 +71,27 @@ describe('readBody', () => {
     expect(r.status).toBe(500);
     expect(r.json.error.code).toBe('SPROUT_ERR_TEST_INTERNAL');
     expect(r.json.error.message).toBe('internal error');
+  });
+  it('rejects with the caller’s broken error when the client leaves mid-body', async () => {
+    let seen!: (e: unknown) => void;
+    const got = new Promise<unknown>((r) => (seen = r));
+    const s = createServer((req) => {
+      readBody(req, {
+        limit: 1000,
+        tooLarge: () => new Error('too large'),
+        broken: (reason) => new SproutError('SPROUT_ERR_TEST_BROKEN', reason),
+      }).then(seen, seen);
+    });
+    const p = await listen(s);
+    const c = connect(p, '127.0.0.1', () =>
+      c.write('POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n0123456789', () =>
+        setTimeout(() => c.destroy(), 50),
+      ),
+    );
+    const err = await got;
+    await closeServer(s);
+    expect(err).toBeInstanceOf(SproutError);
+    expect((err as SproutError).code).toBe('SPROUT_ERR_TEST_BROKEN');
+    expect((err as SproutError).message).toBe('client aborted while sending the body');
   });
 });
