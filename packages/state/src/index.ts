@@ -21,10 +21,10 @@ export { StateError, isStateError, STATE_ERROR_CODES, type StateErrorCode } from
 export { KEY_SEPARATOR, keyPrefixOf, type KeyPrefixContext } from './key.js';
 export { parseQuery, runQuery, matches } from './query.js';
 export { EngineStore, type EngineStoreOptions } from './store.js';
-export type { Backend, RawItem, WriteOp } from './backend.js';
-export { SqliteBackend, type SqliteOptions } from './engines/sqlite.js';
-export { RedisBackend, type RedisBackendOptions } from './engines/redis.js';
-export { PostgresBackend, type PostgresBackendOptions } from './engines/postgres.js';
+export type { StorageEngine, RawItem, WriteOp } from './engine.js';
+export { SqliteEngine, type SqliteEngineOptions } from './engines/sqlite.js';
+export { RedisEngine, type RedisEngineOptions } from './engines/redis.js';
+export { PostgresEngine, type PostgresEngineOptions } from './engines/postgres.js';
 export { DaprSidecarStore, type DaprSidecarOptions } from './engines/dapr.js';
 export {
   loadComponents,

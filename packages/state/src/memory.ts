@@ -1,4 +1,4 @@
-import type { Backend, RawItem, WriteOp } from './backend.js';
+import type { RawItem, StorageEngine, WriteOp } from './engine.js';
 import { EngineStore, etagMismatch, type EngineStoreOptions } from './store.js';
 
 interface Stored {
@@ -8,7 +8,7 @@ interface Stored {
 }
 
 /** An engine that keeps items in a Map of this process; nothing persists. */
-export class MemoryBackend implements Backend {
+export class MemoryEngine implements StorageEngine {
   readonly #items = new Map<string, Stored>();
   #version = 0;
 
@@ -85,6 +85,6 @@ export class MemoryBackend implements Backend {
  */
 export class MemoryStateStore extends EngineStore {
   constructor(name: string = 'in-memory', options: Partial<Omit<EngineStoreOptions, 'name'>> = {}) {
-    super(new MemoryBackend(), { prefix: '', cleanupIntervalMs: 60_000, ...options, name });
+    super(new MemoryEngine(), { prefix: '', cleanupIntervalMs: 60_000, ...options, name });
   }
 }

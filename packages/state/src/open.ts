@@ -3,10 +3,10 @@ import { resolveEngineSettings, type ComponentDocument } from './component.js';
 import { StateError } from './errors.js';
 import { keyPrefixOf } from './key.js';
 import { EngineStore } from './store.js';
-import { MemoryBackend } from './memory.js';
-import { SqliteBackend } from './engines/sqlite.js';
-import { RedisBackend } from './engines/redis.js';
-import { PostgresBackend } from './engines/postgres.js';
+import { MemoryEngine } from './memory.js';
+import { SqliteEngine } from './engines/sqlite.js';
+import { RedisEngine } from './engines/redis.js';
+import { PostgresEngine } from './engines/postgres.js';
 import { DaprSidecarStore, type DaprSidecarOptions } from './engines/dapr.js';
 import type { StateStore } from './types.js';
 
@@ -68,12 +68,12 @@ export async function openStateStore(
     );
   switch (s.type) {
     case 'state.in-memory':
-      return new EngineStore(new MemoryBackend(), { ...common, cleanupIntervalMs: 60_000 });
+      return new EngineStore(new MemoryEngine(), { ...common, cleanupIntervalMs: 60_000 });
     case 'state.sqlite': {
       let file = s.file ?? join('state', `${name}.db`);
       if (file !== ':memory:' && !isAbsolute(file)) file = resolve(options.dataDir, file);
       try {
-        const backend = new SqliteBackend({
+        const backend = new SqliteEngine({
           file,
           table: s.table,
           busyTimeoutMs: s.busyTimeoutMs,
@@ -86,7 +86,7 @@ export async function openStateStore(
       }
     }
     case 'state.redis': {
-      const backend = new RedisBackend({
+      const backend = new RedisEngine({
         host: s.host,
         db: s.db,
         tls: s.tls,
@@ -105,7 +105,7 @@ export async function openStateStore(
       return new EngineStore(backend, common);
     }
     case 'state.postgresql': {
-      const backend = new PostgresBackend({
+      const backend = new PostgresEngine({
         connectionString: s.connectionString,
         table: s.table,
         timeoutMs: s.timeoutMs,

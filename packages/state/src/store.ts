@@ -1,7 +1,7 @@
 import { StateError, isStateError } from './errors.js';
 import { checkKey } from './key.js';
 import { parseQuery, runQuery } from './query.js';
-import type { Backend, WriteOp } from './backend.js';
+import type { StorageEngine, WriteOp } from './engine.js';
 import type {
   BulkGetItem,
   BulkResult,
@@ -79,28 +79,28 @@ export function parseTtl(metadata: Record<string, string> | undefined, key: stri
 }
 
 /**
- * The one StateStore implementation over any `Backend`: key prefixes, validation, etag rules,
+ * The one StateStore implementation over any `StorageEngine`: key prefixes, validation, etag rules,
  * TTL, bulk operations, transactions and queries behave the same on every engine.
  */
 export class EngineStore implements StateStore {
   readonly name: string;
-  readonly #backend: Backend;
+  readonly #engine: StorageEngine;
   readonly #prefix: string;
   readonly #maxValueBytes: number;
   readonly #parallelism: number;
   readonly #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(backend: Backend, options: EngineStoreOptions) {
+  constructor(engine: StorageEngine, options: EngineStoreOptions) {
     this.name = options.name;
-    this.#backend = backend;
+    this.#engine = engine;
     this.#prefix = options.prefix;
     this.#maxValueBytes = options.maxValueBytes ?? 4 * 1024 * 1024;
     this.#parallelism = options.bulkParallelism ?? 16;
     const every = options.cleanupIntervalMs ?? 0;
     if (every > 0) {
       this.#timer = setInterval(() => {
-        this.#backend.purgeExpired().catch(() => undefined);
+        this.#engine.purgeExpired().catch(() => undefined);
       }, every);
       this.#timer.unref();
     }
@@ -110,10 +110,10 @@ export class EngineStore implements StateStore {
     checkKey(key);
     checkOptions(options);
     const full = this.#prefix + key;
-    const backend = this.#backend;
-    const raw = backend.getOne
-      ? await this.#call(() => backend.getOne!(full))
-      : (await this.#call(() => backend.getMany([full])))[0];
+    const engine = this.#engine;
+    const raw = engine.getOne
+      ? await this.#call(() => engine.getOne!(full))
+      : (await this.#call(() => engine.getMany([full])))[0];
     if (!raw) return undefined;
     const entry: StateEntry<T> = { value: JSON.parse(raw.value) as T, etag: raw.etag };
     if (raw.expiresAt !== undefined)
@@ -133,7 +133,7 @@ export class EngineStore implements StateStore {
       }
     });
     if (valid.length === 0) return out;
-    const raws = await this.#call(() => this.#backend.getMany(valid.map((k) => this.#prefix + k)));
+    const raws = await this.#call(() => this.#engine.getMany(valid.map((k) => this.#prefix + k)));
     let j = 0;
     for (const item of out) {
       if (item.error) continue;
@@ -195,7 +195,7 @@ export class EngineStore implements StateStore {
 
   async query<T = unknown>(query: StateQuery, _metadata?: Record<string, string>): Promise<QueryResponse<T>> {
     const q = parseQuery(query);
-    const rows = await this.#call(() => this.#backend.scan(this.#prefix, q.filter));
+    const rows = await this.#call(() => this.#engine.scan(this.#prefix, q.filter));
     const items = rows.map((r) => ({
       key: r.key.slice(this.#prefix.length),
       value: JSON.parse(r.value) as T,
@@ -206,14 +206,14 @@ export class EngineStore implements StateStore {
 
   /** Deletes expired items now (engines also do it on their own schedule). */
   async purgeExpired(): Promise<number> {
-    return this.#call(() => this.#backend.purgeExpired());
+    return this.#call(() => this.#engine.purgeExpired());
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
-    await this.#backend.close();
+    await this.#engine.close();
   }
 
   #setOp(item: SaveRequest): WriteOp {
@@ -289,7 +289,7 @@ export class EngineStore implements StateStore {
   }
 
   async #write(ops: WriteOp[]): Promise<void> {
-    await this.#call(() => this.#backend.write(ops));
+    await this.#call(() => this.#engine.write(ops));
   }
 
   async #call<R>(fn: () => Promise<R>): Promise<R> {
@@ -313,7 +313,7 @@ export class EngineStore implements StateStore {
       return err;
     }
     const message = err instanceof Error ? err.message : String(err);
-    if (this.#backend.isUnavailable(err)) {
+    if (this.#engine.isUnavailable(err)) {
       return new StateError(
         'SPROUT_ERR_STATE_ENGINE_UNAVAILABLE',
         `state store "${this.name}" is unavailable: ${message}`,

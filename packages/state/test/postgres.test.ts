@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   MemoryStateStore,
-  PostgresBackend,
+  PostgresEngine,
   isStateError,
   openStateStore,
   type QueryFilter,
@@ -50,19 +50,19 @@ describe('postgresql engine', () => {
   });
 
   it('pushes EQ/IN filters down to jsonb and returns a superset for the rest', async () => {
-    const backend = new PostgresBackend({ connectionString: PG_URL, table });
+    const engine = new PostgresEngine({ connectionString: PG_URL, table });
     const row = (key: string, v: unknown) => ({
       op: 'set' as const,
       key: `push||${key}`,
       value: JSON.stringify(v),
     });
-    await backend.write([
+    await engine.write([
       row('a', { kind: 'x', n: 1, tags: ['t1'], o: { b: 1, a: 2 } }),
       row('b', { kind: 'y', n: 2 }),
       row('c', { kind: 'z', n: 3.0 }),
     ]);
-    const keys = async (f?: Parameters<PostgresBackend['scan']>[1]) =>
-      (await backend.scan('push||', f)).map((r) => r.key).sort();
+    const keys = async (f?: Parameters<PostgresEngine['scan']>[1]) =>
+      (await engine.scan('push||', f)).map((r) => r.key).sort();
     expect(await keys({ EQ: { kind: 'x' } })).toEqual(['push||a']);
     expect(await keys({ IN: { kind: ['y', 'z'] } })).toEqual(['push||b', 'push||c']);
     expect(await keys({ EQ: { n: 3 } })).toEqual(['push||c']);
@@ -71,12 +71,12 @@ describe('postgresql engine', () => {
     expect(await keys({ AND: [{ EQ: { kind: 'y' } }, { GT: { n: 0 } }] })).toEqual(['push||b']);
     expect(await keys({ OR: [{ EQ: { kind: 'y' } }, { GT: { n: 2 } }] })).toHaveLength(3); // GT is not pushed down
     expect(await keys({ IN: { kind: [] } })).toEqual([]);
-    await backend.write([
+    await engine.write([
       { op: 'delete', key: 'push||a' },
       { op: 'delete', key: 'push||b' },
       { op: 'delete', key: 'push||c' },
     ]);
-    await backend.close();
+    await engine.close();
   });
 
   it('answers random queries exactly as the in-memory engine does (differential, time-boxed)', async () => {

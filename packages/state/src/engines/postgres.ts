@@ -1,10 +1,10 @@
 import pg from 'pg';
-import type { Backend, RawItem, WriteOp } from '../backend.js';
+import type { RawItem, StorageEngine, WriteOp } from '../engine.js';
 import type { QueryFilter } from '../types.js';
 import { etagMismatch } from '../store.js';
 import { StateError } from '../errors.js';
 
-export interface PostgresBackendOptions {
+export interface PostgresEngineOptions {
   connectionString: string;
   /** Table name, optionally `schema.table`; default `state`. */
   table?: string;
@@ -33,7 +33,7 @@ function quoteTable(name: string): string {
 }
 
 /** The `state.postgresql` engine: one table, values as jsonb, etags as a per-key version. */
-export class PostgresBackend implements Backend {
+export class PostgresEngine implements StorageEngine {
   readonly #pool: pg.Pool;
   readonly #table: string;
   readonly #sql: Record<
@@ -43,7 +43,7 @@ export class PostgresBackend implements Backend {
   #init: Promise<void> | undefined;
   readonly #guarded = new WeakSet<pg.PoolClient>();
 
-  constructor(options: PostgresBackendOptions) {
+  constructor(options: PostgresEngineOptions) {
     this.#pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.maxConns ?? 10,

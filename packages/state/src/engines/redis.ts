@@ -1,8 +1,8 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Backend, RawItem, WriteOp } from '../backend.js';
+import type { RawItem, StorageEngine, WriteOp } from '../engine.js';
 import { etagMismatch } from '../store.js';
 
-export interface RedisBackendOptions {
+export interface RedisEngineOptions {
   /** `host:port`; default `127.0.0.1:6379`. */
   host?: string;
   username?: string;
@@ -80,10 +80,10 @@ function globEscape(s: string): string {
 }
 
 /** The `state.redis` engine over ioredis. Commands fail at once while Redis is down (no offline queue). */
-export class RedisBackend implements Backend {
+export class RedisEngine implements StorageEngine {
   readonly #redis: SproutRedis;
 
-  constructor(options: RedisBackendOptions = {}) {
+  constructor(options: RedisEngineOptions = {}) {
     const [host, port] = (options.host ?? '127.0.0.1:6379').split(':');
     const opts: RedisOptions = {
       host: host || '127.0.0.1',

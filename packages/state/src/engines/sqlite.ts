@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Backend, RawItem, WriteOp } from '../backend.js';
+import type { RawItem, StorageEngine, WriteOp } from '../engine.js';
 import { etagMismatch } from '../store.js';
 
-export interface SqliteOptions {
+export interface SqliteEngineOptions {
   /** Database file (created with its folder), or `:memory:`. */
   file: string;
   /** Table name; default `state`. */
@@ -29,7 +29,7 @@ interface Pending {
  * failing write does not undo the others and a promise settles only after its commit is durable.
  * Several processes may open the same file: the write lock and busy timeout serialise them.
  */
-export class SqliteBackend implements Backend {
+export class SqliteEngine implements StorageEngine {
   readonly #db: Database.Database;
   readonly #get: Database.Statement<
     [string, number],
@@ -51,7 +51,7 @@ export class SqliteBackend implements Backend {
   #queue: Pending[] = [];
   #scheduled = false;
 
-  constructor(options: SqliteOptions) {
+  constructor(options: SqliteEngineOptions) {
     if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
     const table = `"${options.table ?? 'state'}"`;
     this.#db = new Database(options.file);

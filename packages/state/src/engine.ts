@@ -25,11 +25,12 @@ export type WriteOp =
   | { op: 'delete'; key: string; etag?: string };
 
 /**
- * What an engine provides; `EngineStore` adds keys, validation, TTL parsing, bulk and query on top.
+ * A storage engine: the narrow interface SQLite, Redis, PostgreSQL and the in-memory map implement.
+ * `EngineStore` adds keys, validation, TTL parsing, bulk and query on top.
  * Every method that writes is all-or-nothing over the ops given and throws
  * `SPROUT_ERR_STATE_ETAG_MISMATCH` (with the full key) when a condition fails.
  */
-export interface Backend {
+export interface StorageEngine {
   /** Live items for the keys, in order; undefined where missing or expired. */
   getMany(keys: string[]): Promise<(RawItem | undefined)[]>;
   /** One key's live item: an engine may answer it cheaper than `getMany([key])`. */
