@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AllocatorState, type AllocationRequest } from './allocator.js';
+import type { AllocationRequest } from './allocation.js';
+import { AllocatorState } from './allocator.js';
 import { formatIp, reservedAddresses } from './ip.js';
 import { parseEipYaml } from './spec.js';
 

@@ -32,8 +32,8 @@ export {
   type BgpConfDocument,
   type BgpPeerDocument,
 } from './spec.js';
+export { AllocatorState } from './allocator.js';
 export {
-  AllocatorState,
   serviceKey,
   type AllocationRequest,
   type Allocation,
@@ -43,14 +43,10 @@ export {
   type PendingReason,
   type PoolUsage,
   type IpFamilyPolicy,
-} from './allocator.js';
-export {
-  createEipManager,
-  EipManager,
-  type EipManagerOptions,
-  type ApplyResult,
-  type HeldAddress,
-} from './manager.js';
+} from './allocation.js';
+export { createEipManager, EipManager, type EipManagerOptions } from './manager.js';
+export type { ApplyResult } from './manager/apply.js';
+export type { HeldAddress } from './manager/synced-state.js';
 export type { StoredEvent } from './store.js';
 export {
   renderEip,
@@ -66,15 +62,14 @@ export { createLocalAnnouncer, isLoopback, type LocalAnnouncerOptions } from './
 export { createLayer2Announcer, type Layer2AnnouncerOptions } from './announce/layer2.js';
 export { startAnnouncing, type Announcing, type AnnouncingOptions } from './announce/runner.js';
 export { createAnnouncers, type CreateAnnouncersOptions } from './announce/index.js';
+export { BgpParser, encodeMessage } from './bgp/messages.js';
 export {
-  BgpParser,
-  encodeMessage,
   BgpMessageError,
   type BgpMessage,
   type OpenMessage,
   type UpdateMessage,
   type NotificationMessage,
   type CodecOptions,
-} from './bgp/messages.js';
+} from './bgp/message-types.js';
 export { BgpSession, type BgpSessionOptions, type SessionState } from './bgp/session.js';
 export { createBgpAnnouncer, type BgpAnnouncer, type BgpAnnouncerOptions } from './bgp/speaker.js';

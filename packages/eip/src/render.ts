@@ -1,4 +1,4 @@
-import type { ServiceState } from './allocator.js';
+import type { ServiceState } from './allocation.js';
 import { EipError } from './errors.js';
 import { ALLOW_RESERVED_ANNOTATION, EIP_API_VERSION, type BgpConf, type BgpPeer, type Pool } from './spec.js';
 

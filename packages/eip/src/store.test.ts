@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AllocationRequest, ServiceState } from './allocator.js';
+import type { AllocationRequest, ServiceState } from './allocation.js';
 import { isEipError } from './errors.js';
 import { createEipManager } from './manager.js';
-import { decodeState, encodeState, EipStore } from './store.js';
+import { EipStore } from './store.js';
+import { decodeState, encodeState } from './store/journal-codec.js';
 
 const dirs: string[] = [];
 function dataDir(): string {

@@ -1,7 +1,8 @@
 import { createLogger, type Logger } from '@sprout/observe';
 import { createBgpAnnouncer, type BgpAnnouncer } from '../bgp/speaker.js';
 import { EipError } from '../errors.js';
-import type { EipManager, HeldAddress } from '../manager.js';
+import type { EipManager } from '../manager.js';
+import type { HeldAddress } from '../manager/synced-state.js';
 import type { Pool } from '../spec.js';
 import { createLayer2Announcer } from './layer2.js';
 import { createLocalAnnouncer, type LocalAnnouncerOptions } from './local.js';

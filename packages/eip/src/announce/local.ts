@@ -1,6 +1,6 @@
 import { EipError } from '../errors.js';
 import { blockContains, parseAddressBlock, parseIp } from '../ip.js';
-import type { HeldAddress } from '../manager.js';
+import type { HeldAddress } from '../manager/synced-state.js';
 import type { Announcer } from './types.js';
 import { ipCommand } from './ip-command.js';
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { createLogger } from '@sprout/observe';
 import { afterAll, expect, it } from 'vitest';
 import { EipError } from '../errors.js';
-import { createEipManager, type HeldAddress } from '../manager.js';
+import { createEipManager } from '../manager.js';
+import type { HeldAddress } from '../manager/synced-state.js';
 import { startAnnouncing } from './runner.js';
 import type { Announcer } from './types.js';
 

@@ -1,6 +1,7 @@
 import { createLogger, type Logger } from '@sprout/observe';
 import { EipError } from '../errors.js';
-import type { EipManager, HeldAddress } from '../manager.js';
+import type { EipManager } from '../manager.js';
+import type { HeldAddress } from '../manager/synced-state.js';
 import type { Pool } from '../spec.js';
 import type { Announcer } from './types.js';
 

@@ -1,4 +1,4 @@
-import type { HeldAddress } from '../manager.js';
+import type { HeldAddress } from '../manager/synced-state.js';
 
 /** Makes held addresses reachable, one protocol each (local, bgp, layer2). */
 export interface Announcer {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EipError } from '../errors.js';
-import { BgpMessageError, BgpParser, encodeMessage, type BgpMessage } from './messages.js';
+import { BgpMessageError, type BgpMessage } from './message-types.js';
+import { BgpParser, encodeMessage } from './messages.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const M = 'ffffffffffffffffffffffffffffffff';

@@ -1,7 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createLogger } from '@sprout/observe';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BgpParser, encodeMessage, type BgpMessage } from './messages.js';
+import type { BgpMessage } from './message-types.js';
+import { BgpParser, encodeMessage } from './messages.js';
 import { BgpSession } from './session.js';
 
 // Misbehaving peers on loopback: the session must refuse clearly, keep its routes, and reconnect.

@@ -5,20 +5,15 @@ import { createLogger, type Logger } from '@sprout/observe';
 import { EipError } from '../errors.js';
 import { parseIp } from '../ip.js';
 import {
-  AFI,
-  AS_TRANS,
   BgpMessageError,
-  BgpParser,
-  CAP,
-  ERR,
-  SAFI_UNICAST,
-  encodeMessage,
   type BgpMessage,
   type Capability,
   type OpenMessage,
   type Prefix,
   type UpdateMessage,
-} from './messages.js';
+} from './message-types.js';
+import { BgpParser, encodeMessage } from './messages.js';
+import { AFI, AS_TRANS, CAP, ERR, SAFI_UNICAST } from './wire.js';
 
 export type SessionState = 'idle' | 'connect' | 'opensent' | 'openconfirm' | 'established' | 'closed';
 export type Family = 'ipv4' | 'ipv6';
