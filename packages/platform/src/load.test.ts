@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createManifestValidator, parseFunctionYaml } from '@sprout/kube';
+import { createManifestValidator, parseFunctionYaml, vendoredCrdsDir } from '@sprout/kube';
 import { parseDuration } from './duration.js';
 import { loadFunctions, loadFunctionYaml } from './load.js';
 
@@ -184,9 +184,7 @@ spec: { version: v1.0.0 }
   });
 
   it('reads files that stay valid against the OpenFunction CRD (knobs live in annotations)', () => {
-    const validator = createManifestValidator(
-      fileURLToPath(new URL('../../../../shared/crds', import.meta.url)),
-    );
+    const validator = createManifestValidator(vendoredCrdsDir());
     for (const name of ['greeter', 'never-ready', 'bad-target']) {
       const file = join(fixtures, name, 'function.yaml');
       const { manifest } = parseFunctionYaml(readFileSync(file, 'utf8'), file);
