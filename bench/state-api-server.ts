@@ -1,7 +1,8 @@
 // Child process for bench/state-dapr-api.ts: serves the Dapr state API over one store, as a sidecar
 // would run beside the app. Prints the port, exits on SIGTERM.
 import { createLogger } from '@sprout/observe';
-import { MemoryStateStore, createStateApiServer, openStateStore, parseComponent } from '@sprout/state';
+import { parseComponent } from '@sprout/spec';
+import { MemoryStateStore, createStateApiServer, openStateStore } from '@sprout/state';
 
 const [engine, dataDir] = process.argv.slice(2) as [string, string];
 const store =

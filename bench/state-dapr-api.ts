@@ -10,7 +10,8 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MemoryStateStore, openStateStore, parseComponent, type StateStore } from '@sprout/state';
+import { parseComponent } from '@sprout/spec';
+import { MemoryStateStore, openStateStore, type StateStore } from '@sprout/state';
 import { compare, fmt, value, writeResults, type Figures } from './state-harness.js';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { openStateStore, parseComponent, type StateStore } from '@sprout/state';
+import { parseComponent } from '@sprout/spec';
+import { openStateStore, type StateStore } from '@sprout/state';
 import { compare, fmt, measure, value, writeResults, type Figures } from './state-harness.js';
 
 const PG_URL = process.env.SPROUT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -3,3 +3,4 @@ export { readBody, hasBody, type ReadBodyOptions } from './body.js';
 export { sendJson, sendError, sendSocketError, errorBody, type InternalFallback } from './respond.js';
 export { parseSize, parseDuration, type DurationOptions } from './units.js';
 export { freePort } from './ports.js';
+export { untilSignal } from './signals.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dnsLabel, parseFunctionYaml, renderFunction } from './function.js';
+import { parse } from 'yaml';
+import { dnsLabel, renderFunction, type FunctionManifestInput } from './function.js';
 import { vendoredCrdsDir } from './crds.js';
 import { createManifestValidator } from './validate.js';
 
@@ -32,7 +33,7 @@ describe('renderFunction', () => {
       'samples-repo_async-mqtt-io-node-bindings.yaml',
     ]) {
       const text = readFileSync(`${crds}/openfunction/samples/${sample}`, 'utf8');
-      const { manifest } = parseFunctionYaml(text, sample);
+      const manifest = parse(text) as FunctionManifestInput;
       const fn = renderFunction({ name: 'ignored', image: '', namespace: 'team-a', base: manifest });
       expect(fn.metadata).toMatchObject({ name: manifest.metadata.name, namespace: 'team-a' });
       expect(fn.spec.image).toBe(manifest.spec.image);
@@ -44,19 +45,5 @@ describe('renderFunction', () => {
     expect(dnsLabel('--A..b--')).toBe('a-b');
     expect(dnsLabel('x'.repeat(80))).toHaveLength(63);
     expect(dnsLabel('!!!')).toBe('function');
-  });
-});
-
-describe('parseFunctionYaml', () => {
-  it('names file and line for syntax errors and wrong kinds', () => {
-    expect(() => parseFunctionYaml('a: [1,\n', 'fn.yaml')).toThrow(/fn\.yaml:\d+:/);
-    expect(() => parseFunctionYaml('apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n', 'fn.yaml')).toThrow(
-      /fn\.yaml:1: apiVersion\/kind must be/,
-    );
-    const { locate } = parseFunctionYaml(
-      'apiVersion: core.openfunction.io/v1beta2\nkind: Function\nmetadata:\n  name: x\nspec:\n  image: i\n  serving:\n    scaleOptions:\n      maxReplicas: 3\n',
-      'fn.yaml',
-    );
-    expect(locate.line(['spec', 'serving', 'scaleOptions', 'maxReplicas'])).toBe(9);
   });
 });

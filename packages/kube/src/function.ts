@@ -1,9 +1,9 @@
-import { LineCounter, parseDocument, type Document } from 'yaml';
-import { KubeError } from './errors.js';
-
 export const FUNCTION_API_VERSION = 'core.openfunction.io/v1beta2';
 
-/** An OpenFunction Function manifest (the fields Sprout writes; a user's file may hold more). */
+/**
+ * An OpenFunction Function manifest (the fields Sprout writes; a user's file may hold more). Reading
+ * and validating a function.yaml is @sprout/spec's job; this package only renders.
+ */
 export interface FunctionManifest {
   apiVersion: typeof FUNCTION_API_VERSION;
   kind: 'Function';
@@ -22,6 +22,17 @@ export interface FunctionManifest {
   };
 }
 
+/** A Function document as read from a function.yaml: like the rendered one, but the image is optional. */
+export interface FunctionManifestInput {
+  metadata: FunctionManifest['metadata'];
+  spec: {
+    version?: string | undefined;
+    image?: string | undefined;
+    serving?: Record<string, unknown> | undefined;
+    [field: string]: unknown;
+  };
+}
+
 export interface RenderFunctionInput {
   /** Function name; made a DNS-1123 label. */
   name: string;
@@ -33,8 +44,8 @@ export interface RenderFunctionInput {
   target?: string;
   signatureType?: string;
   port?: number;
-  /** A function.yaml to start from; flags override its image, name and namespace. */
-  base?: FunctionManifest;
+  /** A validated function.yaml (from @sprout/spec) to start from; flags override its image, name and namespace. */
+  base?: FunctionManifestInput;
 }
 
 /** Makes `s` a DNS-1123 label (lower case, digits, '-', at most 63 characters). */
@@ -81,53 +92,4 @@ export function renderFunction(input: RenderFunctionInput): FunctionManifest {
     metadata,
     spec: { ...base?.spec, version, image: input.image || base?.spec?.image || `${name}:latest`, serving },
   };
-}
-
-/** Where in a YAML file a field is: for messages that name file, line and field. */
-export interface YamlLocator {
-  line(path: (string | number)[]): number | undefined;
-}
-
-/**
- * Parses a function.yaml. Syntax errors and a wrong apiVersion or kind are errors naming the file
- * and line; the returned locator maps a field path to its line for later messages.
- */
-export function parseFunctionYaml(
-  text: string,
-  file: string,
-): { manifest: FunctionManifest; locate: YamlLocator } {
-  const lineCounter = new LineCounter();
-  const doc: Document = parseDocument(text, { lineCounter, prettyErrors: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line;
-    throw new KubeError(
-      'SPROUT_ERR_KUBE_INVALID_YAML',
-      `${file}${line ? `:${line}` : ''}: ${e.message.split('\n')[0]}`,
-    );
-  }
-  const locate: YamlLocator = {
-    line(path) {
-      const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-      return node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
-    },
-  };
-  const manifest = doc.toJS() as FunctionManifest | null;
-  const at = (path: (string | number)[]) => `${file}:${locate.line(path) ?? 1}`;
-  if (!manifest || typeof manifest !== 'object') {
-    throw new KubeError(
-      'SPROUT_ERR_KUBE_INVALID_YAML',
-      `${file}:1: expected an OpenFunction Function document`,
-    );
-  }
-  if (manifest.apiVersion !== FUNCTION_API_VERSION || manifest.kind !== 'Function') {
-    throw new KubeError(
-      'SPROUT_ERR_KUBE_INVALID_YAML',
-      `${at(['apiVersion'])}: apiVersion/kind must be ${FUNCTION_API_VERSION} Function (got ${String(manifest.apiVersion)} ${String(manifest.kind)})`,
-    );
-  }
-  if (typeof manifest.metadata?.name !== 'string') {
-    throw new KubeError('SPROUT_ERR_KUBE_INVALID_YAML', `${at(['metadata'])}: metadata.name is required`);
-  }
-  return { manifest, locate };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseFunctionYaml, renderFunction, type FunctionManifest } from './function.js';
+import { parse } from 'yaml';
+import { renderFunction, type FunctionManifest } from './function.js';
 import { renderHttpScaledObject, renderWorkload, usesKedaHttp } from './http-scaling.js';
 import { vendoredCrdsDir } from './crds.js';
 import { createManifestValidator } from './validate.js';
@@ -8,9 +9,9 @@ import { createManifestValidator } from './validate.js';
 const crds = vendoredCrdsDir();
 const validator = createManifestValidator(crds);
 const sample = (name: string) =>
-  parseFunctionYaml(readFileSync(`${crds}/openfunction/samples/${name}`, 'utf8'), name).manifest;
+  parse(readFileSync(`${crds}/openfunction/samples/${name}`, 'utf8')) as FunctionManifest;
 
-const annotated = parseFunctionYaml(
+const annotated = parse(
   `apiVersion: core.openfunction.io/v1beta2
 kind: Function
 metadata:
@@ -52,8 +53,7 @@ spec:
           imagePullPolicy: Always
           env: [{ name: MODE, value: prod }]
 `,
-  'function.yaml',
-).manifest;
+) as FunctionManifest;
 
 /** Validates a pod spec with the PodSpec schema OpenFunction's Function CRD embeds at serving.template. */
 function podSpecIssues(podSpec: unknown): unknown[] {

@@ -8,12 +8,11 @@ export { loadCrds, vendoredCrdsDir, type CrdVersion } from './crds.js';
 export { KubeError, type KubeErrorCode } from './errors.js';
 export {
   renderFunction,
-  parseFunctionYaml,
   dnsLabel,
   FUNCTION_API_VERSION,
   type FunctionManifest,
   type RenderFunctionInput,
-  type YamlLocator,
+  type FunctionManifestInput,
 } from './function.js';
 export {
   renderHttpScaledObject,

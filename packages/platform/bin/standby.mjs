@@ -1,10 +1,8 @@
-// A pre-started instance process. It loads the `sprout` CLI and the functions framework ahead of
-// time, then waits for the supervisor to send which function to run: the same `sprout run`
-// arguments, environment and working directory a freshly spawned instance would get. This takes
-// Node's start-up and the framework's import off a cold start.
-import { main } from '../../cli/dist/main.js';
-
-await import('../../cli/dist/commands/run.js');
+// A pre-started instance process. It loads the functions framework ahead of time, then waits for
+// the supervisor to send the one message that says what to run: an InstanceSpec (the resolved
+// function), its environment and its working directory. This takes Node's start-up and the
+// framework's import off a cold start.
+import { runInstance } from '@sprout/framework/instance';
 
 process.once('message', (m) => {
   for (const k of Object.keys(process.env)) if (!(k in m.env)) delete process.env[k];
@@ -20,14 +18,15 @@ process.once('message', (m) => {
     process.kill(process.pid, 'SIGTERM');
   });
   process.channel?.unref();
-  main(m.args, { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: m.cwd }).then(
+  runInstance(m.spec, process.env).then(
     (code) => {
       if (code !== 0) process.exitCode = code;
       process.removeAllListeners('disconnect');
       if (process.connected) process.disconnect();
     },
     (err) => {
-      console.error(err);
+      // The same line `sprout run` prints for a coded start-up failure: the supervisor reads it.
+      process.stderr.write(`error: ${err?.code ? `${err.code}: ` : ''}${err?.message ?? String(err)}\n`);
       process.exit(1);
     },
   );

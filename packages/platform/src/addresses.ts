@@ -1,7 +1,7 @@
 import type { Announcing, EipManager, ServiceState } from '@sprout/eip';
 import type { Logger } from '@sprout/observe';
 import type { Registry } from '@sprout/observe/metrics';
-import type { FunctionDefinition } from './definition.js';
+import type { ResolvedFunction } from '@sprout/spec';
 import type { EventBus } from './events.js';
 
 /** A function's load-balancer address as the API shows it. */
@@ -25,7 +25,7 @@ export interface AddressesOptions {
   /** Runs the announcers (local, layer2, BGP) in this process; default true. */
   announce?: boolean;
   /** The functions registered now. */
-  definitions: () => FunctionDefinition[];
+  definitions: () => ResolvedFunction[];
   /** Where `address.*` and `pool.exhausted` events go. */
   events?: EventBus;
 }
@@ -51,7 +51,7 @@ export class FunctionAddresses {
     readonly manager: EipManager,
     private readonly announcing: Announcing | undefined,
     private readonly log: Logger,
-    private readonly definitions: () => FunctionDefinition[],
+    private readonly definitions: () => ResolvedFunction[],
     private readonly events: EventBus | undefined,
   ) {
     manager.on('change', this.onChange);
@@ -135,7 +135,7 @@ export class FunctionAddresses {
   }
 
   /** Releases the address of a removed function. */
-  release(def: Pick<FunctionDefinition, 'name' | 'namespace'>): void {
+  release(def: Pick<ResolvedFunction, 'name' | 'namespace'>): void {
     if (!this.manager.get(def.namespace, def.name)) return;
     const old = this.manager.release(def.namespace, def.name);
     this.events?.emit('address.released', {
@@ -147,7 +147,7 @@ export class FunctionAddresses {
   }
 
   /** The function's address, or undefined when it has none and is not waiting for one. */
-  of(def: Pick<FunctionDefinition, 'name' | 'namespace'>): FunctionAddress | undefined {
+  of(def: Pick<ResolvedFunction, 'name' | 'namespace'>): FunctionAddress | undefined {
     const s = this.manager.get(def.namespace, def.name);
     return s ? view(s) : undefined;
   }
@@ -176,7 +176,7 @@ export class FunctionAddresses {
   }
 }
 
-function requestFor(d: FunctionDefinition) {
+function requestFor(d: ResolvedFunction) {
   return {
     namespace: d.namespace,
     name: d.name,

@@ -2,7 +2,7 @@ import { createGateway, type Gateway } from '@sprout/gateway';
 import { createLogger, type Logger } from '@sprout/observe';
 import { createMetrics } from '@sprout/observe/metrics';
 import { FunctionAddresses } from './addresses.js';
-import type { FunctionDefinition } from './definition.js';
+import type { ResolvedFunction } from '@sprout/spec';
 import { startTelemetry, type Telemetry } from './telemetry.js';
 import { startApi, type ApiServer } from './api.js';
 import { PlatformError } from './errors.js';
@@ -78,7 +78,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
   const gateway = createGateway({ logger: o.logger ?? createLogger({ name: 'gateway' }), metrics: registry });
   let addresses: FunctionAddresses | undefined;
   let telemetry: Telemetry | undefined;
-  const addressOf = (def: FunctionDefinition) => {
+  const addressOf = (def: ResolvedFunction) => {
     const a = addresses?.of(def);
     return a?.status === 'allocated' ? a.addresses : [];
   };

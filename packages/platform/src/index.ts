@@ -6,13 +6,10 @@ export {
   type Problem,
 } from './platform.js';
 export { startApi, type ApiServer } from './api.js';
-export { loadFunctions, loadFunctionYaml, type LoadResult } from './load.js';
 export { routesFor } from './routes.js';
 export { upstreamFor } from './upstream.js';
 export { FunctionRunner, type RunnerStatus } from './runner.js';
 export type { InstanceInfo, InstanceState } from './instance.js';
 export { EventBus, type PlatformEvent, type PlatformEventType } from './events.js';
-export type { FunctionDefinition, RouteRule, ScalingSpec } from './definition.js';
-export { ANNOTATION_PREFIX, ANNOTATIONS } from './spec.js';
 export { PlatformError, PLATFORM_ERROR_CODES, type PlatformErrorCode } from './errors.js';
 export { startDev, type DevOptions, type DevServer } from './dev.js';

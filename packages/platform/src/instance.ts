@@ -1,11 +1,12 @@
-import { join, resolve } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Logger } from '@sprout/observe';
 import type { LogTap } from './logs.js';
-import type { FunctionDefinition } from './definition.js';
+import { instanceFunction, needsContext, type InstanceSpec } from '@sprout/framework/instance';
+import { resolveRunOptions } from '@sprout/framework';
+import type { ResolvedFunction } from '@sprout/spec';
 import { spawnStandby } from './standby.js';
 
 export type InstanceState = 'starting' | 'ready' | 'stopping' | 'stopped' | 'crashed' | 'failed';
@@ -49,9 +50,33 @@ function tcpProbe(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** What the instance runs: its resolved function and the framework options its environment gives, as `sprout run` reads them. */
+function instanceSpec(def: ResolvedFunction, o: InstanceOptions, env: NodeJS.ProcessEnv): InstanceSpec {
+  const opts = resolveRunOptions({
+    timeout:
+      def.requestTimeoutSeconds !== undefined
+        ? String(def.requestTimeoutSeconds)
+        : env.CLOUD_RUN_TIMEOUT_SECONDS,
+    ignoredRoutes: env.IGNORED_ROUTES,
+    logExecutionId: env.LOG_EXECUTION_ID,
+    bodyLimit: env.SPROUT_BODY_LIMIT,
+  });
+  return {
+    functions: [instanceFunction(def)],
+    port: o.port,
+    host: o.host,
+    timeoutMs: opts.timeoutMs,
+    ...(opts.ignoredRoutes ? { ignoredRoutes: opts.ignoredRoutes } : {}),
+    ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
+    logExecutionId: opts.logExecutionId,
+    watch: o.watch ?? false,
+    dataDir: resolve(env.SPROUT_DATA_DIR ?? '.sprout'),
+  };
+}
+
 export interface InstanceOptions {
   id: string;
-  def: FunctionDefinition;
+  def: ResolvedFunction;
   host: string;
   port: number;
   env: NodeJS.ProcessEnv;
@@ -62,20 +87,6 @@ export interface InstanceOptions {
   standby?: ChildProcess;
   /** Receives every output line (the platform's collector subscribes here). */
   logs?: LogTap;
-}
-
-/**
- * Writes the function's Dapr components as a resources folder for `sprout run --resources-path`
- * (JSON, which the component loader reads like YAML), under the data dir.
- */
-function writeComponents(def: FunctionDefinition, env: NodeJS.ProcessEnv): string {
-  const dir = join(resolve(env.SPROUT_DATA_DIR ?? '.sprout'), 'components', def.name);
-  mkdirSync(dir, { recursive: true });
-  for (const c of def.components ?? []) {
-    const name = (c.metadata as { name: string }).name;
-    writeFileSync(join(dir, `${name}.json`), JSON.stringify(c, null, 2));
-  }
-  return dir;
 }
 
 /** Gives a standby process its function; undefined (and the standby killed) if it is gone. */
@@ -90,11 +101,6 @@ function handOver(standby: ChildProcess, message: object): ChildProcess | undefi
   }
   standby.kill('SIGKILL');
   return undefined;
-}
-
-/** True when the function uses what FUNC_CONTEXT carries: outputs, state stores, or the `(ctx, data)` signature. */
-export function needsContext(def: FunctionDefinition): boolean {
-  return def.signatureType === 'openfunction' || 'outputs' in def.context || 'states' in def.context;
 }
 
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
@@ -123,23 +129,16 @@ export class Instance {
       inflight: 0,
     };
     this.ready = new Promise((resolve) => (this.onReady = resolve));
-    const args = ['run', def.dir, '--port', String(o.port), '--host', o.host];
-    if (def.target) args.push('--target', def.target);
-    if (def.signatureType) args.push('--signature-type', def.signatureType);
-    if (o.watch) args.push('--watch');
     const env: NodeJS.ProcessEnv = { ...o.env, ...def.env, SPROUT_LOG_FORMAT: 'json' };
-    if (def.components?.length) args.push('--resources-path', writeComponents(def, env));
-    // The context costs the framework a few hundred ms to load; a plain HTTP function does without.
+    // Informational for the function's own code; the instance takes its context from the spec.
     if (needsContext(def)) env.FUNC_CONTEXT = JSON.stringify(def.context);
     else delete env.FUNC_CONTEXT;
     for (const k of ['PORT', 'HOST', 'FUNCTION_TARGET', 'FUNCTION_SIGNATURE_TYPE', 'FUNCTION_SOURCE']) {
       if (!(k in def.env)) delete env[k];
     }
-    if (def.requestTimeoutSeconds !== undefined)
-      env.CLOUD_RUN_TIMEOUT_SECONDS = String(def.requestTimeoutSeconds);
-    // `sprout run <args>` in a standby process: a ready one from the pool, else a new one that gets
-    // its function as soon as it has loaded.
-    const message = { args, env, cwd: def.dir };
+    // The one message the instance gets: the resolved function and the framework's options, nothing
+    // left to parse. A pre-started process from the pool takes it, else a new one once it has loaded.
+    const message = { spec: instanceSpec(def, o, env), env, cwd: def.dir };
     const ready = o.standby && handOver(o.standby, message);
     if (ready) this.child = ready;
     else {

@@ -2,12 +2,12 @@ import { resolve } from 'node:path';
 import { createLogger, type Logger } from '@sprout/observe';
 import type { FunctionUpstream as Backend } from '@sprout/gateway';
 import { upstreamFor as backendFor } from './upstream.js';
-import type { FunctionDefinition } from './definition.js';
+import { loadFunctions, type LoadResult, type ResolvedFunction } from '@sprout/spec';
 import { PlatformError } from './errors.js';
 import { EventBus } from './events.js';
 import type { InstanceInfo } from './instance.js';
 import { LogTap } from './logs.js';
-import { loadFunctions, type LoadResult } from './load.js';
+
 import { FunctionRunner, type RunnerStatus } from './runner.js';
 import { StandbyPool } from './standby.js';
 import { RegistryStore } from './store.js';
@@ -35,9 +35,9 @@ export interface FunctionView extends RunnerStatus {
   namespace: string;
   source: string;
   file?: string;
-  engine: FunctionDefinition['engine'];
-  routes: FunctionDefinition['routes'];
-  scaling: FunctionDefinition['scaling'];
+  engine: ResolvedFunction['engine'];
+  routes: ResolvedFunction['routes'];
+  scaling: ResolvedFunction['scaling'];
   instances: InstanceInfo[];
 }
 
@@ -128,7 +128,7 @@ export class Platform {
     return r;
   }
 
-  definitions(): FunctionDefinition[] {
+  definitions(): ResolvedFunction[] {
     return this.names().map((n) => this.runners.get(n)!.def);
   }
 
@@ -169,7 +169,7 @@ export class Platform {
   }
 
   /** Records a problem found outside loading (e.g. a route conflict): logged, evented, listed. */
-  report(err: PlatformError): void {
+  report(err: { code: string; message: string }): void {
     if (this.problemList.some((p) => p.message === err.message)) return;
     this.problemList.push({ code: err.code, message: err.message });
     this.logger.error({ code: err.code }, err.message);

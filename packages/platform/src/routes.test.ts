@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FunctionUpstream as Backend } from '@sprout/gateway';
-import { plainFunction } from './load.js';
+import { plainFunction } from '@sprout/spec';
 import { routesFor } from './routes.js';
 
 const backend = (name: string): Backend => ({

@@ -1,5 +1,5 @@
 import type { FunctionUpstream as Backend, GatewayRoute } from '@sprout/gateway';
-import type { FunctionDefinition } from './definition.js';
+import type { ResolvedFunction } from '@sprout/spec';
 import { PlatformError } from './errors.js';
 
 /**
@@ -10,9 +10,9 @@ import { PlatformError } from './errors.js';
  * and headers as an earlier function's is left out and reported in `conflicts`.
  */
 export function routesFor(
-  defs: FunctionDefinition[],
+  defs: ResolvedFunction[],
   backend: (name: string) => Backend,
-  addressesOf: (def: FunctionDefinition) => readonly string[] = () => [],
+  addressesOf: (def: ResolvedFunction) => readonly string[] = () => [],
 ): { routes: GatewayRoute[]; conflicts: PlatformError[] } {
   const all: GatewayRoute[] = [];
   for (const def of defs) {

@@ -1,5 +1,5 @@
 import type { Logger } from '@sprout/observe';
-import type { FunctionDefinition } from './definition.js';
+import type { ResolvedFunction } from '@sprout/spec';
 import { PlatformError } from './errors.js';
 import type { EventBus } from './events.js';
 import { freePort, Instance, type InstanceInfo } from './instance.js';
@@ -56,7 +56,7 @@ export class FunctionRunner {
   private lastActivity = 0;
 
   constructor(
-    readonly def: FunctionDefinition,
+    readonly def: ResolvedFunction,
     private readonly o: RunnerOptions,
   ) {
     this.desired = def.scaling.minReplicas;

@@ -2,14 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  componentForRef,
-  componentsFromFunctionStates,
-  loadComponents,
-  resolveEngineSettings,
-  resolveMetadata,
-} from './component.js';
-import { isStateError } from './errors.js';
+import { componentOf, resolveMetadata } from '@sprout/spec';
+import { componentForRef, loadComponents, resolveEngineSettings } from './component.js';
+
+/** The Components a Function's `serving.states` block defines (read by @sprout/spec). */
+const componentsFromFunctionStates = (states: Record<string, { spec: object }>) =>
+  Object.entries(states).map(([name, s]) => componentOf(name, s.spec, `states.${name}`));
 
 const dirs: string[] = [];
 function folder(files: Record<string, string>): string {
@@ -44,7 +42,10 @@ function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
   } catch (err) {
-    return isStateError(err) ? `${err.code}: ${err.message}` : `not a StateError: ${String(err)}`;
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' && code.startsWith('SPROUT_ERR_')
+      ? `${code}: ${(err as Error).message}`
+      : `not a coded error: ${String(err)}`;
   }
   return undefined;
 }
@@ -88,7 +89,7 @@ metadata: { name: sub }
   });
 
   it.each([
-    ['invalid YAML', { 'a.yaml': 'kind: Component\nspec: [unclosed' }, /a\.yaml: invalid YAML/],
+    ['invalid YAML', { 'a.yaml': 'kind: Component\nspec: [unclosed' }, /a\.yaml:\d+: invalid YAML/],
     [
       'a missing type',
       {
@@ -108,7 +109,7 @@ metadata: { name: sub }
     ],
     ['a bad host', { 'a.yaml': redis.replace('localhost:6379', 'localhost') }, /must be host:port/],
     ['a bad name', { 'a.yaml': redis.replace('name: statestore', 'name: State_Store') }, /metadata\.name/],
-    ['a missing secret', { 'a.yaml': redis }, /SPROUT_ERR_STATE_SECRET_MISSING: .*REDIS_PASSWORD/],
+    ['a missing secret', { 'a.yaml': redis }, /SPROUT_ERR_SPEC_SECRET_MISSING: .*REDIS_PASSWORD/],
     ['a duplicate name', { 'a.yaml': redis, 'b.yaml': redis }, /already used in a\.yaml/],
     ['an unknown field', { 'a.yaml': redis.replace('spec:', 'specs: {}\nspec:') }, /specs/],
     ['a missing folder', null, /cannot read resources folder/],
@@ -116,11 +117,11 @@ metadata: { name: sub }
     const dir = files ? folder(files) : join(tmpdir(), 'sprout-no-such-folder');
     const env = _name === 'a missing secret' ? {} : { REDIS_PASSWORD: 'x' };
     const got = codeOf(() => loadComponents(dir, { env }));
-    expect(got).toMatch(/^SPROUT_ERR_STATE_/);
+    expect(got).toMatch(/^SPROUT_ERR_(STATE|SPEC)_/);
     expect(got).toMatch(message);
   });
 
-  it('never throws anything but a StateError on corrupted files (time-boxed fuzz)', () => {
+  it('never throws anything but a coded error (state or spec) on corrupted files (time-boxed fuzz)', () => {
     let seed = 3;
     const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
     const deadline = Date.now() + 700;
@@ -132,7 +133,7 @@ metadata: { name: sub }
       const dir = folder({ 'c.yaml': text });
       const got = codeOf(() => loadComponents(dir, { env: { REDIS_PASSWORD: 'x' } }));
       if (got) {
-        expect(got).toMatch(/^SPROUT_ERR_STATE_/);
+        expect(got).toMatch(/^SPROUT_ERR_(STATE|SPEC)_/);
         refused++;
       }
       rmSync(dir, { recursive: true, force: true });

@@ -1,46 +1,6 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { z } from 'zod';
+import { parseDuration } from '@sprout/http';
+import { componentOf, loadResources, resolveMetadata, type ComponentDocument } from '@sprout/spec';
 import { StateError } from './errors.js';
-
-const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-
-const metadataItem = z.strictObject({
-  name: z.string().min(1),
-  value: z.union([z.string(), z.number(), z.boolean()]).optional(),
-  envRef: z.string().min(1).optional(),
-  secretKeyRef: z.strictObject({ name: z.string().min(1), key: z.string().optional() }).optional(),
-});
-
-const componentSpec = z.strictObject({
-  type: z.string().regex(/^[a-z0-9]+\.[a-z0-9.\-_]+$/, 'must look like state.redis'),
-  version: z.string().min(1),
-  metadata: z.array(metadataItem).default([]),
-  ignoreErrors: z.boolean().optional(),
-  initTimeout: z.string().optional(),
-});
-
-const componentDocument = z.strictObject({
-  apiVersion: z.literal('dapr.io/v1alpha1'),
-  kind: z.literal('Component'),
-  metadata: z.looseObject({
-    name: z.string().regex(DNS_NAME, 'must be a lowercase DNS name'),
-    namespace: z.string().optional(),
-  }),
-  spec: componentSpec,
-  scopes: z.array(z.string()).optional(),
-  auth: z.strictObject({ secretStore: z.string() }).optional(),
-});
-
-/** A name/value pair of a component's metadata; the value may come from an env var or a secret. */
-export type MetadataItem = z.infer<typeof metadataItem>;
-export type ComponentSpec = z.infer<typeof componentSpec>;
-/** A Dapr `Component` document (dapr.io/v1alpha1), parsed and validated. */
-export type ComponentDocument = z.infer<typeof componentDocument> & {
-  /** File (and document index) it was read from, for messages. */
-  source?: string;
-};
 
 /** The `state.*` types Sprout runs itself. */
 export const LOCAL_STATE_TYPES = [
@@ -54,22 +14,10 @@ function invalid(where: string, message: string): never {
   throw new StateError('SPROUT_ERR_STATE_COMPONENT_INVALID', `${where}: ${message}`);
 }
 
-/** Validates one parsed YAML/JSON document as a Dapr Component. */
-export function parseComponent(doc: unknown, source = 'component'): ComponentDocument {
-  const r = componentDocument.safeParse(doc);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    const field = issue.path.join('.') || '(document)';
-    invalid(source, `${field} ${issue.message}`);
-  }
-  return { ...r.data, source };
-}
-
 /**
- * Reads every `*.yaml` / `*.yml` / `*.json` file in `dir` (not sub-folders), as
- * `dapr run --resources-path` does, and returns the state components (`spec.type` state.*), each
- * validated, including its engine metadata. Other kinds and component types are skipped; a
- * component scoped to other apps is skipped when `appId` is given.
+ * Reads the state components (`spec.type` state.*) of a resources folder, as
+ * `dapr run --resources-path` does, each checked for an engine Sprout runs, with its metadata.
+ * The folder's documents are read and validated by @sprout/spec; other types and kinds are skipped.
  *
  * @example
  * const components = loadComponents('./components', { appId: 'orders' });
@@ -78,76 +26,9 @@ export function loadComponents(
   dir: string,
   options: { appId?: string; env?: NodeJS.ProcessEnv } = {},
 ): ComponentDocument[] {
-  let files: string[];
-  try {
-    files = readdirSync(dir)
-      .filter((f) => /\.(ya?ml|json)$/i.test(f))
-      .sort();
-  } catch (err) {
-    throw new StateError(
-      'SPROUT_ERR_STATE_COMPONENT_INVALID',
-      `cannot read resources folder ${dir}: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    );
-  }
-  const out: ComponentDocument[] = [];
-  const names = new Map<string, string>();
-  for (const file of files) {
-    const docs = parseAllDocuments(readFileSync(join(dir, file), 'utf8'), { prettyErrors: true });
-    const list = Array.isArray(docs) ? docs : [docs];
-    list.forEach((d, i) => {
-      const source = list.length > 1 ? `${file}#${i + 1}` : file;
-      if (d.errors.length) invalid(source, `invalid YAML: ${d.errors[0]!.message.split('\n')[0]}`);
-      const value = d.toJS() as unknown;
-      if (value === null || value === undefined) return;
-      const kind = (value as { kind?: unknown }).kind;
-      if (kind !== 'Component') return;
-      const type = (value as { spec?: { type?: unknown } }).spec?.type;
-      if (typeof type !== 'string' || !type.startsWith('state.')) {
-        if (typeof type !== 'string') parseComponent(value, source); // report the missing type
-        return;
-      }
-      const c = parseComponent(value, source);
-      if (options.appId && c.scopes?.length && !c.scopes.includes(options.appId)) return;
-      const seen = names.get(c.metadata.name);
-      if (seen) invalid(source, `component name "${c.metadata.name}" is already used in ${seen}`);
-      names.set(c.metadata.name, source);
-      resolveEngineSettings(c, options.env ?? process.env);
-      out.push(c);
-    });
-  }
-  return out;
-}
-
-/**
- * Resolves a component's metadata to plain strings: `value` as is, `envRef` and `secretKeyRef`
- * from environment variables (a `secretKeyRef` names the variable in `name`, as Dapr's local env
- * secret store does).
- */
-export function resolveMetadata(
-  c: ComponentDocument,
-  env: NodeJS.ProcessEnv = process.env,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  const where = c.source ?? c.metadata.name;
-  for (const item of c.spec.metadata) {
-    if (item.name in out) invalid(where, `spec.metadata "${item.name}" is given twice`);
-    let v: string | undefined;
-    if (item.value !== undefined) v = String(item.value);
-    else if (item.envRef !== undefined || item.secretKeyRef !== undefined) {
-      const variable = item.envRef ?? item.secretKeyRef!.name;
-      v = env[variable];
-      if (v === undefined) {
-        throw new StateError(
-          'SPROUT_ERR_STATE_SECRET_MISSING',
-          `${where}: spec.metadata "${item.name}" reads environment variable ${variable}, which is not set`,
-        );
-      }
-    } else v = '';
-    out[item.name] = v;
-  }
+  const { components } = loadResources(dir, options.appId ? { appId: options.appId } : {});
+  const out = components.filter((c) => c.spec.type.startsWith('state.'));
+  for (const c of out) resolveEngineSettings(c, options.env ?? process.env);
   return out;
 }
 
@@ -249,11 +130,10 @@ export function resolveEngineSettings(
   const duration = (name: string, dflt: number): number => {
     const v = md[name];
     if (v === undefined || v === '') return dflt;
-    try {
-      return parseDurationText(v);
-    } catch {
+    const ms = parseDuration(v, { bareSeconds: true });
+    if (ms === undefined)
       invalid(where, `spec.metadata "${name}" must be a duration such as 30s, 5m or 1h, not "${v}"`);
-    }
+    return ms;
   };
   const int = (name: string, dflt: number, min = 0): number => {
     const v = md[name];
@@ -327,43 +207,6 @@ export function resolveEngineSettings(
   }
 }
 
-/** Go-style durations (`500ms`, `30s`, `5m`, `1h30m`) or a bare number of seconds, in ms. */
-export function parseDurationText(text: string): number {
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let rest = text;
-  if (!rest) throw new Error('empty duration');
-  while (rest.length) {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
-    if (!m) throw new Error(`"${text}" is not a duration`);
-    total += Number(m[1]) * units[m[2]!]!;
-    rest = rest.slice(m[0].length);
-  }
-  return total;
-}
-
-/**
- * Turns the `states` block of an OpenFunction Function (core.openfunction.io/v1beta2,
- * `spec.serving.states`: name → { spec }) into component documents.
- */
-export function componentsFromFunctionStates(
-  states: Record<string, { spec: unknown }> | undefined,
-  namespace?: string,
-): ComponentDocument[] {
-  return Object.entries(states ?? {}).map(([name, s]) =>
-    parseComponent(
-      {
-        apiVersion: 'dapr.io/v1alpha1',
-        kind: 'Component',
-        metadata: { name, ...(namespace ? { namespace } : {}) },
-        spec: { version: 'v1', ...(s?.spec as object) },
-      },
-      `states.${name}`,
-    ),
-  );
-}
-
 /**
  * Finds the component a function's `states` entry names (OpenFunction's FUNC_CONTEXT
  * `{ componentName, componentType }`) among loaded components. With no such component, an embedded
@@ -389,13 +232,9 @@ export function componentForRef(
   }
   const type = ref.componentType ?? 'state.sqlite';
   if (type === 'state.sqlite' || type === 'state.in-memory') {
-    return parseComponent(
-      {
-        apiVersion: 'dapr.io/v1alpha1',
-        kind: 'Component',
-        metadata: { name: ref.componentName },
-        spec: { type, version: 'v1', metadata: [] },
-      },
+    return componentOf(
+      ref.componentName,
+      { type, metadata: [] },
       `default ${type} for "${ref.componentName}"`,
     );
   }

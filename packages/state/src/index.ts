@@ -28,22 +28,15 @@ export { PostgresEngine, type PostgresEngineOptions } from './engines/postgres.j
 export { DaprSidecarStore, type DaprSidecarOptions } from './engines/dapr.js';
 export {
   loadComponents,
-  parseComponent,
-  resolveMetadata,
   resolveEngineSettings,
-  componentsFromFunctionStates,
   componentForRef,
   LOCAL_STATE_TYPES,
-  type ComponentDocument,
-  type ComponentSpec,
-  type MetadataItem,
   type EngineSettings,
 } from './component.js';
 export { openStateStore, StateStores, type OpenOptions } from './open.js';
 export { createStateApiServer, type StateApiServer, type StateApiServerOptions } from './server.js';
 export {
   renderComponent,
-  renderFunctionStates,
   type ComponentManifest,
   type RenderOptions,
 } from './render.js';

@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import { resolveEngineSettings, type ComponentDocument } from './component.js';
+import type { ComponentDocument } from '@sprout/spec';
+import { resolveEngineSettings } from './component.js';
 import { StateError } from './errors.js';
 import { keyPrefixOf } from './key.js';
 import { EngineStore } from './store.js';

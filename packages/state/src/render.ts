@@ -1,4 +1,4 @@
-import { componentsFromFunctionStates, type ComponentDocument, type MetadataItem } from './component.js';
+import type { ComponentDocument, MetadataItem } from '@sprout/spec';
 
 /** A Dapr Component manifest (dapr.io/v1alpha1) ready for `kubectl apply`. */
 export interface ComponentManifest {
@@ -64,15 +64,4 @@ export function renderComponent(
     ...(scopes?.length ? { scopes } : {}),
     ...(component.auth ? { auth: component.auth } : {}),
   };
-}
-
-/**
- * Renders the `states` block of an OpenFunction Function (`spec.serving.states`) as one Dapr
- * Component manifest per store.
- */
-export function renderFunctionStates(
-  states: Record<string, { spec: unknown }> | undefined,
-  options: RenderOptions = {},
-): ComponentManifest[] {
-  return componentsFromFunctionStates(states, options.namespace).map((c) => renderComponent(c, options));
 }

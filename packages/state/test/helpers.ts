@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseComponent, type ComponentDocument } from '../src/index.js';
+import { parseComponent, type ComponentDocument } from '@sprout/spec';
 
 /** A state component document built in code, as a YAML file would hold it. */
 export function component(

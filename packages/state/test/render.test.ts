@@ -1,7 +1,22 @@
 import { createManifestValidator, vendoredCrdsDir } from '@sprout/kube';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { componentsFromFunctionStates, renderComponent, renderFunctionStates } from '../src/index.js';
+import { componentOf, resolveFunctionText } from '@sprout/spec';
+import { renderComponent, type RenderOptions } from '../src/index.js';
+
+/** The states block of a Function, read by @sprout/spec as `sprout deploy` reads it, rendered. */
+function renderFunctionStates(states: Record<string, { spec: object }>, options: RenderOptions) {
+  const fn = resolveFunctionText(
+    JSON.stringify({
+      apiVersion: 'core.openfunction.io/v1beta2',
+      kind: 'Function',
+      metadata: { name: 'checkout', namespace: options.namespace },
+      spec: { serving: { states } },
+    }),
+    'function.yaml',
+  );
+  return fn.components.map((c) => renderComponent(c, options));
+}
 import { component } from './helpers.js';
 
 const crds = vendoredCrdsDir();
@@ -66,7 +81,7 @@ describe('Kubernetes: state components render as Dapr Component manifests', () =
   });
 
   it('a manifest the CRD refuses is caught by the validator (the test can fail)', () => {
-    const [c] = componentsFromFunctionStates({ s: { spec: { type: 'state.redis', metadata: [] } } });
+    const c = componentOf('s', { type: 'state.redis', metadata: [] }, 'states.s');
     const bad = { ...renderComponent(c!), spec: { type: 'state.redis' } };
     expect(validator.validate(bad).valid).toBe(false);
   });

@@ -3,7 +3,7 @@ import { createCollector, loadConfig, renderManifests, runConfigTests } from '@s
 import { stringify } from 'yaml';
 import { createLogger } from '@sprout/observe';
 import { defineCommand, UsageError, type Command } from '../command.js';
-import { untilSignal } from '../signals.js';
+import { untilSignal } from '@sprout/http';
 
 const configOption = {
   config: {

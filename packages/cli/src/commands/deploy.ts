@@ -1,15 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadFunctionDir } from '@sprout/spec';
 import { stringify } from 'yaml';
 import {
   createManifestValidator,
-  parseFunctionYaml,
   renderFunction,
   renderHttpScaledObject,
   renderWorkload,
   usesKedaHttp,
   vendoredCrdsDir,
-  type FunctionManifest,
 } from '@sprout/kube';
 import { defineCommand, UsageError } from '../command.js';
 
@@ -19,7 +18,8 @@ export default defineCommand({
   usage: 'sprout deploy --render [dir] [options]',
   details: `
 Prints the OpenFunction Function (core.openfunction.io/v1beta2) for the folder: its function.yaml
-when there is one, else one built from package.json and the flags. Apply it to a cluster running
+when there is one (read and checked exactly as 'sprout dev' reads it), else one named after the
+folder, with package.json's version, and the flags. Apply it to a cluster running
 OpenFunction: sprout deploy --render ./fn --image registry.example.com/fn:v1 | kubectl apply -f -
 
 When the Function has an HTTP trigger on the keda engine (serving.triggers.http.engine: keda), KEDA's
@@ -69,38 +69,28 @@ Applying directly (without kubectl) is not built yet: --render is required.
       throw new UsageError('only --render is available: sprout deploy --render [dir] | kubectl apply -f -');
     const dir = resolve(io.cwd, positionals[0] ?? '.');
     if (!existsSync(dir)) throw new UsageError(`${dir} does not exist`);
-    let base: FunctionManifest | undefined;
-    const yamlFile = ['function.yaml', 'function.yml'].map((f) => join(dir, f)).find((f) => existsSync(f));
-    if (yamlFile) base = parseFunctionYaml(readFileSync(yamlFile, 'utf8'), yamlFile).manifest;
-    let pkg: { name?: string; version?: string } = {};
-    if (existsSync(join(dir, 'package.json'))) {
-      try {
-        pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as typeof pkg;
-      } catch (err) {
-        throw new UsageError(`${join(dir, 'package.json')} is not valid JSON: ${(err as Error).message}`);
-      }
-    }
+    // The same reading `sprout dev` and `sprout run` make of the folder (@sprout/spec).
+    const fn = loadFunctionDir(dir);
     const manifest = renderFunction({
-      name: pkg.name ?? basename(dir),
-      ...(pkg.version ? { version: pkg.version } : {}),
+      name: fn.name,
+      version: fn.version,
       image: opts.image ?? '',
       ...(opts.namespace ? { namespace: opts.namespace } : {}),
       ...(opts.target ? { target: opts.target } : {}),
       ...(opts['signature-type'] ? { signatureType: opts['signature-type'] } : {}),
-      ...(base ? { base } : {}),
+      ...(fn.manifest ? { base: fn.manifest } : {}),
     });
     const docs: object[] = opts['without-openfunction'] ? renderWorkload(manifest) : [manifest];
     // Without OpenFunction nobody turns serving.states into Dapr components: render them too.
-    const states = (manifest.spec.serving as { states?: Record<string, { spec: unknown }> } | undefined)
-      ?.states;
-    if (opts['without-openfunction'] && states) {
-      const { renderFunctionStates } = await import('@sprout/state');
-      docs.push(
-        ...renderFunctionStates(states, {
-          ...(manifest.metadata.namespace ? { namespace: manifest.metadata.namespace } : {}),
-          scopes: [manifest.metadata.name],
-        }),
-      );
+    const states = fn.components.filter((c) => c.spec.type.startsWith('state.'));
+    if (opts['without-openfunction'] && states.length) {
+      const { renderComponent } = await import('@sprout/state');
+      const namespace = manifest.metadata.namespace;
+      for (const c of states) {
+        docs.push(
+          renderComponent(c, { ...(namespace ? { namespace } : {}), scopes: [manifest.metadata.name] }),
+        );
+      }
     }
     if (usesKedaHttp(manifest)) docs.push(renderHttpScaledObject(manifest));
     if (opts['validate-against']) {

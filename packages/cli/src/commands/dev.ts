@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { startDev } from '@sprout/platform';
 import { createLogger } from '@sprout/observe';
 import { defineCommand, UsageError } from '../command.js';
-import { untilSignal } from '../signals.js';
+import { untilSignal } from '@sprout/http';
 
 const port = (name: string, value: string): number => {
   const n = Number(value);

@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
-import { resolveRunOptions, serve, type FunctionConfig } from '@sprout/framework';
-import { createLogger } from '@sprout/observe';
+import { existsSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { resolveRunOptions } from '@sprout/framework';
+import { instanceFunction, runInstance, type InstanceFunction } from '@sprout/framework/instance';
+import { dnsLabel } from '@sprout/kube';
+import { loadFunctionDir, loadResources, plainFunction, type ResolvedFunction } from '@sprout/spec';
 import { defineCommand, type CommandIO } from '../command.js';
-import { loadComponentSpecs } from '../components.js';
-import { untilSignal } from '../signals.js';
-import { stateStoreOpener } from '../state-stores.js';
 
 /** The anchors' flags and environment variables, shared by `run` and `dev`. */
 export const frameworkOptions = {
@@ -86,6 +86,17 @@ export const frameworkOptions = {
   },
 } as const;
 
+/**
+ * The function a `sprout run` source names, resolved by @sprout/spec: a folder's function.yaml
+ * (target, signature, context and components from it) or, for a plain folder or a file, the
+ * defaults. Flags and environment variables given to `sprout run` win over the function.yaml.
+ */
+function resolveSource(source: string, cwd: string): ResolvedFunction {
+  const abs = resolve(cwd, source);
+  if (existsSync(abs) && statSync(abs).isDirectory()) return loadFunctionDir(abs);
+  return plainFunction(dnsLabel(basename(abs)), abs);
+}
+
 export async function runFunctions(
   opts: Record<string, string | boolean | undefined>,
   sources: string[],
@@ -104,68 +115,38 @@ export async function runFunctions(
     logExecutionId: opts['log-execution-id'] as boolean,
     bodyLimit: opts['body-limit'] as string | undefined,
   });
-  const logger = createLogger({ name: 'sprout' });
-  const components = opts['resources-path'] ? await loadComponentSpecs(opts['resources-path'] as string) : [];
-  const openStateStore = stateStoreOpener({
-    resourcesPath: opts['resources-path'] as string | undefined,
-    dataDir: resolve(io.cwd, opts['data-dir'] as string),
-    env: io.env,
-  });
+  const resourcesPath = opts['resources-path'] as string | undefined;
+  const resources = resourcesPath ? loadResources(resolve(io.cwd, resourcesPath)).components : [];
   const list = sources.length > 1 ? sources : [o.source];
-  const functions: FunctionConfig[] = list.map((source) => ({
-    source,
-    ...(o.target && list.length === 1 ? { target: o.target } : {}),
-    ...(o.signatureType ? { signatureType: o.signatureType } : {}),
-    ...(o.context ? { context: o.context } : {}),
-    ...(list.length > 1 ? { path: `/${source.replace(/\/+$/, '').split('/').pop()}` } : {}),
-    components,
-    openStateStore,
-  }));
-  const running = await serve({
-    functions,
-    port: o.port,
-    ...(o.host ? { host: o.host } : {}),
-    timeoutMs: o.timeoutMs,
-    ...(o.ignoredRoutes ? { ignoredRoutes: o.ignoredRoutes } : {}),
-    ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}),
-    logExecutionId: o.logExecutionId,
-    watch,
-    logger,
-    env: io.env,
+  const functions: InstanceFunction[] = list.map((source) => {
+    const fn = instanceFunction(resolveSource(source, io.cwd));
+    // A --resources-path component replaces one of the same name from function.yaml, as the local
+    // resources folder is what `dapr run` would read.
+    const names = new Set(resources.map((c) => c.metadata.name));
+    return {
+      ...fn,
+      source,
+      ...(o.target && list.length === 1 ? { target: o.target } : {}),
+      ...(o.signatureType ? { signatureType: o.signatureType } : {}),
+      ...(o.context ? { context: o.context } : {}),
+      ...(list.length > 1 ? { path: `/${source.replace(/\/+$/, '').split('/').pop()}` } : {}),
+      components: [...fn.components.filter((c) => !names.has(c.metadata.name)), ...resources],
+    };
   });
-  // When whoever reads our output goes away, writes fail with EPIPE: drop them quietly rather
-  // than log the failure (which would fail again) and keep serving until told to stop.
-  let outputGone = false;
-  const onPipeError = (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') outputGone = true;
-  };
-  process.stdout.on('error', onPipeError);
-  process.stderr.on('error', onPipeError);
-  const onStray = (err: unknown) => {
-    const code = (err as NodeJS.ErrnoException)?.code;
-    if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') {
-      outputGone = true;
-      return;
-    }
-    if (!running.server.handleStrayError(err) && !outputGone)
-      logger.error({ err }, 'uncaught error outside any request');
-  };
-  process.on('uncaughtException', onStray);
-  process.on('unhandledRejection', onStray);
-  for (const m of running.server.mounts) {
-    logger.info(
-      { function: m.name, signature: m.signatureType, url: `${running.url}${m.path || '/'}` },
-      'serving',
-    );
-  }
-  if (watch) logger.info('watching for changes');
-  const signal = await untilSignal();
-  logger.info({ signal, inflight: running.server.inflight }, 'shutting down: finishing in-flight requests');
-  await running.close();
-  process.off('uncaughtException', onStray);
-  process.off('unhandledRejection', onStray);
-  logger.info('stopped');
-  return 0;
+  return runInstance(
+    {
+      functions,
+      port: o.port,
+      ...(o.host ? { host: o.host } : {}),
+      timeoutMs: o.timeoutMs,
+      ...(o.ignoredRoutes ? { ignoredRoutes: o.ignoredRoutes } : {}),
+      ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}),
+      logExecutionId: o.logExecutionId,
+      watch,
+      dataDir: resolve(io.cwd, opts['data-dir'] as string),
+    },
+    io.env,
+  );
 }
 
 export default defineCommand({
@@ -174,7 +155,9 @@ export default defineCommand({
   usage: 'sprout run [dir] [options]',
   details: `
 Runs functions written for Google's functions framework and OpenFunction's unchanged: the same
-flags and environment variables. TypeScript runs without a build step.
+flags and environment variables. TypeScript runs without a build step. A folder with a
+function.yaml (OpenFunction Function) runs as that Function: its FUNCTION_TARGET and signature
+params, its outputs and states; flags win over it.
 
 Examples:
   sprout run examples/hello

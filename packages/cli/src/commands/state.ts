@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { createLogger } from '@sprout/observe';
 import { createStateApiServer, loadComponents, StateStores } from '@sprout/state';
 import { defineCommand, UsageError, type Command } from '../command.js';
-import { untilSignal } from '../signals.js';
+import { untilSignal } from '@sprout/http';
 
 const serve = defineCommand({
   name: 'state serve',

@@ -1,3 +1,7 @@
+import type { ComponentDocument } from './component.js';
+import type { FunctionContext } from './context.js';
+import type { FunctionDocument } from './function-schema.js';
+
 /** One routing rule of a function: hosts (empty = any), a path prefix, optional exact header values. */
 export interface RouteRule {
   hosts: string[];
@@ -33,8 +37,20 @@ export interface ExposeSpec {
   ip?: string;
 }
 
-/** A function as the platform runs it, resolved from a function.yaml or a plain folder. */
-export interface FunctionDefinition {
+/** `spec.build`: where the source is and how to build it (read by `sprout build`). */
+export interface BuildSpec {
+  builder?: string;
+  env: Record<string, string>;
+  srcRepo?: { url?: string; revision?: string; sourceSubPath?: string };
+  dockerfile?: string;
+}
+
+/**
+ * A function resolved from a function.yaml (OpenFunction Function v1beta2) or a plain folder: what
+ * `sprout run`, `sprout dev`, `sprout deploy` and `sprout build` all start from. Everything is
+ * validated and defaulted; nothing here needs parsing again.
+ */
+export interface ResolvedFunction {
   name: string;
   /** `metadata.namespace` (default `default`): what EIP pools are bound to. */
   namespace: string;
@@ -47,13 +63,19 @@ export interface FunctionDefinition {
   signatureType?: string;
   /** Extra environment for instances (`serving.template.containers[].env`, `serving.params`). */
   env: Record<string, string>;
-  /** OpenFunction context passed as FUNC_CONTEXT. */
-  context: Record<string, unknown>;
+  /** OpenFunction's FUNC_CONTEXT for the function (name, version, runtime, port, outputs, states). */
+  context: FunctionContext;
+  /** Code version (`spec.version`, else package.json's `v<version>`, else v1.0.0). */
+  version: string;
   /**
-   * Dapr Component documents from `serving.states`, `serving.bindings` and `serving.pubsub`:
-   * what the function's state stores and outputs are, handed to instances as a resources folder.
+   * Dapr Component documents from `serving.states`, `serving.bindings` and `serving.pubsub`,
+   * validated: what the function's state stores and outputs are.
    */
-  components?: Record<string, unknown>[];
+  components: ComponentDocument[];
+  /** `spec.build`, when the function.yaml has one. */
+  build?: BuildSpec;
+  /** The validated Function document, for rendering to a cluster (absent for a plain folder). */
+  manifest?: FunctionDocument;
   /** Explicit routes from `triggers.http.route`; empty means the default `/<name>` prefix. */
   routes: RouteRule[];
   engine: 'keda' | 'knative';

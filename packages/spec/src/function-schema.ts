@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { componentSpecSchema } from './component.js';
+
+/** The API version of OpenFunction's Function that Sprout reads and writes. */
+export const FUNCTION_API_VERSION = 'core.openfunction.io/v1beta2';
 
 /** The annotation prefix for the knobs OpenFunction's Function schema lacks. */
 export const ANNOTATION_PREFIX = 'sprout.dev/';
@@ -72,7 +76,31 @@ const daprOutput = z
   })
   .strict();
 
-const component = z.object({ type: z.string().min(1) }).loose();
+/** A Dapr component spec written inline in the Function; `version` defaults to v1 as OpenFunction does. */
+const component = componentSpecSchema.extend({ version: z.string().min(1).optional() });
+
+/**
+ * `spec.build` as OpenFunction v1beta2 has it. Locally only the source and builder settings are read
+ * (by `sprout build`); the Shipwright knobs are carried to the cluster as they are.
+ */
+const build = z
+  .object({
+    builder: z.string().optional(),
+    builderCredentials: z.object({ name: z.string() }).optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    dockerfile: z.string().optional(),
+    srcRepo: z
+      .object({
+        url: z.string().optional(),
+        revision: z.string().optional(),
+        sourceSubPath: z.string().optional(),
+        credentials: z.object({ name: z.string() }).optional(),
+        bundleContainer: z.object({ image: z.string() }).loose().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .loose();
 
 const serving = z
   .object({
@@ -122,7 +150,7 @@ const serving = z
     outputs: z.array(daprOutput).optional(),
     bindings: z.record(z.string(), component).optional(),
     pubsub: z.record(z.string(), component).optional(),
-    states: z.record(z.string(), z.object({ spec: component }).loose()).optional(),
+    states: z.record(z.string(), z.object({ spec: component }).strict()).optional(),
   })
   .strict();
 
@@ -132,7 +160,7 @@ const serving = z
  */
 export const functionSchema = z
   .object({
-    apiVersion: z.literal('core.openfunction.io/v1beta2'),
+    apiVersion: z.literal(FUNCTION_API_VERSION),
     kind: z.literal('Function'),
     metadata: z
       .object({
@@ -155,7 +183,7 @@ export const functionSchema = z
         image: z.string().optional(),
         imageCredentials: z.object({ name: z.string() }).optional(),
         workloadRuntime: z.string().optional(),
-        build: z.record(z.string(), z.unknown()).optional(),
+        build: build.optional(),
         serving: serving.optional(),
       })
       .strict(),

@@ -1,10 +1,8 @@
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createManifestValidator, parseFunctionYaml, vendoredCrdsDir } from '@sprout/kube';
-import { parseDuration } from './duration.js';
 import { loadFunctions, loadFunctionYaml } from './load.js';
 
 const fixtures = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
@@ -95,7 +93,7 @@ spec: { version: v1.0.0 }
     const file = join(fixtures, 'bad-yaml/function.yaml');
     expect(() => loadFunctionYaml(file)).toThrow(
       expect.objectContaining({
-        code: 'SPROUT_ERR_PLATFORM_UNSUPPORTED_FIELD',
+        code: 'SPROUT_ERR_SPEC_UNSUPPORTED_FIELD',
         message: expect.stringContaining(`${file}:11: field "spec.serving.triggers.http.rewrite"`),
       }),
     );
@@ -104,43 +102,43 @@ spec: { version: v1.0.0 }
   it.each([
     [
       `${head}spec:\n  serving:\n    scaleOptions:\n      maxReplicas: many\n`,
-      'SPROUT_ERR_PLATFORM_INVALID_FUNCTION',
+      'SPROUT_ERR_SPEC_INVALID_FUNCTION',
       /:8: field "spec.serving.scaleOptions.maxReplicas"/,
     ],
     [
       `${head}  annotations:\n    sprout.dev/rate-window: soon\nspec: {}\n`,
-      'SPROUT_ERR_PLATFORM_INVALID_FUNCTION',
+      'SPROUT_ERR_SPEC_INVALID_FUNCTION',
       /:6: field "metadata.annotations.sprout.dev\/rate-window": not a duration/,
     ],
     [
       `${head}  annotations:\n    sprout.dev/turbo: "on"\nspec: {}\n`,
-      'SPROUT_ERR_PLATFORM_UNSUPPORTED_FIELD',
+      'SPROUT_ERR_SPEC_UNSUPPORTED_FIELD',
       /:6: annotation "sprout.dev\/turbo" is not one Sprout knows/,
     ],
     [
       `${head}spec:\n  serving:\n    triggers:\n      dapr:\n        - name: kafka\n`,
-      'SPROUT_ERR_PLATFORM_UNSUPPORTED_FIELD',
+      'SPROUT_ERR_SPEC_UNSUPPORTED_FIELD',
       /:8: field "spec.serving.triggers.dapr"/,
     ],
     [
       `${head}spec:\n  serving:\n    scaleOptions:\n      minReplicas: 4\n      maxReplicas: 2\n`,
-      'SPROUT_ERR_PLATFORM_INVALID_FUNCTION',
+      'SPROUT_ERR_SPEC_INVALID_FUNCTION',
       /:8: field "spec.serving.scaleOptions.minReplicas": greater than maxReplicas/,
     ],
     [
       `${head}spec:\n  serving:\n    triggers:\n      http:\n        route:\n          rules:\n            - matches:\n                - path: { type: RegularExpression, value: /x }\n`,
-      'SPROUT_ERR_PLATFORM_INVALID_FUNCTION',
+      'SPROUT_ERR_SPEC_INVALID_FUNCTION',
       /:12: field "spec.serving.triggers.http.route.rules.0.matches.0.path.type": only PathPrefix/,
     ],
-    [`${head}spec: [oops\n`, 'SPROUT_ERR_PLATFORM_INVALID_FUNCTION', /function.yaml:6: /],
+    [`${head}spec: [oops\n`, 'SPROUT_ERR_SPEC_INVALID_FUNCTION', /function.yaml:6: /],
     [
       `apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n`,
-      'SPROUT_ERR_PLATFORM_INVALID_FUNCTION',
+      'SPROUT_ERR_SPEC_INVALID_FUNCTION',
       /:1: apiVersion\/kind must be/,
     ],
     [
       `apiVersion: core.openfunction.io/v1beta2\nkind: Function\nmetadata:\n  name: Not_A_Label\nspec: {}\n`,
-      'SPROUT_ERR_PLATFORM_INVALID_FUNCTION',
+      'SPROUT_ERR_SPEC_INVALID_FUNCTION',
       /:4: field "metadata.name": must be a DNS-1123 label/,
     ],
   ])('refuses bad input %#', (text, code, message) => {
@@ -163,8 +161,8 @@ spec: { version: v1.0.0 }
     );
     expect(functions.map((f) => f.name)).toEqual(['echo', 'greeter']);
     expect(errors.map((e) => e.code)).toEqual([
-      'SPROUT_ERR_PLATFORM_UNSUPPORTED_FIELD',
-      'SPROUT_ERR_PLATFORM_DUPLICATE_FUNCTION',
+      'SPROUT_ERR_SPEC_UNSUPPORTED_FIELD',
+      'SPROUT_ERR_SPEC_DUPLICATE_FUNCTION',
     ]);
   });
 
@@ -177,29 +175,6 @@ spec: { version: v1.0.0 }
     mkdirSync(join(root, 'empty'));
     const { functions, errors } = loadFunctions([root, join(root, 'empty'), join(root, 'missing')], '/');
     expect(functions.map((f) => f.name)).toEqual(['a', 'b']);
-    expect(errors.map((e) => e.code)).toEqual([
-      'SPROUT_ERR_PLATFORM_NO_FUNCTION',
-      'SPROUT_ERR_PLATFORM_NO_FUNCTION',
-    ]);
-  });
-
-  it('reads files that stay valid against the OpenFunction CRD (knobs live in annotations)', () => {
-    const validator = createManifestValidator(vendoredCrdsDir());
-    for (const name of ['greeter', 'never-ready', 'bad-target']) {
-      const file = join(fixtures, name, 'function.yaml');
-      const { manifest } = parseFunctionYaml(readFileSync(file, 'utf8'), file);
-      manifest.spec.image ??= 'registry.local/x:1'; // required by the CRD, optional locally
-      expect(validator.validate(manifest).issues, name).toEqual([]);
-      expect(loadFunctionYaml(file).name).toBe(name);
-    }
-  });
-
-  it('parses durations', () => {
-    expect(parseDuration('500ms')).toBe(500);
-    expect(parseDuration('1m30s')).toBe(90_000);
-    expect(parseDuration('2h')).toBe(7_200_000);
-    expect(parseDuration('1.5s')).toBe(1500);
-    expect(parseDuration('10')).toBeUndefined();
-    expect(parseDuration('')).toBeUndefined();
+    expect(errors.map((e) => e.code)).toEqual(['SPROUT_ERR_SPEC_NO_FUNCTION', 'SPROUT_ERR_SPEC_NO_FUNCTION']);
   });
 });

@@ -1,0 +1,7 @@
+/**
+ * `@sprout/framework/instance`: one way to start a function instance. `sprout run` builds an
+ * InstanceSpec from its flags; `sprout dev` sends one to a pre-started process.
+ */
+export { runInstance, startInstance } from './instance/run.js';
+export { instanceFunction } from './instance/from-resolved.js';
+export { needsContext, type InstanceSpec, type InstanceFunction } from './instance/spec.js';

@@ -1,0 +1,41 @@
+import type { ComponentDocument, FunctionContext, ResolvedFunction } from '@sprout/spec';
+import type { SignatureType } from '../signature.js';
+
+/** One function an instance serves: a resolved function narrowed to what the process needs. */
+export interface InstanceFunction {
+  name: string;
+  /** Folder (or file) with the code. */
+  source: string;
+  target?: string;
+  signatureType?: SignatureType;
+  /** FUNC_CONTEXT, when the function uses it (outputs, states, or the `(ctx, data)` signature); JSON text as a flag gives it. */
+  context?: FunctionContext | string;
+  /** Its Dapr components, validated; `secretKeyRef`/`envRef` values are read from the instance's environment at start. */
+  components: ComponentDocument[];
+  /** Mount path when several functions share the process. */
+  path?: string;
+}
+
+/**
+ * Everything one instance process needs, in one message: what `sprout run` builds from its flags
+ * and what `sprout dev`'s supervisor sends a pre-started process. Nothing in it is parsed again.
+ */
+export interface InstanceSpec {
+  functions: InstanceFunction[];
+  port: number;
+  host?: string;
+  /** Request timeout in ms (0 = none). */
+  timeoutMs: number;
+  ignoredRoutes?: string[];
+  bodyLimit?: number;
+  logExecutionId: boolean;
+  /** Reload on file changes; a module that fails to load answers 503 until fixed. */
+  watch: boolean;
+  /** Where embedded state engines keep their files. */
+  dataDir: string;
+}
+
+/** True when the function uses what FUNC_CONTEXT carries: outputs, state stores, or the `(ctx, data)` signature. */
+export function needsContext(fn: Pick<ResolvedFunction, 'signatureType' | 'context'>): boolean {
+  return fn.signatureType === 'openfunction' || 'outputs' in fn.context || 'states' in fn.context;
+}

@@ -1,0 +1,39 @@
+export { SpecError, SPEC_ERROR_CODES, type SpecErrorCode } from './errors.js';
+export {
+  functionSchema,
+  FUNCTION_API_VERSION,
+  ANNOTATION_PREFIX,
+  ANNOTATIONS,
+  EIP_POOL_ANNOTATION,
+  EIP_IP_ANNOTATION,
+  type FunctionDocument,
+} from './function-schema.js';
+export {
+  DEFAULT_SCALING,
+  type ResolvedFunction,
+  type RouteRule,
+  type ScalingSpec,
+  type ExposeSpec,
+  type BuildSpec,
+} from './resolved.js';
+export type { FunctionContext, ComponentRef, TracingConfig } from './context.js';
+export {
+  loadFunctions,
+  loadFunctionDir,
+  loadFunctionYaml,
+  resolveFunctionText,
+  plainFunction,
+  isFunctionFolder,
+  type LoadResult,
+} from './load.js';
+export {
+  parseComponent,
+  componentOf,
+  componentSpecSchema,
+  type ComponentDocument,
+  type ComponentSpec,
+  type MetadataItem,
+} from './component.js';
+export { resolveMetadata, resolveComponent } from './secrets.js';
+export { loadResources, type Resources, type ResourcesOptions } from './component-files.js';
+export { parseSubscription, type SubscriptionDocument } from './subscription.js';
