@@ -1,3 +1,4 @@
+import { StateError } from './errors.js';
 import type { QueryFilter } from './types.js';
 
 /** A stored item as an engine holds it: the value as JSON text and its etag. */
@@ -46,4 +47,9 @@ export interface StorageEngine {
   /** True when the error means the engine cannot be reached (connection refused, closed, timed out). */
   isUnavailable(err: unknown): boolean;
   close(): Promise<void>;
+}
+
+/** Builds the conflict error engines throw; its `field` is the full key (EngineStore strips the prefix). */
+export function etagMismatch(key: string): StateError {
+  return new StateError('SPROUT_ERR_STATE_ETAG_MISMATCH', `etag mismatch for key "${key}"`, { field: key });
 }

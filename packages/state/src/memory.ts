@@ -1,5 +1,5 @@
-import type { RawItem, StorageEngine, WriteOp } from './engine.js';
-import { EngineStore, etagMismatch, type EngineStoreOptions } from './store.js';
+import { etagMismatch, type RawItem, type StorageEngine, type WriteOp } from './engine.js';
+import { EngineStore, type EngineStoreOptions } from './store.js';
 
 interface Stored {
   value: string;

@@ -1,3 +1,4 @@
+import { checkEtag, checkOptions, parseTtl } from './checks.js';
 import { StateError, isStateError } from './errors.js';
 import { checkKey } from './key.js';
 import { parseQuery, runQuery } from './query.js';
@@ -10,7 +11,6 @@ import type {
   QueryResponse,
   SaveRequest,
   StateEntry,
-  StateOptions,
   StateQuery,
   StateStore,
   TransactionOperation,
@@ -29,8 +29,6 @@ export interface EngineStoreOptions {
   bulkParallelism?: number;
 }
 
-const ETAG_RE = /^\d{1,18}$/;
-
 /** Runs `fn` over `items` with at most `n` in flight, keeping order. */
 async function mapLimit<I, O>(items: I[], n: number, fn: (item: I) => Promise<O>): Promise<O[]> {
   const out = new Array<O>(items.length);
@@ -43,39 +41,6 @@ async function mapLimit<I, O>(items: I[], n: number, fn: (item: I) => Promise<O>
   };
   await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
   return out;
-}
-
-function checkOptions(options: StateOptions | undefined): void {
-  if (!options) return;
-  const { concurrency, consistency } = options;
-  if (concurrency !== undefined && concurrency !== 'first-write' && concurrency !== 'last-write') {
-    throw new StateError(
-      'SPROUT_ERR_STATE_OPTION_INVALID',
-      `concurrency "${String(concurrency)}" is not first-write or last-write`,
-    );
-  }
-  if (consistency !== undefined && consistency !== 'eventual' && consistency !== 'strong') {
-    throw new StateError(
-      'SPROUT_ERR_STATE_OPTION_INVALID',
-      `consistency "${String(consistency)}" is not eventual or strong`,
-    );
-  }
-}
-
-/** Parses `ttlInSeconds` metadata: a whole number of seconds ≥ 1, or -1 for no expiry. */
-export function parseTtl(metadata: Record<string, string> | undefined, key: string): number | undefined {
-  const raw = metadata?.ttlInSeconds;
-  if (raw === undefined || raw === '') return undefined;
-  const text = String(raw).trim();
-  if (!/^-?\d+$/.test(text) || (Number(text) < 1 && Number(text) !== -1) || Number(text) > 315_360_000) {
-    throw new StateError(
-      'SPROUT_ERR_STATE_TTL_INVALID',
-      `ttlInSeconds "${text}" for key "${key}" must be a whole number of seconds from 1 to 315360000, or -1`,
-      { field: key },
-    );
-  }
-  const n = Number(text);
-  return n === -1 ? undefined : n * 1000;
 }
 
 /**
@@ -250,7 +215,7 @@ export class EngineStore implements StateStore {
         { field: key },
       );
     }
-    const etag = this.#etag(item.etag, key);
+    const etag = checkEtag(item.etag, key);
     const ttlMs = parseTtl(item.metadata, key);
     const op: WriteOp = { op: 'set', key: this.#prefix + key, value: text };
     if (etag !== undefined) op.etag = etag;
@@ -268,24 +233,10 @@ export class EngineStore implements StateStore {
     }
     const key = checkKey(item.key);
     checkOptions(item.options);
-    const etag = this.#etag(item.etag, key);
+    const etag = checkEtag(item.etag, key);
     return etag === undefined
       ? { op: 'delete', key: this.#prefix + key }
       : { op: 'delete', key: this.#prefix + key, etag };
-  }
-
-  #etag(etag: unknown, key: string): string | undefined {
-    if (etag === undefined || etag === null || etag === '') return undefined;
-    if (typeof etag !== 'string' || !ETAG_RE.test(etag)) {
-      throw new StateError(
-        'SPROUT_ERR_STATE_ETAG_INVALID',
-        `etag "${String(etag)}" for key "${key}" is not an etag this store issued`,
-        {
-          field: key,
-        },
-      );
-    }
-    return etag;
   }
 
   async #write(ops: WriteOp[]): Promise<void> {
@@ -326,9 +277,4 @@ export class EngineStore implements StateStore {
       cause: err,
     });
   }
-}
-
-/** Builds the conflict error engines throw; its `field` is the full key (EngineStore strips the prefix). */
-export function etagMismatch(key: string): StateError {
-  return new StateError('SPROUT_ERR_STATE_ETAG_MISMATCH', `etag mismatch for key "${key}"`, { field: key });
 }

@@ -1,7 +1,6 @@
 import pg from 'pg';
-import type { RawItem, StorageEngine, WriteOp } from '../engine.js';
+import { etagMismatch, type RawItem, type StorageEngine, type WriteOp } from '../engine.js';
 import type { QueryFilter } from '../types.js';
-import { etagMismatch } from '../store.js';
 import { StateError } from '../errors.js';
 
 export interface PostgresEngineOptions {

@@ -1,6 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { RawItem, StorageEngine, WriteOp } from '../engine.js';
-import { etagMismatch } from '../store.js';
+import { etagMismatch, type RawItem, type StorageEngine, type WriteOp } from '../engine.js';
 
 export interface RedisEngineOptions {
   /** `host:port`; default `127.0.0.1:6379`. */

@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { RawItem, StorageEngine, WriteOp } from '../engine.js';
-import { etagMismatch } from '../store.js';
+import { etagMismatch, type RawItem, type StorageEngine, type WriteOp } from '../engine.js';
 
 export interface SqliteEngineOptions {
   /** Database file (created with its folder), or `:memory:`. */
