@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '@sprout/observe';
 import { createAnnouncers, createEipManager, startAnnouncing, type BgpAnnouncer } from '@sprout/eip';
-import { freePort, startBird } from '../packages/eip/test/bird.js';
+import { freePort } from '@sprout/http/testing';
+import { startBird } from '../packages/eip/test/bird.js';
 
 const SAMPLES = Number(process.argv[2] ?? 50);
 const SPROUT = '127.0.68.2';

@@ -1,17 +1,9 @@
 // A real bird2 BGP daemon for tests: its own config, control socket and port, on loopback.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, host, r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+import { freePort } from '@sprout/http/testing';
 
 export interface Bird {
   port: number;

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { closeServer, listen } from '@sprout/http/testing';
 import { createLogger } from '@sprout/observe';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BgpMessage } from './message-types.js';
@@ -40,9 +41,9 @@ async function peer(
     s.on('error', () => {});
     onConnection(s, received);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanup.push(() => new Promise((r) => server.close(r)));
-  return { port: (server.address() as { port: number }).port, server, received };
+  const port = await listen(server);
+  cleanup.push(() => closeServer(server));
+  return { port, server, received };
 }
 
 function session(port: number, extra: Partial<ConstructorParameters<typeof BgpSession>[0]> = {}) {
