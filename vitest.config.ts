@@ -4,7 +4,7 @@ export default defineConfig({
   resolve: { conditions: ['@sprout/source'] },
   ssr: { resolve: { conditions: ['@sprout/source'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'scripts/**/*.test.mjs'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -19,4 +19,5 @@ bash scripts/setup.sh
 bash scripts/services.sh
 echo "test: format"; npx prettier --check . --log-level warn
 echo "test: lint"; npx eslint . --max-warnings 0
+echo "test: imports"; node scripts/check-imports.mjs
 echo "test: vitest"; npx vitest run "$@"
