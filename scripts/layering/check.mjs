@@ -30,7 +30,7 @@ const SKIP_DIRS = new Set(['node_modules', 'dist', 'coverage']);
 const PREFIX = '@sprout/';
 
 /** Reads `packages/*` under `root`: manifests, tsconfig references and source files. */
-export function readWorkspace(root) {
+function readWorkspace(root) {
   const base = join(root, 'packages');
   const packages = new Map();
   for (const name of readdirSync(base).sort()) {
@@ -64,7 +64,7 @@ export function parseJsonc(text) {
 }
 
 /** Test code: under a `test/` folder or named `*.test.*`. It may use devDependencies. */
-export function isTestFile(pkgDir, file) {
+function isTestFile(pkgDir, file) {
   const rel = relative(pkgDir, file).split(sep);
   return rel[0] === 'test' || /\.test\.[a-z]+$/.test(rel[rel.length - 1]);
 }
