@@ -1,7 +1,11 @@
+import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlatformEvent } from '../src/index.js';
-import { harness, schemaErrors, type Harness } from './helpers.js';
+import { createGateway } from '@sprout/gateway';
+import { createPlatform, routesFor, startApi, type PlatformEvent } from '../src/index.js';
+import { captureLogs, fixtures, harness, schemaErrors, type Harness } from './helpers.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -117,7 +121,7 @@ describe('platform REST API', () => {
       expect(json.error!.code).toBe(code);
     } else {
       expect(schemaErrors('FunctionList', json)).toEqual([]);
-      expect(json.problems![0]!.code).toBe('SPROUT_ERR_PLATFORM_NO_FUNCTION');
+      expect(json.problems![0]!.code).toBe('SPROUT_ERR_SPEC_NO_FUNCTION');
     }
     // The API keeps serving after bad input.
     expect((await h.get('/v1/health')).status).toBe(200);
@@ -148,6 +152,40 @@ describe('held invoke', () => {
       });
     } finally {
       await n.close();
+    }
+  });
+});
+
+describe('invoke through a given gateway', () => {
+  it('goes through the gateway the API is given: its routes, its scaler, its codes', async () => {
+    const { logger } = captureLogs();
+    const dataDir = mkdtempSync(join(tmpdir(), 'sprout-platform-api-gw-'));
+    const platform = createPlatform({ paths: ['echo'], cwd: fixtures, dataDir, logger });
+    const gateway = createGateway({ logger, scaleIntervalMs: 100 });
+    const api = await startApi(platform, { port: 0, gateway });
+    try {
+      // Routes not applied yet: the gateway knows no such function.
+      const missing = await fetch(`${api.url}/v1/functions/echo/invoke/`);
+      expect(missing.status).toBe(404);
+      const body = (await missing.json()) as unknown;
+      expect(schemaErrors('Error', body)).toEqual([]);
+      expect(body).toMatchObject({ error: { code: 'SPROUT_ERR_GATEWAY_NO_ROUTE', function: 'echo' } });
+
+      gateway.setRoutes(routesFor(platform.definitions(), (n) => platform.backend(n)).routes);
+      const r = await fetch(`${api.url}/v1/functions/echo/invoke/x?y=1`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('x-sprout-cold-start')).toBe('true');
+      expect(await r.json()).toMatchObject({ path: '/x?y=1' });
+      expect(gateway.status()).toContainEqual(
+        expect.objectContaining({ name: 'echo', desiredReplicas: 1, readyInstances: 1 }),
+      );
+      await expect
+        .poll(() => gateway.metricsText())
+        .toMatch(/sprout_gateway_requests_total\{function="echo",code="2xx"\} 1/);
+    } finally {
+      await gateway.close();
+      await api.close();
+      await platform.close();
     }
   });
 });

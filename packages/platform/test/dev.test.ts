@@ -72,7 +72,7 @@ describe('startDev (platform + gateway + API)', () => {
       problems: { code: string }[];
     };
     expect(list.functions.map((f) => f.name)).toEqual(['echo', 'greeter']);
-    expect(list.problems).toMatchObject([{ code: 'SPROUT_ERR_PLATFORM_UNSUPPORTED_FIELD' }]);
+    expect(list.problems).toMatchObject([{ code: 'SPROUT_ERR_SPEC_UNSUPPORTED_FIELD' }]);
   });
 
   it('answers 502 when an instance crashes mid-request and serves the next request', async () => {
@@ -139,7 +139,7 @@ describe('startDev (platform + gateway + API)', () => {
     writeFileSync(join(dir, 'function.yaml'), yaml(3).replace('maxReplicas', 'maxReplicaz'));
     await expect
       .poll(() => d.platform.problems().map((p) => p.code), { timeout: 10_000 })
-      .toContain('SPROUT_ERR_PLATFORM_UNSUPPORTED_FIELD');
+      .toContain('SPROUT_ERR_SPEC_UNSUPPORTED_FIELD');
     expect(d.platform.view('spec-watch').scaling.maxReplicas).toBe(3);
     writeFileSync(join(dir, 'function.yaml'), yaml(4));
     await expect.poll(() => d.platform.view('spec-watch').scaling.maxReplicas, { timeout: 10_000 }).toBe(4);

@@ -158,7 +158,7 @@ describe('supervisor', () => {
     expect(crash.status).toBe(502);
     const body = (await crash.json()) as unknown;
     expect(schemaErrors('Error', body)).toEqual([]);
-    expect(body).toMatchObject({ error: { code: 'SPROUT_ERR_PLATFORM_UPSTREAM_FAILED' } });
+    expect(body).toMatchObject({ error: { code: 'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED', function: 'crashy' } });
     const crashed = await h.waitFor((e) => e.type === 'instance.crashed');
     expect(crashed).toMatchObject({ function: 'crashy', exitCode: 3, wasReady: true });
     const next = await fetch(`${h.api.url}/v1/functions/crashy/invoke/`);
@@ -174,8 +174,13 @@ describe('supervisor', () => {
   it('gives up on an instance that never becomes ready, with a clear error in logs and API', async () => {
     const h = await start(['never-ready']);
     const r = await fetch(`${h.api.url}/v1/functions/never-ready/invoke/`);
-    expect(r.status).toBe(503);
-    expect(await r.json()).toMatchObject({ error: { code: 'SPROUT_ERR_PLATFORM_NOT_READY' } });
+    // The gateway's readiness timeout: 504 with its code (the retired platform code answered 503).
+    expect(r.status).toBe(504);
+    const body = (await r.json()) as unknown;
+    expect(schemaErrors('Error', body)).toEqual([]);
+    expect(body).toMatchObject({
+      error: { code: 'SPROUT_ERR_GATEWAY_READINESS_TIMEOUT', function: 'never-ready' },
+    });
     const failed = await h.waitFor((e) => e.type === 'instance.failed');
     expect(failed).toMatchObject({ function: 'never-ready', code: 'SPROUT_ERR_PLATFORM_READINESS_TIMEOUT' });
     const view = await h.get('/v1/functions/never-ready');
@@ -191,7 +196,8 @@ describe('supervisor', () => {
   it('reports why a function fails to start (framework error) in the API', async () => {
     const h = await start(['bad-target']);
     const r = await fetch(`${h.api.url}/v1/functions/bad-target/invoke/`);
-    expect(r.status).toBe(503);
+    expect(r.status).toBe(504);
+    expect(r.headers.get('x-sprout-error-code')).toBe('SPROUT_ERR_GATEWAY_READINESS_TIMEOUT');
     await expect
       .poll(async () => (await h.get('/v1/functions/bad-target')).body, { timeout: 10_000 })
       .toMatchObject({
@@ -208,7 +214,7 @@ describe('supervisor', () => {
       functions: [{ name: 'echo' }],
       problems: [
         {
-          code: 'SPROUT_ERR_PLATFORM_UNSUPPORTED_FIELD',
+          code: 'SPROUT_ERR_SPEC_UNSUPPORTED_FIELD',
           message: expect.stringMatching(
             /bad-yaml\/function\.yaml:11: field "spec\.serving\.triggers\.http\.rewrite"/,
           ),
