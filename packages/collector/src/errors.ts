@@ -1,3 +1,5 @@
+import { SproutError } from '@sprout/http';
+
 /**
  * Every error the collector raises, with its stable code and how to fix it. The package README lists
  * the same table; `errors.test.ts` keeps the two in step. Retired codes are never reused.
@@ -29,15 +31,21 @@ export const errorCodes = {
 
 export type CollectorErrorCode = keyof typeof errorCodes;
 
-/** An error from the collector with a stable code; `where` names the config key or byte offset at fault. */
-export class CollectorError extends Error {
+/**
+ * An error from the collector with a stable code; `field` names the config key or byte offset at
+ * fault, and the message starts with it (`pipeline.inputs[0].port: …`).
+ *
+ * @example
+ * throw new CollectorError('SPROUT_ERR_COLLECTOR_CONFIG_INVALID', 'must be a list', 'parsers');
+ */
+export class CollectorError extends SproutError<CollectorErrorCode> {
   override name = 'CollectorError';
   constructor(
-    readonly code: CollectorErrorCode,
+    code: CollectorErrorCode,
     message: string,
-    readonly where?: string,
-    options?: { cause?: unknown },
+    field?: string,
+    options: { cause?: unknown; status?: number } = {},
   ) {
-    super(where ? `${where}: ${message}` : message, options);
+    super(code, field ? `${field}: ${message}` : message, { ...options, field });
   }
 }

@@ -1,15 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode } from '@msgpack/msgpack';
 import fluentOrg from '@fluent-org/logger';
+import { closeServer, freePort, listen } from '@sprout/http/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCollector, parseConfig, type CollectorRecord } from '../src/index.js';
 import { MsgpackFramer } from '../src/forward/framer.js';
-import { freePort, quiet, startCapture, waitFor } from './helpers.js';
+import { quiet, startCapture, waitFor } from './helpers.js';
 
 const runner = fileURLToPath(new URL('./fixtures/run-collector.ts', import.meta.url));
 
@@ -125,10 +126,8 @@ pipeline:
         }
       });
     });
-    await new Promise<void>((r) => peer.listen(0, '127.0.0.1', r));
-    const tx = await sender(
-      `port: ${(peer.address() as AddressInfo).port}, require_ack_response: on, retry_limit: 3`,
-    );
+    const peerPort = await listen(peer);
+    const tx = await sender(`port: ${peerPort}, require_ack_response: on, retry_limit: 3`);
     await tx.push({ tag: 'r', body: { once: true } });
     await tx.flush();
     await waitFor(() => acked.length === 1);
@@ -137,7 +136,7 @@ pipeline:
     expect(await tx.metrics.metrics()).toMatch(/collector_output_retries_total\{output="forward.0"\} 1/);
     await tx.close();
     for (const s of sockets) s.destroy();
-    await new Promise((r) => peer.close(r));
+    await closeServer(peer);
   });
 
   it('peer killed with SIGKILL mid-stream and restarted: every record arrives (require_ack_response)', async () => {

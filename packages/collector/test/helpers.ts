@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
+import { closeServer, listen } from '@sprout/http/testing';
 import { createLogger } from '@sprout/observe';
 import { createCollector, parseConfig, type Collector, type CollectorRecord } from '../src/index.js';
 
@@ -47,19 +47,6 @@ export async function sink(status: () => number = () => 200) {
     if (st < 300) bodies.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(parts) });
     res.writeHead(st).end();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    bodies,
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((r) => server.closeAllConnections() || server.close(() => r())),
-  };
-}
-
-/** A TCP port that was free a moment ago (for peers that must be told their port up front). */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
+  const port = await listen(server);
+  return { bodies, port, close: () => closeServer(server) };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { closeServer, listen } from '@sprout/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plusMetrics, plusVersion, PlusSchemaError } from '../src/inputs/nginx-plus.js';
 import { mutate, timeBox } from './fuzz.js';
@@ -143,12 +143,7 @@ async function plusServer(opts: { versions: number[]; missing?: string[]; broken
     if (m[2] === 'http/requests') requests += 5;
     send(200, docs[m[2]!]);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    hits,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
+  return { port: await listen(server), hits, close: () => closeServer(server) };
 }
 
 describe('nginx_metrics with nginx_plus on (Plus API replayed from documents)', () => {

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startCapture, waitFor } from './helpers.js';
+import { freePort } from '@sprout/http/testing';
+import { startCapture, waitFor } from './helpers.js';
 
 // Real peer: Debian nginx with stub_status, on a free port with its own config and prefix.
 describe('nginx_metrics input with nginx stub_status', () => {

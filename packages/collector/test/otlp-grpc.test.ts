@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { connect as connectH2 } from 'node:http2';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
@@ -11,6 +11,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { closeServer, listen } from '@sprout/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRequest } from '../src/otlp/proto.js';
 import { H2_PREFACE, sniffConnection } from '../src/otlp/sniff.js';
@@ -90,12 +91,7 @@ async function slowProxy(port: number, split: (b: Buffer) => Buffer[]) {
     down.on('error', () => up.destroy());
     up.on('close', () => down.destroy());
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-    server,
-  };
+  return { port: await listen(server), close: () => closeServer(server), server };
 }
 
 /** Writes `bytes` on a fresh connection and resolves with what came back once the server closed it. */
@@ -357,12 +353,11 @@ describe('sniffConnection', () => {
         reject: (reason, detail) => seen.push({ kind: reason, detail }),
       });
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    port = (server.address() as AddressInfo).port;
+    port = await listen(server);
   });
   afterAll(async () => {
     for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
+    await closeServer(server);
   });
 
   it('decides at the first differing byte or the last preface byte, whatever the split', async () => {

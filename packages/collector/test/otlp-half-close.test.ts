@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { closeServer, listen } from '@sprout/http/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCollector, parseConfig, type Collector } from '../src/index.js';
 
@@ -61,8 +62,7 @@ describe('opentelemetry input: HTTP/2 connections the peer half-closed', () => {
       () => undefined,
     );
     const tcp = createServer((socket) => grpc.server.emit('connection', socket));
-    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-    const port = (tcp.address() as { port: number }).port;
+    const port = await listen(tcp);
     const closedMs = await new Promise<number>((resolve) => {
       const t0 = performance.now();
       const s = connect(port, '127.0.0.1', () =>
@@ -78,6 +78,6 @@ describe('opentelemetry input: HTTP/2 connections the peer half-closed', () => {
     });
     expect(closedMs, 'stalled session held open').toBeLessThan(15_000);
     await grpc.close();
-    await new Promise((r) => tcp.close(r));
+    await closeServer(tcp);
   });
 });

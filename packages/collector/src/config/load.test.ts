@@ -1,7 +1,7 @@
+import { parseSize } from '@sprout/http';
 import { describe, expect, it } from 'vitest';
 import { CollectorError } from '../errors.js';
 import { parseConfig } from './load.js';
-import { parseSize } from './values.js';
 
 function fails(yaml: string): CollectorError {
   try {

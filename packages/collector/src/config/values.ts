@@ -1,25 +1,10 @@
+import { parseDuration, parseSize } from '@sprout/http';
 import { z } from 'zod';
 
-const units: Record<string, number> = {
-  '': 1,
-  K: 1024,
-  KB: 1024,
-  M: 1024 ** 2,
-  MB: 1024 ** 2,
-  G: 1024 ** 3,
-  GB: 1024 ** 3,
-};
-
-/** Parses fluent-bit sizes: `32000`, `32K`, `4M`, `1.5MB`; `defaultUnit` applies to bare numbers. */
-export function parseSize(v: string | number, defaultUnit = 1): number | undefined {
-  if (typeof v === 'number') return Math.floor(v * defaultUnit);
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMG]B?)?\s*$/i.exec(v);
-  if (!m) return undefined;
-  const unit = m[2] ? units[m[2].toUpperCase()]! : defaultUnit;
-  return Math.floor(Number(m[1]) * unit);
-}
-
-/** A size option (`4M`); bare numbers are multiplied by `defaultUnit` (fluent-bit's tcp sizes are in KB). */
+/**
+ * A size option (`32000`, `512K`, `4M`, `1.5MB`, as `parseSize` of @sprout/http reads it); bare numbers
+ * are multiplied by `defaultUnit` (fluent-bit's tcp sizes are in KB).
+ */
 export const size = (defaultUnit = 1) =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {
     const n = parseSize(v, defaultUnit);
@@ -42,6 +27,19 @@ export const bool = z.union([z.boolean(), z.string(), z.number()]).transform((v,
 
 /** An integer that may arrive as a string (`port: "9880"`). */
 export const int = (min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * A Go-style duration option in seconds: `5`, `5s`, `500ms`, `1m`, `1m30s` (`parseDuration` of
+ * @sprout/http; a bare number is seconds).
+ */
+export const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = parseDuration(String(v), { bareSeconds: true });
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `'${v}' is not a duration (use e.g. 5s, 500ms)` });
+    return z.NEVER;
+  }
+  return ms / 1000;
+});
 
 /** A duration in seconds, fractions allowed (`flush: 0.5`). */
 export const seconds = z.coerce.number().min(0);

@@ -45,7 +45,7 @@ export const collectdInput: InputPlugin<typeof schema> = {
   schema,
   create(o, ctx) {
     const types = loadTypes(o.typesdb);
-    return udpListener({ listen: o.listen, port: o.port, where: 'collectd.port' }, (msg) => {
+    return udpListener({ listen: o.listen, port: o.port, field: 'collectd.port' }, (msg) => {
       const { values, error } = decodeCollectdPacket(msg);
       if (error) ctx.reject('decode', { error: error.message, offset: error.offset });
       const records: CollectorRecord[] = [];

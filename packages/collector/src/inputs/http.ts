@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
+import { isSproutError, readBody } from '@sprout/http';
 import { z } from 'zod';
 import { many, port, size } from '../config/values.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
-import { BodyTooLarge, readBody } from './http-body.js';
-import { httpListener } from './net.js';
+import { bodyLimit, httpListener } from './net.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -63,13 +63,14 @@ export const httpInput: InputPlugin<typeof schema> = {
         })
         .end(JSON.stringify({ error: msg }) + '\n');
     };
-    return httpListener({ listen: o.listen, port: o.port, where: 'http.port' }, async (req, res) => {
+    const bodyOptions = bodyLimit(o.buffer_max_size);
+    return httpListener({ listen: o.listen, port: o.port, field: 'http.port' }, async (req, res) => {
       if (req.method !== 'POST') return fail(res, 405, 'only POST is accepted');
       let raw: Buffer;
       try {
-        raw = await readBody(req, o.buffer_max_size);
+        raw = await readBody(req, bodyOptions);
       } catch (err) {
-        if (err instanceof BodyTooLarge) {
+        if (isSproutError(err, 'SPROUT_ERR_COLLECTOR_TOO_LARGE')) {
           ctx.reject('too_large', { limit: o.buffer_max_size });
           return fail(res, 413, `body over buffer_max_size (${o.buffer_max_size} bytes)`);
         }

@@ -6,13 +6,14 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createSocket as createUdpSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import type { ReadBodyOptions } from '@sprout/http';
 import { CollectorError } from '../errors.js';
 import type { CollectorRecord } from '../types.js';
 
 /** Listens and turns bind errors into a coded error naming the address. */
 export async function listen(
   server: Server | HttpServer,
-  where: string,
+  field: string,
   target: { port: number; host: string } | { path: string },
 ): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -22,7 +23,7 @@ export async function listen(
         new CollectorError(
           'SPROUT_ERR_COLLECTOR_LISTEN',
           `cannot listen on ${at}: ${err.code ?? err.message}`,
-          where,
+          field,
           { cause: err },
         ),
       );
@@ -89,9 +90,9 @@ export function pumpSocket(
   });
 }
 
-/** A UDP input's socket: binds on start (coded error naming `where`), closes, reports its address. */
+/** A UDP input's socket: binds on start (coded error naming `field`), closes, reports its address. */
 export function udpListener(
-  o: { listen: string; port: number; where: string; recvBufferSize?: number | undefined },
+  o: { listen: string; port: number; field: string; recvBufferSize?: number | undefined },
   onMessage: (msg: Buffer, from: RemoteInfo) => void,
 ): { start(): Promise<void>; close(): Promise<void>; address(): { host: string; port: number } } {
   let sock: UdpSocket | undefined;
@@ -108,7 +109,7 @@ export function udpListener(
             new CollectorError(
               'SPROUT_ERR_COLLECTOR_LISTEN',
               `cannot bind udp ${o.listen}:${o.port}: ${err.message}`,
-              o.where,
+              o.field,
             ),
           ),
         );
@@ -147,9 +148,24 @@ export function datagramBatcher(emit: (records: CollectorRecord[], bytes: number
   };
 }
 
-/** An HTTP input's server: listens on start (coded error naming `where`), closes with its connections. */
+/**
+ * How an HTTP input reads a request body (`readBody` of @sprout/http): inflated, and refused over
+ * `buffer_max_size` with SPROUT_ERR_COLLECTOR_TOO_LARGE. Made once per input, not per request.
+ */
+export function bodyLimit(limit: number): ReadBodyOptions {
+  return {
+    limit,
+    decompress: true,
+    tooLarge: (n) =>
+      new CollectorError('SPROUT_ERR_COLLECTOR_TOO_LARGE', `over ${n} bytes`, 'buffer_max_size', {
+        status: 413,
+      }),
+  };
+}
+
+/** An HTTP input's server: listens on start (coded error naming `field`), closes with its connections. */
 export function httpListener(
-  o: { listen: string; port: number; where: string },
+  o: { listen: string; port: number; field: string },
   handler: (req: IncomingMessage, res: ServerResponse) => void,
 ): { start(): Promise<void>; close(): Promise<void>; address(): ReturnType<typeof addressOf> } {
   const sockets = new Set<Socket>();
@@ -159,7 +175,7 @@ export function httpListener(
     s.on('close', () => sockets.delete(s));
   });
   return {
-    start: () => listen(server, o.where, { port: o.port, host: o.listen }),
+    start: () => listen(server, o.field, { port: o.port, host: o.listen }),
     close: () => closeServer(server, sockets),
     address: () => addressOf(server),
   };

@@ -1,19 +1,9 @@
 import { z } from 'zod';
-import { bool, port } from '../config/values.js';
+import { bool, duration, port } from '../config/values.js';
 import { parseStubStatus } from '../parsers/nginx.js';
 import type { InputPlugin } from '../plugin.js';
 import { plusEndpoints, plusMetrics, PlusSchemaError, plusVersion } from './nginx-plus.js';
 import { nowNs, type CollectorRecord, type MetricBody } from '../types.js';
-
-/** `5`, `5s`, `500ms`, `1m` → seconds. */
-const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(String(v));
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: `'${v}' is not a duration (use e.g. 5s, 500ms)` });
-    return z.NEVER;
-  }
-  return Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600 }[m[2] ?? 's']!;
-});
 
 const schema = z.strictObject({
   host: z.string().default('localhost'),

@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { isSproutError, readBody } from '@sprout/http';
 import { z } from 'zod';
 import { bool, port, size } from '../config/values.js';
 import { requestToRecords } from '../otlp/convert.js';
@@ -7,8 +8,7 @@ import { decodeLogsToRecords } from '../otlp/logs-decode.js';
 import { decodeRequest, encodeResponse, type Signal } from '../otlp/proto.js';
 import type { CollectorRecord } from '../types.js';
 import type { InputPlugin } from '../plugin.js';
-import { BodyTooLarge, readBody } from './http-body.js';
-import { addressOf, closeServer, listen } from './net.js';
+import { addressOf, bodyLimit, closeServer, listen } from './net.js';
 import { otlpGrpcServer } from '../otlp/grpc.js';
 import { sniffConnection } from '../otlp/sniff.js';
 
@@ -104,6 +104,7 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
       },
       (reason, detail) => ctx.reject(reason, detail),
     );
+    const bodyOptions = bodyLimit(o.buffer_max_size);
     const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? '/').split('?')[0]!;
       const signal = paths[path];
@@ -124,9 +125,9 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
       }
       let raw: Buffer;
       try {
-        raw = await readBody(req, o.buffer_max_size);
+        raw = await readBody(req, bodyOptions);
       } catch (err) {
-        const tooLarge = err instanceof BodyTooLarge;
+        const tooLarge = isSproutError(err, 'SPROUT_ERR_COLLECTOR_TOO_LARGE');
         ctx.reject(tooLarge ? 'too_large' : 'unreadable', { limit: o.buffer_max_size });
         return fail(
           res,

@@ -47,7 +47,7 @@ export const statsdInput: InputPlugin<typeof schema> = {
   schema,
   create(o, ctx) {
     const push = datagramBatcher(ctx.emit);
-    const udp = udpListener({ listen: o.listen, port: o.port, where: 'statsd.port' }, (msg) => {
+    const udp = udpListener({ listen: o.listen, port: o.port, field: 'statsd.port' }, (msg) => {
       const { samples, errors } = parseStatsdPacket(msg.toString('utf8'));
       for (const e of errors) ctx.reject('malformed', e);
       const time = nowNs();

@@ -67,7 +67,7 @@ export const syslogInput: InputPlugin<typeof schema> = {
       };
       if (o.mode === 'udp') {
         return udpListener(
-          { listen: o.listen, port: o.port, where: 'syslog.port', recvBufferSize: o.receive_buffer_size },
+          { listen: o.listen, port: o.port, field: 'syslog.port', recvBufferSize: o.receive_buffer_size },
           (m, r) => onMessage(m, `udp://${r.address}:${r.port}`),
         );
       }
