@@ -16,7 +16,7 @@ export interface PushRecord {
 }
 
 /** One input's share of the pipeline: bytes in flight against its `mem_buf_limit`, and who waits. */
-export interface InputState {
+interface InputState {
   id: string;
   bytes: number;
   limit: number;
