@@ -100,10 +100,7 @@ function forwardBodyless(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoin
         clearTimeout(timer);
         responded = true;
         if (res.destroyed) return;
-        const list = headerList(
-          headers,
-          opts.coldStartHeader ? [gw.coldHeader, ex.cold ? 'true' : 'false'] : undefined,
-        );
+        const list = headerList(headers, coldMark(gw, ex));
         res.writeHead(status, statusMessage ?? '', list);
         if (headers['content-length'] === undefined) res.flushHeaders();
       },
@@ -165,10 +162,7 @@ function forwardStreaming(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoi
       done();
       return;
     }
-    const headers = responseHeaders(
-      ur.rawHeaders,
-      opts.coldStartHeader ? [gw.coldHeader, ex.cold ? 'true' : 'false'] : undefined,
-    );
+    const headers = responseHeaders(ur.rawHeaders, coldMark(gw, ex));
     res.writeHead(ur.statusCode ?? 502, ur.statusMessage, headers);
     if (ur.headers['content-length'] === undefined) res.flushHeaders();
     ur.on('error', (err) => failedMidResponse(gw, ex, inst, err));
@@ -190,6 +184,13 @@ function forwardStreaming(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoi
     if (socket.connecting) socket.once('connect', send);
     else send();
   });
+}
+
+/** The cold-start header for this response, per the route's `coldStartHeader` option. */
+function coldMark(gw: GatewayContext, ex: Exchange): [string, string] | undefined {
+  const mode = ex.route.opts.coldStartHeader;
+  if (mode === false || (mode === 'cold' && !ex.cold)) return undefined;
+  return [gw.coldHeader, ex.cold ? 'true' : 'false'];
 }
 
 /** The instance failed after sending headers: the status is gone, so the client's connection is cut. */

@@ -1,4 +1,11 @@
-import { Agent, type AgentOptions, createServer, type Server } from 'node:http';
+import {
+  Agent,
+  type AgentOptions,
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@sprout/observe';
 import { createMetrics, type Registry } from '@sprout/observe/metrics';
@@ -9,11 +16,12 @@ import type { FunctionStatus } from './function-slot.js';
 import { createGatewayMetrics } from './metrics.js';
 import type { GatewayRoute } from './options.js';
 import { PoolSet } from './pools.js';
-import { handleRequest, RouteSet } from './routing.js';
+import { dispatchTo, handleRequest, RouteSet, type DispatchOptions } from './routing.js';
 import { startScaling } from './scaling.js';
 import { proxyUpgrade } from './upgrade.js';
 
 export type { FunctionStatus } from './function-slot.js';
+export type { DispatchOptions } from './routing.js';
 
 /** Options of `createGateway`. */
 export interface GatewayOptions {
@@ -36,6 +44,18 @@ export interface Gateway {
   listenAdmin(port: number, host?: string): Promise<AddressInfo>;
   /** Replaces the routing table; functions kept across calls keep their scaler state. */
   setRoutes(routes: readonly GatewayRoute[]): void;
+  /**
+   * Handles a request received elsewhere (the platform API's invoke) as the named function's route
+   * would: counted by its scaler, held while cold, balanced and retried, sent to the instance as
+   * `path`. A function the routes do not name gets 404 `SPROUT_ERR_GATEWAY_NO_ROUTE`.
+   */
+  dispatch(
+    functionName: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    options?: DispatchOptions,
+  ): void;
   /** Prometheus text of the gateway's registry. */
   metricsText(): Promise<string>;
   status(): FunctionStatus[];
@@ -138,6 +158,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     setRoutes(list) {
       if (!gw.closing) routes.replace(list);
     },
+    dispatch: (name, req, res, path, opts) => dispatchTo(gw, name, req, res, path, opts),
     metricsText: () => registry.metrics(),
     status: () => routes.status(),
     close,

@@ -16,8 +16,11 @@ export interface RouteOptions {
   fallback?: { host: string; port: number };
   /** Removes the matched path prefix before forwarding (`/hello/x` → `/x`). Default false. */
   stripPrefix?: boolean;
-  /** Adds `x-sprout-cold-start: true|false` to responses (default true). */
-  coldStartHeader?: boolean;
+  /**
+   * Adds the cold-start header to responses: `true` (default) says `true` or `false` on every
+   * response, `'cold'` only `true` on a request that waited for an instance, `false` never.
+   */
+  coldStartHeader?: boolean | 'cold';
 }
 
 /** One entry of the routing table given to `setRoutes`. */
@@ -59,6 +62,9 @@ export function resolveRouteOptions(o: RouteOptions = {}, field: string): Resolv
     !(Number.isInteger(ph.status) && ph.status >= 200 && ph.status <= 599)
   ) {
     bad('placeholder.status', 'must be an HTTP status 200–599');
+  }
+  if (r.coldStartHeader !== true && r.coldStartHeader !== false && r.coldStartHeader !== 'cold') {
+    bad('coldStartHeader', 'must be true, false or "cold"');
   }
   const fb = r.fallback;
   if (fb && (typeof fb.host !== 'string' || !Number.isInteger(fb.port) || fb.port < 1 || fb.port > 65535)) {

@@ -7,13 +7,15 @@ import { startExchange } from './forwarding.js';
 import { FunctionSlot, type CompiledRoute, type FunctionStatus } from './function-slot.js';
 import { sendGatewayError, stripPrefix } from './http-util.js';
 import type { GatewayMetrics } from './metrics.js';
-import { resolveRouteOptions, type GatewayRoute } from './options.js';
+import { resolveRouteOptions, type GatewayRoute, type RouteOptions } from './options.js';
 import { RouteTable } from './route-table.js';
 
 /** The routing table and one `FunctionSlot` per function (upstream) behind it, replaced whole by `setRoutes`. */
 export class RouteSet {
   table = new RouteTable<CompiledRoute>([]);
   slots = new Map<FunctionUpstream, FunctionSlot>();
+  /** Each function's first route, by function name (for `dispatch`). */
+  byName = new Map<string, CompiledRoute>();
 
   constructor(
     private readonly metrics: GatewayMetrics,
@@ -50,6 +52,8 @@ export class RouteSet {
         value: { slot, opts },
       };
     });
+    const byName = new Map<string, CompiledRoute>();
+    for (const { value } of compiled) if (!byName.has(value.slot.name)) byName.set(value.slot.name, value);
     let table: RouteTable<CompiledRoute>;
     try {
       table = new RouteTable(compiled);
@@ -60,6 +64,7 @@ export class RouteSet {
     const removed = [...this.slots].filter(([b]) => !next.has(b)).map(([, slot]) => slot);
     this.slots = next;
     this.table = table;
+    this.byName = byName;
     for (const slot of removed) {
       slot.failAll(
         404,
@@ -112,4 +117,47 @@ export function handleRequest(gw: GatewayContext, req: IncomingMessage, res: Ser
   }
   const route = hit.value;
   startExchange(gw, req, res, route, route.opts.stripPrefix ? stripPrefix(url, hit.prefix) : url);
+}
+
+/** How `dispatch` answers differently from the function's route. */
+export interface DispatchOptions {
+  /** Overrides the route's `coldStartHeader` option (e.g. `'cold'`: the header only on cold starts). */
+  coldStartHeader?: RouteOptions['coldStartHeader'];
+}
+
+/**
+ * A request for the function named `name` from a server that embeds the gateway (the platform
+ * API's invoke): handled as the function's first route would handle it — counted by its scaler,
+ * held while cold, balanced, retried — and sent to the instance as `path`.
+ */
+export function dispatchTo(
+  gw: GatewayContext,
+  name: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  options?: DispatchOptions,
+): void {
+  if (gw.closing) {
+    sendGatewayError(res, 503, 'SPROUT_ERR_GATEWAY_CLOSING', 'the gateway is shutting down');
+    return;
+  }
+  const route = gw.routes.byName.get(name);
+  if (!route) {
+    sendGatewayError(
+      res,
+      404,
+      'SPROUT_ERR_GATEWAY_NO_ROUTE',
+      `function ${name} has no route in the gateway`,
+      {},
+      { function: name },
+    );
+    return;
+  }
+  const mode = options?.coldStartHeader;
+  const target =
+    mode === undefined || mode === route.opts.coldStartHeader
+      ? route
+      : { slot: route.slot, opts: { ...route.opts, coldStartHeader: mode } };
+  startExchange(gw, req, res, target, path);
 }

@@ -53,7 +53,9 @@ export function proxyUpgrade(gw: GatewayContext, req: IncomingMessage, socket: D
       status = 101;
       const extra =
         `connection: Upgrade\r\nupgrade: ${ur.headers.upgrade ?? ''}\r\n` +
-        (opts.coldStartHeader ? `${gw.coldHeader}: ${cold}\r\n` : '');
+        (opts.coldStartHeader === true || (opts.coldStartHeader === 'cold' && cold)
+          ? `${gw.coldHeader}: ${cold}\r\n`
+          : '');
       socket.write(
         rawHead(101, ur.statusMessage ?? 'Switching Protocols', responseHeaders(ur.rawHeaders), extra),
       );

@@ -1,13 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { createGateway, type Gateway } from '@sprout/gateway';
 import { PlatformError } from './errors.js';
 import { readJson, sendError, sendJson } from './http-util.js';
 import type { Platform } from './platform.js';
 import type { FunctionAddresses } from './addresses.js';
 import { handleEip } from './api-eip.js';
 import { logLineView, type FunctionLogLine } from './logs.js';
-import { forward } from './proxy.js';
+import { routesFor } from './routes.js';
 
 export interface ApiServer {
   server: Server;
@@ -44,21 +45,33 @@ export interface ApiOptions {
   metrics?: () => Promise<string>;
   /** Load-balancer addresses: adds `/v1/eip/...` and each function's `address`. */
   addresses?: FunctionAddresses;
+  /**
+   * The gateway `/v1/functions/{name}/invoke/...` goes through (its scaler, hold-while-cold and
+   * balancing). `sprout dev` passes its own; without one the API makes one and closes it on `close()`.
+   */
+  gateway?: Gateway;
 }
 
 export async function startApi(platform: Platform, options: ApiOptions): Promise<ApiServer> {
   const streams = new Set<ServerResponse>();
+  const own = options.gateway ? undefined : invokeGateway(platform);
+  const gateway = options.gateway ?? own!.gateway;
   const server = createServer((req, res) => {
-    handle(platform, req, res, streams, options).catch((err: unknown) => {
+    handle(platform, gateway, req, res, streams, options).catch((err: unknown) => {
       if (!(err instanceof PlatformError)) platform.logger.error({ err }, 'API request failed');
       sendError(res, err);
     });
   });
   server.listen(options.port, options.host ?? '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  } catch (err) {
+    await own?.close();
+    throw err;
+  }
   const { port, address } = server.address() as AddressInfo;
   return {
     server,
@@ -66,13 +79,40 @@ export async function startApi(platform: Platform, options: ApiOptions): Promise
     close: async () => {
       for (const s of streams) s.end();
       server.closeIdleConnections();
+      // Held invokes get 503 and invokes in flight finish before the API's connections close.
+      await own?.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * A gateway of the API's own for invokes when it runs without `sprout dev`'s: routes for every
+ * registered function, kept in step with registrations. It never listens.
+ */
+function invokeGateway(platform: Platform): { gateway: Gateway; close(): Promise<void> } {
+  const gateway = createGateway({ logger: platform.logger });
+  // One function at a time: a route another function already claims must not hide it from invoke.
+  const apply = () =>
+    gateway.setRoutes(
+      platform.definitions().flatMap((d) => routesFor([d], (n) => platform.backend(n)).routes),
+    );
+  apply();
+  const unsubscribe = platform.events.subscribe((e) => {
+    if (e.type === 'function.registered' || e.type === 'function.unregistered') apply();
+  });
+  return {
+    gateway,
+    close: async () => {
+      unsubscribe();
+      await gateway.close();
     },
   };
 }
 
 async function handle(
   platform: Platform,
+  gateway: Gateway,
   req: IncomingMessage,
   res: ServerResponse,
   streams: Set<ServerResponse>,
@@ -164,7 +204,9 @@ async function handle(
   }
   if (sub === 'invoke') {
     const rest = parts.slice(4).map(encodeURIComponent).join('/');
-    return forward(req, res, runner, `/${rest}${url.search}`);
+    // Through the gateway, as a request on the function's route; the header marks cold starts only.
+    gateway.dispatch(name, req, res, `/${rest}${url.search}`, { coldStartHeader: 'cold' });
+    return;
   }
   throw new PlatformError(
     'SPROUT_ERR_PLATFORM_NO_ROUTE',

@@ -18,7 +18,7 @@ export function sendError(res: ServerResponse, err: unknown): void {
   const e =
     err instanceof PlatformError || err instanceof ForeignApiError
       ? err
-      : new PlatformError('SPROUT_ERR_PLATFORM_UPSTREAM_FAILED', 'internal error', 500, { cause: err });
+      : new PlatformError('SPROUT_ERR_PLATFORM_INTERNAL', 'internal error', 500, { cause: err });
   sendJson(res, e.status, { error: { code: e.code, message: e.message } });
 }
 

@@ -1,6 +1,5 @@
 import type { Logger } from '@sprout/observe';
 import type { ResolvedFunction } from '@sprout/spec';
-import { PlatformError } from './errors.js';
 import type { EventBus } from './events.js';
 import { freePort, Instance, type InstanceInfo } from './instance.js';
 import type { LogTap } from './logs.js';
@@ -49,11 +48,11 @@ export class FunctionRunner {
   private restarts = 0;
   private lastError: string | undefined;
   private lastErrorCode: string | undefined;
-  private readyWaiters = new Set<() => void>();
   /** The count the gateway's scaler last asked for (undefined until it asks). */
   private gatewayDesired: number | undefined;
   private overrideTimer: NodeJS.Timeout | undefined;
-  private lastActivity = 0;
+  /** When the API last asked for a count of its own. */
+  private overrideSince = 0;
 
   constructor(
     readonly def: ResolvedFunction,
@@ -93,8 +92,11 @@ export class FunctionRunner {
 
   /**
    * Asks for `replicas` instances, clamped to min/max; reconciles asynchronously. `source` says who
-   * asks: the gateway's scaler owns the count; a request from the API (or an invoke at zero) holds
-   * only until the function has been idle for `scaledownPeriod`, then the gateway's count returns.
+   * asks: the gateway's scaler owns the count (it sees every request, invokes through the API
+   * included); a count from the API is an override that holds until the function has been idle for
+   * `scaledownPeriod`, then the gateway's count returns. While the API asked for more than the
+   * gateway, a gateway count in between (demand, not idle) keeps the override; the gateway's
+   * minimum (idle) or a count at or above the override ends it.
    */
   scaleTo(replicas: number, reason: string, source: 'gateway' | 'api' = 'api'): number {
     if (this.closed) return 0;
@@ -102,6 +104,7 @@ export class FunctionRunner {
     const target = Math.max(minReplicas, Math.min(maxReplicas, Math.floor(replicas)));
     if (source === 'gateway') {
       this.gatewayDesired = target;
+      if (this.overrideTimer && target > minReplicas && target < this.desired) return this.desired;
       clearTimeout(this.overrideTimer);
       this.overrideTimer = undefined;
     } else if (target !== (this.gatewayDesired ?? minReplicas)) this.holdOverride();
@@ -114,18 +117,15 @@ export class FunctionRunner {
     return target;
   }
 
-  /** Marks traffic that did not pass the gateway (API invoke), keeping an API override alive. */
-  touch(): void {
-    this.lastActivity = Date.now();
-  }
-
   private holdOverride(): void {
-    this.lastActivity = Date.now();
+    this.overrideSince = Date.now();
     if (this.overrideTimer) return;
-    const period = this.def.scaling.scaledownPeriodMs;
+    const { scaledownPeriodMs: period, minReplicas } = this.def.scaling;
     const check = () => {
-      const busy = [...this.live.values()].some((i) => i.info.inflight > 0);
-      const idleFor = Date.now() - this.lastActivity;
+      // Above the gateway's count, the override holds while the gateway still sees demand.
+      const gateway = this.gatewayDesired ?? minReplicas;
+      const busy = this.desired > gateway && gateway > minReplicas;
+      const idleFor = Date.now() - this.overrideSince;
       if (busy || idleFor < period) {
         this.overrideTimer = setTimeout(check, busy ? period : period - idleFor);
         this.overrideTimer.unref();
@@ -137,44 +137,6 @@ export class FunctionRunner {
     };
     this.overrideTimer = setTimeout(check, period);
     this.overrideTimer.unref();
-  }
-
-  /** Resolves when a ready instance exists; rejects after `timeoutMs` (or the function's readiness timeout). */
-  async waitReady(timeoutMs = this.def.readinessTimeoutMs): Promise<Instance> {
-    const pick = () => this.pickInstance();
-    const now = pick();
-    if (now) return now;
-    if (this.desired === 0) this.scaleTo(1, 'request while scaled to zero');
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        const inst = pick();
-        if (!inst) return;
-        clearTimeout(timer);
-        this.readyWaiters.delete(done);
-        resolve(inst);
-      };
-      const timer = setTimeout(() => {
-        this.readyWaiters.delete(done);
-        reject(
-          new PlatformError(
-            'SPROUT_ERR_PLATFORM_NOT_READY',
-            `function "${this.name}" has no ready instance after ${timeoutMs} ms${this.lastError ? `: ${this.lastError}` : ''}`,
-            503,
-          ),
-        );
-      }, timeoutMs);
-      this.readyWaiters.add(done);
-    });
-  }
-
-  /** The ready instance with the fewest requests in flight. */
-  pickInstance(): Instance | undefined {
-    let best: Instance | undefined;
-    for (const i of this.live.values()) {
-      if (i.info.state !== 'ready') continue;
-      if (!best || i.info.inflight < best.info.inflight) best = i;
-    }
-    return best;
   }
 
   /** Stops every instance (draining them) and stops restarting. */
@@ -189,7 +151,6 @@ export class FunctionRunner {
 
   private changed(): void {
     for (const l of this.listeners) l();
-    for (const w of [...this.readyWaiters]) w();
   }
 
   private active(): Instance[] {
