@@ -17,7 +17,7 @@ export const LAYERS = {
     ['state'],
     ['observe'],
   ],
-  leaves: { spec: ['http'], kube: ['http'], http: [], observe: [] },
+  leaves: { spec: ['http', 'kube'], kube: ['http'], http: [], observe: [] },
 };
 
 /** The chain as CONTRIBUTING.md writes it: `cli → platform → {gateway, …} → state → observe`. */

@@ -119,7 +119,11 @@ export async function runFunctions(
   const resources = resourcesPath ? loadResources(resolve(io.cwd, resourcesPath)).components : [];
   const list = sources.length > 1 ? sources : [o.source];
   const functions: InstanceFunction[] = list.map((source) => {
-    const fn = instanceFunction(resolveSource(source, io.cwd));
+    const resolved = resolveSource(source, io.cwd);
+    // The function.yaml's environment (template env, params), as its instances under `sprout dev`
+    // get it; variables already set win.
+    for (const [k, v] of Object.entries(resolved.env)) if (io.env[k] === undefined) io.env[k] = v;
+    const fn = instanceFunction(resolved);
     // A --resources-path component replaces one of the same name from function.yaml, as the local
     // resources folder is what `dapr run` would read.
     const names = new Set(resources.map((c) => c.metadata.name));
