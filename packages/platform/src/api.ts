@@ -47,7 +47,8 @@ export interface ApiOptions {
   addresses?: FunctionAddresses;
   /**
    * The gateway `/v1/functions/{name}/invoke/...` goes through (its scaler, hold-while-cold and
-   * balancing). `sprout dev` passes its own; without one the API makes one and closes it on `close()`.
+   * balancing). Pass the gateway that serves the functions, so each function has one scaler; without
+   * one the API makes a gateway of its own (never listening) and closes it on `close()`.
    */
   gateway?: Gateway;
 }
