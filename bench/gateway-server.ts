@@ -7,16 +7,16 @@
  */
 import { createGateway, type FunctionUpstream, type ScalingPolicy } from '@sprout/gateway';
 import { createLogger } from '@sprout/observe';
-import { frameworkReadyLine, ProcessBackend } from '../packages/gateway/test/process-backend.js';
+import { frameworkReadyLine, ProcessUpstream } from '../packages/gateway/test/process-upstream.js';
 
 const [mode, arg, policyJson] = process.argv.slice(2);
 const gateway = createGateway({
   logger: createLogger({ name: 'gateway', level: 'warn' }),
   scaleIntervalMs: 100,
 });
-let backend: FunctionUpstream;
+let upstream: FunctionUpstream;
 let scaling: ScalingPolicy = { minReplicas: 1, maxReplicas: 1 };
-let processes: ProcessBackend | undefined;
+let processes: ProcessUpstream | undefined;
 if (mode === 'static') {
   const instance = { id: 'static', host: '127.0.0.1', port: Number(arg) };
   backend = {
@@ -26,7 +26,7 @@ if (mode === 'static') {
     onInstancesChanged: () => () => {},
   };
 } else {
-  processes = new ProcessBackend('hello', {
+  processes = new ProcessUpstream('hello', {
     command: [
       process.execPath,
       'packages/cli/bin/sprout.js',
@@ -45,7 +45,7 @@ if (mode === 'static') {
   backend = processes;
   scaling = JSON.parse(policyJson!) as ScalingPolicy;
 }
-gateway.setRoutes([{ backend, scaling }]);
+gateway.setRoutes([{ upstream: backend, scaling }]);
 const { port } = await gateway.listen(0, '127.0.0.1');
 const admin = await gateway.listenAdmin(0, '127.0.0.1');
 process.stdout.write(`GATEWAY ${port} ${admin.port}\n`);

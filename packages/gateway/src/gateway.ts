@@ -69,7 +69,7 @@ export interface Gateway {
  *
  * @example
  * const gw = createGateway({ logger: createLogger({ name: 'gateway' }) });
- * gw.setRoutes([{ backend, scaling: { minReplicas: 0, maxReplicas: 3 }, pathPrefixes: ['/hello'] }]);
+ * gw.setRoutes([{ upstream, scaling: { minReplicas: 0, maxReplicas: 3 }, pathPrefixes: ['/hello'] }]);
  * await gw.listen(8080, '127.0.0.1');
  */
 export function createGateway(options: GatewayOptions): Gateway {

@@ -54,10 +54,12 @@ export function createGatewayMetrics(
   gauge('sprout_gateway_request_rate', 'Requests per second over the function scaling rate window.', (s) =>
     s.rate(),
   );
-  gauge('sprout_gateway_desired_replicas', 'Replicas the scaler last asked the backend for.', (s) =>
+  gauge('sprout_gateway_desired_replicas', 'Replicas the scaler last asked the supervisor for.', (s) =>
     s.desiredReplicas(),
   );
-  gauge('sprout_gateway_ready_instances', 'Instances the backend reports ready.', (s) => s.readyInstances());
+  gauge('sprout_gateway_ready_instances', 'Instances the supervisor reports ready.', (s) =>
+    s.readyInstances(),
+  );
   // Per-request counts are plain numbers on each function, read at scrape time: no label hashing
   // on the request path.
   new Counter({

@@ -26,7 +26,7 @@ export interface RouteOptions {
 /** One entry of the routing table given to `setRoutes`. */
 export interface GatewayRoute extends RouteMatch {
   /** The function behind the route (routes sharing one upstream object share its scaler and queue). */
-  backend: FunctionUpstream;
+  upstream: FunctionUpstream;
   scaling: ScalingPolicy;
   options?: RouteOptions;
 }

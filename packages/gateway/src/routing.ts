@@ -30,22 +30,22 @@ export class RouteSet {
   replace(routes: readonly GatewayRoute[]): void {
     const next = new Map<FunctionUpstream, FunctionSlot>();
     const compiled = routes.map((r, i) => {
-      if (!r || typeof r.backend?.instances !== 'function' || typeof r.backend.name !== 'string') {
+      if (!r || typeof r.upstream?.instances !== 'function' || typeof r.upstream.name !== 'string') {
         throw new GatewayError(
           'SPROUT_ERR_GATEWAY_INVALID_ROUTE',
-          `routes[${i}].backend is not a FunctionUpstream`,
+          `routes[${i}].upstream is not a FunctionUpstream`,
           {
-            field: `routes[${i}].backend`,
+            field: `routes[${i}].upstream`,
           },
         );
       }
       const opts = resolveRouteOptions(r.options, `routes[${i}].options`);
-      let slot = next.get(r.backend);
+      let slot = next.get(r.upstream);
       if (!slot) {
-        slot = this.slots.get(r.backend);
+        slot = this.slots.get(r.upstream);
         if (slot) slot.setPolicy(r.scaling, `routes[${i}].scaling`);
-        else slot = new FunctionSlot(r.backend, r.scaling, this.metrics, this.log, `routes[${i}].scaling`);
-        next.set(r.backend, slot);
+        else slot = new FunctionSlot(r.upstream, r.scaling, this.metrics, this.log, `routes[${i}].scaling`);
+        next.set(r.upstream, slot);
       }
       return {
         match: { hosts: r.hosts, pathPrefixes: r.pathPrefixes, headers: r.headers },

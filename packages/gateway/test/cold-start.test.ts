@@ -1,13 +1,13 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProcessBackend } from './process-backend.js';
+import { ProcessUpstream } from './process-upstream.js';
 import { get, startGateway, until, type TestGateway } from './harness.js';
 
 describe('scale from zero and back', () => {
   let t: TestGateway | undefined;
-  const backends: ProcessBackend[] = [];
+  const backends: ProcessUpstream[] = [];
   const backend = (name: string, env: Record<string, string> = {}) => {
-    const b = new ProcessBackend(name, { env });
+    const b = new ProcessUpstream(name, { env });
     backends.push(b);
     return b;
   };
@@ -20,7 +20,7 @@ describe('scale from zero and back', () => {
   it('holds a request while the function scales from zero, marks it cold, then scales back to zero when idle', async () => {
     t = await startGateway();
     const b = backend('cold-a', { READY_DELAY_MS: '150' });
-    t.gw.setRoutes([{ backend: b, scaling: { minReplicas: 0, maxReplicas: 2, scaledownPeriodMs: 300 } }]);
+    t.gw.setRoutes([{ upstream: b, scaling: { minReplicas: 0, maxReplicas: 2, scaledownPeriodMs: 300 } }]);
     expect(b.scaleCalls).toEqual([{ replicas: 0, reason: 'route registered' }]);
     expect(b.alive).toBe(0);
 
@@ -45,7 +45,7 @@ describe('scale from zero and back', () => {
     t = await startGateway();
     const b = backend('never-ready', { NEVER_READY: '1' });
     t.gw.setRoutes([
-      { backend: b, scaling: { minReplicas: 0, maxReplicas: 1 }, options: { readinessTimeoutMs: 300 } },
+      { upstream: b, scaling: { minReplicas: 0, maxReplicas: 1 }, options: { readinessTimeoutMs: 300 } },
     ]);
     const r = await get(t.port, '/x');
     expect(r.status).toBe(504);
@@ -79,7 +79,7 @@ describe('scale from zero and back', () => {
     const fb = fallback.instances()[0]!;
     t.gw.setRoutes([
       {
-        backend: b,
+        upstream: b,
         scaling: { minReplicas: 0, maxReplicas: 1 },
         options: { readinessTimeoutMs: 200, fallback: { host: fb.host, port: fb.port } },
       },
@@ -94,7 +94,7 @@ describe('scale from zero and back', () => {
     const b = backend('placeholder', { READY_DELAY_MS: '100' });
     t.gw.setRoutes([
       {
-        backend: b,
+        upstream: b,
         scaling: { minReplicas: 0, maxReplicas: 1 },
         options: {
           placeholder: { status: 503, body: 'warming up', headers: { 'content-type': 'text/plain' } },
@@ -111,7 +111,7 @@ describe('scale from zero and back', () => {
   it('drops a held request whose client disconnects, and never forwards it', async () => {
     t = await startGateway();
     const b = backend('client-gone', { READY_DELAY_MS: '600' });
-    t.gw.setRoutes([{ backend: b, scaling: { minReplicas: 0, maxReplicas: 1 } }]);
+    t.gw.setRoutes([{ upstream: b, scaling: { minReplicas: 0, maxReplicas: 1 } }]);
     const req = request({ host: '127.0.0.1', port: t.port, path: '/', agent: false });
     req.on('error', () => {});
     req.end();
@@ -134,12 +134,12 @@ describe('scale from zero and back', () => {
     const other = backend('flood-other');
     t.gw.setRoutes([
       {
-        backend: slow,
+        upstream: slow,
         scaling: { minReplicas: 0, maxReplicas: 1 },
         pathPrefixes: ['/slow-fn'],
         options: { maxPendingRequests: 5 },
       },
-      { backend: other, scaling: { minReplicas: 1, maxReplicas: 1 }, pathPrefixes: ['/other'] },
+      { upstream: other, scaling: { minReplicas: 1, maxReplicas: 1 }, pathPrefixes: ['/other'] },
     ]);
     await until(() => other.instances().length === 1);
     const flood = Array.from({ length: 25 }, () => get(t!.port, '/slow-fn'));
@@ -161,13 +161,13 @@ describe('scale from zero and back', () => {
     const removed = backend('swap-removed', { NEVER_READY: '1' });
     const scaling = { minReplicas: 0, maxReplicas: 1 };
     t.gw.setRoutes([
-      { backend: kept, scaling, pathPrefixes: ['/kept'] },
-      { backend: removed, scaling, pathPrefixes: ['/removed'] },
+      { upstream: kept, scaling, pathPrefixes: ['/kept'] },
+      { upstream: removed, scaling, pathPrefixes: ['/removed'] },
     ]);
     const heldKept = get(t.port, '/kept');
     const heldRemoved = get(t.port, '/removed');
     await until(() => t!.gw.status().every((s) => s.pending === 1));
-    t.gw.setRoutes([{ backend: kept, scaling, pathPrefixes: ['/kept', '/other'] }]);
+    t.gw.setRoutes([{ upstream: kept, scaling, pathPrefixes: ['/kept', '/other'] }]);
     const gone = await heldRemoved;
     expect(gone.status).toBe(404);
     expect(JSON.parse(gone.body).error).toMatchObject({

@@ -2,13 +2,13 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeServer, listen } from '@sprout/http/testing';
 import type { DispatchOptions } from '@sprout/gateway';
-import { ProcessBackend } from './process-backend.js';
+import { ProcessUpstream } from './process-upstream.js';
 import { get, startGateway, type TestGateway } from './harness.js';
 
 describe('dispatch: requests received by another server', () => {
   let t: TestGateway | undefined;
   let embedder: Server | undefined;
-  const backends: ProcessBackend[] = [];
+  const backends: ProcessUpstream[] = [];
   afterEach(async () => {
     if (embedder) await closeServer(embedder);
     embedder = undefined;
@@ -28,9 +28,9 @@ describe('dispatch: requests received by another server', () => {
 
   it('holds, scales and forwards a dispatched request like a routed one, with the given path', async () => {
     t = await startGateway();
-    const b = new ProcessBackend('dispatched', { env: { READY_DELAY_MS: '100' } });
+    const b = new ProcessUpstream('dispatched', { env: { READY_DELAY_MS: '100' } });
     backends.push(b);
-    t.gw.setRoutes([{ backend: b, scaling: { minReplicas: 0, maxReplicas: 1 }, pathPrefixes: ['/routed'] }]);
+    t.gw.setRoutes([{ upstream: b, scaling: { minReplicas: 0, maxReplicas: 1 }, pathPrefixes: ['/routed'] }]);
     const port = await startEmbedder(t.gw, { coldStartHeader: 'cold' });
 
     const first = await get(port, '/dispatched/headers?x=1');
@@ -68,12 +68,12 @@ describe('dispatch: requests received by another server', () => {
 
   it('refuses a coldStartHeader option that is not true, false or "cold"', async () => {
     t = await startGateway();
-    const b = new ProcessBackend('bad-option');
+    const b = new ProcessUpstream('bad-option');
     backends.push(b);
     expect(() =>
       t!.gw.setRoutes([
         {
-          backend: b,
+          upstream: b,
           scaling: { minReplicas: 0, maxReplicas: 1 },
           options: { coldStartHeader: 'yes' as never },
         },

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { frameworkReadyLine, ProcessBackend } from './process-backend.js';
+import { frameworkReadyLine, ProcessUpstream } from './process-upstream.js';
 import { get, startGateway, until, type TestGateway } from './harness.js';
 
 describe('scaling, metrics and shutdown', () => {
   let t: TestGateway | undefined;
-  const backends: ProcessBackend[] = [];
+  const backends: ProcessUpstream[] = [];
   afterEach(async () => {
     await t?.gw.close();
     t = undefined;
@@ -13,11 +13,11 @@ describe('scaling, metrics and shutdown', () => {
 
   it('scales out on concurrency up to maxReplicas and back in after the scaledown period', async () => {
     t = await startGateway();
-    const b = new ProcessBackend('conc-scale');
+    const b = new ProcessUpstream('conc-scale');
     backends.push(b);
     t.gw.setRoutes([
       {
-        backend: b,
+        upstream: b,
         scaling: { minReplicas: 0, maxReplicas: 3, targetConcurrency: 2, scaledownPeriodMs: 400 },
       },
     ]);
@@ -31,11 +31,11 @@ describe('scaling, metrics and shutdown', () => {
 
   it('scales on request rate', async () => {
     t = await startGateway();
-    const b = new ProcessBackend('rate-scale');
+    const b = new ProcessUpstream('rate-scale');
     backends.push(b);
     t.gw.setRoutes([
       {
-        backend: b,
+        upstream: b,
         scaling: {
           minReplicas: 0,
           maxReplicas: 4,
@@ -57,9 +57,9 @@ describe('scaling, metrics and shutdown', () => {
 
   it('serves Prometheus metrics with bounded labels on the admin listener', async () => {
     t = await startGateway();
-    const b = new ProcessBackend('metrics-fn');
+    const b = new ProcessUpstream('metrics-fn');
     backends.push(b);
-    t.gw.setRoutes([{ backend: b, scaling: { minReplicas: 0, maxReplicas: 1 } }]);
+    t.gw.setRoutes([{ upstream: b, scaling: { minReplicas: 0, maxReplicas: 1 } }]);
     const admin = await t.gw.listenAdmin(0, '127.0.0.1');
     await get(t.port, '/');
     await get(t.port, '/x', { headers: { host: 'a' } });
@@ -86,17 +86,17 @@ describe('scaling, metrics and shutdown', () => {
 
   it('closes gracefully: finishes requests in flight, fails held ones with 503', async () => {
     t = await startGateway();
-    const warm = new ProcessBackend('close-warm');
-    const coldB = new ProcessBackend('close-cold', { env: { NEVER_READY: '1' } });
+    const warm = new ProcessUpstream('close-warm');
+    const coldB = new ProcessUpstream('close-cold', { env: { NEVER_READY: '1' } });
     backends.push(warm, coldB);
     t.gw.setRoutes([
       {
-        backend: warm,
+        upstream: warm,
         scaling: { minReplicas: 1, maxReplicas: 1 },
         pathPrefixes: ['/warm'],
         options: { stripPrefix: true },
       },
-      { backend: coldB, scaling: { minReplicas: 0, maxReplicas: 1 }, pathPrefixes: ['/cold'] },
+      { upstream: coldB, scaling: { minReplicas: 0, maxReplicas: 1 }, pathPrefixes: ['/cold'] },
     ]);
     await until(() => warm.instances().length === 1);
     const inflight = get(t.port, '/warm/slow?ms=500');
@@ -114,7 +114,7 @@ describe('scaling, metrics and shutdown', () => {
 
   it('cold-starts a TypeScript function run by the Sprout framework', async () => {
     t = await startGateway();
-    const b = new ProcessBackend('ts-hello', {
+    const b = new ProcessUpstream('ts-hello', {
       command: [
         process.execPath,
         'packages/cli/bin/sprout.js',
@@ -130,7 +130,7 @@ describe('scaling, metrics and shutdown', () => {
     backends.push(b);
     t.gw.setRoutes([
       {
-        backend: b,
+        upstream: b,
         scaling: { minReplicas: 0, maxReplicas: 1 },
         pathPrefixes: ['/hello'],
         options: { stripPrefix: true },

@@ -4,15 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { freePort } from '@sprout/http/testing';
 import type { FunctionUpstream, InstanceEndpoint } from '@sprout/gateway';
-import { ProcessBackend } from './process-backend.js';
+import { ProcessUpstream } from './process-upstream.js';
 import { get, startGateway, until, type TestGateway } from './harness.js';
 
 describe('proxying to real instances', () => {
   let t: TestGateway;
-  const one = new ProcessBackend('proxy-one');
-  const two = new ProcessBackend('proxy-two');
-  const cold = new ProcessBackend('proxy-cold-ws', { env: { READY_DELAY_MS: '100' } });
-  const crashy = new ProcessBackend('proxy-crashy');
+  const one = new ProcessUpstream('proxy-one');
+  const two = new ProcessUpstream('proxy-two');
+  const cold = new ProcessUpstream('proxy-cold-ws', { env: { READY_DELAY_MS: '100' } });
+  const crashy = new ProcessUpstream('proxy-crashy');
   let dead: InstanceEndpoint;
   const withDead: FunctionUpstream = {
     name: 'proxy-with-dead',
@@ -26,31 +26,31 @@ describe('proxying to real instances', () => {
     t = await startGateway();
     t.gw.setRoutes([
       {
-        backend: one,
+        upstream: one,
         scaling: { minReplicas: 1, maxReplicas: 1 },
         pathPrefixes: ['/one'],
         options: { stripPrefix: true, responseHeaderTimeoutMs: 300 },
       },
       {
-        backend: two,
+        upstream: two,
         scaling: { minReplicas: 2, maxReplicas: 2 },
         pathPrefixes: ['/two'],
         options: { stripPrefix: true },
       },
       {
-        backend: cold,
+        upstream: cold,
         scaling: { minReplicas: 0, maxReplicas: 1 },
         pathPrefixes: ['/cold'],
         options: { stripPrefix: true },
       },
       {
-        backend: crashy,
+        upstream: crashy,
         scaling: { minReplicas: 1, maxReplicas: 1 },
         pathPrefixes: ['/crashy'],
         options: { stripPrefix: true },
       },
       {
-        backend: withDead,
+        upstream: withDead,
         scaling: { minReplicas: 1, maxReplicas: 1 },
         pathPrefixes: ['/dead'],
         options: { stripPrefix: true },

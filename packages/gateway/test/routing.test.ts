@@ -1,20 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessBackend } from './process-backend.js';
+import { ProcessUpstream } from './process-upstream.js';
 import { get, startGateway, type TestGateway } from './harness.js';
 
 describe('routing through the gateway to real instances', () => {
   let t: TestGateway;
-  const a = new ProcessBackend('route-a');
-  const b = new ProcessBackend('route-b');
-  const c = new ProcessBackend('route-c');
+  const a = new ProcessUpstream('route-a');
+  const b = new ProcessUpstream('route-b');
+  const c = new ProcessUpstream('route-c');
   const scaling = { minReplicas: 1, maxReplicas: 1 };
 
   beforeAll(async () => {
     t = await startGateway();
     t.gw.setRoutes([
-      { backend: a, scaling, hosts: ['a.test'] },
-      { backend: b, scaling, hosts: ['*.b.test'], pathPrefixes: ['/api'], options: { stripPrefix: true } },
-      { backend: c, scaling, hosts: ['*'], pathPrefixes: ['/c'], headers: { 'x-tenant': 'c' } },
+      { upstream: a, scaling, hosts: ['a.test'] },
+      { upstream: b, scaling, hosts: ['*.b.test'], pathPrefixes: ['/api'], options: { stripPrefix: true } },
+      { upstream: c, scaling, hosts: ['*'], pathPrefixes: ['/c'], headers: { 'x-tenant': 'c' } },
     ]);
   });
   afterAll(async () => {
@@ -53,16 +53,16 @@ describe('routing through the gateway to real instances', () => {
   });
 
   it('swaps the routing table while serving', async () => {
-    t.gw.setRoutes([{ backend: b, scaling, hosts: ['a.test'] }]);
+    t.gw.setRoutes([{ upstream: b, scaling, hosts: ['a.test'] }]);
     expect((await get(t.port, '/', { headers: { host: 'a.test' } })).body).toBe('hello from route-b\n');
     expect((await get(t.port, '/api', { headers: { host: 'x.b.test' } })).status).toBe(404);
   });
 
   it('refuses an invalid route table with a coded error and keeps the old one', async () => {
-    expect(() => t.gw.setRoutes([{ backend: a, scaling, hosts: ['bad host'] }])).toThrow(
+    expect(() => t.gw.setRoutes([{ upstream: a, scaling, hosts: ['bad host'] }])).toThrow(
       expect.objectContaining({ code: 'SPROUT_ERR_GATEWAY_INVALID_ROUTE', field: 'routes[0].hosts' }),
     );
-    expect(() => t.gw.setRoutes([{ backend: a, scaling, options: { readinessTimeoutMs: -1 } }])).toThrow(
+    expect(() => t.gw.setRoutes([{ upstream: a, scaling, options: { readinessTimeoutMs: -1 } }])).toThrow(
       expect.objectContaining({ field: 'routes[0].options.readinessTimeoutMs' }),
     );
     expect((await get(t.port, '/', { headers: { host: 'a.test' } })).body).toBe('hello from route-b\n');

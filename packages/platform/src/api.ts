@@ -96,7 +96,7 @@ function invokeGateway(platform: Platform): { gateway: Gateway; close(): Promise
   // One function at a time: a route another function already claims must not hide it from invoke.
   const apply = () =>
     gateway.setRoutes(
-      platform.definitions().flatMap((d) => routesFor([d], (n) => platform.backend(n)).routes),
+      platform.definitions().flatMap((d) => routesFor([d], (n) => platform.upstream(n)).routes),
     );
   apply();
   const unsubscribe = platform.events.subscribe((e) => {

@@ -83,7 +83,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     return a?.status === 'allocated' ? a.addresses : [];
   };
   const applyRoutes = () => {
-    const { routes, conflicts } = routesFor(platform.definitions(), (n) => platform.backend(n), addressOf);
+    const { routes, conflicts } = routesFor(platform.definitions(), (n) => platform.upstream(n), addressOf);
     for (const c of conflicts) platform.report(c);
     gateway.setRoutes(routes);
     return routes;
@@ -121,6 +121,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     api = await listening(
       startApi(platform, {
         port: o.apiPort,
+        gateway,
         metrics: async () =>
           (await gateway.metricsText()) + (telemetry ? await telemetry.collector.metrics.metrics() : ''),
         ...(addresses ? { addresses } : {}),
@@ -134,7 +135,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     for (const r of routes) {
       logger.info(
         {
-          function: r.backend.name,
+          function: r.upstream.name,
           url: `${url}${r.pathPrefixes?.[0] ?? '/'}`,
           paths: r.pathPrefixes,
           ...(r.hosts?.length ? { hosts: r.hosts } : {}),

@@ -21,8 +21,6 @@ export interface InstanceInfo {
   port: number;
   startedAt: string;
   readyAt?: string;
-  /** Requests being proxied to it right now (by the platform's own proxy and invoke). */
-  inflight: number;
   exitCode?: number | null;
   lastError?: string;
 }
@@ -126,7 +124,6 @@ export class Instance {
       host: o.host,
       port: o.port,
       startedAt: new Date().toISOString(),
-      inflight: 0,
     };
     this.ready = new Promise((resolve) => (this.onReady = resolve));
     const env: NodeJS.ProcessEnv = { ...o.env, ...def.env, SPROUT_LOG_FORMAT: 'json' };

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { createLogger, type Logger } from '@sprout/observe';
-import type { FunctionUpstream as Backend } from '@sprout/gateway';
-import { upstreamFor as backendFor } from './upstream.js';
+import type { FunctionUpstream } from '@sprout/gateway';
+import { upstreamFor } from './upstream.js';
 import { loadFunctions, type LoadResult, type ResolvedFunction } from '@sprout/spec';
 import { PlatformError } from './errors.js';
 import { EventBus } from './events.js';
@@ -49,7 +49,7 @@ export interface Problem {
 
 /**
  * The control plane on one machine: the function registry (persisted), one supervisor per function
- * and the event bus. The gateway reaches functions through `backends()`.
+ * and the event bus. The gateway reaches functions through `upstreams()`.
  *
  * @example
  * const platform = createPlatform({ paths: ['examples/hello'], dataDir: '.sprout' });
@@ -67,7 +67,7 @@ export class Platform {
   readonly logger: Logger;
   private readonly store: RegistryStore;
   private readonly runners = new Map<string, FunctionRunner>();
-  private readonly backendCache = new Map<string, Backend>();
+  private readonly upstreamCache = new Map<string, FunctionUpstream>();
   private problemList: Problem[] = [];
   private readonly cwd: string;
   private readonly standby: StandbyPool | undefined;
@@ -91,7 +91,7 @@ export class Platform {
       const old = this.runners.get(f.name);
       if (old) {
         this.runners.delete(f.name);
-        this.backendCache.delete(f.name);
+        this.upstreamCache.delete(f.name);
         await old.close();
       }
       this.store.put(f.name, f.file ?? f.dir, f);
@@ -106,7 +106,7 @@ export class Platform {
   async unregister(name: string): Promise<void> {
     const runner = this.mustGet(name);
     this.runners.delete(name);
-    this.backendCache.delete(name);
+    this.upstreamCache.delete(name);
     this.store.delete(name);
     this.events.emit('function.unregistered', { function: name });
     await runner.close();
@@ -132,14 +132,14 @@ export class Platform {
     return this.names().map((n) => this.runners.get(n)!.def);
   }
 
-  /** The gateway's `Backend` for each function. */
-  backends(): Backend[] {
-    return this.names().map((n) => this.backend(n));
+  /** The gateway's upstream (ready instances, scaleTo) of each function. */
+  upstreams(): FunctionUpstream[] {
+    return this.names().map((n) => this.upstream(n));
   }
 
-  backend(name: string): Backend {
-    let b = this.backendCache.get(name);
-    if (!b) this.backendCache.set(name, (b = backendFor(this.mustGet(name))));
+  upstream(name: string): FunctionUpstream {
+    let b = this.upstreamCache.get(name);
+    if (!b) this.upstreamCache.set(name, (b = upstreamFor(this.mustGet(name))));
     return b;
   }
 

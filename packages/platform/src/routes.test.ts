@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { FunctionUpstream as Backend } from '@sprout/gateway';
+import type { FunctionUpstream } from '@sprout/gateway';
 import { plainFunction } from '@sprout/spec';
 import { routesFor } from './routes.js';
 
-const backend = (name: string): Backend => ({
+const backend = (name: string): FunctionUpstream => ({
   name,
   instances: () => [],
   scaleTo: () => undefined,
@@ -52,7 +52,7 @@ describe('routesFor', () => {
     a.routes = [{ hosts: ['x.local'], pathPrefix: '/' }];
     b.routes = [{ hosts: ['x.local'], pathPrefix: '/' }];
     const { routes, conflicts } = routesFor([a, b], backend);
-    expect(routes.map((r) => r.backend.name)).toEqual(['a']);
+    expect(routes.map((r) => r.upstream.name)).toEqual(['a']);
     expect(conflicts[0]).toMatchObject({
       code: 'SPROUT_ERR_PLATFORM_ROUTE_CONFLICT',
       message: expect.stringContaining('already served by "a"'),

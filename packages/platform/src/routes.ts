@@ -1,4 +1,4 @@
-import type { FunctionUpstream as Backend, GatewayRoute } from '@sprout/gateway';
+import type { FunctionUpstream, GatewayRoute } from '@sprout/gateway';
 import type { ResolvedFunction } from '@sprout/spec';
 import { PlatformError } from './errors.js';
 
@@ -11,14 +11,14 @@ import { PlatformError } from './errors.js';
  */
 export function routesFor(
   defs: ResolvedFunction[],
-  backend: (name: string) => Backend,
+  upstream: (name: string) => FunctionUpstream,
   addressesOf: (def: ResolvedFunction) => readonly string[] = () => [],
 ): { routes: GatewayRoute[]; conflicts: PlatformError[] } {
   const all: GatewayRoute[] = [];
   for (const def of defs) {
     const s = def.scaling;
     const base = {
-      backend: backend(def.name),
+      upstream: upstream(def.name),
       scaling: {
         minReplicas: s.minReplicas,
         maxReplicas: s.maxReplicas,
@@ -73,17 +73,17 @@ export function routesFor(
     const keys = prefixes.map((p) =>
       JSON.stringify([[...hosts].sort(), p, Object.entries(r.headers ?? {}).sort()]),
     );
-    const owner = keys.map((k) => claimed.get(k)).find((o) => o !== undefined && o !== r.backend.name);
+    const owner = keys.map((k) => claimed.get(k)).find((o) => o !== undefined && o !== r.upstream.name);
     if (owner) {
       conflicts.push(
         new PlatformError(
           'SPROUT_ERR_PLATFORM_ROUTE_CONFLICT',
-          `function "${r.backend.name}": route ${hosts.join(',') || '*'}${prefixes.join(',')} is already served by "${owner}"`,
+          `function "${r.upstream.name}": route ${hosts.join(',') || '*'}${prefixes.join(',')} is already served by "${owner}"`,
         ),
       );
       continue;
     }
-    for (const k of keys) claimed.set(k, r.backend.name);
+    for (const k of keys) claimed.set(k, r.upstream.name);
     routes.push(r);
   }
   return { routes, conflicts };

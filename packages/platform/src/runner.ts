@@ -195,7 +195,6 @@ export class FunctionRunner {
       host: this.o.host,
       port: 0,
       startedAt: new Date().toISOString(),
-      inflight: 0,
     };
     const placeholder = { info } as Instance;
     this.live.set(id, placeholder);

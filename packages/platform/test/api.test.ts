@@ -171,7 +171,7 @@ describe('invoke through a given gateway', () => {
       expect(schemaErrors('Error', body)).toEqual([]);
       expect(body).toMatchObject({ error: { code: 'SPROUT_ERR_GATEWAY_NO_ROUTE', function: 'echo' } });
 
-      gateway.setRoutes(routesFor(platform.definitions(), (n) => platform.backend(n)).routes);
+      gateway.setRoutes(routesFor(platform.definitions(), (n) => platform.upstream(n)).routes);
       const r = await fetch(`${api.url}/v1/functions/echo/invoke/x?y=1`);
       expect(r.status).toBe(200);
       expect(r.headers.get('x-sprout-cold-start')).toBe('true');

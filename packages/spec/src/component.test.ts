@@ -510,3 +510,26 @@ describe('fuzz', () => {
     expect(refused).toBeGreaterThan(0);
   });
 });
+
+describe('upstream shapes Dapr accepts', () => {
+  const doc = (spec: object) => ({
+    apiVersion: 'dapr.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name: 'store' },
+    spec: { type: 'state.redis', version: 'v1', ...spec },
+  });
+
+  it('reads an empty secretKeyRef beside a value (as OpenFunction writes it) as no reference', () => {
+    const c = parseComponent(
+      doc({ metadata: [{ name: 'redisHost', value: 'r:6379', secretKeyRef: { name: '', key: '' } }] }),
+    );
+    expect(c.spec.metadata).toEqual([{ name: 'redisHost', value: 'r:6379' }]);
+    expect(() =>
+      parseComponent(doc({ metadata: [{ name: 'redisHost', secretKeyRef: { name: '', key: 'k' } }] })),
+    ).toThrow(/secretKeyRef/);
+  });
+
+  it('reads `metadata:` left empty as no metadata', () => {
+    expect(parseComponent(doc({ metadata: null })).spec.metadata).toEqual([]);
+  });
+});

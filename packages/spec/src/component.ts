@@ -4,18 +4,31 @@ import { firstIssue } from './issues.js';
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
-const metadataItem = z.strictObject({
-  name: z.string().min(1),
-  value: z.union([z.string(), z.number(), z.boolean()]).optional(),
-  envRef: z.string().min(1).optional(),
-  secretKeyRef: z.strictObject({ name: z.string().min(1), key: z.string().optional() }).optional(),
-});
+/** An empty `secretKeyRef: {name: "", key: ""}` (what OpenFunction's controller writes beside a value) means none, as in Dapr. */
+const withoutEmptyRef = (v: unknown): unknown => {
+  if (!v || typeof v !== 'object') return v;
+  const ref = (v as { secretKeyRef?: { name?: unknown; key?: unknown } }).secretKeyRef;
+  if (!ref || typeof ref !== 'object' || ref.name !== '' || (ref.key ?? '') !== '') return v;
+  const { secretKeyRef: _empty, ...rest } = v as Record<string, unknown>;
+  return rest;
+};
+
+const metadataItem = z.preprocess(
+  withoutEmptyRef,
+  z.strictObject({
+    name: z.string().min(1),
+    value: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    envRef: z.string().min(1).optional(),
+    secretKeyRef: z.strictObject({ name: z.string().min(1), key: z.string().optional() }).optional(),
+  }),
+);
 
 /** A Dapr component spec (`type`, `version`, `metadata`): in a Component file or a Function's serving block. */
 export const componentSpecSchema = z.strictObject({
   type: z.string().regex(/^[a-z0-9]+\.[a-z0-9.\-_]+$/, 'must look like state.redis'),
   version: z.string().min(1),
-  metadata: z.array(metadataItem).default([]),
+  // `metadata:` left empty (null), as Dapr's own examples write it, is no metadata.
+  metadata: z.preprocess((v) => v ?? [], z.array(metadataItem)),
   ignoreErrors: z.boolean().optional(),
   initTimeout: z.string().optional(),
 });

@@ -17,7 +17,7 @@ interface Instance extends InstanceEndpoint {
   stopping: boolean;
 }
 
-export interface ProcessBackendOptions {
+export interface ProcessUpstreamOptions {
   /** Command and arguments of one instance (default: the fixture server). */
   command?: string[];
   env?: Record<string, string>;
@@ -25,7 +25,7 @@ export interface ProcessBackendOptions {
   readyLine?: (line: string) => number | undefined;
 }
 
-export class ProcessBackend implements FunctionUpstream {
+export class ProcessUpstream implements FunctionUpstream {
   readonly scaleCalls: { replicas: number; reason: string }[] = [];
   spawned = 0;
   private wanted = 0;
@@ -36,7 +36,7 @@ export class ProcessBackend implements FunctionUpstream {
 
   constructor(
     readonly name: string,
-    private readonly options: ProcessBackendOptions = {},
+    private readonly options: ProcessUpstreamOptions = {},
   ) {}
 
   instances(): readonly InstanceEndpoint[] {
