@@ -1,25 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EipManager } from '@sprout/eip';
+import { EipError, type EipManager } from '@sprout/eip';
 import { PlatformError } from './errors.js';
-import { ForeignApiError, readJson, readText, sendJson } from './http-util.js';
-
-/** HTTP status for each EIP error code; anything not listed is a 400. */
-const EIP_STATUS: Record<string, number> = {
-  SPROUT_ERR_EIP_POOL_NOT_FOUND: 404,
-  SPROUT_ERR_EIP_NOT_ALLOCATED: 404,
-  SPROUT_ERR_EIP_POOL_IN_USE: 409,
-  SPROUT_ERR_EIP_POOL_OVERLAP: 409,
-  SPROUT_ERR_EIP_SECOND_DEFAULT: 409,
-  SPROUT_ERR_EIP_STORE: 500,
-};
-
-function asApiError(err: unknown): unknown {
-  const code = (err as { code?: unknown }).code;
-  if (err instanceof Error && typeof code === 'string' && code.startsWith('SPROUT_ERR_EIP_')) {
-    return new ForeignApiError(code, err.message, EIP_STATUS[code] ?? 400, { cause: err });
-  }
-  return err;
-}
+import { readJson, readText, sendJson } from './http-util.js';
 
 export interface EipApiContext {
   manager: EipManager;
@@ -32,20 +14,6 @@ export interface EipApiContext {
  * exhaustion/pending event log. `parts` are the path segments after `/v1/eip`.
  */
 export async function handleEip(
-  ctx: EipApiContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  parts: string[],
-  query: URLSearchParams,
-): Promise<void> {
-  try {
-    await route(ctx, req, res, parts, query);
-  } catch (err) {
-    throw asApiError(err);
-  }
-}
-
-async function route(
   { manager, applied }: EipApiContext,
   req: IncomingMessage,
   res: ServerResponse,
@@ -79,7 +47,7 @@ async function route(
       if (method === 'GET') {
         const pool = poolViews(manager).find((p) => p.name === a);
         if (!pool) {
-          throw new ForeignApiError('SPROUT_ERR_EIP_POOL_NOT_FOUND', `no Eip named "${a}"`, 404);
+          throw new EipError('SPROUT_ERR_EIP_POOL_NOT_FOUND', `no Eip named "${a}"`);
         }
         return sendJson(res, 200, pool);
       }
@@ -122,11 +90,7 @@ async function route(
       if (method === 'GET') {
         const s = manager.get(a, b);
         if (!s) {
-          throw new ForeignApiError(
-            'SPROUT_ERR_EIP_NOT_ALLOCATED',
-            `${a}/${b} holds no address and is not pending`,
-            404,
-          );
+          throw new EipError('SPROUT_ERR_EIP_NOT_ALLOCATED', `${a}/${b} holds no address and is not pending`);
         }
         return sendJson(res, 200, s);
       }

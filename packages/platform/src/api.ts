@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { createGateway, type Gateway } from '@sprout/gateway';
 import { PlatformError } from './errors.js';
+import { isSproutError } from '@sprout/http';
 import { readJson, sendError, sendJson } from './http-util.js';
 import type { Platform } from './platform.js';
 import type { FunctionAddresses } from './addresses.js';
@@ -59,7 +60,7 @@ export async function startApi(platform: Platform, options: ApiOptions): Promise
   const gateway = options.gateway ?? own!.gateway;
   const server = createServer((req, res) => {
     handle(platform, gateway, req, res, streams, options).catch((err: unknown) => {
-      if (!(err instanceof PlatformError)) platform.logger.error({ err }, 'API request failed');
+      if (!isSproutError(err)) platform.logger.error({ err }, 'API request failed');
       sendError(res, err);
     });
   });

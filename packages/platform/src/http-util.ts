@@ -1,51 +1,25 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, sendError as sendCodedError } from '@sprout/http';
 import { PlatformError } from './errors.js';
 
-/** An error of another Sprout package (e.g. `SPROUT_ERR_EIP_*`) answered with its own code. */
-export class ForeignApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export { sendJson } from '@sprout/http';
 
-/** Answers `{ error: { code, message } }`; an error without a Sprout code is a 500 that hides its details. */
+/**
+ * Answers a coded error of any Sprout package (`{ error: { code, message, field? } }` with its own
+ * status); anything else is a 500 `SPROUT_ERR_PLATFORM_INTERNAL` that hides its details.
+ */
 export function sendError(res: ServerResponse, err: unknown): void {
-  const e =
-    err instanceof PlatformError || err instanceof ForeignApiError
-      ? err
-      : new PlatformError('SPROUT_ERR_PLATFORM_INTERNAL', 'internal error', 500, { cause: err });
-  sendJson(res, e.status, { error: { code: e.code, message: e.message } });
+  sendCodedError(res, err, { code: 'SPROUT_ERR_PLATFORM_INTERNAL' });
 }
 
-/** Reads a text body (YAML, JSON) up to `limit` bytes; oversized bodies are `SPROUT_ERR_PLATFORM_INVALID_REQUEST`. */
+/** Reads a text body (YAML, JSON) up to `limit` bytes; oversized bodies are `SPROUT_ERR_PLATFORM_INVALID_REQUEST` (413). */
 export async function readText(req: IncomingMessage, limit = 1024 * 1024): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit)
-    throw new PlatformError('SPROUT_ERR_PLATFORM_INVALID_REQUEST', `body over ${limit} bytes`, 413);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > limit)
-      throw new PlatformError('SPROUT_ERR_PLATFORM_INVALID_REQUEST', `body over ${limit} bytes`, 413);
-    chunks.push(c);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
+  const buf = await readBody(req, {
+    limit,
+    tooLarge: (n) => new PlatformError('SPROUT_ERR_PLATFORM_INVALID_REQUEST', `body over ${n} bytes`, 413),
+    broken: (reason) => new PlatformError('SPROUT_ERR_PLATFORM_INVALID_REQUEST', reason),
+  });
+  return buf.toString('utf8');
 }
 
 /** Reads a JSON body up to `limit` bytes; malformed or oversized bodies are `SPROUT_ERR_PLATFORM_INVALID_REQUEST`. */
