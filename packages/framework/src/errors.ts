@@ -1,3 +1,5 @@
+import { SproutError } from '@sprout/http';
+
 /**
  * Every error the framework raises carries one of these stable codes. Each is documented with how
  * to fix it in the package README (a test keeps the two in step). Retired codes are never reused.
@@ -34,15 +36,18 @@ export const FrameworkErrorCodes = {
 
 export type FrameworkErrorCode = keyof typeof FrameworkErrorCodes;
 
-/** An error with a stable code; `field` names the option or context field at fault when there is one. */
-export class FrameworkError extends Error {
+/**
+ * An error with a stable code; `field` names the option or context field at fault when there is
+ * one. A framework error that reaches a client without being an HttpError is a 500.
+ */
+export class FrameworkError extends SproutError<FrameworkErrorCode> {
   override name = 'FrameworkError';
-  readonly code: FrameworkErrorCode;
-  readonly field: string | undefined;
-  constructor(code: FrameworkErrorCode, message: string, options?: { cause?: unknown; field?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.field = options?.field;
+  constructor(
+    code: FrameworkErrorCode,
+    message: string,
+    options?: { cause?: unknown; field?: string | undefined; status?: number },
+  ) {
+    super(code, message, { status: options?.status ?? 500, field: options?.field, cause: options?.cause });
   }
 }
 
@@ -50,13 +55,13 @@ export class FrameworkError extends Error {
 export class HttpError extends FrameworkError {
   override name = 'HttpError';
   constructor(
-    readonly status: number,
+    status: number,
     code: FrameworkErrorCode,
     message: string,
     readonly expose = true,
     options?: { cause?: unknown },
   ) {
-    super(code, message, options);
+    super(code, message, { ...options, status });
   }
 }
 

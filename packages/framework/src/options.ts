@@ -1,3 +1,4 @@
+import { parseSize as parseSizeText } from '@sprout/http';
 import { FrameworkError } from './errors.js';
 import { parseSignatureType, type SignatureType } from './signature.js';
 
@@ -32,14 +33,12 @@ function invalid(field: string, message: string): FrameworkError {
   return new FrameworkError('SPROUT_ERR_FRAMEWORK_INVALID_OPTION', `${field}: ${message}`, { field });
 }
 
-const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i;
-const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
-
-/** Parses a size such as `10mb`, `512kb` or `1048576`. */
+/** Parses a size such as `10mb`, `512kb` or `1048576` (the toolkit's units); `field` names the flag in the error. */
 export function parseSize(value: string, field: string): number {
-  const m = SIZE.exec(value.trim());
-  if (!m) throw invalid(field, `"${value}" is not a size; use bytes or a number with kb, mb or gb`);
-  return Math.floor(Number(m[1]) * UNITS[(m[2] ?? 'b').toLowerCase()]!);
+  const n = parseSizeText(value);
+  if (n === undefined)
+    throw invalid(field, `"${value}" is not a size; use bytes or a number with kb, mb or gb`);
+  return n;
 }
 
 /**

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@sprout/observe';
 import { FrameworkError, HttpError } from './errors.js';
-import { DEFAULT_BODY_LIMIT, hasBody, parseBody, readBody } from './http/body.js';
+import { bodyReader, DEFAULT_BODY_LIMIT, hasBody, parseBody } from './http/body.js';
 import { SproutRequest } from './http/request.js';
 import { SproutResponse } from './http/response.js';
 import type { SignatureType } from './signature.js';
@@ -46,7 +46,7 @@ export class FunctionServer {
   readonly server: Server<typeof SproutRequest, typeof SproutResponse>;
   readonly #mounts: Mount[] = [];
   readonly #logger: Logger;
-  readonly #bodyLimit: number;
+  readonly #readBody: (req: SproutRequest) => Promise<Buffer>;
   readonly #timeoutMs: number;
   readonly #ignored: ((path: string) => boolean)[];
   readonly #drainTimeoutMs: number;
@@ -57,7 +57,7 @@ export class FunctionServer {
 
   constructor(options: FunctionServerOptions) {
     this.#logger = options.logger;
-    this.#bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    this.#readBody = bodyReader(options.bodyLimit ?? DEFAULT_BODY_LIMIT);
     this.#timeoutMs = options.timeoutMs ?? 0;
     this.#drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
     this.#ignored = (options.ignoredRoutes ?? []).map((r) =>
@@ -216,7 +216,7 @@ export class FunctionServer {
       this.#invoke(inv);
       return;
     }
-    readBody(req, this.#bodyLimit).then(
+    this.#readBody(req).then(
       (raw) => {
         try {
           req.rawBody = raw;

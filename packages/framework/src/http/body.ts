@@ -1,3 +1,4 @@
+import { hasBody as hasDeclaredBody, readBody } from '@sprout/http';
 import { HttpError } from '../errors.js';
 import type { SproutRequest } from './request.js';
 
@@ -6,70 +7,25 @@ export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
 
 /** True when the request declares a body (content-length > 0 or a transfer-encoding). */
 export function hasBody(req: SproutRequest): boolean {
-  const te = req.headers['transfer-encoding'];
-  if (te !== undefined) return true;
-  const cl = req.headers['content-length'];
-  return cl !== undefined && cl !== '0';
+  return hasDeclaredBody(req);
 }
 
-function tooLarge(limit: number): HttpError {
-  return new HttpError(
+const tooLarge = (limit: number) =>
+  new HttpError(
     413,
     'SPROUT_ERR_FRAMEWORK_BODY_TOO_LARGE',
     `request body is larger than the ${limit}-byte limit`,
   );
-}
+const broken = (reason: string) => new HttpError(400, 'SPROUT_ERR_FRAMEWORK_MALFORMED_BODY', reason);
 
 /**
- * Reads the body, refusing it at the first byte that decides: a declared content-length over the
- * limit is refused before reading; a streamed body is refused as soon as it passes the limit.
+ * A body reader for one limit (the toolkit's bounded reader with the framework's codes): a declared
+ * content-length over the limit is refused before reading, a streamed body as soon as it passes it.
+ * Built once per server, so a request allocates no options.
  */
-export function readBody(req: SproutRequest, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.reject(tooLarge(limit));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        done = true;
-        req.off('data', onData);
-        req.resume();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => {
-      if (done) return;
-      done = true;
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
-    req.once('error', (err) => {
-      if (done) return;
-      done = true;
-      reject(
-        new HttpError(
-          400,
-          'SPROUT_ERR_FRAMEWORK_MALFORMED_BODY',
-          `request body could not be read: ${err.message}`,
-        ),
-      );
-    });
-    req.once('aborted', () => {
-      if (done) return;
-      done = true;
-      reject(
-        new HttpError(400, 'SPROUT_ERR_FRAMEWORK_MALFORMED_BODY', 'client aborted while sending the body'),
-      );
-    });
-  });
+export function bodyReader(limit: number): (req: SproutRequest) => Promise<Buffer> {
+  const options = { limit, tooLarge, broken };
+  return (req) => readBody(req, options);
 }
 
 const JSON_RE = /^application\/(?:[\w.+-]+\+)?json$/;
