@@ -81,6 +81,20 @@ const rows: [string, Row][] = [
   ],
 ];
 
+/** `sprout dev` in this process on free ports, with the test's environment. */
+const devOn = (dir: string) =>
+  startDev({
+    paths: [dir],
+    cwd: root,
+    dataDir: mkdtempSync(join(tmpdir(), 'sprout-cli-spine-')),
+    port: 0,
+    host: '127.0.0.1',
+    apiPort: 0,
+    logger: createLogger({ name: 'spine', level: 'silent' }),
+    watch: false,
+    env: { ...process.env, ...env },
+  });
+
 /** One request (node:http, so a Host header can be set); the body parsed when it is JSON. */
 function answer(url: string, init: RequestInit = {}): Promise<unknown> {
   return new Promise((resolve, reject) => {
@@ -127,17 +141,7 @@ describe('run, dev and deploy read a function the same way', () => {
 
     // sprout dev: the platform, the gateway and a supervised instance started from the same spec.
     await redis.del('visits||cli-spine-test-ada');
-    const dev = await startDev({
-      paths: [row.dir],
-      cwd: root,
-      dataDir: mkdtempSync(join(tmpdir(), 'sprout-cli-spine-')),
-      port: 0,
-      host: '127.0.0.1',
-      apiPort: 0,
-      logger: createLogger({ name: 'spine', level: 'silent' }),
-      watch: false,
-      env: { ...process.env, ...env },
-    });
+    const dev = await devOn(row.dir);
     try {
       expect(dev.platform.names()).toEqual([row.expected.name]);
       const headers = { ...(row.init?.headers as object), ...(row.devHost ? { host: row.devHost } : {}) };
@@ -173,16 +177,7 @@ describe('run, dev and deploy read a function the same way', () => {
         /SPROUT_ERR_SPEC_UNSUPPORTED_FIELD: .*function\.yaml:11: field "spec\.serving\.triggers\.http\.rewrite"/,
       );
     }
-    const dev = await startDev({
-      paths: [dir],
-      cwd: root,
-      dataDir: mkdtempSync(join(tmpdir(), 'sprout-cli-spine-')),
-      port: 0,
-      host: '127.0.0.1',
-      apiPort: 0,
-      logger: createLogger({ name: 'spine', level: 'silent' }),
-      watch: false,
-    });
+    const dev = await devOn(dir);
     try {
       expect(dev.platform.problems()).toMatchObject([
         { code: 'SPROUT_ERR_SPEC_UNSUPPORTED_FIELD', message: expect.stringMatching(/function\.yaml:11: /) },

@@ -4,7 +4,7 @@ import { connect, createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Logger } from '@sprout/observe';
 import type { LogTap } from './logs.js';
-import { instanceFunction, needsContext, type InstanceSpec } from '@sprout/framework/instance';
+import { instanceFunction, instanceSpec, needsContext, type InstanceSpec } from '@sprout/framework/instance';
 import { resolveRunOptions } from '@sprout/framework';
 import type { ResolvedFunction } from '@sprout/spec';
 import { spawnStandby } from './standby.js';
@@ -49,7 +49,7 @@ function tcpProbe(host: string, port: number): Promise<boolean> {
 }
 
 /** What the instance runs: its resolved function and the framework options its environment gives, as `sprout run` reads them. */
-function instanceSpec(def: ResolvedFunction, o: InstanceOptions, env: NodeJS.ProcessEnv): InstanceSpec {
+function specFor(def: ResolvedFunction, o: InstanceOptions, env: NodeJS.ProcessEnv): InstanceSpec {
   const opts = resolveRunOptions({
     timeout:
       def.requestTimeoutSeconds !== undefined
@@ -59,17 +59,11 @@ function instanceSpec(def: ResolvedFunction, o: InstanceOptions, env: NodeJS.Pro
     logExecutionId: env.LOG_EXECUTION_ID,
     bodyLimit: env.SPROUT_BODY_LIMIT,
   });
-  return {
-    functions: [instanceFunction(def)],
-    port: o.port,
-    host: o.host,
-    timeoutMs: opts.timeoutMs,
-    ...(opts.ignoredRoutes ? { ignoredRoutes: opts.ignoredRoutes } : {}),
-    ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
-    logExecutionId: opts.logExecutionId,
-    watch: o.watch ?? false,
-    dataDir: resolve(env.SPROUT_DATA_DIR ?? '.sprout'),
-  };
+  return instanceSpec(
+    [instanceFunction(def)],
+    { ...opts, port: o.port, host: o.host },
+    { watch: o.watch ?? false, dataDir: resolve(env.SPROUT_DATA_DIR ?? '.sprout') },
+  );
 }
 
 export interface InstanceOptions {
@@ -135,7 +129,7 @@ export class Instance {
     }
     // The one message the instance gets: the resolved function and the framework's options, nothing
     // left to parse. A pre-started process from the pool takes it, else a new one once it has loaded.
-    const message = { spec: instanceSpec(def, o, env), env, cwd: def.dir };
+    const message = { spec: specFor(def, o, env), env, cwd: def.dir };
     const ready = o.standby && handOver(o.standby, message);
     if (ready) this.child = ready;
     else {

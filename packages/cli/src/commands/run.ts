@@ -1,7 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { resolveRunOptions } from '@sprout/framework';
-import { instanceFunction, runInstance, type InstanceFunction } from '@sprout/framework/instance';
+import {
+  instanceFunction,
+  instanceSpec,
+  runInstance,
+  type InstanceFunction,
+} from '@sprout/framework/instance';
 import { dnsLabel } from '@sprout/kube';
 import { loadFunctionDir, loadResources, plainFunction, type ResolvedFunction } from '@sprout/spec';
 import { defineCommand, type CommandIO } from '../command.js';
@@ -137,20 +142,8 @@ export async function runFunctions(
       components: [...fn.components.filter((c) => !names.has(c.metadata.name)), ...resources],
     };
   });
-  return runInstance(
-    {
-      functions,
-      port: o.port,
-      ...(o.host ? { host: o.host } : {}),
-      timeoutMs: o.timeoutMs,
-      ...(o.ignoredRoutes ? { ignoredRoutes: o.ignoredRoutes } : {}),
-      ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}),
-      logExecutionId: o.logExecutionId,
-      watch,
-      dataDir: resolve(io.cwd, opts['data-dir'] as string),
-    },
-    io.env,
-  );
+  const spec = instanceSpec(functions, o, { watch, dataDir: resolve(io.cwd, opts['data-dir'] as string) });
+  return runInstance(spec, io.env);
 }
 
 export default defineCommand({

@@ -1,4 +1,5 @@
 import type { ComponentDocument, FunctionContext, ResolvedFunction } from '@sprout/spec';
+import type { RunOptions } from '../options.js';
 import type { SignatureType } from '../signature.js';
 
 /** One function an instance serves: a resolved function narrowed to what the process needs. */
@@ -38,4 +39,22 @@ export interface InstanceSpec {
 /** True when the function uses what FUNC_CONTEXT carries: outputs, state stores, or the `(ctx, data)` signature. */
 export function needsContext(fn: Pick<ResolvedFunction, 'signatureType' | 'context'>): boolean {
   return fn.signatureType === 'openfunction' || 'outputs' in fn.context || 'states' in fn.context;
+}
+
+/** An InstanceSpec for `functions`, with the framework options as `resolveRunOptions` validated them. */
+export function instanceSpec(
+  functions: InstanceFunction[],
+  o: Pick<RunOptions, 'port' | 'host' | 'timeoutMs' | 'ignoredRoutes' | 'bodyLimit' | 'logExecutionId'>,
+  rest: { watch: boolean; dataDir: string },
+): InstanceSpec {
+  return {
+    functions,
+    port: o.port,
+    ...(o.host ? { host: o.host } : {}),
+    timeoutMs: o.timeoutMs,
+    ...(o.ignoredRoutes ? { ignoredRoutes: o.ignoredRoutes } : {}),
+    ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}),
+    logExecutionId: o.logExecutionId,
+    ...rest,
+  };
 }
