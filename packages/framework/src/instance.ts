@@ -5,3 +5,4 @@
 export { runInstance, startInstance } from './instance/run.js';
 export { instanceFunction } from './instance/from-resolved.js';
 export { needsContext, instanceSpec, type InstanceSpec, type InstanceFunction } from './instance/spec.js';
+export { resolveRunOptions, type RawRunOptions, type RunOptions } from './options.js';

@@ -9,7 +9,7 @@ import type { FunctionResources } from './invocation.js';
 import { importFunctionModule } from './loader/import.js';
 import { resolveFunctionModule, type FunctionModule } from './loader/resolve.js';
 import { findTarget } from './loader/target.js';
-import { createOutput, type ComponentSpec, type Output } from './outputs/index.js';
+import type { ComponentSpec, Output } from './outputs/index.js';
 import { loadPlugins } from './plugins.js';
 import type {
   AnyFunction,
@@ -20,12 +20,7 @@ import type {
   TypedFunction,
 } from './registry.js';
 import type { SignatureType } from './signature.js';
-import { cloudEventInvoker } from './signatures/cloudevent.js';
-import { eventInvoker } from './signatures/event.js';
-import { httpInvoker } from './signatures/http.js';
 import type { Invoker } from './signatures/invoker.js';
-import { openFunctionInvoker } from './signatures/openfunction.js';
-import { typedInvoker } from './signatures/typed.js';
 import { FunctionState } from './state.js';
 import { createTracing, type Tracing } from './tracing.js';
 
@@ -111,7 +106,9 @@ export async function loadFunction(
         : await parseFunctionContext(config.context);
     const outputs = new Map<string, Output | undefined>();
     for (const [outName, ref] of Object.entries(context.outputs ?? {})) {
-      const out = config.outputs?.[outName] ?? createOutput(outName, ref, config.components ?? [], env);
+      const out =
+        config.outputs?.[outName] ??
+        (await import('./outputs/index.js')).createOutput(outName, ref, config.components ?? [], env);
       outputs.set(outName, out);
       if (out && !config.outputs?.[outName]) owned.push(out);
     }
@@ -143,7 +140,7 @@ export async function loadFunction(
   return {
     name,
     signatureType,
-    invoker: createInvoker(signatureType, fn, resources),
+    invoker: await createInvoker(signatureType, fn, resources),
     resources,
     tracing,
     module,
@@ -154,18 +151,26 @@ export async function loadFunction(
   };
 }
 
-function createInvoker(type: SignatureType, fn: AnyFunction, resources: FunctionResources): Invoker {
+/** The invoker for a signature; only the one the function uses is loaded. */
+async function createInvoker(
+  type: SignatureType,
+  fn: AnyFunction,
+  resources: FunctionResources,
+): Promise<Invoker> {
   switch (type) {
     case 'http':
-      return httpInvoker(fn as HttpFunction);
+      return (await import('./signatures/http.js')).httpInvoker(fn as HttpFunction);
     case 'cloudevent':
-      return cloudEventInvoker(fn as CloudEventFunction);
+      return (await import('./signatures/cloudevent.js')).cloudEventInvoker(fn as CloudEventFunction);
     case 'event':
-      return eventInvoker(fn as EventFunction);
+      return (await import('./signatures/event.js')).eventInvoker(fn as EventFunction);
     case 'typed':
-      return typedInvoker(fn as TypedFunction);
+      return (await import('./signatures/typed.js')).typedInvoker(fn as TypedFunction);
     case 'openfunction':
-      return openFunctionInvoker(fn as OpenFunction, resources);
+      return (await import('./signatures/openfunction.js')).openFunctionInvoker(
+        fn as OpenFunction,
+        resources,
+      );
   }
 }
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { dnsLabel, renderFunction, type FunctionManifestInput } from './function.js';
+import { renderFunction, type FunctionManifestInput } from './function.js';
+import { dnsLabel } from './names.js';
 import { vendoredCrdsDir } from './crds.js';
 import { createManifestValidator } from './validate.js';
 

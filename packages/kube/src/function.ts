@@ -1,3 +1,5 @@
+import { dnsLabel } from './names.js';
+
 export const FUNCTION_API_VERSION = 'core.openfunction.io/v1beta2';
 
 /**
@@ -46,18 +48,6 @@ export interface RenderFunctionInput {
   port?: number;
   /** A validated function.yaml (from @sprout/spec) to start from; flags override its image, name and namespace. */
   base?: FunctionManifestInput;
-}
-
-/** Makes `s` a DNS-1123 label (lower case, digits, '-', at most 63 characters). */
-export function dnsLabel(s: string): string {
-  const label = s
-    .toLowerCase()
-    .replace(/^@[^/]+\//, '')
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
-    .replace(/-+$/, '');
-  return label || 'function';
 }
 
 /**

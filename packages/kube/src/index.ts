@@ -8,7 +8,6 @@ export { loadCrds, vendoredCrdsDir, type CrdVersion } from './crds.js';
 export { KubeError, type KubeErrorCode } from './errors.js';
 export {
   renderFunction,
-  dnsLabel,
   FUNCTION_API_VERSION,
   type FunctionManifest,
   type RenderFunctionInput,
@@ -22,3 +21,4 @@ export {
   HTTP_SCALED_OBJECT_API_VERSION,
   type KubeObject,
 } from './http-scaling.js';
+export { dnsLabel } from './names.js';

@@ -22,8 +22,6 @@ export {
   loadFunctionDir,
   loadFunctionYaml,
   resolveFunctionText,
-  plainFunction,
-  isFunctionFolder,
   type LoadResult,
 } from './load.js';
 export {
@@ -35,5 +33,6 @@ export {
   type MetadataItem,
 } from './component.js';
 export { resolveMetadata, resolveComponent } from './secrets.js';
+export { plainFunction, isFunctionFolder, functionYamlOf } from './folder.js';
 export { loadResources, type Resources, type ResourcesOptions } from './component-files.js';
 export { parseSubscription, type SubscriptionDocument } from './subscription.js';

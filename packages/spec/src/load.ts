@@ -1,37 +1,21 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseDuration } from '@sprout/http';
-import { dnsLabel } from '@sprout/kube';
+import { dnsLabel } from '@sprout/kube/names';
 import { applyAnnotations } from './annotations.js';
 import { componentsOf, contextOf, routesOf } from './derive.js';
 import { SpecError } from './errors.js';
 import { FUNCTION_API_VERSION, functionSchema, type FunctionDocument } from './function-schema.js';
 import { firstIssue } from './issues.js';
-import { DEFAULT_SCALING, type BuildSpec, type ResolvedFunction } from './resolved.js';
+import { functionYamlOf, isFunctionFolder, packageVersion, plainFunction } from './folder.js';
+import type { BuildSpec, ResolvedFunction } from './resolved.js';
 import { parseYaml, type Locator } from './yaml.js';
-
-const YAML_NAMES = ['function.yaml', 'function.yml'];
-const ENTRY_NAMES = [
-  'index.ts',
-  'index.js',
-  'index.mjs',
-  'index.cjs',
-  'index.mts',
-  'index.cts',
-  'function.js',
-];
 
 /** What loading some paths produced: the functions found and, separately, what was wrong. */
 export interface LoadResult {
   functions: ResolvedFunction[];
   errors: SpecError[];
 }
-
-/** True when a folder holds a function: a function.yaml, an entry file or a package.json. */
-export const isFunctionFolder = (dir: string): boolean =>
-  YAML_NAMES.some((f) => existsSync(join(dir, f))) ||
-  ENTRY_NAMES.some((f) => existsSync(join(dir, f))) ||
-  existsSync(join(dir, 'package.json'));
 
 /**
  * Loads functions from folders and function.yaml files. A folder with a function.yaml is that
@@ -97,44 +81,9 @@ export function loadFunctions(paths: string[], cwd: string): LoadResult {
 
 /** Loads one function folder: its function.yaml when there is one, else a plain HTTP function. */
 export function loadFunctionDir(dir: string): ResolvedFunction {
-  const yamlFile = YAML_NAMES.map((f) => join(dir, f)).find((f) => existsSync(f));
+  const yamlFile = functionYamlOf(dir);
   if (yamlFile) return loadFunctionYaml(yamlFile);
   return plainFunction(dnsLabel(basename(dir)), dir, packageVersion(dir));
-}
-
-/** The `version` of a folder's package.json as OpenFunction writes versions (`v1.2.0`), if any. */
-function packageVersion(dir: string): string | undefined {
-  const file = join(dir, 'package.json');
-  if (!existsSync(file)) return undefined;
-  let pkg: { version?: unknown };
-  try {
-    pkg = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
-  } catch (err) {
-    throw new SpecError(
-      'SPROUT_ERR_SPEC_INVALID_FUNCTION',
-      `${file}: not valid JSON: ${(err as Error).message}`,
-    );
-  }
-  return typeof pkg.version === 'string' && pkg.version ? `v${pkg.version.replace(/^v/, '')}` : undefined;
-}
-
-/** A function without function.yaml: an HTTP function with every default. */
-export function plainFunction(name: string, dir: string, version = 'v1.0.0'): ResolvedFunction {
-  return {
-    name,
-    namespace: 'default',
-    expose: { enabled: true },
-    dir,
-    version,
-    env: {},
-    context: { name, version, runtime: 'knative', port: '8080' },
-    components: [],
-    routes: [],
-    engine: 'knative',
-    scaling: { ...DEFAULT_SCALING },
-    readinessTimeoutMs: 20_000,
-    drainTimeoutMs: 30_000,
-  };
 }
 
 /** Reads and validates one function.yaml; errors name the file, line and field. */

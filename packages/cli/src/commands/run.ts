@@ -1,14 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { resolveRunOptions } from '@sprout/framework';
 import {
   instanceFunction,
   instanceSpec,
+  resolveRunOptions,
   runInstance,
   type InstanceFunction,
 } from '@sprout/framework/instance';
-import { dnsLabel } from '@sprout/kube';
-import { loadFunctionDir, loadResources, plainFunction, type ResolvedFunction } from '@sprout/spec';
+import { dnsLabel } from '@sprout/kube/names';
+import type { ResolvedFunction } from '@sprout/spec';
+import { functionYamlOf, packageVersion, plainFunction } from '@sprout/spec/folder';
 import { defineCommand, type CommandIO } from '../command.js';
 
 /** The anchors' flags and environment variables, shared by `run` and `dev`. */
@@ -94,12 +95,15 @@ export const frameworkOptions = {
 /**
  * The function a `sprout run` source names, resolved by @sprout/spec: a folder's function.yaml
  * (target, signature, context and components from it) or, for a plain folder or a file, the
- * defaults. Flags and environment variables given to `sprout run` win over the function.yaml.
+ * defaults. Flags and environment variables given to `sprout run` win over the function.yaml. The
+ * YAML reader and its schemas load only for a folder that has a function.yaml.
  */
-function resolveSource(source: string, cwd: string): ResolvedFunction {
+async function resolveSource(source: string, cwd: string): Promise<ResolvedFunction> {
   const abs = resolve(cwd, source);
-  if (existsSync(abs) && statSync(abs).isDirectory()) return loadFunctionDir(abs);
-  return plainFunction(dnsLabel(basename(abs)), abs);
+  const isDir = existsSync(abs) && statSync(abs).isDirectory();
+  const yamlFile = isDir ? functionYamlOf(abs) : undefined;
+  if (yamlFile) return (await import('@sprout/spec')).loadFunctionYaml(yamlFile);
+  return plainFunction(dnsLabel(basename(abs)), abs, isDir ? packageVersion(abs) : undefined);
 }
 
 export async function runFunctions(
@@ -121,10 +125,13 @@ export async function runFunctions(
     bodyLimit: opts['body-limit'] as string | undefined,
   });
   const resourcesPath = opts['resources-path'] as string | undefined;
-  const resources = resourcesPath ? loadResources(resolve(io.cwd, resourcesPath)).components : [];
+  const resources = resourcesPath
+    ? (await import('@sprout/spec')).loadResources(resolve(io.cwd, resourcesPath)).components
+    : [];
   const list = sources.length > 1 ? sources : [o.source];
-  const functions: InstanceFunction[] = list.map((source) => {
-    const resolved = resolveSource(source, io.cwd);
+  const resolvedList = await Promise.all(list.map((source) => resolveSource(source, io.cwd)));
+  const functions: InstanceFunction[] = list.map((source, i) => {
+    const resolved = resolvedList[i]!;
     // The function.yaml's environment (template env, params), as its instances under `sprout dev`
     // get it; variables already set win.
     for (const [k, v] of Object.entries(resolved.env)) if (io.env[k] === undefined) io.env[k] = v;
