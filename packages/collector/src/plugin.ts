@@ -39,7 +39,7 @@ export interface InputPlugin<S extends z.ZodType = z.ZodType> {
   defaultParser?(options: z.output<S>): string | undefined;
 }
 
-export interface OutputContext {
+interface OutputContext {
   log: Logger;
   name: string;
 }
@@ -59,7 +59,7 @@ export interface OutputPlugin<S extends z.ZodType = z.ZodType> {
 /** A filter returns the record (changed or not), several records, or null to drop it. */
 export type FilterFn = (record: CollectorRecord) => CollectorRecord | CollectorRecord[] | null;
 
-export interface FilterContext {
+interface FilterContext {
   log: Logger;
   /** Named parsers from the config (for the `parser` filter). */
   parsers: ReadonlyMap<string, Parser>;

@@ -13,7 +13,7 @@ import { forwardOutput } from './outputs/forward.js';
 import { httpOutput } from './outputs/http.js';
 import { pgsqlOutput } from './outputs/pgsql.js';
 import { opentelemetryOutput } from './outputs/opentelemetry.js';
-import type { FilterPlugin, InputPlugin, OutputPlugin } from './plugin.js';
+import type { InputPlugin, OutputPlugin } from './plugin.js';
 
 export const inputPlugins: InputPlugin[] = [
   httpInput,
@@ -37,4 +37,3 @@ export const outputPlugins: OutputPlugin[] = [
   pgsqlOutput,
 ] as OutputPlugin[];
 export { filterPlugins };
-export type { FilterPlugin };

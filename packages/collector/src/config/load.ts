@@ -29,13 +29,13 @@ export interface InputConfig {
   /** The parser named by `parser` (or the plugin's default). */
   parser?: Parser;
 }
-export interface OutputConfig {
+interface OutputConfig {
   id: string;
   plugin: OutputPlugin;
   common: z.output<typeof outputCommon>;
   options: unknown;
 }
-export interface FilterConfig {
+interface FilterConfig {
   id: string;
   plugin: FilterPlugin;
   common: z.output<typeof filterCommon>;
@@ -307,7 +307,7 @@ function regexOk(re: string, where: string): void {
 }
 
 /** Validates with a zod schema and turns the first issue into an error naming the key. */
-export function check<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+function check<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;

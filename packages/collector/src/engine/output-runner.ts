@@ -231,7 +231,7 @@ export class OutputRunner {
 }
 
 /** Exponential backoff with full jitter, in milliseconds. */
-export function backoff(attempt: number, base: number, cap: number): number {
+function backoff(attempt: number, base: number, cap: number): number {
   const ceiling = Math.min(cap, base * 2 ** attempt) * 1000;
   return Math.max(1, Math.floor(ceiling / 2 + (Math.random() * ceiling) / 2));
 }

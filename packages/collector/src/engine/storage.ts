@@ -98,11 +98,11 @@ export class ChunkStore {
   }
 }
 
-export function encodeRecord(r: CollectorRecord): string {
+function encodeRecord(r: CollectorRecord): string {
   return JSON.stringify({ t: r.time.toString(), g: r.tag, b: r.body, k: r.kind, m: r.meta });
 }
 
-export function decodeRecord(line: string): CollectorRecord {
+function decodeRecord(line: string): CollectorRecord {
   const o = JSON.parse(line) as {
     t: string;
     g: string;

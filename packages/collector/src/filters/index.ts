@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { CollectorError } from '../errors.js';
 import { bool, many } from '../config/values.js';
-import type { FilterFn, FilterPlugin } from '../plugin.js';
+import type { FilterPlugin } from '../plugin.js';
 import type { CollectorRecord } from '../types.js';
 
 /** `KEY VALUE` pairs as fluent-bit writes them (value may contain spaces). */
@@ -223,4 +223,3 @@ const javascript: FilterPlugin = {
 };
 
 export const filterPlugins: FilterPlugin[] = [grep, modify, recordModifier, parserFilter, javascript];
-export type { FilterFn };

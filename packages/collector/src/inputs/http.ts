@@ -20,7 +20,7 @@ const schema = z.strictObject({
 });
 
 /** Turns a parsed JSON body or form into record bodies. */
-export function bodiesOf(contentType: string, raw: Buffer): Record<string, unknown>[] | string {
+function bodiesOf(contentType: string, raw: Buffer): Record<string, unknown>[] | string {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   if (type === 'application/json' || type.endsWith('+json')) {
     let v: unknown;

@@ -12,7 +12,7 @@ export type Metric = MetricBody;
 export class PlusSchemaError extends Error {}
 
 /** Upstream peer states as numbers (the mapping nginx-prometheus-exporter uses). */
-export const peerStates: Record<string, number> = {
+const peerStates: Record<string, number> = {
   up: 1,
   draining: 2,
   down: 3,

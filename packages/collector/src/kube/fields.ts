@@ -9,7 +9,7 @@ export interface FieldMap {
 }
 
 /** Bytes → the CRD's size pattern (`4M`, `512K`, `32000`). */
-export function sizeOut(v: unknown): string | undefined {
+function sizeOut(v: unknown): string | undefined {
   if (typeof v !== 'number') return undefined;
   const M = 1024 * 1024;
   if (v % M === 0) return `${v / M}M`;

@@ -5,7 +5,7 @@ type Obj = Record<string, unknown>;
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
 
 /** OTLP AnyValue (JSON shape) → a plain JS value. */
-export function fromAnyValue(v: unknown): unknown {
+function fromAnyValue(v: unknown): unknown {
   if (!v || typeof v !== 'object') return null;
   const a = v as Obj;
   if ('stringValue' in a) return a.stringValue;
@@ -23,7 +23,7 @@ export function fromAnyValue(v: unknown): unknown {
 }
 
 /** A plain JS value → OTLP AnyValue (JSON shape). */
-export function toAnyValue(v: unknown): Obj {
+function toAnyValue(v: unknown): Obj {
   if (typeof v === 'string') return { stringValue: v };
   if (typeof v === 'boolean') return { boolValue: v };
   if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
@@ -33,13 +33,13 @@ export function toAnyValue(v: unknown): Obj {
   return {};
 }
 
-export function attrs(kvs: unknown): Obj {
+function attrs(kvs: unknown): Obj {
   const out: Obj = {};
   for (const kv of list(kvs)) out[String(kv.key)] = fromAnyValue(kv.value);
   return out;
 }
 
-export function toAttrs(o: Obj | undefined): Obj[] {
+function toAttrs(o: Obj | undefined): Obj[] {
   return Object.entries(o ?? {}).map(([key, value]) => ({ key, value: toAnyValue(value) }));
 }
 

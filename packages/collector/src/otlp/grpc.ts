@@ -16,7 +16,7 @@ const methods: Record<string, Signal> = {
 };
 
 /** The gRPC status codes this server answers with. */
-export const GrpcStatus = {
+const GrpcStatus = {
   OK: 0,
   INVALID_ARGUMENT: 3,
   RESOURCE_EXHAUSTED: 8,

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 
 /** How long an HTTP/2 connection may stay open after its peer half-closed it (responses in flight). */
-export const HALF_CLOSED_GRACE_MS = 2000;
+const HALF_CLOSED_GRACE_MS = 2000;
 
 /** What every HTTP/2 client sends first (RFC 9113 §3.4); over cleartext with prior knowledge, h2c. */
 export const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');

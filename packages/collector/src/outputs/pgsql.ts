@@ -29,7 +29,7 @@ const schema = z
 type Options = z.output<typeof schema>;
 
 /** The table fluent-bit's pgsql output creates. */
-export function createTableSql(table: string): string {
+function createTableSql(table: string): string {
   return `CREATE TABLE IF NOT EXISTS ${pg.escapeIdentifier(table)} (tag varchar, time timestamp, data jsonb)`;
 }
 

@@ -4,7 +4,7 @@ import { compileTimeFormat, parseRfc3339 } from './time.js';
 type Parsed = { time?: bigint; body: Record<string, unknown> };
 
 /** `json`: one JSON object a line. */
-export function jsonParse(text: string): Parsed | undefined {
+function jsonParse(text: string): Parsed | undefined {
   try {
     const v = JSON.parse(text) as unknown;
     return v && typeof v === 'object' && !Array.isArray(v)
@@ -35,11 +35,6 @@ function unquote(s: string): string {
   } catch {
     return s.slice(1, -1);
   }
-}
-
-/** Syslog severity and facility from a PRI value. */
-export function splitPri(pri: number): { facility: number; severity: number } {
-  return { facility: pri >> 3, severity: pri & 7 };
 }
 
 /** RFC 5424 §6: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD [MSG]`; `-` is a nil value. */
