@@ -24,7 +24,7 @@ export interface Prefix {
   length: number;
 }
 
-export interface PathAttribute {
+interface PathAttribute {
   flags: number;
   code: number;
   data: Buffer;
@@ -52,11 +52,11 @@ export interface NotificationMessage {
   data: Buffer;
 }
 
-export interface KeepaliveMessage {
+interface KeepaliveMessage {
   type: 'keepalive';
 }
 
-export interface RouteRefreshMessage {
+interface RouteRefreshMessage {
   type: 'route-refresh';
   afi: number;
   safi: number;

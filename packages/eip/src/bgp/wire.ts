@@ -1,6 +1,5 @@
 // Numbers of the BGP-4 wire format (RFC 4271, 4760, 5492, 6793).
 
-export const MARKER = Buffer.alloc(16, 0xff);
 export const HEADER_LENGTH = 19;
 export const MAX_MESSAGE_LENGTH = 4096;
 export const AS_TRANS = 23456;
