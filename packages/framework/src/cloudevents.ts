@@ -19,7 +19,6 @@ export interface CloudEvent<T = unknown> {
 const REQUIRED = ['id', 'source', 'type', 'specversion'] as const;
 const STRUCTURED = /^application\/cloudevents\+json\b/i;
 const BATCH = /^application\/cloudevents-batch\+json\b/i;
-const JSON_TYPE = /^application\/(.+\+)?json\b/i;
 
 function malformed(message: string): HttpError {
   return new HttpError(400, 'SPROUT_ERR_FRAMEWORK_MALFORMED_CLOUDEVENT', message);
@@ -152,10 +151,6 @@ export function legacyToCloudEvent(legacy: { data: unknown; context: LegacyEvent
     datacontenttype: 'application/json',
     data: legacy.data,
   };
-}
-
-export function isJsonContentType(contentType: string): boolean {
-  return JSON_TYPE.test(contentType);
 }
 
 function isEmptyObject(v: unknown): boolean {

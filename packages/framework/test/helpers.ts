@@ -5,7 +5,7 @@ import { serve, type FunctionConfig, type RunningServer, type ServeOptions } fro
 export const fixture = (name: string): string =>
   fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-export const quiet = createLogger({ level: 'silent' });
+const quiet = createLogger({ level: 'silent' });
 
 /** Serves functions on a free loopback port with logs off; the caller closes. */
 export function start(

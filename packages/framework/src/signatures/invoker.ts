@@ -1,13 +1,8 @@
-import type { FunctionResources } from '../invocation.js';
 import type { SproutRequest } from '../http/request.js';
 import type { SproutResponse } from '../http/response.js';
 
 /** Runs one function for one request; resolves when the function finished (not the response). */
 export type Invoker = (req: SproutRequest, res: SproutResponse) => Promise<void>;
-
-export interface InvokerDeps {
-  resources: FunctionResources;
-}
 
 /** Wraps a callback-style call (`fn(..., callback)`) as a promise. */
 export function callbackToPromise(
