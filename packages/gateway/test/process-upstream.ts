@@ -8,8 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FunctionUpstream, InstanceEndpoint } from '@sprout/gateway';
 
-export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-export const fixtureServer = fileURLToPath(new URL('./fixtures/server.mjs', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const fixtureServer = fileURLToPath(new URL('./fixtures/server.mjs', import.meta.url));
 
 interface Instance extends InstanceEndpoint {
   child: ChildProcess;
