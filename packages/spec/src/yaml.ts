@@ -2,7 +2,7 @@ import { isMap, isSeq, LineCounter, parseAllDocuments, parseDocument, type Node 
 import { SpecError, type SpecErrorCode } from './errors.js';
 
 /** A field path inside a YAML document: keys and list indexes. */
-export type FieldPath = (string | number)[];
+type FieldPath = (string | number)[];
 
 /** Says `file:line` for a field path: the line of its key (or list item), else of its closest parent. */
 export type Locator = (path: FieldPath) => string;

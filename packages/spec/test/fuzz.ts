@@ -92,7 +92,7 @@ const YAML_VALUES = [
  * One random mutation of `input`: a cut at a random point, a deletion, an insertion of YAML syntax,
  * a repeated, swapped or re-indented line, a value replaced by an alias, tag or odd scalar, or random bytes.
  */
-export function mutateText(input: string, rnd: () => number): string {
+function mutateText(input: string, rnd: () => number): string {
   const pick = (n: number) => Math.floor(rnd() * n);
   const at = () => pick(input.length + 1);
   const lines = input.split('\n');
