@@ -7,10 +7,10 @@ import { PlatformError } from './errors.js';
 import type { FunctionLogLine, LogTap } from './logs.js';
 
 /** Tag of the gateway's metric records. */
-export const GATEWAY_METRICS_TAG = 'sprout.gateway.metrics';
+const GATEWAY_METRICS_TAG = 'sprout.gateway.metrics';
 
 /** Tag of a function's log records: `fn.<namespace>.<function>`. */
-export function functionLogTag(namespace: string, fn: string): string {
+function functionLogTag(namespace: string, fn: string): string {
   return `fn.${namespace}.${fn}`;
 }
 
@@ -64,7 +64,7 @@ function rotateLarge(dir: string, limit: number): void {
 }
 
 /** The pipeline used without `--collector`: every record as JSON lines in a file named after its tag. */
-export function defaultPipelineYaml(logDir: string): string {
+function defaultPipelineYaml(logDir: string): string {
   return [
     'pipeline:',
     '  outputs:',
