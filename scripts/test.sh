@@ -20,4 +20,5 @@ bash scripts/services.sh
 echo "test: format"; npx prettier --check . --log-level warn
 echo "test: lint"; npx eslint . --max-warnings 0
 echo "test: imports"; node scripts/check-imports.mjs
+echo "test: dead exports"; npx knip
 echo "test: vitest"; npx vitest run "$@"
