@@ -19,7 +19,7 @@ let scaling: ScalingPolicy = { minReplicas: 1, maxReplicas: 1 };
 let processes: ProcessUpstream | undefined;
 if (mode === 'static') {
   const instance = { id: 'static', host: '127.0.0.1', port: Number(arg) };
-  backend = {
+  upstream = {
     name: 'hello',
     instances: () => [instance],
     scaleTo: () => {},
@@ -42,10 +42,10 @@ if (mode === 'static') {
     env: { SPROUT_LOG_LEVEL: 'info', NODE_ENV: 'production' },
     readyLine: frameworkReadyLine,
   });
-  backend = processes;
+  upstream = processes;
   scaling = JSON.parse(policyJson!) as ScalingPolicy;
 }
-gateway.setRoutes([{ upstream: backend, scaling }]);
+gateway.setRoutes([{ upstream, scaling }]);
 const { port } = await gateway.listen(0, '127.0.0.1');
 const admin = await gateway.listenAdmin(0, '127.0.0.1');
 process.stdout.write(`GATEWAY ${port} ${admin.port}\n`);

@@ -35,8 +35,4 @@ export {
 } from './component.js';
 export { openStateStore, StateStores, type OpenOptions } from './open.js';
 export { createStateApiServer, type StateApiServer, type StateApiServerOptions } from './server.js';
-export {
-  renderComponent,
-  type ComponentManifest,
-  type RenderOptions,
-} from './render.js';
+export { renderComponent, type ComponentManifest, type RenderOptions } from './render.js';
