@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import {
   instanceFunction,
   instanceSpec,
@@ -9,6 +9,7 @@ import {
 } from '@sprout/framework/instance';
 import { dnsLabel } from '@sprout/kube/names';
 import type { ResolvedFunction } from '@sprout/spec';
+import { loadFunctionYamlCached } from '@sprout/spec/cache';
 import { functionYamlOf, packageVersion, plainFunction } from '@sprout/spec/folder';
 import { defineCommand, type CommandIO } from '../command.js';
 
@@ -96,13 +97,14 @@ export const frameworkOptions = {
  * The function a `sprout run` source names, resolved by @sprout/spec: a folder's function.yaml
  * (target, signature, context and components from it) or, for a plain folder or a file, the
  * defaults. Flags and environment variables given to `sprout run` win over the function.yaml. The
- * YAML reader and its schemas load only for a folder that has a function.yaml.
+ * YAML reader and its schemas load only for a folder whose function.yaml changed since it was last
+ * resolved (the result is kept under `<data-dir>/cache`).
  */
-async function resolveSource(source: string, cwd: string): Promise<ResolvedFunction> {
+async function resolveSource(source: string, cwd: string, cacheDir: string): Promise<ResolvedFunction> {
   const abs = resolve(cwd, source);
   const isDir = existsSync(abs) && statSync(abs).isDirectory();
   const yamlFile = isDir ? functionYamlOf(abs) : undefined;
-  if (yamlFile) return (await import('@sprout/spec')).loadFunctionYaml(yamlFile);
+  if (yamlFile) return loadFunctionYamlCached(yamlFile, cacheDir);
   return plainFunction(dnsLabel(basename(abs)), abs, isDir ? packageVersion(abs) : undefined);
 }
 
@@ -129,7 +131,9 @@ export async function runFunctions(
     ? (await import('@sprout/spec')).loadResources(resolve(io.cwd, resourcesPath)).components
     : [];
   const list = sources.length > 1 ? sources : [o.source];
-  const resolvedList = await Promise.all(list.map((source) => resolveSource(source, io.cwd)));
+  const dataDir = resolve(io.cwd, opts['data-dir'] as string);
+  const cacheDir = join(dataDir, 'cache');
+  const resolvedList = await Promise.all(list.map((source) => resolveSource(source, io.cwd, cacheDir)));
   const functions: InstanceFunction[] = list.map((source, i) => {
     const resolved = resolvedList[i]!;
     // The function.yaml's environment (template env, params), as its instances under `sprout dev`
@@ -149,7 +153,7 @@ export async function runFunctions(
       components: [...fn.components.filter((c) => !names.has(c.metadata.name)), ...resources],
     };
   });
-  const spec = instanceSpec(functions, o, { watch, dataDir: resolve(io.cwd, opts['data-dir'] as string) });
+  const spec = instanceSpec(functions, o, { watch, dataDir });
   return runInstance(spec, io.env);
 }
 
