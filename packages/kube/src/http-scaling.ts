@@ -51,7 +51,7 @@ export function functionPort(fn: FunctionManifest): number {
  * The scale target is the Deployment and Service named after the function (see `renderWorkload`).
  *
  * @example
- * renderHttpScaledObject(parseFunctionYaml(text, 'function.yaml').manifest);
+ * renderHttpScaledObject(loadFunctionDir('fn').manifest); // loadFunctionDir from @sprout/spec
  */
 export function renderHttpScaledObject(fn: FunctionManifest): KubeObject {
   const name = fn.metadata.name;
