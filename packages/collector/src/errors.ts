@@ -27,6 +27,8 @@ export const errorCodes = {
     'Records were pushed after the collector was closed. Push only between start() and close().',
   SPROUT_ERR_COLLECTOR_TYPESDB:
     'The collectd types.db file could not be read or parsed. Point typesdb at a valid file.',
+  SPROUT_ERR_COLLECTOR_NOT_RENDERABLE:
+    'A filter, output, parser or option has no Fluent Operator equivalent, so sprout collector render cannot express it. Remove it from the config you render, or change it as the message says.',
 } as const;
 
 export type CollectorErrorCode = keyof typeof errorCodes;

@@ -17,10 +17,10 @@ export type {
   OutputInstance,
 } from './plugin.js';
 export { runConfigTests, type ConfigTestResult } from './config/tests.js';
-export {
-  renderClusterInput,
-  renderCollector,
-  renderManifests,
-  clusterInputsToConfig,
-  type RenderedInput,
-} from './kube/render.js';
+export { renderManifests, clusterInputsToConfig, type RenderedPipeline } from './kube/render.js';
+export { renderClusterInput, type RenderedInput } from './kube/input.js';
+export { renderClusterFilter } from './kube/filter.js';
+export { renderClusterOutput, type RenderedOutput } from './kube/output.js';
+export { renderClusterParsers } from './kube/parser.js';
+export { renderFluentBitConfig } from './kube/fluentbit-config.js';
+export { renderCollector } from './kube/collector.js';

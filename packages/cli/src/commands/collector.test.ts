@@ -69,7 +69,7 @@ describe('sprout collector', () => {
     expect(r.err).toContain('SPROUT_ERR_COLLECTOR_TEST_FAILED');
   });
 
-  it('render prints ClusterInputs and a Collector, naming what cannot be carried', async () => {
+  it('render prints the pipeline (inputs, outputs, config, Collector), naming what cannot be carried', async () => {
     const r = await runCli([
       'collector',
       'render',
@@ -87,10 +87,51 @@ describe('sprout collector', () => {
     expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual([
       'ClusterInput/edge-tcp.0',
       'ClusterInput/edge-http.0',
+      'ClusterOutput/edge-http.1',
+      'ClusterFluentBitConfig/edge',
       'Collector/edge',
     ]);
     expect(r.err).toContain('warning: tcp.0: not expressible in a ClusterInput: tag, storage.type');
     expect(r.err).toContain('warning: http.0: not expressible in a ClusterInput: ack');
+    // The example listens on 127.0.0.1; in the cluster the inputs listen on 0.0.0.0, and say so.
+    expect(r.err).toContain(
+      'note: tcp.0: listens on 0.0.0.0, not 127.0.0.1: a loopback address is unreachable from other pods\n',
+    );
+    expect(r.err).toContain(
+      'note: http.1: sends to 127.0.0.1, which in Kubernetes is the Collector pod itself',
+    );
+  });
+
+  it('render names what fluent-bit cannot run, with a code', async () => {
+    const script = file('f.cjs', 'exports.f = (tag, t, body) => body;\n');
+    const cfg = file(
+      'js.yaml',
+      `pipeline:\n  filters:\n    - { name: javascript, match: '*', script: ${script}, call: f }\n  outputs:\n    - { name: stdout, match: '*' }\n`,
+    );
+    const r = await runCli(['collector', 'render', '-c', cfg]);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(
+      /^error: SPROUT_ERR_COLLECTOR_NOT_RENDERABLE: javascript.0: javascript is Sprout's own filter: Fluent Operator has no equivalent/,
+    );
+  });
+
+  it('render checks the manifests against the vendored CRDs unless --validate-against is empty', async () => {
+    expect((await runCli(['collector', 'render', '--help'])).out).toContain('--validate-against DIR');
+    // Port 0 passes the config schema, but a ClusterOutput's port must be at least 1.
+    const cfg = file(
+      'port0.yaml',
+      `pipeline:\n  outputs:\n    - { name: http, match: '*', host: sink, port: 0 }\n`,
+    );
+    const checked = await runCli(['collector', 'render', '-c', cfg]);
+    expect(checked.code).toBe(1);
+    expect(checked.out).toBe('');
+    expect(checked.err).toMatch(
+      /^error: SPROUT_ERR_KUBE_INVALID_MANIFEST: .*ClusterOutput.*\/spec\/http\/port/,
+    );
+    const unchecked = await runCli(['collector', 'render', '-c', cfg, '--validate-against', '']);
+    expect(unchecked.code).toBe(0);
+    expect(unchecked.out).toContain('port: 0');
   });
 
   it('runs in the foreground; SIGTERM flushes and exits 0', async () => {

@@ -56,27 +56,60 @@ Example test in collector.yaml:
 
 const render = defineCommand({
   name: 'collector render',
-  summary: 'Print Fluent Operator ClusterInput manifests for the inputs and a Collector',
-  usage: 'sprout collector render -c FILE [--name NAME] [--namespace NS]',
+  summary:
+    'Print the pipeline as Fluent Operator manifests: inputs, filters, outputs, parsers, config, Collector',
+  usage: 'sprout collector render -c FILE [--name NAME] [--namespace NS] [--validate-against DIR]',
   options: {
     ...configOption,
     name: {
       type: 'string',
       default: 'sprout-collector',
       value: 'NAME',
-      description: 'Collector name (ClusterInputs are named NAME-<input id>)',
+      description:
+        'Pipeline name: the Collector, its ClusterFluentBitConfig and the label sprout.dev/pipeline=NAME; the other objects are named NAME-<id>',
     },
     namespace: { type: 'string', default: 'fluent', value: 'NS', description: 'Namespace of the Collector' },
+    'validate-against': {
+      type: 'string',
+      env: 'SPROUT_CRDS_DIR',
+      value: 'DIR',
+      description:
+        "Check the output against the CRD schemas in DIR before printing: by default the upstream CRDs shipped with @sprout/kube; '' skips the check",
+    },
   },
   details: `
-Writes multi-document YAML (fluentbit.fluent.io/v1alpha2) to stdout. Keys a ClusterInput cannot
-carry (mem_buf_limit, storage.type, ack, ...) are named on stderr.`,
+Writes multi-document YAML (fluentbit.fluent.io/v1alpha2) to stdout: a ClusterInput per input, a
+ClusterFilter per filter (ordinal keeps the config's order), a ClusterOutput per output, a
+ClusterParser per parser, a ClusterFluentBitConfig whose selectors pick exactly the objects
+labelled sprout.dev/pipeline=NAME, and the Collector (a fluent-bit StatefulSet) that runs it.
+
+Changed for the cluster, each named on stderr as 'note:': inputs listen on 0.0.0.0 (a loopback
+address is unreachable from other pods), a relative storage.path becomes the Collector's buffer
+volume; hosts that point at this machine are named. Keys a ClusterInput or ClusterOutput cannot
+carry (mem_buf_limit, storage.type, ack, ...) are named on stderr as 'warning:'. A filter, output
+or option fluent-bit cannot run as the collector does (the javascript filter, a grep with
+logical_op 'or' over several rules, ...) fails with SPROUT_ERR_COLLECTOR_NOT_RENDERABLE.
+
+Example:
+  sprout collector render -c examples/collector-basic/collector.yaml --name edge | kubectl apply -f -`,
   async run(opts, _p, io) {
     const config = loadConfig(configPath(opts, io.cwd, 'collector render'));
-    const { manifests, dropped } = renderManifests(config, { name: opts.name, namespace: opts.namespace });
+    const { manifests, dropped, notes } = renderManifests(config, {
+      name: opts.name,
+      namespace: opts.namespace,
+    });
+    if (opts['validate-against'] !== '') {
+      const { createManifestValidator, vendoredCrdsDir } = await import('@sprout/kube');
+      const validator = createManifestValidator(opts['validate-against'] ?? vendoredCrdsDir());
+      for (const m of manifests) validator.assertValid(m);
+    }
     io.stdout.write(manifests.map((m) => stringify(m)).join('---\n'));
+    const inputs = new Set(config.inputs.map((i) => i.id));
     for (const [id, keys] of Object.entries(dropped))
-      io.stderr.write(`warning: ${id}: not expressible in a ClusterInput: ${keys.join(', ')}\n`);
+      io.stderr.write(
+        `warning: ${id}: not expressible in a ${inputs.has(id) ? 'ClusterInput' : 'ClusterOutput'}: ${keys.join(', ')}\n`,
+      );
+    for (const n of notes) io.stderr.write(`note: ${n}\n`);
     return 0;
   },
 });

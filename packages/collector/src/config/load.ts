@@ -5,7 +5,7 @@ import { clusterInputsToConfig } from '../kube/render.js';
 import type { z } from 'zod';
 import { CollectorError } from '../errors.js';
 import { createLogger } from '@sprout/observe';
-import { buildParser, builtinParsers } from '../parsers/text.js';
+import { buildParser, builtinParsers, type ParserSpec } from '../parsers/text.js';
 import type { FilterFn, FilterPlugin, InputPlugin, OutputPlugin, Parser } from '../plugin.js';
 import {
   filterCommon,
@@ -39,6 +39,8 @@ interface FilterConfig {
   id: string;
   plugin: FilterPlugin;
   common: z.output<typeof filterCommon>;
+  /** The plugin's own keys, validated and defaulted (what `sprout collector render` maps). */
+  options: unknown;
   /** The filter, built while validating (so a bad rule fails `--dry-run`). */
   fn: FilterFn;
 }
@@ -50,6 +52,8 @@ export interface CollectorConfig {
   filters: FilterConfig[];
   outputs: OutputConfig[];
   parsers: Parser[];
+  /** The `parsers:` section as written, validated (what `sprout collector render` maps). */
+  parserSpecs: ParserSpec[];
   tests: ConfigTest[];
   /** Folder relative paths resolve against. */
   baseDir: string;
@@ -156,6 +160,7 @@ export function parseConfig(
   const parsersRaw = root.parsers ?? [];
   if (!Array.isArray(parsersRaw))
     throw new CollectorError('SPROUT_ERR_COLLECTOR_CONFIG_INVALID', 'must be a list', 'parsers');
+  const parserSpecs: ParserSpec[] = [];
   const parsers = parsersRaw.map((p, i) => {
     const spec = check(parserSchema, lower(sub(p, `parsers[${i}]`), `parsers[${i}]`), `parsers[${i}]`);
     if (spec.format === 'regex') {
@@ -167,6 +172,7 @@ export function parseConfig(
         );
       regexOk(spec.regex, `parsers[${i}].regex`);
     }
+    parserSpecs.push(spec);
     return buildParser(spec);
   });
   const known = new Map<string, Parser>(builtinParsers());
@@ -206,7 +212,7 @@ export function parseConfig(
       if (err instanceof CollectorError) throw new CollectorError(err.code, err.message, where);
       throw err;
     }
-    return { id: idOf(plugin.name, common.alias), plugin, common, fn };
+    return { id: idOf(plugin.name, common.alias), plugin, common, options, fn };
   });
   const outputs = section('outputs').map((raw, i): OutputConfig => {
     const where = `pipeline.outputs[${i}]`;
@@ -224,7 +230,7 @@ export function parseConfig(
   if (!Array.isArray(testsRaw))
     throw new CollectorError('SPROUT_ERR_COLLECTOR_CONFIG_INVALID', 'must be a list', 'tests');
   const tests = testsRaw.map((t, i) => check(testSchema, t, `tests[${i}]`));
-  return { service, inputs, filters, outputs, parsers, tests, baseDir };
+  return { service, inputs, filters, outputs, parsers, parserSpecs, tests, baseDir };
 }
 
 function lower(v: unknown, where: string): Record<string, unknown> {

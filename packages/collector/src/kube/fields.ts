@@ -1,3 +1,5 @@
+import { sizeOut } from './common.js';
+
 /** Our key (fluent-bit's, lower case) ↔ the ClusterInput field, with value conversions both ways. */
 export interface FieldMap {
   key: string;
@@ -8,14 +10,6 @@ export interface FieldMap {
   in?: (v: unknown) => unknown;
 }
 
-/** Bytes → the CRD's size pattern (`4M`, `512K`, `32000`). */
-function sizeOut(v: unknown): string | undefined {
-  if (typeof v !== 'number') return undefined;
-  const M = 1024 * 1024;
-  if (v % M === 0) return `${v / M}M`;
-  if (v % 1024 === 0) return `${v / 1024}K`;
-  return String(v);
-}
 /** tcp sizes are in KB in fluent-bit and in the CRD. */
 const kbOut = (v: unknown) => (typeof v === 'number' ? String(Math.ceil(v / 1024)) : undefined);
 const str = (v: unknown) => (v === undefined ? undefined : String(v));

@@ -1,144 +1,69 @@
 import { parseAllDocuments } from 'yaml';
-import { z } from 'zod';
-import type { CollectorConfig, InputConfig } from '../config/load.js';
+import type { CollectorConfig } from '../config/load.js';
 import { CollectorError } from '../errors.js';
+import { renderCollector } from './collector.js';
+import { API, dns, notRenderable, type Obj } from './common.js';
 import { clusterInputFields } from './fields.js';
+import { renderClusterFilter } from './filter.js';
+import { renderFluentBitConfig } from './fluentbit-config.js';
+import { renderClusterInput } from './input.js';
+import { renderClusterOutput } from './output.js';
+import { renderClusterParsers } from './parser.js';
 
-type Obj = Record<string, unknown>;
-
-export interface RenderedInput {
-  manifest: Obj;
-  /** Keys set in the config that a ClusterInput cannot carry (they are left out, never silently). */
-  dropped: string[];
+export interface RenderedPipeline {
+  /** ClusterInputs, ClusterFilters, ClusterOutputs, ClusterParsers, the ClusterFluentBitConfig, the Collector. */
+  manifests: Obj[];
+  /** Input or output id → keys its ClusterInput or ClusterOutput cannot carry (left out, never silently). */
+  dropped: Record<string, string[]>;
+  /** What changed for the cluster or what to do there (listen → 0.0.0.0, a Secret to create), one line each. */
+  notes: string[];
 }
 
-const API = 'fluentbit.fluent.io/v1alpha2';
-
-const dns = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9.-]+/g, '-')
-    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
-    .slice(0, 253) || 'input';
-
 /**
- * Renders one input as a Fluent Operator `ClusterInput` (fluentbit.fluent.io/v1alpha2). Options at
- * their defaults are left out so the operator's defaults apply; the input's tag goes where the CRD
- * has a field for it.
+ * The whole pipeline for Fluent Operator: a ClusterInput per input, a ClusterFilter per filter (in
+ * order), a ClusterOutput per output, a ClusterParser per parser, a ClusterFluentBitConfig whose
+ * selectors pick exactly these (label `sprout.dev/pipeline: <name>`), and the Collector running it.
+ * What fluent-bit cannot run as this collector does is refused with
+ * SPROUT_ERR_COLLECTOR_NOT_RENDERABLE, naming the filter, output or key.
  *
  * @example
- * const { manifest } = renderClusterInput(loadConfig('collector.yaml').inputs[0]);
+ * const { manifests, dropped, notes } = renderManifests(loadConfig('collector.yaml'), { name: 'edge', namespace: 'logging' });
  */
-export function renderClusterInput(
-  input: InputConfig,
-  opts: { name?: string; labels?: Record<string, string> } = {},
-): RenderedInput {
-  const entry = clusterInputFields[input.plugin.name];
-  if (!entry)
-    throw new CollectorError(
-      'SPROUT_ERR_COLLECTOR_UNKNOWN_PLUGIN',
-      `no ClusterInput mapping for ${input.plugin.name}`,
-      input.id,
-    );
-  const [specKey, fields] = entry;
-  const options = input.options as Obj;
-  // Defaults of the plugin's keys (refinements such as "unix modes need a path" are not run).
-  const schema = input.plugin.schema as unknown as { shape?: Record<string, never> };
-  const defaults = (schema.shape ? z.object(schema.shape).parse({}) : {}) as Obj;
-  const section: Obj = {};
-  const dropped: string[] = [];
-  const withTag = { ...options, ...(input.common.tag !== undefined ? { tag: input.common.tag } : {}) };
-  for (const [key, value] of Object.entries(withTag)) {
-    if (value === undefined) continue;
-    const f = fields.find((x) => x.key === key);
-    if (!f) {
-      if (key !== 'tag' && JSON.stringify(value) !== JSON.stringify(defaults[key])) dropped.push(key);
-      else if (key === 'tag') dropped.push('tag');
-      continue;
-    }
-    // Defaults are left to the operator, except where ours differ from fluent-bit's (mqtt port,
-    // nginx_plus): the port and nginx_plus are always written.
-    const always = key === 'port' || key === 'nginx_plus';
-    if (!always && key !== 'tag' && JSON.stringify(value) === JSON.stringify(defaults[key])) continue;
-    const v = f.out ? f.out(value) : value;
-    if (v !== undefined) section[f.crd] = v;
-  }
-  for (const k of ['mem_buf_limit', 'storage.type', 'ack'] as const) {
-    const v = input.common[k];
-    if (v !== undefined && v !== false && v !== 'memory') dropped.push(k);
-  }
-  const spec: Obj = { [specKey]: section };
-  if (input.common.alias) spec.alias = input.common.alias;
-  const manifest: Obj = {
-    apiVersion: API,
-    kind: 'ClusterInput',
-    metadata: {
-      name: dns(opts.name ?? input.id),
-      labels: {
-        'fluentbit.fluent.io/enabled': 'true',
-        'fluentbit.fluent.io/mode': 'collector',
-        ...opts.labels,
-      },
-    },
-    spec,
-  };
-  return { manifest, dropped };
-}
-
-/**
- * Renders a Fluent Operator `Collector` (the fluent-bit StatefulSet) exposing every input's port,
- * with its buffer path when the config buffers to disk.
- */
-export function renderCollector(
-  config: CollectorConfig,
-  opts: { name: string; namespace: string; image?: string },
-): Obj {
-  const ports = config.inputs
-    .map((i) => {
-      const o = i.options as { port?: number; mode?: string; unix_path?: string };
-      if (
-        typeof o.port !== 'number' ||
-        o.port === 0 ||
-        (i.plugin.name === 'syslog' && o.mode?.startsWith('unix')) ||
-        (i.plugin.name === 'forward' && o.unix_path) ||
-        i.plugin.name === 'nginx_metrics'
-      )
-        return undefined;
-      const udp =
-        i.plugin.name === 'statsd' ||
-        i.plugin.name === 'collectd' ||
-        (i.plugin.name === 'syslog' && o.mode === 'udp');
-      return {
-        name: dns(i.id).replace(/\./g, '-').slice(0, 15).replace(/-+$/, ''),
-        containerPort: o.port,
-        protocol: udp ? 'UDP' : 'TCP',
-      };
-    })
-    .filter((p) => p !== undefined);
-  const spec: Obj = { image: opts.image ?? 'ghcr.io/fluent/fluent-operator/fluent-bit:3.1.8' };
-  if (config.service['storage.path']) spec.bufferPath = config.service['storage.path'];
-  if (ports.length) spec.ports = ports;
-  return {
-    apiVersion: API,
-    kind: 'Collector',
-    metadata: { name: dns(opts.name), namespace: opts.namespace },
-    spec,
-  };
-}
-
-/** Every input as a ClusterInput plus the Collector, as one multi-document YAML list. */
 export function renderManifests(
   config: CollectorConfig,
   opts: { name: string; namespace: string; image?: string },
-): { manifests: Obj[]; dropped: Record<string, string[]> } {
+): RenderedPipeline {
+  const pipeline = dns(opts.name);
+  if (pipeline.length > 63 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(pipeline))
+    throw notRenderable(`'${opts.name}' cannot be a label value (at most 63 characters)`, 'name');
   const dropped: Record<string, string[]> = {};
+  const notes: string[] = [];
+  if (!config.inputs.length)
+    notes.push(
+      'the config has no inputs (records reach it in-process, as in sprout dev): in the cluster nothing feeds this pipeline until an input (forward, http, opentelemetry, ...) is added',
+    );
+  const objectName = (id: string) => `${opts.name}-${id}`;
   const manifests = config.inputs.map((i) => {
-    const r = renderClusterInput(i, { name: `${opts.name}-${i.id}` });
+    const r = renderClusterInput(i, { name: objectName(i.id), pipeline });
     if (r.dropped.length) dropped[i.id] = r.dropped;
+    notes.push(...r.notes);
     return r.manifest;
   });
+  config.filters.forEach((f, ordinal) =>
+    manifests.push(renderClusterFilter(f, { name: objectName(f.id), pipeline, ordinal })),
+  );
+  for (const o of config.outputs) {
+    const r = renderClusterOutput(o, { name: objectName(o.id), pipeline, namespace: opts.namespace });
+    if (r.dropped.length) dropped[o.id] = r.dropped;
+    notes.push(...r.notes);
+    manifests.push(r.manifest);
+  }
+  manifests.push(...renderClusterParsers(config, pipeline));
+  const fbc = renderFluentBitConfig(config, { name: opts.name, pipeline });
+  notes.push(...fbc.notes);
+  manifests.push(fbc.manifest);
   manifests.push(renderCollector(config, opts));
-  return { manifests, dropped };
+  return { manifests, dropped, notes };
 }
 
 /**
