@@ -1,4 +1,5 @@
-import type { Announcing, EipManager, ServiceState } from '@sprout/eip';
+import { join } from 'node:path';
+import type { Announcing, EipDocuments, EipManager, ServiceState } from '@sprout/eip';
 import type { Logger } from '@sprout/observe';
 import type { Registry } from '@sprout/observe/metrics';
 import type { ResolvedFunction } from '@sprout/spec';
@@ -63,10 +64,16 @@ export class FunctionAddresses {
     const log = o.logger.child({ component: 'eip' });
     const manager = eip.createEipManager({ dataDir: o.dataDir, logger: log, metrics: o.metrics });
     try {
-      if (o.apply !== undefined) {
-        const r = manager.apply(o.apply);
-        for (const w of r.warnings) log.warn(w);
-        log.info({ pools: r.pools.map((p) => `${p.name} ${p.action}`) }, 'EIP documents applied');
+      if (o.apply !== undefined) applyOnly(manager, eip.parseEipYaml(o.apply, '--eip'), log);
+      else if (manager.pools().length) {
+        const pools = manager
+          .pools()
+          .map((p) => p.name)
+          .sort();
+        log.info(
+          { pools, store: join(o.dataDir, 'eip.db') },
+          `using pools from ${join(o.dataDir, 'eip.db')} (applied earlier: ${pools.join(', ')}; --eip FILE uses only that file's pools, --no-eip none, --fresh starts clean)`,
+        );
       }
       const announcing =
         o.announce === false
@@ -174,6 +181,32 @@ export class FunctionAddresses {
     await this.announcing?.close();
     this.manager.close();
   }
+}
+
+/**
+ * Applies `--eip` documents so that their pools are the only ones: a pool applied earlier that the
+ * documents leave out, or give other addresses, is deleted first (drained: its holders get addresses
+ * from the documents' pools, or wait). Namespaces and BGP settings are applied on top of what is kept.
+ */
+function applyOnly(manager: EipManager, docs: EipDocuments, log: Logger): void {
+  const wanted = new Map(docs.pools.map((p) => [p.name, p]));
+  const removed: string[] = [];
+  for (const p of manager.pools()) {
+    const next = wanted.get(p.name);
+    if (next && next.block.text === p.block.text) continue;
+    manager.deletePool(p.name, { drain: true });
+    if (!next) removed.push(p.name);
+  }
+  if (removed.length) {
+    removed.sort();
+    log.info(
+      { removed },
+      `pools applied earlier and not in the --eip documents were removed: ${removed.join(', ')} (only the file's pools are used)`,
+    );
+  }
+  const r = manager.apply(docs);
+  for (const w of r.warnings) log.warn(w);
+  log.info({ pools: r.pools.map((p) => `${p.name} ${p.action}`) }, 'EIP documents applied');
 }
 
 function requestFor(d: ResolvedFunction) {

@@ -6,15 +6,22 @@ import type { ResolvedFunction } from '@sprout/spec';
 import { startTelemetry, type Telemetry } from './telemetry.js';
 import { startApi, type ApiServer } from './api.js';
 import { PlatformError } from './errors.js';
+import { startFresh } from './data-dir.js';
 import { createPlatform, type Platform } from './platform.js';
 import { routesFor } from './routes.js';
 import { watchSpecs } from './spec-watch.js';
+import { reportLoaded } from './start-report.js';
 
 export interface DevOptions {
   /** Folders and function.yaml files; empty restores what the data dir holds (else `.`). */
   paths: string[];
   cwd?: string;
   dataDir: string;
+  /**
+   * Start clean: what earlier runs kept in the data dir (registry, EIP store, logs, state, cache) is
+   * moved to `<dataDir>/previous/` first, replacing what an earlier fresh start moved there.
+   */
+  fresh?: boolean;
   /** Gateway port (0 picks one). */
   port: number;
   /** Gateway address (default 0.0.0.0). */
@@ -65,6 +72,7 @@ export interface DevServer {
  */
 export async function startDev(o: DevOptions): Promise<DevServer> {
   const logger = o.logger ?? createLogger({ name: 'sprout' });
+  if (o.fresh) startFresh(o.dataDir, logger);
   const platform = createPlatform({
     paths: o.paths,
     dataDir: o.dataDir,
@@ -92,6 +100,8 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
   let api: ApiServer | undefined;
   const cleanups: (() => void)[] = [];
   try {
+    // Nothing loaded: fail with the reasons rather than serve nothing; some broken: say which.
+    reportLoaded(platform, logger, o.cwd ?? process.cwd());
     if (o.eip !== false) {
       addresses = await FunctionAddresses.open({
         dataDir: o.dataDir,

@@ -4,6 +4,8 @@ export {
   type PlatformOptions,
   type FunctionView,
   type Problem,
+  type BrokenSource,
+  type StartSources,
 } from './platform.js';
 export { startApi, type ApiServer } from './api.js';
 export { routesFor } from './routes.js';

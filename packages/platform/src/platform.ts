@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createLogger, type Logger } from '@sprout/observe';
 import type { FunctionUpstream } from '@sprout/gateway';
 import { upstreamFor } from './upstream.js';
-import { loadFunctions, type LoadResult, type ResolvedFunction } from '@sprout/spec';
+import { loadFunctions, SpecError, type LoadResult, type ResolvedFunction } from '@sprout/spec';
 import { PlatformError } from './errors.js';
 import { EventBus } from './events.js';
 import type { InstanceInfo } from './instance.js';
@@ -10,6 +10,7 @@ import { LogTap } from './logs.js';
 
 import { FunctionRunner, type RunnerStatus } from './runner.js';
 import { StandbyPool } from './standby.js';
+import { sourceOf } from './sources.js';
 import { RegistryStore } from './store.js';
 
 export interface PlatformOptions {
@@ -47,6 +48,19 @@ export interface Problem {
   message: string;
 }
 
+/** A function.yaml or folder that did not load and serves nothing: its path and why. */
+export interface BrokenSource extends Problem {
+  /** Absolute path of the file or folder (as given, resolved, when it does not exist). */
+  source: string;
+}
+
+/** Where the functions served at start came from. */
+export interface StartSources {
+  /** `arguments`: the paths given; `registry`: what the data dir held; `cwd`: neither, so `.`. */
+  from: 'arguments' | 'registry' | 'cwd';
+  paths: string[];
+}
+
 /**
  * The control plane on one machine: the function registry (persisted), one supervisor per function
  * and the event bus. The gateway reaches functions through `upstreams()`.
@@ -69,7 +83,10 @@ export class Platform {
   private readonly runners = new Map<string, FunctionRunner>();
   private readonly upstreamCache = new Map<string, FunctionUpstream>();
   private problemList: Problem[] = [];
+  /** Load errors by the source they are about (function.yaml, folder, package.json). */
+  private readonly failed = new Map<string, Problem>();
   private readonly cwd: string;
+  readonly started: StartSources;
   private readonly standby: StandbyPool | undefined;
 
   constructor(private readonly o: PlatformOptions) {
@@ -78,15 +95,61 @@ export class Platform {
     this.store = new RegistryStore(o.dataDir);
     const standby = o.standby ?? 1;
     this.standby = standby > 0 ? new StandbyPool(standby, o.env ?? process.env) : undefined;
-    const paths = o.paths?.length ? o.paths : this.store.list().map((s) => s.path);
-    const result = loadFunctions(paths.length ? paths : ['.'], this.cwd);
+    const earlier = this.store.list();
+    const given = o.paths?.length ? o.paths : undefined;
+    this.started = given
+      ? { from: 'arguments', paths: given }
+      : earlier.length
+        ? { from: 'registry', paths: earlier.map((s) => s.path) }
+        : { from: 'cwd', paths: ['.'] };
+    const store = join(o.dataDir, 'platform.db');
+    if (this.started.from === 'registry') {
+      this.logger.info(
+        { functions: earlier.map((s) => s.name), store },
+        `restoring ${earlier.length} function(s) registered earlier (no folder given; sprout dev --fresh starts clean)`,
+      );
+    }
+    const result = loadFunctions(this.started.paths, this.cwd);
+    const names = new Set(result.functions.map((f) => f.name));
+    const replaced = given ? earlier.filter((s) => !names.has(s.name)).map((s) => s.name) : [];
+    if (replaced.length) {
+      this.logger.info(
+        { functions: replaced, store },
+        `the folders given replace ${replaced.length} function(s) registered earlier: ${replaced.join(', ')}`,
+      );
+    }
     this.store.replace(result.functions.map((f) => ({ name: f.name, path: f.file ?? f.dir, spec: f })));
     this.apply(result);
   }
 
-  /** Adds (or replaces) the functions in `paths`; returns what was loaded and what failed. */
-  async register(paths: string[]): Promise<LoadResult> {
+  /**
+   * Adds (or replaces) the functions in `paths`; returns what was loaded and what failed. With
+   * `keepOthers`, a function whose name another source's function holds is refused as a duplicate
+   * instead of replacing it (a broken source fixed on disk, not a registration asked for).
+   */
+  async register(paths: string[], options: { keepOthers?: boolean } = {}): Promise<LoadResult> {
     const result = loadFunctions(paths, this.cwd);
+    if (options.keepOthers) {
+      result.functions = result.functions.filter((f) => {
+        const held = this.runners.get(f.name)?.def;
+        const by = held && (held.file ?? held.dir);
+        if (!by || by === (f.file ?? f.dir)) return true;
+        result.errors.push(
+          new SpecError(
+            'SPROUT_ERR_SPEC_DUPLICATE_FUNCTION',
+            `${f.file ?? f.dir}: function name "${f.name}" is already used by ${by}`,
+          ),
+        );
+        return false;
+      });
+    }
+    // What this load says about a source replaces what an earlier load said about it.
+    const touched = new Set<string>();
+    for (const f of result.functions) touched.add(f.dir).add(f.file ?? f.dir);
+    for (const e of result.errors) touched.add(sourceOf(e.message, this.cwd) ?? '');
+    const hit = (s: string | undefined) => s !== undefined && (touched.has(s) || touched.has(dirname(s)));
+    this.problemList = this.problemList.filter((p) => !hit(sourceOf(p.message, this.cwd)));
+    for (const s of [...this.failed.keys()]) if (hit(s)) this.failed.delete(s);
     for (const f of result.functions) {
       const old = this.runners.get(f.name);
       if (old) {
@@ -95,8 +158,6 @@ export class Platform {
         await old.close();
       }
       this.store.put(f.name, f.file ?? f.dir, f);
-      // A file that loads again is no longer a problem.
-      this.problemList = this.problemList.filter((p) => !p.message.startsWith(`${f.file ?? f.dir}:`));
     }
     this.apply(result);
     return result;
@@ -168,6 +229,14 @@ export class Platform {
     return [...this.problemList];
   }
 
+  /** Sources that did not load and serve nothing (a running function's file that broke is not one). */
+  broken(): BrokenSource[] {
+    const running = new Set(this.definitions().flatMap((d) => [d.dir, d.file ?? d.dir]));
+    return [...this.failed]
+      .filter(([source]) => !running.has(source) && !running.has(dirname(source)))
+      .map(([source, p]) => ({ source, ...p }));
+  }
+
   /** Records a problem found outside loading (e.g. a route conflict): logged, evented, listed. */
   report(err: { code: string; message: string }): void {
     if (this.problemList.some((p) => p.message === err.message)) return;
@@ -185,7 +254,11 @@ export class Platform {
   }
 
   private apply(result: LoadResult): void {
-    for (const err of result.errors) this.report(err);
+    for (const err of result.errors) {
+      const source = sourceOf(err.message, this.cwd);
+      if (source) this.failed.set(source, { code: err.code, message: err.message });
+      this.report(err);
+    }
     for (const def of result.functions) {
       this.runners.set(
         def.name,

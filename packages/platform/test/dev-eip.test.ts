@@ -107,6 +107,67 @@ describe('sprout dev with EIP pools', () => {
     expect(await (await fetch(`http://127.0.31.1:${again.port}/`)).text()).toBe('shop-web saw /');
   });
 
+  it("uses only the --eip file's pools, and says so when it uses pools applied in an earlier run", async () => {
+    const dataDir = tmp();
+    const first = await dev(['shop-web'], dataDir, POOLS);
+    expect((await first.call('/v1/functions/shop-web')).body.address).toMatchObject({
+      addresses: ['127.0.31.1'],
+    });
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+
+    // Without --eip the pools applied earlier are used, and said to be.
+    const plain = await dev(['shop-web'], dataDir);
+    expect((await plain.call('/v1/functions/shop-web')).body.address).toMatchObject({
+      addresses: ['127.0.31.1'],
+    });
+    expect(plain.logs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          msg: expect.stringMatching(
+            /^using pools from .*eip\.db \(applied earlier: default-pool, web-pool; --eip FILE uses only that file's pools, --no-eip none, --fresh starts clean\)$/,
+          ),
+          store: join(dataDir, 'eip.db'),
+        }),
+      ]),
+    );
+    await plain.close();
+    open.splice(open.indexOf(plain), 1);
+
+    // With --eip FILE, only that file's pools: the function moves to them.
+    const other = `
+apiVersion: network.kubesphere.io/v1alpha2
+kind: Eip
+metadata:
+  name: lab-pool
+  annotations: { eip.openelb.kubesphere.io/is-default-eip: 'true' }
+spec: { address: 127.0.35.0/30, protocol: local }
+`;
+    const only = await dev(['shop-web'], dataDir, other);
+    expect((await only.call('/v1/eip/pools')).body.pools).toEqual([
+      expect.objectContaining({ name: 'lab-pool', used: 1 }),
+    ]);
+    expect((await only.call('/v1/functions/shop-web')).body.address).toEqual({
+      status: 'allocated',
+      addresses: ['127.0.35.1'],
+      pool: 'lab-pool',
+    });
+    expect(await (await fetch(`http://127.0.35.1:${only.port}/q`)).text()).toBe('shop-web saw /q');
+    expect(only.logs.map((l) => l.msg)).toContain(
+      "pools applied earlier and not in the --eip documents were removed: default-pool, web-pool (only the file's pools are used)",
+    );
+    await only.close();
+    open.splice(open.indexOf(only), 1);
+
+    // A pool the file gives other addresses is recreated, though a function held one of the old.
+    const moved = await dev(['shop-web'], dataDir, other.replace('127.0.35.0/30', '127.0.36.0/30'));
+    expect((await moved.call('/v1/functions/shop-web')).body.address).toEqual({
+      status: 'allocated',
+      addresses: ['127.0.36.1'],
+      pool: 'lab-pool',
+    });
+  });
+
   it('keeps a function pending with the reason until a pool for it is applied through the API', async () => {
     const onlyOther = `
 apiVersion: network.kubesphere.io/v1alpha2

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,16 +14,38 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
+const tmp = () => mkdtempSync(join(tmpdir(), 'sprout-cli-dev-'));
+const flags = (dataDir: string) => [
+  '--port',
+  '0',
+  '--host',
+  '127.0.0.1',
+  '--api-port',
+  '0',
+  '--data-dir',
+  dataDir,
+  '--standby',
+  '0',
+];
+
+/** `sprout dev` expected to exit by itself (within 30 s). */
+const devSync = (args: string[], { dataDir = tmp(), cwd = root }: { dataDir?: string; cwd?: string } = {}) =>
+  spawnSync(process.execPath, [bin, 'dev', ...args, ...flags(dataDir)], {
+    encoding: 'utf8',
+    env,
+    cwd,
+    timeout: 30_000,
+  });
+
+/** Resolves once the child has exited, with its exit code. */
+const exited = async (child: ChildProcess) => child.exitCode ?? ((await once(child, 'exit')) as [number])[0];
+
 /** Starts `sprout dev` and resolves with the gateway and API URLs from its log lines. */
 async function dev(
   args: string[],
+  { dataDir = tmp(), cwd = root }: { dataDir?: string; cwd?: string } = {},
 ): Promise<{ child: ChildProcess; url: string; api: string; logs: string[] }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sprout-cli-dev-'));
-  const child = spawn(
-    process.execPath,
-    [bin, 'dev', ...args, '--port', '0', '--host', '127.0.0.1', '--api-port', '0', '--data-dir', dataDir],
-    { env, cwd: root },
-  );
+  const child = spawn(process.execPath, [bin, 'dev', ...args, ...flags(dataDir)], { env, cwd });
   children.push(child);
   const logs: string[] = [];
   let url = '';
@@ -58,7 +80,16 @@ describe('sprout dev', () => {
   it('lists every option in --help', () => {
     const r = spawnSync(process.execPath, [bin, 'dev', '--help'], { encoding: 'utf8', env });
     expect(r.status).toBe(0);
-    for (const flag of ['--port', '--host', '--api-port', '--data-dir', '--standby', '--no-watch', '--help'])
+    for (const flag of [
+      '--port',
+      '--host',
+      '--api-port',
+      '--data-dir',
+      '--standby',
+      '--no-watch',
+      '--fresh',
+      '--help',
+    ])
       expect(r.stdout).toContain(flag);
   });
 
@@ -88,6 +119,65 @@ describe('sprout dev', () => {
     child.kill('SIGKILL');
     // The instance sees its supervisor go (IPC) and drains and exits by itself.
     await expect.poll(() => alive(pid), { timeout: 10_000 }).toBe(false);
+  });
+
+  it('exits 1 with the reason when there is nothing to serve, instead of serving nothing', () => {
+    const typo = devSync(['exmaples/hello']);
+    expect(typo.status, typo.stderr).toBe(1);
+    expect(typo.stderr).toContain(
+      'error: SPROUT_ERR_PLATFORM_NOTHING_TO_SERVE: nothing to serve: no function loads from exmaples/hello',
+    );
+    expect(typo.stderr).toContain('SPROUT_ERR_SPEC_NO_FUNCTION: exmaples/hello: no such file or folder');
+    // No folder, nothing registered earlier, and an empty folder to run in.
+    const empty = devSync([], { cwd: tmp() });
+    expect(empty.status, empty.stderr).toBe(1);
+    expect(empty.stderr).toMatch(
+      /nothing to serve: no folder given, none registered earlier, and \. holds no/,
+    );
+  });
+
+  it('serves the functions that load and names the broken ones at start', async () => {
+    const { url, logs } = await dev(['examples/hello', 'exmaples/other']);
+    expect(await (await fetch(`${url}/hello`)).text()).toBe('Hello, world!\n');
+    const records = logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          level: 'error',
+          code: 'SPROUT_ERR_SPEC_NO_FUNCTION',
+          msg: 'exmaples/other: no such file or folder',
+        }),
+        expect.objectContaining({
+          level: 'warn',
+          msg: 'serving 1 of 2 functions; broken: exmaples/other (SPROUT_ERR_SPEC_NO_FUNCTION)',
+        }),
+      ]),
+    );
+  });
+
+  it('says it restores what was registered earlier, and --fresh starts clean, saying what it moved', async () => {
+    const dataDir = tmp();
+    const first = await dev(['examples/hello'], { dataDir });
+    expect(await (await fetch(`${first.url}/`)).text()).toBe('Hello, world!\n');
+    first.child.kill('SIGTERM');
+    expect(await exited(first.child)).toBe(0);
+
+    // No folder: what the data dir holds, said at start.
+    const elsewhere = tmp();
+    const again = await dev([], { dataDir, cwd: elsewhere });
+    expect(again.logs.some((l) => l.includes('restoring 1 function(s) registered earlier'))).toBe(true);
+    expect(await (await fetch(`${again.url}/`)).text()).toBe('Hello, world!\n');
+    again.child.kill('SIGTERM');
+    expect(await exited(again.child)).toBe(0);
+
+    // --fresh: the registry is moved aside, so the empty folder it runs in has nothing to serve.
+    const fresh = devSync(['--fresh'], { dataDir, cwd: elsewhere });
+    expect(fresh.status, fresh.stderr).toBe(1);
+    expect(fresh.stderr).toMatch(
+      /--fresh: starting clean; moved [^"]*platform\.db[^"]* from earlier runs to/,
+    );
+    expect(fresh.stderr).toContain('SPROUT_ERR_PLATFORM_NOTHING_TO_SERVE');
+    expect(existsSync(join(dataDir, 'previous', 'platform.db'))).toBe(true);
   });
 
   it('refuses a bad port with a usage error', () => {

@@ -30,7 +30,19 @@ serves them all. Every function runs as supervised child processes started on th
 path prefix /<function name> (and / too when only one function is served). The REST API (see
 packages/platform/openapi.yaml) lists functions and instances, scales, invokes, streams events and
 serves the gateway's /metrics. What was registered is kept in --data-dir: 'sprout dev' with no
-folder serves it again.
+folder serves it again (and says so), else the folder it runs in; folders given replace it.
+
+With nothing to serve (a mistyped or empty folder, every function.yaml broken) it exits 1 with
+SPROUT_ERR_PLATFORM_NOTHING_TO_SERVE and each reason. With some functions broken it serves the rest,
+logs an error line for each broken one (file:line and code) and 'serving N of M functions; broken:
+...'; under watch a broken function.yaml is registered as soon as it is fixed.
+
+--data-dir keeps, between runs: platform.db (the registry), eip.db (pools, namespaces, BGP settings
+and addresses, shared with 'sprout eip'), logs/ (the default collector's files), state/ (functions'
+embedded state) and cache/ (resolved function.yaml files of sprout run). Pools applied earlier are used
+and named at start; with --eip FILE only that file's pools are (the others are removed). --fresh
+moves all of these to <data-dir>/previous/ first (replacing what an earlier --fresh put there) and
+says what it moved; nothing outside the data dir is touched.
 
 Every function's stdout/stderr lines and the gateway's metrics go through a collector pipeline:
 JSON lines under <data-dir>/logs/ by default, or a fluent-bit YAML config (--collector). When EIP
@@ -44,6 +56,7 @@ Examples:
   sprout dev fn-a fn-b --port 3000   then: curl localhost:3000/fn-a
   sprout dev examples/eip-local --eip examples/eip-local/pools.yaml
   sprout dev examples/hello --collector examples/collector-dev/collector.yaml
+  sprout dev --fresh examples/hello  start clean: no functions, pools or logs from earlier runs
   curl 127.0.0.1:9090/v1/functions   curl -N 127.0.0.1:9090/v1/events
 `,
   options: {
@@ -72,7 +85,13 @@ Examples:
       env: 'SPROUT_DATA_DIR',
       default: '.sprout',
       value: 'DIR',
-      description: 'Folder of the embedded registry store',
+      description:
+        'Folder of what is kept between runs: registry (platform.db), EIP store (eip.db), logs/, state/, cache/',
+    },
+    fresh: {
+      type: 'boolean',
+      description:
+        'Start clean: move what earlier runs kept in --data-dir to <data-dir>/previous/ (replacing the last one) and say what moved',
     },
     standby: {
       type: 'string',
@@ -96,7 +115,7 @@ Examples:
       type: 'string',
       value: 'FILE',
       description:
-        'Eip, BgpConf, BgpPeer and Namespace YAML applied at start (as sprout eip apply -f); each exposed function gets an address from its namespace pool',
+        "Eip, BgpConf, BgpPeer and Namespace YAML applied at start (as sprout eip apply -f); each exposed function gets an address from its namespace pool. Only this file's pools are used: pools applied earlier that it leaves out or changes are removed. Without --eip, pools applied earlier are used (and named at start)",
     },
     'no-eip': {
       type: 'boolean',
@@ -125,6 +144,7 @@ Examples:
       paths: positionals,
       cwd: io.cwd,
       dataDir: resolve(io.cwd, opts['data-dir']),
+      ...(opts.fresh ? { fresh: true } : {}),
       port: port('port', opts.port),
       ...(opts.host ? { host: opts.host } : {}),
       apiPort: port('api-port', opts['api-port']),
