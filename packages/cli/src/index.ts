@@ -10,3 +10,4 @@ export {
   type OptionTable,
   type ParsedOptions,
 } from './command.js';
+export { CliError, CLI_ERROR_CODES, type CliErrorCode } from './errors.js';

@@ -2,6 +2,10 @@ import { formatHelp, parseCommandArgs, UsageError, type Command, type CommandIO 
 
 /** Top-level commands, loaded on demand so `sprout run` does not pay for the others. */
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  init: {
+    summary: 'Create a function folder from a template: code, function.yaml, a test and package.json',
+    load: async () => (await import('./commands/init.js')).default as Command,
+  },
   eip: {
     summary: 'Load-balancer address pools, allocations and announcement',
     load: async () => (await import('./commands/eip.js')).default as Command,
