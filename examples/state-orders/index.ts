@@ -1,6 +1,6 @@
 // @sprout/state used on its own: load components, open the named stores, and use them the way a
 // function uses ctx.state: typed reads, optimistic concurrency with etags, TTL, transactions,
-// queries, a second store by name.
+// queries, a second store by name. (function.ts is a function using the same stores via ctx.state.)
 //
 //   node --conditions=@sprout/source --import tsx examples/state-orders/index.ts
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,13 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StateStores, isStateError, loadComponents } from '@sprout/state';
-
-interface Order {
-  id: string;
-  total: number;
-  status: 'open' | 'paid';
-  customer: { city: string };
-}
+import type { Order } from './function.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'sprout-example-'));
 const components = loadComponents(fileURLToPath(new URL('./components', import.meta.url)), {
