@@ -27,6 +27,10 @@ export const errorCodes = {
     'Records were pushed after the collector was closed. Push only between start() and close().',
   SPROUT_ERR_COLLECTOR_TYPESDB:
     'The collectd types.db file could not be read or parsed. Point typesdb at a valid file.',
+  SPROUT_ERR_COLLECTOR_BAD_REQUEST:
+    'An HTTP input or the monitoring server refused a request it does not serve (wrong method, unknown path, unsupported content type, a URL path that is not valid percent-encoded UTF-8). Send what the input documents.',
+  SPROUT_ERR_COLLECTOR_INTERNAL:
+    'A server of the collector hit an unexpected error while handling a request; it answered 500 (or gRPC INTERNAL), counted it as internal and kept serving. Report it with the logged error.',
   SPROUT_ERR_COLLECTOR_NOT_RENDERABLE:
     'A filter, output, parser or option has no Fluent Operator equivalent, so sprout collector render cannot express it. Remove it from the config you render, or change it as the message says.',
 } as const;

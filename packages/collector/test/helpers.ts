@@ -1,5 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { closeServer, listen } from '@sprout/http/testing';
 import { createLogger } from '@sprout/observe';
@@ -49,4 +53,56 @@ export async function sink(status: () => number = () => 200) {
   });
   const port = await listen(server);
   return { bodies, port, close: () => closeServer(server) };
+}
+
+/** A collector running in a child process of its own (a crash there does not take the test with it). */
+export interface CollectorProcess {
+  child: ChildProcess;
+  inputs: Array<{ id: string; address: { port?: number; grpcPort?: number } }>;
+  monitor: { host: string; port: number } | null;
+  /** True while the process has not exited. */
+  alive(): boolean;
+  /** What it wrote to stderr so far (its logs, and a crash's stack). */
+  stderr(): string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+const runner = fileURLToPath(new URL('./fixtures/run-collector.ts', import.meta.url));
+
+/** Starts `yaml` in a child process and resolves once its inputs listen. */
+export async function startProcess(yaml: string): Promise<CollectorProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'collector-proc-'));
+  const config = join(dir, 'collector.yaml');
+  writeFileSync(config, yaml);
+  const child = spawn(process.execPath, ['--conditions=@sprout/source', '--import', 'tsx', runner, config], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SPROUT_TEST_PRINT_MONITOR: '1' },
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const lines = await new Promise<string[]>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const l = out.split('\n');
+      if (l.length > 2) resolve(l);
+    });
+    void exited.then((code) => reject(new Error(`collector exited ${code}: ${err}`)));
+  });
+  rmSync(dir, { recursive: true, force: true });
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  return {
+    child,
+    inputs: JSON.parse(lines[0]!) as CollectorProcess['inputs'],
+    monitor: (JSON.parse(lines[1]!) as { monitor: CollectorProcess['monitor'] }).monitor,
+    alive,
+    stderr: () => err,
+    async stop() {
+      if (!alive()) return child.exitCode;
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }

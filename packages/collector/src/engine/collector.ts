@@ -79,7 +79,7 @@ export function createCollector(config: CollectorConfig, options: CollectorOptio
           started.push(instance);
         }
         if (config.service.http_server)
-          monitor = await startMonitor(config.service.http_listen, config.service.http_port, registry);
+          monitor = await startMonitor(config.service.http_listen, config.service.http_port, registry, log);
       } catch (err) {
         await Promise.allSettled(started.map((i) => i.close()));
         throw err;

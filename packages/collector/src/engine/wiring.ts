@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from '@sprout/observe';
 import type { CollectorConfig, InputConfig } from '../config/load.js';
-import { CollectorError } from '../errors.js';
+import { CollectorError, type CollectorErrorCode } from '../errors.js';
 import type { InputInstance, OutputInstance } from '../plugin.js';
 import type { CollectorMetrics } from './metrics.js';
 import { OutputRunner } from './output-runner.js';
@@ -64,6 +64,13 @@ export function buildOutputs(
   });
 }
 
+/** The code a rejection is logged with, by its counted reason (anything else is undecodable input). */
+const REJECTION_CODES: Record<string, CollectorErrorCode> = {
+  too_large: 'SPROUT_ERR_COLLECTOR_TOO_LARGE',
+  invalid_path: 'SPROUT_ERR_COLLECTOR_BAD_REQUEST',
+  internal: 'SPROUT_ERR_COLLECTOR_INTERNAL',
+};
+
 export interface BuiltInput {
   cfg: InputConfig;
   instance: InputInstance;
@@ -95,11 +102,7 @@ export function buildInputs(
       reject: (reason, detail) => {
         m.rejected.inc({ input: cfg.id, reason });
         ilog.warn(
-          {
-            code: reason === 'too_large' ? 'SPROUT_ERR_COLLECTOR_TOO_LARGE' : 'SPROUT_ERR_COLLECTOR_DECODE',
-            reason,
-            ...detail,
-          },
+          { code: REJECTION_CODES[reason] ?? 'SPROUT_ERR_COLLECTOR_DECODE', reason, ...detail },
           'input rejected a message',
         );
       },

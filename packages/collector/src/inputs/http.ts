@@ -1,10 +1,13 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSproutError, readBody } from '@sprout/http';
 import { z } from 'zod';
 import { many, port, size } from '../config/values.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
-import { bodyLimit, httpListener } from './net.js';
+import { httpListener, refusal, sendRefusal, unavailable } from './http-server.js';
+import { bodyLimit } from './net.js';
+
+const BAD_REQUEST = 'SPROUT_ERR_COLLECTOR_BAD_REQUEST';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -55,34 +58,46 @@ export const httpInput: InputPlugin<typeof schema> = {
       const i = h.search(/\s/);
       if (i > 0) headers[h.slice(0, i)] = h.slice(i).trim();
     }
-    const fail = (res: ServerResponse, status: number, msg: string) => {
-      res
-        .writeHead(status, {
-          'content-type': 'application/json',
-          connection: status === 413 ? 'close' : 'keep-alive',
-        })
-        .end(JSON.stringify({ error: msg }) + '\n');
-    };
     const bodyOptions = bodyLimit(o.buffer_max_size);
-    return httpListener({ listen: o.listen, port: o.port, field: 'http.port' }, async (req, res) => {
-      if (req.method !== 'POST') return fail(res, 405, 'only POST is accepted');
+    const handle = async (req: IncomingMessage, res: ServerResponse) => {
+      if (req.method !== 'POST')
+        return sendRefusal(req, res, refusal(BAD_REQUEST, 405, 'only POST is accepted'));
+      const rawPath = (req.url ?? '/').split('?')[0]!;
+      let path: string;
+      try {
+        path = decodeURIComponent(rawPath).replace(/^\/+/, '');
+      } catch {
+        ctx.reject('invalid_path', { path: rawPath.slice(0, 200) });
+        return sendRefusal(
+          req,
+          res,
+          refusal(BAD_REQUEST, 400, 'the URL path is not valid percent-encoded UTF-8'),
+        );
+      }
       let raw: Buffer;
       try {
         raw = await readBody(req, bodyOptions);
       } catch (err) {
         if (isSproutError(err, 'SPROUT_ERR_COLLECTOR_TOO_LARGE')) {
           ctx.reject('too_large', { limit: o.buffer_max_size });
-          return fail(res, 413, `body over buffer_max_size (${o.buffer_max_size} bytes)`);
+          return sendRefusal(
+            req,
+            res,
+            refusal(
+              'SPROUT_ERR_COLLECTOR_TOO_LARGE',
+              413,
+              `body over buffer_max_size (${o.buffer_max_size} bytes)`,
+            ),
+          );
         }
         ctx.reject('unreadable', { error: (err as Error).message });
-        return fail(res, 400, 'cannot read the body');
+        return sendRefusal(req, res, refusal('SPROUT_ERR_COLLECTOR_DECODE', 400, 'cannot read the body'));
       }
       const bodies = bodiesOf(String(req.headers['content-type'] ?? ''), raw);
       if (typeof bodies === 'string') {
         ctx.reject('invalid_body', { error: bodies });
-        return fail(res, 400, bodies);
+        return sendRefusal(req, res, refusal('SPROUT_ERR_COLLECTOR_DECODE', 400, bodies));
       }
-      const path = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/+/, '');
       const tag = path || ctx.tag;
       const time = nowNs();
       const records: CollectorRecord[] = bodies.map((body) => {
@@ -92,9 +107,10 @@ export const httpInput: InputPlugin<typeof schema> = {
       try {
         await ctx.emit(records, raw.length);
       } catch (err) {
-        return fail(res, 503, (err as Error).message);
+        return sendRefusal(req, res, unavailable(err));
       }
       res.writeHead(o.successful_response_code, headers).end();
-    });
+    };
+    return httpListener({ listen: o.listen, port: o.port, field: 'http.port' }, handle, ctx.reject);
   },
 };

@@ -1,10 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import {
-  createServer as createHttpServer,
-  type IncomingMessage,
-  type Server as HttpServer,
-  type ServerResponse,
-} from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import { createSocket as createUdpSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import type { ReadBodyOptions } from '@sprout/http';
 import { CollectorError } from '../errors.js';
@@ -160,23 +155,5 @@ export function bodyLimit(limit: number): ReadBodyOptions {
       new CollectorError('SPROUT_ERR_COLLECTOR_TOO_LARGE', `over ${n} bytes`, 'buffer_max_size', {
         status: 413,
       }),
-  };
-}
-
-/** An HTTP input's server: listens on start (coded error naming `field`), closes with its connections. */
-export function httpListener(
-  o: { listen: string; port: number; field: string },
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-): { start(): Promise<void>; close(): Promise<void>; address(): ReturnType<typeof addressOf> } {
-  const sockets = new Set<Socket>();
-  const server = createHttpServer(handler);
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  return {
-    start: () => listen(server, o.field, { port: o.port, host: o.listen }),
-    close: () => closeServer(server, sockets),
-    address: () => addressOf(server),
   };
 }

@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { isSproutError, readBody } from '@sprout/http';
 import { z } from 'zod';
@@ -8,6 +8,8 @@ import { decodeLogsToRecords } from '../otlp/logs-decode.js';
 import { decodeRequest, encodeResponse, type Signal } from '../otlp/proto.js';
 import type { CollectorRecord } from '../types.js';
 import type { InputPlugin } from '../plugin.js';
+import type { CollectorErrorCode } from '../errors.js';
+import { guardedHttpServer, unavailable } from './http-server.js';
 import { addressOf, bodyLimit, closeServer, listen } from './net.js';
 import { otlpGrpcServer } from '../otlp/grpc.js';
 import { sniffConnection } from '../otlp/sniff.js';
@@ -29,6 +31,8 @@ const schema = z.strictObject({
     .pipe(z.union([z.literal(200), z.literal(201), z.literal(204)]))
     .default(201),
 });
+
+const BAD_REQUEST = 'SPROUT_ERR_COLLECTOR_BAD_REQUEST';
 
 const responses: Record<Signal, Uint8Array> = {
   logs: encodeResponse('logs'),
@@ -55,11 +59,15 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
   name: 'opentelemetry',
   schema,
   create(o, ctx) {
-    const fail = (res: ServerResponse, status: number, message: string) => {
-      // google.rpc.Status as JSON: what OTLP/HTTP clients log on failure.
-      res
-        .writeHead(status, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ code: status, message }));
+    const fail = (res: ServerResponse, status: number, message: string, code: CollectorErrorCode) => {
+      // google.rpc.Status as JSON (what OTLP/HTTP clients log on failure); the code in a header.
+      if (res.headersSent || res.destroyed) return void res.destroy();
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'x-sprout-error-code': code,
+      };
+      if (!res.req.complete) headers.connection = 'close';
+      res.writeHead(status, headers).end(JSON.stringify({ code: status, message }));
     };
     /**
      * An export request (protobuf bytes, or OTLP/JSON already parsed) → records; throws when it does
@@ -108,8 +116,9 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
     const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? '/').split('?')[0]!;
       const signal = paths[path];
-      if (!signal) return fail(res, 404, `unknown path ${path} (use /v1/logs, /v1/metrics or /v1/traces)`);
-      if (req.method !== 'POST') return fail(res, 405, 'only POST is accepted');
+      if (!signal)
+        return fail(res, 404, `unknown path ${path} (use /v1/logs, /v1/metrics or /v1/traces)`, BAD_REQUEST);
+      if (req.method !== 'POST') return fail(res, 405, 'only POST is accepted', BAD_REQUEST);
       const type = String(req.headers['content-type'] ?? '')
         .split(';')[0]!
         .trim()
@@ -121,6 +130,7 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
           res,
           415,
           `unsupported content type '${type}' (use application/x-protobuf or application/json)`,
+          BAD_REQUEST,
         );
       }
       let raw: Buffer;
@@ -133,6 +143,7 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
           res,
           tooLarge ? 413 : 400,
           tooLarge ? `body over buffer_max_size (${o.buffer_max_size} bytes)` : 'cannot read the body',
+          tooLarge ? 'SPROUT_ERR_COLLECTOR_TOO_LARGE' : 'SPROUT_ERR_COLLECTOR_DECODE',
         );
       }
       let records: CollectorRecord[];
@@ -145,12 +156,18 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
         } else records = toRecords(signal, raw);
       } catch (err) {
         ctx.reject('decode', { signal, error: (err as Error).message });
-        return fail(res, 400, `cannot decode the ${signal} export request: ${(err as Error).message}`);
+        return fail(
+          res,
+          400,
+          `cannot decode the ${signal} export request: ${(err as Error).message}`,
+          'SPROUT_ERR_COLLECTOR_DECODE',
+        );
       }
       try {
         await accept(records, raw.length);
       } catch (err) {
-        return fail(res, 503, (err as Error).message);
+        const e = unavailable(err);
+        return fail(res, 503, e.message, e.code);
       }
       if (o.successful_response_code === 204) return res.writeHead(204).end();
       if (json)
@@ -164,19 +181,8 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
       if (body.length) res.end(body);
       else res.end();
     };
-    const http = createHttpServer(onRequest);
-    // A request the HTTP/1 parser refuses (garbage, oversized headers, too slow) is counted and answered.
-    http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-      const [reason, status] =
-        err.code === 'HPE_HEADER_OVERFLOW'
-          ? ['too_large', '431 Request Header Fields Too Large']
-          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? ['truncated', '408 Request Timeout']
-            : ['malformed', '400 Bad Request'];
-      ctx.reject(reason, { error: err.code ?? err.message });
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    });
+    // A throw while handling a request, or bytes the HTTP/1 parser refuses, are answered and counted.
+    const http = guardedHttpServer(onRequest, ctx.reject);
     const sockets = new Set<Socket>();
     const [serveHttp1] = http.listeners('connection') as Array<(s: Socket) => void>;
     http.removeAllListeners('connection');

@@ -85,7 +85,23 @@ export function otlpGrpcServer(
     );
   });
   server.on('sessionError', () => undefined); // counted by the session's own 'error' listener
-  server.on('stream', (stream, headers) => serve(stream, headers));
+  server.on('stream', (stream, headers) => {
+    try {
+      serve(stream, headers);
+    } catch (err) {
+      internal(stream, err);
+    }
+  });
+
+  /** Anything unexpected while serving a call: counted, answered INTERNAL, the session kept. */
+  const internal = (stream: ServerHttp2Stream, err: unknown) => {
+    reject('internal', { error: err instanceof Error ? err.message : String(err) });
+    try {
+      trailersOnly(stream, GrpcStatus.INTERNAL, 'internal error');
+    } catch {
+      stream.destroy();
+    }
+  };
 
   const trailersOnly = (stream: ServerHttp2Stream, code: number, message: string, extra = {}) => {
     if (stream.destroyed || stream.headersSent) return;
@@ -103,19 +119,27 @@ export function otlpGrpcServer(
     stream.close(constants.NGHTTP2_NO_ERROR);
   };
 
+  /** A request that is no gRPC call: an HTTP status with a coded header, unless the client already left. */
+  const refuseHttp = (stream: ServerHttp2Stream, status: number) => {
+    if (stream.destroyed || stream.headersSent) return;
+    stream.respond(
+      { ':status': status, 'x-sprout-error-code': 'SPROUT_ERR_COLLECTOR_BAD_REQUEST' },
+      { endStream: true },
+    );
+    stream.close(constants.NGHTTP2_NO_ERROR);
+  };
+
   function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
     stream.on('error', () => undefined); // a reset by the client; nothing to answer
     const path = String(headers[':path'] ?? '');
     if (headers[':method'] !== 'POST') {
       reject('protocol', { error: `method ${String(headers[':method'])}` });
-      stream.respond({ ':status': 405 }, { endStream: true });
-      return stream.close(constants.NGHTTP2_NO_ERROR);
+      return refuseHttp(stream, 405);
     }
     const type = String(headers['content-type'] ?? '');
     if (!/^application\/grpc($|[+;])/.test(type)) {
       reject('invalid_body', { error: `content type '${type}'` });
-      stream.respond({ ':status': 415 }, { endStream: true });
-      return stream.close(constants.NGHTTP2_NO_ERROR);
+      return refuseHttp(stream, 415);
     }
     const signal = methods[path];
     if (!signal) {
@@ -149,7 +173,9 @@ export function otlpGrpcServer(
     });
     stream.on('end', () => {
       if (refused) return;
-      void finish(stream, signal, enc, parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
+      finish(stream, signal, enc, parts.length === 1 ? parts[0]! : Buffer.concat(parts, size)).catch((err) =>
+        internal(stream, err),
+      );
     });
   }
 
@@ -191,7 +217,7 @@ export function otlpGrpcServer(
     } catch (err) {
       outcome = { code: 'unavailable', message: (err as Error).message };
     }
-    if (stream.destroyed) return;
+    if (stream.destroyed || stream.headersSent) return;
     if (outcome)
       return trailersOnly(
         stream,

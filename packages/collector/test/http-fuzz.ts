@@ -1,0 +1,170 @@
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import type { Rng } from './fuzz.js';
+
+/** Paths that are not valid percent-encoded UTF-8, or that try to climb out of a folder once decoded. */
+const BAD_PATHS = [
+  '/%',
+  '/%zz',
+  '/%00',
+  '/a%00b',
+  '/%C0%AF', // overlong '/'
+  '/%E0%80%AF', // overlong '/', three bytes
+  '/%ED%A0%80', // a UTF-16 surrogate
+  '/%FF%FE',
+  '/%F4%90%80%80', // past U+10FFFF
+  '/..%2F..%2Fescaped',
+  '/%2E%2E/%2e%2e/x',
+  '/..\\..\\x',
+  '//etc/passwd',
+  '/%%32%46',
+  '/%u002F',
+  '/' + '%41'.repeat(3000),
+];
+
+const METHODS = ['POST', 'GET', 'PUT', 'PRI', 'OPTIONS', 'P0ST', '', 'POST POST', 'DELETE', 'CONNECT'];
+const TYPES = [
+  'application/json',
+  'application/x-protobuf',
+  'application/x-www-form-urlencoded',
+  'text/plain',
+  'application/json; charset=utf-8',
+  '',
+  'application/+json',
+];
+
+/** A body generator: JSON-ish, protobuf-ish, gzip of garbage, garbage. */
+function body(rng: Rng, good: Buffer): Buffer {
+  switch (rng.int(0, 7)) {
+    case 0:
+      return good;
+    case 1:
+      return rng.bytes(rng.int(0, 400));
+    case 2:
+      return Buffer.from('['.repeat(rng.int(1, 20_000)));
+    case 3:
+      return gzipSync(rng.bytes(rng.int(0, 200)));
+    case 4: {
+      const b = Buffer.from(good);
+      for (let i = 0; i < 3 && b.length; i++) b[rng.int(0, b.length)] = rng.int(0, 256);
+      return b;
+    }
+    case 5:
+      return Buffer.from('{"__proto__":{"polluted":1},"s":"\\u0000\\ud800","n":1e999}');
+    default:
+      return Buffer.from('{"a":' + '1'.repeat(rng.int(1, 50)) + ',');
+  }
+}
+
+/**
+ * One hostile HTTP/1 request, as the pieces to write: malformed request lines, bad percent-encodings,
+ * odd headers (huge, many, duplicated or contradictory framing) and truncated or garbage bodies.
+ * `paths` are the ones the server serves (mixed with BAD_PATHS), `good` a body it would accept.
+ */
+export function hostileRequest(rng: Rng, paths: readonly string[], good: Buffer): Buffer[] {
+  const path = rng.next() < 0.5 ? rng.pick(paths) : rng.pick(BAD_PATHS) + (rng.next() < 0.2 ? '?q=%' : '');
+  const method = rng.next() < 0.8 ? 'POST' : rng.pick(METHODS);
+  const version =
+    rng.next() < 0.9 ? 'HTTP/1.1' : rng.pick(['HTTP/1.0', 'HTTP/9.9', 'HTTP/1', '', 'HTTQ/1.1']);
+  const b = body(rng, good);
+  const headers: string[] = ['host: x'];
+  if (rng.next() < 0.8) headers.push(`content-type: ${rng.pick(TYPES)}`);
+  if (rng.next() < 0.15)
+    headers.push(`content-encoding: ${rng.pick(['gzip', 'deflate', 'br', 'gzip, gzip'])}`);
+  let payload = b;
+  switch (rng.int(0, 9)) {
+    case 0: // two different content-lengths
+      headers.push(`content-length: ${b.length}`, `content-length: ${b.length + 1}`);
+      break;
+    case 1: // a length that is no number, or far too large
+      headers.push(`content-length: ${rng.pick(['-1', 'abc', '1e3', '99999999999999', ' 5', '0x10'])}`);
+      break;
+    case 2: // bad or contradictory transfer-encodings
+      headers.push(
+        `transfer-encoding: ${rng.pick(['bogus', 'chunked, identity', 'gzip', 'chunked, chunked'])}`,
+      );
+      if (rng.next() < 0.5) headers.push(`content-length: ${b.length}`);
+      break;
+    case 3: {
+      // chunked with a broken or missing framing
+      headers.push('transfer-encoding: chunked');
+      const size = rng.pick([b.length.toString(16), 'zz', '-1', 'ffffffffffffffff', '']);
+      payload = Buffer.concat([
+        Buffer.from(`${size}\r\n`),
+        b,
+        Buffer.from(rng.next() < 0.5 ? '\r\n0\r\n\r\n' : '\r\n'),
+      ]);
+      break;
+    }
+    case 4: // a declared length the body never reaches (truncated)
+      headers.push(`content-length: ${b.length + rng.int(1, 1000)}`);
+      break;
+    case 5: // a huge header
+      headers.push(`x-big: ${'a'.repeat(rng.int(8_000, 100_000))}`, `content-length: ${b.length}`);
+      break;
+    case 6: // many headers, a header without a colon, a folded one, a NUL
+      for (let i = rng.int(0, 300); i > 0; i--) headers.push(`x-${i}: v`);
+      headers.push(rng.pick(['no colon here', ' folded: line', 'x-nul: a\u0000b', 'bad name: v']));
+      headers.push(`content-length: ${b.length}`);
+      break;
+    default:
+      headers.push(`content-length: ${b.length}`);
+  }
+  const line =
+    rng.next() < 0.1
+      ? rng.pick([
+          '\r\n',
+          'GARBAGE\r\n',
+          `${method}\r\n`,
+          rng.bytes(rng.int(1, 80)).toString('latin1') + '\r\n',
+        ])
+      : `${method} ${path} ${version}\r\n`;
+  const eol = rng.next() < 0.05 ? '\n' : '\r\n';
+  let head = Buffer.from(line + headers.join(eol) + eol + eol, 'latin1');
+  if (rng.next() < 0.05) head = head.subarray(0, rng.int(1, head.length)); // cut inside the head
+  const whole = Buffer.concat([head, payload]);
+  // Sent whole or split at random points.
+  const pieces: Buffer[] = [];
+  let at = 0;
+  while (at < whole.length) {
+    const n = rng.next() < 0.7 ? whole.length - at : rng.int(1, whole.length - at + 1);
+    pieces.push(whole.subarray(at, at + n));
+    at += n;
+  }
+  return pieces;
+}
+
+/** The status lines and headers of every response in `bytes` (a connection may carry several). */
+export function responsesIn(bytes: Buffer): Array<{ status: number; headers: string }> {
+  const text = bytes.toString('latin1');
+  const out: Array<{ status: number; headers: string }> = [];
+  for (const m of text.matchAll(/HTTP\/1\.[01] (\d{3})[^\r\n]*\r\n((?:[^\r\n]+\r\n)*)\r\n/g))
+    out.push({ status: Number(m[1]), headers: m[2]!.toLowerCase() });
+  return out;
+}
+
+/**
+ * Writes `pieces` on a fresh connection (sometimes leaving it open, sometimes ending or resetting it
+ * early) and resolves with whatever came back before the server closed or `waitMs` passed.
+ */
+export function sendRaw(port: number, pieces: Buffer[], rng: Rng, waitMs = 300): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const got: Buffer[] = [];
+    const s = connect(port, '127.0.0.1');
+    const done = () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(Buffer.concat(got));
+    };
+    const timer = setTimeout(done, waitMs);
+    s.on('data', (c: Buffer) => got.push(c));
+    s.on('error', done);
+    s.on('close', done);
+    s.on('connect', () => {
+      const ending = rng.int(0, 10);
+      for (const p of pieces) if (!s.destroyed) s.write(p);
+      if (ending === 0) s.resetAndDestroy();
+      else if (ending < 4) s.end();
+    });
+  });
+}
