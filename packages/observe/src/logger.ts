@@ -1,4 +1,5 @@
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+import { replaceRepeatedBindings, uniqueFields } from './bindings.js';
 import { prettyStream } from './pretty.js';
 
 export type Logger = PinoLogger;
@@ -18,6 +19,8 @@ export interface LoggerOptions {
 
 /**
  * Creates a structured logger: JSON lines (`level`, `time`, `msg`, fields) or pretty on a terminal.
+ * Every key appears once on a line: a child's binding replaces its parent's, a call's field replaces
+ * a binding, and `level`, `time` (and `msg` beside a message) are the logger's own.
  *
  * @example
  * const log = createLogger({ name: 'framework' });
@@ -27,13 +30,16 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const out = options.destination ?? process.stderr;
   const format = options.format ?? (process.env.SPROUT_LOG_FORMAT as LoggerOptions['format']) ?? 'auto';
   const pretty = format === 'pretty' || (format === 'auto' && (out as { isTTY?: boolean }).isTTY === true);
-  return pino(
+  const log = pino(
     {
       level: options.level ?? (process.env.SPROUT_LOG_LEVEL as LogLevel | undefined) ?? 'info',
       base: { ...(options.name ? { component: options.name } : {}), ...options.base },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      hooks: { logMethod: uniqueFields },
     },
     pretty ? prettyStream(out) : (out as DestinationStream),
   );
+  replaceRepeatedBindings(log);
+  return log;
 }
