@@ -153,6 +153,26 @@ describe('KEDA HTTP add-on rendering', () => {
     expect(podSpecIssues({ containers: [{ name: 'function', image: 'x', bogus: 1 }] })).not.toEqual([]);
   });
 
+  it('starts a Deployment no scaler owns at max(1, minReplicas), and a KEDA-scaled one at minReplicas', () => {
+    const replicas = (fn: FunctionManifest) => renderWorkload(fn)[0].spec.replicas;
+    const withScale = (fn: FunctionManifest, scaleOptions: Record<string, unknown> | undefined) => {
+      const serving = { ...(fn.spec.serving as Record<string, unknown>) };
+      if (scaleOptions) serving.scaleOptions = scaleOptions;
+      else delete serving.scaleOptions;
+      return { ...fn, spec: { ...fn.spec, serving } } as FunctionManifest;
+    };
+    const plain = renderFunction({ name: 'hello', image: 'registry.local/hello:1' });
+    expect(usesKedaHttp(plain)).toBe(false);
+    expect(replicas(plain)).toBe(1);
+    expect(replicas(withScale(plain, { minReplicas: 0, maxReplicas: 3 }))).toBe(1);
+    expect(replicas(withScale(plain, { minReplicas: 2 }))).toBe(2);
+    expect(replicas(sample('function-sample.yaml'))).toBe(1);
+    // KEDA's HTTP add-on scales from zero: the count is its own.
+    expect(replicas(withScale(annotated, { minReplicas: 0 }))).toBe(0);
+    expect(replicas(withScale(annotated, undefined))).toBe(0);
+    expect(replicas(withScale(annotated, { minReplicas: 2 }))).toBe(2);
+  });
+
   it('does not take a knative or trigger-less Function for a keda one', () => {
     expect(usesKedaHttp(sample('function-sample.yaml'))).toBe(false);
     expect(usesKedaHttp(renderFunction({ name: 'x', image: 'y' }))).toBe(false);

@@ -121,8 +121,9 @@ function meta(fn: FunctionManifest): KubeObject['metadata'] {
 /**
  * Renders the Deployment and Service that run a Function without OpenFunction (for KEDA's HTTP
  * add-on to scale): the Function's image, `serving.params` and the `function` container's env as
- * environment, FUNC_CONTEXT from the serving block, and the HTTP port. The Deployment starts at
- * `minReplicas`; KEDA owns the replica count afterwards.
+ * environment, FUNC_CONTEXT from the serving block, and the HTTP port. With a keda HTTP trigger the
+ * Deployment starts at `minReplicas` (0 by default) and KEDA's HTTPScaledObject owns the count
+ * afterwards; without one nothing scales it, so it runs `max(1, minReplicas)` replicas.
  */
 export function renderWorkload(fn: FunctionManifest): [KubeObject, KubeObject] {
   const name = fn.metadata.name;
@@ -161,7 +162,7 @@ export function renderWorkload(fn: FunctionManifest): [KubeObject, KubeObject] {
     kind: 'Deployment',
     metadata: meta(fn),
     spec: {
-      replicas: so.minReplicas ?? 0,
+      replicas: usesKedaHttp(fn) ? (so.minReplicas ?? 0) : Math.max(1, so.minReplicas ?? 0),
       selector: { matchLabels: { ...labels } },
       template: {
         metadata: { labels: { ...labels } },

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -66,5 +69,46 @@ describe('sprout deploy --render with a keda HTTP trigger', () => {
     expect(kinds(r.docs)).toEqual(['Function']);
     const w = await render(hello, '--without-openfunction');
     expect(kinds(w.docs)).toEqual(['Deployment', 'Service']);
+  });
+});
+
+describe('sprout deploy --render --without-openfunction replicas', () => {
+  const replicas = (docs: Record<string, unknown>[]) =>
+    (docs.find((d) => d.kind === 'Deployment')!.spec as { replicas: number }).replicas;
+
+  it('starts at least one replica when no HTTPScaledObject scales the Deployment', async () => {
+    const plain = await render(hello, '--without-openfunction', '--validate-against', crds);
+    expect(plain.code, plain.err).toBe(0);
+    expect(kinds(plain.docs)).toEqual(['Deployment', 'Service']);
+    expect(replicas(plain.docs)).toBe(1);
+    // minReplicas above one is kept; zero (or none) still starts one, since nothing would scale it up.
+    const dir = mkdtempSync(join(tmpdir(), 'sprout-cli-deploy-replicas-'));
+    writeFileSync(join(dir, 'index.js'), 'export const hello = (req, res) => res.send("hi");\n');
+    const yaml = (min: number) => `apiVersion: core.openfunction.io/v1beta2
+kind: Function
+metadata: { name: steady }
+spec:
+  version: v1.0.0
+  image: registry.local/steady:1
+  serving:
+    params: { FUNCTION_TARGET: hello }
+    triggers: { http: { port: 8080 } }
+    scaleOptions: { minReplicas: ${min}, maxReplicas: 5 }
+`;
+    writeFileSync(join(dir, 'function.yaml'), yaml(2));
+    const two = await render(dir, '--without-openfunction', '--validate-against', crds);
+    expect(two.code, two.err).toBe(0);
+    expect(kinds(two.docs)).toEqual(['Deployment', 'Service']);
+    expect(replicas(two.docs)).toBe(2);
+    writeFileSync(join(dir, 'function.yaml'), yaml(0));
+    expect(replicas((await render(dir, '--without-openfunction')).docs)).toBe(1);
+  });
+
+  it('leaves the count at minReplicas (0 here) to the HTTPScaledObject with a keda trigger', async () => {
+    const r = await render(greeter, '--without-openfunction', '--validate-against', crds);
+    expect(r.code, r.err).toBe(0);
+    expect(kinds(r.docs)).toEqual(['Deployment', 'Service', 'HTTPScaledObject']);
+    expect(replicas(r.docs)).toBe(0);
+    expect(r.docs[2]).toMatchObject({ spec: { replicas: { min: 0, max: 3 } } });
   });
 });
