@@ -212,8 +212,8 @@ export class Instance {
         this.log.info({ stream: name }, line);
         return;
       }
-      const { level, msg, time: _time, component: _c, pid: _p, hostname: _h, ...fields } = rec;
-      if (fields.function === this.info.function) delete fields.function;
+      const { level, msg, time: _time, component: _c, pid: _p, hostname: _h, ...own } = rec;
+      const fields = this.relayed(own, name);
       const lvl = (typeof level === 'string' && LEVELS.has(level) ? level : 'info') as
         'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
       const text = typeof msg === 'string' ? msg : typeof rec.message === 'string' ? rec.message : line;
@@ -222,7 +222,25 @@ export class Instance {
         this.info.lastError = err?.message ? `${err.code ? `${err.code}: ` : ''}${err.message}` : text;
       }
       if (msg === 'serving') void this.probe();
-      this.log[lvl]({ stream: name, ...fields }, text);
+      this.log[lvl](fields, text);
     });
+  }
+
+  /**
+   * The fields of an instance's JSON line as the relay writes them: the relay's labels (`function`,
+   * `instance`, `stream`) say where the line came from and win; a field of the line's own under one
+   * of those names (or under `record`) that says something else is kept under `record`.
+   */
+  private relayed(own: Record<string, unknown>, stream: 'stdout' | 'stderr'): Record<string, unknown> {
+    const labels: Record<string, unknown> = { function: this.info.function, instance: this.info.id, stream };
+    const fields: [string, unknown][] = [['stream', stream]];
+    const record: [string, unknown][] = [];
+    for (const [k, v] of Object.entries(own)) {
+      const label = Object.hasOwn(labels, k);
+      if (k === 'record' || (label && v !== labels[k])) record.push([k, v]);
+      else if (!label) fields.push([k, v]);
+    }
+    if (record.length) fields.push(['record', Object.fromEntries(record)]);
+    return Object.fromEntries(fields);
   }
 }

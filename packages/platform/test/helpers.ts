@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { createLogger, type Logger } from '@sprout/observe';
+import { assertNoDuplicateKeys } from '@sprout/observe/testing';
 import {
   createPlatform,
   startApi,
@@ -45,13 +46,13 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** A JSON logger whose records are collected in `logs`. */
+/** A JSON logger whose records are collected in `logs` (each line parsed strictly: no repeated key). */
 export function captureLogs(): { logs: Record<string, unknown>[]; logger: Logger } {
   const logs: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, cb) {
       for (const line of chunk.toString().split('\n'))
-        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+        if (line) logs.push(assertNoDuplicateKeys(line) as Record<string, unknown>);
       cb();
     },
   });
