@@ -1,5 +1,6 @@
 import type { Logger } from '@sprout/observe';
 import type { z } from 'zod';
+import type { CollectorErrorCode } from './errors.js';
 import type { CollectorRecord } from './types.js';
 
 /** What an input gets from the engine. */
@@ -42,6 +43,11 @@ export interface InputPlugin<S extends z.ZodType = z.ZodType> {
 interface OutputContext {
   log: Logger;
   name: string;
+  /**
+   * Counts (`collector_output_dropped_records_total`) and logs records the output refuses for good,
+   * never retried (the file output's tags that cannot be a file name). Without it they are logged only.
+   */
+  discard?(records: number, code: CollectorErrorCode, detail: Record<string, unknown>): void;
 }
 
 export interface OutputInstance {

@@ -41,7 +41,7 @@ export function collectorMetrics(registry: Registry) {
     }),
     dropped: new Counter({
       name: 'collector_output_dropped_records_total',
-      help: 'Records given up on after the retry limit',
+      help: 'Records given up on: after the retry limit, or refused for good by the output',
       labelNames: ['output'],
       registers: [registry],
     }),

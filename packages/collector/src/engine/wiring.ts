@@ -35,7 +35,13 @@ export function buildOutputs(
     );
   }
   return config.outputs.map((o) => {
-    const instance = outputOverride ? outputOverride(o.id) : o.plugin.create(o.options, { log, name: o.id });
+    const discard = (n: number, code: CollectorErrorCode, detail: Record<string, unknown>) => {
+      m.dropped.inc({ output: o.id }, n);
+      log.error({ output: o.id, code, records: n, ...detail }, 'output refused records for good');
+    };
+    const instance = outputOverride
+      ? outputOverride(o.id)
+      : o.plugin.create(o.options, { log, name: o.id, discard });
     const store = storagePath
       ? new ChunkStore(
           join(storagePath, o.id.replace(/[^\w.-]/g, '_')),
