@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { assertNoDuplicateKeys } from '@sprout/observe/testing';
 import { runMain } from './main-io.js';
 import { bin, fixtures, killAll, root, runSprout as run, serveSprout as serve } from './sprout.js';
 
@@ -184,11 +185,13 @@ describe('sprout dev', () => {
     });
     expect(own).toMatch(/^http:\/\/127\.0\.20\.1:/);
     expect(await (await fetch(`${own}?name=eip`)).text()).toBe('Hello, eip!\n');
-    // sprout logs reads the instance's lines from the API (the framework logs on stderr).
+    // sprout logs reads the instance's lines from the API (the framework logs on stderr) and writes
+    // them to its stdout, labelled with the stream.
     const api = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"platform API"/.exec(err)![1]!;
     const logs = await runMain(['logs', 'hello', '--timestamps', '--api-url', api]);
     expect(logs.code).toBe(0);
-    expect(logs.err).toMatch(/^\d{4}-\d\d-\d\dT[^ ]+ hello-1 \{.*"msg":"serving"/m);
+    expect(logs.out).toMatch(/^\d{4}-\d\d-\d\dT[^ ]+ hello-1 stderr \{.*"msg":"serving"/m);
+    expect(logs.err).toBe('');
     const following = runMain(['logs', 'hello', '-f', '--tail', '1', '--api-url', api]);
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGTERM');
@@ -202,12 +205,14 @@ describe('sprout dev', () => {
     const collected = out
       .split('\n')
       .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .map((l) => assertNoDuplicateKeys(l) as Record<string, unknown>)
       .filter((r) => r.env === 'local-dev');
     expect(collected).toEqual(
       expect.arrayContaining([expect.objectContaining({ level: 'info', msg: 'serving', stream: 'stderr' })]),
     );
     expect(collected.some((r) => r.level === 'debug')).toBe(false);
+    // Every line sprout dev logged itself is JSON with each key once.
+    for (const l of err.split('\n').filter((l) => l.startsWith('{'))) assertNoDuplicateKeys(l);
   });
 
   it('refuses contradicting collector and eip flags with usage errors', () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { assertNoDuplicateKeys } from '@sprout/observe/testing';
 
 const bin = fileURLToPath(new URL('../../bin/sprout.js', import.meta.url));
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -57,7 +58,7 @@ async function dev(
       buf = lines.pop()!;
       for (const line of lines) {
         logs.push(line);
-        const rec = JSON.parse(line) as { msg: string; url?: string };
+        const rec = assertNoDuplicateKeys(line) as { msg: string; url?: string };
         if (rec.msg === 'serving' && !url) url = rec.url!.replace(/\/[^/]*$/, '');
         if (rec.msg === 'platform API') resolve(rec.url!);
       }

@@ -15,16 +15,27 @@ export default defineCommand({
 Reads the platform API of a running 'sprout dev' (the last 1,000 lines of every function are
 held there). With --follow it keeps printing new lines until interrupted.
 
+Every line goes to standard output, so it pipes into grep and friends, labelled with the stream the
+function wrote it to: 'stdout <line>' or 'stderr <line>' (with --timestamps, '<time> <instance>
+stdout <line>'). --stream keeps one of them; 'cut -d" " -f2-' gives back the bare lines.
+Standard error only carries sprout's own errors.
+
 Examples:
   sprout logs hello                 the last 100 lines
   sprout logs hello -f --tail 0     only new lines, as they come
   sprout logs hello --stream stderr --timestamps
+  sprout logs hello | grep -i error
+  sprout logs hello --stream stderr | cut -d" " -f2- | jq .msg
 `,
   options: {
     follow: { type: 'boolean', short: 'f', description: 'Keep printing new lines' },
     tail: { type: 'string', default: '100', value: 'N', description: 'Lines to show first (0-1000)' },
-    stream: { type: 'string', value: 'NAME', description: 'Only stdout or only stderr' },
-    timestamps: { type: 'boolean', description: 'Prefix each line with its time and instance' },
+    stream: {
+      type: 'string',
+      value: 'NAME',
+      description: "Only the function's stdout or only its stderr lines",
+    },
+    timestamps: { type: 'boolean', description: 'Put the time and instance before each line' },
     'api-url': {
       type: 'string',
       env: 'SPROUT_API_URL',
@@ -56,9 +67,9 @@ Examples:
         1,
       );
     }
+    // One stream for everything, each line labelled with where it came from.
     const print = (l: LogLineView) => {
-      const out = l.stream === 'stderr' ? io.stderr : io.stdout;
-      out.write(opts.timestamps ? `${l.time} ${l.instance} ${l.line}\n` : `${l.line}\n`);
+      io.stdout.write(`${opts.timestamps ? `${l.time} ${l.instance} ` : ''}${l.stream} ${l.line}\n`);
     };
     if (!opts.follow) {
       for (const l of ((await res.json()) as { lines: LogLineView[] }).lines) print(l);
