@@ -22,6 +22,7 @@ export const STATE_ERROR_CODES = {
   SPROUT_ERR_STATE_ENGINE_FAILED: { status: 500, dapr: 'ERR_STATE_SAVE' },
   SPROUT_ERR_STATE_CLOSED: { status: 500, dapr: 'ERR_STATE_STORE_NOT_CONFIGURED' },
   SPROUT_ERR_STATE_UNAUTHORIZED: { status: 401, dapr: 'ERR_UNAUTHORIZED' },
+  SPROUT_ERR_STATE_PORT_IN_USE: { status: 500, dapr: 'ERR_INTERNAL' },
 } as const satisfies Record<string, { status: number; dapr: string }>;
 
 export type StateErrorCode = keyof typeof STATE_ERROR_CODES;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@sprout/observe';
 import { StateStores } from './open.js';
 import type { StateStore } from './types.js';
+import { StateError } from './errors.js';
 import { createApiMetrics } from './api/metrics.js';
 import { bad, sendDaprError } from './api/respond.js';
 import { createRouter } from './api/router.js';
@@ -22,7 +23,10 @@ export interface StateApiServerOptions {
 }
 
 export interface StateApiServer {
-  /** Listens on `port` (default 0: any free port) and `host` (default 127.0.0.1). */
+  /**
+   * Listens on `port` (default 0: any free port) and `host` (default 127.0.0.1); a port that is
+   * taken or not allowed rejects with `SPROUT_ERR_STATE_PORT_IN_USE` naming it.
+   */
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   /** The request handler, to mount inside another server. */
   handle(req: IncomingMessage, res: ServerResponse): void;
@@ -86,9 +90,13 @@ export function createStateApiServer(options: StateApiServerOptions): StateApiSe
       server = createServer({ keepAliveTimeout: 65_000 }, handle);
       const s = server;
       return new Promise((resolve, reject) => {
-        s.once('error', reject);
+        const failed = (err: NodeJS.ErrnoException): void => {
+          if (server === s) server = undefined;
+          reject(listenError(err, host, port));
+        };
+        s.once('error', failed);
         s.listen(port, host, () => {
-          s.off('error', reject);
+          s.off('error', failed);
           const a = s.address() as AddressInfo;
           resolve({ port: a.port, url: `http://${host}:${a.port}` });
         });
@@ -104,4 +112,15 @@ export function createStateApiServer(options: StateApiServerOptions): StateApiSe
       });
     },
   };
+}
+
+/** "Address in use" (or "not allowed") as a coded error naming the address; anything else as is. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (err.code !== 'EADDRINUSE' && err.code !== 'EACCES') return err;
+  const why = err.code === 'EADDRINUSE' ? 'something else listens there' : 'this user may not bind it';
+  return new StateError(
+    'SPROUT_ERR_STATE_PORT_IN_USE',
+    `the Dapr state API cannot listen on ${host}:${port} (${err.code}: ${why})`,
+    { field: 'port', cause: err },
+  );
 }

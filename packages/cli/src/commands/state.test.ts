@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { closeServer, listen } from '@sprout/http/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runMain } from '../../test/main-io.js';
 
@@ -57,6 +59,31 @@ describe('sprout state serve', () => {
     const r = await runCli(['state', 'serve', '--resources-path', bad]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/SPROUT_ERR_STATE_COMPONENT_INVALID: statestore\.yaml: spec\.metadata "keyPrefx"/);
+  });
+
+  it('names the busy port and the flag that changes it, with a code', async () => {
+    const dir = folder('busy', sqlite);
+    const taken = createServer();
+    const port = await listen(taken);
+    try {
+      const r = await runCli([
+        'state',
+        'serve',
+        '--resources-path',
+        dir,
+        '--dapr-http-port',
+        String(port),
+        '--data-dir',
+        join(tmp, 'busy-data'),
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain(`error: SPROUT_ERR_STATE_PORT_IN_USE: `);
+      expect(r.err).toContain(`127.0.0.1:${port} (EADDRINUSE`);
+      expect(r.err).toMatch(/pick another port with --dapr-http-port/);
+      expect(r.err).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      await closeServer(taken);
+    }
   });
 
   it('serves the Dapr state API until SIGTERM, then closes cleanly', async () => {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { createLogger } from '@sprout/observe';
-import { createStateApiServer, loadComponents, StateStores } from '@sprout/state';
+import { createStateApiServer, isStateError, loadComponents, StateError, StateStores } from '@sprout/state';
 import { defineCommand, UsageError, type Command } from '../command.js';
 import { untilSignal } from '@sprout/http';
 
@@ -102,6 +102,12 @@ Example:
       address = await server.listen(port, opts['listen-address']);
     } catch (err) {
       await stores.close();
+      if (isStateError(err, 'SPROUT_ERR_STATE_PORT_IN_USE'))
+        throw new StateError(
+          'SPROUT_ERR_STATE_PORT_IN_USE',
+          `${err.message}; pick another port with --dapr-http-port (or DAPR_HTTP_PORT; 0 picks a free one), or stop what listens there`,
+          { field: '--dapr-http-port', cause: err },
+        );
       throw new UsageError(
         `cannot listen on ${opts['listen-address']}:${port}: ${(err as Error).message}`,
         1,
