@@ -31,6 +31,8 @@ export const errorCodes = {
     'An HTTP input or the monitoring server refused a request it does not serve (wrong method, unknown path, unsupported content type, a URL path that is not valid percent-encoded UTF-8). Send what the input documents.',
   SPROUT_ERR_COLLECTOR_FILE_NAME:
     "The file output could not use a record's tag as a file name (once made safe, a part is over 255 bytes or the path over 4095, or it names a sub-folder that does not exist while mkdir is off); those records were dropped and counted, the rest written. Set the output's file key, turn mkdir on, or send other tags.",
+  SPROUT_ERR_COLLECTOR_BUFFER_FULL:
+    "An output's filesystem buffer reached storage.total_limit_size (512M by default) while the output could not deliver: TCP-style inputs stopped reading, HTTP inputs answered 503 (gRPC UNAVAILABLE), UDP inputs dropped and counted datagrams (collector_input_dropped_total). Bring the destination back, or raise storage.total_limit_size.",
   SPROUT_ERR_COLLECTOR_INTERNAL:
     'A server of the collector hit an unexpected error while handling a request; it answered 500 (or gRPC INTERNAL), counted it as internal and kept serving. Report it with the logged error.',
   SPROUT_ERR_COLLECTOR_NOT_RENDERABLE:

@@ -14,11 +14,19 @@ export interface InputContext {
    * Hands records to the pipeline. Resolves when they are accepted: buffered (and below the input's
    * memory limit), or delivered by every output when the input runs with `ack: on`. Inputs read the
    * next batch only after this resolves, which is how backpressure reaches the socket.
-   * `bytes` is the wire size, used for the memory limit.
+   * `bytes` is the wire size, used for the memory limit. When an output's filesystem buffer is full
+   * (`storage.total_limit_size`) a disk-buffered emit waits for room (stream inputs stop reading
+   * meanwhile); with `ifFull: 'refuse'` it rejects at once with SPROUT_ERR_COLLECTOR_BUFFER_FULL
+   * (HTTP inputs answer 503, UDP inputs drop and count the datagrams).
    */
-  emit(records: CollectorRecord[], bytes: number): Promise<void>;
+  emit(records: CollectorRecord[], bytes: number, options?: { ifFull?: 'wait' | 'refuse' }): Promise<void>;
   /** Counts and logs input the decoder rejected (never throws). */
   reject(reason: string, detail?: Record<string, unknown>): void;
+  /**
+   * Counts messages received but not handed over (`collector_input_dropped_total`: UDP datagrams
+   * while a buffer is full, since UDP cannot make a sender wait); logged at most every 10 s.
+   */
+  dropped(messages: number, reason: string): void;
   /** Parses a raw text field with the named parser (`parser` option), or undefined when none matched. */
   parse?(text: string): { time?: bigint; body: Record<string, unknown> } | undefined;
 }

@@ -100,12 +100,12 @@ describe('filesystem buffering', () => {
     await s.close();
   });
 
-  it('storage.total_limit_size drops the oldest chunks, counted, and delivers the rest', async () => {
+  it('storage.total_limit_size with storage.drop_oldest drops the oldest chunks, counted, and delivers the rest', async () => {
     let up = false;
     const got: number[] = [];
     const c = createCollector(
       parseConfig(
-        `service:\n  flush: 0.02\n  storage.path: ${dir}/limited\n  scheduler.base: 0.02\n  scheduler.cap: 0.05\npipeline:\n  inputs:\n    - { name: tcp, listen: 127.0.0.1, port: 0, storage.type: filesystem }\n  outputs:\n    - { name: http, match: '*', retry_limit: no_limits, storage.total_limit_size: 16K }\n`,
+        `service:\n  flush: 0.02\n  storage.path: ${dir}/limited\n  scheduler.base: 0.02\n  scheduler.cap: 0.05\npipeline:\n  inputs:\n    - { name: tcp, listen: 127.0.0.1, port: 0, storage.type: filesystem }\n  outputs:\n    - { name: http, match: '*', retry_limit: no_limits, storage.total_limit_size: 16K, storage.drop_oldest: on }\n`,
       ),
       {
         logger: quiet,

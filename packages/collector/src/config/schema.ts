@@ -51,6 +51,8 @@ export const outputCommon = z.object({
   alias: z.string().optional(),
   retry_limit: retry.default(1),
   'storage.total_limit_size': size().optional(),
+  /** Sprout: over storage.total_limit_size drop the oldest chunk (fluent-bit's way) instead of pausing inputs. */
+  'storage.drop_oldest': bool.default(false),
   workers: int(0, 64).optional(),
 });
 

@@ -21,6 +21,12 @@ export function collectorMetrics(registry: Registry) {
       labelNames: ['input', 'reason'],
       registers: [registry],
     }),
+    inDropped: new Counter({
+      name: 'collector_input_dropped_total',
+      help: 'Messages an input received but could not hand over (UDP datagrams while a filesystem buffer was full)',
+      labelNames: ['input', 'reason'],
+      registers: [registry],
+    }),
     paused: new Gauge({
       name: 'collector_input_paused',
       help: '1 while an input is paused by its memory limit',
@@ -30,6 +36,12 @@ export function collectorMetrics(registry: Registry) {
     outRecords: new Counter({
       name: 'collector_output_records_total',
       help: 'Records delivered by an output',
+      labelNames: ['output'],
+      registers: [registry],
+    }),
+    bufferBytes: new Gauge({
+      name: 'collector_output_buffer_bytes',
+      help: "Bytes of an output's filesystem chunks (at most storage.total_limit_size)",
       labelNames: ['output'],
       registers: [registry],
     }),

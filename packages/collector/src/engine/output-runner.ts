@@ -1,7 +1,7 @@
 import type { Logger } from '@sprout/observe';
 import type { OutputInstance } from '../plugin.js';
 import type { CollectorRecord } from '../types.js';
-import type { ChunkStore, OpenChunk } from './storage.js';
+import { encodeChunkLines, type ChunkStore, type OpenChunk } from './storage.js';
 import type { Tracker } from './tracker.js';
 
 export interface RunnerOptions {
@@ -16,8 +16,15 @@ export interface RunnerOptions {
   backoffBase: number;
   backoffCap: number;
   store?: ChunkStore;
-  /** `storage.total_limit_size`: above it, the oldest queued disk chunks are dropped. */
-  totalLimit?: number;
+  /** `storage.total_limit_size`: the most bytes of disk chunks this output holds. */
+  totalLimit: number;
+  /**
+   * `storage.drop_oldest` (Sprout's; fluent-bit always does this): over the limit the oldest queued
+   * chunk is dropped. Off: the limit is never passed; inputs wait (or refuse) until chunks are delivered.
+   */
+  dropOldest: boolean;
+  /** The store's size changed (the `collector_output_buffer_bytes` gauge). */
+  onBufferBytes?(bytes: number): void;
   onDelivered(n: number): void;
   onRetry(): void;
   onDropped(n: number): void;
@@ -60,8 +67,25 @@ export class OutputRunner {
     }
   }
 
-  /** Adds records from one emit; `fs` batches go to disk before this returns. */
-  add(records: CollectorRecord[], tracker: Tracker | undefined, fs: boolean): void {
+  /** Called (in a microtask) when delivered chunks left the disk: the record flow lets waiting emits in. */
+  onSpace: () => void = () => undefined;
+
+  /**
+   * True when `bytes` more fit under `storage.total_limit_size` (always with `storage.drop_oldest`, and
+   * into an empty store, so one write larger than the whole limit is not refused for ever).
+   */
+  fits(bytes: number): boolean {
+    const store = this.o.store;
+    if (!store || this.o.dropOldest) return true;
+    const used = store.totalBytes();
+    return used === 0 || used + bytes <= this.o.totalLimit;
+  }
+
+  /**
+   * Adds records from one emit; `fs` batches go to disk before this returns (`lines` is their
+   * `encodeChunkLines`, when the caller already encoded them to check the limit).
+   */
+  add(records: CollectorRecord[], tracker: Tracker | undefined, fs: boolean, lines?: Buffer): void {
     if (records.length === 0) return;
     let b = fs ? this.fsOpen : this.memOpen;
     if (!b) {
@@ -71,8 +95,9 @@ export class OutputRunner {
       else this.memOpen = b;
     }
     if (fs && this.o.store && b.chunk && 'fd' in b.chunk) {
-      this.o.store.append(b.chunk, records);
-      if (this.o.totalLimit !== undefined) this.enforceLimit();
+      this.o.store.append(b.chunk, lines ?? encodeChunkLines(records));
+      if (this.o.dropOldest) this.enforceLimit();
+      this.o.onBufferBytes?.(this.o.store.totalBytes());
     }
     // Untracked disk records are safe in the chunk file; memory keeps only tracked ones.
     if (!fs || tracker) for (const r of records) b.records!.push(r);
@@ -104,8 +129,8 @@ export class OutputRunner {
   }
 
   /**
-   * Drops the oldest sealed disk chunks (never the one being delivered) while the store is over
-   * `storage.total_limit_size`, as fluent-bit does; logged and counted, never silent.
+   * With `storage.drop_oldest`: drops the oldest sealed disk chunks (never the one being delivered)
+   * while the store is over `storage.total_limit_size`, as fluent-bit does; logged and counted.
    */
   private enforceLimit(): void {
     const store = this.o.store!;
@@ -223,7 +248,11 @@ export class OutputRunner {
   }
 
   private finish(b: Batch, ok: boolean): void {
-    if (b.chunk) this.o.store!.remove(b.chunk.path);
+    if (b.chunk) {
+      this.o.store!.remove(b.chunk.path);
+      this.o.onBufferBytes?.(this.o.store!.totalBytes());
+      queueMicrotask(this.onSpace);
+    }
     b.records = null;
     for (const t of b.trackers) t.release(ok);
     b.trackers.clear();

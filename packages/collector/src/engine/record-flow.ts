@@ -5,6 +5,8 @@ import { nowNs, type CollectorRecord } from '../types.js';
 import type { CollectorMetrics } from './metrics.js';
 import type { OutputRunner } from './output-runner.js';
 import { matches, type Route } from './route.js';
+import { SpaceGate } from './space-gate.js';
+import { encodeChunkLines } from './storage.js';
 import { Tracker } from './tracker.js';
 
 /** A record handed to `push`: time defaults to now. */
@@ -24,6 +26,13 @@ interface InputState {
   ack: boolean;
   waiters: Array<() => void>;
   paused: boolean;
+  /** An emit of this input waits for room in a full filesystem buffer. */
+  blocked: boolean;
+}
+
+/** How an emit meets a full filesystem buffer: `wait` (default) until there is room, or `refuse` it at once. */
+interface EmitOptions {
+  ifFull?: 'wait' | 'refuse';
 }
 
 /** A configured filter and the tags it applies to. */
@@ -44,12 +53,14 @@ export interface RecordFlow {
   inputState(id: string, limit: number | undefined, fs: boolean, ack: boolean): InputState;
   /**
    * Routes an input's records through the filters into the output batches. Resolves when they are
-   * accepted (below the input's memory limit, or delivered everywhere with `ack: on`).
+   * accepted (below the input's memory limit, or delivered everywhere with `ack: on`). A
+   * disk-buffered emit an output's full `storage.total_limit_size` cannot take waits for room, or
+   * with `ifFull: 'refuse'` rejects with SPROUT_ERR_COLLECTOR_BUFFER_FULL (status 503), not counted.
    */
-  emit(state: InputState, records: CollectorRecord[], bytes: number): Promise<void>;
+  emit(state: InputState, records: CollectorRecord[], bytes: number, options?: EmitOptions): Promise<void>;
   /** Records fed in-process, as the `push` input. */
   push(input: PushRecord | PushRecord[]): Promise<void>;
-  /** Refuses every later emit with SPROUT_ERR_COLLECTOR_CLOSED. */
+  /** Refuses every later emit with SPROUT_ERR_COLLECTOR_CLOSED; emits waiting for room are written. */
   stop(): void;
   /** Lets every input waiting on its memory limit go (at close). */
   wakeAll(): void;
@@ -57,7 +68,8 @@ export interface RecordFlow {
 
 /**
  * The record path: push → filters (by tag) → one add per output batch, with the input's memory
- * limit and acknowledgements followed through a Tracker.
+ * limit and acknowledgements followed through a Tracker, and disk-buffered emits held at the
+ * SpaceGate while an output's buffer is full.
  */
 export function createRecordFlow(
   filters: FilterStep[],
@@ -75,11 +87,13 @@ export function createRecordFlow(
       ack,
       waiters: [],
       paused: false,
+      blocked: false,
     };
     states.set(id, s);
     return s;
   };
   const pushState = stateFor('push', undefined, false, false);
+  const gate = new SpaceGate(runners);
   let closed = false;
 
   const applyFilters = (rec: CollectorRecord): CollectorRecord[] => {
@@ -107,9 +121,57 @@ export function createRecordFlow(
     return list;
   };
 
-  const emit = (state: InputState, records: CollectorRecord[], bytes: number): Promise<void> => {
+  /**
+   * Each output's share of an emit. Common case (no filters, one tag for the whole emit, as inputs
+   * produce): route once and pass the list through.
+   */
+  const route = (records: CollectorRecord[]): CollectorRecord[][] => {
+    const tag = records[0]?.tag;
+    if (!filters.length && records.every((r) => r.tag === tag))
+      return runners.map((x) => (tag !== undefined && matches(x.route, tag) ? records : []));
+    const perOutput = runners.map(() => [] as CollectorRecord[]);
+    for (const rec of records) {
+      for (const r of filters.length ? applyFilters(rec) : [rec]) {
+        for (let i = 0; i < runners.length; i++) if (matches(runners[i]!.route, r.tag)) perOutput[i]!.push(r);
+      }
+    }
+    return perOutput;
+  };
+
+  /** The chunk lines a disk-buffered emit adds to each output it goes to (encoded once per list). */
+  const chunkLines = (perOutput: CollectorRecord[][]): Map<number, Buffer> => {
+    const lines = new Map<number, Buffer>();
+    let last: CollectorRecord[] | undefined;
+    let lastLines: Buffer | undefined;
+    for (let i = 0; i < perOutput.length; i++) {
+      const list = perOutput[i]!;
+      if (!list.length) continue;
+      if (list !== last) [last, lastLines] = [list, encodeChunkLines(list)];
+      lines.set(i, lastLines!);
+    }
+    return lines;
+  };
+
+  const emit = (
+    state: InputState,
+    records: CollectorRecord[],
+    bytes: number,
+    options?: EmitOptions,
+  ): Promise<void> => {
     if (closed)
       return Promise.reject(new CollectorError('SPROUT_ERR_COLLECTOR_CLOSED', 'the collector is closed'));
+    const perOutput = route(records);
+    const lines = state.fs ? chunkLines(perOutput) : undefined;
+    const full = lines !== undefined && !gate.open(lines);
+    if (full && options?.ifFull === 'refuse')
+      return Promise.reject(
+        new CollectorError(
+          'SPROUT_ERR_COLLECTOR_BUFFER_FULL',
+          'the filesystem buffer of an output is full (storage.total_limit_size); retry later',
+          undefined,
+          { status: 503 },
+        ),
+      );
     m.inRecords.inc({ input: state.id }, records.length);
     m.inBytes.inc({ input: state.id }, bytes);
     let resolveAck!: () => void;
@@ -136,48 +198,64 @@ export function createRecordFlow(
           );
       }
     });
-    // Group by output so each output gets one add per emit. Common case (no filters, one tag for
-    // the whole emit, as inputs produce): route once and pass the list through.
-    const tag = records[0]?.tag;
-    let perOutput: CollectorRecord[][];
-    if (!filters.length && records.every((r) => r.tag === tag)) {
-      perOutput = runners.map((x) => (tag !== undefined && matches(x.route, tag) ? records : []));
-    } else {
-      perOutput = runners.map(() => [] as CollectorRecord[]);
-      for (const rec of records) {
-        for (const r of filters.length ? applyFilters(rec) : [rec]) {
-          for (let i = 0; i < runners.length; i++)
-            if (matches(runners[i]!.route, r.tag)) perOutput[i]!.push(r);
-        }
-      }
-    }
-    try {
-      // Disk-buffered records without ack are accepted once written: nothing to follow.
-      const follow = state.fs && !state.ack ? undefined : tracker;
-      for (let i = 0; i < runners.length; i++) runners[i]!.runner.add(perOutput[i]!, follow, state.fs);
-    } catch (err) {
-      throw new CollectorError(
-        'SPROUT_ERR_COLLECTOR_BUFFER',
-        `cannot write the filesystem buffer: ${(err as Error).message}`,
-        undefined,
-        { cause: err },
-      );
-    } finally {
-      tracker.seal();
-    }
-    if (acked) return acked;
-    if (state.bytes >= state.limit) {
-      if (!state.paused) {
-        state.paused = true;
-        m.paused.set({ input: state.id }, 1);
-        log.debug(
-          { input: state.id, bytes: state.bytes, limit: state.limit },
-          'input paused by mem_buf_limit',
+    const write = () => {
+      try {
+        // Disk-buffered records without ack are accepted once written: nothing to follow.
+        const follow = state.fs && !state.ack ? undefined : tracker;
+        for (let i = 0; i < runners.length; i++)
+          runners[i]!.runner.add(perOutput[i]!, follow, state.fs, lines?.get(i));
+      } catch (err) {
+        throw new CollectorError(
+          'SPROUT_ERR_COLLECTOR_BUFFER',
+          `cannot write the filesystem buffer: ${(err as Error).message}`,
+          undefined,
+          { cause: err },
         );
+      } finally {
+        tracker.seal();
       }
-      return new Promise<void>((r) => state.waiters.push(r));
+    };
+    /** Accepted: with ack once delivered, otherwise once the input is back under its memory limit. */
+    const settled = (): Promise<void> => {
+      if (acked) return acked;
+      if (state.bytes >= state.limit) {
+        if (!state.paused) {
+          state.paused = true;
+          m.paused.set({ input: state.id }, 1);
+          log.debug(
+            { input: state.id, bytes: state.bytes, limit: state.limit },
+            'input paused by mem_buf_limit',
+          );
+        }
+        return new Promise<void>((r) => state.waiters.push(r));
+      }
+      return Promise.resolve();
+    };
+    if (!full) {
+      write();
+      return settled();
     }
-    return Promise.resolve();
+    // The buffer is full: this emit (and the input behind it, which waits for it) goes on once
+    // delivered chunks leave the disk.
+    if (!state.blocked) {
+      state.blocked = true;
+      log.warn(
+        { input: state.id, code: 'SPROUT_ERR_COLLECTOR_BUFFER_FULL' },
+        'filesystem buffer full (storage.total_limit_size): the input waits until chunks are delivered',
+      );
+    }
+    return new Promise<void>((resolve, reject) =>
+      gate.wait(lines, () => {
+        if (state.blocked) log.info({ input: state.id }, 'filesystem buffer has room again: input resumes');
+        state.blocked = false;
+        try {
+          write();
+        } catch (err) {
+          return reject(err as Error);
+        }
+        settled().then(resolve, reject);
+      }),
+    );
   };
 
   return {
@@ -200,6 +278,7 @@ export function createRecordFlow(
     },
     stop() {
       closed = true;
+      gate.flush();
     },
     wakeAll() {
       for (const s of states.values()) for (const w of s.waiters.splice(0)) w();

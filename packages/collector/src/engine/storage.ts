@@ -28,6 +28,7 @@ export class ChunkStore {
   private seq = Date.now() * 1000;
   /** Bytes of every chunk file this store holds (pending, open and sealed). */
   private sizes = new Map<string, number>();
+  private total = 0;
 
   constructor(
     readonly dir: string,
@@ -48,7 +49,11 @@ export class ChunkStore {
       .filter((f) => f.endsWith('.chunk'))
       .sort()
       .map((f) => join(this.dir, f));
-    for (const p of paths) this.sizes.set(p, statSync(p).size);
+    for (const p of paths) {
+      const n = statSync(p).size;
+      this.total += n - (this.sizes.get(p) ?? 0);
+      this.sizes.set(p, n);
+    }
     return paths;
   }
 
@@ -58,11 +63,11 @@ export class ChunkStore {
     return { path, fd: openSync(path, 'a') };
   }
 
-  append(chunk: OpenChunk, records: CollectorRecord[]): void {
-    let text = '';
-    for (const r of records) text += encodeRecord(r) + '\n';
-    const n = writeSync(chunk.fd, text);
+  /** Appends records encoded with `encodeChunkLines`. */
+  append(chunk: OpenChunk, lines: Buffer): void {
+    const n = writeSync(chunk.fd, lines);
     this.sizes.set(chunk.path, (this.sizes.get(chunk.path) ?? 0) + n);
+    this.total += n;
     if (this.sync) fsyncSync(chunk.fd);
   }
 
@@ -87,15 +92,21 @@ export class ChunkStore {
 
   remove(path: string): void {
     rmSync(path, { force: true });
+    this.total -= this.sizes.get(path) ?? 0;
     this.sizes.delete(path);
   }
 
   /** Bytes on disk across this store's chunks. */
   totalBytes(): number {
-    let n = 0;
-    for (const v of this.sizes.values()) n += v;
-    return n;
+    return this.total;
   }
+}
+
+/** Records as the lines a chunk file holds (what `append` writes; its length is what the disk gains). */
+export function encodeChunkLines(records: CollectorRecord[]): Buffer {
+  let text = '';
+  for (const r of records) text += encodeRecord(r) + '\n';
+  return Buffer.from(text, 'utf8');
 }
 
 function encodeRecord(r: CollectorRecord): string {

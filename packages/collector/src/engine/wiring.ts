@@ -18,6 +18,12 @@ export function buildFilters(config: CollectorConfig): FilterStep[] {
   }));
 }
 
+/**
+ * `storage.total_limit_size` when an output sets none: fluent-bit has no limit, so a destination
+ * that is down filled the disk; at this size inputs wait (or refuse) until chunks are delivered.
+ */
+export const DEFAULT_TOTAL_LIMIT = 512 * 1024 * 1024;
+
 /** Each configured output (or its override) behind a runner, with a disk store under `storage.path`. */
 export function buildOutputs(
   config: CollectorConfig,
@@ -59,9 +65,9 @@ export function buildOutputs(
         backoffBase: config.service['scheduler.base'],
         backoffCap: config.service['scheduler.cap'],
         ...(store ? { store } : {}),
-        ...(o.common['storage.total_limit_size'] !== undefined
-          ? { totalLimit: o.common['storage.total_limit_size'] }
-          : {}),
+        totalLimit: o.common['storage.total_limit_size'] ?? DEFAULT_TOTAL_LIMIT,
+        dropOldest: o.common['storage.drop_oldest'],
+        onBufferBytes: (n) => m.bufferBytes.set({ output: o.id }, n),
         onDelivered: (n) => m.outRecords.inc({ output: o.id }, n),
         onRetry: () => m.retries.inc({ output: o.id }),
         onDropped: (n) => m.dropped.inc({ output: o.id }, n),
@@ -76,6 +82,24 @@ const REJECTION_CODES: Record<string, CollectorErrorCode> = {
   invalid_path: 'SPROUT_ERR_COLLECTOR_BAD_REQUEST',
   internal: 'SPROUT_ERR_COLLECTOR_INTERNAL',
 };
+
+/** An input's `dropped`: counted at once, logged when dropping starts and then at most every 10 s. */
+function droppedCounter(input: string, m: CollectorMetrics, log: Logger) {
+  let unlogged = 0;
+  let loggedAt = 0;
+  return (messages: number, reason: string) => {
+    m.inDropped.inc({ input, reason }, messages);
+    unlogged += messages;
+    const now = Date.now();
+    if (now - loggedAt < 10_000) return;
+    log.warn(
+      { code: 'SPROUT_ERR_COLLECTOR_BUFFER_FULL', reason, dropped: unlogged },
+      'input dropped messages it could not hand over (UDP cannot make a sender wait)',
+    );
+    unlogged = 0;
+    loggedAt = now;
+  };
+}
 
 export interface BuiltInput {
   cfg: InputConfig;
@@ -104,7 +128,8 @@ export function buildInputs(
       tag: cfg.common.tag ?? cfg.id,
       tagSet,
       log: ilog,
-      emit: (records, bytes) => emit(state, records, bytes),
+      emit: (records, bytes, options) => emit(state, records, bytes, options),
+      dropped: droppedCounter(cfg.id, m, ilog),
       reject: (reason, detail) => {
         m.rejected.inc({ input: cfg.id, reason });
         ilog.warn(

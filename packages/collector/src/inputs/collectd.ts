@@ -5,7 +5,7 @@ import { CollectorError } from '../errors.js';
 import { decodeCollectdPacket, parseTypesDb, type DataSource } from '../parsers/collectd.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
-import { udpListener } from './net.js';
+import { datagramBatcher, udpListener } from './net.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -45,6 +45,7 @@ export const collectdInput: InputPlugin<typeof schema> = {
   schema,
   create(o, ctx) {
     const types = loadTypes(o.typesdb);
+    const push = datagramBatcher(ctx);
     return udpListener({ listen: o.listen, port: o.port, field: 'collectd.port' }, (msg) => {
       const { values, error } = decodeCollectdPacket(msg);
       if (error) ctx.reject('decode', { error: error.message, offset: error.offset });
@@ -66,7 +67,7 @@ export const collectdInput: InputPlugin<typeof schema> = {
         v.values.forEach((x, i) => (body[ds ? ds[i]!.name : i === 0 ? 'value' : `value_${i}`] = x.value));
         records.push({ time: v.time || nowNs(), tag: ctx.tag, body });
       }
-      if (records.length) ctx.emit(records, msg.length).catch(() => undefined);
+      push(records, msg.length);
     });
   },
 };

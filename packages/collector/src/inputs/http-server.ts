@@ -86,6 +86,9 @@ export function httpListener(
   };
 }
 
+/** Sent with a 503 for a full filesystem buffer: clients that honour it come back in a second. */
+export const RETRY_AFTER = { 'retry-after': '1' };
+
 /**
  * The 503 an HTTP input answers when the pipeline did not take the records (the collector closing,
  * an output that gave up under `ack: on`, a full filesystem buffer), keeping the pipeline's code.

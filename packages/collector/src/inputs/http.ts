@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { many, port, size } from '../config/values.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
-import { httpListener, refusal, sendRefusal, unavailable } from './http-server.js';
+import { httpListener, refusal, RETRY_AFTER, sendRefusal, unavailable } from './http-server.js';
 import { bodyLimit } from './net.js';
 
 const BAD_REQUEST = 'SPROUT_ERR_COLLECTOR_BAD_REQUEST';
@@ -105,9 +105,10 @@ export const httpInput: InputPlugin<typeof schema> = {
         return { time, tag: typeof t === 'string' && t ? t : tag, body };
       });
       try {
-        await ctx.emit(records, raw.length);
+        await ctx.emit(records, raw.length, { ifFull: 'refuse' });
       } catch (err) {
-        return sendRefusal(req, res, unavailable(err));
+        const e = unavailable(err);
+        return sendRefusal(req, res, e, e.code === 'SPROUT_ERR_COLLECTOR_BUFFER_FULL' ? RETRY_AFTER : {});
       }
       res.writeHead(o.successful_response_code, headers).end();
     };

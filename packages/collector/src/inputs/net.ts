@@ -1,8 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { createSocket as createUdpSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import type { ReadBodyOptions } from '@sprout/http';
+import { isSproutError, type ReadBodyOptions } from '@sprout/http';
 import { CollectorError } from '../errors.js';
+import type { InputContext } from '../plugin.js';
 import type { CollectorRecord } from '../types.js';
 
 /** Listens and turns bind errors into a coded error naming the address. */
@@ -121,24 +122,30 @@ export function udpListener(
 
 /**
  * Collects records from datagrams and hands them to `emit` once per event-loop turn: UDP cannot
- * wait for the pipeline, so batching keeps the per-datagram cost low.
+ * wait for the pipeline, so batching keeps the per-datagram cost low. UDP cannot push back either:
+ * when an output's filesystem buffer is full the batch is refused, and its datagrams are counted as
+ * dropped (`buffer_full`), never held in memory.
  */
-export function datagramBatcher(emit: (records: CollectorRecord[], bytes: number) => Promise<void>) {
+export function datagramBatcher(ctx: Pick<InputContext, 'emit' | 'dropped'>) {
   let batch: CollectorRecord[] = [];
   let bytes = 0;
+  let datagrams = 0;
   let scheduled = false;
   return (records: CollectorRecord[], n: number) => {
     for (const r of records) batch.push(r);
     bytes += n;
+    if (records.length) datagrams++;
     if (scheduled || batch.length === 0) return;
     scheduled = true;
     setImmediate(() => {
-      const b = batch;
-      const sz = bytes;
+      const [b, sz, count] = [batch, bytes, datagrams];
       batch = [];
       bytes = 0;
+      datagrams = 0;
       scheduled = false;
-      emit(b, sz).catch(() => undefined);
+      ctx.emit(b, sz, { ifFull: 'refuse' }).catch((err: unknown) => {
+        if (isSproutError(err, 'SPROUT_ERR_COLLECTOR_BUFFER_FULL')) ctx.dropped(count, 'buffer_full');
+      });
     });
   };
 }

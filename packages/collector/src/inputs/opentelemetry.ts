@@ -9,7 +9,7 @@ import { decodeRequest, encodeResponse, type Signal } from '../otlp/proto.js';
 import type { CollectorRecord } from '../types.js';
 import type { InputPlugin } from '../plugin.js';
 import type { CollectorErrorCode } from '../errors.js';
-import { guardedHttpServer, unavailable } from './http-server.js';
+import { guardedHttpServer, RETRY_AFTER, unavailable } from './http-server.js';
 import { addressOf, bodyLimit, closeServer, listen } from './net.js';
 import { otlpGrpcServer } from '../otlp/grpc.js';
 import { sniffConnection } from '../otlp/sniff.js';
@@ -59,12 +59,19 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
   name: 'opentelemetry',
   schema,
   create(o, ctx) {
-    const fail = (res: ServerResponse, status: number, message: string, code: CollectorErrorCode) => {
+    const fail = (
+      res: ServerResponse,
+      status: number,
+      message: string,
+      code: CollectorErrorCode,
+      extra: Record<string, string> = {},
+    ) => {
       // google.rpc.Status as JSON (what OTLP/HTTP clients log on failure); the code in a header.
       if (res.headersSent || res.destroyed) return void res.destroy();
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         'x-sprout-error-code': code,
+        ...extra,
       };
       if (!res.req.complete) headers.connection = 'close';
       res.writeHead(status, headers).end(JSON.stringify({ code: status, message }));
@@ -88,7 +95,7 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
           if (typeof t === 'string' && t) r.tag = t;
         }
       }
-      if (records.length) await ctx.emit(records, bytes);
+      if (records.length) await ctx.emit(records, bytes, { ifFull: 'refuse' });
     };
     const grpc = otlpGrpcServer(
       { maxBytes: o.buffer_max_size },
@@ -167,7 +174,13 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
         await accept(records, raw.length);
       } catch (err) {
         const e = unavailable(err);
-        return fail(res, 503, e.message, e.code);
+        return fail(
+          res,
+          503,
+          e.message,
+          e.code,
+          e.code === 'SPROUT_ERR_COLLECTOR_BUFFER_FULL' ? RETRY_AFTER : {},
+        );
       }
       if (o.successful_response_code === 204) return res.writeHead(204).end();
       if (json)

@@ -46,7 +46,7 @@ export const statsdInput: InputPlugin<typeof schema> = {
   name: 'statsd',
   schema,
   create(o, ctx) {
-    const push = datagramBatcher(ctx.emit);
+    const push = datagramBatcher(ctx);
     const udp = udpListener({ listen: o.listen, port: o.port, field: 'statsd.port' }, (msg) => {
       const { samples, errors } = parseStatsdPacket(msg.toString('utf8'));
       for (const e of errors) ctx.reject('malformed', e);

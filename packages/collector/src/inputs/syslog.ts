@@ -59,7 +59,7 @@ export const syslogInput: InputPlugin<typeof schema> = {
     };
 
     if (o.mode === 'udp' || o.mode === 'unix_udp') {
-      const push = datagramBatcher(ctx.emit);
+      const push = datagramBatcher(ctx);
       const onMessage = (msg: Buffer, source?: string) => {
         if (msg.length > max) return ctx.reject('too_large', { bytes: msg.length, limit: max });
         const r = toRecord(msg, source);
