@@ -2,7 +2,7 @@
 // function uses ctx.state: typed reads, optimistic concurrency with etags, TTL, transactions,
 // queries, a second store by name. (function.ts is a function using the same stores via ctx.state.)
 //
-//   node --conditions=@sprout/source --import tsx examples/state-orders/index.ts
+//   npx tsx examples/state-orders/index.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
