@@ -70,7 +70,7 @@ export function startAnnouncing(manager: EipManager, options: AnnouncingOptions)
         blocked.delete(ip);
         log.info({ ip, pool: h.pool.name, protocol: h.pool.protocol, services: h.services }, 'announced');
       } catch (err) {
-        const e = err instanceof EipError ? { code: err.code, msg: err.message } : { err };
+        const e = err instanceof EipError ? { code: err.code, error: err.message } : { err };
         const prev = blocked.get(ip);
         const backoff = prev ? Math.min(prev.backoff * 2, 60_000) : 1000;
         blocked.set(ip, { until: Date.now() + backoff, backoff });
