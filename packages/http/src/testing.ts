@@ -21,3 +21,5 @@ export function closeServer(server: Listenable & { closeAllConnections?: () => v
     server.close(() => resolve());
   });
 }
+
+export { openSlowClients, type SlowClients } from './slow-clients.js';

@@ -1,0 +1,94 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** The bounds every Sprout listener keeps; each has a default (`SERVER_LIMIT_DEFAULTS`). */
+export interface ServerLimits {
+  /**
+   * Open connections at most. A connection over the cap first evicts the oldest one still waiting
+   * for its first request head (a slow or idle client); when none is waiting, the new one is closed.
+   */
+  maxConnections?: number;
+  /** A request head (request line and headers) must arrive within this, ms; else 408 and closed. */
+  headersTimeoutMs?: number;
+  /** The whole request (head and body) must arrive within this, ms; else 408 and closed. */
+  requestTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this, ms. */
+  keepAliveTimeoutMs?: number;
+}
+
+export const SERVER_LIMIT_DEFAULTS: Required<ServerLimits> = {
+  maxConnections: 8_192,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 65_000,
+};
+
+/** How often Node checks the header and request timeouts, ms (its own default is 30 s). */
+const CHECK_INTERVAL_MS = 1_000;
+
+/**
+ * Bounds a `node:http` server before it listens: a connection cap that makes room by evicting the
+ * oldest connection still waiting for its first request head (so a slowloris flood cannot lock good
+ * clients out), tight header and request timeouts checked every second, and a keep-alive timeout.
+ * Returns the limits in force. Throws a `RangeError` naming the option for a value that is not a
+ * positive whole number (callers validate user input first with their own coded error).
+ *
+ * @example
+ * const server = createServer(handler);
+ * applyServerLimits(server, { maxConnections: 1_000 });
+ * server.listen(8080);
+ */
+export function applyServerLimits(server: Server, limits: ServerLimits = {}): Required<ServerLimits> {
+  const l = resolveServerLimits(limits);
+  server.headersTimeout = l.headersTimeoutMs;
+  // Node requires requestTimeout ≥ headersTimeout when both are set.
+  server.requestTimeout = Math.max(l.requestTimeoutMs, l.headersTimeoutMs);
+  server.keepAliveTimeout = l.keepAliveTimeoutMs;
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(
+    CHECK_INTERVAL_MS,
+    l.headersTimeoutMs,
+  );
+  capConnections(server, l.maxConnections);
+  return l;
+}
+
+/** Fills in defaults and checks every value is a positive whole number. */
+export function resolveServerLimits(limits: ServerLimits = {}): Required<ServerLimits> {
+  const l = { ...SERVER_LIMIT_DEFAULTS };
+  for (const key of Object.keys(SERVER_LIMIT_DEFAULTS) as (keyof ServerLimits)[]) {
+    const v = limits[key];
+    if (v === undefined) continue;
+    if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`${key} must be a whole number > 0`);
+    l[key] = v;
+  }
+  return l;
+}
+
+function capConnections(server: Server, max: number): void {
+  let open = 0;
+  // Connections that have not sent a complete request head yet, oldest first.
+  const waiting = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    if (open >= max) {
+      const oldest = waiting.values().next().value;
+      if (!oldest) {
+        socket.destroy();
+        return;
+      }
+      waiting.delete(oldest);
+      oldest.destroy();
+    }
+    open++;
+    waiting.add(socket);
+    socket.once('close', () => {
+      open--;
+      waiting.delete(socket);
+    });
+  });
+  server.on('request', (req: { socket: Socket }) => {
+    waiting.delete(req.socket);
+  });
+  server.on('upgrade', (req: { socket: Socket }) => {
+    waiting.delete(req.socket);
+  });
+}
