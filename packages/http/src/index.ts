@@ -1,4 +1,7 @@
 export { SproutError, isSproutError, type ErrorBody, type SproutErrorOptions } from './error.js';
+export { HttpError, HTTP_ERROR_CODES, type HttpErrorCode } from './errors.js';
+export { RequestGuard, type RequestGuardOptions, type GuardRule } from './guard.js';
+export { loadOrCreateToken, readToken, tokenMatches, TOKEN_FILE, type LoadedToken } from './token.js';
 export { readBody, hasBody, type ReadBodyOptions } from './body.js';
 export { sendJson, sendError, sendSocketError, errorBody, type InternalFallback } from './respond.js';
 export { parseSize, parseDuration, type DurationOptions } from './units.js';
