@@ -145,19 +145,27 @@ export function responsesIn(bytes: Buffer): Array<{ status: number; headers: str
 
 /**
  * Writes `pieces` on a fresh connection (sometimes leaving it open, sometimes ending or resetting it
- * early) and resolves with whatever came back before the server closed or `waitMs` passed.
+ * early) and resolves with whatever came back. It waits for the server, not for a clock: it resolves
+ * when the server closes the connection, or shortly after a whole response head arrived (a second
+ * response on the same connection may follow), and gives up only after `waitMs` (a request left
+ * incomplete on purpose gets no answer). A short fixed wait lost answers on a loaded machine.
  */
-export function sendRaw(port: number, pieces: Buffer[], rng: Rng, waitMs = 300): Promise<Buffer> {
+export function sendRaw(port: number, pieces: Buffer[], rng: Rng, waitMs = 5000): Promise<Buffer> {
   return new Promise((resolve) => {
     const got: Buffer[] = [];
     const s = connect(port, '127.0.0.1');
+    let settle: NodeJS.Timeout | undefined;
     const done = () => {
       clearTimeout(timer);
+      clearTimeout(settle);
       s.destroy();
       resolve(Buffer.concat(got));
     };
     const timer = setTimeout(done, waitMs);
-    s.on('data', (c: Buffer) => got.push(c));
+    s.on('data', (c: Buffer) => {
+      got.push(c);
+      if (!settle && responsesIn(Buffer.concat(got)).length > 0) settle = setTimeout(done, 200);
+    });
     s.on('error', done);
     s.on('close', done);
     s.on('connect', () => {
