@@ -73,3 +73,12 @@ export {
 } from './bgp/message-types.js';
 export { BgpSession, type BgpSessionOptions, type SessionState } from './bgp/session.js';
 export { createBgpAnnouncer, type BgpAnnouncer, type BgpAnnouncerOptions } from './bgp/speaker.js';
+export {
+  parseWorkloadYaml,
+  applyWorkload,
+  OPENELB_PROTOCOL_ANNOTATION,
+  type Workload,
+  type WorkloadService,
+  type WorkloadAllocation,
+  type SkippedDocument,
+} from './workload.js';

@@ -331,12 +331,17 @@ export function checkPools(pools: Pool[]): void {
 
 /**
  * Parses a multi-document YAML file of Eip, BgpConf, BgpPeer and v1 Namespace documents. Errors name
- * the document (index and kind/name) and the field.
+ * the document (index and kind/name) and the field. Any other document is an error, unless `other`
+ * is given: it then receives every other object document (see `parseWorkloadYaml`).
  *
  * @example
  * const docs = parseEipYaml(fs.readFileSync('pools.yaml', 'utf8'));
  */
-export function parseEipYaml(text: string, source = 'input'): EipDocuments {
+export function parseEipYaml(
+  text: string,
+  source = 'input',
+  other?: (value: Record<string, unknown>, where: string) => void,
+): EipDocuments {
   const out: EipDocuments = { pools: [], namespaces: [], bgpPeers: [] };
   const docs = parseAllDocuments(text);
   if (!Array.isArray(docs)) return out;
@@ -369,7 +374,10 @@ export function parseEipYaml(text: string, source = 'input'): EipDocuments {
         );
       out.bgpConf = parseBgpConf(value, where);
     } else if (kind === 'BgpPeer') out.bgpPeers.push(parseBgpPeer(value, where));
-    else if (kind === 'Namespace') out.namespaces.push(parseNamespace(value, where));
+    else if (kind === 'Namespace' && (!other || apiVersion === 'v1'))
+      out.namespaces.push(parseNamespace(value, where));
+    else if (other && typeof value === 'object' && !Array.isArray(value))
+      other(value as Record<string, unknown>, where);
     else {
       throw new EipError(
         'SPROUT_ERR_EIP_BAD_SPEC',

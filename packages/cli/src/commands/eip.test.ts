@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,6 +103,45 @@ describe('sprout eip', () => {
     });
     expect((await sprout('eip', '--help')).out).toMatch(/allocate\s+Give a service its address/);
     expect((await sprout('eip', 'allocate', '--help')).out).toMatch(/--sharing-key KEY/);
+  });
+
+  it('apply -f on an OpenELB workload file names each Service, its address and why, and lists what it skips', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sprout-eip-workload-'));
+    try {
+      const openelb = fileURLToPath(new URL('../../../eip/test/fixtures/openelb/', import.meta.url));
+      const file = join(dir, 'workload.yaml');
+      writeFileSync(
+        file,
+        `apiVersion: network.kubesphere.io/v1alpha2
+kind: Eip
+metadata:
+  name: default-eip
+  annotations: {eip.openelb.kubesphere.io/is-default-eip: "true"}
+spec: {address: 10.9.0.1-10.9.0.3, protocol: layer2, interface: lo}
+---
+${readFileSync(join(openelb, 'workload.yaml'), 'utf8')}`,
+      );
+      const env = { SPROUT_DATA_DIR: join(dir, 'data') };
+      expect(await runMain(['eip', 'apply', '-f', file], { env })).toMatchObject({
+        code: 0,
+        out:
+          'eip/default-eip created\n' +
+          'service/default/mylbapp-svc-layer2 10.9.0.1: Eip/default-eip (layer2), the default Eip (none is bound to namespace default)\n' +
+          "service/default/mylbapp-svc 10.9.0.2: Eip/default-eip (layer2), the default Eip (none is bound to namespace default); protocol.openelb.kubesphere.io/v1alpha1: bgp ignored, the Eip's protocol layer2 applies (as OpenELB 0.6)\n" +
+          'skipped Deployment/mylbapp: Sprout does not act on this kind\n',
+      });
+      const ip = await runMain(['eip', 'apply', '-f', join(openelb, 'ipam-specified-ip.yaml')], { env });
+      expect(ip).toMatchObject({
+        code: 0,
+        out:
+          'eip/layer2-eip created\n' +
+          'service/project-test/nginx pending: IpNotInPool: 192.168.1.10 is not in any Eip\n' +
+          'service/project-test/nginx1 pending: IpNotInPool: 192.168.1.10 is not in any Eip\n',
+      });
+      expect((await runMain(['eip', 'apply', '--help'], { env })).out).toMatch(/listed as skipped/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('serve runs the announcers, exposes /metrics and stops on SIGTERM', async () => {

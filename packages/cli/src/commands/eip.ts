@@ -3,8 +3,10 @@ import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import {
   EipError,
+  applyWorkload,
   createEipManager,
   createAnnouncers,
+  parseWorkloadYaml,
   renderEipManifests,
   startAnnouncing,
   type AllocationRequest,
@@ -88,8 +90,10 @@ export function parsePorts(text: string): ServicePort[] {
 
 const apply = defineCommand({
   name: 'eip apply',
-  summary: 'Apply Eip, BgpConf, BgpPeer and v1 Namespace documents',
+  summary: 'Apply Eip, BgpConf, BgpPeer and Namespace documents and allocate for OpenELB Services',
   usage: 'sprout eip apply -f FILE [-f FILE...]',
+  details:
+    'A LoadBalancer Service with lb.kubesphere.io/v1alpha1: openelb gets an address as OpenELB gives it\n(eip.openelb.kubesphere.io/v1alpha2 names the Eip, eip.openelb.kubesphere.io/v1alpha1 or\nspec.loadBalancerIP the address); each is printed with its address and why. Other documents\n(Deployments, other Services) are listed as skipped.',
   options: {
     filename: {
       type: 'string',
@@ -106,12 +110,18 @@ const apply = defineCommand({
     return withManager(opts['data-dir'], io, (m) => {
       for (const f of opts.filename) {
         const text = readFileSync(f === '-' ? 0 : resolve(io.cwd, f), 'utf8');
-        const r = m.apply(text);
+        const w = applyWorkload(m, parseWorkloadYaml(text, f === '-' ? 'stdin' : f));
+        const r = w.applied;
         for (const p of r.pools) io.stdout.write(`eip/${p.name} ${p.action}\n`);
         for (const n of r.namespaces) io.stdout.write(`namespace/${n} configured\n`);
         for (const b of r.bgp) io.stdout.write(`${b.toLowerCase()} configured\n`);
         for (const s of r.allocated) io.stdout.write(`service/${s} allocated (was pending)\n`);
-        for (const w of r.warnings) io.stderr.write(`warning: ${w}\n`);
+        for (const { service: s, why } of w.services) {
+          const got = s.status === 'allocated' ? s.addresses.map((a) => a.ip).join(', ') : 'pending';
+          io.stdout.write(`service/${s.key} ${got}: ${why}\n`);
+        }
+        for (const d of w.skipped) io.stdout.write(`skipped ${d.name}: ${d.reason}\n`);
+        for (const warning of r.warnings) io.stderr.write(`warning: ${warning}\n`);
       }
       return 0;
     });
