@@ -44,8 +44,6 @@ export interface InputPlugin<S extends z.ZodType = z.ZodType> {
   /** Plugin keys (lower case, fluent-bit names); the common keys are handled by the engine. */
   schema: S;
   create(options: z.output<S>, ctx: InputContext): InputInstance;
-  /** The parser used when the user names none (syslog: by mode). */
-  defaultParser?(options: z.output<S>): string | undefined;
 }
 
 interface OutputContext {

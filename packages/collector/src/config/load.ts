@@ -183,7 +183,7 @@ export function parseConfig(
     const plugin = find(inputPlugins, raw, where);
     const [common, rest] = split(inputCommon, raw, where);
     const options = check(plugin.schema, rest, where);
-    const parser = (options as { parser?: string }).parser ?? plugin.defaultParser?.(options);
+    const parser = (options as { parser?: string }).parser;
     if (parser !== undefined && !known.has(parser)) {
       throw new CollectorError(
         'SPROUT_ERR_COLLECTOR_UNKNOWN_PLUGIN',

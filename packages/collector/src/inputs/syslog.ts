@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { port, size } from '../config/values.js';
 import { CollectorError } from '../errors.js';
 import { SyslogFrameSplitter } from '../parsers/syslog-frame.js';
+import { syslogAutoParse } from '../parsers/text.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
 import {
@@ -16,14 +17,27 @@ import {
   udpListener,
 } from './net.js';
 
+/**
+ * Permissions of a unix socket in octal, as a string ('0600') or as the number YAML makes of an
+ * unquoted 0600 or 600 (its decimal digits are the octal ones).
+ */
+const unixPerm = z
+  .union([z.string(), z.number().int().nonnegative()])
+  .transform((v) => String(v))
+  .refine((v) => /^0?[0-7]{3}$/.test(v), 'unix_perm must be three octal digits, like 0644')
+  .transform((v) => parseInt(v, 8))
+  .default(0o644);
+
 const schema = z
   .strictObject({
     mode: z.enum(['udp', 'tcp', 'unix_udp', 'unix_tcp']).default('unix_udp'),
     listen: z.string().default('0.0.0.0'),
     port: port.default(5140),
     path: z.string().optional(),
-    unix_perm: z.string().default('0644'),
+    unix_perm: unixPerm,
     parser: z.string().optional(),
+    frame: z.enum(['newline', 'octet_counting']).optional(),
+    raw_message_key: z.string().min(1).optional(),
     buffer_chunk_size: size().default(32_000),
     buffer_max_size: size().optional(),
     receive_buffer_size: size().optional(),
@@ -36,24 +50,21 @@ const schema = z
 
 /**
  * `syslog`: RFC 5424 and RFC 3164 over udp, tcp, unix_udp and unix_tcp. TCP accepts octet-counting
- * and LF framing (RFC 6587), detected per message. The parser defaults to syslog-rfc5424 on the
- * network and syslog-rfc3164-local on unix sockets, as in fluent-bit; a message the parser cannot
- * read is rejected and counted.
+ * and LF framing (RFC 6587), detected per message unless `frame` fixes one. Without a `parser`
+ * every mode reads RFC 5424 and both forms of RFC 3164 (fluent-bit reads one format per mode). A
+ * message no parser reads is kept, never dropped: `{message, parse_error: true}`. `raw_message_key` keeps the message as received beside the parsed fields.
  */
 export const syslogInput: InputPlugin<typeof schema> = {
   name: 'syslog',
   schema,
   create(o, ctx) {
     const max = o.buffer_max_size ?? o.buffer_chunk_size;
-    const parse = ctx.parse;
-    if (!parse) throw new Error('syslog input created without a parser');
-    const toRecord = (frame: Buffer, source?: string): CollectorRecord | undefined => {
+    const parse = ctx.parse ?? syslogAutoParse;
+    const toRecord = (frame: Buffer, source?: string): CollectorRecord => {
       const text = frame.toString('utf8').replace(/[\r\n]+$/, '');
-      const p = parse(text);
-      if (!p) {
-        ctx.reject('unparsable', { sample: text.slice(0, 80) });
-        return undefined;
-      }
+      let p = parse(text);
+      p ??= { body: { message: text, parse_error: true } };
+      if (o.raw_message_key) p.body[o.raw_message_key] = text;
       if (source && o.source_address_key) p.body[o.source_address_key] = source;
       return { time: p.time ?? nowNs(), tag: ctx.tag, body: p.body };
     };
@@ -62,8 +73,7 @@ export const syslogInput: InputPlugin<typeof schema> = {
       const push = datagramBatcher(ctx);
       const onMessage = (msg: Buffer, source?: string) => {
         if (msg.length > max) return ctx.reject('too_large', { bytes: msg.length, limit: max });
-        const r = toRecord(msg, source);
-        if (r) push([r], msg.length);
+        push([toRecord(msg, source)], msg.length);
       };
       if (o.mode === 'udp') {
         return udpListener(
@@ -90,7 +100,7 @@ export const syslogInput: InputPlugin<typeof schema> = {
             sock!.once('listening', () => resolve());
             sock!.bind(o.path!);
           });
-          chmodSync(o.path!, parseInt(o.unix_perm, 8));
+          chmodSync(o.path!, o.unix_perm);
         },
         async close() {
           sock?.close();
@@ -101,16 +111,12 @@ export const syslogInput: InputPlugin<typeof schema> = {
     }
 
     const { server, sockets } = trackedServer((s) => {
-      const splitter = new SyslogFrameSplitter(max);
+      const splitter = new SyslogFrameSplitter(max, o.frame ?? 'auto');
       const source = o.mode === 'tcp' ? `tcp://${s.remoteAddress}:${s.remotePort}` : o.path;
       pumpSocket(s, (chunk) => {
         const r = splitter.push(chunk);
         for (const x of r.rejected) ctx.reject(x.reason, { bytes: x.bytes, limit: max });
-        const records: CollectorRecord[] = [];
-        for (const f of r.frames) {
-          const rec = toRecord(f, source);
-          if (rec) records.push(rec);
-        }
+        const records = r.frames.map((f) => toRecord(f, source));
         return records.length ? ctx.emit(records, chunk.length) : undefined;
       });
     });
@@ -119,12 +125,11 @@ export const syslogInput: InputPlugin<typeof schema> = {
         if (o.mode === 'unix_tcp') {
           rmSync(o.path!, { force: true });
           await listen(server, 'syslog.path', { path: o.path! });
-          chmodSync(o.path!, parseInt(o.unix_perm, 8));
+          chmodSync(o.path!, o.unix_perm);
         } else await listen(server, 'syslog.port', { port: o.port, host: o.listen });
       },
       close: () => closeServer(server, sockets),
       address: () => addressOf(server),
     };
   },
-  defaultParser: (o) => (o.mode === 'udp' || o.mode === 'tcp' ? 'syslog-rfc5424' : 'syslog-rfc3164-local'),
 };

@@ -66,11 +66,11 @@ export const clusterInputFields: Record<string, [string, FieldMap[]]> = {
       { key: 'mode', crd: 'mode' },
       ...listenPort,
       { key: 'path', crd: 'path' },
-      // The CRD holds the octal digits as a decimal integer (0644 → 644).
+      // The CRD holds the octal digits as a decimal integer (0o644 → 644).
       {
         key: 'unix_perm',
         crd: 'unixPerm',
-        out: (v) => (v === undefined ? undefined : parseInt(String(v), 10)),
+        out: (v) => (typeof v === 'number' ? Number(v.toString(8)) : undefined),
         in: (v) => String(v).padStart(4, '0'),
       },
       { key: 'parser', crd: 'parser' },

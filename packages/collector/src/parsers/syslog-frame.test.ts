@@ -36,6 +36,17 @@ describe('SyslogFrameSplitter (RFC 6587)', () => {
     expect(feed(new SyslogFrameSplitter(max), pieces)).toEqual({ frames, rejected });
   });
 
+  // fixed framings (fluent-bit's `frame`)
+  const fixed: Array<['newline' | 'octet_counting', string[], string[], string[]]> = [
+    ['newline', ['3 abc\n12 monkeys\n'], ['3 abc', '12 monkeys'], []],
+    ['newline', ['5 a\nb\nc\n'], ['5 a', 'b', 'c'], []],
+    ['octet_counting', ['5 hello', '6 world!'], ['hello', 'world!'], []],
+    ['octet_counting', ['<13>no length\n3 abc'], ['abc'], ['garbage']],
+  ];
+  it.each(fixed)('frame %s %j', (framing, pieces, frames, rejected) => {
+    expect(feed(new SyslogFrameSplitter(100, framing), pieces)).toEqual({ frames, rejected });
+  });
+
   it('fuzz: random and mutated bytes never throw; frames bounded; tail bounded', () => {
     const s = new SyslogFrameSplitter(200);
     const valid = Buffer.from('12 <13>1 - - - -<14>plain\n');

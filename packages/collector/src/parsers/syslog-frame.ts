@@ -13,7 +13,15 @@ export class SyslogFrameSplitter {
   /** Skipping an oversized LF-framed message up to the next LF. */
   private skipLine = false;
 
-  constructor(private readonly maxFrame: number) {}
+  /**
+   * `framing` fixes one RFC 6587 framing instead of detecting it per frame (fluent-bit's `frame`):
+   * with `newline` a line starting with digits is a message, with `octet_counting` a frame that does
+   * not start with a length is rejected up to the next LF.
+   */
+  constructor(
+    private readonly maxFrame: number,
+    private readonly framing: 'auto' | 'newline' | 'octet_counting' = 'auto',
+  ) {}
 
   push(chunk: Buffer): SplitResult {
     const out: SplitResult = { frames: [], rejected: [] };
@@ -39,7 +47,12 @@ export class SyslogFrameSplitter {
       while (p < buf.length && (buf[p] === 0x0a || buf[p] === 0x0d)) p++;
       if (p >= buf.length) break;
       const c = buf[p]!;
-      if (c >= 0x31 && c <= 0x39) {
+      if (this.framing === 'octet_counting' && !(c >= 0x31 && c <= 0x39)) {
+        out.rejected.push({ reason: 'garbage', bytes: 1 });
+        this.skipLine = true;
+        continue;
+      }
+      if (this.framing !== 'newline' && c >= 0x31 && c <= 0x39) {
         // Octet counting: up to 9 digits then SP.
         let q = p;
         let len = 0;

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { noise, timeBox } from '../../test/fuzz.js';
-import { buildParser, logfmtParse, syslog3164LocalParse, syslog3164Parse, syslog5424Parse } from './text.js';
+import {
+  buildParser,
+  logfmtParse,
+  syslog3164LocalParse,
+  syslog3164Parse,
+  syslog5424Parse,
+  syslogAutoParse,
+} from './text.js';
 import { compileTimeFormat } from './time.js';
 
 const year = new Date().getUTCFullYear();
@@ -72,6 +79,20 @@ describe('syslog parsers', () => {
     });
   });
 
+  // What the input reads without a `parser`: each form, as its own parser reads it.
+  it.each([
+    ['<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 - hi', syslog5424Parse],
+    ["<34>Oct 11 22:14:15 mymachine su: 'su root' failed", syslog3164Parse],
+    ['<13>Jan  5 01:02:03 h app[77]: hi there', syslog3164Parse],
+    ['<13>Jan  5 01:02:03 app[77]: local', syslog3164LocalParse],
+    ['<13>Jan  5 01:02:03 app: local, no pid', syslog3164LocalParse],
+    ['<13>Jan  5 01:02:03 lonely', syslog3164LocalParse],
+  ])('auto: %j', (line, same) => {
+    const want = same(line);
+    expect(want).toBeDefined();
+    expect(syslogAutoParse(line)).toEqual(want);
+  });
+
   it.each([
     '',
     'plain text',
@@ -82,12 +103,19 @@ describe('syslog parsers', () => {
   ])('rejects %j', (line) => {
     expect(syslog5424Parse(line)).toBeUndefined();
     expect(syslog3164Parse(line)).toBeUndefined();
+    expect(syslogAutoParse(line)).toBeUndefined();
   });
 
   it('fuzz: random text never throws', () => {
     timeBox(300, () => {
       const t = '<' + noise(80).toString('latin1');
-      for (const p of [syslog5424Parse, syslog3164Parse, syslog3164LocalParse, logfmtParse]) {
+      for (const p of [
+        syslog5424Parse,
+        syslog3164Parse,
+        syslog3164LocalParse,
+        syslogAutoParse,
+        logfmtParse,
+      ]) {
         const r = p(t);
         if (r) expect(typeof r.body).toBe('object');
       }

@@ -108,6 +108,23 @@ export const syslog3164Parse = (text: string) => parse3164(text, true);
 /** The local-socket variant without HOST (what /dev/log receives). */
 export const syslog3164LocalParse = (text: string) => parse3164(text, false);
 
+/** The local form's TAG right after the time: a word ending in ':' or carrying `[pid]`. */
+const LOCAL_TAG = /^<\d{1,3}>[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} [^:[\s]+(?:\[[^\]]*\])?:/;
+
+/**
+ * Any syslog line a sender may write: RFC 5424, else RFC 3164 with HOST (what `logger --rfc3164`
+ * sends over the network) or without it (what /dev/log receives), told apart by the word after the
+ * time (a TAG ends in ':' or carries `[pid]`; a HOST does neither).
+ */
+export function syslogAutoParse(text: string): Parsed | undefined {
+  return (
+    syslog5424Parse(text) ??
+    (LOCAL_TAG.test(text) ? syslog3164LocalParse(text) : undefined) ??
+    syslog3164Parse(text) ??
+    syslog3164LocalParse(text)
+  );
+}
+
 /** The parsers every config has without declaring them. */
 export function builtinParsers(): Map<string, Parser> {
   const list: Parser[] = [
