@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { applyServerLimits, lingerOnRefusedBody, type ServerLimits } from '@sprout/http';
 import type { Logger } from '@sprout/observe';
 import { FrameworkError, HttpError } from './errors.js';
 import { bodyReader, DEFAULT_BODY_LIMIT, hasBody, parseBody } from './http/body.js';
@@ -29,6 +30,8 @@ export interface FunctionServerOptions {
   ignoredRoutes?: string[];
   /** How long close() waits for in-flight requests before cutting connections. Default 30 s. */
   drainTimeoutMs?: number;
+  /** Connection cap and header/request/keep-alive timeouts (`@sprout/http` defaults when absent). */
+  limits?: ServerLimits;
 }
 
 interface Invocation {
@@ -64,9 +67,10 @@ export class FunctionServer {
       r.endsWith('*') ? (p: string) => p.startsWith(r.slice(0, -1)) : (p: string) => p === r,
     );
     this.server = createServer<typeof SproutRequest, typeof SproutResponse>(
-      { IncomingMessage: SproutRequest, ServerResponse: SproutResponse, keepAliveTimeout: 65_000 },
+      { IncomingMessage: SproutRequest, ServerResponse: SproutResponse },
       (req, res) => this.#onRequest(req, res),
     );
+    applyServerLimits(this.server, options.limits);
   }
 
   /** Mounts a function; two functions on one path is an error. */
@@ -267,7 +271,8 @@ export class FunctionServer {
     res.statusCode = status;
     res.setHeader('x-sprout-status', 'error');
     res.setHeader('x-sprout-error-code', errorCode);
-    if (req.headers.connection !== 'close' && status === 413) res.setHeader('connection', 'close');
+    // Reading the rest of a refused body (bounded) lets a proxy in front read the 413, not a reset.
+    if (status === 413) lingerOnRefusedBody(req);
     const message = http?.expose
       ? http.message
       : status === 500

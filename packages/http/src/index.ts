@@ -13,3 +13,5 @@ export {
   SERVER_LIMIT_DEFAULTS,
   type ServerLimits,
 } from './limits.js';
+export { lingerOnRefusedBody, type LingerOptions } from './linger.js';
+export { safeSegment, insideDir } from './paths.js';

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** The bounds every Sprout listener keeps; each has a default (`SERVER_LIMIT_DEFAULTS`). */
@@ -38,17 +38,20 @@ const CHECK_INTERVAL_MS = 1_000;
  * applyServerLimits(server, { maxConnections: 1_000 });
  * server.listen(8080);
  */
-export function applyServerLimits(server: Server, limits: ServerLimits = {}): Required<ServerLimits> {
+export function applyServerLimits<
+  Req extends typeof IncomingMessage,
+  Res extends typeof ServerResponse<InstanceType<Req>>,
+>(server: Server<Req, Res>, limits: ServerLimits = {}): Required<ServerLimits> {
   const l = resolveServerLimits(limits);
   server.headersTimeout = l.headersTimeoutMs;
   // Node requires requestTimeout ≥ headersTimeout when both are set.
   server.requestTimeout = Math.max(l.requestTimeoutMs, l.headersTimeoutMs);
   server.keepAliveTimeout = l.keepAliveTimeoutMs;
-  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(
+  (server as { connectionsCheckingInterval?: number }).connectionsCheckingInterval = Math.min(
     CHECK_INTERVAL_MS,
     l.headersTimeoutMs,
   );
-  capConnections(server, l.maxConnections);
+  capConnections(server as unknown as Server<never, never>, l.maxConnections);
   return l;
 }
 
@@ -64,7 +67,7 @@ export function resolveServerLimits(limits: ServerLimits = {}): Required<ServerL
   return l;
 }
 
-function capConnections(server: Server, max: number): void {
+function capConnections(server: Server<never, never>, max: number): void {
   let open = 0;
   // Connections that have not sent a complete request head yet, oldest first.
   const waiting = new Set<Socket>();
