@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { createGateway, type Gateway } from '@sprout/gateway';
 import { PlatformError } from './errors.js';
-import { isSproutError } from '@sprout/http';
+import { randomBytes } from 'node:crypto';
+import { isSproutError, RequestGuard, type GuardRule } from '@sprout/http';
 import { readJson, sendError, sendJson } from './http-util.js';
 import type { Platform } from './platform.js';
 import type { FunctionAddresses } from './addresses.js';
@@ -14,6 +15,8 @@ import { routesFor } from './routes.js';
 export interface ApiServer {
   server: Server;
   url: string;
+  /** The token every call but `GET /v1/health` and `GET /metrics` must carry (`Authorization: Bearer`). */
+  token: string;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,8 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 /**
  * The platform's REST API (documented in openapi.yaml): functions, instances, scale, invoke, a
  * server-sent event stream and, with `addresses`, EIP pools and allocations. Listens on 127.0.0.1 only.
+ * Every call but `GET /v1/health` and `GET /metrics` needs the token; no call is answered to a
+ * browser page of another origin or a foreign Host (the @sprout/http request guard; SECURITY.md).
  *
  * @example
  * const api = await startApi(platform, { port: 9090 });
@@ -52,13 +57,51 @@ export interface ApiOptions {
    * one the API makes a gateway of its own (never listening) and closes it on `close()`.
    */
   gateway?: Gateway;
+  /**
+   * The API token (`sprout dev` passes the one of its data dir's `api-token` file); by default a new
+   * random one, as `api.token`.
+   */
+  token?: string;
+  /** Host names accepted besides `localhost` and IP addresses (a proxy's name). */
+  allowedHosts?: string[];
+}
+
+/** What a route needs: the token always, JSON bodies on writes; YAML too on `/v1/eip/apply`; invokes pass any body. */
+const OPEN: GuardRule = {};
+const JSON_BODY: GuardRule = { token: true, bodyTypes: ['application/json'] };
+const YAML_BODY: GuardRule = {
+  token: true,
+  bodyTypes: ['application/json', 'application/yaml', 'application/x-yaml', 'text/yaml'],
+};
+const ANY_BODY: GuardRule = { token: true };
+
+function ruleFor(method: string, pathname: string): GuardRule {
+  const read = method === 'GET' || method === 'HEAD';
+  if (read && (pathname === '/v1/health' || pathname === '/metrics')) return OPEN;
+  if (/^\/v1\/functions\/[^/]+\/invoke(\/|$)/.test(pathname)) return ANY_BODY;
+  if (pathname === '/v1/eip/apply') return YAML_BODY;
+  return JSON_BODY;
 }
 
 export async function startApi(platform: Platform, options: ApiOptions): Promise<ApiServer> {
   const streams = new Set<ServerResponse>();
   const own = options.gateway ? undefined : invokeGateway(platform);
   const gateway = options.gateway ?? own!.gateway;
+  const token = options.token ?? randomBytes(32).toString('base64url');
+  const guard = new RequestGuard({
+    token,
+    ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
+  });
+  if (options.host) guard.allowHost(options.host);
   const server = createServer((req, res) => {
+    const refused = guard.check(
+      req,
+      ruleFor(req.method ?? 'GET', new URL(req.url ?? '/', 'http://api').pathname),
+    );
+    if (refused) {
+      req.resume();
+      return sendError(res, refused, guard.headers(refused));
+    }
     handle(platform, gateway, req, res, streams, options).catch((err: unknown) => {
       if (!isSproutError(err)) platform.logger.error({ err }, 'API request failed');
       sendError(res, err);
@@ -78,6 +121,7 @@ export async function startApi(platform: Platform, options: ApiOptions): Promise
   return {
     server,
     url: `http://${address}:${port}`,
+    token,
     close: async () => {
       for (const s of streams) s.end();
       server.closeIdleConnections();
@@ -121,7 +165,7 @@ async function handle(
   { metrics, addresses }: ApiOptions,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://api');
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeSegment);
   const method = req.method ?? 'GET';
   const notAllowed = () => {
     throw new PlatformError(
@@ -215,6 +259,18 @@ async function handle(
     `no API route ${url.pathname}; see openapi.yaml`,
     404,
   );
+}
+
+/** A path segment decoded; a malformed escape (`%`, `%zz`) is a coded 400, not a 500. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new PlatformError(
+      'SPROUT_ERR_PLATFORM_INVALID_REQUEST',
+      `the path segment ${JSON.stringify(segment)} is not valid percent-encoding`,
+    );
+  }
 }
 
 /**

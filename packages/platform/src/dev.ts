@@ -1,5 +1,6 @@
 import { createGateway, type Gateway } from '@sprout/gateway';
 import { createLogger, type Logger } from '@sprout/observe';
+import { loadOrCreateToken } from '@sprout/http';
 import { createMetrics } from '@sprout/observe/metrics';
 import { FunctionAddresses } from './addresses.js';
 import type { ResolvedFunction } from '@sprout/spec';
@@ -24,7 +25,7 @@ export interface DevOptions {
   fresh?: boolean;
   /** Gateway port (0 picks one). */
   port: number;
-  /** Gateway address (default 0.0.0.0). */
+  /** Gateway address (default 127.0.0.1, loopback only; `0.0.0.0` or `::` exposes it). */
   host?: string;
   /** API port on 127.0.0.1 (0 picks one). */
   apiPort: number;
@@ -127,11 +128,13 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
       });
     }
     routes = applyRoutes();
-    const addr = await listening(gateway.listen(o.port, o.host ?? '0.0.0.0'), 'gateway', o.port, '--port');
+    const addr = await listening(gateway.listen(o.port, o.host ?? '127.0.0.1'), 'gateway', o.port, '--port');
+    const token = loadOrCreateToken(o.dataDir);
     api = await listening(
       startApi(platform, {
         port: o.apiPort,
         gateway,
+        token: token.token,
         metrics: async () =>
           (await gateway.metricsText()) + (telemetry ? await telemetry.collector.metrics.metrics() : ''),
         ...(addresses ? { addresses } : {}),
@@ -153,7 +156,8 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
         'serving',
       );
     }
-    logger.info({ url: api.url }, 'platform API');
+    // Printed once per start, like a notebook server's token; clients on this machine read the file.
+    logger.info({ url: api.url, token: token.token, tokenFile: token.file }, 'platform API');
     if (telemetry?.logDir)
       logger.info({ dir: telemetry.logDir }, 'function logs and gateway metrics collected');
     for (const def of platform.definitions()) {
@@ -227,7 +231,7 @@ function warnUnreachable(
   platform: Platform,
 ): void {
   if (!addresses) return;
-  const listen = host ?? '0.0.0.0';
+  const listen = host ?? '127.0.0.1';
   for (const def of platform.definitions()) {
     for (const ip of addresses.of(def)?.addresses ?? []) {
       const v6 = ip.includes(':');

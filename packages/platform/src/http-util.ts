@@ -8,8 +8,8 @@ export { sendJson } from '@sprout/http';
  * Answers a coded error of any Sprout package (`{ error: { code, message, field? } }` with its own
  * status); anything else is a 500 `SPROUT_ERR_PLATFORM_INTERNAL` that hides its details.
  */
-export function sendError(res: ServerResponse, err: unknown): void {
-  sendCodedError(res, err, { code: 'SPROUT_ERR_PLATFORM_INTERNAL' });
+export function sendError(res: ServerResponse, err: unknown, headers?: Record<string, string>): void {
+  sendCodedError(res, err, { code: 'SPROUT_ERR_PLATFORM_INTERNAL' }, headers);
 }
 
 /** Reads a text body (YAML, JSON) up to `limit` bytes; oversized bodies are `SPROUT_ERR_PLATFORM_INVALID_REQUEST` (413). */

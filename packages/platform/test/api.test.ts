@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '@sprout/gateway';
 import { createPlatform, routesFor, startApi, type PlatformEvent } from '../src/index.js';
-import { captureLogs, fixtures, harness, schemaErrors, type Harness } from './helpers.js';
+import { captureLogs, fixtures, harness, schemaErrors, type Harness, withToken } from './helpers.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -24,36 +24,40 @@ function readEvents(
 ): Promise<{ contentType: string | undefined; events: PlatformEvent[] }> {
   return new Promise((resolve, reject) => {
     const events: PlatformEvent[] = [];
-    const req = request(`${h.api.url}${path}`, { headers }, (res) => {
-      let buf = '';
-      const finish = () => {
-        clearTimeout(timer);
-        req.destroy();
-        resolve({ contentType: res.headers['content-type'], events });
-      };
-      const timer = setTimeout(finish, 15_000);
-      res.on('data', (c: Buffer) => {
-        buf += c.toString();
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const fields = Object.fromEntries(
-            block
-              .split('\n')
-              .filter((l) => !l.startsWith(':'))
-              .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
-          ) as Record<string, string>;
-          if (!fields.data) continue;
-          const e = JSON.parse(fields.data) as PlatformEvent;
-          expect(fields.event).toBe(e.type);
-          expect(Number(fields.id)).toBe(e.id);
-          events.push(e);
-          if (events.length >= count) finish();
-        }
-      });
-      onOpen?.();
-    });
+    const req = request(
+      `${h.api.url}${path}`,
+      { headers: { ...headers, authorization: `Bearer ${h.api.token}` } },
+      (res) => {
+        let buf = '';
+        const finish = () => {
+          clearTimeout(timer);
+          req.destroy();
+          resolve({ contentType: res.headers['content-type'], events });
+        };
+        const timer = setTimeout(finish, 15_000);
+        res.on('data', (c: Buffer) => {
+          buf += c.toString();
+          let i;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            const fields = Object.fromEntries(
+              block
+                .split('\n')
+                .filter((l) => !l.startsWith(':'))
+                .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+            ) as Record<string, string>;
+            if (!fields.data) continue;
+            const e = JSON.parse(fields.data) as PlatformEvent;
+            expect(fields.event).toBe(e.type);
+            expect(Number(fields.id)).toBe(e.id);
+            events.push(e);
+            if (events.length >= count) finish();
+          }
+        });
+        onOpen?.();
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -62,7 +66,7 @@ function readEvents(
 describe('platform REST API', () => {
   it('streams platform events as server-sent events, each matching the Event schema', async () => {
     const stream = readEvents('/v1/events?function=echo', 4, {}, () => {
-      void fetch(`${h.api.url}/v1/functions/echo/invoke/`).then((r) => r.text());
+      void fetch(`${h.api.url}/v1/functions/echo/invoke/`, withToken(h.api.token)).then((r) => r.text());
     });
     const { contentType, events } = await stream;
     expect(contentType).toBe('text/event-stream');
@@ -108,12 +112,17 @@ describe('platform REST API', () => {
     ['POST', '/v1/functions/echo/scale', 'x'.repeat(70_000), 413, 'SPROUT_ERR_PLATFORM_INVALID_REQUEST'],
     ['PUT', '/v1/functions/echo', '{}', 405, 'SPROUT_ERR_PLATFORM_INVALID_REQUEST'],
     ['GET', '/v2/anything', undefined, 404, 'SPROUT_ERR_PLATFORM_NO_ROUTE'],
+    ['GET', '/v1/functions/%', undefined, 400, 'SPROUT_ERR_PLATFORM_INVALID_REQUEST'],
+    ['DELETE', '/v1/functions/%zz', undefined, 400, 'SPROUT_ERR_PLATFORM_INVALID_REQUEST'],
     ['POST', '/v1/functions', '{"paths":["missing-folder"]}', 400, undefined],
   ])('%s %s answers %i with a coded error', async (method, path, body, status, code) => {
-    const r = await fetch(`${h.api.url}${path}`, {
-      method,
-      ...(body ? { body, headers: { 'content-type': 'application/json' } } : {}),
-    });
+    const r = await fetch(
+      `${h.api.url}${path}`,
+      withToken(h.api.token, {
+        method,
+        ...(body ? { body, headers: { 'content-type': 'application/json' } } : {}),
+      }),
+    );
     expect(r.status).toBe(status);
     const json = (await r.json()) as { error?: { code: string }; problems?: { code: string }[] };
     if (code) {
@@ -129,7 +138,9 @@ describe('platform REST API', () => {
 
   it('unregisters a function, draining it, and forgets it', async () => {
     await h.post('/v1/functions', { paths: ['slow'] });
-    expect((await fetch(`${h.api.url}/v1/functions/slow`, { method: 'DELETE' })).status).toBe(204);
+    expect(
+      (await fetch(`${h.api.url}/v1/functions/slow`, withToken(h.api.token, { method: 'DELETE' }))).status,
+    ).toBe(204);
     expect((await h.get('/v1/functions/slow')).status).toBe(404);
     expect(h.events.some((e) => e.type === 'function.unregistered' && e.function === 'slow')).toBe(true);
   });
@@ -140,7 +151,10 @@ describe('held invoke', () => {
     const n = await harness(['never-ready']);
     try {
       const ac = new AbortController();
-      const held = fetch(`${n.api.url}/v1/functions/never-ready/invoke/`, { signal: ac.signal });
+      const held = fetch(
+        `${n.api.url}/v1/functions/never-ready/invoke/`,
+        withToken(n.api.token, { signal: ac.signal }),
+      );
       await n.waitFor((e) => e.type === 'instance.started');
       ac.abort();
       await expect(held).rejects.toThrow();
@@ -165,14 +179,14 @@ describe('invoke through a given gateway', () => {
     const api = await startApi(platform, { port: 0, gateway });
     try {
       // Routes not applied yet: the gateway knows no such function.
-      const missing = await fetch(`${api.url}/v1/functions/echo/invoke/`);
+      const missing = await fetch(`${api.url}/v1/functions/echo/invoke/`, withToken(api.token));
       expect(missing.status).toBe(404);
       const body = (await missing.json()) as unknown;
       expect(schemaErrors('Error', body)).toEqual([]);
       expect(body).toMatchObject({ error: { code: 'SPROUT_ERR_GATEWAY_NO_ROUTE', function: 'echo' } });
 
       gateway.setRoutes(routesFor(platform.definitions(), (n) => platform.upstream(n)).routes);
-      const r = await fetch(`${api.url}/v1/functions/echo/invoke/x?y=1`);
+      const r = await fetch(`${api.url}/v1/functions/echo/invoke/x?y=1`, withToken(api.token));
       expect(r.status).toBe(200);
       expect(r.headers.get('x-sprout-cold-start')).toBe('true');
       expect(await r.json()).toMatchObject({ path: '/x?y=1' });

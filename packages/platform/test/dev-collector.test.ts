@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DevOptions, DevServer } from '../src/index.js';
-import { schemaErrors, startTestDev } from './helpers.js';
+import { schemaErrors, startTestDev, withToken } from './helpers.js';
 
 const open: DevServer[] = [];
 const servers: Server[] = [];
@@ -206,9 +206,10 @@ pipeline:
 
     // follow: the held line first, then a new one as it is written.
     const ac = new AbortController();
-    const res = await fetch(`${d.api.url}/v1/functions/shop-web/logs?follow=true&tail=1&stream=stdout`, {
-      signal: ac.signal,
-    });
+    const res = await fetch(
+      `${d.api.url}/v1/functions/shop-web/logs?follow=true&tail=1&stream=stdout`,
+      withToken(d.api.token, { signal: ac.signal }),
+    );
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     const reader = res.body!.getReader();
     let text = '';

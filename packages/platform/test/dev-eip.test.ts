@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEipManager } from '@sprout/eip';
 import type { DevServer } from '../src/index.js';
-import { schemaErrors, startTestDev } from './helpers.js';
+import { schemaErrors, startTestDev, withToken } from './helpers.js';
 
 const POOLS = `
 apiVersion: v1
@@ -42,6 +42,9 @@ async function dev(paths: string[], dataDir: string, apply?: string) {
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'sprout-platform-eip-'));
 
+/** The type a YAML body is sent with (text/plain is refused, as any page could send it). */
+const YAML = { 'content-type': 'application/yaml' };
+
 describe('sprout dev with EIP pools', () => {
   it('gives each function an address from its namespace pool and serves it there', async () => {
     const dataDir = tmp();
@@ -76,7 +79,9 @@ describe('sprout dev with EIP pools', () => {
     expect(metrics).toMatch(/sprout_gateway_requests_total/);
 
     // Removing a function releases its address.
-    expect((await fetch(`${d.api.url}/v1/functions/echo`, { method: 'DELETE' })).status).toBe(204);
+    expect(
+      (await fetch(`${d.api.url}/v1/functions/echo`, withToken(d.api.token, { method: 'DELETE' }))).status,
+    ).toBe(204);
     const events = d.platform.events.since(0);
     expect(events).toEqual(
       expect.arrayContaining([
@@ -268,11 +273,16 @@ spec: { address: 127.0.33.0/29, protocol: local, namespaces: [other] }
     const inUse = await d.call('/v1/eip/pools/web-pool', { method: 'DELETE' });
     expect(inUse.status).toBe(409);
     expect(inUse.body).toMatchObject({ error: { code: 'SPROUT_ERR_EIP_POOL_IN_USE' } });
-    const badYaml = await d.call('/v1/eip/apply', { method: 'POST', body: 'kind: Eip\n  spec: [' });
+    const badYaml = await d.call('/v1/eip/apply', {
+      method: 'POST',
+      headers: YAML,
+      body: 'kind: Eip\n  spec: [',
+    });
     expect(badYaml.status).toBe(400);
     expect(String((badYaml.body.error as { code: string }).code)).toMatch(/^SPROUT_ERR_EIP_/);
     const overlap = await d.call('/v1/eip/apply', {
       method: 'POST',
+      headers: YAML,
       body: 'apiVersion: network.kubesphere.io/v1alpha2\nkind: Eip\nmetadata: { name: clash }\nspec: { address: 127.0.31.2/32, protocol: local }\n',
     });
     expect(overlap.status).toBe(409);
@@ -334,7 +344,8 @@ spec: { address: 127.0.33.0/29, protocol: local, namespaces: [other] }
     const alloc = JSON.stringify({ namespace: 'shop', name: 'svc', ips: ['127.0.31.2'], pool: 'web-pool' });
     for (let i = 0; i < 150; i++) {
       const [path, base] = i % 2 ? ['/v1/eip/allocations', alloc] : ['/v1/eip/apply', POOLS];
-      const r = await d.call(path, { method: 'POST', body: mutate(base) }).catch((err: unknown) => ({
+      const headers = { 'content-type': i % 2 ? 'application/json' : 'application/yaml' };
+      const r = await d.call(path, { method: 'POST', headers, body: mutate(base) }).catch((err: unknown) => ({
         status: 0,
         body: { err: String(err) },
       }));
@@ -344,6 +355,8 @@ spec: { address: 127.0.33.0/29, protocol: local, namespaces: [other] }
         r.status < 500 &&
         /^SPROUT_ERR_/.test(String((r.body.error as { code?: string })?.code));
       expect(ok || coded, `seed ${seed} ${path}: ${r.status} ${JSON.stringify(r.body)}`).toBe(true);
+      // The body reached the parser: the guard let the typed body through.
+      expect(r.status, `seed ${seed} ${path}`).not.toBe(415);
     }
     expect((await d.call('/v1/health')).status).toBe(200);
     expect((await d.call('/v1/eip/pools')).status).toBe(200);

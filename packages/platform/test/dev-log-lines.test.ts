@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@sprout/observe';
 import { assertNoDuplicateKeys } from '@sprout/observe/testing';
 import { startDev, type DevServer } from '../src/index.js';
-import { fixtures } from './helpers.js';
+import { fixtures, withToken } from './helpers.js';
 
 const open: DevServer[] = [];
 afterEach(async () => {
@@ -87,8 +87,10 @@ pipeline:
       eip: { apply: POOLS },
     });
     open.push(d);
-    expect(await (await fetch(`${d.api.url}/v1/functions/chatty/invoke/?id=7`)).text()).toBe('chatty 7');
-    expect((await fetch(`${d.api.url}/v1/functions/echo/invoke/x`)).status).toBe(200);
+    expect(
+      await (await fetch(`${d.api.url}/v1/functions/chatty/invoke/?id=7`, withToken(d.api.token))).text(),
+    ).toBe('chatty 7');
+    expect((await fetch(`${d.api.url}/v1/functions/echo/invoke/x`, withToken(d.api.token))).status).toBe(200);
     const collected = await until('the collector wrote the relayed lines', () => {
       const got = fileLines(join(out, 'fn.default.chatty'));
       return got.some((l) => l.includes('plain 7')) && got.some((l) => l.includes('same labels'))

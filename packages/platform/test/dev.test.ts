@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@sprout/observe';
 import { startDev, type DevServer } from '../src/index.js';
-import { captureLogs, fixtures } from './helpers.js';
+import { captureLogs, fixtures, withToken } from './helpers.js';
 
 /** GET with a Host header (fetch does not let a caller set it). */
 function get(url: string, host: string): Promise<{ status: number; body: string }> {
@@ -67,7 +67,7 @@ describe('startDev (platform + gateway + API)', () => {
     const greet = await get(`${d.url}/greet?name=Bo`, 'greeter.local');
     expect(greet).toEqual({ status: 200, body: 'Howdy, Bo!' });
     expect((await get(`${d.url}/greet?name=Bo`, 'other.local')).status).toBe(404);
-    const list = (await (await fetch(`${d.api.url}/v1/functions`)).json()) as {
+    const list = (await (await fetch(`${d.api.url}/v1/functions`, withToken(d.api.token))).json()) as {
       functions: { name: string }[];
       problems: { code: string }[];
     };
@@ -92,11 +92,14 @@ describe('startDev (platform + gateway + API)', () => {
     const d = await dev(['echo']);
     // A single function also owns /, so /slow/ goes to echo until slow is registered.
     expect(await (await fetch(`${d.url}/slow/?ms=1`)).json()).toMatchObject({ path: '/slow/?ms=1' });
-    const r = await fetch(`${d.api.url}/v1/functions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ paths: ['slow'] }),
-    });
+    const r = await fetch(
+      `${d.api.url}/v1/functions`,
+      withToken(d.api.token, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ paths: ['slow'] }),
+      }),
+    );
     expect(r.status).toBe(201);
     expect(await (await fetch(`${d.url}/slow/?ms=1`)).text()).toBe('done after 1');
     // With two functions, / no longer belongs to echo alone.

@@ -34,6 +34,14 @@ export function schemaErrors(name: string, body: unknown): string[] {
   return validate(body) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
 }
 
+/** `init` with the API token added (`Authorization: Bearer`), as the sprout CLI sends it. */
+export function withToken(token: string, init: RequestInit = {}): RequestInit {
+  return {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
+  };
+}
+
 export interface Harness {
   platform: Platform;
   api: ApiServer;
@@ -67,7 +75,7 @@ export async function harness(paths: string[], dataDir?: string): Promise<Harnes
   platform.events.subscribe((e) => events.push(e));
   const api = await startApi(platform, { port: 0 });
   const call = async (path: string, init?: RequestInit) => {
-    const r = await fetch(`${api.url}${path}`, init);
+    const r = await fetch(`${api.url}${path}`, withToken(api.token, init));
     const text = await r.text();
     return { status: r.status, body: text ? (JSON.parse(text) as unknown) : undefined };
   };
@@ -138,7 +146,7 @@ export async function startTestDev(
     logger,
   });
   const call = async (path: string, init?: RequestInit) => {
-    const r = await fetch(`${d.api.url}${path}`, init);
+    const r = await fetch(`${d.api.url}${path}`, withToken(d.api.token, init));
     const text = await r.text();
     return { status: r.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
   };

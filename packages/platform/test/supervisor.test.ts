@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixtures, harness, schemaErrors, type Harness } from './helpers.js';
+import { fixtures, harness, schemaErrors, type Harness, withToken } from './helpers.js';
 
 const open: Harness[] = [];
 afterEach(async () => {
@@ -18,11 +18,11 @@ describe('supervisor', () => {
   it('starts an instance on the first request, captures its output with labels, and drains it on scale to zero', async () => {
     const h = await start(['echo']);
     expect((await h.get('/v1/functions/echo')).body).toMatchObject({ desiredReplicas: 0, instances: [] });
-    const r = await fetch(`${h.api.url}/v1/functions/echo/invoke/some/path?x=1`);
+    const r = await fetch(`${h.api.url}/v1/functions/echo/invoke/some/path?x=1`, withToken(h.api.token));
     expect(r.status).toBe(200);
     expect(r.headers.get('x-sprout-cold-start')).toBe('true');
     expect(await r.json()).toMatchObject({ path: '/some/path?x=1' });
-    const warm = await fetch(`${h.api.url}/v1/functions/echo/invoke/`);
+    const warm = await fetch(`${h.api.url}/v1/functions/echo/invoke/`, withToken(h.api.token));
     expect(warm.headers.get('x-sprout-cold-start')).toBeNull();
     await warm.text();
     const cold = await h.waitFor((e) => e.type === 'cold-start');
@@ -63,7 +63,7 @@ describe('supervisor', () => {
       .toMatchObject({
         standbyReady: 1,
       });
-    const r = await fetch(`${h.api.url}/v1/functions/echo/invoke/x`);
+    const r = await fetch(`${h.api.url}/v1/functions/echo/invoke/x`, withToken(h.api.token));
     expect(await r.json()).toMatchObject({ path: '/x' });
     expect(await h.waitFor((e) => e.type === 'instance.started')).toMatchObject({ standby: true });
     // The pool starts a new standby in its place.
@@ -86,7 +86,9 @@ describe('supervisor', () => {
       });
     const answers = await Promise.all(
       [1, 2, 3].map(async () =>
-        (await fetch(`${h.api.url}/v1/functions/greeter/invoke/greet?name=Ann`)).text(),
+        (
+          await fetch(`${h.api.url}/v1/functions/greeter/invoke/greet?name=Ann`, withToken(h.api.token))
+        ).text(),
       ),
     );
     expect(answers).toEqual(['Howdy, Ann!', 'Howdy, Ann!', 'Howdy, Ann!']);
@@ -127,7 +129,7 @@ describe('supervisor', () => {
     });
     await expect.poll(() => h.platform.runner('quick')!.readyInstances().length, { timeout: 20_000 }).toBe(2);
     // Invoking keeps it alive; then, idle for cooldownPeriod (1 s), it goes back to zero.
-    expect((await fetch(`${h.api.url}/v1/functions/quick/invoke/`)).status).toBe(200);
+    expect((await fetch(`${h.api.url}/v1/functions/quick/invoke/`, withToken(h.api.token))).status).toBe(200);
     const back = await h.waitFor((e) => e.type === 'scale' && e.to === 0);
     expect(back).toMatchObject({
       function: 'quick',
@@ -141,7 +143,7 @@ describe('supervisor', () => {
 
   it('finishes an in-flight request before stopping the instance (graceful drain)', async () => {
     const h = await start(['slow']);
-    const pending = fetch(`${h.api.url}/v1/functions/slow/invoke/?ms=800`);
+    const pending = fetch(`${h.api.url}/v1/functions/slow/invoke/?ms=800`, withToken(h.api.token));
     await h.waitFor((e) => e.type === 'instance.ready');
     await new Promise((r) => setTimeout(r, 150));
     await h.post('/v1/functions/slow/scale', { replicas: 0 });
@@ -154,14 +156,14 @@ describe('supervisor', () => {
 
   it('answers 502 when an instance crashes mid-request, restarts it, and the next request works', async () => {
     const h = await start(['crashy']);
-    const crash = await fetch(`${h.api.url}/v1/functions/crashy/invoke/crash`);
+    const crash = await fetch(`${h.api.url}/v1/functions/crashy/invoke/crash`, withToken(h.api.token));
     expect(crash.status).toBe(502);
     const body = (await crash.json()) as unknown;
     expect(schemaErrors('Error', body)).toEqual([]);
     expect(body).toMatchObject({ error: { code: 'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED', function: 'crashy' } });
     const crashed = await h.waitFor((e) => e.type === 'instance.crashed');
     expect(crashed).toMatchObject({ function: 'crashy', exitCode: 3, wasReady: true });
-    const next = await fetch(`${h.api.url}/v1/functions/crashy/invoke/`);
+    const next = await fetch(`${h.api.url}/v1/functions/crashy/invoke/`, withToken(h.api.token));
     expect(next.status).toBe(200);
     expect(await next.text()).toMatch(/^alive \d+$/);
     const view = await h.get('/v1/functions/crashy');
@@ -173,7 +175,7 @@ describe('supervisor', () => {
 
   it('gives up on an instance that never becomes ready, with a clear error in logs and API', async () => {
     const h = await start(['never-ready']);
-    const r = await fetch(`${h.api.url}/v1/functions/never-ready/invoke/`);
+    const r = await fetch(`${h.api.url}/v1/functions/never-ready/invoke/`, withToken(h.api.token));
     // The gateway's readiness timeout: 504 with its code (the retired platform code answered 503).
     expect(r.status).toBe(504);
     const body = (await r.json()) as unknown;
@@ -195,7 +197,7 @@ describe('supervisor', () => {
 
   it('reports why a function fails to start (framework error) in the API', async () => {
     const h = await start(['bad-target']);
-    const r = await fetch(`${h.api.url}/v1/functions/bad-target/invoke/`);
+    const r = await fetch(`${h.api.url}/v1/functions/bad-target/invoke/`, withToken(h.api.token));
     expect(r.status).toBe(504);
     expect(r.headers.get('x-sprout-error-code')).toBe('SPROUT_ERR_GATEWAY_READINESS_TIMEOUT');
     await expect
@@ -221,7 +223,7 @@ describe('supervisor', () => {
         },
       ],
     });
-    expect((await fetch(`${h.api.url}/v1/functions/echo/invoke/`)).status).toBe(200);
+    expect((await fetch(`${h.api.url}/v1/functions/echo/invoke/`, withToken(h.api.token))).status).toBe(200);
   });
 
   it('keeps what was registered across a restart (embedded store)', async () => {
