@@ -10,6 +10,7 @@ export const HTTP_ERROR_CODES = {
   SPROUT_ERR_HTTP_HOST_NOT_ALLOWED: 403,
   SPROUT_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 415,
   SPROUT_ERR_HTTP_TOKEN_FILE: 500,
+  SPROUT_ERR_HTTP_UNSAFE_PATH: 400,
 } as const satisfies Record<string, number>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERROR_CODES;

@@ -14,3 +14,4 @@ export {
   type ServerLimits,
 } from './limits.js';
 export { lingerOnRefusedBody, type LingerOptions } from './linger.js';
+export { safeSegment, insideDir } from './paths.js';

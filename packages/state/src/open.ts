@@ -1,4 +1,5 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join } from 'node:path';
+import { insideDir, safeSegment } from '@sprout/http';
 import type { ComponentDocument } from '@sprout/spec';
 import { resolveEngineSettings } from './component.js';
 import { StateError } from './errors.js';
@@ -71,8 +72,11 @@ export async function openStateStore(
     case 'state.in-memory':
       return new EngineStore(new MemoryEngine(), { ...common, cleanupIntervalMs: 60_000 });
     case 'state.sqlite': {
-      let file = s.file ?? join('state', `${name}.db`);
-      if (file !== ':memory:' && !isAbsolute(file)) file = resolve(options.dataDir, file);
+      // The store's name and a relative connectionString never leave the data dir (an absolute
+      // connectionString is the operator's own choice, as in Dapr).
+      let file = s.file ?? join('state', safeSegment(`${name}.db`, 'state store name'));
+      if (file !== ':memory:' && !isAbsolute(file))
+        file = insideDir(options.dataDir, file, `state store "${name}" connectionString`);
       try {
         const backend = new SqliteEngine({
           file,
