@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { applyServerLimits } from '@sprout/http';
 import type { Logger } from '@sprout/observe';
 import { METRICS_CONTENT_TYPE, type Registry } from '@sprout/observe/metrics';
 import type { FunctionStatus } from './function-slot.js';
@@ -9,9 +10,12 @@ export interface AdminHealth {
   functions(): FunctionStatus[];
 }
 
-/** The admin listener: `GET /metrics` (Prometheus text of `registry`) and `GET /healthz`. */
+/**
+ * The admin listener: `GET /metrics` (Prometheus text of `registry`) and `GET /healthz`, with limits
+ * of its own (a flood on the traffic port does not use them up).
+ */
 export function createAdminServer(registry: Registry, log: Logger, health: AdminHealth): Server {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/metrics') {
       registry.metrics().then(
@@ -32,4 +36,6 @@ export function createAdminServer(registry: Registry, log: Logger, health: Admin
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
     }
   });
+  applyServerLimits(server, { maxConnections: 256 });
+  return server;
 }

@@ -7,6 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { applyServerLimits, type ServerLimits } from '@sprout/http';
 import type { Logger } from '@sprout/observe';
 import { createMetrics, type Registry } from '@sprout/observe/metrics';
 import { createAdminServer } from './admin.js';
@@ -34,6 +35,13 @@ export interface GatewayOptions {
   drainTimeoutMs?: number;
   /** Name of the response header that marks a cold start (default `x-sprout-cold-start`). */
   coldStartHeader?: string;
+  /** The listener's connection cap and header/request/keep-alive timeouts (`@sprout/http` defaults). */
+  limits?: ServerLimits;
+  /**
+   * Connections to one instance at most, per kind of request (bodyless ones and ones with a body
+   * each have a pool); requests beyond wait in the gateway for a free connection (default 128).
+   */
+  maxConnectionsPerInstance?: number;
 }
 
 /** The gateway: the interceptor (routing, holding, proxying) and the scaler. */
@@ -86,6 +94,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       field: 'drainTimeoutMs',
     });
   }
+  const perInstance = options.maxConnectionsPerInstance ?? 128;
+  if (!Number.isSafeInteger(perInstance) || perInstance < 1) {
+    throw new GatewayError('SPROUT_ERR_GATEWAY_INVALID_OPTION', 'maxConnectionsPerInstance must be ≥ 1', {
+      field: 'maxConnectionsPerInstance',
+    });
+  }
   const registry = options.metrics ?? createMetrics();
   // The gauges read the functions of whatever table is current when scraped.
   const metrics = createGatewayMetrics(registry, () => routes.slots.values());
@@ -94,10 +108,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     log,
     coldHeader: (options.coldStartHeader ?? 'x-sprout-cold-start').toLowerCase(),
     metrics,
-    pools: new PoolSet(),
+    pools: new PoolSet(perInstance),
     agent: new Agent({
       keepAlive: true,
-      maxSockets: Infinity,
+      // Per instance address: requests beyond wait in the agent's queue.
+      maxSockets: perInstance,
       maxFreeSockets: 1024,
       scheduling: 'lifo',
       // Small request heads must not wait for Nagle's algorithm.
@@ -107,9 +122,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     upgraded: new Set(),
     closing: false,
   };
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) =>
-    handleRequest(gw, req, res),
-  );
+  const server: Server = createServer((req, res) => handleRequest(gw, req, res));
+  try {
+    applyServerLimits(server, options.limits);
+  } catch (err) {
+    throw new GatewayError('SPROUT_ERR_GATEWAY_INVALID_OPTION', `limits.${(err as Error).message}`, {
+      field: 'limits',
+    });
+  }
   server.on('upgrade', (req, socket, head) => proxyUpgrade(gw, req, socket, head));
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');

@@ -5,11 +5,18 @@ import type { InstanceEndpoint } from './upstream.js';
 export class PoolSet {
   private readonly pools = new Map<string, Pool>();
 
+  /** `connections`: sockets per instance at most; requests beyond wait in the pool's queue. */
+  constructor(private readonly connections: number) {}
+
   get(inst: { host: string; port: number }): Pool {
     const key = `${inst.host}:${inst.port}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new Pool(`http://${key}`, { pipelining: 1, keepAliveTimeout: 30_000 });
+      pool = new Pool(`http://${key}`, {
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        connections: this.connections,
+      });
       this.pools.set(key, pool);
     }
     return pool;
