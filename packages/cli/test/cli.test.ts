@@ -188,11 +188,21 @@ describe('sprout dev', () => {
     // sprout logs reads the instance's lines from the API (the framework logs on stderr) and writes
     // them to its stdout, labelled with the stream.
     const api = /"url":"(http:\/\/127\.0\.0\.1:\d+)"[^\n]*"msg":"platform API"/.exec(err)![1]!;
-    const logs = await runMain(['logs', 'hello', '--timestamps', '--api-url', api]);
+    const logs = await runMain(['logs', 'hello', '--timestamps', '--api-url', api, '--data-dir', dataDir]);
     expect(logs.code).toBe(0);
     expect(logs.out).toMatch(/^\d{4}-\d\d-\d\dT[^ ]+ hello-1 stderr \{.*"msg":"serving"/m);
     expect(logs.err).toBe('');
-    const following = runMain(['logs', 'hello', '-f', '--tail', '1', '--api-url', api]);
+    const following = runMain([
+      'logs',
+      'hello',
+      '-f',
+      '--tail',
+      '1',
+      '--api-url',
+      api,
+      '--data-dir',
+      dataDir,
+    ]);
     await new Promise((r) => setTimeout(r, 300));
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');

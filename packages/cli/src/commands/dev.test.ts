@@ -45,11 +45,12 @@ const exited = async (child: ChildProcess) => child.exitCode ?? ((await once(chi
 async function dev(
   args: string[],
   { dataDir = tmp(), cwd = root }: { dataDir?: string; cwd?: string } = {},
-): Promise<{ child: ChildProcess; url: string; api: string; logs: string[] }> {
+): Promise<{ child: ChildProcess; url: string; api: string; token: string; logs: string[] }> {
   const child = spawn(process.execPath, [bin, 'dev', ...args, ...flags(dataDir)], { env, cwd });
   children.push(child);
   const logs: string[] = [];
   let url = '';
+  let token = '';
   const api = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stderr!.on('data', (c: Buffer) => {
@@ -58,14 +59,17 @@ async function dev(
       buf = lines.pop()!;
       for (const line of lines) {
         logs.push(line);
-        const rec = assertNoDuplicateKeys(line) as { msg: string; url?: string };
+        const rec = assertNoDuplicateKeys(line) as { msg: string; url?: string; token?: string };
         if (rec.msg === 'serving' && !url) url = rec.url!.replace(/\/[^/]*$/, '');
-        if (rec.msg === 'platform API') resolve(rec.url!);
+        if (rec.msg === 'platform API') {
+          token = rec.token!;
+          resolve(rec.url!);
+        }
       }
     });
     child.once('exit', (code) => reject(new Error(`sprout dev exited with ${code}: ${logs.join('\n')}`)));
   });
-  return { child, url, api, logs };
+  return { child, url, api, token, logs };
 }
 
 const alive = (pid: number) => {
@@ -95,11 +99,12 @@ describe('sprout dev', () => {
   });
 
   it('serves examples/hello at / from zero, and drains every instance on SIGTERM, exiting 0', async () => {
-    const { child, url, api } = await dev(['examples/hello']);
+    const { child, url, api, token } = await dev(['examples/hello']);
     const r = await fetch(`${url}/`);
     expect(await r.text()).toBe('Hello, world!\n');
     expect(r.headers.get('x-sprout-cold-start')).toBe('true');
-    const view = (await (await fetch(`${api}/v1/functions/hello`)).json()) as {
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    const view = (await (await fetch(`${api}/v1/functions/hello`, auth)).json()) as {
       instances: { pid: number }[];
     };
     const pid = view.instances[0]!.pid;
@@ -111,9 +116,10 @@ describe('sprout dev', () => {
   });
 
   it('leaves no instance behind when sprout dev itself is killed with SIGKILL', async () => {
-    const { child, url, api } = await dev(['examples/hello']);
+    const { child, url, api, token } = await dev(['examples/hello']);
     expect(await (await fetch(`${url}/`)).text()).toBe('Hello, world!\n');
-    const view = (await (await fetch(`${api}/v1/functions/hello`)).json()) as {
+    const auth = { headers: { authorization: `Bearer ${token}` } };
+    const view = (await (await fetch(`${api}/v1/functions/hello`, auth)).json()) as {
       instances: { pid: number }[];
     };
     const pid = view.instances[0]!.pid;

@@ -51,13 +51,18 @@ from its namespace's pool and is served on every path of that address; the API's
 pools, usage and allocations. Instances reload a function when its files change (--no-watch to turn
 off). SIGTERM/SIGINT drain every instance and exit 0.
 
+The API asks for a token on every call but GET /v1/health and /metrics: it is generated at the first
+start in <data-dir>/api-token (readable by this user only), printed once at each start, and read by
+'sprout logs' from the same data dir. It answers no browser page of another origin (no CORS) and no
+Host but localhost or an IP address; see SECURITY.md.
+
 Examples:
   sprout dev examples/hello          then: curl localhost:8080/
   sprout dev fn-a fn-b --port 3000   then: curl localhost:3000/fn-a
   sprout dev examples/eip-local --eip examples/eip-local/pools.yaml
   sprout dev examples/hello --collector examples/collector-dev/collector.yaml
   sprout dev --fresh examples/hello  start clean: no functions, pools or logs from earlier runs
-  curl 127.0.0.1:9090/v1/functions   curl -N 127.0.0.1:9090/v1/events
+  curl -H "Authorization: Bearer $(cat .sprout/api-token)" 127.0.0.1:9090/v1/functions
 `,
   options: {
     port: {
@@ -71,7 +76,8 @@ Examples:
       type: 'string',
       env: 'HOST',
       value: 'ADDR',
-      description: 'Address of the gateway (default: all IPv4 interfaces, 0.0.0.0)',
+      description:
+        'Address of the gateway (default 127.0.0.1: this machine only; 0.0.0.0 or :: exposes it, as EIP addresses need)',
     },
     'api-port': {
       type: 'string',

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,21 +14,28 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-/** Starts `sprout dev` on shop-web; resolves with the gateway and API URLs and its log lines so far. */
-async function dev(): Promise<{ child: ChildProcess; url: string; api: string; logs: string[] }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sprout-cli-logs-'));
+/**
+ * Starts `sprout dev` on shop-web in a folder of its own (its data dir the default .sprout there);
+ * resolves with the gateway and API URLs, that folder and its log lines so far.
+ */
+async function dev(): Promise<{
+  child: ChildProcess;
+  url: string;
+  api: string;
+  cwd: string;
+  logs: string[];
+}> {
+  const cwd = mkdtempSync(join(tmpdir(), 'sprout-cli-logs-'));
   const child = spawn(
     process.execPath,
     [bin, 'dev', shopWeb, '--port', '0', '--host', '127.0.0.1', '--api-port', '0'].concat([
-      '--data-dir',
-      dataDir,
       '--standby',
       '0',
       '--no-eip',
       '--no-collector',
       '--no-watch',
     ]),
-    { env },
+    { env, cwd },
   );
   children.push(child);
   const logs: string[] = [];
@@ -50,16 +57,21 @@ async function dev(): Promise<{ child: ChildProcess; url: string; api: string; l
     });
     child.once('exit', (code) => reject(new Error(`sprout dev exited with ${code}: ${logs.join('\n')}`)));
   });
-  return { child, url, api, logs };
+  return { child, url, api, cwd, logs };
 }
 
-/** Runs `sprout logs shop-web ...` through a shell pipe, as a user would. */
-const piped = (api: string, args: string, pipe: string) =>
-  spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" logs shop-web --api-url ${api} ${args} | ${pipe}`], {
-    encoding: 'utf8',
-    env,
-    timeout: 20_000,
-  });
+/** Runs `sprout logs shop-web ...` through a shell pipe, as a user would, in the folder sprout dev runs in. */
+const piped = (d: { api: string; cwd: string }, args: string, pipe: string) =>
+  spawnSync(
+    'sh',
+    ['-c', `"${process.execPath}" "${bin}" logs shop-web --api-url ${d.api} ${args} | ${pipe}`],
+    {
+      encoding: 'utf8',
+      env,
+      cwd: d.cwd,
+      timeout: 20_000,
+    },
+  );
 
 async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 10_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -79,6 +91,7 @@ describe('sprout logs', () => {
       const r = spawnSync(process.execPath, [bin, 'logs', 'shop-web', '--api-url', d.api], {
         encoding: 'utf8',
         env,
+        cwd: d.cwd,
         timeout: 20_000,
       });
       return r.stdout.includes('stdout order 5 received') && r.stdout.includes('slow supplier')
@@ -98,10 +111,10 @@ describe('sprout logs', () => {
     expect(JSON.parse(stderr.slice('stderr '.length))).toMatchObject({ level: 'warn', id: '5' });
 
     // The pipe sees the lines: grep finds the request, cut gives the bare line back.
-    const grep = piped(d.api, '', "grep 'order 5'");
+    const grep = piped(d, '', "grep 'order 5'");
     expect(grep.status, grep.stderr).toBe(0);
     expect(grep.stdout).toBe('stdout order 5 received\n');
-    const bare = piped(d.api, '--stream stderr', 'cut -d" " -f2-');
+    const bare = piped(d, '--stream stderr', 'cut -d" " -f2-');
     const records = bare.stdout
       .split('\n')
       .filter(Boolean)
@@ -110,7 +123,7 @@ describe('sprout logs', () => {
     expect(records.some((r) => r.msg === 'serving')).toBe(true);
 
     // --stream keeps one stream; --timestamps puts time and instance first.
-    const onlyOut = piped(d.api, '--stream stdout --timestamps', 'cat');
+    const onlyOut = piped(d, '--stream stdout --timestamps', 'cat');
     const outLines = onlyOut.stdout.split('\n').filter(Boolean);
     expect(outLines.length).toBeGreaterThan(0);
     for (const l of outLines) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\S+ shop-web-1 stdout /);
@@ -120,9 +133,7 @@ describe('sprout logs', () => {
     const follower = spawn(
       process.execPath,
       [bin, 'logs', 'shop-web', '-f', '--tail', '0', '--api-url', d.api],
-      {
-        env,
-      },
+      { env, cwd: d.cwd },
     );
     children.push(follower);
     let followed = '';
@@ -137,6 +148,26 @@ describe('sprout logs', () => {
         : undefined,
     );
     expect(followedErr).toBe('');
+
+    // From another folder there is no token: 401, and the error says where the token lives; the data
+    // dir given, or the token in SPROUT_API_TOKEN, works from anywhere.
+    const elsewhere = mkdtempSync(join(tmpdir(), 'sprout-cli-logs-elsewhere-'));
+    const logsFrom = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+      spawnSync(process.execPath, [bin, 'logs', 'shop-web', '--api-url', d.api, ...args], {
+        encoding: 'utf8',
+        env: { ...env, ...extra },
+        cwd: elsewhere,
+        timeout: 20_000,
+      });
+    const refused = logsFrom([]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/SPROUT_ERR_HTTP_UNAUTHORIZED.*api-token does not exist.*--data-dir/);
+    expect(logsFrom(['--data-dir', join(d.cwd, '.sprout')]).stdout).toContain('stdout order 5 received');
+    const token = readFileSync(join(d.cwd, '.sprout', 'api-token'), 'utf8').trim();
+    expect(logsFrom([], { SPROUT_API_TOKEN: token }).stdout).toContain('stdout order 5 received');
+    const wrong = logsFrom([], { SPROUT_API_TOKEN: token.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toMatch(/SPROUT_ERR_HTTP_UNAUTHORIZED: wrong API token/);
 
     // Every line sprout dev logged is JSON with each key once.
     for (const l of d.logs) assertNoDuplicateKeys(l);

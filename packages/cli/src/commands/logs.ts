@@ -1,4 +1,5 @@
 import { defineCommand, UsageError } from '../command.js';
+import { API_OPTIONS, callApi } from '../platform-api.js';
 
 interface LogLineView {
   time: string;
@@ -13,7 +14,8 @@ export default defineCommand({
   usage: 'sprout logs <function> [options]',
   details: `
 Reads the platform API of a running 'sprout dev' (the last 1,000 lines of every function are
-held there). With --follow it keeps printing new lines until interrupted.
+held there). With --follow it keeps printing new lines until interrupted. The API token is read from
+the api-token file in 'sprout dev's data dir (.sprout here, or --data-dir / SPROUT_DATA_DIR).
 
 Every line goes to standard output, so it pipes into grep and friends, labelled with the stream the
 function wrote it to: 'stdout <line>' or 'stderr <line>' (with --timestamps, '<time> <instance>
@@ -36,13 +38,7 @@ Examples:
       description: "Only the function's stdout or only its stderr lines",
     },
     timestamps: { type: 'boolean', description: 'Put the time and instance before each line' },
-    'api-url': {
-      type: 'string',
-      env: 'SPROUT_API_URL',
-      default: 'http://127.0.0.1:9090',
-      value: 'URL',
-      description: "Address of sprout dev's API",
-    },
+    ...API_OPTIONS,
   },
   async run(opts, positionals, io) {
     const [fn, ...extra] = positionals;
@@ -50,23 +46,7 @@ Examples:
     const query = new URLSearchParams({ tail: opts.tail });
     if (opts.stream) query.set('stream', opts.stream);
     if (opts.follow) query.set('follow', 'true');
-    const url = `${opts['api-url'].replace(/\/$/, '')}/v1/functions/${encodeURIComponent(fn)}/logs?${query}`;
-    let res: Response;
-    try {
-      res = await fetch(url);
-    } catch (err) {
-      throw new UsageError(
-        `cannot reach the platform API at ${opts['api-url']} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); is 'sprout dev' running? (--api-url sets where)`,
-        1,
-      );
-    }
-    if (!res.ok) {
-      const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } };
-      throw new UsageError(
-        body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${res.status}`,
-        1,
-      );
-    }
+    const res = await callApi(opts, `/v1/functions/${encodeURIComponent(fn)}/logs?${query}`, io);
     // One stream for everything, each line labelled with where it came from.
     const print = (l: LogLineView) => {
       io.stdout.write(`${opts.timestamps ? `${l.time} ${l.instance} ` : ''}${l.stream} ${l.line}\n`);
