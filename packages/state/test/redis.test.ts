@@ -15,6 +15,7 @@ afterAll(async () => {
 });
 
 describeConformance('redis', {
+  etagOnMissingKey: 'accept',
   open: ({ appId, maxValueBytes }) => {
     appIds.push(appId);
     return openStateStore(component('cache', 'state.redis', { redisHost: REDIS_HOST }), {

@@ -28,7 +28,10 @@ function etagOf(v: unknown, where: string): string | undefined {
   throw new StateError('SPROUT_ERR_STATE_ETAG_INVALID', `${where} must be a string`);
 }
 
-/** One `{key, value, etag?, metadata?, options?}` item to save; `queryMeta` applies under its own metadata. */
+/**
+ * One `{key, value, etag?, metadata?, options?}` item to save. `queryMeta` (the request's
+ * `?metadata.*`) overrides the item's own metadata key by key, as Dapr's HTTP API does.
+ */
 export function saveItem(
   v: unknown,
   where: string,
@@ -42,7 +45,7 @@ export function saveItem(
   const item: SaveRequest = { key: v.key, value: v.value };
   const etag = etagOf(v.etag, `${where}.etag`);
   if (etag !== undefined) item.etag = etag;
-  const metadata = { ...queryMeta, ...stringMap(v.metadata, `${where}.metadata`) };
+  const metadata = { ...stringMap(v.metadata, `${where}.metadata`), ...queryMeta };
   if (Object.keys(metadata).length) item.metadata = metadata;
   if (v.options !== undefined && v.options !== null) {
     if (!isRecord(v.options)) throw bad(`${where}.options must be an object`);

@@ -16,7 +16,8 @@ export interface RedisEngineOptions {
 // ms since the epoch) when it has a TTL, so a read is one HMGET. The script checks every
 // condition first, then applies every write, so a transaction is all-or-nothing. Arguments are
 // flat, five per operation: kind (s|d), value, etag ('' = none), insert-only (1|0), expiry time
-// in ms since the epoch ('' = none).
+// in ms since the epoch ('' = none). An etag on a missing key passes (set creates, delete is a
+// no-op), as Dapr's Redis store does; PostgreSQL, SQLite and in-memory refuse it.
 const WRITE_SCRIPT = `
 local n = #KEYS
 for i = 1, n do
@@ -24,7 +25,7 @@ for i = 1, n do
   local cur = redis.call('HGET', KEYS[i], 'version')
   local etag = ARGV[b + 3]
   if etag ~= '' then
-    if (not cur) or cur ~= etag then return i end
+    if cur and cur ~= etag then return i end
   elseif ARGV[b + 4] == '1' and cur then
     return i
   end
