@@ -1,6 +1,7 @@
 import { parseDuration } from '@sprout/http';
 import { componentOf, loadResources, resolveMetadata, type ComponentDocument } from '@sprout/spec';
 import { StateError } from './errors.js';
+import { pgConnectionConfig } from './engines/pg-conninfo.js';
 
 /** The `state.*` types Sprout runs itself. */
 export const LOCAL_STATE_TYPES = [
@@ -188,6 +189,11 @@ export function resolveEngineSettings(
     }
     case 'state.postgresql': {
       if (!md.connectionString) invalid(where, 'spec.metadata "connectionString" is required');
+      try {
+        pgConnectionConfig(md.connectionString);
+      } catch (err) {
+        invalid(where, `spec.metadata ${(err as Error).message}`);
+      }
       const cleanup =
         md.cleanupIntervalInSeconds !== undefined && md.cleanupInterval === undefined
           ? int('cleanupIntervalInSeconds', 3600) * 1000

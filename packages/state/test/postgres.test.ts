@@ -29,6 +29,32 @@ describeConformance('postgresql', {
 });
 
 describe('postgresql engine', () => {
+  it('connects with a libpq keyword/value connection string as well as a URL', async () => {
+    const url = new URL(PG_URL);
+    const conninfo =
+      `host=${url.hostname} user=${decodeURIComponent(url.username) || 'postgres'} ` +
+      `password='${decodeURIComponent(url.password)}' port=${url.port || 5432} connect_timeout=10 ` +
+      `database=${url.pathname.slice(1)}`;
+    const store = await openStateStore(
+      component('db', 'state.postgresql', { connectionString: conninfo, tableName: table }),
+      { appId: 'pg-conninfo', dataDir: '.' },
+    );
+    await store.save({ key: 'k', value: { via: 'keywords' } });
+    const { rows } = await admin.query(`SELECT value FROM "${table}" WHERE key = 'pg-conninfo||k'`);
+    expect(rows).toEqual([{ value: { via: 'keywords' } }]);
+    await store.close();
+    let err: unknown;
+    try {
+      await openStateStore(
+        component('db', 'state.postgresql', { connectionString: `${conninfo} dbname=nope_${table}` }),
+        { appId: 'pg-conninfo', dataDir: '.' },
+      );
+    } catch (e) {
+      err = e;
+    }
+    expect(isStateError(err)).toBe(true);
+  });
+
   it('stores values as jsonb with a bigint etag and purges expired rows', async () => {
     const t = `${table}_ttl`;
     const store = await openStateStore(

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { pgConnectionConfig } from './pg-conninfo.js';
 import { etagMismatch, type RawItem, type StorageEngine, type WriteOp } from '../engine.js';
 import type { QueryFilter } from '../types.js';
 import { StateError } from '../errors.js';
@@ -44,9 +45,9 @@ export class PostgresEngine implements StorageEngine {
 
   constructor(options: PostgresEngineOptions) {
     this.#pool = new pg.Pool({
-      connectionString: options.connectionString,
-      max: options.maxConns ?? 10,
       connectionTimeoutMillis: 5000,
+      ...pgConnectionConfig(options.connectionString),
+      max: options.maxConns ?? 10,
       statement_timeout: options.timeoutMs ?? 20_000,
     });
     this.#pool.on('error', () => undefined); // an idle client lost: the next query reports it
