@@ -4,7 +4,13 @@ import { z } from 'zod';
 import { createGateway, type Gateway } from '@sprout/gateway';
 import { PlatformError } from './errors.js';
 import { randomBytes } from 'node:crypto';
-import { isSproutError, RequestGuard, type GuardRule } from '@sprout/http';
+import {
+  applyServerLimits,
+  isSproutError,
+  RequestGuard,
+  type GuardRule,
+  type ServerLimits,
+} from '@sprout/http';
 import { readJson, sendError, sendJson } from './http-util.js';
 import type { Platform } from './platform.js';
 import type { FunctionAddresses } from './addresses.js';
@@ -64,6 +70,11 @@ export interface ApiOptions {
   token?: string;
   /** Host names accepted besides `localhost` and IP addresses (a proxy's name). */
   allowedHosts?: string[];
+  /**
+   * The API listener's own bounds, apart from the gateway's (a flood on the gateway port does not
+   * use them up): `@sprout/http` defaults with 1 024 connections.
+   */
+  limits?: ServerLimits;
 }
 
 /** What a route needs: the token always, JSON bodies on writes; YAML too on `/v1/eip/apply`; invokes pass any body. */
@@ -107,6 +118,7 @@ export async function startApi(platform: Platform, options: ApiOptions): Promise
       sendError(res, err);
     });
   });
+  applyServerLimits(server, { maxConnections: 1_024, ...options.limits });
   server.listen(options.port, options.host ?? '127.0.0.1');
   try {
     await new Promise<void>((resolve, reject) => {

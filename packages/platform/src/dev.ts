@@ -1,6 +1,6 @@
 import { createGateway, type Gateway } from '@sprout/gateway';
 import { createLogger, type Logger } from '@sprout/observe';
-import { loadOrCreateToken } from '@sprout/http';
+import { loadOrCreateToken, type ServerLimits } from '@sprout/http';
 import { createMetrics } from '@sprout/observe/metrics';
 import { FunctionAddresses } from './addresses.js';
 import type { ResolvedFunction } from '@sprout/spec';
@@ -48,6 +48,12 @@ export interface DevOptions {
    * turns it off.
    */
   eip?: false | { apply?: string; announce?: boolean };
+  /**
+   * Bounds of the two listeners, each its own (a flood on the gateway port does not use up the
+   * API's): `gateway` and `api` are `ServerLimits` (`@sprout/http` defaults; the API 1 024
+   * connections), `maxConnectionsPerInstance` the gateway's cap of sockets to one instance (128).
+   */
+  limits?: { gateway?: ServerLimits; api?: ServerLimits; maxConnectionsPerInstance?: number };
 }
 
 export interface DevServer {
@@ -84,7 +90,14 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     ...(o.standby !== undefined ? { standby: o.standby } : {}),
   });
   const registry = createMetrics();
-  const gateway = createGateway({ logger: o.logger ?? createLogger({ name: 'gateway' }), metrics: registry });
+  const gateway = createGateway({
+    logger: o.logger ?? createLogger({ name: 'gateway' }),
+    metrics: registry,
+    ...(o.limits?.gateway ? { limits: o.limits.gateway } : {}),
+    ...(o.limits?.maxConnectionsPerInstance
+      ? { maxConnectionsPerInstance: o.limits.maxConnectionsPerInstance }
+      : {}),
+  });
   let addresses: FunctionAddresses | undefined;
   let telemetry: Telemetry | undefined;
   const addressOf = (def: ResolvedFunction) => {
@@ -138,6 +151,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
         metrics: async () =>
           (await gateway.metricsText()) + (telemetry ? await telemetry.collector.metrics.metrics() : ''),
         ...(addresses ? { addresses } : {}),
+        ...(o.limits?.api ? { limits: o.limits.api } : {}),
       }),
       'API',
       o.apiPort,
