@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@sprout/observe';
 import type { Registry } from '@sprout/observe/metrics';
 import type { StateStore } from '../types.js';
-import { checkApiToken } from './auth.js';
+import { checkApiToken, StateApiGuard } from './auth.js';
 import { sendHealth, sendMetadata, sendMetrics } from './metadata.js';
 import { metadataFrom, type StateCall } from './request.js';
 import { send, sendDaprError, type Op } from './respond.js';
@@ -64,12 +64,15 @@ function opOf(version: string | undefined, rest: string | undefined, method: str
 }
 
 /**
- * The routes of the state API server: /v1.0/healthz (no token asked), then the token check, then
- * /v1.0/metadata, /metrics and the state routes, each dispatched to its handler.
+ * The routes of the state API server: the request guard (no other origin, no foreign Host) on every
+ * route, /v1.0/healthz (no token asked), then the token check, then /v1.0/metadata, /metrics and the
+ * state routes, each dispatched to its handler.
  */
 export function createRouter(o: RouterOptions): Route {
   const { stores, maxBody, log } = o;
+  const guard = new StateApiGuard();
   return async (req, res, url, parts) => {
+    if (guard.refused(req, res)) return UNCOUNTED;
     const method = req.method ?? 'GET';
     const [version, area, storeName, rest, ...extra] = parts;
     if (version === 'v1.0' && area === 'healthz' && method === 'GET') {
