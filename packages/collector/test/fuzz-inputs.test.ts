@@ -67,15 +67,13 @@ pipeline:
       }).then((r) => r.arrayBuffer());
     }
     const metrics = await h.c.metrics.metrics();
-    for (const id of [
-      'tcp.0',
-      'syslog.0',
-      'syslog.1',
-      'statsd.0',
-      'collectd.0',
-      'mqtt.0',
-      'opentelemetry.0',
-    ]) {
+    // Syslog keeps what it cannot parse (flagged) instead of rejecting it.
+    for (const tag of ['f.syslog', 'f.syslogu'])
+      expect(
+        (h.got.get('stdout.0') ?? []).some((r) => r.tag === tag && r.body.parse_error === true),
+        tag,
+      ).toBe(true);
+    for (const id of ['tcp.0', 'statsd.0', 'collectd.0', 'mqtt.0', 'opentelemetry.0']) {
       expect(metrics, id).toMatch(
         new RegExp(
           `collector_input_rejected_total\\{input="${id.replace('.', '\\.')}",reason="[a-z_]+"\\} [1-9]`,
