@@ -35,6 +35,8 @@ export const errorCodes = {
     "An output's filesystem buffer reached storage.total_limit_size (512M by default) while the output could not deliver: TCP-style inputs stopped reading, HTTP inputs answered 503 (gRPC UNAVAILABLE), UDP inputs dropped and counted datagrams (collector_input_dropped_total). Bring the destination back, or raise storage.total_limit_size.",
   SPROUT_ERR_COLLECTOR_INTERNAL:
     'A server of the collector hit an unexpected error while handling a request; it answered 500 (or gRPC INTERNAL), counted it as internal and kept serving. Report it with the logged error.',
+  SPROUT_ERR_COLLECTOR_TLS:
+    "An input's TLS keys cannot be used: tls is on without tls.crt_file and tls.key_file, a file cannot be read, or the key does not match the certificate (or needs tls.key_passwd). Fix the key named.",
   SPROUT_ERR_COLLECTOR_NOT_RENDERABLE:
     'A filter, output, parser or option has no Fluent Operator equivalent, so sprout collector render cannot express it. Remove it from the config you render, or change it as the message says.',
 } as const;

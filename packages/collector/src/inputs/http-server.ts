@@ -1,4 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TlsOptions } from 'node:tls';
 import type { Socket } from 'node:net';
 import { isSproutError, sendError, sendSocketError } from '@sprout/http';
 import { CollectorError, type CollectorErrorCode } from '../errors.js';
@@ -42,10 +44,11 @@ export function refusal(code: CollectorErrorCode, status: number, message: strin
  * answered with a coded error (a 500 `SPROUT_ERR_COLLECTOR_INTERNAL` for anything uncoded) and
  * counted as `internal`; bytes the HTTP parser refuses (garbage, bad framing, oversized headers, too
  * slow) are answered 400, 431 or 408 with a coded body and counted (`malformed`, `too_large`,
- * `truncated`). The connection of a refused request is closed; the server keeps serving.
+ * `truncated`). The connection of a refused request is closed; the server keeps serving. With `tls`
+ * (see serverTlsOptions) it serves HTTPS; a failed handshake only ends that connection.
  */
-export function guardedHttpServer(handler: RequestHandler, reject: Reject): Server {
-  const server = createServer((req, res) => {
+export function guardedHttpServer(handler: RequestHandler, reject: Reject, tls?: TlsOptions): Server {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const fail = (err: unknown) => {
       if (!isSproutError(err))
         reject('internal', { error: err instanceof Error ? err.message : String(err) });
@@ -57,7 +60,9 @@ export function guardedHttpServer(handler: RequestHandler, reject: Reject): Serv
     } catch (err) {
       fail(err);
     }
-  });
+  };
+  const server: Server = tls ? createHttpsServer(tls, onRequest) : createServer(onRequest);
+  if (tls) server.on('tlsClientError', (_err: Error, s: Socket) => s.destroy());
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     const [status, code, reason] = parserErrorAnswer(err);
@@ -69,12 +74,12 @@ export function guardedHttpServer(handler: RequestHandler, reject: Reject): Serv
 
 /** An HTTP input's guarded server: listens on start (coded error naming `field`), closes with its connections. */
 export function httpListener(
-  o: { listen: string; port: number; field: string },
+  o: { listen: string; port: number; field: string; tls?: TlsOptions },
   handler: RequestHandler,
   reject: Reject,
 ): { start(): Promise<void>; close(): Promise<void>; address(): ReturnType<typeof addressOf> } {
   const sockets = new Set<Socket>();
-  const server = guardedHttpServer(handler, reject);
+  const server = guardedHttpServer(handler, reject, o.tls);
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

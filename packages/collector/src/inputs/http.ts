@@ -6,6 +6,7 @@ import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
 import { httpListener, refusal, RETRY_AFTER, sendRefusal, unavailable } from './http-server.js';
 import { bodyLimit } from './net.js';
+import { serverTlsOptions, tlsKeys } from './tls.js';
 
 const BAD_REQUEST = 'SPROUT_ERR_COLLECTOR_BAD_REQUEST';
 
@@ -20,6 +21,7 @@ const schema = z.strictObject({
     .pipe(z.union([z.literal(200), z.literal(201), z.literal(204)]))
     .default(201),
   success_header: many.optional(),
+  ...tlsKeys,
 });
 
 /** Turns a parsed JSON body or form into record bodies. */
@@ -112,6 +114,7 @@ export const httpInput: InputPlugin<typeof schema> = {
       }
       res.writeHead(o.successful_response_code, headers).end();
     };
-    return httpListener({ listen: o.listen, port: o.port, field: 'http.port' }, handle, ctx.reject);
+    const tls = serverTlsOptions(o, 'http');
+    return httpListener({ listen: o.listen, port: o.port, field: 'http.port', tls }, handle, ctx.reject);
   },
 };

@@ -5,6 +5,7 @@ import { MqttParser, MqttProtocolError, mqttWrite, type MqttPacket } from '../pa
 import type { InputContext, InputPlugin } from '../plugin.js';
 import { nowNs } from '../types.js';
 import { addressOf, closeServer, listen, pumpSocket, trackedServer } from './net.js';
+import { serverTlsOptions, tlsKeys } from './tls.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -13,6 +14,7 @@ const schema = z.strictObject({
   payload_key: z.string().optional(),
   /** Largest MQTT packet accepted; a larger one is refused (v5: DISCONNECT 0x95) and counted, never dropped silently. */
   buffer_size: size().default(1024 * 1024),
+  ...tlsKeys,
 });
 
 /** Writes honouring backpressure: resolves once the socket drained when write() said so. */
@@ -136,7 +138,8 @@ export const mqttInput: InputPlugin<typeof schema> = {
   name: 'mqtt',
   schema,
   create(o, ctx) {
-    const { server, sockets } = trackedServer((s) => session(s, o, ctx));
+    const tls = serverTlsOptions(o, 'mqtt');
+    const { server, sockets } = trackedServer((s) => session(s, o, ctx), tls);
     return {
       start: () => listen(server, 'mqtt.port', { port: o.port, host: o.listen }),
       close: () => closeServer(server, sockets),

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Server as HttpServer } from 'node:http';
 import { createSocket as createUdpSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { isSproutError, type ReadBodyOptions } from '@sprout/http';
@@ -47,15 +48,27 @@ export function addressOf(server: Server | HttpServer): { host?: string; port?: 
   return typeof a === 'string' ? { path: a } : { host: a.address, port: a.port };
 }
 
-/** A TCP server that tracks its sockets so close() ends them. */
-export function trackedServer(onSocket: (s: Socket) => void): { server: Server; sockets: Set<Socket> } {
+/**
+ * A TCP server (TLS with `tls` options, see serverTlsOptions) that tracks its sockets so close() ends
+ * them. `onSocket` gets a TLS socket once its handshake is done; a failed handshake only ends that
+ * connection.
+ */
+export function trackedServer(
+  onSocket: (s: Socket) => void,
+  tls?: TlsOptions,
+): { server: Server; sockets: Set<Socket> } {
   const sockets = new Set<Socket>();
-  const server = createServer((s) => {
+  const server = tls ? createTlsServer(tls) : createServer();
+  server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     s.on('error', () => s.destroy());
+  });
+  server.on(tls ? 'secureConnection' : 'connection', (s: Socket) => {
+    s.on('error', () => s.destroy());
     onSocket(s);
   });
+  if (tls) server.on('tlsClientError', (_err: Error, s: Socket) => s.destroy());
   return { server, sockets };
 }
 

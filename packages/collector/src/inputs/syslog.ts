@@ -5,6 +5,7 @@ import { port, size } from '../config/values.js';
 import { CollectorError } from '../errors.js';
 import { SyslogFrameSplitter } from '../parsers/syslog-frame.js';
 import { syslogAutoParse } from '../parsers/text.js';
+import { serverTlsOptions, tlsKeys } from './tls.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
 import {
@@ -42,10 +43,13 @@ const schema = z
     buffer_max_size: size().optional(),
     receive_buffer_size: size().optional(),
     source_address_key: z.string().optional(),
+    ...tlsKeys,
   })
   .superRefine((o, ctx) => {
     if (o.mode.startsWith('unix') && !o.path)
       ctx.addIssue({ code: 'custom', path: ['path'], message: `mode ${o.mode} needs a path` });
+    if (o.tls && o.mode !== 'tcp')
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: `tls needs mode tcp (mode is ${o.mode})` });
   });
 
 /**
@@ -110,6 +114,7 @@ export const syslogInput: InputPlugin<typeof schema> = {
       };
     }
 
+    const tls = serverTlsOptions(o, 'syslog');
     const { server, sockets } = trackedServer((s) => {
       const splitter = new SyslogFrameSplitter(max, o.frame ?? 'auto');
       const source = o.mode === 'tcp' ? `tcp://${s.remoteAddress}:${s.remotePort}` : o.path;
@@ -119,7 +124,7 @@ export const syslogInput: InputPlugin<typeof schema> = {
         const records = r.frames.map((f) => toRecord(f, source));
         return records.length ? ctx.emit(records, chunk.length) : undefined;
       });
-    });
+    }, tls);
     return {
       async start() {
         if (o.mode === 'unix_tcp') {

@@ -4,6 +4,7 @@ import { JsonRecordReader, SeparatorSplitter, type SplitResult } from '../parser
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
 import { addressOf, closeServer, listen, pumpSocket, trackedServer } from './net.js';
+import { serverTlsOptions, tlsKeys } from './tls.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -14,6 +15,7 @@ const schema = z.strictObject({
   chunk_size: size(1024).default(32 * 1024),
   buffer_size: size(1024).optional(),
   source_address_key: z.string().optional(),
+  ...tlsKeys,
 });
 
 /**
@@ -26,6 +28,7 @@ export const tcpInput: InputPlugin<typeof schema> = {
   create(o, ctx) {
     const max = o.buffer_size ?? o.chunk_size;
     const separator = o.separator.replace(/\\n/g, '\n').replace(/\\r/g, '\r').replace(/\\t/g, '\t');
+    const tls = serverTlsOptions(o, 'tcp');
     const { server, sockets } = trackedServer((s) => {
       const source = o.source_address_key ? `tcp://${s.remoteAddress}:${s.remotePort}` : undefined;
       const deliver = (
@@ -72,7 +75,7 @@ export const tcpInput: InputPlugin<typeof schema> = {
           if (last) return deliver(text([last]), [], last.length);
         },
       );
-    });
+    }, tls);
     return {
       start: () => listen(server, 'tcp.port', { port: o.port, host: o.listen }),
       close: () => closeServer(server, sockets),
