@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { applyServerLimits, type ServerLimits } from '@sprout/http';
 import { createLogger, type Logger } from '@sprout/observe';
 import { StateStores } from './open.js';
 import type { StateStore } from './types.js';
@@ -19,6 +20,8 @@ export interface StateApiServerOptions {
   apiToken?: string;
   /** Largest request body, in bytes; default 4 MiB (Dapr's `--max-body-size` default). */
   maxBodyBytes?: number;
+  /** Connection cap and header/request/keep-alive timeouts of the listener (`@sprout/http` defaults). */
+  limits?: ServerLimits;
   logger?: Logger;
 }
 
@@ -87,7 +90,8 @@ export function createStateApiServer(options: StateApiServerOptions): StateApiSe
   return {
     handle,
     listen(port = 0, host = '127.0.0.1') {
-      server = createServer({ keepAliveTimeout: 65_000 }, handle);
+      server = createServer(handle);
+      applyServerLimits(server, options.limits);
       const s = server;
       return new Promise((resolve, reject) => {
         const failed = (err: NodeJS.ErrnoException): void => {
