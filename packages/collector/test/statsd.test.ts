@@ -87,6 +87,26 @@ pipeline:
     );
   });
 
+  it("metrics mode: fluent-bit's documented example (counters and gauges scaled by the sample rate)", async () => {
+    // pipeline/inputs/statsd.md of fluent/fluent-bit-docs: the three lines and the values it shows.
+    for (const line of [
+      'click:+10|c|@0.01|#hello:tag',
+      'active:+99|g|@0.01',
+      'inactive:29|g|@0.0125|#hi:from_fluent-bit',
+    ])
+      await run('bash', ['-c', `printf '%s' '${line}' | socat -u - UDP:127.0.0.1:${h.port(1)}`]);
+    const docs = () =>
+      of('sd.metrics').filter((r) => ['click', 'active', 'inactive'].includes(String(r.body.name)));
+    await waitFor(() => docs().length === 3);
+    expect(docs().map((r) => r.body)).toEqual(
+      expect.arrayContaining([
+        { name: 'click', type: 'counter', value: 1000, incremental: true, labels: { hello: 'tag' } },
+        { name: 'active', type: 'gauge', value: 9900, incremental: true },
+        { name: 'inactive', type: 'gauge', value: 2320, labels: { hi: 'from_fluent-bit' } },
+      ]),
+    );
+  });
+
   it('a malformed line is rejected and counted; good lines in the same datagram survive', async () => {
     await run('bash', ['-c', `printf 'good:1|c\\nbroken|zz\\n' | socat -u - UDP:127.0.0.1:${h.port(0)}`]);
     await waitFor(() => of('sd.log').some((r) => r.body.bucket === 'good'));

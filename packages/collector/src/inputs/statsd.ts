@@ -24,11 +24,14 @@ function logBody(s: StatsdSample): Record<string, unknown> {
   return b;
 }
 
-/** Metric-mode body: counters scaled by 1/sample_rate; sets count one member. */
+/**
+ * Metric-mode body: counters and gauges scaled by 1/sample_rate as fluent-bit does
+ * (`active:+99|g|@0.01` is 9900); sets count one member.
+ */
 function metricBody(s: StatsdSample): MetricBody {
   const type = s.type === 'set' ? 'set' : s.type === 'distribution' ? 'histogram' : s.type;
-  const value =
-    s.type === 'set' ? 1 : s.type === 'counter' ? (s.value as number) / s.sampleRate : (s.value as number);
+  const scaled = s.type === 'counter' || s.type === 'gauge';
+  const value = s.type === 'set' ? 1 : scaled ? (s.value as number) / s.sampleRate : (s.value as number);
   const b: MetricBody = { name: s.name, type, value };
   if (s.type === 'set') b.member = s.value;
   if (s.incremental) b.incremental = true;

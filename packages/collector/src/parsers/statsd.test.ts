@@ -7,6 +7,7 @@ describe('statsd line parser', () => {
   const table: Array<[string, unknown]> = [
     ['hits:1|c', { name: 'hits', type: 'counter', value: 1, sampleRate: 1 }],
     ['hits:3|c|@0.1', { name: 'hits', type: 'counter', value: 3, sampleRate: 0.1 }],
+    ['hits:+3|c', { name: 'hits', type: 'counter', value: 3, sampleRate: 1, incremental: true }],
     ['temp:21.5|g', { name: 'temp', type: 'gauge', value: 21.5, sampleRate: 1 }],
     ['temp:-4|g', { name: 'temp', type: 'gauge', value: -4, sampleRate: 1, incremental: true }],
     ['temp:+4|g', { name: 'temp', type: 'gauge', value: 4, sampleRate: 1, incremental: true }],

@@ -5,7 +5,7 @@ export interface StatsdSample {
   /** The number as sent (for sets: the member as a string). */
   value: number | string;
   sampleRate: number;
-  /** Gauge with an explicit sign: `+N` / `-N` changes the gauge instead of setting it. */
+  /** Gauge or counter with an explicit sign: `+N` / `-N` changes the gauge instead of setting it. */
   incremental?: boolean;
   tags?: Record<string, string>;
 }
@@ -39,7 +39,9 @@ export function parseStatsdLine(line: string): StatsdSample | string {
     if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw)) return `'${raw}' is not a number`;
     sample.value = Number(raw);
     if (!Number.isFinite(sample.value)) return `'${raw}' is out of range`;
-    if (type === 'gauge' && (raw[0] === '+' || raw[0] === '-')) sample.incremental = true;
+    // A signed gauge changes the gauge; fluent-bit marks a signed counter incremental too.
+    if ((type === 'gauge' || type === 'counter') && (raw[0] === '+' || raw[0] === '-'))
+      sample.incremental = true;
   }
   for (const f of fields.slice(2)) {
     if (f[0] === '@') {
