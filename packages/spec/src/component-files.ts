@@ -21,8 +21,8 @@ export interface ResourcesOptions {
 /**
  * Reads every `*.yaml` / `*.yml` / `*.json` file in `dir` (not sub-folders), as
  * `dapr run --resources-path` does: each Component (and, when asked, Subscription) document is
- * validated, other kinds are skipped, a component name used twice is refused. Sources read `file` or `file#n` for
- * the n-th document of a multi-document file.
+ * validated, other kinds are skipped, a component name used twice is refused. Sources read `file`, or
+ * `file:line` for a document of a multi-document file; errors name the `file:line` of the field at fault.
  *
  * @example
  * const { components } = loadResources('./components', { appId: 'orders' });
@@ -52,15 +52,16 @@ export function loadResources(dir: string, options: ResourcesOptions = {}): Reso
       throw new SpecError('SPROUT_ERR_SPEC_INVALID_COMPONENT', why, { cause: err });
     }
     const docs = parseYamlAll(body, file, 'SPROUT_ERR_SPEC_INVALID_COMPONENT');
-    docs.forEach(({ value }, i) => {
-      const source = docs.length > 1 ? `${file}#${i + 1}` : file;
+    docs.forEach(({ value, at }) => {
+      // A document of a multi-document file is named by the line of its `kind:` (file:line).
+      const source = docs.length > 1 ? at(['kind']) : file;
       const kind = (value as { kind?: unknown }).kind;
       if (kind === 'Subscription' && options.subscriptions) {
         out.subscriptions.push(parseSubscription(value, source));
         return;
       }
       if (kind !== 'Component') return;
-      const c = parseComponent(value, source);
+      const c = parseComponent(value, source, at);
       if (options.appId && c.scopes?.length && !c.scopes.includes(options.appId)) return;
       const seen = names.get(c.metadata.name);
       if (seen) {

@@ -292,7 +292,7 @@ describe('resolveMetadata and resolveComponent', () => {
 });
 
 describe('loadResources', () => {
-  it('reads every Component of a folder of upstream files, skipping other kinds, with file#n sources', () => {
+  it('reads every Component of a folder of upstream files, skipping other kinds, with file:line sources for documents of multi-document files', () => {
     const { components, subscriptions } = loadResources(local);
     expect(components.map((c) => [c.metadata.name, c.spec.type, c.source])).toEqual([
       ['cron', 'bindings.cron', 'binding-cron.yaml'],
@@ -300,7 +300,7 @@ describe('loadResources', () => {
       ['sample-topic', 'bindings.kafka', 'kafka-bindings.yaml'],
       ['localsecretstore', 'secretstores.local.file', 'local-secret-store.yaml'],
       // A Deployment, this Component and a Function in one file: only the Component is read.
-      ['autoscaling-producer', 'pubsub.kafka', 'pubsub-sample.yaml#2'],
+      ['autoscaling-producer', 'pubsub.kafka', 'pubsub-sample.yaml:41'],
       ['orderpubsub', 'pubsub.redis', 'pubsub.yaml'],
       ['statestore', 'state.redis', 'statestore.yaml'],
     ]);
@@ -362,7 +362,7 @@ describe('loadResources', () => {
 
     const twice = text('local/statestore.yaml');
     expect(refusal(() => loadResources(folder({ 'both.yaml': `${twice}---\n${twice}` }))).message).toBe(
-      'both.yaml#2: component name "statestore" is already used in both.yaml#1',
+      'both.yaml:19: component name "statestore" is already used in both.yaml:3',
     );
 
     writeFileSync(join(dir, 'k8s-pubsub.yaml'), `${text('single/k8s-pubsub.yaml')}scopes: [other-app]\n`);
@@ -378,7 +378,7 @@ describe('loadResources', () => {
     expect(err.message).toContain(`cannot read resources folder ${missing}`);
   });
 
-  it('refuses invalid YAML naming file and line, and an invalid document naming file#n', () => {
+  it('refuses invalid YAML naming file and line, and an invalid document naming file and line', () => {
     // Data from dapr/quickstarts actors/resources/statestore.yaml at d37a65c34fc8: a quote left open.
     const broken = [
       'apiVersion: dapr.io/v1alpha1',
@@ -404,7 +404,7 @@ describe('loadResources', () => {
 
     const second = `${text('local/pubsub.yaml')}---\n${text('single/no-version-pubsub.yaml')}`;
     const invalid = refusal(() => loadResources(folder({ 'two.yaml': second })));
-    expect([invalid.field, invalid.message.split(' ')[0]]).toEqual(['spec.version', 'two.yaml#2:']);
+    expect([invalid.field, invalid.message.split(' ')[0]]).toEqual(['spec.version', 'two.yaml:20:']);
 
     const alias = refusal(() => loadResources(folder({ 'alias.yaml': 'apiVersion: *nowhere\n' })));
     expect(alias.message).toMatch(/^alias\.yaml(:\d+)?: invalid YAML: /);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SpecError } from './errors.js';
 import { firstIssue } from './issues.js';
+import type { Locator } from './yaml.js';
 
 const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
@@ -54,14 +55,17 @@ export type ComponentDocument = z.infer<typeof componentDocument> & {
   source?: string;
 };
 
-/** Validates one parsed YAML/JSON document as a Dapr Component; errors name `source` and the field. */
-export function parseComponent(doc: unknown, source = 'component'): ComponentDocument {
+/**
+ * Validates one parsed YAML/JSON document as a Dapr Component; errors name `source` and the field,
+ * or, given the document's locator `at`, the file and line of the field.
+ */
+export function parseComponent(doc: unknown, source = 'component', at?: Locator): ComponentDocument {
   const r = componentDocument.safeParse(doc);
   if (!r.success) {
-    const { field, message } = firstIssue(r.error);
+    const { field, message, path } = firstIssue(r.error);
     throw new SpecError(
       'SPROUT_ERR_SPEC_INVALID_COMPONENT',
-      `${source}: ${field || '(document)'} ${message}`,
+      `${at ? at(path) : source}: ${field || '(document)'} ${message}`,
       {
         field,
       },

@@ -202,17 +202,26 @@ describe('parseSubscription', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sprout-spec-subscriptions-'));
     try {
       writeFileSync(join(dir, 'subscriptions.yaml'), `${routed}---\n${v1}`);
+      // A document of a multi-document file is named by the line of its kind.
+      const kindLine = (n: number) =>
+        `${routed}---\n${v1}`
+          .split('\n')
+          .map((l, i) => [l, i + 1] as const)
+          .filter(([l]) => l.startsWith('kind:'))[n]![1];
       const { subscriptions, components } = loadResources(dir, { subscriptions: true });
       expect(components).toEqual([]);
       expect(
         subscriptions.map((s) => [s.metadata.name, s.apiVersion, s.spec.routes.default, s.source]),
       ).toEqual([
-        ['myevent-subscription', 'dapr.io/v2alpha1', '/products', 'subscriptions.yaml#1'],
-        ['order-pub-sub', 'dapr.io/v2alpha1', '/checkout', 'subscriptions.yaml#2'],
+        ['myevent-subscription', 'dapr.io/v2alpha1', '/products', `subscriptions.yaml:${kindLine(0)}`],
+        ['order-pub-sub', 'dapr.io/v2alpha1', '/checkout', `subscriptions.yaml:${kindLine(1)}`],
       ]);
       writeFileSync(join(dir, 'subscriptions.yaml'), `${routed}---\n${v1.replace('  topic: orders\n', '')}`);
       const err = refusal(() => loadResources(dir, { subscriptions: true }));
-      expect([err.field, err.message.split(' ')[0]]).toEqual(['spec.topic', 'subscriptions.yaml#2:']);
+      expect([err.field, err.message.split(' ')[0]]).toEqual([
+        'spec.topic',
+        `subscriptions.yaml:${kindLine(1)}:`,
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
