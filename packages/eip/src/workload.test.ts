@@ -149,6 +149,18 @@ describe('parseWorkloadYaml', () => {
     [service('a', '').replace('metadata:', 'metadata:\n  namespace: ../x'), /metadata.namespace/],
     [service('a', '', 'lb.kubesphere.io/v1alpha1: openelb, x: 1'), /metadata.annotations.x/],
     ['--- [1, 2]\n', /SPROUT_ERR_EIP_BAD_SPEC .*unknown kind/],
+    [
+      service('a', '', 'lb.kubesphere.io/v1alpha1: openelb, eip.openelb.kubesphere.io/v1alpha2: Bad_Pool'),
+      /SPROUT_ERR_EIP_BAD_SPEC .*Service\/a\): metadata.annotations.eip.openelb.kubesphere.io\/v1alpha2: must be a DNS/,
+    ],
+    [
+      service(
+        'a',
+        '',
+        'lb.kubesphere.io/v1alpha1: openelb, eip.openelb.kubesphere.io/v1alpha1: "10.0.0.1,10.0.0.2"',
+      ),
+      /SPROUT_ERR_EIP_BAD_SPEC .*eip.openelb.kubesphere.io\/v1alpha1: at most one address per family/,
+    ],
   ])('refuses a bad OpenELB Service with a coded error naming the field (%#)', (yaml, why) => {
     let err: unknown;
     try {

@@ -4,6 +4,7 @@ import { EipError } from './errors.js';
 import { canonicalIp } from './ip.js';
 import type { ApplyResult } from './manager/apply.js';
 import type { EipManager } from './manager.js';
+import { validateRequest } from './manager/request.js';
 import { OPENELB_ANNOTATIONS } from './render.js';
 import { parseEipYaml, type EipDocuments, type Pool } from './spec.js';
 
@@ -118,6 +119,19 @@ function serviceRequest(value: Record<string, unknown>, where: string): Workload
     : pool
       ? 'eip-annotation'
       : 'automatic';
+  try {
+    validateRequest(request);
+  } catch (err) {
+    // Names and address families the allocator would refuse, said against the document.
+    const e = err as EipError;
+    const f =
+      e.field === 'pool'
+        ? `metadata.annotations.${OPENELB_ANNOTATIONS.pool}`
+        : e.field === 'ips'
+          ? field
+          : e.field;
+    throw new EipError('SPROUT_ERR_EIP_BAD_SPEC', e.message.replace(`${e.field}: `, ''), `${where}: ${f}`);
+  }
   return { request, by, ...(protocol ? { protocol } : {}) };
 }
 
