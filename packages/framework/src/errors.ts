@@ -24,6 +24,10 @@ export const FrameworkErrorCodes = {
   SPROUT_ERR_FRAMEWORK_OUTPUT_FAILED: 'Delivery to an output (binding or pub/sub) failed.',
   SPROUT_ERR_FRAMEWORK_UNKNOWN_STATE_STORE:
     'ctx.state named a state store that the function context does not declare.',
+  SPROUT_ERR_FRAMEWORK_STATE_ARGUMENT:
+    'A ctx.state call got an argument of the wrong shape (OpenFunction shapes: {key}, {dataObjects}, {keys}, {operations}, {query}).',
+  SPROUT_ERR_FRAMEWORK_STATE_COMPONENT_MISSING:
+    'A state named in the context has no component file and no Dapr sidecar is configured.',
   SPROUT_ERR_FRAMEWORK_PLUGIN_NOT_FOUND:
     'A plugin named in prePlugins/postPlugins is not in <source>/plugins.',
   SPROUT_ERR_FRAMEWORK_PLUGIN_FAILED: 'A plugin hook threw.',

@@ -1,3 +1,4 @@
+import type { Logger } from '@sprout/observe';
 import type { StateStore } from '@sprout/state';
 import {
   defaultFunctionContext,
@@ -70,6 +71,8 @@ export interface LoadOptions {
   /** Reuse these resources (a reload keeps state stores, outputs and plugins). */
   resources?: FunctionResources;
   tracing?: Tracing | undefined;
+  /** Where a tracing set-up that fails is reported (it never stops the function from starting). */
+  logger?: Logger;
 }
 
 /** Loads a function and everything its context declares, ready to mount. */
@@ -95,15 +98,19 @@ export async function loadFunction(
     registeredType = target.signatureType;
     files = imported.files;
   }
-  const signatureType = registeredType ?? config.signatureType ?? 'http';
   let resources = options.resources;
+  const context =
+    resources?.context ??
+    (config.context === undefined
+      ? defaultFunctionContext(name)
+      : await parseFunctionContext(config.context));
+  // As OpenFunction: the async runtime always serves `(ctx, data)` behind the Dapr app callbacks;
+  // knative serves the signature the function registers or is given.
+  const signatureType: SignatureType =
+    context.runtime === 'async' ? 'openfunction' : (registeredType ?? config.signatureType ?? 'http');
   let tracing = options.tracing;
   const owned: { close(): Promise<void> }[] = [];
   if (!resources) {
-    const context =
-      config.context === undefined
-        ? defaultFunctionContext(name)
-        : await parseFunctionContext(config.context);
     const outputs = new Map<string, Output | undefined>();
     for (const [outName, ref] of Object.entries(context.outputs ?? {})) {
       const out =
@@ -127,7 +134,7 @@ export async function loadFunction(
     }
     const pluginNames = [...(context.prePlugins ?? []), ...(context.postPlugins ?? [])];
     const plugins = await loadPlugins(module?.dir ?? process.cwd(), pluginNames);
-    tracing = await createTracing(context.pluginsTracing, context.name);
+    tracing = await createTracing(context.pluginsTracing, context.name, options.logger);
     const t = tracing;
     resources = {
       context,

@@ -64,7 +64,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     let fn: LoadedFunction | undefined;
     let loadError: unknown;
     try {
-      fn = await loadFunction(config, { env });
+      fn = await loadFunction(config, { env, logger });
     } catch (err) {
       loadError = err;
       // Under watch a broken module answers 503 until it is fixed; otherwise it is a startup error.
@@ -98,6 +98,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     try {
       const fn = await loadFunction(config, {
         env,
+        logger,
         fresh: true,
         ...(previous ? { resources: previous.resources, tracing: previous.tracing } : {}),
       });

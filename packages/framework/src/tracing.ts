@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TracingConfig } from './context.js';
+import { createLogger, type Logger } from '@sprout/observe';
 import { FrameworkError } from './errors.js';
 
 /** Server-side tracing for invocations: W3C traceparent in, a SERVER span per call, OTLP out. */
@@ -17,24 +18,79 @@ export interface Tracing {
   close(): Promise<void>;
 }
 
-const SUPPORTED = ['opentelemetry', 'otel', 'otlp'];
+const OTLP_PROVIDERS = ['opentelemetry', 'otel', 'otlp'];
+
+/** SkyWalking's native agent port (gRPC) and the OAP's REST port, where it takes OTLP/HTTP at /v1/traces. */
+const SKYWALKING_GRPC_PORT = '11800';
+const SKYWALKING_HTTP_PORT = '12800';
 
 /**
- * Builds tracing from the context's `pluginsTracing` block. The OpenTelemetry SDK is loaded only
- * when tracing is enabled, so functions without it do not pay its start-up cost.
- * The OTLP/HTTP endpoint is `provider.exporter.endpoint`, else `provider.oapServer`, else the
- * standard OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT variables.
+ * The OTLP/HTTP traces URL for a tracing block. OpenTelemetry: `provider.exporter.endpoint`, else
+ * `provider.oapServer`, else the OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT variables (undefined). SkyWalking
+ * (OpenFunction's default provider): `provider.exporter.endpoint` when given, else the OAP named by
+ * `oapServer` on its OTLP/HTTP port: `host:11800` (the agent port OpenFunction's samples name) becomes
+ * `http://host:12800/v1/traces`; any other port is kept.
+ */
+export function otlpTracesUrl(config: TracingConfig): string | undefined {
+  const provider = config.provider?.name?.toLowerCase() ?? 'opentelemetry';
+  let endpoint = config.provider?.exporter?.endpoint;
+  if (!endpoint && config.provider?.oapServer) {
+    endpoint = config.provider.oapServer;
+    if (provider === 'skywalking') {
+      const scheme = /^https?:\/\//.test(endpoint);
+      const url = new URL(scheme ? endpoint : `http://${endpoint}`);
+      if (url.port === SKYWALKING_GRPC_PORT || (url.port === '' && !scheme)) url.port = SKYWALKING_HTTP_PORT;
+      endpoint = url.origin;
+    }
+  }
+  if (!endpoint) return undefined;
+  if (!/^https?:\/\//.test(endpoint)) endpoint = `http://${endpoint}`;
+  if (!/\/v1\/traces\/?$/.test(endpoint)) endpoint = `${endpoint.replace(/\/$/, '')}/v1/traces`;
+  return endpoint;
+}
+
+/**
+ * Builds tracing from the context's `pluginsTracing` block, or undefined when it is off. Tracing
+ * never stops a function from starting: a provider Sprout does not speak, or a set-up that fails,
+ * is logged as a warning (code SPROUT_ERR_FRAMEWORK_TRACING_PROVIDER) and the function runs untraced.
  */
 export async function createTracing(
   config: TracingConfig | undefined,
   serviceName: string,
+  logger?: Logger,
 ): Promise<Tracing | undefined> {
   if (!config?.enabled) return undefined;
+  try {
+    return await startTracing(config, serviceName);
+  } catch (err) {
+    const e =
+      err instanceof FrameworkError
+        ? err
+        : new FrameworkError(
+            'SPROUT_ERR_FRAMEWORK_TRACING_PROVIDER',
+            `tracing could not start: ${(err as Error).message}`,
+            {
+              cause: err,
+            },
+          );
+    (logger ?? createLogger({ name: 'framework' })).warn(
+      { code: e.code, field: e.field, reason: e.message },
+      'tracing is off for this function',
+    );
+    return undefined;
+  }
+}
+
+/**
+ * The OpenTelemetry SDK is loaded only when tracing is enabled, so functions without it do not pay
+ * its start-up cost. Spans go over OTLP/HTTP to `otlpTracesUrl(config)`.
+ */
+async function startTracing(config: TracingConfig, serviceName: string): Promise<Tracing> {
   const provider = config.provider?.name?.toLowerCase() ?? 'opentelemetry';
-  if (!SUPPORTED.includes(provider)) {
+  if (!OTLP_PROVIDERS.includes(provider) && provider !== 'skywalking') {
     throw new FrameworkError(
       'SPROUT_ERR_FRAMEWORK_TRACING_PROVIDER',
-      `tracing provider "${config.provider?.name}" is not supported; use "opentelemetry" (OTLP/HTTP), which SkyWalking, Jaeger and the OpenTelemetry Collector all accept`,
+      `tracing provider "${config.provider?.name}" is not supported; use "skywalking" or "opentelemetry" (both export OTLP/HTTP)`,
       { field: 'pluginsTracing.provider.name' },
     );
   }
@@ -46,9 +102,7 @@ export async function createTracing(
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
   ]);
-  let endpoint = config.provider?.exporter?.endpoint ?? config.provider?.oapServer;
-  if (endpoint && !/^https?:\/\//.test(endpoint)) endpoint = `http://${endpoint}`;
-  if (endpoint && !/\/v1\/traces\/?$/.test(endpoint)) endpoint = `${endpoint.replace(/\/$/, '')}/v1/traces`;
+  const endpoint = otlpTracesUrl(config);
   const exporter = new otlp.OTLPTraceExporter(endpoint ? { url: endpoint } : {});
   const tags = config.tags ?? {};
   const tracerProvider = new node.NodeTracerProvider({

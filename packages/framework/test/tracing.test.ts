@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '@sprout/observe';
+import { otlpTracesUrl } from '../src/tracing.js';
 import { fixture, json, start } from './helpers.js';
 
 describe('tracing with OpenTelemetry', () => {
@@ -69,9 +71,63 @@ describe('tracing with OpenTelemetry', () => {
     expect(String(outgoing[0]?.traceparent)).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
   });
 
-  it('refuses an unsupported tracing provider with a clear error', async () => {
-    await expect(
-      start({
+  it("takes OpenFunction's default provider, skywalking: spans go to the OAP over OTLP/HTTP", async () => {
+    const urls: string[] = [];
+    const oap = createServer((req, res) => {
+      urls.push(String(req.url));
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((r) => oap.listen(0, '127.0.0.1', r));
+    const s = await start({
+      source: fixture('of-esm'),
+      target: 'tryKnative',
+      signatureType: 'openfunction',
+      context: {
+        name: 'sw',
+        version: 'v1',
+        runtime: 'knative',
+        pluginsTracing: {
+          enabled: true,
+          provider: { name: 'skywalking', oapServer: `127.0.0.1:${(oap.address() as AddressInfo).port}` },
+        },
+      },
+    });
+    try {
+      expect((await fetch(s.url, { method: 'POST', headers: json, body: '{}' })).status).toBe(200);
+    } finally {
+      await s.close();
+      oap.close();
+    }
+    expect(urls).toContain('/v1/traces');
+  });
+
+  it("maps a SkyWalking agent address (port 11800) to the OAP's OTLP/HTTP port 12800", () => {
+    const sw = (oapServer: string) => ({ enabled: true, provider: { name: 'skywalking', oapServer } });
+    expect(otlpTracesUrl(sw('skywalking-opa:11800'))).toBe('http://skywalking-opa:12800/v1/traces');
+    expect(otlpTracesUrl(sw('oap'))).toBe('http://oap:12800/v1/traces');
+    expect(otlpTracesUrl(sw('https://oap.example:443'))).toBe('https://oap.example/v1/traces');
+    expect(otlpTracesUrl(sw('oap:4318'))).toBe('http://oap:4318/v1/traces');
+    expect(
+      otlpTracesUrl({
+        enabled: true,
+        provider: { name: 'skywalking', oapServer: 'oap:11800', exporter: { endpoint: 'collector:4318' } },
+      }),
+    ).toBe('http://collector:4318/v1/traces');
+    expect(otlpTracesUrl({ enabled: true, provider: { name: 'opentelemetry', oapServer: 'c:4318' } })).toBe(
+      'http://c:4318/v1/traces',
+    );
+    expect(otlpTracesUrl({ enabled: true })).toBeUndefined();
+  });
+
+  it('never stops a function from starting: an unknown provider is a coded warning and the function runs untraced', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      format: 'json',
+      destination: { write: (l: string) => (lines.push(l), true) } as never,
+    });
+    const s = await start(
+      {
         source: fixture('of-esm'),
         target: 'tryKnative',
         signatureType: 'openfunction',
@@ -79,9 +135,19 @@ describe('tracing with OpenTelemetry', () => {
           name: 'x',
           version: 'v1',
           runtime: 'knative',
-          pluginsTracing: { enabled: true, provider: { name: 'skywalking', oapServer: 'x:11800' } },
+          pluginsTracing: { enabled: true, provider: { name: 'zipkin', oapServer: 'x:9411' } },
         },
-      }),
-    ).rejects.toMatchObject({ code: 'SPROUT_ERR_FRAMEWORK_TRACING_PROVIDER' });
+      },
+      { logger },
+    );
+    try {
+      expect((await fetch(s.url, { method: 'POST', headers: json, body: '{}' })).status).toBe(200);
+      expect(s.functions[0]!.tracing).toBeUndefined();
+    } finally {
+      await s.close();
+    }
+    const warning = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'tracing is off for this function');
+    expect(warning).toMatchObject({ level: 'warn', code: 'SPROUT_ERR_FRAMEWORK_TRACING_PROVIDER' });
+    expect(warning.reason).toContain('zipkin');
   });
 });

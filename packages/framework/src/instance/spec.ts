@@ -36,9 +36,15 @@ export interface InstanceSpec {
   dataDir: string;
 }
 
-/** True when the function uses what FUNC_CONTEXT carries: outputs, state stores, or the `(ctx, data)` signature. */
+/** True when the function uses what FUNC_CONTEXT carries: the async runtime, inputs, outputs, state stores, or the `(ctx, data)` signature. */
 export function needsContext(fn: Pick<ResolvedFunction, 'signatureType' | 'context'>): boolean {
-  return fn.signatureType === 'openfunction' || 'outputs' in fn.context || 'states' in fn.context;
+  return (
+    fn.signatureType === 'openfunction' ||
+    fn.context.runtime === 'async' ||
+    'inputs' in fn.context ||
+    'outputs' in fn.context ||
+    'states' in fn.context
+  );
 }
 
 /** An InstanceSpec for `functions`, with the framework options as `resolveRunOptions` validated them. */

@@ -1,6 +1,7 @@
 import type { ComponentDocument } from '@sprout/spec';
 import type { StateStore } from '@sprout/state';
 import type { ComponentRef, FunctionContext } from '../context.js';
+import { FrameworkError } from '../errors.js';
 
 export interface StateWiring {
   /** The function's components, metadata resolved. */
@@ -20,7 +21,7 @@ export interface StateWiring {
 export function stateStoreOpener(
   wiring: StateWiring,
 ): (name: string, ref: ComponentRef, context: FunctionContext) => Promise<StateStore> {
-  return async (_name, ref, context) => {
+  return async (name, ref, context) => {
     const [state, spec] = await Promise.all([import('@sprout/state'), import('@sprout/spec')]);
     const docs = wiring.components.filter((c) => c.spec.type.startsWith('state.'));
     const options = { appId: context.name, dataDir: wiring.dataDir, env: wiring.env };
@@ -32,6 +33,17 @@ export function stateStoreOpener(
         `state "${ref.componentName}"`,
       );
       return state.openStateStore(component, { ...options, sidecar: { port: Number(sidecarPort) } });
+    }
+    const local = docs.find((d) => d.metadata.name === ref.componentName);
+    const type = ref.componentType;
+    if (!local && type !== 'state.sqlite' && type !== 'state.in-memory') {
+      throw new FrameworkError(
+        'SPROUT_ERR_FRAMEWORK_STATE_COMPONENT_MISSING',
+        `state "${name}" uses component "${ref.componentName}" (${type}), which has no metadata here and no Dapr sidecar (DAPR_HTTP_PORT is unset): ` +
+          `put a Dapr Component with metadata.name "${ref.componentName}" and spec.type ${type} in a file such as components/${ref.componentName}.yaml ` +
+          `and pass that folder with --resources-path, or declare it under spec.serving.states.${ref.componentName} in function.yaml, or set DAPR_HTTP_PORT to use a sidecar`,
+        { field: `states.${name}` },
+      );
     }
     return state.openStateStore(state.componentForRef(ref, docs), options);
   };

@@ -8,7 +8,7 @@ export type { ComponentSpec, Output } from './output.js';
 export { MemoryOutput } from './memory.js';
 
 /** Component types the framework delivers to natively, without a Dapr sidecar. */
-export const NATIVE_OUTPUT_TYPES = ['bindings.http', 'bindings.mqtt3', 'pubsub.mqtt3'];
+export const NATIVE_OUTPUT_TYPES = ['bindings.http', 'bindings.mqtt', 'bindings.mqtt3', 'pubsub.mqtt3'];
 
 /**
  * Picks how an output is delivered: a local component spec with a native engine first, else the
@@ -24,7 +24,9 @@ export function createOutput(
   const spec = specs.find((s) => s.name === ref.componentName);
   if (spec) {
     if (spec.type === 'bindings.http') return new HttpBindingOutput(name, spec);
-    if (spec.type === 'bindings.mqtt3' || spec.type === 'pubsub.mqtt3') return new MqttOutput(name, spec);
+    // bindings.mqtt is the name OpenFunction's samples use (Dapr's before it became mqtt3).
+    if (spec.type === 'bindings.mqtt' || spec.type === 'bindings.mqtt3' || spec.type === 'pubsub.mqtt3')
+      return new MqttOutput(name, spec);
   }
   if (env.DAPR_HTTP_PORT) {
     return new DaprOutput(name, `http://${env.DAPR_HOST ?? '127.0.0.1'}:${env.DAPR_HTTP_PORT}`);

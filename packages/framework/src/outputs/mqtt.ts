@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import type { ComponentRef } from '../context.js';
 import type { ComponentSpec, Output } from './output.js';
 
 /**
- * Dapr's `bindings.mqtt3` and `pubsub.mqtt3` outputs, natively, with MQTT.js: the component's `url`
+ * Dapr's `bindings.mqtt3` (and its older name `bindings.mqtt`) and `pubsub.mqtt3` outputs, natively, with MQTT.js: the component's `url`
  * is the broker, the topic is the output's `uri` (pub/sub) or the component's `topic` (binding),
  * `qos` defaults to 1 so a send resolves only once the broker acknowledged it.
  */
@@ -31,7 +32,11 @@ export class MqttOutput implements Output {
       const { connectAsync } = await import('mqtt');
       const url = this.spec.metadata.url ?? 'tcp://127.0.0.1:1883';
       return connectAsync(url, {
-        clientId: this.spec.metadata.consumerID ?? `sprout-${this.name}-${process.pid}`,
+        // Dapr fills `{uuid}` in a consumerID with a fresh UUID, as OpenFunction's samples expect.
+        clientId: (this.spec.metadata.consumerID ?? `sprout-${this.name}-${process.pid}`).replaceAll(
+          '{uuid}',
+          randomUUID(),
+        ),
         connectTimeout: 5_000,
         reconnectPeriod: 1_000,
       });
