@@ -187,6 +187,27 @@ describe('OpenFunction ctx.state arguments', () => {
     });
   });
 
+  it('takes an etag as the Dapr SDK sends it, a string or {value}, and refuses a stale one', async () => {
+    const { MemoryStateStore } = await import('@sprout/state');
+    const state = new FunctionState(new Map([['s', new MemoryStateStore('s')]]));
+    await state.save({ dataObjects: [{ key: 'e', value: 1 }] });
+    const [first] = await state.getBulk({ keys: ['e'] });
+    await state.save({ dataObjects: [{ key: 'e', value: 2, etag: { value: first!.etag } }] } as never);
+    await expect(
+      state.save({ dataObjects: [{ key: 'e', value: 3, etag: first!.etag! }] }),
+    ).rejects.toMatchObject({
+      code: expect.stringMatching(/^SPROUT_ERR_STATE_/),
+    });
+    expect(await state.get({ key: 'e' })).toBe(2);
+    await state
+      .transaction({ operations: [{ operation: 'delete', request: { key: 'e', etag: { value: 'nope' } } }] })
+      .then(
+        () => expect.unreachable('a stale etag must fail the transaction'),
+        (err: { code?: string }) => expect(err.code).toMatch(/^SPROUT_ERR_STATE_/),
+      );
+    expect(await state.get({ key: 'e' })).toBe(2);
+  });
+
   it('refuses malformed arguments with a coded error, never a TypeError (seeded fuzz)', async () => {
     const { MemoryStateStore } = await import('@sprout/state');
     const state = new FunctionState(new Map([['s', new MemoryStateStore('s')]]));

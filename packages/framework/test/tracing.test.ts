@@ -73,10 +73,15 @@ describe('tracing with OpenTelemetry', () => {
 
   it("takes OpenFunction's default provider, skywalking: spans go to the OAP over OTLP/HTTP", async () => {
     const urls: string[] = [];
+    const bodies: Buffer[] = [];
     const oap = createServer((req, res) => {
       urls.push(String(req.url));
-      req.resume();
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks));
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
     });
     await new Promise<void>((r) => oap.listen(0, '127.0.0.1', r));
     const s = await start({
@@ -100,6 +105,9 @@ describe('tracing with OpenTelemetry', () => {
       oap.close();
     }
     expect(urls).toContain('/v1/traces');
+    // the service is the function's name, as SkyWalking lists it
+    expect(Buffer.concat(bodies).includes(Buffer.from('sw'))).toBe(true);
+    expect(Buffer.concat(bodies).includes(Buffer.from('service.name'))).toBe(true);
   });
 
   it("maps a SkyWalking agent address (port 11800) to the OAP's OTLP/HTTP port 12800", () => {
