@@ -72,7 +72,7 @@ describe('CloudEvents', () => {
     expect(readCloudEvent(headers, body)).toEqual(event);
   });
 
-  it('converts between legacy events and CloudEvents', () => {
+  it('converts a Google legacy event as Google does, both directions', () => {
     const legacy = readLegacyEvent({
       eventId: 'e',
       timestamp: '2026-01-01T00:00:00Z',
@@ -83,15 +83,68 @@ describe('CloudEvents', () => {
     const ce = legacyToCloudEvent(legacy);
     expect(ce).toMatchObject({
       id: 'e',
-      type: 'google.pubsub.topic.publish',
-      source: 'projects/p/topics/t',
+      type: 'google.cloud.pubsub.topic.v1.messagePublished',
+      source: '//pubsub.googleapis.com/projects/p/topics/t',
+      data: { message: { d: 1, messageId: 'e', publishTime: '2026-01-01T00:00:00Z' } },
+    });
+    expect(cloudEventToLegacy(ce)).toEqual({
+      data: { d: 1 },
+      context: {
+        eventId: 'e',
+        timestamp: '2026-01-01T00:00:00Z',
+        eventType: 'google.pubsub.topic.publish',
+        resource: {
+          service: 'pubsub.googleapis.com',
+          name: 'projects/p/topics/t',
+          type: 'type.googleapis.com/google.pubsub.v1.PubsubMessage',
+        },
+      },
+    });
+  });
+
+  it('converts any other legacy event field by field, both directions', () => {
+    const legacy = readLegacyEvent({
+      eventId: 'e',
+      timestamp: '2026-01-01T00:00:00Z',
+      eventType: 'com.example.thing',
+      resource: 'things/1',
       data: { d: 1 },
     });
+    const ce = legacyToCloudEvent(legacy);
+    expect(ce).toMatchObject({ id: 'e', type: 'com.example.thing', source: 'things/1', data: { d: 1 } });
     expect(cloudEventToLegacy(ce).context).toMatchObject({
       eventId: 'e',
-      eventType: 'google.pubsub.topic.publish',
-      resource: 'projects/p/topics/t',
+      eventType: 'com.example.thing',
+      resource: 'things/1',
     });
+  });
+
+  it('reads binary mode when the content type is application/cloudevents+json', () => {
+    const e = readCloudEvent(
+      {
+        'ce-specversion': '1.0',
+        'ce-id': 'a',
+        'ce-source': '/s',
+        'ce-type': 't',
+        'content-type': 'application/cloudevents+json',
+      },
+      { x: 1 },
+    );
+    expect(e).toMatchObject({ id: 'a', data: { x: 1 }, datacontenttype: 'application/cloudevents+json' });
+  });
+
+  it('carries the traceparent header into the event unless it has its own', () => {
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const headers = { 'ce-specversion': '1.0', 'ce-id': 'a', 'ce-source': '/s', 'ce-type': 't' };
+    expect(readCloudEvent({ ...headers, traceparent: tp }, {}).traceparent).toBe(tp);
+    expect(readCloudEvent({ ...headers, traceparent: tp, 'ce-traceparent': 'own' }, {}).traceparent).toBe(
+      'own',
+    );
+    const structured = { specversion: '1.0', id: 'a', source: '/s', type: 't' };
+    expect(
+      readCloudEvent({ 'content-type': 'application/cloudevents+json', traceparent: tp }, structured)
+        .traceparent,
+    ).toBe(tp);
   });
 
   it('fuzz: structured bodies either read or raise a coded 400', () => {

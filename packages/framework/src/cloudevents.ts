@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { HttpError } from './errors.js';
+import { googleCloudEventToLegacy, googleLegacyToCloudEvent, pubsubPushToLegacy } from './google-events.js';
 
 /** A CloudEvent (spec v1.0): required attributes, optional ones, extensions and data. */
 export interface CloudEvent<T = unknown> {
@@ -29,6 +30,22 @@ export function isCloudEventRequest(headers: IncomingHttpHeaders): boolean {
   return headers['ce-specversion'] !== undefined || STRUCTURED.test(headers['content-type'] ?? '');
 }
 
+/**
+ * Binary mode as Google's framework decides it: all of ce-specversion, ce-id, ce-source and
+ * ce-type are present, whatever the content type (application/cloudevents+json included).
+ */
+function isBinaryMode(headers: IncomingHttpHeaders): boolean {
+  return BINARY_HEADERS.every((h) => headers[h] !== undefined);
+}
+const BINARY_HEADERS = ['ce-specversion', 'ce-id', 'ce-source', 'ce-type'] as const;
+
+/** The W3C `traceparent` header becomes the event's distributed-tracing extension when it has none. */
+export function withTraceparent(event: CloudEvent, headers: IncomingHttpHeaders): CloudEvent {
+  const tp = headers.traceparent;
+  if (typeof tp === 'string' && tp && event.traceparent === undefined) event.traceparent = tp;
+  return event;
+}
+
 function check(event: Record<string, unknown>): CloudEvent {
   for (const attr of REQUIRED) {
     const v = event[attr];
@@ -47,10 +64,14 @@ function check(event: Record<string, unknown>): CloudEvent {
  * Structured mode: the whole event is the JSON body. `body` is what the body parser produced.
  */
 export function readCloudEvent(headers: IncomingHttpHeaders, body: unknown): CloudEvent {
+  return withTraceparent(readEvent(headers, body), headers);
+}
+
+function readEvent(headers: IncomingHttpHeaders, body: unknown): CloudEvent {
   const contentType = headers['content-type'] ?? '';
   if (BATCH.test(contentType))
     throw malformed('batched CloudEvents are not supported by a single function call');
-  if (STRUCTURED.test(contentType)) {
+  if (STRUCTURED.test(contentType) && !isBinaryMode(headers)) {
     if (!body || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) {
       throw malformed('a structured-mode CloudEvent must be a JSON object');
     }
@@ -100,8 +121,13 @@ export interface LegacyEventContext {
   [field: string]: unknown;
 }
 
-/** A CloudEvent as a legacy `(data, context)` pair. */
+/**
+ * A CloudEvent as a legacy `(data, context)` pair: Google sources as Google's framework converts
+ * them (see google-events.ts), any other event with its attributes mapped one to one.
+ */
 export function cloudEventToLegacy(event: CloudEvent): { data: unknown; context: LegacyEventContext } {
+  const google = googleCloudEventToLegacy(event);
+  if (google) return google;
   return {
     data: event.data,
     context: {
@@ -117,11 +143,13 @@ export function cloudEventToLegacy(event: CloudEvent): { data: unknown; context:
  * Reads a legacy background event body: `{context: {...}, data}` or the flat GCF shape
  * `{eventId, timestamp, eventType, resource, data}`.
  */
-export function readLegacyEvent(body: unknown): { data: unknown; context: LegacyEventContext } {
+export function readLegacyEvent(body: unknown, path = '/'): { data: unknown; context: LegacyEventContext } {
   if (!body || typeof body !== 'object' || Array.isArray(body) || Buffer.isBuffer(body)) {
     throw new HttpError(400, 'SPROUT_ERR_FRAMEWORK_MALFORMED_BODY', 'an event must be a JSON object');
   }
   const b = body as Record<string, unknown>;
+  const push = pubsubPushToLegacy(b, path);
+  if (push) return push;
   const ctx = (b.context && typeof b.context === 'object' ? b.context : b) as Record<string, unknown>;
   const { data: _data, context: _context, ...rest } = ctx;
   return {
@@ -136,8 +164,17 @@ export function readLegacyEvent(body: unknown): { data: unknown; context: Legacy
   };
 }
 
-/** A legacy event as a CloudEvent, for a cloudevent function that receives one. */
-export function legacyToCloudEvent(legacy: { data: unknown; context: LegacyEventContext }): CloudEvent {
+/**
+ * A legacy event as a CloudEvent, for a cloudevent function that receives one: Google sources as
+ * Google's framework converts them (`body` is the whole legacy body, whose `domain` the Firebase
+ * Realtime Database mapping reads), any other with its fields mapped one to one.
+ */
+export function legacyToCloudEvent(
+  legacy: { data: unknown; context: LegacyEventContext },
+  body: Record<string, unknown> = {},
+): CloudEvent {
+  const google = googleLegacyToCloudEvent(legacy, body);
+  if (google) return google;
   const { context } = legacy;
   const resource = context.resource as { name?: string; service?: string } | string;
   const source =

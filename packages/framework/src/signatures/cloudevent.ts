@@ -3,8 +3,10 @@ import {
   legacyToCloudEvent,
   readCloudEvent,
   readLegacyEvent,
+  withTraceparent,
   type CloudEvent,
 } from '../cloudevents.js';
+import { pubsubPushToLegacy } from '../google-events.js';
 import { HttpError } from '../errors.js';
 import type { SproutRequest } from '../http/request.js';
 import type { CloudEventFunction } from '../registry.js';
@@ -26,7 +28,7 @@ function isLegacyEvent(body: Record<string, unknown>): boolean {
 /**
  * The event of a request that is neither binary nor structured mode, as Google's functions
  * framework reads it: a JSON object carrying `specversion` is a structured-mode event sent as plain
- * JSON (checked like one), a legacy event is converted, and any other JSON or form object is handed
+ * JSON (checked like one), a legacy event or a Pub/Sub push body is converted, and any other JSON or form object is handed
  * over as the event unchanged (Google's framework answers these 200 too). A request with no body,
  * or a body that is not an object (text, bytes, an array), carries no event at all: 400.
  */
@@ -40,7 +42,10 @@ function readOtherEvent(req: SproutRequest): CloudEvent {
     );
   }
   if (body.specversion !== undefined) return readCloudEvent(STRUCTURED_HEADERS, body);
-  if (isLegacyEvent(body)) return legacyToCloudEvent(readLegacyEvent(body));
+  const push = pubsubPushToLegacy(body, req.url ?? '/');
+  if (push) return withTraceparent(legacyToCloudEvent(push), req.headers);
+  if (isLegacyEvent(body))
+    return withTraceparent(legacyToCloudEvent(readLegacyEvent(body), body), req.headers);
   return body as CloudEvent;
 }
 

@@ -9,7 +9,7 @@ export function eventInvoker(fn: EventFunction): Invoker {
   return async (req, res) => {
     const { data, context } = isCloudEventRequest(req.headers)
       ? cloudEventToLegacy(readCloudEvent(req.headers, req.body))
-      : readLegacyEvent(req.body);
+      : readLegacyEvent(req.body, req.url);
     const value = callbackStyle
       ? await callbackToPromise((cb) => fn(data, context, cb))
       : await fn(data, context);
