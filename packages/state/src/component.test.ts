@@ -72,7 +72,7 @@ metadata: { name: sub }
     });
     const list = loadComponents(dir, { env: { REDIS_PASSWORD: 's3cret' } });
     expect(list.map((c) => [c.metadata.name, c.spec.type, c.source])).toEqual([
-      ['local', 'state.sqlite', 'more.yml#1'],
+      ['local', 'state.sqlite', 'more.yml:2'], // a document of a multi-document file: file:line
       ['statestore', 'state.redis', 'statestore.yaml'],
     ]);
     expect(resolveMetadata(list[1]!, { REDIS_PASSWORD: 's3cret' })).toEqual({
@@ -103,11 +103,16 @@ metadata: { name: sub }
       /state\.mongodb" is not run locally/,
     ],
     [
-      'an unknown metadata field',
-      { 'a.yaml': redis.replace('redisHost', 'redisHots') },
-      /"redisHots" is not known for state\.redis/,
+      'a documented value Sprout cannot honour',
+      { 'a.yaml': `${redis}    - name: failover\n      value: "true"\n` },
+      /a\.yaml: spec\.metadata "failover" is "true", which Sprout cannot honour/,
     ],
-    ['a bad host', { 'a.yaml': redis.replace('localhost:6379', 'localhost') }, /must be host:port/],
+    [
+      'a redisPort that differs from redisHost',
+      { 'a.yaml': `${redis}    - name: redisPort\n      value: "6380"\n` },
+      /"redisPort" 6380 differs/,
+    ],
+    ['a bad host', { 'a.yaml': redis.replace('localhost:6379', 'localhost:abc') }, /must be host:port/],
     ['a bad name', { 'a.yaml': redis.replace('name: statestore', 'name: State_Store') }, /metadata\.name/],
     ['a missing secret', { 'a.yaml': redis }, /SPROUT_ERR_SPEC_SECRET_MISSING: .*REDIS_PASSWORD/],
     ['a duplicate name', { 'a.yaml': redis, 'b.yaml': redis }, /already used in a\.yaml/],

@@ -2,6 +2,12 @@ import { parseDuration } from '@sprout/http';
 import { componentOf, loadResources, resolveMetadata, type ComponentDocument } from '@sprout/spec';
 import { StateError } from './errors.js';
 import { pgConnectionConfig } from './engines/pg-conninfo.js';
+import { checkMetadataKeys } from './component-schema.js';
+
+/** The default warning: Node's process warning (printed on stderr). */
+function processWarning(message: string): void {
+  process.emitWarning(message, { code: 'SPROUT_WARN_STATE_METADATA_UNKNOWN' });
+}
 
 /** The `state.*` types Sprout runs itself. */
 export const LOCAL_STATE_TYPES = [
@@ -25,49 +31,15 @@ function invalid(where: string, message: string): never {
  */
 export function loadComponents(
   dir: string,
-  options: { appId?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { appId?: string; env?: NodeJS.ProcessEnv; onWarning?: (message: string) => void } = {},
 ): ComponentDocument[] {
   const { components } = loadResources(dir, options.appId ? { appId: options.appId } : {});
   const out = components.filter((c) => c.spec.type.startsWith('state.'));
-  for (const c of out) resolveEngineSettings(c, options.env ?? process.env);
+  for (const c of out) resolveEngineSettings(c, options.env ?? process.env, options.onWarning);
   return out;
 }
 
-const COMMON = ['keyPrefix', 'actorStateStore'];
-const ALLOWED: Record<string, string[]> = {
-  'state.sqlite': [
-    ...COMMON,
-    'connectionString',
-    'tableName',
-    'metadataTableName',
-    'timeout',
-    'busyTimeout',
-    'cleanupInterval',
-    'disableWAL',
-    'synchronous',
-  ],
-  'state.redis': [
-    ...COMMON,
-    'redisHost',
-    'redisPassword',
-    'redisUsername',
-    'redisDB',
-    'enableTLS',
-    'queryIndexes',
-    'dialTimeout',
-  ],
-  'state.postgresql': [
-    ...COMMON,
-    'connectionString',
-    'tableName',
-    'metadataTableName',
-    'timeout',
-    'cleanupInterval',
-    'cleanupIntervalInSeconds',
-    'maxConns',
-  ],
-  'state.in-memory': [...COMMON],
-};
+const PG_FIELDS = ['host', 'hostaddr', 'port', 'database', 'user', 'password'] as const;
 
 /** Typed settings of one local engine, checked from a component's metadata. */
 export type EngineSettings =
@@ -106,21 +78,19 @@ export type EngineSettings =
 export function resolveEngineSettings(
   c: ComponentDocument,
   env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = processWarning,
 ): EngineSettings {
   const where = c.source ?? c.metadata.name;
   const type = c.spec.type;
-  const allowed = ALLOWED[type];
-  if (!allowed) {
+  if (!(LOCAL_STATE_TYPES as readonly string[]).includes(type)) {
     invalid(
       where,
       `spec.type "${type}" is not run locally; use one of ${LOCAL_STATE_TYPES.join(', ')} (or a Dapr sidecar)`,
     );
   }
   const md = resolveMetadata(c, env);
-  for (const name of Object.keys(md)) {
-    if (!allowed.includes(name))
-      invalid(where, `spec.metadata "${name}" is not known for ${type} (known: ${allowed.join(', ')})`);
-  }
+  const refused = checkMetadataKeys(type, md, (m) => warn(`${where}: ${m}`));
+  if (refused) invalid(where, refused);
   const bool = (name: string, dflt: boolean): boolean => {
     const v = md[name];
     if (v === undefined || v === '') return dflt;
@@ -174,12 +144,16 @@ export function resolveEngineSettings(
     }
     case 'state.redis': {
       if (!md.redisHost) invalid(where, 'spec.metadata "redisHost" is required (host:port)');
-      if (!/^[^:\s]+:\d{1,5}$/.test(md.redisHost))
-        invalid(where, `spec.metadata "redisHost" must be host:port, not "${md.redisHost}"`);
+      const hp = /^([^:\s]+)(?::(\d{1,5}))?$/.exec(md.redisHost);
+      if (!hp) invalid(where, `spec.metadata "redisHost" must be host:port, not "${md.redisHost}"`);
+      if (md.redisPort && !/^\d{1,5}$/.test(md.redisPort))
+        invalid(where, `spec.metadata "redisPort" must be a port number, not "${md.redisPort}"`);
+      if (md.redisPort && hp[2] && hp[2] !== md.redisPort)
+        invalid(where, `spec.metadata "redisPort" ${md.redisPort} differs from the port in redisHost`);
       return {
         type,
         ...keyPrefix,
-        host: md.redisHost,
+        host: `${hp[1]}:${hp[2] ?? (md.redisPort || '6379')}`,
         ...(md.redisUsername ? { username: md.redisUsername } : {}),
         ...(md.redisPassword ? { password: md.redisPassword } : {}),
         db: int('redisDB', 0),
@@ -188,9 +162,19 @@ export function resolveEngineSettings(
       };
     }
     case 'state.postgresql': {
-      if (!md.connectionString) invalid(where, 'spec.metadata "connectionString" is required');
+      // host, port, user, … are Dapr's alternative to (or addition to) a keyword/value connectionString.
+      const fields = PG_FIELDS.filter((f) => md[f]).map(
+        (f) => `${f}='${md[f]!.replace(/[\\']/g, (ch) => `\\${ch}`)}'`,
+      );
+      if (fields.length && /^postgres(ql)?:\/\//i.test(md.connectionString ?? ''))
+        invalid(
+          where,
+          `spec.metadata ${PG_FIELDS.join('/')} go with a keyword/value connectionString, not a URL`,
+        );
+      const connectionString = [md.connectionString, ...fields].filter(Boolean).join(' ');
+      if (!connectionString) invalid(where, 'spec.metadata "connectionString" is required');
       try {
-        pgConnectionConfig(md.connectionString);
+        pgConnectionConfig(connectionString);
       } catch (err) {
         invalid(where, `spec.metadata ${(err as Error).message}`);
       }
@@ -201,11 +185,11 @@ export function resolveEngineSettings(
       return {
         type,
         ...keyPrefix,
-        connectionString: md.connectionString,
+        connectionString,
         table: table('state'),
         timeoutMs: duration('timeout', 20_000),
         cleanupIntervalMs: cleanup,
-        maxConns: int('maxConns', 10, 1),
+        maxConns: int('maxConns', 10) || 10, // 0: the driver's default, as in Dapr
       };
     }
     default:

@@ -25,6 +25,8 @@ export interface OpenOptions {
   sidecar?: DaprSidecarOptions;
   /** Largest value accepted, in bytes; default 4 MiB. */
   maxValueBytes?: number;
+  /** Told about metadata keys the component's schema does not list (ignored, as Dapr does); default: a process warning. */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -51,7 +53,7 @@ export async function openStateStore(
       ...(token ? { apiToken: token } : {}),
     });
   }
-  const s = resolveEngineSettings(component, env);
+  const s = resolveEngineSettings(component, env, options.onWarning);
   const prefix = keyPrefixOf({
     appId: options.appId,
     storeName: name,
