@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runMain } from '../../test/main-io.js';
+import { exposed } from './collector.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'sprout-cli-collector-'));
@@ -134,6 +135,22 @@ describe('sprout collector', () => {
     expect(unchecked.out).toContain('port: 0');
   });
 
+  it("names each input that listens on every interface (fluent-bit's default), and no other", () => {
+    const lines = exposed([
+      { id: 'tcp.0', address: { host: '0.0.0.0', port: 5170 } },
+      { id: 'http.0', address: { host: '127.0.0.1', port: 9880 } },
+      { id: 'forward.0', address: { host: '::', port: 24224 } },
+      { id: 'tail.0' },
+    ]);
+    expect(lines.map((l) => [l.input, l.port])).toEqual([
+      ['tcp.0', 5170],
+      ['forward.0', 24224],
+    ]);
+    expect(lines[0]!.msg).toMatch(
+      /other machines on port 5170 \(0\.0\.0\.0\), unauthenticated; set listen: 127\.0\.0\.1/,
+    );
+  });
+
   it('runs in the foreground; SIGTERM flushes and exits 0', async () => {
     const out = join(tmp, 'out');
     const cfg = file(
@@ -169,6 +186,7 @@ describe('sprout collector', () => {
       body: '{"kept":true}',
     });
     expect(res.status).toBe(201);
+    expect(err).not.toContain('"exposed":true');
     // flush is 30 s: only the shutdown flush can have written the record.
     child.kill('SIGTERM');
     expect(await new Promise((r) => child.once('exit', r))).toBe(0);
