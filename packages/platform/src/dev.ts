@@ -1,6 +1,6 @@
 import { createGateway, type Gateway } from '@sprout/gateway';
 import { createLogger, type Logger } from '@sprout/observe';
-import { loadOrCreateToken, type ServerLimits } from '@sprout/http';
+import { isSproutError, loadOrCreateToken, type ServerLimits } from '@sprout/http';
 import { createMetrics } from '@sprout/observe/metrics';
 import { FunctionAddresses } from './addresses.js';
 import type { ResolvedFunction } from '@sprout/spec';
@@ -130,15 +130,23 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
       cleanups.push(addresses.subscribe(() => applyRoutes()));
     }
     if (o.collector !== false) {
-      telemetry = await startTelemetry({
-        dataDir: o.dataDir,
-        logs: platform.logs,
-        metrics: registry,
-        logger,
-        ...(o.collector?.configFile ? { configFile: o.collector.configFile } : {}),
-        ...(o.collector?.scrapeIntervalMs ? { scrapeIntervalMs: o.collector.scrapeIntervalMs } : {}),
-        ...(o.collector?.rotateBytes ? { rotateBytes: o.collector.rotateBytes } : {}),
-      });
+      // A collector that cannot start (an input's port taken, an output unreachable at start) is
+      // isolated: functions, gateway and API are served without it, and the log says so. A config
+      // that is wrong is still refused.
+      try {
+        telemetry = await startTelemetry({
+          dataDir: o.dataDir,
+          logs: platform.logs,
+          metrics: registry,
+          logger,
+          ...(o.collector?.configFile ? { configFile: o.collector.configFile } : {}),
+          ...(o.collector?.scrapeIntervalMs ? { scrapeIntervalMs: o.collector.scrapeIntervalMs } : {}),
+          ...(o.collector?.rotateBytes ? { rotateBytes: o.collector.rotateBytes } : {}),
+        });
+      } catch (err) {
+        if (isSproutError(err, 'SPROUT_ERR_PLATFORM_COLLECTOR')) throw err;
+        logger.error({ err }, 'the collector failed to start; serving without it (isolated)');
+      }
     }
     routes = applyRoutes();
     const addr = await listening(gateway.listen(o.port, o.host ?? '127.0.0.1'), 'gateway', o.port, '--port');

@@ -107,7 +107,12 @@ export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
   }
   const log = o.logger.child({ component: 'collector' });
   const collector = createCollector(config, { logger: log });
-  await collector.start();
+  try {
+    await collector.start();
+  } catch (err) {
+    await collector.close().catch(() => {});
+    throw err;
+  }
 
   // Lines are batched per event-loop turn: one push (and one promise) per burst, not per line.
   let batch: PushRecord[] = [];
