@@ -103,6 +103,8 @@ const subjects: Record<'sprout' | 'gff', Subject> = {
   sprout: { url: { legacy: '', cloudevent: '' }, out: join(work, 'sprout.json') },
   gff: { url: { legacy: '', cloudevent: '' }, out: join(work, 'gff.json') },
 };
+/** The http and declarative targets, by name, for each framework. */
+const extra: Record<'sprout' | 'gff', Record<string, string>> = { sprout: {}, gff: {} };
 const targets: Record<Kind, string> = { legacy: 'writeLegacyEvent', cloudevent: 'writeCloudEvent' };
 
 async function waitUp(url: string): Promise<void> {
@@ -141,7 +143,21 @@ beforeAll(async () => {
     children.push(child);
     subjects.gff.url[kind] = `http://127.0.0.1:${port}/`;
   }
-  await Promise.all(Object.values(subjects.gff.url).map(waitUp));
+  for (const target of ['writeHttp', 'writeHttpDeclarative', 'writeCloudEventDeclarative']) {
+    const s = await start({ source: fnDir, target });
+    servers.push(s);
+    extra.sprout[target] = `http://127.0.0.1:${s.port}/`;
+    const port = await freePort();
+    const args = [gffMain, `--target=${target}`, `--source=${fnDir}`];
+    if (target === 'writeHttp') args.push('--signature-type=http');
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, PORT: String(port), NODE_ENV: 'production', CONFORMANCE_OUT: subjects.gff.out },
+      stdio: 'ignore',
+    });
+    children.push(child);
+    extra.gff[target] = `http://127.0.0.1:${port}/`;
+  }
+  await Promise.all([...Object.values(subjects.gff.url), ...Object.values(extra.gff)].map(waitUp));
 }, 60_000);
 
 afterAll(async () => {
@@ -208,4 +224,36 @@ describe('functions-framework-conformance events, Sprout and Google side by side
       );
     }, 120_000);
   }
+
+  /** What a function wrote after one POST, or why there is nothing. */
+  async function written(who: 'sprout' | 'gff', url: string, init: RequestInit): Promise<unknown> {
+    const out = subjects[who].out;
+    rmSync(out, { force: true });
+    process.env.CONFORMANCE_OUT = subjects.sprout.out;
+    const res = await fetch(url, { method: 'POST', ...init });
+    await res.arrayBuffer();
+    expect(res.ok, `${who} ${url}: ${res.status}`).toBe(true);
+    return JSON.parse(readFileSync(out, 'utf8')) as unknown;
+  }
+
+  it.each(['writeHttp', 'writeHttpDeclarative'])(
+    'validateHTTP: %s writes the JSON body it got',
+    async (target) => {
+      const init = { headers: { 'content-type': 'application/json' }, body: '{"res":"PASS"}' };
+      for (const who of ['sprout', 'gff'] as const) {
+        expect(await written(who, extra[who][target]!, init)).toEqual({ res: 'PASS' });
+      }
+    },
+  );
+
+  it('a declarative cloudevent function passes the CloudEvent cases too', async () => {
+    for (const name of names) {
+      const body = read(name, 'cloudevent-input');
+      if (!body) continue;
+      for (const who of ['sprout', 'gff'] as const) {
+        const got = await written(who, extra[who].writeCloudEventDeclarative!, request('cloudevent', body));
+        expect(validate('cloudevent', got as Obj, body), `${who} ${name}`).toEqual([]);
+      }
+    }
+  });
 });
