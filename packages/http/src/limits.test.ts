@@ -98,7 +98,10 @@ describe('applyServerLimits', () => {
   it('refuses values that are not positive whole numbers, naming the option', () => {
     const bad = [0, -1, 1.5, Number.NaN, Infinity, 2 ** 60];
     for (const key of Object.keys(SERVER_LIMIT_DEFAULTS) as (keyof typeof SERVER_LIMIT_DEFAULTS)[]) {
-      for (const v of bad) expect(() => resolveServerLimits({ [key]: v })).toThrow(key);
+      for (const v of bad)
+        expect(() => resolveServerLimits({ [key]: v })).toThrow(
+          expect.objectContaining({ code: 'SPROUT_ERR_HTTP_INVALID_LIMIT', field: key }),
+        );
       expect(resolveServerLimits({ [key]: 7 })[key]).toBe(7);
     }
   });

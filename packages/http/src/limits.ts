@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { HttpError } from './errors.js';
 
 /** The bounds every Sprout listener keeps; each has a default (`SERVER_LIMIT_DEFAULTS`). */
 export interface ServerLimits {
@@ -30,8 +31,8 @@ const CHECK_INTERVAL_MS = 1_000;
  * Bounds a `node:http` server before it listens: a connection cap that makes room by evicting the
  * oldest connection still waiting for its first request head (so a slowloris flood cannot lock good
  * clients out), tight header and request timeouts checked every second, and a keep-alive timeout.
- * Returns the limits in force. Throws a `RangeError` naming the option for a value that is not a
- * positive whole number (callers validate user input first with their own coded error).
+ * Returns the limits in force. A value that is not a positive whole number throws
+ * `SPROUT_ERR_HTTP_INVALID_LIMIT` naming the option in `field`.
  *
  * @example
  * const server = createServer(handler);
@@ -61,7 +62,11 @@ export function resolveServerLimits(limits: ServerLimits = {}): Required<ServerL
   for (const key of Object.keys(SERVER_LIMIT_DEFAULTS) as (keyof ServerLimits)[]) {
     const v = limits[key];
     if (v === undefined) continue;
-    if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`${key} must be a whole number > 0`);
+    if (!Number.isSafeInteger(v) || v <= 0) {
+      throw new HttpError('SPROUT_ERR_HTTP_INVALID_LIMIT', `${key} must be a whole number > 0, not ${v}`, {
+        field: key,
+      });
+    }
     l[key] = v;
   }
   return l;
