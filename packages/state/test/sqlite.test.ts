@@ -85,15 +85,16 @@ describe('sqlite engine', () => {
     dir.remove();
   }, 60_000);
 
-  it('refuses an unknown metadata field naming it', async () => {
-    await expect(
-      openStateStore(component('x', 'state.sqlite', { conectionString: 'a.db' }), {
-        appId: 'a',
-        dataDir: tmp.dir,
-      }),
-    ).rejects.toMatchObject({
-      code: 'SPROUT_ERR_STATE_COMPONENT_INVALID',
-      message: expect.stringContaining('conectionString'),
+  it('warns about an unknown metadata field, naming it, and opens the store (as Dapr does)', async () => {
+    const warnings: string[] = [];
+    const store = await openStateStore(component('x', 'state.sqlite', { conectionString: 'a.db' }), {
+      appId: 'a',
+      dataDir: tmp.dir,
+      onWarning: (w) => warnings.push(w),
     });
+    await store.close();
+    expect(warnings).toEqual([
+      expect.stringContaining('"conectionString" is not documented for state.sqlite'),
+    ]);
   });
 });
