@@ -5,8 +5,9 @@ import { HttpError } from './errors.js';
 /** The bounds every Sprout listener keeps; each has a default (`SERVER_LIMIT_DEFAULTS`). */
 export interface ServerLimits {
   /**
-   * Open connections at most. A connection over the cap first evicts the oldest one still waiting
-   * for its first request head (a slow or idle client); when none is waiting, the new one is closed.
+   * Open connections at most. A connection over the cap first evicts the oldest one that is not in
+   * the middle of a request (still sending its head, or idle); when every one is busy, the new one
+   * is closed.
    */
   maxConnections?: number;
   /** A request head (request line and headers) must arrive within this, ms; else 408 and closed. */
@@ -29,7 +30,7 @@ const CHECK_INTERVAL_MS = 1_000;
 
 /**
  * Bounds a `node:http` server before it listens: a connection cap that makes room by evicting the
- * oldest connection still waiting for its first request head (so a slowloris flood cannot lock good
+ * oldest connection not in the middle of a request (so a slowloris flood cannot lock good
  * clients out), tight header and request timeouts checked every second, and a keep-alive timeout.
  * Returns the limits in force. A value that is not a positive whole number throws
  * `SPROUT_ERR_HTTP_INVALID_LIMIT` naming the option in `field`.
@@ -72,31 +73,34 @@ export function resolveServerLimits(limits: ServerLimits = {}): Required<ServerL
   return l;
 }
 
+/** A connection that is not in the middle of a request: still sending its head, or idle. */
+function evictable(socket: Socket): boolean {
+  // Node sets `_httpMessage` to the response while a request is being answered and frees the parser
+  // of an upgraded connection; nothing is added to the request path to know which ones wait.
+  const s = socket as Socket & { _httpMessage?: unknown; parser?: unknown };
+  return !s._httpMessage && !!s.parser;
+}
+
 function capConnections(server: Server<never, never>, max: number): void {
-  let open = 0;
-  // Connections that have not sent a complete request head yet, oldest first.
-  const waiting = new Set<Socket>();
+  // Open connections, oldest first.
+  const open = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
-    if (open >= max) {
-      const oldest = waiting.values().next().value;
-      if (!oldest) {
+    if (open.size >= max) {
+      let victim: Socket | undefined;
+      for (const s of open) {
+        if (evictable(s)) {
+          victim = s;
+          break;
+        }
+      }
+      if (!victim) {
         socket.destroy();
         return;
       }
-      waiting.delete(oldest);
-      oldest.destroy();
+      open.delete(victim);
+      victim.destroy();
     }
-    open++;
-    waiting.add(socket);
-    socket.once('close', () => {
-      open--;
-      waiting.delete(socket);
-    });
-  });
-  server.on('request', (req: { socket: Socket }) => {
-    waiting.delete(req.socket);
-  });
-  server.on('upgrade', (req: { socket: Socket }) => {
-    waiting.delete(req.socket);
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
   });
 }
