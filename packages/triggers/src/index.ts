@@ -9,3 +9,12 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './broker.js';
+export { InMemoryPubSub } from './engines/in-memory.js';
+export {
+  canonicalType,
+  localComponentTypes,
+  openInputBinding,
+  openOutputBinding,
+  openPubSub,
+} from './engines/index.js';
+export { TRIGGERS_ERROR_CODES, TriggersError, isTriggersError, type TriggersErrorCode } from './errors.js';

@@ -1,0 +1,64 @@
+import type { ComponentConfig, InputBindingEngine, OutputBindingEngine, PubSubEngine } from '../broker.js';
+import { TriggersError } from '../errors.js';
+import { InMemoryPubSub } from './in-memory.js';
+
+type Factory<T> = (config: ComponentConfig) => Promise<T>;
+
+/** Component types that run locally, by Dapr type name. */
+const pubsubs: Record<string, Factory<PubSubEngine>> = {
+  'pubsub.in-memory': async (c) => new InMemoryPubSub(c.name),
+};
+const inputBindings: Record<string, Factory<InputBindingEngine>> = {};
+const outputBindings: Record<string, Factory<OutputBindingEngine>> = {};
+
+/** Older names OpenFunction's samples still use. */
+const ALIASES: Record<string, string> = {
+  'pubsub.mqtt': 'pubsub.mqtt3',
+  'bindings.mqtt': 'bindings.mqtt3',
+};
+
+/** The Dapr type a component's type names (aliases resolved, version suffix such as `/v1` dropped). */
+export function canonicalType(type: string): string {
+  const bare = type.trim().replace(/\/v\d+$/, '');
+  return ALIASES[bare] ?? bare;
+}
+
+/** Every component type that has a local engine, sorted. */
+export function localComponentTypes(): string[] {
+  return [...Object.keys(pubsubs), ...Object.keys(inputBindings), ...Object.keys(outputBindings)].sort();
+}
+
+function open<T>(table: Record<string, Factory<T>>, kind: string, config: ComponentConfig): Promise<T> {
+  const type = canonicalType(config.type);
+  const factory = Object.hasOwn(table, type) ? table[type] : undefined;
+  if (!factory)
+    throw new TriggersError(
+      'SPROUT_ERR_TRIGGERS_COMPONENT_UNSUPPORTED',
+      `component "${config.name}": type "${config.type}" has no local ${kind} engine; ` +
+        `the ${kind} types that run locally are ${Object.keys(table).sort().join(', ') || '(none yet)'}`,
+      { field: 'spec.type' },
+    );
+  return factory({ ...config, type });
+}
+
+/**
+ * Opens the pub/sub engine for a Dapr component (`pubsub.redis`, `pubsub.jetstream`, ...).
+ * A type with no local engine is SPROUT_ERR_TRIGGERS_COMPONENT_UNSUPPORTED naming those that run.
+ *
+ * @example
+ * const bus = await openPubSub({ name: 'orders', type: 'pubsub.in-memory', metadata: {} });
+ * await bus.publish('created', new TextEncoder().encode('{"id":1}'));
+ */
+export async function openPubSub(config: ComponentConfig): Promise<PubSubEngine> {
+  return open(pubsubs, 'pub/sub', config);
+}
+
+/** Opens an input binding engine (`bindings.cron`, ...). */
+export async function openInputBinding(config: ComponentConfig): Promise<InputBindingEngine> {
+  return open(inputBindings, 'input binding', config);
+}
+
+/** Opens an output binding engine (`bindings.http`, `bindings.redis`, `bindings.postgresql`, ...). */
+export async function openOutputBinding(config: ComponentConfig): Promise<OutputBindingEngine> {
+  return open(outputBindings, 'output binding', config);
+}

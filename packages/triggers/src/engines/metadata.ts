@@ -1,0 +1,128 @@
+import type { ComponentConfig } from '../broker.js';
+import { TriggersError } from '../errors.js';
+
+/**
+ * A component's metadata read the way Dapr reads it: keys case-insensitively, Go durations
+ * (`500ms`, `10s`, `1m30s`; a bare number is milliseconds), booleans as `true`/`false`/`1`/`0`.
+ * Every engine names the keys it honours and the documented keys it refuses; any other key is
+ * refused too, naming the component and the keys that are known, so nothing is ignored silently.
+ */
+export class Metadata {
+  private readonly values = new Map<string, { key: string; value: string }>();
+
+  constructor(
+    private readonly config: ComponentConfig,
+    honoured: readonly string[],
+    refused: readonly string[] = [],
+  ) {
+    const known = new Set(honoured.map((k) => k.toLowerCase()));
+    const refuse = new Set(refused.map((k) => k.toLowerCase()));
+    for (const [key, value] of Object.entries(config.metadata)) {
+      const lower = key.toLowerCase();
+      if (refuse.has(lower) && value !== '')
+        throw new TriggersError(
+          'SPROUT_ERR_TRIGGERS_METADATA_UNSUPPORTED',
+          `${this.where()}: metadata "${key}" is documented by Dapr but Sprout does not run it locally; remove it`,
+          { field: `metadata.${key}` },
+        );
+      if (!known.has(lower) && !refuse.has(lower))
+        throw new TriggersError(
+          'SPROUT_ERR_TRIGGERS_METADATA_UNSUPPORTED',
+          `${this.where()}: unknown metadata "${key}"; ${config.type} takes ${honoured.join(', ')}`,
+          { field: `metadata.${key}` },
+        );
+      this.values.set(lower, { key, value });
+    }
+  }
+
+  string(key: string, fallback: string): string;
+  string(key: string): string | undefined;
+  string(key: string, fallback?: string): string | undefined {
+    const v = this.values.get(key.toLowerCase())?.value;
+    return v === undefined || v === '' ? fallback : v;
+  }
+
+  /** A required string: missing or empty is SPROUT_ERR_TRIGGERS_METADATA_INVALID. */
+  required(key: string): string {
+    const v = this.string(key);
+    if (v === undefined) throw this.invalid(key, 'is required');
+    return v;
+  }
+
+  int(key: string, fallback: number, min = 0): number {
+    const v = this.string(key);
+    if (v === undefined) return fallback;
+    if (!/^-?\d+$/.test(v.trim()) || Number(v) < min || !Number.isSafeInteger(Number(v)))
+      throw this.invalid(key, `must be a whole number ≥ ${min} (got "${v}")`);
+    return Number(v);
+  }
+
+  bool(key: string, fallback: boolean): boolean {
+    const v = this.string(key)?.trim().toLowerCase();
+    if (v === undefined) return fallback;
+    if (v === 'true' || v === '1') return true;
+    if (v === 'false' || v === '0') return false;
+    throw this.invalid(key, `must be true or false (got "${v}")`);
+  }
+
+  /** A Go duration in milliseconds. */
+  duration(key: string, fallbackMs: number): number {
+    const v = this.string(key);
+    if (v === undefined) return fallbackMs;
+    const ms = parseDuration(v);
+    if (ms === undefined) throw this.invalid(key, `must be a duration such as 500ms, 10s or 1m (got "${v}")`);
+    return ms;
+  }
+
+  /** One of the given values (compared case-insensitively, answered as listed). */
+  oneOf<T extends string>(key: string, allowed: readonly T[], fallback: T): T {
+    const v = this.string(key);
+    if (v === undefined) return fallback;
+    const hit = allowed.find((a) => a.toLowerCase() === v.toLowerCase());
+    if (!hit) throw this.invalid(key, `must be one of ${allowed.join(', ')} (got "${v}")`);
+    return hit;
+  }
+
+  invalid(key: string, why: string): TriggersError {
+    const written = this.values.get(key.toLowerCase())?.key ?? key;
+    return new TriggersError(
+      'SPROUT_ERR_TRIGGERS_METADATA_INVALID',
+      `${this.where()}: metadata "${written}" ${why}`,
+      {
+        field: `metadata.${written}`,
+      },
+    );
+  }
+
+  private where(): string {
+    return `component "${this.config.name}" (${this.config.type})`;
+  }
+}
+
+const UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/** Go's time.ParseDuration, in milliseconds; a bare number is milliseconds. Undefined if malformed. */
+export function parseDuration(text: string): number | undefined {
+  const s = text.trim();
+  if (/^\d+$/.test(s)) return Number(s);
+  if (s === '0') return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  let at = 0;
+  while (at < s.length) {
+    re.lastIndex = at;
+    const m = re.exec(s);
+    if (!m) return undefined;
+    total += Number(m[1]) * UNITS[m[2]!]!;
+    at = re.lastIndex;
+  }
+  return at === 0 ? undefined : total;
+}
