@@ -18,3 +18,20 @@ export {
   openPubSub,
 } from './engines/index.js';
 export { TRIGGERS_ERROR_CODES, TriggersError, isTriggersError, type TriggersErrorCode } from './errors.js';
+export {
+  KEDA_DEFAULTS,
+  LAG_TRIGGER_TYPES,
+  LagDecider,
+  LagPoller,
+  readScaleOptions,
+  readTrigger,
+  readingOf,
+  type Demand,
+  type LagDecision,
+  type LagPolicy,
+  type LagPollerOptions,
+  type LagTrigger,
+  type LagTriggerType,
+  type TriggerReading,
+  type TriggerSample,
+} from './scaling/index.js';

@@ -1,0 +1,18 @@
+export {
+  LagDecider,
+  KEDA_DEFAULTS,
+  readScaleOptions,
+  type Demand,
+  type LagDecision,
+  type LagPolicy,
+} from './decide.js';
+export {
+  LAG_TRIGGER_TYPES,
+  readTrigger,
+  readingOf,
+  type LagTrigger,
+  type LagTriggerType,
+  type TriggerReading,
+  type TriggerSample,
+} from './metric.js';
+export { LagPoller, type LagPollerOptions } from './poller.js';

@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  LagPoller,
+  openPubSub,
+  readScaleOptions,
+  type Delivery,
+  type PubSubEngine,
+  type Subscription,
+} from '../src/index.js';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()!();
+});
+
+const enc = new TextEncoder();
+
+/** A function "at" `replicas`, as the platform's supervisor would report and set it. */
+function supervisor() {
+  const calls: [number, string][] = [];
+  let replicas = 0;
+  return {
+    calls,
+    current: () => replicas,
+    scaleTo: (n: number, reason: string) => {
+      calls.push([n, reason]);
+      replicas = n;
+    },
+  };
+}
+
+describe('LagPoller on a pub/sub engine', () => {
+  it('scales on the subscription lag, to zero after the cooldown, and joins gateway demand', async () => {
+    const bus: PubSubEngine = await openPubSub({
+      name: 'poller-bus',
+      type: 'pubsub.in-memory',
+      metadata: {},
+    });
+    closers.push(() => bus.close());
+    const held: Delivery[] = [];
+    const sub: Subscription = await bus.subscribe({
+      topic: 'scaling-poller-orders',
+      group: 'scaling-poller',
+      maxInFlight: 5,
+      onMessage: (d) => held.push(d),
+      onError: () => undefined,
+    });
+    closers.push(() => sub.close());
+    const { policy, triggers } = readScaleOptions({
+      maxReplicas: 4,
+      keda: {
+        scaledObject: { pollingInterval: 1, cooldownPeriod: 30 },
+        triggers: [
+          {
+            type: 'nats-jetstream',
+            name: 'orders',
+            metadata: { stream: 'o', consumer: 'c', lagThreshold: '10' },
+          },
+        ],
+      },
+    });
+    let now = 1_000_000;
+    let http = 0;
+    const fn = supervisor();
+    const readings: number[] = [];
+    const poller = new LagPoller({
+      name: 'orders-fn',
+      policy,
+      triggers,
+      measure: async () => ({ lag: await sub.lag() }),
+      otherDemand: () => [{ source: 'http', replicas: http, active: http > 0 }],
+      current: fn.current,
+      scaleTo: fn.scaleTo,
+      onDecision: (_d, r) => readings.push(r[0]!.value),
+      clock: () => now,
+    });
+    closers.push(() => poller.close());
+
+    expect((await poller.poke()).replicas).toBe(0);
+    expect(fn.calls).toEqual([]);
+
+    for (let i = 0; i < 25; i++) await bus.publish('scaling-poller-orders', enc.encode(`{"n":${i}}`));
+    expect((await poller.poke()).replicas).toBe(3);
+    expect(readings.at(-1)).toBe(25);
+    expect(fn.calls.at(-1)?.[0]).toBe(3);
+
+    // 60 messages would ask 6: capped at maxReplicas 4.
+    for (let i = 0; i < 35; i++) await bus.publish('scaling-poller-orders', enc.encode('{}'));
+    expect((await poller.poke()).replicas).toBe(4);
+
+    // Everything handled: lag 0, inactive, but within the cooldown the function stays up.
+    while (((await sub.lag()) ?? 0) > 0) {
+      const batch = held.splice(0);
+      if (!batch.length) break;
+      for (const d of batch) await d.ack();
+    }
+    expect(await sub.lag()).toBe(0);
+    now += 10_000;
+    expect((await poller.poke()).replicas).toBe(1);
+    // The gateway asks for 2 (HTTP traffic): one decision path takes it.
+    http = 2;
+    now += 10_000;
+    expect((await poller.poke()).replicas).toBe(2);
+    http = 0;
+    now += 29_000;
+    expect((await poller.poke()).replicas).toBe(1);
+    now += 1_000;
+    const zero = await poller.poke();
+    expect(zero.replicas).toBe(0);
+    expect(fn.calls.at(-1)).toEqual([0, zero.reason]);
+    expect(fn.current()).toBe(0);
+  });
+
+  it('counts a trigger that cannot be measured as inactive and reports it', async () => {
+    const { policy, triggers } = readScaleOptions({
+      keda: { triggers: [{ type: 'redis-streams', metadata: { stream: 's', consumerGroup: 'g' } }] },
+    });
+    const fn = supervisor();
+    const errors: unknown[] = [];
+    const poller = new LagPoller({
+      name: 'broken',
+      policy,
+      triggers,
+      measure: async () => {
+        throw new Error('broker down');
+      },
+      current: fn.current,
+      scaleTo: fn.scaleTo,
+      onError: (_t, err) => errors.push(err),
+    });
+    closers.push(() => poller.close());
+    const d = await poller.poke();
+    expect(d.replicas).toBe(0);
+    expect(d.active).toBe(false);
+    expect(errors).toHaveLength(1);
+  });
+});
