@@ -1,12 +1,14 @@
 import type { ComponentConfig, InputBindingEngine, OutputBindingEngine, PubSubEngine } from '../broker.js';
 import { TriggersError } from '../errors.js';
 import { InMemoryPubSub } from './in-memory.js';
+import { RedisStreamsPubSub } from './redis.js';
 
 type Factory<T> = (config: ComponentConfig) => Promise<T>;
 
 /** Component types that run locally, by Dapr type name. */
 const pubsubs: Record<string, Factory<PubSubEngine>> = {
   'pubsub.in-memory': async (c) => new InMemoryPubSub(c.name),
+  'pubsub.redis': (c) => RedisStreamsPubSub.open(c),
 };
 const inputBindings: Record<string, Factory<InputBindingEngine>> = {};
 const outputBindings: Record<string, Factory<OutputBindingEngine>> = {};

@@ -4,8 +4,9 @@ import { TriggersError } from '../errors.js';
 /**
  * A component's metadata read the way Dapr reads it: keys case-insensitively, Go durations
  * (`500ms`, `10s`, `1m30s`; a bare number is milliseconds), booleans as `true`/`false`/`1`/`0`.
- * Every engine names the keys it honours and the documented keys it refuses; any other key is
- * refused too, naming the component and the keys that are known, so nothing is ignored silently.
+ * Every engine names the keys it honours and the documented keys it refuses (with the values that
+ * are still fine, such as `failover: false`); any other key is refused too, naming the component
+ * and the keys that are known, so nothing is ignored silently.
  */
 export class Metadata {
   private readonly values = new Map<string, { key: string; value: string }>();
@@ -13,16 +14,18 @@ export class Metadata {
   constructor(
     private readonly config: ComponentConfig,
     honoured: readonly string[],
-    refused: readonly string[] = [],
+    refused: Readonly<Record<string, readonly string[]>> = {},
   ) {
     const known = new Set(honoured.map((k) => k.toLowerCase()));
-    const refuse = new Set(refused.map((k) => k.toLowerCase()));
+    const refuse = new Map(Object.entries(refused).map(([k, ok]) => [k.toLowerCase(), ok]));
     for (const [key, value] of Object.entries(config.metadata)) {
       const lower = key.toLowerCase();
-      if (refuse.has(lower) && value !== '')
+      const allowed = refuse.get(lower);
+      if (allowed && value !== '' && !allowed.includes(value.trim().toLowerCase()))
         throw new TriggersError(
           'SPROUT_ERR_TRIGGERS_METADATA_UNSUPPORTED',
-          `${this.where()}: metadata "${key}" is documented by Dapr but Sprout does not run it locally; remove it`,
+          `${this.where()}: metadata "${key}: ${value}" is Dapr's but Sprout cannot honour it locally` +
+            (allowed.length ? ` (only ${allowed.join(' or ')}); change or remove it` : '; remove it'),
           { field: `metadata.${key}` },
         );
       if (!known.has(lower) && !refuse.has(lower))

@@ -1,0 +1,325 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type {
+  ComponentConfig,
+  Delivery,
+  MessageMetadata,
+  PubSubEngine,
+  SubscribeOptions,
+  Subscription,
+} from '../broker.js';
+import { TriggersError } from '../errors.js';
+import { Metadata } from './metadata.js';
+import { REDIS_CONNECTION_KEYS, REDIS_REFUSED, connectRedis, redisOptions } from './redis-connection.js';
+
+/**
+ * Dapr's `pubsub.redis` over Redis Streams: a topic is a stream, `consumerID` a consumer group.
+ * Entries are read with XREADGROUP (never more than maxInFlight unsettled), settled with XACK, and
+ * entries left pending longer than `processingTimeout` (a crashed or closed subscriber's) are taken
+ * over with XAUTOCLAIM every `redeliverInterval`. Lag is the group's pending + not yet delivered.
+ */
+
+interface Settings {
+  processingTimeoutMs: number;
+  redeliverIntervalMs: number;
+  maxLenApprox: number;
+  streamTtlMs: number;
+  queueDepth: number;
+  concurrency: number | undefined;
+  ackOnError: boolean;
+}
+
+type Entry = [id: string, fields: Buffer[]];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class RedisStreamsPubSub implements PubSubEngine {
+  readonly type = 'pubsub.redis';
+  private readonly subs = new Set<StreamSubscription>();
+
+  private constructor(
+    readonly config: ComponentConfig,
+    readonly client: Redis,
+    readonly settings: Settings,
+    readonly options: ReturnType<typeof redisOptions>,
+  ) {}
+
+  static async open(config: ComponentConfig): Promise<RedisStreamsPubSub> {
+    const md = new Metadata(
+      config,
+      [
+        ...REDIS_CONNECTION_KEYS,
+        'consumerID',
+        'redeliverInterval',
+        'processingTimeout',
+        'ackOnError',
+        'queueDepth',
+        'concurrency',
+        'maxLenApprox',
+        'streamTTL',
+      ],
+      REDIS_REFUSED,
+    );
+    const settings: Settings = {
+      processingTimeoutMs: md.duration('processingTimeout', 15_000),
+      redeliverIntervalMs: md.duration('redeliverInterval', 60_000),
+      maxLenApprox: md.int('maxLenApprox', 0),
+      streamTtlMs: md.duration('streamTTL', 0),
+      queueDepth: md.int('queueDepth', 100, 1),
+      concurrency: md.string('concurrency') === undefined ? undefined : md.int('concurrency', 10, 1),
+      ackOnError: md.bool('ackOnError', false),
+    };
+    const options = redisOptions(md, `sprout-${config.name}`);
+    return new RedisStreamsPubSub(config, await connectRedis(options, config.name), settings, options);
+  }
+
+  async publish(topic: string, data: Uint8Array, metadata: MessageMetadata = {}): Promise<void> {
+    const { maxLenApprox, streamTtlMs } = this.settings;
+    const args: (string | Buffer | number)[] = [topic];
+    if (maxLenApprox > 0) args.push('MAXLEN', '~', maxLenApprox);
+    args.push('*', 'data', Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    if (Object.keys(metadata).length > 0) args.push('metadata', JSON.stringify(metadata));
+    try {
+      await this.client.call('XADD', ...args);
+      if (streamTtlMs > 0)
+        await this.client.call('XTRIM', topic, 'MINID', '~', `${Date.now() - streamTtlMs}-0`);
+    } catch (err) {
+      throw this.unavailable('publish', err);
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const reader = await connectRedis(this.options, this.config.name);
+    const sub = new StreamSubscription(this, reader, options, () => this.subs.delete(sub));
+    this.subs.add(sub);
+    try {
+      await sub.createGroup();
+    } catch (err) {
+      await sub.close();
+      throw this.unavailable('subscribe', err);
+    }
+    sub.start();
+    return sub;
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.subs]) await s.close();
+    this.client.disconnect();
+  }
+
+  unavailable(what: string, err: unknown): TriggersError {
+    return new TriggersError(
+      'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE',
+      `component "${this.config.name}" (pubsub.redis): ${what} failed: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+class StreamSubscription implements Subscription {
+  private readonly consumer: string;
+  private readonly max: number;
+  /** Entry ids handed out and not yet settled. */
+  private readonly unsettled = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+  private wake: (() => void) | undefined;
+  private lastClaim = 0;
+
+  constructor(
+    private readonly engine: RedisStreamsPubSub,
+    private readonly reader: Redis,
+    private readonly options: SubscribeOptions,
+    private readonly onClose: () => void,
+  ) {
+    this.consumer = `${options.group}-${randomUUID().slice(0, 8)}`;
+    const { concurrency } = engine.settings;
+    this.max = Math.max(1, Math.min(options.maxInFlight, concurrency ?? Infinity));
+  }
+
+  async createGroup(): Promise<void> {
+    await this.engine.client
+      .call('XGROUP', 'CREATE', this.options.topic, this.options.group, '0', 'MKSTREAM')
+      .catch((err: Error) => {
+        if (!err.message.includes('BUSYGROUP')) throw err;
+      });
+  }
+
+  start(): void {
+    void this.loop();
+  }
+
+  async lag(): Promise<number | undefined> {
+    const groups = (await this.engine.client.call('XINFO', 'GROUPS', this.options.topic)) as unknown[][];
+    for (const g of groups) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < g.length; i += 2) info.set(String(g[i]), g[i + 1]);
+      if (info.get('name') !== this.options.group) continue;
+      const lag = info.get('lag');
+      return lag === null || lag === undefined ? undefined : Number(info.get('pending')) + Number(lag);
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.unsettled.clear(); // left pending in Redis: XAUTOCLAIM hands them to another consumer
+    this.reader.disconnect();
+    this.signal();
+    this.onClose();
+  }
+
+  /** A slot was freed (or the subscription closed): the read loop goes on. */
+  private signal(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async loop(): Promise<void> {
+    const { topic, group } = this.options;
+    const { redeliverIntervalMs, processingTimeoutMs, queueDepth } = this.engine.settings;
+    const claims = redeliverIntervalMs > 0 && processingTimeoutMs > 0;
+    let failures = 0;
+    while (!this.closed) {
+      const room = this.max - this.unsettled.size;
+      if (room <= 0) {
+        await new Promise<void>((r) => (this.wake = r));
+        continue;
+      }
+      try {
+        if (claims && Date.now() - this.lastClaim >= redeliverIntervalMs) {
+          this.lastClaim = Date.now();
+          await this.claim(room);
+          continue;
+        }
+        const block = claims ? Math.min(redeliverIntervalMs, 1000) : 1000;
+        const res = (await this.reader.callBuffer(
+          'XREADGROUP',
+          'GROUP',
+          group,
+          this.consumer,
+          'COUNT',
+          Math.min(room, queueDepth),
+          'BLOCK',
+          block,
+          'STREAMS',
+          topic,
+          '>',
+        )) as [Buffer, Entry[]][] | null;
+        failures = 0;
+        for (const [, entries] of res ?? []) for (const e of entries) this.deliver(e, 1);
+      } catch (err) {
+        if (this.closed) return;
+        if ((err as Error).message.includes('NOGROUP')) await this.createGroup().catch(() => {});
+        this.options.onError(this.engine.unavailable('read', err));
+        await sleep(Math.min(100 * 2 ** failures++, 2000));
+      }
+    }
+  }
+
+  /** XAUTOCLAIM entries idle over processingTimeout; their delivery count comes from XPENDING. */
+  private async claim(room: number): Promise<void> {
+    const { topic, group } = this.options;
+    const { processingTimeoutMs } = this.engine.settings;
+    const reply = (await this.reader.callBuffer(
+      'XAUTOCLAIM',
+      topic,
+      group,
+      this.consumer,
+      processingTimeoutMs,
+      '0-0',
+      'COUNT',
+      room,
+    )) as [Buffer, Entry[] | null[]];
+    const entries = (reply[1] as (Entry | null)[]).filter(
+      (e): e is Entry => e !== null && !this.unsettled.has(String(e[0])),
+    );
+    if (entries.length === 0) return;
+    const counts = new Map<string, number>();
+    const pending = (await this.reader.call(
+      'XPENDING',
+      topic,
+      group,
+      String(entries[0]![0]),
+      String(entries[entries.length - 1]![0]),
+      entries.length,
+      this.consumer,
+    )) as [string, string, number, number][];
+    for (const [id, , , times] of pending) counts.set(id, Number(times));
+    for (const e of entries) this.deliver(e, counts.get(String(e[0])) ?? 2);
+  }
+
+  private deliver(entry: Entry, attempt: number): void {
+    const id = String(entry[0]);
+    const fields = new Map<string, Buffer>();
+    for (let i = 0; i + 1 < entry[1].length; i += 2) fields.set(String(entry[1][i]), entry[1][i + 1]!);
+    let metadata: MessageMetadata = {};
+    try {
+      const m = fields.get('metadata');
+      if (m) metadata = JSON.parse(m.toString('utf8')) as MessageMetadata;
+    } catch {
+      metadata = {}; // an entry written by someone else: the payload is still delivered
+    }
+    const data = fields.get('data') ?? Buffer.alloc(0);
+    this.unsettled.add(id);
+    const { topic, group } = this.options;
+    const client = this.engine.client;
+    const release = () => {
+      if (this.unsettled.delete(id)) this.signal();
+    };
+    const ack = async () => {
+      if (this.closed || !this.unsettled.has(id)) return;
+      try {
+        await client.call('XACK', topic, group, id);
+      } finally {
+        release(); // a failed XACK leaves the entry pending: it is claimed again later
+      }
+    };
+    const delivery: Delivery = {
+      id,
+      topic,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      metadata,
+      attempt,
+      ack,
+      nack: async (delayMs?: number) => {
+        if (this.closed || !this.unsettled.has(id)) return;
+        if (this.engine.settings.ackOnError) return ack();
+        // The slot stays taken while the entry waits: nothing is fetched in its place.
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          void this.redeliver(id, attempt + 1);
+        }, delayMs ?? 0);
+        this.timers.add(t);
+      },
+    };
+    this.options.onMessage(delivery);
+  }
+
+  /** Hands a nacked entry out again: XCLAIM to ourselves bumps Redis' delivery count. */
+  private async redeliver(id: string, attempt: number): Promise<void> {
+    if (this.closed) return;
+    const { topic, group } = this.options;
+    try {
+      const claimed = (await this.engine.client.callBuffer(
+        'XCLAIM',
+        topic,
+        group,
+        this.consumer,
+        0,
+        id,
+      )) as Entry[];
+      this.unsettled.delete(id);
+      if (claimed[0]) this.deliver(claimed[0], attempt);
+      else this.signal(); // trimmed or deleted meanwhile: nothing left to deliver
+    } catch (err) {
+      // Redis is away: the entry stays pending and XAUTOCLAIM brings it back.
+      this.unsettled.delete(id);
+      this.signal();
+      this.options.onError(this.engine.unavailable('redeliver', err));
+    }
+  }
+}
