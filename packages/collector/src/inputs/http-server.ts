@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { TlsOptions } from 'node:tls';
 import type { Socket } from 'node:net';
-import { isSproutError, sendError, sendSocketError } from '@sprout/http';
+import { applyServerLimits, isSproutError, sendError, sendSocketError } from '@sprout/http';
 import { CollectorError, type CollectorErrorCode } from '../errors.js';
 import { addressOf, closeServer, listen } from './net.js';
 
@@ -45,7 +45,9 @@ export function refusal(code: CollectorErrorCode, status: number, message: strin
  * counted as `internal`; bytes the HTTP parser refuses (garbage, bad framing, oversized headers, too
  * slow) are answered 400, 431 or 408 with a coded body and counted (`malformed`, `too_large`,
  * `truncated`). The connection of a refused request is closed; the server keeps serving. With `tls`
- * (see serverTlsOptions) it serves HTTPS; a failed handshake only ends that connection.
+ * (see serverTlsOptions) it serves HTTPS; a failed handshake only ends that connection. It keeps
+ * the listener limits of every Sprout server (`applyServerLimits`: connection cap, header, request
+ * and keep-alive timeouts), so slow clients cannot hold it.
  */
 export function guardedHttpServer(handler: RequestHandler, reject: Reject, tls?: TlsOptions): Server {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -62,6 +64,7 @@ export function guardedHttpServer(handler: RequestHandler, reject: Reject, tls?:
     }
   };
   const server: Server = tls ? createHttpsServer(tls, onRequest) : createServer(onRequest);
+  applyServerLimits(server);
   if (tls) server.on('tlsClientError', (_err: Error, s: Socket) => s.destroy());
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();

@@ -197,9 +197,11 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
     // A throw while handling a request, or bytes the HTTP/1 parser refuses, are answered and counted.
     const http = guardedHttpServer(onRequest, ctx.reject);
     const sockets = new Set<Socket>();
+    // Node's own connection listener is the first; the connection cap of the listener limits stays.
     const [serveHttp1] = http.listeners('connection') as Array<(s: Socket) => void>;
-    http.removeAllListeners('connection');
+    http.removeListener('connection', serveHttp1!);
     http.on('connection', (socket: Socket) => {
+      if (socket.destroyed) return; // closed by the connection cap
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
       if (!o.http2) return serveHttp1!.call(http, socket);
