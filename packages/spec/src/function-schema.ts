@@ -76,6 +76,37 @@ const daprOutput = z
   })
   .strict();
 
+/** An input trigger as OpenFunction v1beta2 writes it: a Dapr component name, its type, a topic. */
+const daprTrigger = z
+  .object({
+    name: z.string().min(1),
+    type: z.string().min(1).optional(),
+    topic: z.string().min(1).optional(),
+    inputName: z.string().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * `scaleOptions.keda.scaledObject` as OpenFunction's CRD has it. `advanced` (HPA behaviour) and
+ * `fallback` are not in the schema, so they are refused rather than ignored.
+ */
+const scaledObject = z
+  .object({
+    pollingInterval: z.number().int().min(1).optional(),
+    cooldownPeriod: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+/** A KEDA ScaledObject trigger, metadata in KEDA's own names (values are strings, as in KEDA). */
+const kedaTrigger = z
+  .object({
+    type: z.string().min(1),
+    name: z.string().min(1).optional(),
+    metadata: z.record(z.string(), z.string()),
+    metricType: z.enum(['AverageValue', 'Value']).optional(),
+  })
+  .strict();
+
 /** A Dapr component spec written inline in the Function; `version` defaults to v1 as OpenFunction does. */
 const component = componentSpecSchema.extend({ version: z.string().min(1).optional() });
 
@@ -114,6 +145,7 @@ const serving = z
           })
           .strict()
           .optional(),
+        dapr: z.array(daprTrigger).optional(),
       })
       .strict()
       .optional(),
@@ -130,6 +162,8 @@ const serving = z
               })
               .strict()
               .optional(),
+            scaledObject: scaledObject.optional(),
+            triggers: z.array(kedaTrigger).optional(),
           })
           .strict()
           .optional(),

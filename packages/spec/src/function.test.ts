@@ -141,7 +141,7 @@ describe('resolveFunctionText on OpenFunction samples', () => {
   });
 
   it('async-pubsub without its Dapr trigger: a pub/sub output gets its topic as uri; namespace kept', () => {
-    const text = editedSample('unsupported/async-pubsub.yaml', (d) => delete d.spec.serving.triggers);
+    const text = editedSample('async/async-pubsub.yaml', (d) => delete d.spec.serving.triggers);
     const fn = resolveFunctionText(text, 'async-pubsub.yaml');
     expect(fn).toMatchObject({
       name: 'sample-node-async-pubsub',
@@ -272,15 +272,19 @@ describe('resolveFunctionText on OpenFunction samples', () => {
 
 describe('the current limits: samples Sprout refuses locally', () => {
   it.each([
-    ['unsupported/async-pubsub.yaml', 'spec.serving.triggers.dapr', /^\s+dapr:\s*$/, /^\s+triggers:/],
-    ['unsupported/async-bindings.yaml', 'spec.serving.triggers.dapr', /^\s+dapr:\s*$/, /^\s+triggers:/],
-    ['unsupported/kafka-input.yaml', 'spec.serving.triggers.dapr', /^\s+dapr:\s*$/, /^ {4}triggers:/],
     [
-      'unsupported/cron-input-kafka-output.yaml',
-      'spec.serving.triggers.dapr',
-      /^\s+dapr:\s*$/,
-      /^ {4}triggers:/,
+      'unsupported/kafka-input.yaml',
+      'spec.serving.scaleOptions.keda.scaledObject.advanced',
+      /^\s+advanced:\s*$/,
+      undefined,
     ],
+    [
+      'unsupported/function-subscriber.yaml',
+      'spec.serving.scaleOptions.keda.scaledObject.advanced',
+      /^\s+advanced:\s*$/,
+      undefined,
+    ],
+    ['unsupported/cron-input-kafka-output.yaml', 'spec.serving.hooks', /^\s+hooks:\s*$/, undefined],
     ['unsupported/hello-world-node-esm.yaml', 'spec.serving.runtime', /^\s+runtime:/, undefined],
   ] as [string, string, RegExp, RegExp | undefined][])(
     '%s: SPROUT_ERR_SPEC_UNSUPPORTED_FIELD naming %s and its line',
@@ -295,22 +299,20 @@ describe('the current limits: samples Sprout refuses locally', () => {
     },
   );
 
-  it('kafka-input without its Dapr trigger is still refused: KEDA scaledObject is not run locally', () => {
-    const text = editedSample('unsupported/kafka-input.yaml', (d) => delete d.spec.serving.triggers);
+  it('kafka-input without HPA behaviour: the kafka trigger names the types that run locally', () => {
+    const text = editedSample('unsupported/kafka-input.yaml', (d) => {
+      delete d.spec.serving.scaleOptions.keda.scaledObject.advanced;
+    });
     const err = refusal(() => resolveFunctionText(text, 'kafka-input.yaml'));
     expect([err.code, err.field]).toEqual([
       'SPROUT_ERR_SPEC_UNSUPPORTED_FIELD',
-      'spec.serving.scaleOptions.keda.scaledObject',
+      'spec.serving.triggers.dapr.0.type',
     ]);
-    expect(err.message).toMatch(new RegExp(`^kafka-input\\.yaml:${lineOf(text, /^\s+scaledObject:/)}: `));
-  });
-
-  it('cron-input-kafka-output without its Dapr trigger is refused for its plugin hooks', () => {
-    const text = editedSample(
-      'unsupported/cron-input-kafka-output.yaml',
-      (d) => delete d.spec.serving.triggers,
+    expect(err.message).toMatch(
+      new RegExp(
+        `^kafka-input\\.yaml:${lineOf(text, /^\s+type: bindings\.kafka/, /^\s+dapr:/)}: field "spec\\.serving\\.triggers\\.dapr\\.0\\.type": component type "bindings\\.kafka" has no local engine; sprout dev runs pubsub\\.in-memory, .*bindings\\.cron`,
+      ),
     );
-    expect(refusal(() => resolveFunctionText(text, 'c.yaml')).field).toBe('spec.serving.hooks');
   });
 });
 
@@ -319,7 +321,9 @@ describe('fuzz', () => {
     'function-sample.yaml',
     'function-kedahttp-sample-serving.yaml',
     'with-output-binding-node.yaml',
-    'unsupported/async-pubsub.yaml',
+    'async/async-pubsub.yaml',
+    'async/async-bindings.yaml',
+    'async/cron-input.yaml',
     'unsupported/cron-input-kafka-output.yaml',
     'unsupported/hello-world-node-esm.yaml',
   ].map(sample);

@@ -15,7 +15,12 @@ export {
   type ScalingSpec,
   type ExposeSpec,
   type BuildSpec,
+  type InputTrigger,
+  type ScalerTrigger,
+  type EventScalingSpec,
+  type FunctionTriggers,
 } from './resolved.js';
+export { LOCAL_INPUT_TYPES, LOCAL_SCALER_TYPES } from './triggers.js';
 export type { FunctionContext, ComponentRef, TracingConfig } from './context.js';
 export {
   loadFunctions,

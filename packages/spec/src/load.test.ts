@@ -116,9 +116,9 @@ spec: { version: v1.0.0 }
       /:6: annotation "sprout.dev\/turbo" is not one Sprout knows/,
     ],
     [
-      `${head}spec:\n  serving:\n    triggers:\n      dapr:\n        - name: kafka\n`,
+      `${head}spec:\n  serving:\n    triggers:\n      dapr:\n        - name: kafka\n          type: bindings.kafka\n`,
       'SPROUT_ERR_SPEC_UNSUPPORTED_FIELD',
-      /:8: field "spec.serving.triggers.dapr"/,
+      /:10: field "spec.serving.triggers.dapr.0.type": component type "bindings.kafka" has no local engine/,
     ],
     [
       `${head}spec:\n  serving:\n    scaleOptions:\n      minReplicas: 4\n      maxReplicas: 2\n`,

@@ -7,6 +7,7 @@ import { componentsOf, contextOf, routesOf } from './derive.js';
 import { SpecError } from './errors.js';
 import { FUNCTION_API_VERSION, functionSchema, type FunctionDocument } from './function-schema.js';
 import { firstIssue } from './issues.js';
+import { contextInputs, triggersOf } from './triggers.js';
 import { functionYamlOf, isFunctionFolder, packageVersion, plainFunction } from './folder.js';
 import type { BuildSpec, ResolvedFunction } from './resolved.js';
 import { parseYaml, type Locator } from './yaml.js';
@@ -156,6 +157,15 @@ function resolveDocument(doc: FunctionDocument, file: string, at: Locator): Reso
     fn.requestTimeoutSeconds = Math.ceil(ms / 1000);
   }
   fn.context = contextOf(doc, version);
+  const triggers = triggersOf(serving, at);
+  if (triggers) {
+    fn.triggers = triggers;
+    // OpenFunction's controller: a Function with Dapr input triggers runs the async runtime.
+    if (triggers.inputs.length) {
+      fn.context.runtime = 'async';
+      fn.context.inputs = contextInputs(triggers.inputs);
+    }
+  }
   fn.components = componentsOf(doc, file);
   fn.routes = routesOf(serving);
   const so = serving.scaleOptions;

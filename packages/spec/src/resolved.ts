@@ -24,6 +24,43 @@ export interface ScalingSpec {
   scaledownPeriodMs: number;
 }
 
+/** One input trigger (`serving.triggers.dapr[]`): a pub/sub subscription or an input binding. */
+export interface InputTrigger {
+  /** The FUNC_CONTEXT `inputs` key (`inputName`, else `name`); the framework serves `POST /<name>`. */
+  name: string;
+  /** The Dapr component it reads (`serving.pubsub`/`serving.bindings` or a resources folder). */
+  componentName: string;
+  /** `pubsub.<type>` or `bindings.<type>`, as written (aliases such as `pubsub.mqtt` kept). */
+  componentType: string;
+  /** The topic subscribed to (pub/sub only). */
+  topic?: string;
+}
+
+/** One KEDA ScaledObject trigger (`scaleOptions.keda.triggers[]`), metadata in KEDA's own names. */
+export interface ScalerTrigger {
+  /** KEDA's scaler type: `nats-jetstream`, `redis-streams`, `rabbitmq`, `cron`, `external`. */
+  type: string;
+  name?: string;
+  metadata: Record<string, string>;
+  /** KEDA's `metricType`; `AverageValue` (the default) divides the metric by the replicas. */
+  metricType: 'AverageValue' | 'Value';
+}
+
+/** KEDA ScaledObject knobs for an event-driven function (`scaleOptions.keda.scaledObject`). */
+export interface EventScalingSpec {
+  /** `pollingInterval` seconds → ms (KEDA default 30 s). */
+  pollingIntervalMs: number;
+  /** `cooldownPeriod` seconds → ms (KEDA default 300 s): idle time before scaling to zero. */
+  cooldownPeriodMs: number;
+  triggers: ScalerTrigger[];
+}
+
+/** What feeds an async function and what it scales on; replicas stay within `scaling`'s min/max. */
+export interface FunctionTriggers {
+  inputs: InputTrigger[];
+  scaling: EventScalingSpec;
+}
+
 /**
  * Whether and how the function gets a load-balancer address of its own (an EIP allocation for the
  * service `<namespace>/<name>`), from OpenELB's Service annotations on the Function.
@@ -80,6 +117,8 @@ export interface ResolvedFunction {
   routes: RouteRule[];
   engine: 'keda' | 'knative';
   scaling: ScalingSpec;
+  /** Input triggers and KEDA event scaling; absent for a function with neither (HTTP only). */
+  triggers?: FunctionTriggers;
   readinessTimeoutMs: number;
   drainTimeoutMs: number;
   responseHeaderTimeoutMs?: number;
