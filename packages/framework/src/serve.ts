@@ -88,7 +88,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   }
   const mounts = server.mounts;
   const restoreConsole = options.logExecutionId
-    ? installExecutionIdLogging(() => server.currentExecutionId())
+    ? installExecutionIdLogging(() => server.currentExecution())
     : undefined;
 
   const reloadOne = async (i: number): Promise<void> => {

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { applyServerLimits, lingerOnRefusedBody, type ServerLimits } from '@sprout/http';
 import type { Logger } from '@sprout/observe';
+import type { ExecutionTags } from './execution-log.js';
 import { FrameworkError, HttpError } from './errors.js';
 import { bodyReader, DEFAULT_BODY_LIMIT, hasBody, parseBody } from './http/body.js';
 import { SproutRequest } from './http/request.js';
@@ -128,9 +129,10 @@ export class FunctionServer {
     return true;
   }
 
-  /** The execution id of the request the caller runs in, if any. */
-  currentExecutionId(): string | undefined {
-    return this.#current.getStore()?.req.executionId;
+  /** The execution id and span id of the request the caller runs in, if any. */
+  currentExecution(): ExecutionTags | undefined {
+    const req = this.#current.getStore()?.req;
+    return req && { executionId: req.executionId, spanId: req.spanId };
   }
 
   /** Stops accepting, lets in-flight requests finish (up to the drain timeout), then closes. */

@@ -2,28 +2,44 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@sprout/http/testing';
 import type { RunningServer } from '@sprout/framework';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, start } from './helpers.js';
 
 // Behaviour of Google's functions framework (node_modules) that Sprout keeps, checked side by side
 // on the same function file: x-google-status on a failure, structured CloudEvents sent as plain
-// JSON keeping every attribute, and LOG_EXECUTION_ID log lines.
+// JSON keeping every attribute, traceparent, the span id of X-Cloud-Trace-Context, and
+// LOG_EXECUTION_ID log lines (console and raw stream writes).
 const gffMain = fileURLToPath(
   new URL('../../../node_modules/@google-cloud/functions-framework/build/src/main.js', import.meta.url),
 );
 const source = fixture('gff-compat');
-type Target = 'failHttp' | 'failEvent' | 'echoEvent' | 'logs';
+type Target = 'failHttp' | 'failEvent' | 'echoEvent' | 'logs' | 'spanOf';
 const signature: Record<Target, 'http' | 'cloudevent'> = {
   failHttp: 'http',
   failEvent: 'cloudevent',
   echoEvent: 'cloudevent',
   logs: 'http',
+  spanOf: 'http',
 };
 
 const children: ChildProcess[] = [];
 const servers: RunningServer[] = [];
 const gff = {} as Record<Target, { url: string; out: string[] }>;
 const ours = {} as Record<Target, string>;
+// What this process writes to stdout/stderr, captured under Sprout's LOG_EXECUTION_ID rewriting
+// (installed first, so serve() wraps it and the capture sees the final lines).
+const written: string[] = [];
+const releaseCapture: (() => void)[] = [];
+function capture(stream: NodeJS.WriteStream): () => void {
+  const real = stream.write;
+  stream.write = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
+    const text = String(chunk);
+    written.push(...text.split('\n'));
+    if (text.includes('"logging.googleapis.com/labels"')) return true; // ours: kept out of the test output
+    return (real as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
+  } as NodeJS.WriteStream['write'];
+  return () => (stream.write = real);
+}
 
 async function waitUp(url: string): Promise<void> {
   const until = Date.now() + 30_000;
@@ -39,6 +55,7 @@ async function waitUp(url: string): Promise<void> {
 }
 
 beforeAll(async () => {
+  releaseCapture.push(capture(process.stdout), capture(process.stderr));
   for (const target of Object.keys(signature) as Target[]) {
     const s = await start(
       { source, target, signatureType: signature[target] },
@@ -67,6 +84,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of children) c.kill();
   await Promise.all(servers.map((s) => s.close()));
+  for (const release of releaseCapture) release();
 });
 
 const json = { 'content-type': 'application/json' };
@@ -109,43 +127,99 @@ describe('Google functions framework behaviour kept by Sprout', () => {
     expect(await a.json()).toEqual({ event });
   });
 
-  it('writes LOG_EXECUTION_ID lines in Google’s shape, merging JSON lines', async () => {
-    const id = 'exec-123';
-    const init = { method: 'POST', headers: { 'function-execution-id': id } };
-    const written: string[] = [];
-    const spy = (stream: NodeJS.WriteStream) =>
-      vi.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
-        written.push(...String(chunk).split('\n'));
-        return true;
-      });
-    const spies = [spy(process.stdout), spy(process.stderr)];
-    try {
-      expect((await fetch(ours.logs, init)).status).toBe(200);
-    } finally {
-      for (const s of spies) s.mockRestore();
+  it('carries a traceparent header into a structured event sent as plain JSON and a binary one, as Google does', async () => {
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const event = { specversion: '1.0', id: 'e2', source: '/s', type: 't', data: { a: 1 } };
+    const plain = { method: 'POST', headers: { ...json, traceparent: tp }, body: JSON.stringify(event) };
+    const binaryHeaders = { 'ce-specversion': '1.0', 'ce-id': 'e2', 'ce-source': '/s', 'ce-type': 't' };
+    const binary = {
+      method: 'POST',
+      headers: { ...json, ...binaryHeaders, traceparent: tp },
+      body: '{"a":1}',
+    };
+    for (const init of [plain, binary]) {
+      const [a, b] = await Promise.all([fetch(ours.echoEvent, init), fetch(gff.echoEvent.url, init)]);
+      const [ea, eb] = [(await a.json()) as { event: object }, (await b.json()) as { event: object }];
+      expect(eb.event).toEqual({ ...event, traceparent: tp });
+      // Binary mode: Sprout maps Content-Type to datacontenttype (CloudEvents HTTP binding); Google drops it.
+      const extra = init === binary ? { datacontenttype: 'application/json' } : {};
+      expect(ea.event).toEqual({ ...eb.event, ...extra });
     }
-    expect((await fetch(gff.logs.url, init)).status).toBe(200);
-    const until = Date.now() + 10_000;
-    while (gff.logs.out.filter((l) => l.includes(id)).length < 3 && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 50));
-    const parse = (lines: string[]) =>
-      lines.filter((l) => l.includes(id)).map((l) => JSON.parse(l) as Record<string, unknown>);
+  });
+
+  it('keeps an event’s own traceparent where Google overwrites it with the header (a named difference)', async () => {
+    const own = '00-11111111111111111111111111111111-2222222222222222-01';
+    const header = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const init = {
+      method: 'POST',
+      headers: {
+        ...json,
+        'ce-specversion': '1.0',
+        'ce-id': 'e3',
+        'ce-source': '/s',
+        'ce-type': 't',
+        'ce-traceparent': own,
+        traceparent: header,
+      },
+      body: '{}',
+    };
+    const [a, b] = await Promise.all([fetch(ours.echoEvent, init), fetch(gff.echoEvent.url, init)]);
+    expect(((await b.json()) as { event: { traceparent: string } }).event.traceparent).toBe(header);
+    expect(((await a.json()) as { event: { traceparent: string } }).event.traceparent).toBe(own);
+  });
+
+  it.each([
+    ['105445aa7843bc8bf206b12000100000/123;o=1', 'span 123'],
+    ['105445aa7843bc8bf206b12000100000/9', 'span 9'],
+    ['105445aa7843bc8bf206b12000100000/abc;o=1', 'none'],
+    ['no-slash', 'none'],
+    [undefined, 'none'],
+  ])('req.spanId from X-Cloud-Trace-Context %s is %s on both', async (header, want) => {
+    const init = { headers: header === undefined ? {} : { 'x-cloud-trace-context': header } };
+    const [a, b] = await Promise.all([fetch(ours.spanOf, init), fetch(gff.spanOf.url, init)]);
+    expect(await b.text()).toBe(want);
+    expect(await a.text()).toBe(want);
+  });
+
+  it('writes LOG_EXECUTION_ID lines in Google’s shape: console and raw writes, JSON merged, span id from X-Cloud-Trace-Context', async () => {
     const labels = 'logging.googleapis.com/labels';
-    for (const lines of [parse(written), parse(gff.logs.out)]) {
-      expect(lines).toHaveLength(3);
-      const [text, merged, err] = lines;
-      expect(String(text!.message).trim()).toBe('plain text');
-      expect(text![labels]).toEqual({ execution_id: id });
-      expect(merged).toMatchObject({
-        message: 'json',
-        severity: 'NOTICE',
-        [labels]: { team: 'a', execution_id: id },
-      });
-      expect(err).toMatchObject({
-        message: 'json on stderr',
-        severity: 'ERROR',
-        [labels]: { execution_id: id },
-      });
+    const spanKey = 'logging.googleapis.com/spanId';
+    const parse = (lines: string[], id: string) =>
+      lines.filter((l) => l.includes(id)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const [id, trace, span] of [
+      ['exec-123', '105445aa7843bc8bf206b12000100000/123;o=1', '123'],
+      ['exec-456', undefined, undefined],
+    ] as const) {
+      const headers: Record<string, string> = { 'function-execution-id': id };
+      if (trace) headers['x-cloud-trace-context'] = trace;
+      const init = { method: 'POST', headers };
+      expect((await fetch(ours.logs, init)).status).toBe(200);
+      expect((await fetch(gff.logs.url, init)).status).toBe(200);
+      const until = Date.now() + 10_000;
+      while (parse(gff.logs.out, id).length < 5 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 50));
+      for (const lines of [parse(written, id), parse(gff.logs.out, id)]) {
+        expect(lines).toHaveLength(5);
+        // stdout and stderr are two pipes: take the lines by message, not by order.
+        const byMessage = (m: string) => lines.find((l) => String(l.message).trim() === m);
+        const [text, merged, err, raw, rawJson] = [
+          'plain text',
+          'json',
+          'json on stderr',
+          'raw write',
+          'raw json',
+        ].map(byMessage);
+        expect(text![labels]).toEqual({ execution_id: id });
+        expect(merged).toMatchObject({ severity: 'NOTICE', [labels]: { team: 'a', execution_id: id } });
+        expect(err).toMatchObject({ severity: 'ERROR', [labels]: { execution_id: id } });
+        expect(raw![labels]).toEqual({ execution_id: id });
+        expect(rawJson).toMatchObject({
+          severity: 'ERROR',
+          [labels]: { execution_id: id },
+          [spanKey]: 'own',
+        });
+        for (const line of [text, merged, err, raw]) expect(line![spanKey]).toBe(span);
+      }
     }
   });
 });

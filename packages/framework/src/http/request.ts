@@ -2,6 +2,9 @@ import { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 
 const EXECUTION_ID_HEADER = 'function-execution-id';
+const CLOUD_TRACE_HEADER = 'x-cloud-trace-context';
+/** `TRACE_ID/SPAN_ID[;o=OPTIONS]`, the span id decimal, as Google's frameworks read the header. */
+const CLOUD_TRACE = /^\w+\/(\d+)(?:;o=.+)?$/;
 
 /**
  * The request a function sees: Node's IncomingMessage plus the Express surface functions written
@@ -71,6 +74,15 @@ export class SproutRequest extends IncomingMessage {
     if (this.#executionId) return this.#executionId;
     const h = this.headers[EXECUTION_ID_HEADER];
     return (this.#executionId = typeof h === 'string' && h ? h : randomBytes(9).toString('base64url'));
+  }
+
+  /**
+   * The span id of the `X-Cloud-Trace-Context` header (`TRACE_ID/SPAN_ID;o=1`), as Google's
+   * framework exposes it; undefined when the header is absent or not in that form.
+   */
+  get spanId(): string | undefined {
+    const h = this.headers[CLOUD_TRACE_HEADER];
+    return typeof h === 'string' ? CLOUD_TRACE.exec(h)?.[1] : undefined;
   }
 
   /** Aborted when the request times out or the client goes away. */

@@ -41,12 +41,12 @@ function readOtherEvent(req: SproutRequest): CloudEvent {
       `not a CloudEvent: ${req.rawBody?.length ? 'the body is not a JSON object' : 'the request has no body'}; send the ce-specversion, ce-id, ce-source and ce-type headers (binary mode) or a JSON event with content-type application/cloudevents+json (structured mode)`,
     );
   }
-  if (body.specversion !== undefined) return readCloudEvent(STRUCTURED_HEADERS, body);
+  if (body.specversion !== undefined) return readCloudEvent({ ...req.headers, ...STRUCTURED_HEADERS }, body);
   const push = pubsubPushToLegacy(body, req.url ?? '/');
   if (push) return withTraceparent(legacyToCloudEvent(push), req.headers);
   if (isLegacyEvent(body))
     return withTraceparent(legacyToCloudEvent(readLegacyEvent(body), body), req.headers);
-  return body as CloudEvent;
+  return withTraceparent(body as CloudEvent, req.headers);
 }
 
 /** `cloudevent`: the event (binary or structured mode, or a converted legacy event); returns the response. */
