@@ -48,3 +48,10 @@ export const seconds = z.coerce.number().min(0);
 export const many = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 
 export const port = int(0, 65535);
+
+/** A fluent-bit key Sprout cannot honour: given at all, it is a config error saying why. */
+export const refused = (why: string) => z.never({ error: why }).optional();
+
+/** A boolean key of which only one value can be honoured; the other is a config error saying why. */
+export const onlyBool = (value: boolean, why: string) =>
+  bool.pipe(z.literal(value, { error: why })).optional();

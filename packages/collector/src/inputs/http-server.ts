@@ -30,7 +30,9 @@ export function sendRefusal(
   err: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const close: Record<string, string> = req.complete ? {} : { connection: 'close' };
+  // HTTP/2 has no connection header: an unread body there is reset with its stream alone.
+  const close: Record<string, string> =
+    req.complete || req.httpVersionMajor >= 2 ? {} : { connection: 'close' };
   sendError(res, err, { code: 'SPROUT_ERR_COLLECTOR_INTERNAL' }, { ...close, ...headers });
 }
 
@@ -77,18 +79,26 @@ export function guardedHttpServer(handler: RequestHandler, reject: Reject, tls?:
 
 /** An HTTP input's guarded server: listens on start (coded error naming `field`), closes with its connections. */
 export function httpListener(
-  o: { listen: string; port: number; field: string; tls?: TlsOptions },
+  o: {
+    listen: string;
+    port: number;
+    field: string;
+    tls?: TlsOptions | undefined;
+    /** Sets the server up before it listens (the input's network keys); returns the listen backlog. */
+    configure?: (server: Server) => number;
+  },
   handler: RequestHandler,
   reject: Reject,
 ): { start(): Promise<void>; close(): Promise<void>; address(): ReturnType<typeof addressOf> } {
   const sockets = new Set<Socket>();
   const server = guardedHttpServer(handler, reject, o.tls);
+  const backlog = o.configure?.(server);
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
   return {
-    start: () => listen(server, o.field, { port: o.port, host: o.listen }),
+    start: () => listen(server, o.field, { port: o.port, host: o.listen }, backlog),
     close: () => closeServer(server, sockets),
     address: () => addressOf(server),
   };

@@ -1,28 +1,124 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
+import { Server as TlsServer } from 'node:tls';
 import { isSproutError, readBody } from '@sprout/http';
 import { z } from 'zod';
-import { many, port, size } from '../config/values.js';
-import type { InputPlugin } from '../plugin.js';
+import { bool, duration, int, many, onlyBool, port, refused, size } from '../config/values.js';
+import type { InputContext, InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
 import { httpListener, refusal, RETRY_AFTER, sendRefusal, unavailable } from './http-server.js';
+import { BOTH_VERSIONS_ALPN, peerAddress, serveHttp2Too } from './http-versions.js';
 import { bodyLimit } from './net.js';
+import { applyHttpKeepAlive, applyNetKeys, httpNetKeys, withAcceptTimeout } from './net-keys.js';
 import { serverTlsOptions, tlsKeys } from './tls.js';
 
 const BAD_REQUEST = 'SPROUT_ERR_COLLECTOR_BAD_REQUEST';
+
+const responseCode = z.coerce.number().pipe(z.union([z.literal(200), z.literal(201), z.literal(204)]));
+
+/**
+ * fluent-bit's shared listener keys of its HTTP inputs (`http_server.*`, with the legacy aliases
+ * `http2`, `buffer_max_size`, `buffer_chunk_size`), its `oauth2.*` keys and the `net.*` keys.
+ * Defaults are applied by `listenerOptions`, so that an alias and its `http_server.` key can differ.
+ */
+export const httpServerKeys = {
+  http2: bool.optional(),
+  'http_server.http2': bool.optional(),
+  buffer_max_size: size().optional(),
+  'http_server.buffer_max_size': size().optional(),
+  buffer_chunk_size: size().optional(),
+  'http_server.buffer_chunk_size': size().optional(),
+  /** 0: no cap of its own (the listener cap of every Sprout server still holds). */
+  'http_server.max_connections': int().optional(),
+  'http_server.workers': int(1)
+    .pipe(
+      z.literal(1, {
+        error:
+          'http_server.workers above 1 cannot be honoured: an input serves from one event loop; run several inputs (or collectors) on their own ports instead',
+      }),
+    )
+    .optional(),
+  /** Used only with http_server.workers above 1, as in fluent-bit: checked, no effect. */
+  'http_server.ingress_queue_event_limit': int(1).optional(),
+  'http_server.ingress_queue_byte_limit': size().optional(),
+  'http_server.idle_timeout': duration.optional(),
+  'oauth2.validate': onlyBool(
+    false,
+    'oauth2.validate cannot be on: Sprout does not validate OAuth 2.0 JWTs on inputs; put a proxy that checks tokens in front of the input',
+  ),
+  ...Object.fromEntries(
+    [
+      'oauth2.issuer',
+      'oauth2.jwks_url',
+      'oauth2.allowed_audience',
+      'oauth2.allowed_clients',
+      'oauth2.jwks_refresh_interval',
+    ].map((k) => [k, refused(`${k} needs oauth2.validate, which Sprout does not implement`)]),
+  ),
+  ...httpNetKeys,
+};
+
+type ServerKeyValues = z.output<z.ZodObject<typeof httpServerKeys>>;
+
+/** The listener settings an HTTP input runs with, `http_server.*` winning over its legacy alias. */
+export function listenerOptions(o: ServerKeyValues) {
+  return {
+    http2: o['http_server.http2'] ?? o.http2 ?? true,
+    maxBytes: o['http_server.buffer_max_size'] ?? o.buffer_max_size ?? 4 * 1024 * 1024,
+    chunkBytes: o['http_server.buffer_chunk_size'] ?? o.buffer_chunk_size ?? 512 * 1024,
+    maxConnections: o['http_server.max_connections'] ?? 0,
+    /** A kept-alive connection waits this long for its next request (fluent-bit: 10 s). */
+    idleMs: (o['http_server.idle_timeout'] ?? o['net.keepalive_idle_timeout'] ?? 10) * 1000,
+  };
+}
+
+/**
+ * Sets up an HTTP input's listener before it listens: HTTP/2 on the same port (`http2`), the
+ * connection cap, keep-alive and the `net.*` keys. Returns the listen backlog.
+ */
+export function configureListener(
+  server: HttpServer,
+  o: ServerKeyValues,
+  ctx: Pick<InputContext, 'log' | 'reject'>,
+  input: string,
+): number {
+  const l = listenerOptions(o);
+  if (l.maxConnections > 0) server.maxConnections = l.maxConnections;
+  const h2 = l.http2
+    ? serveHttp2Too(server, { tls: server instanceof TlsServer, reject: ctx.reject })
+    : undefined;
+  applyHttpKeepAlive(server, h2, o, l.idleMs);
+  return applyNetKeys(server, o, ctx.log, input);
+}
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
   port: port.default(9880),
   tag_key: z.string().optional(),
-  buffer_max_size: size().default(4 * 1024 * 1024),
-  buffer_chunk_size: size().default(512 * 1024),
-  successful_response_code: z.coerce
-    .number()
-    .pipe(z.union([z.literal(200), z.literal(201), z.literal(204)]))
-    .default(201),
+  successful_response_code: responseCode.default(201),
   success_header: many.optional(),
+  /** Adds the client's address: the first X-Forwarded-For value, else the peer's address. */
+  add_remote_addr: bool.default(false),
+  remote_addr_key: z.string().min(1).default('REMOTE_ADDR'),
+  /** GET /health answers 200 `{status: "ok", timestamp}`. */
+  enable_health_endpoint: bool.default(false),
+  ...httpServerKeys,
   ...tlsKeys,
 });
+
+/**
+ * The client address `add_remote_addr` records: the first value of an X-Forwarded-For header (of the
+ * last such header with HTTP/2 on, of the first with it off, as fluent-bit documents), else the
+ * address the connection came from.
+ */
+export function remoteAddress(req: IncomingMessage, lastHeader: boolean): string | undefined {
+  const values: string[] = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i]!.toLowerCase() === 'x-forwarded-for') values.push(raw[i + 1]!);
+  const header = lastHeader ? values[values.length - 1] : values[0];
+  const first = header?.split(',')[0]!.trim();
+  return first || peerAddress(req);
+}
 
 /** Turns a parsed JSON body or form into record bodies. */
 function bodiesOf(contentType: string, raw: Buffer): Record<string, unknown>[] | string {
@@ -60,8 +156,13 @@ export const httpInput: InputPlugin<typeof schema> = {
       const i = h.search(/\s/);
       if (i > 0) headers[h.slice(0, i)] = h.slice(i).trim();
     }
-    const bodyOptions = bodyLimit(o.buffer_max_size);
+    const l = listenerOptions(o);
+    const bodyOptions = bodyLimit(l.maxBytes);
     const handle = async (req: IncomingMessage, res: ServerResponse) => {
+      if (o.enable_health_endpoint && req.method === 'GET' && req.url?.split('?')[0] === '/health') {
+        const body = JSON.stringify({ status: 'ok', timestamp: Math.floor(Date.now() / 1000) });
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      }
       if (req.method !== 'POST')
         return sendRefusal(req, res, refusal(BAD_REQUEST, 405, 'only POST is accepted'));
       const rawPath = (req.url ?? '/').split('?')[0]!;
@@ -81,15 +182,11 @@ export const httpInput: InputPlugin<typeof schema> = {
         raw = await readBody(req, bodyOptions);
       } catch (err) {
         if (isSproutError(err, 'SPROUT_ERR_COLLECTOR_TOO_LARGE')) {
-          ctx.reject('too_large', { limit: o.buffer_max_size });
+          ctx.reject('too_large', { limit: l.maxBytes });
           return sendRefusal(
             req,
             res,
-            refusal(
-              'SPROUT_ERR_COLLECTOR_TOO_LARGE',
-              413,
-              `body over buffer_max_size (${o.buffer_max_size} bytes)`,
-            ),
+            refusal('SPROUT_ERR_COLLECTOR_TOO_LARGE', 413, `body over buffer_max_size (${l.maxBytes} bytes)`),
           );
         }
         ctx.reject('unreadable', { error: (err as Error).message });
@@ -102,7 +199,9 @@ export const httpInput: InputPlugin<typeof schema> = {
       }
       const tag = path || ctx.tag;
       const time = nowNs();
+      const addr = o.add_remote_addr ? remoteAddress(req, l.http2) : undefined;
       const records: CollectorRecord[] = bodies.map((body) => {
+        if (addr !== undefined) body[o.remote_addr_key] = addr;
         const t = o.tag_key !== undefined ? body[o.tag_key] : undefined;
         return { time, tag: typeof t === 'string' && t ? t : tag, body };
       });
@@ -115,6 +214,16 @@ export const httpInput: InputPlugin<typeof schema> = {
       res.writeHead(o.successful_response_code, headers).end();
     };
     const tls = serverTlsOptions(o, 'http');
-    return httpListener({ listen: o.listen, port: o.port, field: 'http.port', tls }, handle, ctx.reject);
+    return httpListener(
+      {
+        listen: o.listen,
+        port: o.port,
+        field: 'http.port',
+        tls: withAcceptTimeout(tls && l.http2 ? { ...tls, ALPNProtocols: BOTH_VERSIONS_ALPN } : tls, o),
+        configure: (server) => configureListener(server, o, ctx, 'http'),
+      },
+      handle,
+      ctx.reject,
+    );
   },
 };

@@ -7,11 +7,15 @@ import { CollectorError } from '../errors.js';
 import type { InputContext } from '../plugin.js';
 import type { CollectorRecord } from '../types.js';
 
-/** Listens and turns bind errors into a coded error naming the address. */
+/**
+ * Listens (with `backlog` pending connections at most, net.backlog; Node's 511 when unset) and turns
+ * bind errors into a coded error naming the address.
+ */
 export async function listen(
   server: Server | HttpServer,
   field: string,
   target: { port: number; host: string } | { path: string },
+  backlog?: number,
 ): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
@@ -30,8 +34,8 @@ export async function listen(
       server.off('error', onError);
       resolve();
     };
-    if ('path' in target) server.listen(target.path, done);
-    else server.listen(target.port, target.host, done);
+    if ('path' in target) server.listen({ path: target.path, backlog }, done);
+    else server.listen({ port: target.port, host: target.host, backlog }, done);
   });
 }
 

@@ -2,13 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSecureContext, type TlsOptions } from 'node:tls';
 import { z } from 'zod';
-import { bool } from '../config/values.js';
+import { bool, refused } from '../config/values.js';
 import { CollectorError } from '../errors.js';
 
 const VERSION = z.enum(['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3']);
-
-/** A fluent-bit key an input cannot honour: given at all, it is a config error saying why. */
-const refused = (why: string) => z.never({ error: why }).optional();
 
 /**
  * fluent-bit's TLS keys (administration/transport-security) for an input that serves TCP: spread
