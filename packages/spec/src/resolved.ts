@@ -38,7 +38,7 @@ export interface InputTrigger {
 
 /** One KEDA ScaledObject trigger (`scaleOptions.keda.triggers[]`), metadata in KEDA's own names. */
 export interface ScalerTrigger {
-  /** KEDA's scaler type: `nats-jetstream`, `redis-streams`, `rabbitmq`, `cron`, `external`. */
+  /** KEDA's scaler type: `nats-jetstream`, `redis-streams`, `rabbitmq`, `cron`, Sprout's `mqtt`. */
   type: string;
   name?: string;
   metadata: Record<string, string>;

@@ -24,16 +24,10 @@ export const LOCAL_INPUT_TYPES = [
 ] as const;
 
 /**
- * KEDA scaler types (`scaleOptions.keda.triggers[].type`) Sprout scales on locally. `external` is
- * the route KEDA takes for MQTT (an external scaler), which Sprout answers itself.
+ * KEDA scaler types (`scaleOptions.keda.triggers[].type`) Sprout scales on locally, as
+ * `@sprout/triggers` reads them. `mqtt` is Sprout's own (KEDA has none; it renders as `external`).
  */
-export const LOCAL_SCALER_TYPES = [
-  'nats-jetstream',
-  'redis-streams',
-  'rabbitmq',
-  'cron',
-  'external',
-] as const;
+export const LOCAL_SCALER_TYPES = ['nats-jetstream', 'redis-streams', 'rabbitmq', 'cron', 'mqtt'] as const;
 
 /** KEDA ScaledObject defaults: `pollingInterval` 30 s, `cooldownPeriod` 300 s. */
 const KEDA_POLLING_INTERVAL_S = 30;
