@@ -1,6 +1,7 @@
 import type { ComponentConfig, InputBindingEngine, OutputBindingEngine, PubSubEngine } from '../broker.js';
 import { TriggersError } from '../errors.js';
 import { InMemoryPubSub } from './in-memory.js';
+import { JetStreamPubSub } from './jetstream.js';
 import { RedisStreamsPubSub } from './redis.js';
 
 type Factory<T> = (config: ComponentConfig) => Promise<T>;
@@ -9,6 +10,7 @@ type Factory<T> = (config: ComponentConfig) => Promise<T>;
 const pubsubs: Record<string, Factory<PubSubEngine>> = {
   'pubsub.in-memory': async (c) => new InMemoryPubSub(c.name),
   'pubsub.redis': (c) => RedisStreamsPubSub.open(c),
+  'pubsub.jetstream': (c) => JetStreamPubSub.open(c),
 };
 const inputBindings: Record<string, Factory<InputBindingEngine>> = {};
 const outputBindings: Record<string, Factory<OutputBindingEngine>> = {};

@@ -1,0 +1,324 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  connect,
+  headers as natsHeaders,
+  jwtAuthenticator,
+  nanos,
+  type ConnectionOptions,
+  type ConsumerConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type NatsConnection,
+} from 'nats';
+import type {
+  ComponentConfig,
+  Delivery,
+  MessageMetadata,
+  PubSubEngine,
+  SubscribeOptions,
+  Subscription,
+} from '../broker.js';
+import { TriggersError } from '../errors.js';
+import { Metadata } from './metadata.js';
+
+/**
+ * Dapr's `pubsub.jetstream`: a topic is a subject, a consumer group a durable pull consumer
+ * (`{durableName or group}-{topic}`) with explicit acks, `ackWait`, `maxDeliver`, `backOff`; nack
+ * is a NAK with the retry delay. Fetching asks for no more than maxInFlight minus what is unsettled.
+ * Dapr expects the stream to exist; Sprout creates it (or adds the subject to `streamName`) so a
+ * laptop needs no setup. Lag is the consumer's num_pending + num_ack_pending.
+ */
+
+interface Settings {
+  streamName: string | undefined;
+  durableName: string | undefined;
+  consumer: Partial<ConsumerConfig>;
+  single: boolean;
+  memoryStorage: boolean;
+  replicas: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** NATS names may not hold `.`, `*`, `>` or whitespace. */
+const natsName = (s: string) => s.replace(/[.*>\s/\\]/g, '_');
+
+function settingsOf(md: Metadata): Settings {
+  const consumer: Partial<ConsumerConfig> = { ack_policy: AckPolicy.Explicit };
+  const ackPolicy = md.oneOf('ackPolicy', ['explicit', 'all', 'none'], 'explicit');
+  if (ackPolicy !== 'explicit')
+    throw md.invalid('ackPolicy', 'must be explicit: Sprout acks each message itself');
+  if (md.string('ackWait')) consumer.ack_wait = nanos(md.duration('ackWait', 30_000));
+  const maxDeliver = md.int('maxDeliver', -1, -1);
+  if (maxDeliver !== -1 && maxDeliver !== 0) consumer.max_deliver = maxDeliver;
+  const maxAckPending = md.int('maxAckPending', 0);
+  if (maxAckPending > 0) consumer.max_ack_pending = maxAckPending;
+  const backOff = md.string('backOff');
+  if (backOff) {
+    const list = backOff
+      .replace(/^\[|\]$/g, '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    consumer.backoff = list.map((d) => {
+      const probe = new Metadata({ name: 'backOff', type: '', metadata: { d } }, ['d']);
+      return nanos(probe.duration('d', 0));
+    });
+  }
+  const policy = md.oneOf('deliverPolicy', ['all', 'last', 'new', 'sequence', 'time'], 'all');
+  consumer.deliver_policy = {
+    all: DeliverPolicy.All,
+    last: DeliverPolicy.Last,
+    new: DeliverPolicy.New,
+    sequence: DeliverPolicy.StartSequence,
+    time: DeliverPolicy.StartTime,
+  }[policy];
+  if (policy === 'sequence') consumer.opt_start_seq = md.int('startSequence', 1, 1);
+  if (policy === 'time') consumer.opt_start_time = new Date(md.int('startTime', 0) * 1000).toISOString();
+  return {
+    streamName: md.string('streamName'),
+    durableName: md.string('durableName') ?? md.string('queueGroupName'),
+    consumer,
+    single:
+      md.oneOf('concurrency', ['single', 'parallel'], 'parallel') === 'single' && !!md.string('concurrency'),
+    memoryStorage: md.bool('memoryStorage', false),
+    replicas: md.int('replicas', 1, 1),
+  };
+}
+
+export class JetStreamPubSub implements PubSubEngine {
+  readonly type = 'pubsub.jetstream';
+  private readonly subs = new Set<JetStreamSubscription>();
+  private readonly streams = new Map<string, Promise<string>>();
+
+  private constructor(
+    readonly config: ComponentConfig,
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly settings: Settings,
+  ) {}
+
+  static async open(config: ComponentConfig): Promise<JetStreamPubSub> {
+    const md = new Metadata(
+      config,
+      [
+        'natsURL',
+        'name',
+        'token',
+        'jwt',
+        'seedKey',
+        'streamName',
+        'durableName',
+        'queueGroupName',
+        'startSequence',
+        'startTime',
+        'deliverPolicy',
+        'ackPolicy',
+        'ackWait',
+        'maxDeliver',
+        'maxAckPending',
+        'backOff',
+        'replicas',
+        'memoryStorage',
+        'domain',
+        'apiPrefix',
+        'concurrency',
+        // push-consumer tuning: a pull consumer's flow is bounded by each fetch (README)
+        'flowControl',
+        'heartbeat',
+      ],
+      { tls_client_cert: [], tls_client_key: [], rateLimit: ['0'] },
+    );
+    const settings = settingsOf(md);
+    const opts: ConnectionOptions = {
+      servers: md.required('natsURL'),
+      name: md.string('name', 'dapr.io - pubsub.jetstream'),
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      timeout: 5000,
+    };
+    const token = md.string('token');
+    if (token) opts.token = token;
+    const jwt = md.string('jwt');
+    if (jwt) opts.authenticator = jwtAuthenticator(jwt, new TextEncoder().encode(md.required('seedKey')));
+    const jsOpts = { ...(md.string('domain') ? { domain: md.string('domain')! } : {}) };
+    if (md.string('apiPrefix')) Object.assign(jsOpts, { apiPrefix: md.string('apiPrefix') });
+    let nc: NatsConnection;
+    try {
+      nc = await connect(opts);
+    } catch (err) {
+      throw new TriggersError(
+        'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE',
+        `component "${config.name}": NATS at ${opts.servers as string} cannot be reached: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    return new JetStreamPubSub(config, nc, nc.jetstream(jsOpts), await nc.jetstreamManager(jsOpts), settings);
+  }
+
+  /** The stream that holds `topic`, created (or extended with the subject) when there is none. */
+  stream(topic: string): Promise<string> {
+    let p = this.streams.get(topic);
+    if (!p) {
+      p = this.ensureStream(topic);
+      this.streams.set(topic, p);
+      p.catch(() => this.streams.delete(topic));
+    }
+    return p;
+  }
+
+  private async ensureStream(topic: string): Promise<string> {
+    const found = await this.jsm.streams.find(topic).catch(() => undefined);
+    if (found) return found;
+    const name = this.settings.streamName ?? natsName(topic);
+    const info = await this.jsm.streams.info(name).catch(() => undefined);
+    if (info) {
+      await this.jsm.streams.update(name, { ...info.config, subjects: [...info.config.subjects, topic] });
+    } else {
+      await this.jsm.streams.add({
+        name,
+        subjects: [topic],
+        num_replicas: this.settings.replicas,
+        ...(this.settings.memoryStorage ? { storage: 'memory' as never } : {}),
+      });
+    }
+    return name;
+  }
+
+  async publish(topic: string, data: Uint8Array, metadata: MessageMetadata = {}): Promise<void> {
+    try {
+      await this.stream(topic);
+      const keys = Object.keys(metadata);
+      const h = keys.length ? natsHeaders() : undefined;
+      for (const k of keys) h!.set(k, metadata[k]!);
+      await this.js.publish(topic, data, h ? { headers: h } : {});
+    } catch (err) {
+      throw this.unavailable('publish', err);
+    }
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const durable = natsName(`${this.settings.durableName ?? options.group}-${options.topic}`);
+    try {
+      const stream = await this.stream(options.topic);
+      await this.jsm.consumers
+        .info(stream, durable)
+        .catch(() =>
+          this.jsm.consumers.add(stream, {
+            ...this.settings.consumer,
+            durable_name: durable,
+            filter_subject: options.topic,
+          }),
+        );
+      const sub = new JetStreamSubscription(this, stream, durable, options, () => this.subs.delete(sub));
+      this.subs.add(sub);
+      sub.start();
+      return sub;
+    } catch (err) {
+      throw this.unavailable('subscribe', err);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.subs]) await s.close();
+    await this.nc.close().catch(() => {});
+  }
+
+  unavailable(what: string, err: unknown): TriggersError {
+    return new TriggersError(
+      'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE',
+      `component "${this.config.name}" (pubsub.jetstream): ${what} failed: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
+class JetStreamSubscription implements Subscription {
+  private readonly unsettled = new Set<JsMsg>();
+  private readonly max: number;
+  private closed = false;
+  private wake: (() => void) | undefined;
+  private stopFetch: (() => void) | undefined;
+
+  constructor(
+    private readonly engine: JetStreamPubSub,
+    private readonly stream: string,
+    private readonly durable: string,
+    private readonly options: SubscribeOptions,
+    private readonly onClose: () => void,
+  ) {
+    this.max = engine.settings.single ? 1 : Math.max(1, options.maxInFlight);
+  }
+
+  start(): void {
+    void this.loop();
+  }
+
+  async lag(): Promise<number | undefined> {
+    const info = await this.engine.jsm.consumers.info(this.stream, this.durable);
+    return info.num_pending + info.num_ack_pending;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsettled.clear(); // not acked: JetStream redelivers them after ackWait
+    this.stopFetch?.();
+    this.signal();
+    this.onClose();
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.closed) {
+      const room = this.max - this.unsettled.size;
+      if (room <= 0) {
+        await new Promise<void>((r) => (this.wake = r));
+        continue;
+      }
+      try {
+        const consumer = await this.engine.js.consumers.get(this.stream, this.durable);
+        const batch = await consumer.fetch({ max_messages: room, expires: 1000 });
+        this.stopFetch = () => batch.stop();
+        for await (const m of batch) {
+          if (this.closed) break; // not acked: redelivered after ackWait
+          this.deliver(m);
+        }
+        failures = 0;
+      } catch (err) {
+        if (this.closed) return;
+        this.options.onError(this.engine.unavailable('fetch', err));
+        await sleep(Math.min(100 * 2 ** failures++, 2000));
+      }
+    }
+  }
+
+  private deliver(m: JsMsg): void {
+    this.unsettled.add(m);
+    const metadata: Record<string, string> = {};
+    for (const k of m.headers?.keys() ?? []) metadata[k] = m.headers!.get(k);
+    const settle = (how: () => void) => {
+      if (this.closed || !this.unsettled.delete(m)) return;
+      how();
+      this.signal();
+    };
+    const delivery: Delivery = {
+      id: String(m.seq),
+      topic: m.subject,
+      data: m.data,
+      metadata,
+      attempt: m.info.deliveryCount,
+      ack: async () => settle(() => m.ack()),
+      nack: async (delayMs?: number) => settle(() => m.nak(delayMs)),
+    };
+    this.options.onMessage(delivery);
+  }
+}
