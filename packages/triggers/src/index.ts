@@ -35,3 +35,4 @@ export {
   type TriggerReading,
   type TriggerSample,
 } from './scaling/index.js';
+export { createDaprApiServer, type DaprApiServer, type DaprApiServerOptions } from './api/server.js';
