@@ -119,6 +119,19 @@ describe('CloudEvents', () => {
     });
   });
 
+  it('reads fields whose value is an object with a non-function toString as JSON text, never throwing', () => {
+    const legacy = readLegacyEvent({
+      eventId: { toString: 1 },
+      eventType: { valueOf: {} },
+      resource: { service: { toString: 'x' }, name: 'n' },
+      data: {},
+    });
+    expect(legacy.context).toMatchObject({ eventId: '{"toString":1}', eventType: '{"valueOf":{}}' });
+    expect(legacyToCloudEvent(legacy).source).toBe('{"toString":"x"}/n');
+    const ce = { specversion: '1.0', id: 'i', source: '/s', type: 't', subject: { toString: 2 }, time: 5 };
+    expect(cloudEventToLegacy(ce).context).toMatchObject({ resource: '/s/{"toString":2}', timestamp: '5' });
+  });
+
   it('reads binary mode when the content type is application/cloudevents+json', () => {
     const e = readCloudEvent(
       {

@@ -1,6 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { HttpError } from './errors.js';
-import { googleCloudEventToLegacy, googleLegacyToCloudEvent, pubsubPushToLegacy } from './google-events.js';
+import {
+  googleCloudEventToLegacy,
+  googleLegacyToCloudEvent,
+  pubsubPushToLegacy,
+  textOf,
+} from './google-events.js';
 
 /** A CloudEvent (spec v1.0): required attributes, optional ones, extensions and data. */
 export interface CloudEvent<T = unknown> {
@@ -132,9 +137,9 @@ export function cloudEventToLegacy(event: CloudEvent): { data: unknown; context:
     data: event.data,
     context: {
       eventId: event.id,
-      timestamp: event.time ?? new Date().toISOString(),
+      timestamp: event.time === undefined ? new Date().toISOString() : textOf(event.time),
       eventType: event.type,
-      resource: event.subject ? `${event.source}/${event.subject}` : event.source,
+      resource: event.subject ? `${event.source}/${textOf(event.subject)}` : event.source,
     },
   };
 }
@@ -156,9 +161,9 @@ export function readLegacyEvent(body: unknown, path = '/'): { data: unknown; con
     data: b.data,
     context: {
       ...rest,
-      eventId: String(ctx.eventId ?? ctx.id ?? ''),
-      timestamp: String(ctx.timestamp ?? ctx.time ?? new Date().toISOString()),
-      eventType: String(ctx.eventType ?? ctx.type ?? ''),
+      eventId: textOf(ctx.eventId ?? ctx.id),
+      timestamp: textOf(ctx.timestamp ?? ctx.time ?? new Date().toISOString()),
+      eventType: textOf(ctx.eventType ?? ctx.type),
       resource: ctx.resource ?? ctx.source ?? '',
     },
   };
@@ -178,7 +183,7 @@ export function legacyToCloudEvent(
   const { context } = legacy;
   const resource = context.resource as { name?: string; service?: string } | string;
   const source =
-    typeof resource === 'string' ? resource : `${resource?.service ?? ''}/${resource?.name ?? ''}`;
+    typeof resource === 'string' ? resource : `${textOf(resource?.service)}/${textOf(resource?.name)}`;
   return {
     specversion: '1.0',
     id: context.eventId || 'unknown',

@@ -80,6 +80,22 @@ function isObject(v: unknown): v is Obj {
   return !!v && typeof v === 'object' && !Array.isArray(v) && !Buffer.isBuffer(v);
 }
 
+/**
+ * A value of an untrusted event as text: strings as they are, numbers and booleans printed, objects
+ * as JSON, nothing as ''. Never throws, unlike `String(v)` on an object whose `toString` is not a
+ * function (`{"eventId": {"toString": 1}}`).
+ */
+export function textOf(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'object' && typeof v !== 'function') return String(v);
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '';
+  }
+}
+
 function renameKeys(v: unknown, names: Record<string, string>): unknown {
   if (!isObject(v)) return v;
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [names[k] ?? k, x]));
@@ -144,7 +160,7 @@ export function googleLegacyToCloudEvent(
   }
   if (service === GOOGLE_SERVICE.firebaseAuth && isObject(data) && 'metadata' in data) {
     data = { ...data, metadata: renameKeys(data.metadata, AUTH_METADATA_TO_CE) };
-    if ((data as Obj).uid !== undefined) subject = `users/${String((data as Obj).uid)}`;
+    if ((data as Obj).uid !== undefined) subject = `users/${textOf((data as Obj).uid)}`;
   }
   if (service === GOOGLE_SERVICE.firebaseDb) {
     const domain = typeof extra.domain === 'string' ? extra.domain : '';
@@ -179,7 +195,7 @@ export function googleCloudEventToLegacy(
   const service = m[1]!;
   const name = m[2]!;
   let data = event.data;
-  let resource: unknown = event.subject ? `${name}/${event.subject}` : name;
+  let resource: unknown = event.subject ? `${name}/${textOf(event.subject)}` : name;
   switch (service) {
     case GOOGLE_SERVICE.pubsub: {
       resource = { service, name, type: PUBSUB_MESSAGE_TYPE };
@@ -202,7 +218,7 @@ export function googleCloudEventToLegacy(
       break;
     case GOOGLE_SERVICE.storage:
       resource = {
-        name: `${name}/${event.subject ?? ''}`,
+        name: `${name}/${textOf(event.subject)}`,
         service,
         type: isObject(data) ? data.kind : undefined,
       };
@@ -210,7 +226,7 @@ export function googleCloudEventToLegacy(
   }
   return {
     data,
-    context: { eventId: event.id, timestamp: event.time ?? '', eventType, resource },
+    context: { eventId: event.id, timestamp: textOf(event.time), eventType, resource },
   };
 }
 
@@ -229,7 +245,7 @@ export function pubsubPushToLegacy(
   const topic = /projects\/[^/?]+\/topics\/[^/?]+/.exec(path)?.[0] ?? null;
   return {
     context: {
-      eventId: String(message.messageId),
+      eventId: textOf(message.messageId),
       timestamp: typeof message.publishTime === 'string' ? message.publishTime : new Date().toISOString(),
       eventType: 'google.pubsub.topic.publish',
       resource: { service: GOOGLE_SERVICE.pubsub, type: PUBSUB_MESSAGE_TYPE, name: topic },
