@@ -7,6 +7,7 @@ import { SproutError, type SproutErrorOptions } from '@sprout/http';
  */
 export const KUBE_ERROR_CODES = {
   SPROUT_ERR_KUBE_INVALID_MANIFEST: { status: 400 },
+  SPROUT_ERR_KUBE_RENDER_UNSUPPORTED: { status: 400 },
 } as const satisfies Record<string, { status: number }>;
 
 export type KubeErrorCode = keyof typeof KUBE_ERROR_CODES;

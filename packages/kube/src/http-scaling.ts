@@ -109,7 +109,8 @@ export function renderHttpScaledObject(fn: FunctionManifest): KubeObject {
   };
 }
 
-function meta(fn: FunctionManifest): KubeObject['metadata'] {
+/** Name, namespace and Sprout's labels for an object rendered for `fn`. */
+export function meta(fn: FunctionManifest): KubeObject['metadata'] {
   const m: KubeObject['metadata'] = {
     name: fn.metadata.name,
     labels: { 'app.kubernetes.io/name': fn.metadata.name, 'app.kubernetes.io/managed-by': 'sprout' },
@@ -127,6 +128,33 @@ function meta(fn: FunctionManifest): KubeObject['metadata'] {
  */
 export function renderWorkload(fn: FunctionManifest): [KubeObject, KubeObject] {
   const name = fn.metadata.name;
+  const port = functionPort(fn);
+  const so = (serving(fn).scaleOptions ?? {}) as ScaleOptions;
+  const context = { name, version: fn.spec.version ?? 'v1.0.0', runtime: 'knative', port: String(port) };
+  const deployment = renderDeployment(fn, {
+    funcContext: context,
+    replicas: usesKedaHttp(fn) ? (so.minReplicas ?? 0) : Math.max(1, so.minReplicas ?? 0),
+  });
+  const labels = { 'app.kubernetes.io/name': name };
+  const service: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(fn),
+    spec: { selector: { ...labels }, ports: [{ name: 'http', port, targetPort: port, protocol: 'TCP' }] },
+  };
+  return [deployment, service];
+}
+
+/**
+ * The Deployment a Function runs as without OpenFunction: the Function's image, `serving.params` and
+ * the `function` container's env as environment, PORT and the given FUNC_CONTEXT, the HTTP port,
+ * and `podAnnotations` on the pod template (a Dapr sidecar's, for an async function).
+ */
+export function renderDeployment(
+  fn: FunctionManifest,
+  o: { funcContext: object; replicas: number; podAnnotations?: Record<string, string> },
+): KubeObject {
+  const name = fn.metadata.name;
   const s = serving(fn);
   const port = functionPort(fn);
   const template = (s.template ?? {}) as { containers?: Json[] } & Json;
@@ -137,15 +165,7 @@ export function renderWorkload(fn: FunctionManifest): [KubeObject, KubeObject] {
     ...((base.env as { name: string }[] | undefined) ?? []).filter((e) => !(e.name in params)),
     ...Object.entries(params).map(([k, v]) => ({ name: k, value: v })),
     { name: 'PORT', value: String(port) },
-    {
-      name: 'FUNC_CONTEXT',
-      value: JSON.stringify({
-        name,
-        version: fn.spec.version ?? 'v1.0.0',
-        runtime: 'knative',
-        port: String(port),
-      }),
-    },
+    { name: 'FUNC_CONTEXT', value: JSON.stringify(o.funcContext) },
   ];
   const container: Json = {
     ...base,
@@ -156,16 +176,16 @@ export function renderWorkload(fn: FunctionManifest): [KubeObject, KubeObject] {
     readinessProbe: { tcpSocket: { port } },
   };
   const labels = { 'app.kubernetes.io/name': name };
-  const so = (s.scaleOptions ?? {}) as ScaleOptions;
-  const deployment: KubeObject = {
+  const annotations = o.podAnnotations && Object.keys(o.podAnnotations).length ? o.podAnnotations : undefined;
+  return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: meta(fn),
     spec: {
-      replicas: usesKedaHttp(fn) ? (so.minReplicas ?? 0) : Math.max(1, so.minReplicas ?? 0),
+      replicas: o.replicas,
       selector: { matchLabels: { ...labels } },
       template: {
-        metadata: { labels: { ...labels } },
+        metadata: { labels: { ...labels }, ...(annotations ? { annotations } : {}) },
         spec: {
           ...template,
           containers: [container, ...containers.filter((c) => c !== base && c.name !== 'function')],
@@ -173,11 +193,4 @@ export function renderWorkload(fn: FunctionManifest): [KubeObject, KubeObject] {
       },
     },
   };
-  const service: KubeObject = {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: meta(fn),
-    spec: { selector: { ...labels }, ports: [{ name: 'http', port, targetPort: port, protocol: 'TCP' }] },
-  };
-  return [deployment, service];
 }

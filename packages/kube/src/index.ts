@@ -21,4 +21,12 @@ export {
   HTTP_SCALED_OBJECT_API_VERSION,
   type KubeObject,
 } from './http-scaling.js';
+export {
+  isAsyncFunction,
+  renderAsyncWorkload,
+  renderScaledObject,
+  renderSubscription,
+  SCALED_OBJECT_API_VERSION,
+  type SubscriptionInput,
+} from './async-scaling.js';
 export { dnsLabel } from './names.js';

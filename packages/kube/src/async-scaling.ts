@@ -1,0 +1,136 @@
+import { KubeError } from './errors.js';
+import type { FunctionManifest } from './function.js';
+import { functionPort, meta, renderDeployment, type KubeObject } from './http-scaling.js';
+
+export const SCALED_OBJECT_API_VERSION = 'keda.sh/v1alpha1';
+
+type Json = Record<string, unknown>;
+
+interface KedaTrigger {
+  type: string;
+  name?: string;
+  metadata?: Record<string, unknown>;
+  metricType?: string;
+  useCachedMetrics?: boolean;
+}
+
+interface AsyncScaleOptions {
+  minReplicas?: number;
+  maxReplicas?: number;
+  keda?: { scaledObject?: { pollingInterval?: number; cooldownPeriod?: number }; triggers?: KedaTrigger[] };
+}
+
+const serving = (fn: FunctionManifest) => (fn.spec.serving ?? {}) as Json;
+const scaleOptions = (fn: FunctionManifest) => (serving(fn).scaleOptions ?? {}) as AsyncScaleOptions;
+
+/**
+ * True for an async function: one with `serving.triggers.dapr` inputs or KEDA event triggers
+ * (`scaleOptions.keda.triggers`), which OpenFunction runs behind a Dapr sidecar and KEDA scales.
+ */
+export function isAsyncFunction(fn: FunctionManifest): boolean {
+  const triggers = serving(fn).triggers as { dapr?: unknown[] } | undefined;
+  return (triggers?.dapr?.length ?? 0) > 0 || (scaleOptions(fn).keda?.triggers?.length ?? 0) > 0;
+}
+
+/**
+ * A KEDA trigger as a cluster runs it: metadata values as strings (KEDA's map of strings), and
+ * Sprout's own `mqtt` scaler as KEDA's `external` scaler, which needs `scalerAddress` (the gRPC
+ * address of an external scaler that reports the MQTT subscription's backlog).
+ */
+function kedaTrigger(t: KedaTrigger, i: number): Json {
+  const metadata: Record<string, string> = {};
+  for (const [k, v] of Object.entries(t.metadata ?? {})) metadata[k] = String(v);
+  const rest: Json = {};
+  if (t.name !== undefined) rest.name = t.name;
+  if (t.metricType !== undefined) rest.metricType = t.metricType;
+  if (t.useCachedMetrics !== undefined) rest.useCachedMetrics = t.useCachedMetrics;
+  if (t.type !== 'mqtt') return { type: t.type, ...rest, metadata };
+  if (!metadata.scalerAddress)
+    throw new KubeError(
+      'SPROUT_ERR_KUBE_RENDER_UNSUPPORTED',
+      `serving.scaleOptions.keda.triggers[${i}]: the mqtt scaler is Sprout's own; on a cluster it runs as KEDA's ` +
+        "external scaler, so its metadata needs scalerAddress (host:port of an external scaler's gRPC service)",
+      { field: `spec.serving.scaleOptions.keda.triggers[${i}].metadata.scalerAddress` },
+    );
+  return { type: 'external', ...rest, metadata };
+}
+
+/**
+ * Renders KEDA's ScaledObject (keda.sh/v1alpha1) for an async function run without OpenFunction:
+ * the Deployment named after the function as scale target, `minReplicas`/`maxReplicas` as
+ * `minReplicaCount`/`maxReplicaCount` (KEDA's defaults 0 and 100 when unset),
+ * `keda.scaledObject.pollingInterval`/`cooldownPeriod`, and `keda.triggers` with KEDA's own scaler
+ * types (nats-jetstream, redis-streams, rabbitmq, cron; Sprout's mqtt as external). With
+ * OpenFunction the Function carries the same fields and OpenFunction renders the ScaledObject.
+ *
+ * @example
+ * renderScaledObject(loadFunctionDir('fn').manifest); // loadFunctionDir from @sprout/spec
+ */
+export function renderScaledObject(fn: FunctionManifest): KubeObject {
+  const so = scaleOptions(fn);
+  const scaled = so.keda?.scaledObject ?? {};
+  const spec: Json = {
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: fn.metadata.name },
+    ...(scaled.pollingInterval !== undefined ? { pollingInterval: scaled.pollingInterval } : {}),
+    ...(scaled.cooldownPeriod !== undefined ? { cooldownPeriod: scaled.cooldownPeriod } : {}),
+    minReplicaCount: so.minReplicas ?? 0,
+    maxReplicaCount: so.maxReplicas ?? 100,
+    triggers: (so.keda?.triggers ?? []).map(kedaTrigger),
+  };
+  return { apiVersion: SCALED_OBJECT_API_VERSION, kind: 'ScaledObject', metadata: meta(fn), spec };
+}
+
+/**
+ * The Deployment an async function runs as without OpenFunction: the function container with the
+ * given FUNC_CONTEXT (runtime Async, inputs and outputs, as OpenFunction derives it) beside a Dapr
+ * sidecar (`dapr.io/enabled`, `app-id` the function's name, `app-port`, `app-protocol: http`, and
+ * the Function's `serving.annotations`). It starts at `minReplicas`; the ScaledObject owns the count.
+ */
+export function renderAsyncWorkload(fn: FunctionManifest, funcContext: object): KubeObject {
+  const own = (serving(fn).annotations ?? {}) as Record<string, string>;
+  return renderDeployment(fn, {
+    funcContext,
+    replicas: scaleOptions(fn).minReplicas ?? 0,
+    podAnnotations: {
+      'dapr.io/enabled': 'true',
+      'dapr.io/app-id': fn.metadata.name,
+      'dapr.io/app-port': String(functionPort(fn)),
+      'dapr.io/app-protocol': 'http',
+      ...Object.fromEntries(Object.entries(own).map(([k, v]) => [k, String(v)])),
+    },
+  });
+}
+
+/** A Dapr declarative Subscription as read from a resources folder (v2alpha1, or converted to it). */
+export interface SubscriptionInput {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [k: string]: unknown };
+  spec: Json;
+  scopes?: string[];
+}
+
+/**
+ * Renders a Dapr Subscription for `kubectl apply`: as written (routes, rules, deadLetterTopic,
+ * bulkSubscribe), in `namespace` unless it names its own, scoped to `scopes` unless it has its own.
+ */
+export function renderSubscription(
+  sub: SubscriptionInput,
+  o: { namespace?: string; scopes?: string[] } = {},
+): KubeObject & {
+  scopes?: string[];
+} {
+  const namespace = sub.metadata.namespace ?? o.namespace;
+  const scopes = sub.scopes ?? o.scopes;
+  return {
+    apiVersion: sub.apiVersion,
+    kind: 'Subscription',
+    metadata: {
+      name: sub.metadata.name,
+      ...(namespace ? { namespace } : {}),
+      labels: { 'app.kubernetes.io/managed-by': 'sprout' },
+    },
+    spec: sub.spec,
+    ...(scopes?.length ? { scopes } : {}),
+  };
+}
