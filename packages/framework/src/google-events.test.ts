@@ -1,10 +1,69 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fuzzBytes, prng } from './fuzz.js';
 import { googleCloudEventToLegacy, googleLegacyToCloudEvent, pubsubPushToLegacy } from './google-events.js';
 
 const ctx = { eventId: 'e1', timestamp: '2020-09-29T11:32:00.123Z' };
 
+/** The rows of the README's "Google event types" table: CloudEvent type, legacy types, example, source/subject. */
+function readmeRows(): {
+  ceType: string;
+  legacy: string[];
+  aliases: string[];
+  resource: string;
+  source: string;
+  subject?: string;
+}[] {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('### Google event types'));
+  const table = section.slice(section.indexOf('\n|'), section.indexOf('\n\n', section.indexOf('\n|')));
+  const code = (cell: string) =>
+    [...cell.matchAll(/(_?)`([^`]+)`_?/g)].map((m) => ({ text: m[2]!, alias: m[1] === '_' }));
+  return table
+    .trim()
+    .split('\n')
+    .slice(2)
+    .map((line) => {
+      const [ce, legacy, resource, sourceSubject] = line.split('|').slice(1, 5).map(code);
+      const types = legacy!;
+      return {
+        ceType: ce![0]!.text,
+        legacy: types.filter((t) => !t.alias).map((t) => t.text),
+        aliases: types.filter((t) => t.alias).map((t) => t.text),
+        resource: resource![0]!.text,
+        source: sourceSubject![0]!.text,
+        ...(sourceSubject![1] ? { subject: sourceSubject![1].text } : {}),
+      };
+    });
+}
+
 describe('Google event conversion', () => {
+  it('converts every row of the README table both ways, as the row says', () => {
+    const rows = readmeRows();
+    expect(rows.length).toBeGreaterThanOrEqual(17);
+    for (const row of rows) {
+      expect(row.legacy, row.ceType).toHaveLength(1);
+      const data = { uid: 'u1', kind: 'storage#object', metadata: { createdAt: 'c' } };
+      for (const eventType of [...row.legacy, ...row.aliases]) {
+        const ce = googleLegacyToCloudEvent(
+          { data, context: { ...ctx, eventType, resource: row.resource } },
+          { domain: 'firebaseio.com' },
+        );
+        expect(ce, eventType).toMatchObject({
+          type: row.ceType,
+          source: row.source,
+          id: 'e1',
+          time: ctx.timestamp,
+        });
+        expect(ce!.subject, eventType).toBe(row.subject?.replace('<data.uid>', 'u1'));
+        const back = googleCloudEventToLegacy(ce!);
+        expect(back?.context.eventType, row.ceType).toBe(row.legacy[0]);
+        const r = back!.context.resource;
+        expect(typeof r === 'string' ? r : (r as { name: string }).name, row.ceType).toBe(row.resource);
+      }
+    }
+  });
+
   it('maps Firebase Remote Config both ways (resource is the whole source path, no subject)', () => {
     const legacy = {
       data: { versionNumber: '2' },

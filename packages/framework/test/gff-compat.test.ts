@@ -13,11 +13,12 @@ const gffMain = fileURLToPath(
   new URL('../../../node_modules/@google-cloud/functions-framework/build/src/main.js', import.meta.url),
 );
 const source = fixture('gff-compat');
-type Target = 'failHttp' | 'failEvent' | 'echoEvent' | 'logs' | 'spanOf';
-const signature: Record<Target, 'http' | 'cloudevent'> = {
+type Target = 'failHttp' | 'failEvent' | 'echoEvent' | 'echoLegacy' | 'logs' | 'spanOf';
+const signature: Record<Target, 'http' | 'cloudevent' | 'event'> = {
   failHttp: 'http',
   failEvent: 'cloudevent',
   echoEvent: 'cloudevent',
+  echoLegacy: 'event',
   logs: 'http',
   spanOf: 'http',
 };
@@ -166,6 +167,98 @@ describe('Google functions framework behaviour kept by Sprout', () => {
     const [a, b] = await Promise.all([fetch(ours.echoEvent, init), fetch(gff.echoEvent.url, init)]);
     expect(((await b.json()) as { event: { traceparent: string } }).event.traceparent).toBe(header);
     expect(((await a.json()) as { event: { traceparent: string } }).event.traceparent).toBe(own);
+  });
+
+  // The fallbacks of the README's "Google event types" section, side by side.
+  const post = (headers: Record<string, string>, body: unknown) => ({
+    method: 'POST',
+    headers: { ...json, ...headers },
+    body: JSON.stringify(body),
+  });
+  const both = async (target: Target, init: RequestInit) => {
+    const [a, b] = await Promise.all([fetch(ours[target], init), fetch(gff[target].url, init)]);
+    return { ours: a, gff: b };
+  };
+
+  it('a legacy event of an unknown type: generic conversion on Sprout, handed over unconverted by Google', async () => {
+    const legacy = {
+      context: { eventId: '1', eventType: 'com.x', resource: 'r', timestamp: 't' },
+      data: { a: 1 },
+    };
+    const r = await both('echoEvent', post({}, legacy));
+    expect(await r.gff.json()).toEqual({ event: legacy });
+    expect(await r.ours.json()).toEqual({
+      event: {
+        specversion: '1.0',
+        id: '1',
+        source: 'r',
+        type: 'com.x',
+        time: 't',
+        datacontenttype: 'application/json',
+        data: { a: 1 },
+      },
+    });
+  });
+
+  it('a known legacy type whose resource does not split: generic conversion on Sprout, 500 from Google', async () => {
+    const legacy = {
+      context: { eventId: '1', eventType: 'google.storage.object.finalize', resource: 'bad', timestamp: 't' },
+      data: {},
+    };
+    const r = await both('echoEvent', post({}, legacy));
+    expect(r.gff.status).toBe(500);
+    expect(await r.ours.json()).toMatchObject({
+      event: { id: '1', source: 'bad', type: 'google.storage.object.finalize', data: {} },
+    });
+  });
+
+  it('a Google CloudEvent whose source is not //service/name: generic conversion on Sprout, 500 from Google', async () => {
+    const headers = {
+      'ce-specversion': '1.0',
+      'ce-id': '1',
+      'ce-source': 'bad',
+      'ce-type': 'google.cloud.storage.object.v1.finalized',
+      'ce-time': 't',
+    };
+    const r = await both('echoLegacy', post(headers, {}));
+    expect(r.gff.status).toBe(500);
+    expect(await r.ours.json()).toEqual({
+      data: {},
+      context: {
+        eventId: '1',
+        timestamp: 't',
+        eventType: 'google.cloud.storage.object.v1.finalized',
+        resource: 'bad',
+      },
+    });
+  });
+
+  it('a structured-mode Google CloudEvent to an event function: converted on Sprout, the whole event as context on Google', async () => {
+    const event = {
+      specversion: '1.0',
+      id: '1',
+      source: '//storage.googleapis.com/projects/_/buckets/b',
+      subject: 'objects/o',
+      type: 'google.cloud.storage.object.v1.finalized',
+      time: 't',
+      data: { kind: 'storage#object' },
+    };
+    const r = await both('echoLegacy', post({ 'content-type': 'application/cloudevents+json' }, event));
+    const { data, ...context } = event;
+    expect(await r.gff.json()).toEqual({ data, context });
+    expect(await r.ours.json()).toEqual({
+      data,
+      context: {
+        eventId: '1',
+        timestamp: 't',
+        eventType: 'google.storage.object.finalize',
+        resource: {
+          name: 'projects/_/buckets/b/objects/o',
+          service: 'storage.googleapis.com',
+          type: 'storage#object',
+        },
+      },
+    });
   });
 
   it.each([
