@@ -2,6 +2,7 @@ import type { ComponentConfig, InputBindingEngine, OutputBindingEngine, PubSubEn
 import { TriggersError } from '../errors.js';
 import { InMemoryPubSub } from './in-memory.js';
 import { JetStreamPubSub } from './jetstream.js';
+import { RabbitPubSub } from './rabbitmq.js';
 import { RedisStreamsPubSub } from './redis.js';
 
 type Factory<T> = (config: ComponentConfig) => Promise<T>;
@@ -11,6 +12,7 @@ const pubsubs: Record<string, Factory<PubSubEngine>> = {
   'pubsub.in-memory': async (c) => new InMemoryPubSub(c.name),
   'pubsub.redis': (c) => RedisStreamsPubSub.open(c),
   'pubsub.jetstream': (c) => JetStreamPubSub.open(c),
+  'pubsub.rabbitmq': (c) => RabbitPubSub.open(c),
 };
 const inputBindings: Record<string, Factory<InputBindingEngine>> = {};
 const outputBindings: Record<string, Factory<OutputBindingEngine>> = {};

@@ -1,0 +1,104 @@
+import { connect } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { isTriggersError, openPubSub } from '../src/index.js';
+import { describePubSubConformance, waitFor } from './conformance.js';
+import { killSockets, ownSockets } from './drop.js';
+
+const NAME = `sprout-rmq-conf-${process.pid}`;
+const URL = 'amqp://guest:guest@127.0.0.1:5672';
+// Durable, kept when unused, publisher confirms: what at-least-once across a dropped connection
+// needs (Dapr's defaults are none of these; without confirms a publish into a dead socket is lost).
+const metadata = {
+  connectionString: URL,
+  durable: 'true',
+  deletedWhenUnused: 'false',
+  publisherConfirm: 'true',
+  reconnectWaitSeconds: '1',
+};
+
+type AdminChannel = Awaited<ReturnType<Awaited<ReturnType<typeof connect>>['createConfirmChannel']>>;
+/** A confirm channel, so what the test publishes is routed before the connection closes. */
+async function withAdmin<T>(fn: (ch: AdminChannel) => Promise<T>) {
+  const conn = await connect(URL);
+  try {
+    const ch = await conn.createConfirmChannel();
+    const out = await fn(ch);
+    await ch.waitForConfirms();
+    return out;
+  } finally {
+    await conn.close();
+  }
+}
+
+describePubSubConformance('rabbitmq', {
+  open: () => openPubSub({ name: NAME, type: 'pubsub.rabbitmq', metadata }),
+  countsAttempts: true,
+  redeliversOnNack: true,
+  redeliversAfterClose: true,
+  async dropConnections() {
+    killSockets(5672, ownSockets(5672));
+  },
+  async cleanup(topics) {
+    await withAdmin(async (ch) => {
+      for (const t of topics) {
+        for (const g of ['g', 'shared', 'audit']) await ch.deleteQueue(`${g}-${t}`);
+        await ch.deleteExchange(t);
+      }
+    });
+  },
+});
+
+describe('pubsub.rabbitmq specifics', () => {
+  it('names the queue {consumerID}-{topic}, bound to a fanout exchange named after the topic', async () => {
+    const topic = `${NAME}-naming`;
+    const e = await openPubSub({
+      name: NAME,
+      type: 'pubsub.rabbitmq',
+      metadata: { ...metadata, maxLen: '5' },
+    });
+    try {
+      const got: string[] = [];
+      const sub = await e.subscribe({
+        topic,
+        group: 'orders',
+        maxInFlight: 1,
+        onMessage: (d) => {
+          got.push(new TextDecoder().decode(d.data));
+          void d.ack();
+        },
+        onError: () => {},
+      });
+      await withAdmin(async (ch) => {
+        const q = await ch.checkQueue(`orders-${topic}`);
+        expect(q.queue).toBe(`orders-${topic}`);
+        ch.publish(topic, '', Buffer.from('from a plain AMQP client'));
+      });
+      await waitFor(() => got.length === 1, 'the message published to the exchange');
+      expect(got).toEqual(['from a plain AMQP client']);
+      await sub.close();
+      await withAdmin((ch) => ch.deleteQueue(`orders-${topic}`).then(() => ch.deleteExchange(topic)));
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('refuses what it cannot honour and malformed values, naming the key', async () => {
+    const open = (md: Record<string, string>) =>
+      openPubSub({ name: 'bad', type: 'pubsub.rabbitmq', metadata: { connectionString: URL, ...md } }).catch(
+        (e: unknown) => e,
+      );
+    for (const key of ['autoAck', 'enableDeadLetter']) {
+      const err = await open({ [key]: 'true' });
+      expect(isTriggersError(err, 'SPROUT_ERR_TRIGGERS_METADATA_UNSUPPORTED'), key).toBe(true);
+      expect((err as { field: string }).field).toBe(`metadata.${key}`);
+    }
+    const kind = await open({ exchangeKind: 'headers' });
+    expect(isTriggersError(kind, 'SPROUT_ERR_TRIGGERS_METADATA_INVALID')).toBe(true);
+    const down = await openPubSub({
+      name: 'down',
+      type: 'pubsub.rabbitmq',
+      metadata: { connectionString: 'amqp://127.0.0.1:1' },
+    }).catch((e: unknown) => e);
+    expect(isTriggersError(down, 'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE')).toBe(true);
+  });
+});
