@@ -27,12 +27,8 @@ export const BOTH_VERSIONS_ALPN = ['h2', 'http/1.1'];
 /**
  * Makes `http1` (the guarded HTTP/1.1 server that listens; HTTPS when its TLS options offer
  * BOTH_VERSIONS_ALPN) serve HTTP/2 on the same port, as fluent-bit's HTTP inputs do, and returns
- * the HTTP/2 server. Requests reach the same guarded request handler in either version. In
- * cleartext a connection opening with the HTTP/2 preface is HTTP/2 (h2c with prior knowledge; an
- * `Upgrade: h2c` request is answered over HTTP/1.1); over TLS the protocol is the one ALPN agreed.
- * A broken HTTP/2 session is counted (`protocol`), a connection that stops inside the preface too
- * (`truncated`). Node's own connection listener must be the first one on `http1`; the others (the
- * connection cap) stay.
+ * the HTTP/2 server: requests reach the same guarded request handler in either version. A broken
+ * HTTP/2 session is counted (`protocol`).
  */
 export function serveHttp2Too(http1: HttpServer, o: { tls: boolean; reject: Reject }): Http2Server {
   const h2 = createHttp2Server();
@@ -40,6 +36,18 @@ export function serveHttp2Too(http1: HttpServer, o: { tls: boolean; reject: Reje
   h2.on('request', guarded!);
   h2.on('session', (s: Http2Session) => s.on('error', (err) => o.reject('protocol', { error: err.message })));
   h2.on('sessionError', () => undefined); // counted by the session's own 'error' listener
+  routeHttp2(http1, h2, o);
+  return h2;
+}
+
+/**
+ * Hands the HTTP/2 connections `http1` accepts to `h2`: in cleartext a connection opening with the
+ * HTTP/2 preface (h2c with prior knowledge; an `Upgrade: h2c` request is answered over HTTP/1.1),
+ * over TLS one that agreed on h2 by ALPN. A connection that stops inside the preface is counted
+ * (`truncated`). Node's own connection listener must be the first one on `http1`; the others (the
+ * connection cap) stay.
+ */
+export function routeHttp2(http1: HttpServer, h2: Http2Server, o: { tls: boolean; reject: Reject }): void {
   const event = o.tls ? 'secureConnection' : 'connection';
   const [serveHttp1] = http1.listeners(event) as Array<(s: Socket) => void>;
   http1.removeListener(event, serveHttp1!);
@@ -48,7 +56,7 @@ export function serveHttp2Too(http1: HttpServer, o: { tls: boolean; reject: Reje
       if (s.alpnProtocol === 'h2') h2.emit('connection', s);
       else serveHttp1!.call(http1, s);
     });
-    return h2;
+    return;
   }
   http1.on('connection', (socket: Socket) => {
     if (socket.destroyed) return; // closed by the connection cap
@@ -63,5 +71,4 @@ export function serveHttp2Too(http1: HttpServer, o: { tls: boolean; reject: Reje
       reject: o.reject,
     });
   });
-  return h2;
 }

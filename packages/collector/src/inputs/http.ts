@@ -2,80 +2,23 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node
 import { Server as TlsServer } from 'node:tls';
 import { isSproutError, readBody } from '@sprout/http';
 import { z } from 'zod';
-import { bool, duration, int, many, onlyBool, port, refused, size } from '../config/values.js';
+import { bool, many, port } from '../config/values.js';
 import type { InputContext, InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
 import { httpListener, refusal, RETRY_AFTER, sendRefusal, unavailable } from './http-server.js';
 import { BOTH_VERSIONS_ALPN, peerAddress, serveHttp2Too } from './http-versions.js';
 import { bodyLimit } from './net.js';
-import { applyHttpKeepAlive, applyNetKeys, httpNetKeys, withAcceptTimeout } from './net-keys.js';
+import { httpServerKeys, listenerOptions, responseCode, type ServerKeyValues } from './http-keys.js';
+import { applyHttpKeepAlive, applyNetKeys, withAcceptTimeout } from './net-keys.js';
 import { serverTlsOptions, tlsKeys } from './tls.js';
 
 const BAD_REQUEST = 'SPROUT_ERR_COLLECTOR_BAD_REQUEST';
-
-const responseCode = z.coerce.number().pipe(z.union([z.literal(200), z.literal(201), z.literal(204)]));
-
-/**
- * fluent-bit's shared listener keys of its HTTP inputs (`http_server.*`, with the legacy aliases
- * `http2`, `buffer_max_size`, `buffer_chunk_size`), its `oauth2.*` keys and the `net.*` keys.
- * Defaults are applied by `listenerOptions`, so that an alias and its `http_server.` key can differ.
- */
-export const httpServerKeys = {
-  http2: bool.optional(),
-  'http_server.http2': bool.optional(),
-  buffer_max_size: size().optional(),
-  'http_server.buffer_max_size': size().optional(),
-  buffer_chunk_size: size().optional(),
-  'http_server.buffer_chunk_size': size().optional(),
-  /** 0: no cap of its own (the listener cap of every Sprout server still holds). */
-  'http_server.max_connections': int().optional(),
-  'http_server.workers': int(1)
-    .pipe(
-      z.literal(1, {
-        error:
-          'http_server.workers above 1 cannot be honoured: an input serves from one event loop; run several inputs (or collectors) on their own ports instead',
-      }),
-    )
-    .optional(),
-  /** Used only with http_server.workers above 1, as in fluent-bit: checked, no effect. */
-  'http_server.ingress_queue_event_limit': int(1).optional(),
-  'http_server.ingress_queue_byte_limit': size().optional(),
-  'http_server.idle_timeout': duration.optional(),
-  'oauth2.validate': onlyBool(
-    false,
-    'oauth2.validate cannot be on: Sprout does not validate OAuth 2.0 JWTs on inputs; put a proxy that checks tokens in front of the input',
-  ),
-  ...Object.fromEntries(
-    [
-      'oauth2.issuer',
-      'oauth2.jwks_url',
-      'oauth2.allowed_audience',
-      'oauth2.allowed_clients',
-      'oauth2.jwks_refresh_interval',
-    ].map((k) => [k, refused(`${k} needs oauth2.validate, which Sprout does not implement`)]),
-  ),
-  ...httpNetKeys,
-};
-
-type ServerKeyValues = z.output<z.ZodObject<typeof httpServerKeys>>;
-
-/** The listener settings an HTTP input runs with, `http_server.*` winning over its legacy alias. */
-export function listenerOptions(o: ServerKeyValues) {
-  return {
-    http2: o['http_server.http2'] ?? o.http2 ?? true,
-    maxBytes: o['http_server.buffer_max_size'] ?? o.buffer_max_size ?? 4 * 1024 * 1024,
-    chunkBytes: o['http_server.buffer_chunk_size'] ?? o.buffer_chunk_size ?? 512 * 1024,
-    maxConnections: o['http_server.max_connections'] ?? 0,
-    /** A kept-alive connection waits this long for its next request (fluent-bit: 10 s). */
-    idleMs: (o['http_server.idle_timeout'] ?? o['net.keepalive_idle_timeout'] ?? 10) * 1000,
-  };
-}
 
 /**
  * Sets up an HTTP input's listener before it listens: HTTP/2 on the same port (`http2`), the
  * connection cap, keep-alive and the `net.*` keys. Returns the listen backlog.
  */
-export function configureListener(
+function configureListener(
   server: HttpServer,
   o: ServerKeyValues,
   ctx: Pick<InputContext, 'log' | 'reject'>,
@@ -110,7 +53,7 @@ const schema = z.strictObject({
  * last such header with HTTP/2 on, of the first with it off, as fluent-bit documents), else the
  * address the connection came from.
  */
-export function remoteAddress(req: IncomingMessage, lastHeader: boolean): string | undefined {
+function remoteAddress(req: IncomingMessage, lastHeader: boolean): string | undefined {
   const values: string[] = [];
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2)

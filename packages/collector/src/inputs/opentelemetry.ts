@@ -2,17 +2,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { isSproutError, readBody } from '@sprout/http';
 import { z } from 'zod';
-import { bool, port, size } from '../config/values.js';
+import { bool, int, onlyBool, port, refused } from '../config/values.js';
 import { requestToRecords } from '../otlp/convert.js';
 import { decodeLogsToRecords } from '../otlp/logs-decode.js';
 import { decodeRequest, encodeResponse, type Signal } from '../otlp/proto.js';
 import type { CollectorRecord } from '../types.js';
 import type { InputPlugin } from '../plugin.js';
-import type { CollectorErrorCode } from '../errors.js';
+import { CollectorError, type CollectorErrorCode } from '../errors.js';
 import { guardedHttpServer, RETRY_AFTER, unavailable } from './http-server.js';
 import { addressOf, bodyLimit, closeServer, listen } from './net.js';
 import { otlpGrpcServer } from '../otlp/grpc.js';
-import { sniffConnection } from '../otlp/sniff.js';
+import { httpServerKeys, listenerOptions, responseCode } from './http-keys.js';
+import { BOTH_VERSIONS_ALPN, routeHttp2 } from './http-versions.js';
+import { applyHttpKeepAlive, applyNetKeys, withAcceptTimeout } from './net-keys.js';
+import { serverTlsOptions, tlsKeys } from './tls.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -20,16 +23,31 @@ const schema = z.strictObject({
   tag_key: z.string().optional(),
   tag_from_uri: bool.default(true),
   raw_traces: bool.default(false),
-  buffer_max_size: size().default(4 * 1024 * 1024),
-  buffer_chunk_size: size().default(512 * 1024),
-  /** fluent-bit's: serve HTTP/2 (OTLP/gRPC, h2c with prior knowledge) on `port` next to HTTP/1.1. */
-  http2: bool.default(true),
   /** Sprout: also serve OTLP/gRPC on a port of its own. */
   grpc_port: port.optional(),
-  successful_response_code: z.coerce
-    .number()
-    .pipe(z.union([z.literal(200), z.literal(201), z.literal(204)]))
-    .default(201),
+  successful_response_code: responseCode.default(201),
+  /** Set: every log body goes under this key (a map too); unset: a map is the record, others `log`. */
+  logs_body_key: z.string().min(1).optional(),
+  /** The key of `meta` holding a log record's OTLP fields (resource, scope, attributes, ids). */
+  logs_metadata_key: z.string().min(1).default('otlp'),
+  /** off: records are taken (the sender gets its success) but routed nowhere. */
+  routable: bool.default(true),
+  profiles_support: onlyBool(
+    false,
+    'profiles_support cannot be on: Sprout does not serve OTLP profiles (fluent-bit marks them experimental)',
+  ),
+  /** Only matters with profiles_support: checked, no effect. */
+  encode_profiles_as_log: bool.optional(),
+  /** Only matter with `threaded: on`, which changes nothing in Sprout: checked, no effect. */
+  'thread.ring_buffer.capacity': int(1).optional(),
+  'thread.ring_buffer.window': int(1, 100).optional(),
+  host: refused('host is not where the input listens (that is listen); Sprout has no use for it'),
+  log_suppress_interval: refused('log_suppress_interval is not implemented: every log line is written'),
+  'storage.pause_on_chunks_overlimit': refused(
+    "storage.pause_on_chunks_overlimit is not implemented: inputs pause when an output's storage.total_limit_size is reached",
+  ),
+  ...httpServerKeys,
+  ...tlsKeys,
 });
 
 const BAD_REQUEST = 'SPROUT_ERR_COLLECTOR_BAD_REQUEST';
@@ -81,24 +99,33 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
      * not decode. Protobuf logs, the bulk of the traffic, take the one-pass decoder.
      */
     const toRecords = (signal: Signal, body: Buffer | Record<string, unknown>) => {
-      const tag = o.tag_from_uri ? `v1_${signal}` : ctx.tag;
-      if (!Buffer.isBuffer(body)) return requestToRecords(signal, body, tag, o.raw_traces);
-      if (signal === 'logs') return decodeLogsToRecords(body, tag);
-      return requestToRecords(signal, decodeRequest(signal, body), tag, o.raw_traces);
+      // A tag set on the input wins over the URI's, as in fluent-bit.
+      const tag = o.tag_from_uri && !ctx.tagSet ? `v1_${signal}` : ctx.tag;
+      const records = !Buffer.isBuffer(body)
+        ? requestToRecords(signal, body, tag, o.raw_traces, o.logs_body_key)
+        : signal === 'logs'
+          ? decodeLogsToRecords(body, tag, o.logs_body_key)
+          : requestToRecords(signal, decodeRequest(signal, body), tag, o.raw_traces);
+      if (signal === 'logs' && o.logs_metadata_key !== 'otlp')
+        for (const r of records) r.meta = { [o.logs_metadata_key]: r.meta?.otlp };
+      return records;
     };
     /** Hands records over; rejects if the pipeline refused them. */
     const accept = async (records: CollectorRecord[], bytes: number) => {
       if (o.tag_key) {
         for (const r of records) {
-          const attrs = (r.meta?.otlp as { attributes?: Record<string, unknown> } | undefined)?.attributes;
+          const otlp = r.meta?.[r.kind ? 'otlp' : o.logs_metadata_key];
+          const attrs = (otlp as { attributes?: Record<string, unknown> } | undefined)?.attributes;
           const t = r.body[o.tag_key] ?? attrs?.[o.tag_key];
           if (typeof t === 'string' && t) r.tag = t;
         }
       }
-      if (records.length) await ctx.emit(records, bytes, { ifFull: 'refuse' });
+      if (records.length && o.routable) await ctx.emit(records, bytes, { ifFull: 'refuse' });
     };
+    const l = listenerOptions(o);
+    const ioMs = (o['net.io_timeout'] ?? 0) * 1000;
     const grpc = otlpGrpcServer(
-      { maxBytes: o.buffer_max_size },
+      { maxBytes: l.maxBytes, ...(ioMs > 0 ? { idleTimeoutMs: ioMs } : {}) },
       async (signal, body) => {
         let records: CollectorRecord[];
         try {
@@ -119,7 +146,7 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
       },
       (reason, detail) => ctx.reject(reason, detail),
     );
-    const bodyOptions = bodyLimit(o.buffer_max_size);
+    const bodyOptions = bodyLimit(l.maxBytes);
     const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? '/').split('?')[0]!;
       const signal = paths[path];
@@ -145,11 +172,11 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
         raw = await readBody(req, bodyOptions);
       } catch (err) {
         const tooLarge = isSproutError(err, 'SPROUT_ERR_COLLECTOR_TOO_LARGE');
-        ctx.reject(tooLarge ? 'too_large' : 'unreadable', { limit: o.buffer_max_size });
+        ctx.reject(tooLarge ? 'too_large' : 'unreadable', { limit: l.maxBytes });
         return fail(
           res,
           tooLarge ? 413 : 400,
-          tooLarge ? `body over buffer_max_size (${o.buffer_max_size} bytes)` : 'cannot read the body',
+          tooLarge ? `body over buffer_max_size (${l.maxBytes} bytes)` : 'cannot read the body',
           tooLarge ? 'SPROUT_ERR_COLLECTOR_TOO_LARGE' : 'SPROUT_ERR_COLLECTOR_DECODE',
         );
       }
@@ -194,31 +221,40 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
       if (body.length) res.end(body);
       else res.end();
     };
+    const tls = serverTlsOptions(o, 'opentelemetry');
+    if (tls && o.grpc_port !== undefined)
+      throw new CollectorError(
+        'SPROUT_ERR_COLLECTOR_CONFIG_INVALID',
+        'grpc_port serves gRPC in cleartext; with tls on, gRPC is served on port (h2 by ALPN)',
+        'opentelemetry.grpc_port',
+      );
     // A throw while handling a request, or bytes the HTTP/1 parser refuses, are answered and counted.
-    const http = guardedHttpServer(onRequest, ctx.reject);
+    const http = guardedHttpServer(
+      onRequest,
+      ctx.reject,
+      withAcceptTimeout(tls && l.http2 ? { ...tls, ALPNProtocols: BOTH_VERSIONS_ALPN } : tls, o),
+    );
+    // One port for both (as fluent-bit): HTTP/2 connections (h2c preface, or h2 by ALPN) go to gRPC.
+    if (l.http2) routeHttp2(http, grpc.server, { tls: !!tls, reject: ctx.reject });
+    if (l.maxConnections > 0) http.maxConnections = l.maxConnections;
+    applyHttpKeepAlive(http, undefined, o, l.idleMs);
+    const backlog = applyNetKeys(http, o, ctx.log, 'opentelemetry');
     const sockets = new Set<Socket>();
-    // Node's own connection listener is the first; the connection cap of the listener limits stays.
-    const [serveHttp1] = http.listeners('connection') as Array<(s: Socket) => void>;
-    http.removeListener('connection', serveHttp1!);
     http.on('connection', (socket: Socket) => {
-      if (socket.destroyed) return; // closed by the connection cap
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
-      if (!o.http2) return serveHttp1!.call(http, socket);
-      // One port for both (as fluent-bit): the HTTP/2 preface sends a connection to the gRPC server.
-      sniffConnection(socket, {
-        timeoutMs: http.headersTimeout,
-        http1: (s) => serveHttp1!.call(http, s),
-        http2: (stream) => grpc.server.emit('connection', stream),
-        reject: (reason, detail) => ctx.reject(reason, detail),
-      });
     });
     return {
       async start() {
-        await listen(http, 'opentelemetry.port', { port: o.port, host: o.listen });
+        await listen(http, 'opentelemetry.port', { port: o.port, host: o.listen }, backlog);
         if (o.grpc_port === undefined) return;
         try {
-          await listen(grpc.server, 'opentelemetry.grpc_port', { port: o.grpc_port, host: o.listen });
+          await listen(
+            grpc.server,
+            'opentelemetry.grpc_port',
+            { port: o.grpc_port, host: o.listen },
+            backlog,
+          );
         } catch (err) {
           await closeServer(http, sockets);
           throw err;

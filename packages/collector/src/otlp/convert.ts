@@ -1,5 +1,5 @@
 import { nowNs, type CollectorRecord } from '../types.js';
-import { hexId, type Signal } from './proto.js';
+import { hexId, recordBody, type Signal } from './proto.js';
 
 type Obj = Record<string, unknown>;
 const list = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
@@ -67,6 +67,7 @@ export function requestToRecords(
   req: Obj,
   tag: string,
   rawTraces: boolean,
+  bodyKey?: string,
 ): CollectorRecord[] {
   const out: CollectorRecord[] = [];
   const now = nowNs();
@@ -76,8 +77,7 @@ export function requestToRecords(
       for (const sl of list(rl.scopeLogs)) {
         const scope = scopeOf(sl.scope);
         for (const lr of list(sl.logRecords)) {
-          const v = fromAnyValue(lr.body);
-          const body: Obj = v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : { log: v };
+          const body = recordBody(fromAnyValue(lr.body), bodyKey);
           const otlp: Obj = { resource, scope, attributes: attrs(lr.attributes) };
           for (const k of ['severityText', 'severityNumber', 'flags', 'eventName'] as const)
             if (lr[k] !== undefined && lr[k] !== '') otlp[k] = lr[k];

@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs';
 import { nowNs, type CollectorRecord } from '../types.js';
+import { recordBody } from './proto.js';
 
 type Obj = Record<string, unknown>;
 type Reader = protobuf.Reader;
@@ -12,7 +13,7 @@ type Reader = protobuf.Reader;
  * are not a well-formed request: truncated, or a known field with the wrong wire type.
  * protobufjs's Reader does the varint, string and bytes reading.
  */
-export function decodeLogsToRecords(bytes: Uint8Array, tag: string): CollectorRecord[] {
+export function decodeLogsToRecords(bytes: Uint8Array, tag: string, bodyKey?: string): CollectorRecord[] {
   const out: CollectorRecord[] = [];
   const now = nowNs();
   // A Buffer view, so the reader is protobufjs's BufferReader and `r.buf` has Buffer's methods.
@@ -21,7 +22,7 @@ export function decodeLogsToRecords(bytes: Uint8Array, tag: string): CollectorRe
   );
   while (r.pos < r.len) {
     const t = r.uint32();
-    if (t >>> 3 === 1) resourceLogs(r, sub(r, t), tag, now, out);
+    if (t >>> 3 === 1) resourceLogs(r, sub(r, t), tag, bodyKey, now, out);
     else r.skipType(t & 7);
   }
   return out;
@@ -40,7 +41,14 @@ function want(t: number, wire: number): void {
   if ((t & 7) !== wire) throw new Error(`field ${t >>> 3}: wire type ${t & 7}, expected ${wire}`);
 }
 
-function resourceLogs(r: Reader, end: number, tag: string, now: bigint, out: CollectorRecord[]): void {
+function resourceLogs(
+  r: Reader,
+  end: number,
+  tag: string,
+  bodyKey: string | undefined,
+  now: bigint,
+  out: CollectorRecord[],
+): void {
   let resource: Obj = {};
   // Scope blocks may come before the resource on the wire; keep their spans and read them after.
   const scopes: Array<[number, number]> = [];
@@ -63,7 +71,7 @@ function resourceLogs(r: Reader, end: number, tag: string, now: bigint, out: Col
   }
   for (const [start, e] of scopes) {
     r.pos = start;
-    scopeLogs(r, e, resource, tag, now, out);
+    scopeLogs(r, e, resource, tag, bodyKey, now, out);
   }
   r.pos = end;
 }
@@ -73,6 +81,7 @@ function scopeLogs(
   end: number,
   resource: Obj,
   tag: string,
+  bodyKey: string | undefined,
   now: bigint,
   out: CollectorRecord[],
 ): void {
@@ -82,7 +91,7 @@ function scopeLogs(
     const t = r.uint32();
     const f = t >>> 3;
     if (f === 1) scope = instrumentationScope(r, sub(r, t));
-    else if (f === 2) out.push(logRecord(r, sub(r, t), resource, tag, now));
+    else if (f === 2) out.push(logRecord(r, sub(r, t), resource, tag, bodyKey, now));
     else r.skipType(t & 7);
   }
   // The scope may follow its records on the wire: the last one read wins, as in a decoded message.
@@ -152,7 +161,14 @@ function hex(r: Reader, t: number): string | undefined {
   return s;
 }
 
-function logRecord(r: Reader, end: number, resource: Obj, tag: string, now: bigint): CollectorRecord {
+function logRecord(
+  r: Reader,
+  end: number,
+  resource: Obj,
+  tag: string,
+  bodyKey: string | undefined,
+  now: bigint,
+): CollectorRecord {
   let time = 0n;
   let observed = 0n;
   let body: unknown = null;
@@ -217,7 +233,7 @@ function logRecord(r: Reader, end: number, resource: Obj, tag: string, now: bigi
   return {
     time: time || observed || now,
     tag,
-    body: body && typeof body === 'object' && !Array.isArray(body) ? (body as Obj) : { log: body },
+    body: recordBody(body, bodyKey),
     meta: { otlp },
   };
 }

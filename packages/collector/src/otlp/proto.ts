@@ -153,3 +153,14 @@ function unhexIds(v: unknown, key = ''): unknown {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unhexIds(x, k)]));
   return v;
 }
+
+/**
+ * A log record's body as a record body, as fluent-bit's opentelemetry input makes it: without
+ * `logs_body_key` a map is the record and any other value goes under `log`; with it, every value
+ * (a map too) goes under that key.
+ */
+export function recordBody(value: unknown, bodyKey: string | undefined): Record<string, unknown> {
+  if (bodyKey === undefined && value && typeof value === 'object' && !Array.isArray(value))
+    return value as Record<string, unknown>;
+  return { [bodyKey ?? 'log']: value };
+}
