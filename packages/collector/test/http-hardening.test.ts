@@ -3,11 +3,10 @@ import { connect as connectH2, constants } from 'node:http2';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
+import { fuzzHttpServer, seededRng } from '@sprout/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRequest } from '../src/otlp/proto.js';
 import { H2_PREFACE } from '../src/otlp/sniff.js';
-import { seededRng } from './fuzz.js';
-import { hostileRequest, responsesIn, sendRaw } from './http-fuzz.js';
 import { run, startProcess, type CollectorProcess } from './helpers.js';
 
 // Every HTTP server of the collector (the http input, the opentelemetry input over HTTP/1.1 and
@@ -51,28 +50,13 @@ function grpcCall(port: number, payload: Buffer): Promise<number> {
   );
 }
 
-/**
- * Runs hostile HTTP/1 requests at `port` from ten connections at a time, for FUZZ_MS and at least
- * MIN_REQUESTS requests (so a slow machine sends as many as a fast one); what came back. Each
- * connection waits for the server's answer (see sendRaw), not for a fixed time.
- */
+/** Hostile HTTP/1 requests at `port` (see fuzzHttpServer); the error answers without a collector code. */
 async function fuzzHttp1(port: number, paths: string[], good: Buffer) {
-  const seen: Array<{ status: number; headers: string }> = [];
-  let sent = 0;
-  const end = Date.now() + FUZZ_MS;
-  const worker = async () => {
-    while (sent < MIN_REQUESTS || Date.now() < end) {
-      sent++;
-      const back = await sendRaw(port, hostileRequest(rng, paths, good), rng);
-      seen.push(...responsesIn(back));
-    }
-  };
-  await Promise.all(Array.from({ length: 10 }, worker));
+  const r = await fuzzHttpServer(port, { paths, good }, { rng, ms: FUZZ_MS, min: MIN_REQUESTS });
   return {
-    sent,
-    seen,
-    uncoded: seen.filter(
-      (r) => r.status >= 400 && !/x-sprout-error-code: sprout_err_collector_/.test(r.headers),
+    ...r,
+    uncoded: r.seen.filter(
+      (x) => x.status >= 400 && !/x-sprout-error-code: sprout_err_collector_/.test(x.headers),
     ),
   };
 }

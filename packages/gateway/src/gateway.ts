@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { applyServerLimits, type ServerLimits } from '@sprout/http';
+import { answerClientErrors, applyServerLimits, type ServerLimits } from '@sprout/http';
 import type { Logger } from '@sprout/observe';
 import { createMetrics, type Registry } from '@sprout/observe/metrics';
 import { createAdminServer } from './admin.js';
@@ -131,10 +131,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   }
   server.on('upgrade', (req, socket, head) => proxyUpgrade(gw, req, socket, head));
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  answerClientErrors(server);
   let admin: Server | undefined;
   const stopScaling = startScaling(gw, scaleIntervalMs);
 

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import type { Rng } from './fuzz.js';
+import type { Rng } from './rng.js';
 
 /** Paths that are not valid percent-encoded UTF-8, or that try to climb out of a folder once decoded. */
 const BAD_PATHS = [
@@ -17,6 +17,10 @@ const BAD_PATHS = [
   '/%2E%2E/%2e%2e/x',
   '/..\\..\\x',
   '//etc/passwd',
+  '//[', // no URL parser takes this as an authority
+  '//a b/x',
+  '*',
+  'http://[::1/x',
   '/%%32%46',
   '/%u002F',
   '/' + '%41'.repeat(3000),
@@ -56,18 +60,33 @@ function body(rng: Rng, good: Buffer): Buffer {
   }
 }
 
+/** What a server under fuzz serves, so that part of the hostile requests get past its first checks. */
+export interface FuzzTarget {
+  /** Paths it serves (mixed with paths that are not valid percent-encoding or climb out). */
+  paths: readonly string[];
+  /** A body it would accept (mutated, cut, or replaced by garbage). */
+  good: Buffer;
+  /** Header lines most requests carry (a token, say); `host: 127.0.0.1` is always sent. */
+  headers?: readonly string[];
+  /** Methods to use most of the time; POST by default. */
+  methods?: readonly string[];
+}
+
 /**
  * One hostile HTTP/1 request, as the pieces to write: malformed request lines, bad percent-encodings,
  * odd headers (huge, many, duplicated or contradictory framing) and truncated or garbage bodies.
- * `paths` are the ones the server serves (mixed with BAD_PATHS), `good` a body it would accept.
  */
-export function hostileRequest(rng: Rng, paths: readonly string[], good: Buffer): Buffer[] {
+function hostileRequest(rng: Rng, target: FuzzTarget): Buffer[] {
+  const { paths, good } = target;
   const path = rng.next() < 0.5 ? rng.pick(paths) : rng.pick(BAD_PATHS) + (rng.next() < 0.2 ? '?q=%' : '');
-  const method = rng.next() < 0.8 ? 'POST' : rng.pick(METHODS);
+  const method = rng.next() < 0.8 ? rng.pick(target.methods ?? ['POST']) : rng.pick(METHODS);
   const version =
     rng.next() < 0.9 ? 'HTTP/1.1' : rng.pick(['HTTP/1.0', 'HTTP/9.9', 'HTTP/1', '', 'HTTQ/1.1']);
   const b = body(rng, good);
-  const headers: string[] = ['host: x'];
+  const headers: string[] = [
+    rng.next() < 0.9 ? 'host: 127.0.0.1' : rng.pick(['host: x', 'host:', 'host: [::1']),
+  ];
+  if (target.headers && rng.next() < 0.8) headers.push(...target.headers);
   if (rng.next() < 0.8) headers.push(`content-type: ${rng.pick(TYPES)}`);
   if (rng.next() < 0.15)
     headers.push(`content-encoding: ${rng.pick(['gzip', 'deflate', 'br', 'gzip, gzip'])}`);
@@ -135,7 +154,7 @@ export function hostileRequest(rng: Rng, paths: readonly string[], good: Buffer)
 }
 
 /** The status lines and headers of every response in `bytes` (a connection may carry several). */
-export function responsesIn(bytes: Buffer): Array<{ status: number; headers: string }> {
+function responsesIn(bytes: Buffer): Array<{ status: number; headers: string }> {
   const text = bytes.toString('latin1');
   const out: Array<{ status: number; headers: string }> = [];
   for (const m of text.matchAll(/HTTP\/1\.[01] (\d{3})[^\r\n]*\r\n((?:[^\r\n]+\r\n)*)\r\n/g))
@@ -150,7 +169,7 @@ export function responsesIn(bytes: Buffer): Array<{ status: number; headers: str
  * response on the same connection may follow), and gives up only after `waitMs` (a request left
  * incomplete on purpose gets no answer). A short fixed wait lost answers on a loaded machine.
  */
-export function sendRaw(port: number, pieces: Buffer[], rng: Rng, waitMs = 5000): Promise<Buffer> {
+function sendRaw(port: number, pieces: Buffer[], rng: Rng, waitMs = 5000): Promise<Buffer> {
   return new Promise((resolve) => {
     const got: Buffer[] = [];
     const s = connect(port, '127.0.0.1');
@@ -175,4 +194,36 @@ export function sendRaw(port: number, pieces: Buffer[], rng: Rng, waitMs = 5000)
       else if (ending < 4) s.end();
     });
   });
+}
+
+/** What a fuzz run sent and got back. */
+export interface FuzzResult {
+  /** Requests sent. */
+  sent: number;
+  /** Every response read back (status and lower-cased header block). */
+  seen: Array<{ status: number; headers: string }>;
+}
+
+/**
+ * Sends hostile HTTP/1 requests (see hostileRequest) to `port` on 127.0.0.1 from `workers`
+ * connections at a time (10), for `ms` and at least `min` requests (so a slow machine sends as many
+ * as a fast one). Each connection waits for the server's answer (see sendRaw), not for a clock.
+ */
+export async function fuzzHttpServer(
+  port: number,
+  target: FuzzTarget,
+  o: { rng: Rng; ms: number; min: number; workers?: number },
+): Promise<FuzzResult> {
+  const seen: FuzzResult['seen'] = [];
+  let sent = 0;
+  const end = Date.now() + o.ms;
+  const worker = async () => {
+    while (sent < o.min || Date.now() < end) {
+      sent++;
+      const back = await sendRaw(port, hostileRequest(o.rng, target), o.rng);
+      seen.push(...responsesIn(back));
+    }
+  };
+  await Promise.all(Array.from({ length: o.workers ?? 10 }, worker));
+  return { sent, seen };
 }

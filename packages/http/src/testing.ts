@@ -23,3 +23,5 @@ export function closeServer(server: Listenable & { closeAllConnections?: () => v
 }
 
 export { openSlowClients, type SlowClients } from './slow-clients.js';
+export { fuzzHttpServer, type FuzzResult, type FuzzTarget } from './http-fuzz.js';
+export { seededRng, type Rng } from './rng.js';

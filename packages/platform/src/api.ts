@@ -5,6 +5,7 @@ import { createGateway, type Gateway } from '@sprout/gateway';
 import { PlatformError } from './errors.js';
 import { randomBytes } from 'node:crypto';
 import {
+  answerClientErrors,
   applyServerLimits,
   isSproutError,
   RequestGuard,
@@ -105,20 +106,25 @@ export async function startApi(platform: Platform, options: ApiOptions): Promise
   });
   if (options.host) guard.allowHost(options.host);
   const server = createServer((req, res) => {
-    const refused = guard.check(
-      req,
-      ruleFor(req.method ?? 'GET', new URL(req.url ?? '/', 'http://api').pathname),
-    );
+    let url: URL;
+    try {
+      url = requestUrl(req);
+    } catch (err) {
+      req.resume();
+      return sendError(res, err);
+    }
+    const refused = guard.check(req, ruleFor(req.method ?? 'GET', url.pathname));
     if (refused) {
       req.resume();
       return sendError(res, refused, guard.headers(refused));
     }
-    handle(platform, gateway, req, res, streams, options).catch((err: unknown) => {
+    handle(platform, gateway, req, url, res, streams, options).catch((err: unknown) => {
       if (!isSproutError(err)) platform.logger.error({ err }, 'API request failed');
       sendError(res, err);
     });
   });
   applyServerLimits(server, { maxConnections: 1_024, ...options.limits });
+  answerClientErrors(server);
   server.listen(options.port, options.host ?? '127.0.0.1');
   try {
     await new Promise<void>((resolve, reject) => {
@@ -168,15 +174,34 @@ function invokeGateway(platform: Platform): { gateway: Gateway; close(): Promise
   };
 }
 
+/**
+ * The request target as a URL of the API's own origin. The target is taken as a path only (`//x/y`
+ * names no other host); one that is not a path (`*`, an absolute URL, bytes no URL holds) is a
+ * coded 400, never a throw out of the request handler.
+ */
+function requestUrl(req: IncomingMessage): URL {
+  const target = req.url ?? '/';
+  try {
+    if (target.startsWith('/')) return new URL(`http://api${target}`);
+  } catch {
+    // answered below
+  }
+  throw new PlatformError(
+    'SPROUT_ERR_PLATFORM_INVALID_REQUEST',
+    `the request target is not a path: ${JSON.stringify(target.slice(0, 100))}`,
+    400,
+  );
+}
+
 async function handle(
   platform: Platform,
   gateway: Gateway,
   req: IncomingMessage,
+  url: URL,
   res: ServerResponse,
   streams: Set<ServerResponse>,
   { metrics, addresses }: ApiOptions,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://api');
   const parts = url.pathname.split('/').filter(Boolean).map(decodeSegment);
   const method = req.method ?? 'GET';
   const notAllowed = () => {
@@ -207,7 +232,7 @@ async function handle(
   if (resource === 'health' && parts.length === 2) {
     return sendJson(res, 200, { status: 'ok', standbyReady: platform.standbyReady() });
   }
-  if (resource === 'events' && parts.length === 2) return eventStream(platform, req, res, streams);
+  if (resource === 'events' && parts.length === 2) return eventStream(platform, req, url, res, streams);
   if (resource === 'eip' && addresses) {
     const applied = () => addresses.sync();
     return handleEip({ manager: addresses.manager, applied }, req, res, parts.slice(2), url.searchParams);
@@ -333,6 +358,7 @@ function functionLogs(
 function eventStream(
   platform: Platform,
   req: IncomingMessage,
+  url: URL,
   res: ServerResponse,
   streams: Set<ServerResponse>,
 ): void {
@@ -342,7 +368,7 @@ function eventStream(
     connection: 'keep-alive',
   });
   res.write(': sprout platform events\n\n');
-  const filter = new URL(req.url ?? '/', 'http://api').searchParams.get('function');
+  const filter = url.searchParams.get('function');
   const send = (e: { id: number; type: string; function?: string }) => {
     if (filter && e.function !== filter) return;
     res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { applyServerLimits, type ServerLimits } from '@sprout/http';
+import { answerClientErrors, applyServerLimits, type ServerLimits } from '@sprout/http';
 import { createLogger, type Logger } from '@sprout/observe';
 import { StateStores } from './open.js';
 import type { StateStore } from './types.js';
@@ -92,6 +92,7 @@ export function createStateApiServer(options: StateApiServerOptions): StateApiSe
     listen(port = 0, host = '127.0.0.1') {
       server = createServer(handle);
       applyServerLimits(server, options.limits);
+      answerClientErrors(server);
       const s = server;
       return new Promise((resolve, reject) => {
         const failed = (err: NodeJS.ErrnoException): void => {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fuzzHttpServer, openSlowClients, seededRng } from '@sprout/http/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runMain } from '../../test/main-io.js';
 
@@ -144,7 +145,7 @@ ${readFileSync(join(openelb, 'workload.yaml'), 'utf8')}`,
     }
   });
 
-  it('serve runs the announcers, exposes /metrics and stops on SIGTERM', async () => {
+  it('serve runs the announcers, exposes /metrics (bounded, coded refusals) and stops on SIGTERM', async () => {
     const { createServer } = await import('node:net');
     const port = await new Promise<number>((r) => {
       const srv = createServer().listen(0, '127.0.0.1', () => {
@@ -165,7 +166,30 @@ ${readFileSync(join(openelb, 'workload.yaml'), 'utf8')}`,
     }
     expect(text).toMatch(/sprout_eip_pool_used\{pool="web-pool"\} \d+/);
     expect(text).toMatch(/sprout_eip_pool_size\{pool="default-pool"\} 14/);
+    // The metrics listener keeps the limits of every Sprout listener: hostile requests get answers
+    // (Node's parser refusals coded), slowloris connections are closed, /metrics still serves.
+    const rng = seededRng();
+    const fuzz = await fuzzHttpServer(
+      port,
+      { paths: ['/metrics', '/', '/metrics?x=%'], good: Buffer.alloc(0), methods: ['GET'] },
+      { rng, ms: 1000, min: 40 },
+    );
+    expect(
+      fuzz.seen.filter((x) => x.status >= 500),
+      `FUZZ_SEED=${rng.seed}`,
+    ).toEqual([]);
+    expect(
+      fuzz.seen.some((x) => /x-sprout-error-code: sprout_err_http_malformed_request/.test(x.headers)),
+      `FUZZ_SEED=${rng.seed}`,
+    ).toBe(true);
+    const slow = await openSlowClients(port, 20, { intervalMs: 500 });
+    try {
+      expect(await slow.allClosed(20_000)).toBe(true);
+    } finally {
+      slow.close();
+    }
+    expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(/sprout_eip_pool_used/);
     process.emit('SIGTERM');
     expect(await done).toMatchObject({ code: 0 });
-  });
+  }, 60_000);
 });

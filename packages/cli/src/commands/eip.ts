@@ -14,6 +14,7 @@ import {
   type ServicePort,
   type ServiceState,
 } from '@sprout/eip';
+import { answerClientErrors, applyServerLimits } from '@sprout/http';
 import { createLogger } from '@sprout/observe';
 import { METRICS_CONTENT_TYPE } from '@sprout/observe/metrics';
 import { stringify } from 'yaml';
@@ -338,14 +339,20 @@ const serve = defineCommand({
     const log = createLogger({ name: 'eip', destination: io.stderr });
     const m = createEipManager({ dataDir: resolve(io.cwd, opts['data-dir']), logger: log });
     const announcing = startAnnouncing(m, { announcers: createAnnouncers(m, { logger: log }), logger: log });
-    const server = opts['metrics-port']
-      ? createServer((req, res) => {
-          if (req.url !== '/metrics') return res.writeHead(404).end();
-          void m.metrics
-            .metrics()
-            .then((text) => res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text));
-        }).listen(Number(opts['metrics-port']), '127.0.0.1')
-      : undefined;
+    let server: ReturnType<typeof createServer> | undefined;
+    if (opts['metrics-port']) {
+      server = createServer((req, res) => {
+        if (req.url !== '/metrics') return res.writeHead(404).end();
+        m.metrics.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text),
+          () => res.writeHead(500).end(),
+        );
+      });
+      // The limits of every Sprout listener: slow clients are closed, the connections capped.
+      applyServerLimits(server, { maxConnections: 256 });
+      answerClientErrors(server);
+      server.listen(Number(opts['metrics-port']), '127.0.0.1');
+    }
     log.info({ dataDir: opts['data-dir'] }, 'eip announcers running; Ctrl-C to stop');
     await new Promise<void>((done) => {
       process.once('SIGINT', done);
