@@ -83,9 +83,8 @@ describe('the Dapr state API with a token', () => {
       expect(r.status).toBe(401);
       expect(r.body?.details?.[0]?.reason).toBe('SPROUT_ERR_STATE_UNAUTHORIZED');
     }
-    expect((await call(port, 'POST', '/v1.0/state/guarded', { 'dapr-api-token': token }, save)).status).toBe(
-      204,
-    );
+    const json = { 'dapr-api-token': token, 'content-type': 'application/json' };
+    expect((await call(port, 'POST', '/v1.0/state/guarded', json, save)).status).toBe(204);
     const evil = await call(
       port,
       'POST',
@@ -94,5 +93,39 @@ describe('the Dapr state API with a token', () => {
       save,
     );
     expect(evil.status).toBe(403);
+  });
+
+  it('takes writes as application/json only: a form, text/plain or untyped body is a 415 and saves nothing', async () => {
+    const token = 'j'.repeat(40);
+    const { port, store } = await serve(token);
+    const body = '[{"key":"typed","value":"from a form"}]';
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data',
+      undefined,
+    ]) {
+      const headers: Record<string, string> = { 'dapr-api-token': token };
+      if (type) headers['content-type'] = type;
+      for (const path of ['/v1.0/state/guarded', '/v1.0/state/guarded/transaction']) {
+        const r = await call(port, 'POST', path, headers, body);
+        expect([type, path, r.status]).toEqual([type, path, 415]);
+        expect(r.body?.details?.[0]?.reason).toBe('SPROUT_ERR_HTTP_UNSUPPORTED_MEDIA_TYPE');
+      }
+    }
+    expect(await store.get('typed')).toBeUndefined();
+    // Without the token the token check answers first (401), whatever the type.
+    expect(
+      (await call(port, 'POST', '/v1.0/state/guarded', { 'content-type': 'text/plain' }, body)).status,
+    ).toBe(401);
+    // Reads and deletes carry no body and pass.
+    const json = { 'dapr-api-token': token, 'content-type': 'application/json; charset=utf-8' };
+    expect((await call(port, 'POST', '/v1.0/state/guarded', json, body)).status).toBe(204);
+    expect((await call(port, 'GET', '/v1.0/state/guarded/typed', { 'dapr-api-token': token })).status).toBe(
+      200,
+    );
+    expect(
+      (await call(port, 'DELETE', '/v1.0/state/guarded/typed', { 'dapr-api-token': token })).status,
+    ).toBe(204);
   });
 });

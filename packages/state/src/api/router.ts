@@ -65,8 +65,8 @@ function opOf(version: string | undefined, rest: string | undefined, method: str
 
 /**
  * The routes of the state API server: the request guard (no other origin, no foreign Host) on every
- * route, /v1.0/healthz (no token asked), then the token check, then /v1.0/metadata, /metrics and the
- * state routes, each dispatched to its handler.
+ * route, /v1.0/healthz (no token asked), then the token check (with a token, JSON bodies only), then
+ * /v1.0/metadata, /metrics and the state routes, each dispatched to its handler.
  */
 export function createRouter(o: RouterOptions): Route {
   const { stores, maxBody, log } = o;
@@ -84,6 +84,8 @@ export function createRouter(o: RouterOptions): Route {
       sendDaprError(res, denied, 'other', '', log);
       return UNCOUNTED;
     }
+    // With a token, writes are JSON only (a page's form or text/plain post is refused, 415).
+    if (o.apiToken !== undefined && guard.refusedBody(req, res)) return UNCOUNTED;
     if (version === 'v1.0' && area === 'metadata' && parts.length === 2 && method === 'GET') {
       sendMetadata(res, { appId: o.appId, componentTypes: o.componentTypes, names: stores.names() });
       return UNCOUNTED;
