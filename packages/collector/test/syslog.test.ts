@@ -21,6 +21,7 @@ pipeline:
     - { name: syslog, mode: udp, listen: 127.0.0.1, port: 0, tag: s.auto, raw_message_key: raw }
     - { name: syslog, mode: tcp, listen: 127.0.0.1, port: 0, tag: s.nl, frame: newline }
     - { name: syslog, mode: unix_udp, path: ${dir}/perm.sock, tag: s.perm, unix_perm: 0640 }
+    - { name: syslog, mode: tcp, listen: 127.0.0.1, port: 0, tag: s.fmt, format: newline }
   outputs:
     - { name: stdout, match: 's.*' }
 `);
@@ -156,6 +157,18 @@ pipeline:
     ]);
     await waitFor(() => bodies('s.nl').length === 2);
     expect(bodies('s.nl').map((r) => r.body)).toEqual([
+      { message: '12 monkeys', parse_error: true },
+      { pri: 13, host: 'h', ident: 'app', message: 'after' },
+    ]);
+  });
+
+  it("fluent-bit's name format: newline fixes the framing as frame does", async () => {
+    await run('bash', [
+      '-c',
+      `printf '12 monkeys\\n<13>Jan  5 01:02:03 h app: after\\n' | socat -u - TCP:127.0.0.1:${h.port(8)}`,
+    ]);
+    await waitFor(() => bodies('s.fmt').length === 2);
+    expect(bodies('s.fmt').map((r) => r.body)).toEqual([
       { message: '12 monkeys', parse_error: true },
       { pri: 13, host: 'h', ident: 'app', message: 'after' },
     ]);

@@ -9,6 +9,7 @@ import { MsgpackFramer } from '../forward/framer.js';
 import { encodeHelo, encodePong, parsePing, passwordDigest, sharedKeyDigest } from '../forward/handshake.js';
 import { decodeForward, encodeAck } from '../forward/message.js';
 import { addressOf, closeServer, listen, pumpSocket, trackedServer } from './net.js';
+import { applyNetKeys, streamNetKeys } from './net-keys.js';
 
 const schema = z
   .strictObject({
@@ -24,6 +25,7 @@ const schema = z
     self_hostname: z.string().default('localhost'),
     /** `user password` pairs (one or a list); needs shared_key or empty_shared_key. */
     'security.users': many.optional(),
+    ...streamNetKeys,
   })
   .refine((o) => o['security.users'] === undefined || o.shared_key !== undefined || o.empty_shared_key, {
     message: 'security.users needs shared_key (or empty_shared_key: on)',
@@ -154,14 +156,15 @@ export const forwardInput: InputPlugin<typeof schema> = {
         },
       );
     });
+    const backlog = applyNetKeys(server, o, ctx.log, 'forward');
     return {
       async start() {
         if (o.unix_path) {
           rmSync(o.unix_path, { force: true });
-          await listen(server, 'forward.unix_path', { path: o.unix_path });
+          await listen(server, 'forward.unix_path', { path: o.unix_path }, backlog);
           chmodSync(o.unix_path, parseInt(o.unix_perm, 8));
         } else {
-          await listen(server, 'forward.port', { port: o.port, host: o.listen });
+          await listen(server, 'forward.port', { port: o.port, host: o.listen }, backlog);
         }
       },
       close: () => closeServer(server, sockets),

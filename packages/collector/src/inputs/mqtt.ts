@@ -5,6 +5,7 @@ import { MqttParser, MqttProtocolError, mqttWrite, type MqttPacket } from '../pa
 import type { InputContext, InputPlugin } from '../plugin.js';
 import { nowNs } from '../types.js';
 import { addressOf, closeServer, listen, pumpSocket, trackedServer } from './net.js';
+import { applyNetKeys, streamNetKeys, withAcceptTimeout } from './net-keys.js';
 import { serverTlsOptions, tlsKeys } from './tls.js';
 
 const schema = z.strictObject({
@@ -15,6 +16,7 @@ const schema = z.strictObject({
   /** Largest MQTT packet accepted; a larger one is refused (v5: DISCONNECT 0x95) and counted, never dropped silently. */
   buffer_size: size().default(1024 * 1024),
   ...tlsKeys,
+  ...streamNetKeys,
 });
 
 /** Writes honouring backpressure: resolves once the socket drained when write() said so. */
@@ -138,10 +140,11 @@ export const mqttInput: InputPlugin<typeof schema> = {
   name: 'mqtt',
   schema,
   create(o, ctx) {
-    const tls = serverTlsOptions(o, 'mqtt');
+    const tls = withAcceptTimeout(serverTlsOptions(o, 'mqtt'), o);
     const { server, sockets } = trackedServer((s) => session(s, o, ctx), tls);
+    const backlog = applyNetKeys(server, o, ctx.log, 'mqtt');
     return {
-      start: () => listen(server, 'mqtt.port', { port: o.port, host: o.listen }),
+      start: () => listen(server, 'mqtt.port', { port: o.port, host: o.listen }, backlog),
       close: () => closeServer(server, sockets),
       address: () => addressOf(server),
     };

@@ -5,6 +5,7 @@ import { port, size } from '../config/values.js';
 import { CollectorError } from '../errors.js';
 import { SyslogFrameSplitter } from '../parsers/syslog-frame.js';
 import { syslogAutoParse } from '../parsers/text.js';
+import { applyNetKeys, hasNetKeys, streamNetKeys, withAcceptTimeout } from './net-keys.js';
 import { serverTlsOptions, tlsKeys } from './tls.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
@@ -38,18 +39,40 @@ const schema = z
     unix_perm: unixPerm,
     parser: z.string().optional(),
     frame: z.enum(['newline', 'octet_counting']).optional(),
+    /** fluent-bit's name for `frame` (TCP framing). */
+    format: z.enum(['newline', 'octet_counting']).optional(),
     raw_message_key: z.string().min(1).optional(),
     buffer_chunk_size: size().default(32_000),
     buffer_max_size: size().optional(),
     receive_buffer_size: size().optional(),
     source_address_key: z.string().optional(),
     ...tlsKeys,
+    ...streamNetKeys,
   })
   .superRefine((o, ctx) => {
     if (o.mode.startsWith('unix') && !o.path)
       ctx.addIssue({ code: 'custom', path: ['path'], message: `mode ${o.mode} needs a path` });
     if (o.tls && o.mode !== 'tcp')
       ctx.addIssue({ code: 'custom', path: ['tls'], message: `tls needs mode tcp (mode is ${o.mode})` });
+    for (const k of ['frame', 'format'] as const)
+      if (o[k] !== undefined && o.mode.endsWith('udp'))
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: `${k} is the framing of a stream; in mode ${o.mode} each datagram is one message (use tcp or unix_tcp)`,
+        });
+    if (o.format !== undefined && o.frame !== undefined && o.format !== o.frame)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['format'],
+        message: 'format and frame name the same thing: set one',
+      });
+    if (o.mode.endsWith('udp') && hasNetKeys(o))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mode'],
+        message: `net.* keys apply to connections; mode ${o.mode} has none (use tcp or unix_tcp)`,
+      });
   });
 
 /**
@@ -114,9 +137,9 @@ export const syslogInput: InputPlugin<typeof schema> = {
       };
     }
 
-    const tls = serverTlsOptions(o, 'syslog');
+    const tls = withAcceptTimeout(serverTlsOptions(o, 'syslog'), o);
     const { server, sockets } = trackedServer((s) => {
-      const splitter = new SyslogFrameSplitter(max, o.frame ?? 'auto');
+      const splitter = new SyslogFrameSplitter(max, o.format ?? o.frame ?? 'auto');
       const source = o.mode === 'tcp' ? `tcp://${s.remoteAddress}:${s.remotePort}` : o.path;
       pumpSocket(s, (chunk) => {
         const r = splitter.push(chunk);
@@ -125,13 +148,14 @@ export const syslogInput: InputPlugin<typeof schema> = {
         return records.length ? ctx.emit(records, chunk.length) : undefined;
       });
     }, tls);
+    const backlog = applyNetKeys(server, o, ctx.log, 'syslog');
     return {
       async start() {
         if (o.mode === 'unix_tcp') {
           rmSync(o.path!, { force: true });
-          await listen(server, 'syslog.path', { path: o.path! });
+          await listen(server, 'syslog.path', { path: o.path! }, backlog);
           chmodSync(o.path!, o.unix_perm);
-        } else await listen(server, 'syslog.port', { port: o.port, host: o.listen });
+        } else await listen(server, 'syslog.port', { port: o.port, host: o.listen }, backlog);
       },
       close: () => closeServer(server, sockets),
       address: () => addressOf(server),

@@ -4,6 +4,7 @@ import { JsonRecordReader, SeparatorSplitter, type SplitResult } from '../parser
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
 import { addressOf, closeServer, listen, pumpSocket, trackedServer } from './net.js';
+import { applyNetKeys, streamNetKeys, withAcceptTimeout } from './net-keys.js';
 import { serverTlsOptions, tlsKeys } from './tls.js';
 
 const schema = z.strictObject({
@@ -16,6 +17,7 @@ const schema = z.strictObject({
   buffer_size: size(1024).optional(),
   source_address_key: z.string().optional(),
   ...tlsKeys,
+  ...streamNetKeys,
 });
 
 /**
@@ -28,7 +30,7 @@ export const tcpInput: InputPlugin<typeof schema> = {
   create(o, ctx) {
     const max = o.buffer_size ?? o.chunk_size;
     const separator = o.separator.replace(/\\n/g, '\n').replace(/\\r/g, '\r').replace(/\\t/g, '\t');
-    const tls = serverTlsOptions(o, 'tcp');
+    const tls = withAcceptTimeout(serverTlsOptions(o, 'tcp'), o);
     const { server, sockets } = trackedServer((s) => {
       const source = o.source_address_key ? `tcp://${s.remoteAddress}:${s.remotePort}` : undefined;
       const deliver = (
@@ -76,8 +78,9 @@ export const tcpInput: InputPlugin<typeof schema> = {
         },
       );
     }, tls);
+    const backlog = applyNetKeys(server, o, ctx.log, 'tcp');
     return {
-      start: () => listen(server, 'tcp.port', { port: o.port, host: o.listen }),
+      start: () => listen(server, 'tcp.port', { port: o.port, host: o.listen }, backlog),
       close: () => closeServer(server, sockets),
       address: () => addressOf(server),
     };

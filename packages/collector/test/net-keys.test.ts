@@ -1,0 +1,154 @@
+import { rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import { createLogger } from '@sprout/observe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCollector, parseConfig, type Collector } from '../src/index.js';
+import { quiet, run, waitFor } from './helpers.js';
+import { makeTestCerts, type TestCerts } from './tls-certs.js';
+
+/** A raw TCP connection, resolved once open; `closed` settles when the server closes it. */
+function openSocket(port: number): Promise<{ s: Socket; closed: Promise<void>; isClosed: () => boolean }> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let done = false;
+    const closed = new Promise<void>((r) =>
+      s.on('close', () => {
+        done = true;
+        r();
+      }),
+    );
+    s.on('error', () => undefined);
+    s.once('connect', () => resolve({ s, closed, isClosed: () => done }));
+    s.once('error', reject);
+  });
+}
+
+/** What `ss` shows for the listening socket on `port`: its backlog is the Send-Q column. */
+async function backlogOf(port: number): Promise<string> {
+  const { stdout } = await run('ss', ['-ltnH', `sport = :${port}`]);
+  return stdout.trim().split(/\s+/)[2]!;
+}
+
+/** `ss -o` of the server's side of established connections on `port` (timers included). */
+async function established(port: number): Promise<string> {
+  return (await run('ss', ['-tnoH', 'state', 'established', `sport = :${port}`])).stdout;
+}
+
+async function refusal(input: string): Promise<{ code?: string; message: string }> {
+  try {
+    const c = createCollector(
+      parseConfig(`pipeline:\n  inputs:\n    - ${input}\n  outputs:\n    - { name: 'null', match: '*' }\n`),
+      { logger: quiet },
+    );
+    await c.start();
+    await c.close();
+  } catch (err) {
+    return err as { code?: string; message: string };
+  }
+  throw new Error(`accepted: ${input}`);
+}
+
+// Checked on the real sockets: ss shows backlogs and keepalive timers, the server's closes are seen by clients.
+describe('net.* keys on the stream inputs (tcp, syslog tcp, mqtt, forward)', () => {
+  let c: Collector;
+  let certs: TestCerts;
+  const logs: string[] = [];
+  beforeAll(async () => {
+    certs = await makeTestCerts();
+    const tls = `tls: on, tls.crt_file: ${certs.serverCrt}, tls.key_file: ${certs.serverKey}`;
+    const logger = createLogger({
+      level: 'debug',
+      format: 'json',
+      destination: new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          logs.push(chunk.toString());
+          cb();
+        },
+      }),
+    });
+    c = createCollector(
+      parseConfig(`
+pipeline:
+  inputs:
+    - { name: tcp, listen: 127.0.0.1, port: 0, net.io_timeout: 1s, net.backlog: 9 }
+    - { name: tcp, listen: 127.0.0.1, port: 0 }
+    - { name: syslog, mode: tcp, listen: 127.0.0.1, port: 0, net.backlog: 33, net.io_timeout: 1s }
+    - { name: mqtt, listen: 127.0.0.1, port: 0, net.tcp_keepalive: on, net.tcp_keepalive_time: 30 }
+    - { name: forward, listen: 127.0.0.1, port: 0, net.io_timeout: 1, net.keepalive: on }
+    - { name: tcp, listen: 127.0.0.1, port: 0, ${tls}, net.accept_timeout: 1s }
+    - { name: tcp, listen: 127.0.0.1, port: 0, ${tls}, net.accept_timeout: 1s, net.accept_timeout_log_error: off }
+  outputs:
+    - { name: 'null', match: '*' }
+`),
+      { logger },
+    );
+    await c.start();
+  }, 60_000);
+  afterAll(async () => {
+    await c?.close();
+    if (certs) rmSync(certs.dir, { recursive: true, force: true });
+  });
+  const port = (i: number) => c.inputs()[i]!.address!.port!;
+
+  it("net.backlog reaches listen(); fluent-bit's 128 when unset", async () => {
+    expect(await backlogOf(port(0))).toBe('9');
+    expect(await backlogOf(port(1))).toBe('128');
+    expect(await backlogOf(port(2))).toBe('33');
+  });
+
+  it('net.io_timeout closes idle connections of tcp, syslog and forward; without it they stay', async () => {
+    const control = await openSocket(port(1));
+    const idle = await Promise.all([openSocket(port(0)), openSocket(port(2)), openSocket(port(4))]);
+    // Data resets the clock: a connection that keeps sending is not idle.
+    const busy = await openSocket(port(0));
+    const ticker = setInterval(() => busy.s.write('{"tick":1}\n'), 200);
+    try {
+      await Promise.all(idle.map((x) => x.closed));
+      expect(control.isClosed()).toBe(false);
+      expect(busy.isClosed()).toBe(false);
+    } finally {
+      clearInterval(ticker);
+      control.s.destroy();
+      busy.s.destroy();
+    }
+  });
+
+  it('net.tcp_keepalive turns TCP keepalive on for accepted connections (mqtt)', async () => {
+    const on = await openSocket(port(3));
+    const off = await openSocket(port(1));
+    try {
+      expect(await established(port(3))).toMatch(/timer:\(keepalive,/);
+      expect(await established(port(1))).not.toMatch(/keepalive/);
+    } finally {
+      on.s.destroy();
+      off.s.destroy();
+    }
+  });
+
+  it('net.accept_timeout ends a TLS handshake that does not come; net.accept_timeout_log_error picks the level', async () => {
+    const loud = await openSocket(port(5));
+    const hushed = await openSocket(port(6));
+    await Promise.all([loud.closed, hushed.closed]);
+    await waitFor(() => logs.filter((l) => l.includes('net.accept_timeout')).length === 2);
+    const lines = logs
+      .filter((l) => l.includes('net.accept_timeout'))
+      .map((l) => JSON.parse(l) as { level: string });
+    expect(lines.map((l) => l.level).sort()).toEqual(['debug', 'error']);
+  });
+});
+
+describe('net.* keys an input cannot honour are refused, naming why', () => {
+  it.each([
+    ['{ name: tcp, port: 0, net.keepalive: off }', /cannot be off on a stream input/],
+    ['{ name: mqtt, port: 0, net.keepalive_idle_timeout: 10s }', /use net.io_timeout/],
+    ['{ name: forward, port: 0, net.connect_timeout: 5s }', /applies to outputs/],
+    ['{ name: syslog, mode: udp, port: 0, net.io_timeout: 5s }', /mode udp has none/],
+    ['{ name: syslog, mode: udp, port: 0, format: octet_counting }', /each datagram is one message/],
+    ['{ name: tcp, port: 0, net.source_address: 10.0.0.1 }', /applies to outputs/],
+  ])('%s', async (input, message) => {
+    const e = await refusal(input);
+    expect(e.code).toBe('SPROUT_ERR_COLLECTOR_CONFIG_INVALID');
+    expect(e.message).toMatch(message);
+  });
+});
