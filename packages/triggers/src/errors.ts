@@ -20,6 +20,9 @@ export const TRIGGERS_ERROR_CODES = {
   SPROUT_ERR_TRIGGERS_BINDING_NOT_FOUND: { status: 404 },
   SPROUT_ERR_TRIGGERS_PUBLISH_FAILED: { status: 500 },
   SPROUT_ERR_TRIGGERS_PORT_IN_USE: { status: 500 },
+  SPROUT_ERR_TRIGGERS_POLICY_INVALID: { status: 400 },
+  SPROUT_ERR_TRIGGERS_PAYLOAD_INVALID: { status: 400 },
+  SPROUT_ERR_TRIGGERS_DELIVERY_FAILED: { status: 502 },
 } as const satisfies Record<string, { status: number }>;
 
 export type TriggersErrorCode = keyof typeof TRIGGERS_ERROR_CODES;

@@ -36,3 +36,20 @@ export {
   type TriggerSample,
 } from './scaling/index.js';
 export { createDaprApiServer, type DaprApiServer, type DaprApiServerOptions } from './api/server.js';
+export {
+  FunctionDelivery,
+  TriggerDelivery,
+  DEAD_LETTER_METADATA,
+  LATENCY_BUCKETS_MS,
+  DEFAULT_RETRY_POLICY,
+  readRetryPolicy,
+  backoffMs,
+  type BindingTrigger,
+  type DeliveryOptions,
+  type DeliveryTarget,
+  type PubSubTrigger,
+  type Trigger,
+  type TriggerCounts,
+  type RetryPolicy,
+  type RetryPolicySpec,
+} from './delivery/index.js';

@@ -1,0 +1,59 @@
+/** Upper bounds (ms) of the latency buckets; a last bucket holds everything slower. */
+export const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000] as const;
+
+/** One trigger's counts, as plain data (what metrics and the event stream will read). */
+export interface TriggerCounts {
+  /** Acked after the app took it (2xx, SUCCESS). */
+  delivered: number;
+  /** Attempts that did not succeed (error, timeout, RETRY, a status other than 2xx/404). */
+  failed: number;
+  /** Retries made after a failed attempt. */
+  retried: number;
+  /** Published to the dead-letter topic after the last retry, then acked. */
+  deadLettered: number;
+  /** Acked without the app taking it: DROP, 404, an expired event, a payload that cannot be delivered with no dead-letter topic. */
+  dropped: number;
+  /** Handed back to the broker unacked (no dead-letter topic, or it failed). */
+  requeued: number;
+  /** Taken from the broker and not yet settled. */
+  inFlight: number;
+  /** Time from taking a message to settling it, for delivered messages. */
+  latency: { count: number; sumMs: number; maxMs: number; buckets: number[] };
+}
+
+/** Counts for one trigger; `snapshot()` is a copy. */
+export class TriggerCounters {
+  private readonly c: TriggerCounts = {
+    delivered: 0,
+    failed: 0,
+    retried: 0,
+    deadLettered: 0,
+    dropped: 0,
+    requeued: 0,
+    inFlight: 0,
+    latency: {
+      count: 0,
+      sumMs: 0,
+      maxMs: 0,
+      buckets: new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0),
+    },
+  };
+
+  add(key: Exclude<keyof TriggerCounts, 'latency'>, n = 1): void {
+    this.c[key] += n;
+  }
+
+  observe(ms: number): void {
+    const l = this.c.latency;
+    l.count++;
+    l.sumMs += ms;
+    l.maxMs = Math.max(l.maxMs, ms);
+    let i = LATENCY_BUCKETS_MS.findIndex((b) => ms <= b);
+    if (i < 0) i = LATENCY_BUCKETS_MS.length;
+    l.buckets[i]!++;
+  }
+
+  snapshot(): TriggerCounts {
+    return { ...this.c, latency: { ...this.c.latency, buckets: [...this.c.latency.buckets] } };
+  }
+}

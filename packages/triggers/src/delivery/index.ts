@@ -1,0 +1,18 @@
+export { FunctionDelivery } from './function.js';
+export {
+  TriggerDelivery,
+  DEAD_LETTER_METADATA,
+  type BindingTrigger,
+  type DeliveryOptions,
+  type DeliveryTarget,
+  type PubSubTrigger,
+  type Trigger,
+} from './trigger.js';
+export { LATENCY_BUCKETS_MS, type TriggerCounts } from './counters.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  readRetryPolicy,
+  backoffMs,
+  type RetryPolicy,
+  type RetryPolicySpec,
+} from './policy.js';

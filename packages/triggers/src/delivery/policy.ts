@@ -1,0 +1,91 @@
+import { parseDuration } from '@sprout/http';
+import { TriggersError } from '../errors.js';
+
+/**
+ * A retry policy in the words of Dapr's resiliency spec (`spec.policies.retries.<name>`):
+ * `policy` constant or exponential, `duration` (constant's interval), `maxInterval` (exponential's
+ * cap), `maxRetries` (-1: retry for ever). Durations are Go-style strings (`5s`, `500ms`) or ms.
+ */
+export interface RetryPolicySpec {
+  policy?: 'constant' | 'exponential';
+  duration?: string | number;
+  maxInterval?: string | number;
+  maxRetries?: number;
+}
+
+/** A retry policy read and defaulted. */
+export interface RetryPolicy {
+  readonly policy: 'constant' | 'exponential';
+  readonly durationMs: number;
+  readonly maxIntervalMs: number;
+  /** -1: no limit. */
+  readonly maxRetries: number;
+}
+
+/**
+ * Sprout's default when no policy is given, modelled on Dapr's built-in retries for app calls:
+ * constant, 1 s apart, 3 retries (4 attempts), then the dead-letter topic.
+ */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  policy: 'constant',
+  durationMs: 1000,
+  maxIntervalMs: 60_000,
+  maxRetries: 3,
+};
+
+/** Dapr's exponential backoff: first interval 500 ms, ×1.5 per retry, ±50 % jitter, capped. */
+const EXP_INITIAL_MS = 500;
+const EXP_MULTIPLIER = 1.5;
+const EXP_RANDOMIZATION = 0.5;
+
+function ms(value: string | number | undefined, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const out = typeof value === 'number' ? value : parseDuration(value);
+  if (out === undefined || !Number.isFinite(out) || out < 0)
+    throw new TriggersError(
+      'SPROUT_ERR_TRIGGERS_POLICY_INVALID',
+      `retry policy field "${field}": ${JSON.stringify(value)} is not a duration (e.g. 500ms, 5s)`,
+      { field },
+    );
+  return out;
+}
+
+/** Reads a resiliency-style retry policy; anything malformed is SPROUT_ERR_TRIGGERS_POLICY_INVALID. */
+export function readRetryPolicy(spec: RetryPolicySpec = {}): RetryPolicy {
+  const policy = spec.policy ?? DEFAULT_RETRY_POLICY.policy;
+  if (policy !== 'constant' && policy !== 'exponential')
+    throw new TriggersError(
+      'SPROUT_ERR_TRIGGERS_POLICY_INVALID',
+      `retry policy field "policy": ${JSON.stringify(policy)} must be constant or exponential`,
+      { field: 'policy' },
+    );
+  const maxRetries = spec.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries;
+  if (!Number.isInteger(maxRetries) || maxRetries < -1)
+    throw new TriggersError(
+      'SPROUT_ERR_TRIGGERS_POLICY_INVALID',
+      `retry policy field "maxRetries": ${JSON.stringify(maxRetries)} must be a whole number, -1 for no limit`,
+      { field: 'maxRetries' },
+    );
+  return {
+    policy,
+    durationMs: ms(spec.duration, 'duration', DEFAULT_RETRY_POLICY.durationMs),
+    maxIntervalMs: ms(spec.maxInterval, 'maxInterval', DEFAULT_RETRY_POLICY.maxIntervalMs),
+    maxRetries,
+  };
+}
+
+/** True while `retriesDone` retries leave room for another. */
+export function mayRetry(policy: RetryPolicy, retriesDone: number): boolean {
+  return policy.maxRetries < 0 || retriesDone < policy.maxRetries;
+}
+
+/**
+ * The wait before retry number `retry` (1 = the first retry). `random` is in [0, 1) (injectable so
+ * the jitter can be checked).
+ */
+export function backoffMs(policy: RetryPolicy, retry: number, random: () => number = Math.random): number {
+  if (policy.policy === 'constant') return policy.durationMs;
+  const base = Math.min(EXP_INITIAL_MS * EXP_MULTIPLIER ** Math.max(0, retry - 1), policy.maxIntervalMs);
+  const jittered = base * (1 - EXP_RANDOMIZATION + 2 * EXP_RANDOMIZATION * random());
+  return Math.round(Math.min(jittered, policy.maxIntervalMs));
+}

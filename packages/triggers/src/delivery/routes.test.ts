@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { seededRng } from '@sprout/http/testing';
+import { routeOf } from './routes.js';
+
+describe("routeOf: the app's /dapr/subscribe answer", () => {
+  const list = [
+    { pubsubname: 'bus', topic: 'a', route: 'orders' },
+    {
+      pubsubname: 'bus',
+      topic: 'b',
+      routes: { default: '/fallback', rules: [{ match: 'event.type == "x"', path: '/x' }] },
+    },
+    {
+      pubsubname: 'bus',
+      topic: 'c',
+      route: '/c',
+      metadata: { rawPayload: 'true', n: 1 },
+      deadLetterTopic: 'c-dead',
+    },
+    { pubsubname: 'other', topic: 'a', route: '/other' },
+    { pubsubname: 'bus', topic: 'd', routes: { rules: [{ match: 'true', path: '/only-rule' }] } },
+  ];
+
+  it.each([
+    ['bus', 'a', { path: '/orders', metadata: {}, rulesSkipped: false }],
+    ['bus', 'b', { path: '/fallback', metadata: {}, rulesSkipped: true }],
+    [
+      'bus',
+      'c',
+      { path: '/c', metadata: { rawPayload: 'true' }, deadLetterTopic: 'c-dead', rulesSkipped: false },
+    ],
+    ['other', 'a', { path: '/other', metadata: {}, rulesSkipped: false }],
+    ['bus', 'd', undefined],
+    ['bus', 'zz', undefined],
+  ])('%s/%s', (pubsub, topic, want) => {
+    expect(routeOf(list, pubsub, topic)).toEqual(want);
+  });
+
+  it('fuzz: entries of random shapes never throw; a route found always starts with /', () => {
+    const rng = seededRng();
+    const values = [
+      undefined,
+      null,
+      1,
+      '',
+      'x',
+      '/y',
+      [],
+      {},
+      { default: 'd' },
+      { rules: [1] },
+      { rawPayload: 2 },
+    ];
+    const until = Date.now() + 200;
+    for (let i = 0; i < 10 || Date.now() < until; i++) {
+      const entries = Array.from({ length: rng.int(0, 5) }, () => ({
+        pubsubname: rng.pick(['bus', 'x', undefined, 3]),
+        topic: rng.pick(['t', '', undefined]),
+        route: rng.pick(values),
+        routes: rng.pick(values),
+        metadata: rng.pick(values),
+        deadLetterTopic: rng.pick(values),
+      }));
+      const r = routeOf(entries as never, 'bus', 't');
+      if (r) {
+        expect(r.path.startsWith('/'), `seed ${rng.seed}`).toBe(true);
+        expect(Object.values(r.metadata).every((v) => typeof v === 'string')).toBe(true);
+      }
+    }
+  });
+});

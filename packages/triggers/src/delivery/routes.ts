@@ -1,0 +1,58 @@
+/** Where the app wants one topic's messages, from its `GET /dapr/subscribe` answer. */
+export interface AppRoute {
+  /** The path to POST to (`route`, or `routes.default`). */
+  readonly path: string;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly deadLetterTopic?: string;
+  /** The entry has `routes.rules` (CEL matches), which are not evaluated: `path` is the default. */
+  readonly rulesSkipped: boolean;
+}
+
+interface Entry {
+  pubsubname?: unknown;
+  topic?: unknown;
+  route?: unknown;
+  routes?: { default?: unknown; rules?: unknown };
+  metadata?: unknown;
+  deadLetterTopic?: unknown;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+
+/**
+ * Reads the app's programmatic subscriptions (`GET <base>/dapr/subscribe`, Dapr's app callback).
+ * No such route (404) is no subscriptions; anything else that is not a JSON list is an error.
+ */
+export async function readAppSubscriptions(base: string, timeoutMs: number): Promise<Entry[]> {
+  const res = await fetch(`${base}/dapr/subscribe`, { signal: AbortSignal.timeout(timeoutMs) });
+  if (res.status === 404) {
+    await res.body?.cancel();
+    return [];
+  }
+  if (res.status !== 200) {
+    await res.body?.cancel();
+    throw new Error(`GET ${base}/dapr/subscribe: status ${res.status}`);
+  }
+  const list = (await res.json()) as unknown;
+  if (!Array.isArray(list)) throw new Error(`GET ${base}/dapr/subscribe: not a JSON list`);
+  return list.filter((e): e is Entry => e !== null && typeof e === 'object');
+}
+
+/** The route for `pubsubname`/`topic` among the app's subscriptions, or undefined when it has none. */
+export function routeOf(entries: Entry[], pubsubname: string, topic: string): AppRoute | undefined {
+  const e = entries.find((x) => x.pubsubname === pubsubname && x.topic === topic);
+  if (!e) return undefined;
+  const rules = Array.isArray(e.routes?.rules) && e.routes.rules.length > 0;
+  const path = str(e.route) ?? str(e.routes?.default);
+  if (!path) return undefined;
+  const metadata: Record<string, string> = {};
+  if (e.metadata && typeof e.metadata === 'object')
+    for (const [k, v] of Object.entries(e.metadata)) if (typeof v === 'string') metadata[k] = v;
+  const deadLetterTopic = str(e.deadLetterTopic);
+  return {
+    path: path.startsWith('/') ? path : `/${path}`,
+    metadata,
+    ...(deadLetterTopic ? { deadLetterTopic } : {}),
+    rulesSkipped: rules,
+  };
+}

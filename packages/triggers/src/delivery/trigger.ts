@@ -1,0 +1,357 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger, type Logger } from '@sprout/observe';
+import type { Delivery, InputBindingEngine, PubSubEngine, Subscription } from '../broker.js';
+import { isRawPayload } from '../api/envelope.js';
+import { isTriggersError } from '../errors.js';
+import { deliverToApp, type Outcome } from './callback.js';
+import { TriggerCounters, type TriggerCounts } from './counters.js';
+import { bindingRequest, pubsubRequest, type AppRequest } from './envelope.js';
+import { backoffMs, mayRetry, readRetryPolicy, type RetryPolicy, type RetryPolicySpec } from './policy.js';
+import { readAppSubscriptions, routeOf, type AppRoute } from './routes.js';
+
+/**
+ * Where deliveries go: the base URL (`http://127.0.0.1:<port>`) of an instance ready to take one.
+ * The platform may make `url()` wait for an instance to start (the first message after scale to
+ * zero is held, not dropped); a rejection counts as a failed attempt.
+ */
+export interface DeliveryTarget {
+  url(): Promise<string>;
+}
+
+/** A pub/sub subscription feeding a function (`serving.triggers.dapr[]` of a `pubsub.*` type). */
+export interface PubSubTrigger {
+  readonly kind: 'pubsub';
+  /** The trigger's name (its FUNC_CONTEXT input): what the counters are kept under. */
+  readonly name: string;
+  /** The pub/sub component's name (the CloudEvent's `pubsubname`). */
+  readonly pubsubname: string;
+  readonly engine: PubSubEngine;
+  readonly topic: string;
+  /** Dapr's `consumerID`: the consumer group (default the app id). */
+  readonly group: string;
+  /** A declarative Subscription's route; without one the app's `GET /dapr/subscribe` names it. */
+  readonly route?: string;
+  /** Where a message goes after its last retry (a declarative Subscription's, else the app's). */
+  readonly deadLetterTopic?: string;
+  /** Subscription metadata (`rawPayload`); the app's `/dapr/subscribe` metadata fills what is unset. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** An input binding feeding a function: daprd POSTs its events to `/<binding name>`. */
+export interface BindingTrigger {
+  readonly kind: 'binding';
+  /** The binding component's name: the route and the counters' key. */
+  readonly name: string;
+  readonly engine: InputBindingEngine;
+}
+
+export type Trigger = PubSubTrigger | BindingTrigger;
+
+type Prepared = { deadLetterTopic?: string } & (
+  | { url: string; request: AppRequest; kind: 'pubsub' | 'binding' }
+  | { outcome: Outcome }
+  | { invalid: string }
+);
+
+export interface DeliveryOptions {
+  readonly target: DeliveryTarget;
+  /** Deliveries in flight at once for this trigger (the function's maxConcurrency). */
+  readonly maxInFlight: number;
+  /** Resiliency-style retry policy (Dapr's field names); default constant 1 s, 3 retries. */
+  readonly retry?: RetryPolicySpec;
+  /** One attempt's timeout (Dapr resiliency `timeouts`), default 60 s. */
+  readonly timeoutMs?: number;
+  readonly log?: Logger;
+}
+
+const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** Metadata keys a dead-lettered message carries beside its own. */
+export const DEAD_LETTER_METADATA = {
+  reason: 'sprout-deadletter-reason',
+  code: 'sprout-deadletter-code',
+  topic: 'sprout-deadletter-topic',
+  attempts: 'sprout-deadletter-attempts',
+} as const;
+
+/**
+ * Feeds one trigger's messages to a function with Dapr's semantics: at most `maxInFlight` taken from
+ * the broker at once (the broker holds the rest), each POSTed to the app and acked only after it
+ * succeeded; a failed attempt is retried per the policy; after the last retry the message goes to
+ * the dead-letter topic and is acked (without one it is handed back to the broker). A message that
+ * keeps failing holds one slot, never the others.
+ */
+export class TriggerDelivery {
+  private readonly counters = new TriggerCounters();
+  private readonly policy: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly log: Logger;
+  private readonly routes = new Map<string, Promise<Awaited<ReturnType<typeof readAppSubscriptions>>>>();
+  private readonly stopping = new AbortController();
+  private readonly handling = new Set<Promise<void>>();
+  private readonly warned = new Set<string>();
+  private subscription: Subscription | undefined;
+
+  private constructor(
+    readonly trigger: Trigger,
+    private readonly options: DeliveryOptions,
+  ) {
+    this.policy = readRetryPolicy(options.retry);
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.log = (options.log ?? createLogger({ name: 'triggers' })).child({ trigger: trigger.name });
+  }
+
+  /** Subscribes (or starts reading the binding) and delivers until `close()`. */
+  static async start(trigger: Trigger, options: DeliveryOptions): Promise<TriggerDelivery> {
+    const t = new TriggerDelivery(trigger, options);
+    const common = {
+      maxInFlight: Math.max(1, Math.floor(options.maxInFlight)),
+      onMessage: (d: Delivery) => t.take(d),
+      onError: (err: Error) => t.log.warn({ err: err.message }, 'broker connection problem; reconnecting'),
+    };
+    t.subscription =
+      trigger.kind === 'pubsub'
+        ? await trigger.engine.subscribe({ ...common, topic: trigger.topic, group: trigger.group })
+        : await trigger.engine.read(common);
+    return t;
+  }
+
+  counts(): TriggerCounts {
+    return this.counters.snapshot();
+  }
+
+  /** Messages waiting in the broker for this trigger, if the broker knows. */
+  lag(): Promise<number | undefined> {
+    return this.subscription?.lag() ?? Promise.resolve(undefined);
+  }
+
+  /** Stops taking messages; what is in flight is handed back to the broker unacked. */
+  async close(): Promise<void> {
+    if (this.stopping.signal.aborted) return;
+    this.stopping.abort();
+    await Promise.allSettled([...this.handling]);
+    await this.subscription?.close();
+  }
+
+  private take(d: Delivery): void {
+    // Stopping: left unsettled, the broker takes it back when the subscription closes.
+    if (this.stopping.signal.aborted) return;
+    const p = this.handle(d).catch((err: unknown) => {
+      this.log.error({ err: (err as Error).message, id: d.id }, 'delivery failed unexpectedly');
+    });
+    this.handling.add(p);
+    void p.finally(() => this.handling.delete(p));
+  }
+
+  private async handle(d: Delivery): Promise<void> {
+    const started = performance.now();
+    this.counters.add('inFlight');
+    try {
+      await this.run(d, started);
+    } finally {
+      this.counters.add('inFlight', -1);
+    }
+  }
+
+  private async run(d: Delivery, started: number): Promise<void> {
+    const trigger = this.trigger;
+    // A broker that counts deliveries tells how many attempts went before (an instance killed while
+    // handling it, say): with a dead-letter topic those count against the retry budget, so a message
+    // that kills its instance ends in the dead-letter topic instead of going round for ever.
+    let retries = Math.max(0, d.attempt - 1);
+    let last: Outcome | undefined;
+    for (let first = true; ; first = false) {
+      if (this.stopping.signal.aborted) return this.handBack();
+      const p = await this.prepare(d);
+      const deadLetterTopic =
+        (trigger.kind === 'pubsub' ? trigger.deadLetterTopic : undefined) ?? p.deadLetterTopic;
+      if ('invalid' in p)
+        return this.giveUp(
+          d,
+          deadLetterTopic,
+          p.invalid,
+          'SPROUT_ERR_TRIGGERS_PAYLOAD_INVALID',
+          retries + 1,
+          true,
+        );
+      if (
+        first &&
+        deadLetterTopic !== undefined &&
+        this.policy.maxRetries >= 0 &&
+        retries > this.policy.maxRetries
+      )
+        return this.giveUp(
+          d,
+          deadLetterTopic,
+          `delivered ${d.attempt - 1} times by the broker without an ack`,
+          'SPROUT_ERR_TRIGGERS_DELIVERY_FAILED',
+          retries,
+          false,
+        );
+      last = 'outcome' in p ? p.outcome : await this.post(p.url, p.request, p.kind);
+      if (last.kind === 'success') {
+        await d.ack();
+        this.counters.add('delivered');
+        this.counters.observe(performance.now() - started);
+        return;
+      }
+      if (last.kind === 'drop') {
+        await d.ack();
+        this.counters.add('dropped');
+        this.log.warn({ id: d.id, reason: last.reason }, 'message dropped');
+        return;
+      }
+      this.counters.add('failed');
+      if (this.stopping.signal.aborted) return this.handBack();
+      if (!mayRetry(this.policy, retries))
+        return this.giveUp(
+          d,
+          deadLetterTopic,
+          last.reason,
+          'SPROUT_ERR_TRIGGERS_DELIVERY_FAILED',
+          retries + 1,
+          false,
+        );
+      retries++;
+      this.counters.add('retried');
+      try {
+        await sleep(backoffMs(this.policy, retries), undefined, { signal: this.stopping.signal });
+      } catch {
+        return this.handBack();
+      }
+    }
+  }
+
+  /**
+   * Everything before the POST: an instance, the route, the request. Either what to POST, or an
+   * outcome already known (no instance, no route, an expired event), or why it can never be delivered.
+   */
+  private async prepare(d: Delivery): Promise<Prepared> {
+    const trigger = this.trigger;
+    let base: string;
+    try {
+      base = (await this.options.target.url()).replace(/\/+$/, '');
+    } catch (err) {
+      return { outcome: { kind: 'retry', reason: `no instance to deliver to: ${(err as Error).message}` } };
+    }
+    if (trigger.kind === 'binding')
+      return { url: `${base}/${trigger.name}`, request: bindingRequest(d), kind: 'binding' };
+    let route: AppRoute | undefined;
+    if (trigger.route === undefined) {
+      try {
+        route = await this.appRoute(base);
+      } catch (err) {
+        this.routes.delete(base);
+        return {
+          outcome: { kind: 'retry', reason: `reading the app's subscriptions: ${(err as Error).message}` },
+        };
+      }
+      if (!route) {
+        this.routes.delete(base);
+        const reason = `the app does not subscribe to ${trigger.pubsubname}/${trigger.topic} at GET /dapr/subscribe`;
+        return { outcome: { kind: 'retry', reason } };
+      }
+    }
+    const metadata = { ...route?.metadata, ...trigger.metadata };
+    const dlt = route?.deadLetterTopic !== undefined ? { deadLetterTopic: route.deadLetterTopic } : {};
+    let raw: boolean;
+    try {
+      raw = isRawPayload(metadata);
+    } catch (err) {
+      return {
+        outcome: { kind: 'retry', reason: `subscription metadata: ${(err as Error).message}` },
+        ...dlt,
+      };
+    }
+    let request: AppRequest;
+    try {
+      request = pubsubRequest(d, trigger.pubsubname, raw);
+    } catch (err) {
+      if (isTriggersError(err, 'SPROUT_ERR_TRIGGERS_PAYLOAD_INVALID'))
+        return { invalid: err.message, ...dlt };
+      throw err;
+    }
+    if (request.expired) return { outcome: { kind: 'drop', reason: `event ${request.id} expired` }, ...dlt };
+    const path = trigger.route ?? route!.path;
+    return { url: `${base}${path.startsWith('/') ? path : `/${path}`}`, request, kind: 'pubsub', ...dlt };
+  }
+
+  private post(url: string, req: AppRequest, kind: 'pubsub' | 'binding'): Promise<Outcome> {
+    return deliverToApp(url, req, this.timeoutMs, kind, this.stopping.signal);
+  }
+
+  private appRoute(base: string): Promise<AppRoute | undefined> {
+    const t = this.trigger as PubSubTrigger;
+    let entries = this.routes.get(base);
+    if (!entries) this.routes.set(base, (entries = readAppSubscriptions(base, this.timeoutMs)));
+    return entries.then((list) => {
+      const route = routeOf(list, t.pubsubname, t.topic);
+      if (route?.rulesSkipped)
+        this.warnOnce('rules', 'routes.rules (CEL matches) are not evaluated; using routes.default');
+      return route;
+    });
+  }
+
+  /** After the last retry (or at once for a payload that can never be delivered). */
+  private async giveUp(
+    d: Delivery,
+    deadLetterTopic: string | undefined,
+    reason: string,
+    code: string,
+    attempts: number,
+    undeliverable: boolean,
+  ): Promise<void> {
+    if (this.trigger.kind === 'pubsub' && deadLetterTopic !== undefined) {
+      try {
+        await this.trigger.engine.publish(deadLetterTopic, d.data, {
+          ...d.metadata,
+          [DEAD_LETTER_METADATA.reason]: reason,
+          [DEAD_LETTER_METADATA.code]: code,
+          [DEAD_LETTER_METADATA.topic]: d.topic,
+          [DEAD_LETTER_METADATA.attempts]: String(attempts),
+        });
+      } catch (err) {
+        this.log.error(
+          { id: d.id, err: (err as Error).message },
+          `publishing to dead-letter topic ${deadLetterTopic} failed`,
+        );
+        return this.requeue(d, backoffMs(this.policy, attempts));
+      }
+      await d.ack();
+      this.counters.add('deadLettered');
+      this.log.warn({ id: d.id, reason, deadLetterTopic }, 'message dead-lettered');
+      return;
+    }
+    if (undeliverable) {
+      // It would fail the same way every time: handing it back would block nothing but loop for ever.
+      await d.ack();
+      this.counters.add('dropped');
+      this.log.warn(
+        { id: d.id, reason },
+        'message dropped: it cannot be delivered and there is no dead-letter topic',
+      );
+      return;
+    }
+    this.log.warn(
+      { id: d.id, reason },
+      'retries exhausted and no dead-letter topic: handed back to the broker',
+    );
+    return this.requeue(d, backoffMs(this.policy, attempts));
+  }
+
+  /** Stopping: left unsettled, so closing the subscription gives it back to the broker (counted once). */
+  private handBack(): void {
+    this.counters.add('requeued');
+  }
+
+  private async requeue(d: Delivery, delayMs: number): Promise<void> {
+    this.counters.add('requeued');
+    await d.nack(delayMs > 0 ? delayMs : undefined);
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.log.warn(message);
+  }
+}
