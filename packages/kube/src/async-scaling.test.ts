@@ -4,6 +4,7 @@ import {
   renderAsyncWorkload,
   renderScaledObject,
   renderSubscription,
+  withClusterScalers,
 } from './async-scaling.js';
 import { FUNCTION_API_VERSION, type FunctionManifest } from './function.js';
 import { createManifestValidator } from './validate.js';
@@ -94,6 +95,19 @@ describe('renderScaledObject', () => {
       topic: 'sensors/#',
       targetValue: '10',
     });
+  });
+
+  it('gives the Function the same cluster scalers, valid against the Function CRD', () => {
+    const fn = withClusterScalers(asyncFn(ALL));
+    validator.assertValid(fn);
+    const so = (fn.spec.serving as { scaleOptions: { keda: { triggers: { type: string }[] } } }).scaleOptions;
+    expect(so.keda.triggers.map((t) => t.type)).toEqual([
+      'nats-jetstream',
+      'redis-streams',
+      'rabbitmq',
+      'cron',
+      'external',
+    ]);
   });
 
   it("refuses Sprout's mqtt scaler without scalerAddress, naming the field", () => {

@@ -81,6 +81,17 @@ export function renderScaledObject(fn: FunctionManifest): KubeObject {
 }
 
 /**
+ * The Function as a cluster's OpenFunction and KEDA take it: `scaleOptions.keda.triggers` as
+ * `renderScaledObject` writes them (metadata as strings, Sprout's mqtt as KEDA's external scaler).
+ */
+export function withClusterScalers(fn: FunctionManifest): FunctionManifest {
+  const so = scaleOptions(fn);
+  if (!so.keda?.triggers?.length) return fn;
+  const keda = { ...so.keda, triggers: so.keda.triggers.map(kedaTrigger) };
+  return { ...fn, spec: { ...fn.spec, serving: { ...serving(fn), scaleOptions: { ...so, keda } } } };
+}
+
+/**
  * The Deployment an async function runs as without OpenFunction: the function container with the
  * given FUNC_CONTEXT (runtime Async, inputs and outputs, as OpenFunction derives it) beside a Dapr
  * sidecar (`dapr.io/enabled`, `app-id` the function's name, `app-port`, `app-protocol: http`, and

@@ -27,6 +27,7 @@ export {
   renderScaledObject,
   renderSubscription,
   SCALED_OBJECT_API_VERSION,
+  withClusterScalers,
   type SubscriptionInput,
 } from './async-scaling.js';
 export { dnsLabel } from './names.js';

@@ -112,3 +112,103 @@ spec:
     expect(r.docs[2]).toMatchObject({ spec: { replicas: { min: 0, max: 3 } } });
   });
 });
+
+describe('sprout deploy --render for an async function', () => {
+  const orders = fileURLToPath(new URL('../../test/fixtures/async-orders', import.meta.url));
+  const resources = fileURLToPath(new URL('../../test/fixtures/async-orders-resources', import.meta.url));
+
+  it('emits the Function with serving.triggers.dapr and cluster scalers, plus the resources folder', async () => {
+    const r = await render(orders, '--resources-path', resources, '-n', 'shop', '--validate-against', crds);
+    expect(r.code, r.err).toBe(0);
+    expect(kinds(r.docs)).toEqual(['Function', 'Component', 'Subscription']);
+    for (const d of r.docs) expect(validator.validate(d).issues).toEqual([]);
+    const serving = (r.docs[0] as { spec: { serving: Record<string, any> } }).spec.serving;
+    expect(serving.triggers.dapr).toEqual([{ name: 'orders-bus', topic: 'orders.created' }]);
+    expect(serving.scaleOptions.keda.triggers.map((t: { type: string }) => t.type)).toEqual([
+      'nats-jetstream',
+      'cron',
+      'external',
+    ]);
+    expect(r.docs[2]).toMatchObject({
+      apiVersion: 'dapr.io/v2alpha1',
+      metadata: { name: 'big-orders', namespace: 'shop' },
+      spec: { deadLetterTopic: 'orders.dead', routes: { rules: [{ path: '/big' }] } },
+      scopes: ['async-orders'],
+    });
+  });
+
+  it('emits Deployment with a Dapr sidecar, Components, Subscription and the KEDA ScaledObject without OpenFunction', async () => {
+    const r = await render(
+      orders,
+      '--without-openfunction',
+      '--resources-path',
+      resources,
+      '--validate-against',
+      crds,
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(kinds(r.docs)).toEqual(['Deployment', 'Component', 'Component', 'Subscription', 'ScaledObject']);
+    for (const d of r.docs.slice(1)) expect(validator.validate(d).issues).toEqual([]);
+    const deployment = r.docs[0] as {
+      spec: {
+        replicas: number;
+        template: {
+          metadata: { annotations: Record<string, string> };
+          spec: { containers: { env: { name: string; value: string }[] }[] };
+        };
+      };
+    };
+    expect(deployment.spec.replicas).toBe(0);
+    expect(deployment.spec.template.metadata.annotations).toMatchObject({
+      'dapr.io/enabled': 'true',
+      'dapr.io/app-id': 'async-orders',
+    });
+    const ctx = JSON.parse(
+      deployment.spec.template.spec.containers[0]!.env.find((e) => e.name === 'FUNC_CONTEXT')!.value,
+    );
+    expect(ctx.runtime).toMatch(/^async$/i);
+    expect(Object.keys(ctx.inputs)).toEqual(['orders-bus']);
+    expect(r.docs[1]).toMatchObject({
+      metadata: { name: 'orders-bus' },
+      spec: { type: 'pubsub.jetstream' },
+      scopes: ['async-orders'],
+    });
+    expect(r.docs[4]).toMatchObject({
+      kind: 'ScaledObject',
+      spec: {
+        scaleTargetRef: { name: 'async-orders', kind: 'Deployment' },
+        pollingInterval: 5,
+        cooldownPeriod: 60,
+        minReplicaCount: 0,
+        maxReplicaCount: 6,
+        triggers: [
+          { type: 'nats-jetstream' },
+          { type: 'cron' },
+          { type: 'external', metadata: { scalerAddress: 'sprout-mqtt-scaler.shop:9090' } },
+        ],
+      },
+    });
+  });
+
+  it("refuses Sprout's mqtt scaler without scalerAddress with a coded error", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sprout-cli-deploy-mqtt-'));
+    writeFileSync(join(dir, 'index.js'), 'export const handle = async (ctx, data) => data;\n');
+    writeFileSync(
+      join(dir, 'function.yaml'),
+      `apiVersion: core.openfunction.io/v1beta2
+kind: Function
+metadata: { name: sensors }
+spec:
+  version: v1.0.0
+  image: registry.local/sensors:1
+  serving:
+    triggers: { dapr: [{ name: sensors, type: pubsub.mqtt3, topic: s }] }
+    scaleOptions: { keda: { triggers: [{ type: mqtt, metadata: { topic: s } }] } }
+`,
+    );
+    const r = await render(dir, '--without-openfunction');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/SPROUT_ERR_KUBE_RENDER_UNSUPPORTED/);
+    expect(r.err).toMatch(/scalerAddress/);
+  });
+});

@@ -1,14 +1,19 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadFunctionDir } from '@sprout/spec';
+import { loadFunctionDir, loadResources } from '@sprout/spec';
 import { stringify } from 'yaml';
 import {
   createManifestValidator,
+  isAsyncFunction,
+  renderAsyncWorkload,
   renderFunction,
   renderHttpScaledObject,
+  renderScaledObject,
+  renderSubscription,
   renderWorkload,
   usesKedaHttp,
   vendoredCrdsDir,
+  withClusterScalers,
 } from '@sprout/kube';
 import { defineCommand, UsageError } from '../command.js';
 
@@ -27,6 +32,13 @@ HTTPScaledObject (http.keda.sh/v1alpha1) follows it, scaling on the route's host
 with the sprout.dev/ annotations (scaling metric, rate window, timeouts). With --without-openfunction
 the Function is replaced by a Deployment and a Service that run the image directly, for clusters
 with KEDA's HTTP add-on but no OpenFunction.
+
+An async function (serving.triggers.dapr inputs, KEDA triggers in scaleOptions.keda.triggers) renders
+as its Function, which OpenFunction turns into the Dapr components and KEDA's ScaledObject. With
+--without-openfunction it renders as a Deployment beside a Dapr sidecar, its Dapr Components, and
+KEDA's ScaledObject (nats-jetstream, redis-streams, rabbitmq, cron; Sprout's mqtt scaler as KEDA's
+external scaler, which needs scalerAddress). Components and Subscriptions in --resources-path (which
+OpenFunction does not create) are rendered in both cases, scoped to the function.
 
 Applying directly (without kubectl) is not built yet: --render is required.
 `,
@@ -55,6 +67,11 @@ Applying directly (without kubectl) is not built yet: --render is required.
       type: 'boolean',
       description: 'Render a Deployment and Service instead of the OpenFunction Function',
     },
+    'resources-path': {
+      type: 'string',
+      value: 'DIR',
+      description: 'Also render the Dapr Components and Subscriptions in DIR, scoped to the function',
+    },
     'validate-against': {
       type: 'string',
       env: 'SPROUT_CRDS_DIR',
@@ -80,19 +97,32 @@ Applying directly (without kubectl) is not built yet: --render is required.
       ...(opts['signature-type'] ? { signatureType: opts['signature-type'] } : {}),
       ...(fn.manifest ? { base: fn.manifest } : {}),
     });
-    const docs: object[] = opts['without-openfunction'] ? renderWorkload(manifest) : [manifest];
-    // Without OpenFunction nobody turns serving.states into Dapr components: render them too.
-    const states = fn.components.filter((c) => c.spec.type.startsWith('state.'));
-    if (opts['without-openfunction'] && states.length) {
+    const withoutOf = Boolean(opts['without-openfunction']);
+    const async = isAsyncFunction(manifest);
+    const docs: object[] = !withoutOf
+      ? [withClusterScalers(manifest)]
+      : async
+        ? [renderAsyncWorkload(manifest, fn.context)]
+        : renderWorkload(manifest);
+    const namespace = manifest.metadata.namespace;
+    const scoping = { ...(namespace ? { namespace } : {}), scopes: [manifest.metadata.name] };
+    // Without OpenFunction nobody turns serving.states/pubsub/bindings into Dapr components: render
+    // them too (an HTTP function's only need its states). A resources folder's are rendered always.
+    const resources = opts['resources-path']
+      ? loadResources(resolve(io.cwd, opts['resources-path']), { subscriptions: true })
+      : { components: [], subscriptions: [] };
+    const own = withoutOf ? fn.components.filter((c) => async || c.spec.type.startsWith('state.')) : [];
+    const components = [
+      ...own.filter((c) => !resources.components.some((r) => r.metadata.name === c.metadata.name)),
+      ...resources.components,
+    ];
+    if (components.length) {
       const { renderComponent } = await import('@sprout/state');
-      const namespace = manifest.metadata.namespace;
-      for (const c of states) {
-        docs.push(
-          renderComponent(c, { ...(namespace ? { namespace } : {}), scopes: [manifest.metadata.name] }),
-        );
-      }
+      for (const c of components) docs.push(renderComponent(c, scoping));
     }
+    for (const sub of resources.subscriptions) docs.push(renderSubscription(sub, scoping));
     if (usesKedaHttp(manifest)) docs.push(renderHttpScaledObject(manifest));
+    if (withoutOf && async) docs.push(renderScaledObject(manifest));
     if (opts['validate-against']) {
       const validator = createManifestValidator(opts['validate-against']);
       const known = new Set(validator.kinds());
