@@ -21,6 +21,7 @@ pipeline:
     - { name: collectd, listen: 127.0.0.1, port: 0, tag: f.collectd }
     - { name: mqtt, listen: 127.0.0.1, port: 0, tag: f.mqtt }
     - { name: opentelemetry, listen: 127.0.0.1, port: 0, tag_from_uri: off, tag: f.otlp }
+    - { name: tcp, listen: 127.0.0.1, port: 0, tag: f.tcpp, parser: logfmt, buffer_size: 4 }
   outputs:
     - { name: stdout, match: 'f.*' }
 `);
@@ -56,6 +57,7 @@ pipeline:
         stream(h.port(0), 20),
         stream(h.port(1), 20),
         stream(h.port(5), 5),
+        stream(h.port(7), 20),
         dgrams(h.port(2), 20),
         dgrams(h.port(3), 20),
         dgrams(h.port(4), 20),
@@ -73,6 +75,8 @@ pipeline:
         (h.got.get('stdout.0') ?? []).some((r) => r.tag === tag && r.body.parse_error === true),
         tag,
       ).toBe(true);
+    // The parser reads what it can; every other line is kept as {log}.
+    expect((h.got.get('stdout.0') ?? []).some((r) => r.tag === 'f.tcpp')).toBe(true);
     for (const id of ['tcp.0', 'statsd.0', 'collectd.0', 'mqtt.0', 'opentelemetry.0']) {
       expect(metrics, id).toMatch(
         new RegExp(
@@ -85,6 +89,10 @@ pipeline:
       (h.got.get('stdout.0') ?? []).filter((r) => r.tag === tag && r.body.ok === 'yes').length;
     await new Promise<void>((r) => {
       const s = connect(h.port(0), '127.0.0.1', () => s.end('{"ok":"yes"}\n'));
+      s.on('close', () => r());
+    });
+    await new Promise<void>((r) => {
+      const s = connect(h.port(7), '127.0.0.1', () => s.end('ok=yes\n'));
       s.on('close', () => r());
     });
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${h.port(5)}`, { reconnectPeriod: 0 });
@@ -111,7 +119,10 @@ pipeline:
       }),
     });
     expect(res.status).toBe(201);
-    await waitFor(() => before('f.tcp') === 1 && before('f.mqtt') === 1 && before('f.otlp') === 1);
+    await waitFor(
+      () =>
+        before('f.tcp') === 1 && before('f.tcpp') === 1 && before('f.mqtt') === 1 && before('f.otlp') === 1,
+    );
     await waitFor(() =>
       (h.got.get('stdout.0') ?? []).some((r) => r.tag === 'f.statsd' && r.body.bucket === 'ok'),
     );

@@ -10,7 +10,10 @@ import { serverTlsOptions, tlsKeys } from './tls.js';
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
   port: port.default(5170),
-  format: z.enum(['json', 'none']).default('json'),
+  /** json by default; none with a `parser`. */
+  format: z.enum(['json', 'none']).optional(),
+  /** A parser from the config's parsers (or a built-in one) applied to each line; implies format none. */
+  parser: z.string().optional(),
   separator: z.string().default('\n'),
   /** In KB when a bare number, as in fluent-bit. */
   chunk_size: size(1024).default(32 * 1024),
@@ -29,6 +32,12 @@ export const tcpInput: InputPlugin<typeof schema> = {
   schema,
   create(o, ctx) {
     const max = o.buffer_size ?? o.chunk_size;
+    if (o.parser && o.format === 'json')
+      ctx.log.warn(
+        { input: 'tcp', parser: o.parser },
+        'parser needs format none: reading lines, as fluent-bit does',
+      );
+    const format = o.format === 'none' || ctx.parse ? 'none' : 'json';
     const separator = o.separator.replace(/\\n/g, '\n').replace(/\\r/g, '\r').replace(/\\t/g, '\t');
     const tls = withAcceptTimeout(serverTlsOptions(o, 'tcp'), o);
     const { server, sockets } = trackedServer((s) => {
@@ -37,6 +46,7 @@ export const tcpInput: InputPlugin<typeof schema> = {
         bodies: Array<Record<string, unknown>>,
         rejected: SplitResult['rejected'],
         bytes: number,
+        times?: Array<bigint | undefined>,
       ) => {
         for (const x of rejected) ctx.reject(x.reason, { bytes: x.bytes, limit: max });
         if (!bodies.length) return undefined;
@@ -45,11 +55,11 @@ export const tcpInput: InputPlugin<typeof schema> = {
         for (let i = 0; i < bodies.length; i++) {
           const body = bodies[i]!;
           if (source) body[o.source_address_key!] = source;
-          records[i] = { time, tag: ctx.tag, body };
+          records[i] = { time: times?.[i] ?? time, tag: ctx.tag, body };
         }
         return ctx.emit(records, bytes);
       };
-      if (o.format === 'json') {
+      if (format === 'json') {
         const reader = new JsonRecordReader(max);
         pumpSocket(
           s,
@@ -65,16 +75,34 @@ export const tcpInput: InputPlugin<typeof schema> = {
         return;
       }
       const splitter = new SeparatorSplitter(separator, max);
-      const text = (frames: Buffer[]) => frames.map((f) => ({ log: f.toString('utf8') }));
+      const parse = ctx.parse;
+      // Each line is {log}; with a parser, what the parser reads (and its time), a line it cannot read staying {log}.
+      const lines = (frames: Buffer[], rejected: SplitResult['rejected'], bytes: number) => {
+        if (!parse)
+          return deliver(
+            frames.map((f) => ({ log: f.toString('utf8') })),
+            rejected,
+            bytes,
+          );
+        const bodies: Array<Record<string, unknown>> = [];
+        const times: Array<bigint | undefined> = [];
+        for (const f of frames) {
+          const line = f.toString('utf8');
+          const r = parse(line);
+          bodies.push(r?.body ?? { log: line });
+          times.push(r?.time);
+        }
+        return deliver(bodies, rejected, bytes, times);
+      };
       pumpSocket(
         s,
         (chunk) => {
           const r = splitter.push(chunk);
-          return deliver(text(r.frames), r.rejected, chunk.length);
+          return lines(r.frames, r.rejected, chunk.length);
         },
         () => {
           const last = splitter.end();
-          if (last) return deliver(text([last]), [], last.length);
+          if (last) return lines([last], [], last.length);
         },
       );
     }, tls);
