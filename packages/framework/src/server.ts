@@ -273,8 +273,13 @@ export class FunctionServer {
     res.statusCode = status;
     res.setHeader('x-sprout-status', 'error');
     res.setHeader('x-sprout-error-code', errorCode);
-    // Google's framework marks a failed function so its platform can tell it from a bad answer.
-    if (status >= 500) res.setHeader('x-google-status', mount.signatureType === 'http' ? 'crash' : 'error');
+    // Google's framework marks a failed function so its platform can tell it from a bad answer;
+    // OpenFunction's does the same under its own name.
+    if (status >= 500) {
+      const failed = mount.signatureType === 'http' ? 'crash' : 'error';
+      res.setHeader('x-google-status', failed);
+      res.setHeader('x-openfunction-status', failed);
+    }
     // Reading the rest of a refused body (bounded) lets a proxy in front read the 413, not a reset.
     if (status === 413) lingerOnRefusedBody(req);
     const message = http?.expose
