@@ -1,7 +1,7 @@
 // The official @dapr/dapr SDK against Sprout's Dapr publish and bindings API: client.pubsub.publish,
 // client.pubsub.publishBulk and client.binding.send, and a DaprServer subscriber that receives what
-// was published. Until the delivery engine lands, a small forwarder in this file plays daprd's part
-// on the subscriber side (GET /dapr/subscribe, POST each CloudEvent to the route, ack on SUCCESS).
+// was published through Sprout's delivery engine (which reads the app's GET /dapr/subscribe and
+// POSTs each CloudEvent to its route, as daprd does).
 import { CommunicationProtocolEnum, DaprClient, DaprServer, LogLevel } from '@dapr/dapr';
 import { freePort } from '@sprout/http/testing';
 import { Redis } from 'ioredis';
@@ -9,12 +9,12 @@ import { createLogger } from '@sprout/observe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDaprApiServer,
+  FunctionDelivery,
   openPubSub,
   type BindingResponse,
   type DaprApiServer,
   type OutputBindingEngine,
   type PubSubEngine,
-  type Subscription,
 } from '../src/index.js';
 
 const quiet = {
@@ -41,40 +41,6 @@ class RecordingBinding implements OutputBindingEngine {
   async close(): Promise<void> {}
 }
 
-/** daprd's subscriber side, for the DaprServer: subscriptions from /dapr/subscribe, each event POSTed to its route. */
-async function forward(engine: PubSubEngine, pubsub: string, appUrl: string): Promise<Subscription[]> {
-  const list = (await (await fetch(`${appUrl}/dapr/subscribe`)).json()) as {
-    pubsubname: string;
-    topic: string;
-    route?: string;
-    routes?: { default?: string };
-  }[];
-  const subs: Subscription[] = [];
-  for (const s of list.filter((x) => x.pubsubname === pubsub)) {
-    const route = (s.route ?? s.routes?.default ?? s.topic).replace(/^\//, '');
-    subs.push(
-      await engine.subscribe({
-        topic: s.topic,
-        group: 'sdk-app',
-        maxInFlight: 4,
-        onError: () => undefined,
-        onMessage: (d) => {
-          void fetch(`${appUrl}/${route}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/cloudevents+json' },
-            body: Buffer.from(d.data),
-          }).then(
-            async (r) =>
-              (await r.json().catch(() => ({}))).status === 'SUCCESS' && r.ok ? d.ack() : d.nack(100),
-            () => d.nack(100),
-          );
-        },
-      }),
-    );
-  }
-  return subs;
-}
-
 const cases = [
   { label: 'pubsub.in-memory', type: 'pubsub.in-memory', metadata: {} },
   {
@@ -92,7 +58,7 @@ describe.each(cases)('the Dapr SDK against Sprout on $label', ({ type, metadata 
   let api: DaprApiServer;
   let client: DaprClient;
   let app: DaprServer;
-  let subs: Subscription[] = [];
+  let delivery: FunctionDelivery | undefined;
   const received: { data: unknown; headers: Record<string, string> }[] = [];
   const waiters: (() => void)[] = [];
   const until = async (n: number) => {
@@ -128,11 +94,18 @@ describe.each(cases)('the Dapr SDK against Sprout on $label', ({ type, metadata 
       for (const w of waiters.splice(0)) w();
     });
     await app.start();
-    subs = await forward(engine, pubsubName, `http://127.0.0.1:${appPort}`);
+    delivery = await FunctionDelivery.start(
+      [{ kind: 'pubsub', name: 'orders', pubsubname: pubsubName, engine, topic, group: 'sdk-app' }],
+      {
+        target: { url: async () => `http://127.0.0.1:${appPort}` },
+        maxInFlight: 4,
+        log: createLogger({ level: 'silent' }),
+      },
+    );
   });
 
   afterAll(async () => {
-    for (const s of subs) await s.close();
+    await delivery?.close();
     await app?.stop();
     await client?.stop();
     await api?.close();
@@ -159,6 +132,14 @@ describe.each(cases)('the Dapr SDK against Sprout on $label', ({ type, metadata 
     });
     await until(before + 1);
     expect(received[before]!.data).toBe('plain words');
+  });
+
+  it('the delivery engine counts what it handed the subscriber (acked after the app answered)', async () => {
+    // The app's answer reaches the engine just after the handler ran: wait for the count to settle.
+    for (let i = 0; i < 200 && delivery!.counts().orders!.delivered < received.length; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(delivery!.counts().orders!.delivered).toBe(received.length);
+    expect(delivery!.counts().orders!.deadLettered).toBe(0);
   });
 
   it('publishBulk: every entry arrives and nothing failed', async () => {

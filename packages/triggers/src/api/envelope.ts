@@ -38,7 +38,7 @@ export function childTraceparent(parent: string | undefined): string {
 }
 
 /** Media type without parameters, lower case. */
-export function mediaType(contentType: string): string {
+function mediaType(contentType: string): string {
   return contentType.split(';')[0]!.trim().toLowerCase();
 }
 

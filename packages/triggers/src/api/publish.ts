@@ -44,6 +44,32 @@ function publishFailed(pubsub: string, topic: string, err: unknown): DaprApiErro
   );
 }
 
+/** What both publish routes read first: the engine, `metadata.*`, rawPayload and the body. */
+async function readPublish(scope: PublishScope, req: IncomingMessage, url: URL, pubsubName: string) {
+  const engine = scope.pubsub(pubsubName);
+  const metadata = queryMetadata(url);
+  const raw = rawPayloadOf(metadata);
+  const body = await readRequestBody(req, scope.maxBody);
+  return { engine, metadata, raw, body };
+}
+
+function envelopeContext(
+  scope: PublishScope,
+  req: IncomingMessage,
+  pubsub: string,
+  topic: string,
+  metadata: Record<string, string>,
+): EnvelopeContext {
+  return {
+    appId: scope.appId,
+    pubsub,
+    topic,
+    traceparent: header(req, 'traceparent'),
+    tracestate: header(req, 'tracestate'),
+    metadata,
+  };
+}
+
 /**
  * POST /v1.0/publish/{pubsub}/{topic}: the body wrapped in Dapr's CloudEvent envelope (or passed
  * as it is with `metadata.rawPayload=true`), published with the request's `metadata.*`; 204.
@@ -56,20 +82,10 @@ export async function publishOne(
   pubsubName: string,
   topic: string,
 ): Promise<void> {
-  const engine = scope.pubsub(pubsubName);
-  const metadata = queryMetadata(url);
-  const raw = rawPayloadOf(metadata);
-  const body = await readRequestBody(req, scope.maxBody);
+  const { engine, metadata, raw, body } = await readPublish(scope, req, url, pubsubName);
   let data: Uint8Array = body;
   if (!raw) {
-    const ctx: EnvelopeContext = {
-      appId: scope.appId,
-      pubsub: pubsubName,
-      topic,
-      traceparent: header(req, 'traceparent'),
-      tracestate: header(req, 'tracestate'),
-      metadata,
-    };
+    const ctx = envelopeContext(scope, req, pubsubName, topic, metadata);
     let ce: Record<string, unknown>;
     try {
       ce = envelopeOf(body, header(req, 'content-type') ?? '', ctx);
@@ -154,14 +170,11 @@ function readEntries(
     try {
       data = entryBytes(field(e, 'event'), typeof contentType === 'string' ? contentType : '');
       if (!raw) {
-        const ce = envelopeOf(data, contentType as string, {
-          appId: scope.appId,
-          pubsub,
-          topic,
-          traceparent: header(req, 'traceparent'),
-          tracestate: header(req, 'tracestate'),
-          metadata: entryMeta,
-        });
+        const ce = envelopeOf(
+          data,
+          contentType as string,
+          envelopeContext(scope, req, pubsub, topic, entryMeta),
+        );
         data = Buffer.from(JSON.stringify(ce), 'utf8');
       }
     } catch (err) {
@@ -184,10 +197,7 @@ export async function publishBulk(
   pubsubName: string,
   topic: string,
 ): Promise<void> {
-  const engine = scope.pubsub(pubsubName);
-  const metadata = queryMetadata(url);
-  const raw = rawPayloadOf(metadata);
-  const body = await readRequestBody(req, scope.maxBody);
+  const { engine, metadata, raw, body } = await readPublish(scope, req, url, pubsubName);
   const entries = readEntries(body, scope, req, pubsubName, topic, metadata, raw);
   const failed: { entryId: string; error: string }[] = [];
   // One at a time, in order: per-key order is what the broker gives to sequential publishes.

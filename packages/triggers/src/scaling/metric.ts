@@ -181,7 +181,7 @@ function readRabbit(meta: Meta, field: string, name: string): LagTrigger {
  * KEDA's cron activity: active while the next `end` comes before the next `start` (the window
  * has opened and not yet closed), evaluated in the trigger's timezone.
  */
-export function cronActive(cron: NonNullable<LagTrigger['cron']>, now: Date): boolean {
+function cronActive(cron: NonNullable<LagTrigger['cron']>, now: Date): boolean {
   const start = cron.start.nextRun(now);
   const end = cron.end.nextRun(now);
   if (!start || !end) return false;
