@@ -138,6 +138,50 @@ pipeline:
   });
 });
 
+describe('log_level of an input', () => {
+  it('an input with log_level: error does not log its rejections; one without does', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      level: 'info',
+      format: 'json',
+      destination: new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          lines.push(chunk.toString());
+          cb();
+        },
+      }),
+    });
+    const c = createCollector(
+      parseConfig(`
+pipeline:
+  inputs:
+    - { name: tcp, listen: 127.0.0.1, port: 0, alias: loud }
+    - { name: tcp, listen: 127.0.0.1, port: 0, alias: hushed, log_level: error }
+  outputs:
+    - { name: 'null', match: '*' }
+`),
+      { logger },
+    );
+    await c.start();
+    try {
+      for (const i of [1, 0]) {
+        const s = await openSocket(c.inputs()[i]!.address!.port!);
+        s.s.end('not json at all\n');
+        await s.closed;
+      }
+      const rejected = (id: string) =>
+        lines.filter((l) => l.includes('input rejected a message') && l.includes(`"input":"${id}"`));
+      await waitFor(() => rejected('loud').length >= 1);
+      const m = await c.metrics.metrics();
+      // Both rejected the bytes (counted); only the one at info logged it.
+      expect(m).toMatch(/collector_input_rejected_total\{input="hushed",reason="[a-z_]+"\} [1-9]/);
+      expect(rejected('hushed')).toEqual([]);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 describe('net.* keys an input cannot honour are refused, naming why', () => {
   it.each([
     ['{ name: tcp, port: 0, net.keepalive: off }', /cannot be off on a stream input/],

@@ -25,8 +25,10 @@ export const inputCommon = z.object({
   'storage.type': z.enum(['memory', 'filesystem']).default('memory'),
   /** Sprout: answer the sender only after every output accepted the records. */
   ack: bool.default(false),
+  /** Accepted; changes nothing (an input runs on the one event loop). */
   threaded: bool.optional(),
-  log_level: z.string().optional(),
+  /** This input's log level (the service's when unset). */
+  log_level: z.enum(['off', 'error', 'warn', 'info', 'debug', 'trace']).optional(),
 });
 
 const retry = z.union([z.number(), z.string(), z.boolean()]).transform((v, ctx) => {

@@ -121,7 +121,8 @@ export function buildInputs(
       cfg.common['storage.type'] === 'filesystem',
       cfg.common.ack,
     );
-    const ilog = log.child({ input: cfg.id });
+    const level = cfg.common.log_level;
+    const ilog = log.child({ input: cfg.id }, level ? { level: level === 'off' ? 'silent' : level } : {});
     const parser = cfg.parser;
     const { emit } = flow;
     const instance = cfg.plugin.create(cfg.options, {
