@@ -115,7 +115,13 @@ export async function loadFunction(
     for (const [outName, ref] of Object.entries(context.outputs ?? {})) {
       const out =
         config.outputs?.[outName] ??
-        (await import('./outputs/index.js')).createOutput(outName, ref, config.components ?? [], env);
+        (await import('./outputs/index.js')).createOutput(
+          outName,
+          ref,
+          config.components ?? [],
+          env,
+          context.name,
+        );
       outputs.set(outName, out);
       if (out && !config.outputs?.[outName]) owned.push(out);
     }

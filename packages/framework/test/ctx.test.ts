@@ -120,7 +120,13 @@ describe('ctx.send', () => {
     try {
       const r = await fetch(s.url, { method: 'POST', headers: json, body: JSON.stringify({ send: 'real' }) });
       expect(r.status).toBe(200);
-      expect(JSON.parse(await got)).toEqual({ echoed: 'real' });
+      // pub/sub is published in the CloudEvent daprd would wrap it in
+      expect(JSON.parse(await got)).toMatchObject({
+        type: 'com.dapr.event.sent',
+        topic: outputs.events.uri,
+        pubsubname: 'mqtt-out',
+        data: { echoed: 'real' },
+      });
       expect(received).toEqual([{ path: '/hook', body: JSON.stringify({ echoed: 'real' }) }]);
     } finally {
       await s.close();

@@ -1,10 +1,13 @@
 // ctx.send as OpenFunction's own tests and e2e functions use it (test/fixtures/openfunction, upstream's
 // data and functions): every output of the context at once, bindings and pub/sub through a Dapr
-// sidecar (an HTTP server here that records the Dapr API calls; no daprd runs on these machines).
+// sidecar (an HTTP server here that records the Dapr API calls; no daprd runs on these machines),
+// and pub/sub natively over the real Mosquitto on 1883, in the envelope daprd publishes.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { connectAsync } from 'mqtt';
+import { loadResources } from '@sprout/spec';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fixture, json, start } from './helpers.js';
 
@@ -116,4 +119,56 @@ describe("OpenFunction's knative e2e functions, unchanged", () => {
       vi.restoreAllMocks();
     }
   });
+});
+
+describe("OpenFunction's async_server test: mqtt sub w/ pub output", () => {
+  const asyncBase = readJson('mock', 'async-base.json');
+  // upstream's own component file (pubsub.mqtt on localhost:1883), as the framework gets components
+  const components = loadResources(join(upstream, 'test/data/components/async')).components.map((c) => ({
+    name: c.metadata.name,
+    type: c.spec.type,
+    metadata: Object.fromEntries(c.spec.metadata.map((m) => [m.name, String(m.value)])),
+  }));
+
+  it.each([
+    ['in the CloudEvent daprd would wrap it in', {}],
+    ['as it is with rawPayload', { rawPayload: 'true' }],
+  ])(
+    'a CloudEvent on the mqtt_sub input is forwarded to mqtt_pub and published %s',
+    async (_how, metadata) => {
+      const topic = `sprout/of-outputs-${process.pid}-${Date.now().toString(36)}`;
+      const context = structuredClone(asyncBase);
+      context.outputs.mqtt_pub = { ...context.outputs.mqtt_pub, uri: topic, metadata };
+      const sub = await connectAsync('mqtt://127.0.0.1:1883');
+      const got = new Promise<string>((resolve) => sub.on('message', (_t, p) => resolve(p.toString())));
+      await sub.subscribeAsync(topic, { qos: 1 });
+      const s = await start({ source: fixture('of-outputs'), target: 'forward', context, components });
+      try {
+        const r = await fetch(`${s.url}/mqtt_sub`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/cloudevents+json' },
+          body: JSON.stringify(plain.CE),
+        });
+        expect(r.status).toBe(200);
+        const payload = JSON.parse(await got);
+        if (metadata.rawPayload) {
+          expect(payload).toEqual(plain.RAW);
+        } else {
+          expect(payload.data).toEqual(plain.RAW); // upstream's assertion
+          expect(payload).toMatchObject({
+            specversion: '1.0',
+            type: 'com.dapr.event.sent',
+            source: asyncBase.name,
+            datacontenttype: 'application/json',
+            topic,
+            pubsubname: 'pubsub-mqtt',
+          });
+          expect(typeof payload.id).toBe('string');
+        }
+      } finally {
+        await s.close();
+        await sub.endAsync();
+      }
+    },
+  );
 });
