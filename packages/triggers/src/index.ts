@@ -23,6 +23,7 @@ export {
   LAG_TRIGGER_TYPES,
   LagDecider,
   LagPoller,
+  lagScalingOf,
   readScaleOptions,
   readTrigger,
   readingOf,

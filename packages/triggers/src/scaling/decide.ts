@@ -1,3 +1,4 @@
+import type { ResolvedFunction } from '@sprout/spec';
 import { TriggersError } from '../errors.js';
 import { readTrigger, type LagTrigger } from './metric.js';
 
@@ -142,5 +143,27 @@ export function readScaleOptions(
     );
   const list = (keda.triggers ?? []) as { type: string; name?: string; metadata?: Record<string, string> }[];
   const triggers = list.map((t, i) => readTrigger(t, `${field}.keda.triggers[${i}]`, i));
+  return { policy, triggers };
+}
+
+/**
+ * The policy and triggers of a function as `@sprout/spec` resolved it: replicas within the
+ * function's `scaling` min/max (the same bounds the gateway's HTTP scaler keeps, so both feed one
+ * decision), `pollingInterval`/`cooldownPeriod` and `keda.triggers` from `triggers.scaling`.
+ * Undefined for a function without event triggers.
+ */
+export function lagScalingOf(
+  fn: Pick<ResolvedFunction, 'scaling' | 'triggers'>,
+): { policy: LagPolicy; triggers: LagTrigger[] } | undefined {
+  const s = fn.triggers?.scaling;
+  if (!s) return undefined;
+  const field = 'spec.serving.scaleOptions';
+  const policy: LagPolicy = {
+    minReplicas: fn.scaling.minReplicas,
+    maxReplicas: fn.scaling.maxReplicas,
+    pollingIntervalMs: s.pollingIntervalMs,
+    cooldownPeriodMs: s.cooldownPeriodMs,
+  };
+  const triggers = s.triggers.map((t, i) => readTrigger(t, `${field}.keda.triggers[${i}]`, i));
   return { policy, triggers };
 }

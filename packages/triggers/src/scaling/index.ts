@@ -2,6 +2,7 @@ export {
   LagDecider,
   KEDA_DEFAULTS,
   readScaleOptions,
+  lagScalingOf,
   type Demand,
   type LagDecision,
   type LagPolicy,

@@ -184,6 +184,126 @@ const ROWS: Row[] = [
   ],
 ];
 
+describe('metricType', () => {
+  const t = (metricType?: string) =>
+    readTrigger(
+      {
+        type: 'nats-jetstream',
+        metadata: { stream: 's', consumer: 'c', lagThreshold: '10' },
+        ...(metricType ? { metricType } : {}),
+      },
+      'triggers[0]',
+    );
+  it('AverageValue (the default) divides by the target', () => {
+    expect(t().metricType).toBe('AverageValue');
+    expect(readingOf(t(), { lag: 25 }, at, 4).replicas).toBe(3);
+  });
+  it('Value scales the running replicas by value / target, as the HPA does', () => {
+    expect(readingOf(t('Value'), { lag: 25 }, at, 4).replicas).toBe(10);
+    expect(readingOf(t('Value'), { lag: 5 }, at, 4).replicas).toBe(2);
+    expect(readingOf(t('Value'), { lag: 25 }, at, 0).replicas).toBe(3);
+    expect(readingOf(t('Value'), { lag: 0 }, at, 4).replicas).toBe(0);
+  });
+  it('refuses Utilization and Value on cron', () => {
+    expect(() => t('Utilization')).toThrow(expect.objectContaining({ field: 'triggers[0].metricType' }));
+    expect(() =>
+      readTrigger(
+        {
+          type: 'cron',
+          metricType: 'Value',
+          metadata: { timezone: 'UTC', start: '0 1 * * *', end: '0 2 * * *', desiredReplicas: '1' },
+        },
+        'triggers[0]',
+      ),
+    ).toThrow(expect.objectContaining({ code: 'SPROUT_ERR_TRIGGERS_SCALER_INVALID' }));
+  });
+});
+
+describe('readTrigger fuzzed', () => {
+  it('random metadata values either read or are refused with the scaler code, never anything else', () => {
+    let x = Number(process.env.SPROUT_FUZZ_SEED ?? Date.now() % 100000) || 1;
+    const seed = x;
+    const rand = () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!;
+    const types = ['nats-jetstream', 'redis-streams', 'rabbitmq', 'cron', 'mqtt', 'kafka', ''];
+    const keys = [
+      'stream',
+      'consumer',
+      'lagThreshold',
+      'activationLagThreshold',
+      'consumerGroup',
+      'lagCount',
+      'pendingEntriesCount',
+      'streamLength',
+      'activationLagCount',
+      'queueName',
+      'mode',
+      'value',
+      'activationValue',
+      'queueLength',
+      'timezone',
+      'start',
+      'end',
+      'desiredReplicas',
+      'topic',
+      'targetValue',
+      'activationTargetValue',
+    ];
+    const values = () =>
+      pick([
+        () => String(Math.floor(rand() * 100) - 10),
+        () => String(rand() * 10),
+        () =>
+          pick([
+            'QueueLength',
+            'MessageRate',
+            'UTC',
+            'Europe/Berlin',
+            '0 1 * * *',
+            '*/5 * * * 1-5',
+            '@every 1s',
+            'NaN',
+            'Infinity',
+            '',
+          ]),
+        () =>
+          Buffer.from(
+            Array.from({ length: Math.floor(rand() * 12) }, () => Math.floor(rand() * 256)),
+          ).toString('latin1'),
+      ])();
+    const deadline = Date.now() + 1500;
+    let read = 0;
+    let refused = 0;
+    while (Date.now() < deadline) {
+      const metadata: Record<string, string> = {};
+      for (let i = Math.floor(rand() * 8); i > 0; i--) metadata[pick(keys)] = values();
+      try {
+        const t = readTrigger({ type: pick(types), metadata }, 'f');
+        const r = readingOf(
+          t,
+          { lag: Math.floor(rand() * 1000), publishRate: rand() * 100 },
+          at,
+          Math.floor(rand() * 5),
+        );
+        expect(Number.isInteger(r.replicas) && r.replicas >= 0, `seed ${seed}`).toBe(true);
+        read++;
+      } catch (err) {
+        expect((err as { code?: string }).code, `seed ${seed}: ${String(err)}`).toBe(
+          'SPROUT_ERR_TRIGGERS_SCALER_INVALID',
+        );
+        refused++;
+      }
+    }
+    expect(read, `seed ${seed}`).toBeGreaterThan(0);
+    expect(refused, `seed ${seed}`).toBeGreaterThan(0);
+  });
+});
+
 describe('KEDA trigger metrics', () => {
   it.each(ROWS)('%s', (_label, trigger, sample, expected) => {
     const t = readTrigger(trigger, 'triggers[0]');

@@ -25,6 +25,11 @@ export interface LagTrigger {
   readonly activation: number;
   /** The broker-side thing measured (stream/consumer, queue, topic), for messages and events. */
   readonly source: string;
+  /**
+   * KEDA's `metricType`: `AverageValue` (default) asks `ceil(value / target)` replicas; `Value`
+   * compares the whole value with the target, so the HPA asks `ceil(current × value / target)`.
+   */
+  readonly metricType: 'AverageValue' | 'Value';
   /** cron only. */
   readonly cron?: { readonly start: Cron; readonly end: Cron; readonly desiredReplicas: number };
 }
@@ -96,10 +101,23 @@ function cronOf(expr: string, timezone: string, field: string): Cron {
  *   messages the function's MQTT subscription holds unsettled or queued.
  */
 export function readTrigger(
-  trigger: { type: string; name?: string; metadata?: Meta },
+  trigger: { type: string; name?: string; metadata?: Meta; metricType?: string },
   field: string,
   index = 0,
 ): LagTrigger {
+  const metricType = trigger.metricType ?? 'AverageValue';
+  if (metricType !== 'AverageValue' && metricType !== 'Value')
+    throw invalid(`${field}.metricType`, `"${metricType}" is not scaled locally; use AverageValue or Value`);
+  if (metricType === 'Value' && trigger.type === 'cron')
+    throw invalid(`${field}.metricType`, "KEDA's cron scaler supports AverageValue only");
+  return { ...readKind(trigger, field, index), metricType };
+}
+
+function readKind(
+  trigger: { type: string; name?: string; metadata?: Meta },
+  field: string,
+  index: number,
+): Omit<LagTrigger, 'metricType'> {
   const meta = trigger.metadata ?? {};
   const name = trigger.name ?? `${trigger.type}-${index}`;
   switch (trigger.type) {
@@ -154,7 +172,7 @@ export function readTrigger(
   }
 }
 
-function readRabbit(meta: Meta, field: string, name: string): LagTrigger {
+function readRabbit(meta: Meta, field: string, name: string): Omit<LagTrigger, 'metricType'> {
   const source = required(meta, 'queueName', field);
   const queueLength = num(meta, 'queueLength', field, 0, 0, false);
   const mode = meta.mode ?? '';
@@ -188,8 +206,8 @@ function cronActive(cron: NonNullable<LagTrigger['cron']>, now: Date): boolean {
   return end.getTime() < start.getTime();
 }
 
-/** One trigger's reading from one sample at `now`. */
-export function readingOf(t: LagTrigger, sample: TriggerSample, now: Date): TriggerReading {
+/** One trigger's reading from one sample at `now`, for a function that runs `current` replicas. */
+export function readingOf(t: LagTrigger, sample: TriggerSample, now: Date, current = 0): TriggerReading {
   let value: number;
   let active: boolean;
   if (t.cron) {
@@ -202,6 +220,10 @@ export function readingOf(t: LagTrigger, sample: TriggerSample, now: Date): Trig
     value = Math.max(0, sample.lag ?? 0);
     active = value > t.activation;
   }
-  const replicas = Math.max(0, Math.ceil(value / t.target - 1e-9));
+  const ratio = value / t.target;
+  const replicas = Math.max(
+    0,
+    Math.ceil((t.metricType === 'Value' ? Math.max(current, 1) * ratio : ratio) - 1e-9),
+  );
   return { trigger: t.name, type: t.type, value, active, replicas };
 }

@@ -56,6 +56,7 @@ export class LagPoller {
 
   private async poll(): Promise<LagDecision> {
     const clock = this.o.clock ?? Date.now;
+    const running = this.o.current();
     const readings = await Promise.all(
       this.o.triggers.map(async (t) => {
         let sample: TriggerSample = {};
@@ -66,7 +67,7 @@ export class LagPoller {
             this.o.onError?.(t, err);
           }
         }
-        return readingOf(t, sample, new Date(clock()));
+        return readingOf(t, sample, new Date(clock()), running);
       }),
     );
     const demands: Demand[] = readings.map((r) => ({
