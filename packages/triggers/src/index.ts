@@ -53,4 +53,10 @@ export {
   type TriggerCounts,
   type RetryPolicy,
   type RetryPolicySpec,
+  triggersFor,
+  type TriggerEngines,
+  type TriggersForOptions,
+  compileMatch,
+  type Matcher,
+  type RouteRule,
 } from './delivery/index.js';

@@ -6,6 +6,7 @@ import { envelopeOf } from '../src/api/envelope.js';
 import {
   DEAD_LETTER_METADATA,
   FunctionDelivery,
+  isTriggersError,
   TriggerDelivery,
   type Delivery,
   type DeliveryOptions,
@@ -391,6 +392,49 @@ describe('nothing lost, nothing blocked', () => {
       'delivered 2 times by the broker without an ack',
     );
     expect(last.counts()).toMatchObject({ deadLettered: 1, failed: 0 });
+  });
+});
+
+describe('routing rules (Subscription v2alpha1 routes.rules)', () => {
+  it('declarative rules pick the path by the event; no match goes to the default route', async () => {
+    bus = new InMemoryPubSub('bus');
+    const topic = unique('rules');
+    const t = await start({
+      topic,
+      route: '/small',
+      rules: [
+        { match: 'event.data.size == "big" && event.data.n > 1', path: '/big' },
+        { match: 'event.type == "com.dapr.event.sent" && has(event.data.urgent)', path: 'urgent' },
+      ],
+    });
+    await publishDapr(topic, { size: 'big', n: 2 });
+    await publishDapr(topic, { urgent: 1 });
+    await publishDapr(topic, { size: 'small' });
+    await until(() => t.counts().delivered === 3, 'three deliveries');
+    expect(app.received.map((r) => r.path).sort()).toEqual(['/big', '/small', '/urgent']);
+  });
+
+  it("the app's /dapr/subscribe rules are evaluated; no match and no default is dropped, as daprd does", async () => {
+    bus = new InMemoryPubSub('bus');
+    const topic = unique('app-rules');
+    app.subscriptions = [
+      { pubsubname: 'bus', topic, routes: { rules: [{ match: 'event.data.keep == true', path: '/kept' }] } },
+    ];
+    const t = await start({ topic });
+    await publishDapr(topic, { keep: true });
+    await publishDapr(topic, { keep: false });
+    await until(() => t.counts().delivered === 1 && t.counts().dropped === 1, 'one kept, one dropped');
+    expect(app.received.map((r) => r.path)).toEqual(['/kept']);
+  });
+
+  it('a declarative rule Sprout cannot evaluate is refused at start, naming it', async () => {
+    bus = new InMemoryPubSub('bus');
+    const err = await start({
+      topic: unique('bad-rule'),
+      rules: [{ match: 'event.type in ["a"]', path: '/a' }],
+    }).catch((e: unknown) => e);
+    expect(isTriggersError(err, 'SPROUT_ERR_TRIGGERS_MATCH_UNSUPPORTED')).toBe(true);
+    expect((err as Error).message).toContain('event.type in');
   });
 });
 

@@ -10,6 +10,8 @@ export interface AppRequest {
   readonly id: string;
   /** True when the CloudEvent's `expiration` has passed: Dapr drops it unseen. */
   readonly expired: boolean;
+  /** The CloudEvent as an object (pub/sub): what routing rules are matched against. */
+  readonly event?: Record<string, unknown>;
 }
 
 const CLOUDEVENT_JSON = 'application/cloudevents+json';
@@ -83,6 +85,7 @@ export function pubsubRequest(
     headers: { 'content-type': CLOUDEVENT_JSON, ...traceHeaders(traceparent, ce.tracestate) },
     id: typeof ce.id === 'string' ? ce.id : d.id,
     expired: Number.isFinite(expiration) && expiration <= now,
+    event: ce,
   };
 }
 

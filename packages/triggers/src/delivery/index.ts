@@ -16,3 +16,6 @@ export {
   type RetryPolicy,
   type RetryPolicySpec,
 } from './policy.js';
+export { triggersFor, type TriggerEngines, type TriggersForOptions } from './from-spec.js';
+export { compileMatch, type Matcher } from './match.js';
+export type { RouteRule } from './routes.js';

@@ -22,15 +22,11 @@ describe("routeOf: the app's /dapr/subscribe answer", () => {
   ];
 
   it.each([
-    ['bus', 'a', { path: '/orders', metadata: {}, rulesSkipped: false }],
-    ['bus', 'b', { path: '/fallback', metadata: {}, rulesSkipped: true }],
-    [
-      'bus',
-      'c',
-      { path: '/c', metadata: { rawPayload: 'true' }, deadLetterTopic: 'c-dead', rulesSkipped: false },
-    ],
-    ['other', 'a', { path: '/other', metadata: {}, rulesSkipped: false }],
-    ['bus', 'd', undefined],
+    ['bus', 'a', { path: '/orders', rules: [], metadata: {} }],
+    ['bus', 'b', { path: '/fallback', rules: [{ match: 'event.type == "x"', path: '/x' }], metadata: {} }],
+    ['bus', 'c', { path: '/c', rules: [], metadata: { rawPayload: 'true' }, deadLetterTopic: 'c-dead' }],
+    ['other', 'a', { path: '/other', rules: [], metadata: {} }],
+    ['bus', 'd', { rules: [{ match: 'true', path: '/only-rule' }], metadata: {} }],
     ['bus', 'zz', undefined],
   ])('%s/%s', (pubsub, topic, want) => {
     expect(routeOf(list, pubsub, topic)).toEqual(want);
@@ -63,7 +59,9 @@ describe("routeOf: the app's /dapr/subscribe answer", () => {
       }));
       const r = routeOf(entries as never, 'bus', 't');
       if (r) {
-        expect(r.path.startsWith('/'), `seed ${rng.seed}`).toBe(true);
+        expect(r.path === undefined || r.path.startsWith('/'), `seed ${rng.seed}`).toBe(true);
+        expect(r.path !== undefined || r.rules.length > 0).toBe(true);
+        expect(r.rules.every((x) => x.path.startsWith('/') && typeof x.match === 'string')).toBe(true);
         expect(Object.values(r.metadata).every((v) => typeof v === 'string')).toBe(true);
       }
     }

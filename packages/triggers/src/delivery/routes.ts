@@ -1,11 +1,16 @@
+/** A routing rule: the first whose `match` holds for the event picks the path. */
+export interface RouteRule {
+  readonly match: string;
+  readonly path: string;
+}
+
 /** Where the app wants one topic's messages, from its `GET /dapr/subscribe` answer. */
 export interface AppRoute {
-  /** The path to POST to (`route`, or `routes.default`). */
-  readonly path: string;
+  /** The default path (`route`, or `routes.default`), if any. */
+  readonly path?: string;
+  readonly rules: readonly RouteRule[];
   readonly metadata: Readonly<Record<string, string>>;
   readonly deadLetterTopic?: string;
-  /** The entry has `routes.rules` (CEL matches), which are not evaluated: `path` is the default. */
-  readonly rulesSkipped: boolean;
 }
 
 interface Entry {
@@ -42,17 +47,25 @@ export async function readAppSubscriptions(base: string, timeoutMs: number): Pro
 export function routeOf(entries: Entry[], pubsubname: string, topic: string): AppRoute | undefined {
   const e = entries.find((x) => x.pubsubname === pubsubname && x.topic === topic);
   if (!e) return undefined;
-  const rules = Array.isArray(e.routes?.rules) && e.routes.rules.length > 0;
+  const rules = (Array.isArray(e.routes?.rules) ? (e.routes.rules as unknown[]) : []).flatMap(
+    (r): RouteRule[] => {
+      const o = r as { match?: unknown; path?: unknown } | null;
+      const path = str(o?.path);
+      return o && typeof o.match === 'string' && path ? [{ match: o.match, path: slash(path) }] : [];
+    },
+  );
   const path = str(e.route) ?? str(e.routes?.default);
-  if (!path) return undefined;
+  if (!path && !rules.length) return undefined;
   const metadata: Record<string, string> = {};
   if (e.metadata && typeof e.metadata === 'object')
     for (const [k, v] of Object.entries(e.metadata)) if (typeof v === 'string') metadata[k] = v;
   const deadLetterTopic = str(e.deadLetterTopic);
   return {
-    path: path.startsWith('/') ? path : `/${path}`,
+    ...(path ? { path: slash(path) } : {}),
+    rules,
     metadata,
     ...(deadLetterTopic ? { deadLetterTopic } : {}),
-    rulesSkipped: rules,
   };
 }
+
+const slash = (p: string) => (p.startsWith('/') ? p : `/${p}`);

@@ -7,7 +7,8 @@ import { deliverToApp, type Outcome } from './callback.js';
 import { TriggerCounters, type TriggerCounts } from './counters.js';
 import { bindingRequest, pubsubRequest, type AppRequest } from './envelope.js';
 import { backoffMs, mayRetry, readRetryPolicy, type RetryPolicy, type RetryPolicySpec } from './policy.js';
-import { readAppSubscriptions, routeOf, type AppRoute } from './routes.js';
+import { compileMatch, type Matcher } from './match.js';
+import { readAppSubscriptions, routeOf, type AppRoute, type RouteRule } from './routes.js';
 
 /**
  * Where deliveries go: the base URL (`http://127.0.0.1:<port>`) of an instance ready to take one.
@@ -29,8 +30,13 @@ export interface PubSubTrigger {
   readonly topic: string;
   /** Dapr's `consumerID`: the consumer group (default the app id). */
   readonly group: string;
-  /** A declarative Subscription's route; without one the app's `GET /dapr/subscribe` names it. */
+  /**
+   * A declarative Subscription's `routes.default`; with it or `rules` the Subscription decides the
+   * path, else the app's `GET /dapr/subscribe` does.
+   */
   readonly route?: string;
+  /** A declarative Subscription's `routes.rules`, in order (CEL `match`, see `compileMatch`). */
+  readonly rules?: readonly RouteRule[];
   /** Where a message goes after its last retry (a declarative Subscription's, else the app's). */
   readonly deadLetterTopic?: string;
   /** Subscription metadata (`rawPayload`); the app's `/dapr/subscribe` metadata fills what is unset. */
@@ -89,7 +95,7 @@ export class TriggerDelivery {
   private readonly routes = new Map<string, Promise<Awaited<ReturnType<typeof readAppSubscriptions>>>>();
   private readonly stopping = new AbortController();
   private readonly handling = new Set<Promise<void>>();
-  private readonly warned = new Set<string>();
+  private readonly matchers = new Map<string, Matcher>();
   private subscription: Subscription | undefined;
 
   private constructor(
@@ -99,6 +105,8 @@ export class TriggerDelivery {
     this.policy = readRetryPolicy(options.retry);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.log = (options.log ?? createLogger({ name: 'triggers' })).child({ trigger: trigger.name });
+    // A declarative rule Sprout cannot evaluate is refused now, not at the first message.
+    if (trigger.kind === 'pubsub') for (const r of trigger.rules ?? []) this.matcher(r.match);
   }
 
   /** Subscribes (or starts reading the binding) and delivers until `close()`. */
@@ -237,7 +245,7 @@ export class TriggerDelivery {
     if (trigger.kind === 'binding')
       return { url: `${base}/${trigger.name}`, request: bindingRequest(d), kind: 'binding' };
     let route: AppRoute | undefined;
-    if (trigger.route === undefined) {
+    if (trigger.route === undefined && !trigger.rules?.length) {
       try {
         route = await this.appRoute(base);
       } catch (err) {
@@ -272,8 +280,37 @@ export class TriggerDelivery {
       throw err;
     }
     if (request.expired) return { outcome: { kind: 'drop', reason: `event ${request.id} expired` }, ...dlt };
-    const path = trigger.route ?? route!.path;
+    let path: string | undefined;
+    try {
+      path = this.pathFor(
+        request.event,
+        route ?? { rules: trigger.rules ?? [], ...(trigger.route ? { path: trigger.route } : {}) },
+      );
+    } catch (err) {
+      return { outcome: { kind: 'retry', reason: (err as Error).message }, ...dlt };
+    }
+    // As daprd: an event no rule matches, with no default route, is dropped.
+    if (path === undefined)
+      return {
+        outcome: {
+          kind: 'drop',
+          reason: `event ${request.id}: no routing rule matches and there is no default route`,
+        },
+        ...dlt,
+      };
     return { url: `${base}${path.startsWith('/') ? path : `/${path}`}`, request, kind: 'pubsub', ...dlt };
+  }
+
+  /** The first rule whose match holds for the event, else the default path. */
+  private pathFor(event: unknown, route: { path?: string; rules: readonly RouteRule[] }): string | undefined {
+    for (const r of route.rules) if (this.matcher(r.match)(event)) return r.path;
+    return route.path;
+  }
+
+  private matcher(expr: string): Matcher {
+    let m = this.matchers.get(expr);
+    if (!m) this.matchers.set(expr, (m = compileMatch(expr)));
+    return m;
   }
 
   private post(url: string, req: AppRequest, kind: 'pubsub' | 'binding'): Promise<Outcome> {
@@ -284,12 +321,7 @@ export class TriggerDelivery {
     const t = this.trigger as PubSubTrigger;
     let entries = this.routes.get(base);
     if (!entries) this.routes.set(base, (entries = readAppSubscriptions(base, this.timeoutMs)));
-    return entries.then((list) => {
-      const route = routeOf(list, t.pubsubname, t.topic);
-      if (route?.rulesSkipped)
-        this.warnOnce('rules', 'routes.rules (CEL matches) are not evaluated; using routes.default');
-      return route;
-    });
+    return entries.then((list) => routeOf(list, t.pubsubname, t.topic));
   }
 
   /** After the last retry (or at once for a payload that can never be delivered). */
@@ -347,11 +379,5 @@ export class TriggerDelivery {
   private async requeue(d: Delivery, delayMs: number): Promise<void> {
     this.counters.add('requeued');
     await d.nack(delayMs > 0 ? delayMs : undefined);
-  }
-
-  private warnOnce(key: string, message: string): void {
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
-    this.log.warn(message);
   }
 }
