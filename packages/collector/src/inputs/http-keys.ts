@@ -8,14 +8,14 @@ export const responseCode = z.coerce.number().pipe(z.union([z.literal(200), z.li
 /**
  * fluent-bit's shared listener keys of its HTTP inputs (`http_server.*`, with the legacy aliases
  * `http2`, `buffer_max_size`, `buffer_chunk_size`), its `oauth2.*` keys and the `net.*` keys.
- * Defaults are applied by `listenerOptions`, so that an alias and its `http_server.` key can differ.
+ * An `http_server.` key, when set, wins over its legacy alias (see listenerOptions).
  */
 export const httpServerKeys = {
-  http2: bool.optional(),
+  http2: bool.default(true),
   'http_server.http2': bool.optional(),
-  buffer_max_size: size().optional(),
+  buffer_max_size: size().default(4 * 1024 * 1024),
   'http_server.buffer_max_size': size().optional(),
-  buffer_chunk_size: size().optional(),
+  buffer_chunk_size: size().default(512 * 1024),
   'http_server.buffer_chunk_size': size().optional(),
   /** 0: no cap of its own (the listener cap of every Sprout server still holds). */
   'http_server.max_connections': int().optional(),
@@ -52,9 +52,9 @@ export type ServerKeyValues = z.output<z.ZodObject<typeof httpServerKeys>>;
 /** The listener settings an HTTP input runs with, `http_server.*` winning over its legacy alias. */
 export function listenerOptions(o: ServerKeyValues) {
   return {
-    http2: o['http_server.http2'] ?? o.http2 ?? true,
-    maxBytes: o['http_server.buffer_max_size'] ?? o.buffer_max_size ?? 4 * 1024 * 1024,
-    chunkBytes: o['http_server.buffer_chunk_size'] ?? o.buffer_chunk_size ?? 512 * 1024,
+    http2: o['http_server.http2'] ?? o.http2,
+    maxBytes: o['http_server.buffer_max_size'] ?? o.buffer_max_size,
+    chunkBytes: o['http_server.buffer_chunk_size'] ?? o.buffer_chunk_size,
     maxConnections: o['http_server.max_connections'] ?? 0,
     /** A kept-alive connection waits this long for its next request (fluent-bit: 10 s). */
     idleMs: (o['http_server.idle_timeout'] ?? o['net.keepalive_idle_timeout'] ?? 10) * 1000,

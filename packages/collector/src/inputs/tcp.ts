@@ -10,8 +10,8 @@ import { serverTlsOptions, tlsKeys } from './tls.js';
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
   port: port.default(5170),
-  /** json by default; none with a `parser`. */
-  format: z.enum(['json', 'none']).optional(),
+  /** With a `parser`, none (json is switched to none with a warning, as fluent-bit does). */
+  format: z.enum(['json', 'none']).default('json'),
   /** A parser from the config's parsers (or a built-in one) applied to each line; implies format none. */
   parser: z.string().optional(),
   separator: z.string().default('\n'),
