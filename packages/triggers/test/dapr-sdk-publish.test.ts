@@ -5,6 +5,7 @@
 import { CommunicationProtocolEnum, DaprClient, DaprServer, LogLevel } from '@dapr/dapr';
 import { freePort } from '@sprout/http/testing';
 import { Redis } from 'ioredis';
+import { connect } from 'nats';
 import { createLogger } from '@sprout/observe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -47,6 +48,16 @@ const cases = [
     label: 'pubsub.redis (real Redis)',
     type: 'pubsub.redis',
     metadata: { redisHost: REDIS, consumerID: 'sdk-app' },
+  },
+  {
+    label: 'pubsub.jetstream (real NATS JetStream)',
+    type: 'pubsub.jetstream',
+    metadata: { natsURL: 'nats://127.0.0.1:4222' },
+  },
+  {
+    label: 'pubsub.rabbitmq (real RabbitMQ)',
+    type: 'pubsub.rabbitmq',
+    metadata: { connectionString: 'amqp://guest:guest@127.0.0.1:5672', publisherConfirm: 'true' },
   },
 ];
 
@@ -114,6 +125,12 @@ describe.each(cases)('the Dapr SDK against Sprout on $label', ({ type, metadata 
       const admin = new Redis(`redis://${REDIS}`);
       await admin.del(topic);
       await admin.quit();
+    }
+    if (type === 'pubsub.jetstream') {
+      const nc = await connect({ servers: '127.0.0.1:4222' });
+      const stream = topic.replace(/[.*>\s/\\]/g, '_');
+      await (await nc.jetstreamManager()).streams.delete(stream).catch(() => false);
+      await nc.close();
     }
   });
 
