@@ -1,0 +1,197 @@
+// The delivery engine over the real brokers on this machine (Redis Streams, NATS JetStream,
+// RabbitMQ): Dapr-published messages reach a real node:http app at least once, a poison message is
+// dead-lettered on the same broker while the others go through, and what a closed subscriber held
+// is redelivered by the broker to the next one. Every message is counted.
+import { connect as amqp } from 'amqplib';
+import { Redis } from 'ioredis';
+import { connect as nats } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@sprout/observe';
+import { envelopeOf } from '../src/api/envelope.js';
+import {
+  DEAD_LETTER_METADATA,
+  FunctionDelivery,
+  openPubSub,
+  type ComponentConfig,
+  type Delivery,
+  type PubSubEngine,
+} from '../src/index.js';
+import { DeliveryApp, gate, until } from './delivery-app.js';
+
+const log = createLogger({ level: 'silent' });
+const run = `${process.pid}-${Date.now().toString(36)}`;
+
+/** Removes what a test left on the broker: streams, stream keys, queues and exchanges. */
+type Cleanup = (topics: string[], groups: string[]) => Promise<void>;
+
+const redisCleanup: Cleanup = async (topics) => {
+  const r = new Redis({ host: '127.0.0.1', port: 6379 });
+  await r.del(...topics).finally(() => r.quit());
+};
+const jetstreamCleanup: Cleanup = async (topics) => {
+  const nc = await nats({ servers: '127.0.0.1:4222' });
+  const jsm = await nc.jetstreamManager();
+  for (const t of topics) await jsm.streams.delete(t.replace(/[.*>\s/\\]/g, '_')).catch(() => {});
+  await nc.close();
+};
+const rabbitCleanup: Cleanup = async (topics, groups) => {
+  const conn = await amqp('amqp://guest:guest@127.0.0.1:5672');
+  const ch = await conn.createChannel();
+  for (const t of topics) {
+    for (const g of groups) await ch.deleteQueue(`${g}-${t}`);
+    await ch.deleteExchange(t);
+  }
+  await conn.close();
+};
+
+const brokers: [string, Omit<ComponentConfig, 'name'>, Cleanup][] = [
+  [
+    'redis',
+    {
+      type: 'pubsub.redis',
+      metadata: { redisHost: '127.0.0.1:6379', processingTimeout: '1s', redeliverInterval: '300ms' },
+    },
+    redisCleanup,
+  ],
+  [
+    'jetstream',
+    { type: 'pubsub.jetstream', metadata: { natsURL: 'nats://127.0.0.1:4222', ackWait: '1s' } },
+    jetstreamCleanup,
+  ],
+  [
+    'rabbitmq',
+    {
+      type: 'pubsub.rabbitmq',
+      metadata: {
+        connectionString: 'amqp://guest:guest@127.0.0.1:5672',
+        durable: 'true',
+        deletedWhenUnused: 'false',
+        reconnectWaitSeconds: '1',
+      },
+    },
+    rabbitCleanup,
+  ],
+];
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const idOf = (r: { json: any }) => r.json.data.i as number;
+
+describe.each(brokers)('delivery over %s', (name, config, cleanup) => {
+  let app: DeliveryApp;
+  let bus: PubSubEngine;
+  const topic = `sprout-delivery-${name}-${run}`;
+
+  beforeAll(async () => {
+    app = await DeliveryApp.start();
+    bus = await openPubSub({ name: `sprout-delivery-${name}`, ...config });
+  });
+  afterAll(async () => {
+    await bus?.close();
+    await app?.close();
+    await cleanup([`${topic}-poison`, `${topic}-poison-dead`, `${topic}-handover`], ['fn', 'ops']);
+  });
+
+  const publish = async (t: string, data: unknown) => {
+    const ce = envelopeOf(enc(JSON.stringify(data)), 'application/json', {
+      appId: 'pub',
+      pubsub: 'bus',
+      topic: t,
+      metadata: {},
+    });
+    await bus.publish(t, enc(JSON.stringify(ce)));
+  };
+
+  it('every message reaches the app; a poison one goes to the dead-letter topic on the same broker; nothing left behind', async () => {
+    const t = `${topic}-poison`;
+    const dead: Delivery[] = [];
+    const reader = await bus.subscribe({
+      topic: `${t}-dead`,
+      group: 'ops',
+      maxInFlight: 10,
+      onMessage: (d) => {
+        dead.push(d);
+        void d.ack();
+      },
+      onError: () => {},
+    });
+    app.answer = (r, res) => res.writeHead(idOf(r) === 3 ? 500 : 200).end();
+    app.subscriptions = [{ pubsubname: 'bus', topic: t, route: '/in', deadLetterTopic: `${t}-dead` }];
+    const delivery = await FunctionDelivery.start(
+      [{ kind: 'pubsub', name: 'in', pubsubname: 'bus', engine: bus, topic: t, group: 'fn' }],
+      { target: app.target(), maxInFlight: 4, retry: { duration: '10ms', maxRetries: 2 }, log },
+    );
+    try {
+      for (let i = 0; i < 20; i++) await publish(t, { i });
+      await until(
+        () => delivery.counts().in!.delivered === 19 && dead.length === 1,
+        `19 delivered and 1 dead on ${name}`,
+      );
+      const good = new Set(app.received.filter((r) => idOf(r) !== 3).map(idOf));
+      expect(good.size).toBe(19);
+      expect(app.received.filter((r) => idOf(r) === 3)).toHaveLength(3);
+      expect(app.maxActive).toBeLessThanOrEqual(4);
+      expect(JSON.parse(Buffer.from(dead[0]!.data).toString()).data).toEqual({ i: 3 });
+      expect(dead[0]!.metadata[DEAD_LETTER_METADATA.code]).toBe('SPROUT_ERR_TRIGGERS_DELIVERY_FAILED');
+      expect(dead[0]!.metadata[DEAD_LETTER_METADATA.reason]).toMatch(/status 500/);
+      expect(delivery.counts().in).toMatchObject({
+        delivered: 19,
+        deadLettered: 1,
+        failed: 3,
+        retried: 2,
+        inFlight: 0,
+      });
+      // The broker's own count of what is left (acks reach some brokers a moment later).
+      let lag: Record<string, number | undefined> = {};
+      for (let tries = 0; tries < 100; tries++) {
+        lag = await delivery.lag();
+        if (lag.in === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(lag).toEqual({ in: 0 });
+    } finally {
+      await delivery.close();
+      await reader.close();
+      app.received.length = 0;
+      app.maxActive = 0;
+    }
+  });
+
+  it('what a closed subscriber held is redelivered by the broker to the next one (counted by the broker)', async () => {
+    const t = `${topic}-handover`;
+    app.subscriptions = [{ pubsubname: 'bus', topic: t, route: '/in' }];
+    const held = gate();
+    app.answer = async (_r, res) => {
+      await held.promise;
+      res.writeHead(200).end();
+    };
+    const trigger = {
+      kind: 'pubsub' as const,
+      name: 'in',
+      pubsubname: 'bus',
+      engine: bus,
+      topic: t,
+      group: 'fn',
+    };
+    const options = { target: app.target(), maxInFlight: 2, retry: { duration: '10ms' }, log };
+    const first = await FunctionDelivery.start([trigger], options);
+    for (let i = 0; i < 2; i++) await publish(t, { i });
+    await until(() => app.active === 2, 'both at the app');
+    await first.close();
+    expect(first.counts().in).toMatchObject({ delivered: 0, requeued: 2 });
+    held.open();
+    app.answer = (_r, res) => res.writeHead(200).end();
+    const second = await FunctionDelivery.start([trigger], options);
+    try {
+      await until(() => second.counts().in!.delivered === 2, `the redelivery on ${name}`);
+      const redelivered = app.received.slice(2);
+      expect(redelivered.map(idOf).sort()).toEqual([0, 1]);
+      // The same CloudEvents (same ids) as the first time: at least once, not a new message.
+      expect(new Set(redelivered.map((r) => r.json.id))).toEqual(
+        new Set(app.received.slice(0, 2).map((r) => r.json.id)),
+      );
+    } finally {
+      await second.close();
+      app.received.length = 0;
+    }
+  });
+});
