@@ -2,6 +2,7 @@ import type { ComponentConfig, InputBindingEngine, OutputBindingEngine, PubSubEn
 import { TriggersError } from '../errors.js';
 import { InMemoryPubSub } from './in-memory.js';
 import { JetStreamPubSub } from './jetstream.js';
+import { MqttPubSub } from './mqtt.js';
 import { RabbitPubSub } from './rabbitmq.js';
 import { RedisStreamsPubSub } from './redis.js';
 
@@ -13,6 +14,7 @@ const pubsubs: Record<string, Factory<PubSubEngine>> = {
   'pubsub.redis': (c) => RedisStreamsPubSub.open(c),
   'pubsub.jetstream': (c) => JetStreamPubSub.open(c),
   'pubsub.rabbitmq': (c) => RabbitPubSub.open(c),
+  'pubsub.mqtt3': (c) => MqttPubSub.open(c),
 };
 const inputBindings: Record<string, Factory<InputBindingEngine>> = {};
 const outputBindings: Record<string, Factory<OutputBindingEngine>> = {};
