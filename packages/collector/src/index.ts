@@ -7,6 +7,7 @@ export {
 export { loadConfig, parseConfig, type CollectorConfig } from './config/load.js';
 export { CollectorError, errorCodes, type CollectorErrorCode } from './errors.js';
 export { tagMatcher } from './engine/match.js';
+export { exposedInputs } from './engine/exposed.js';
 export type { CollectorRecord, MetricBody, RecordKind } from './types.js';
 export type {
   InputPlugin,

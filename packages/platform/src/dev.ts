@@ -139,6 +139,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
           logs: platform.logs,
           metrics: registry,
           logger,
+          events: platform.events,
           ...(o.collector?.configFile ? { configFile: o.collector.configFile } : {}),
           ...(o.collector?.scrapeIntervalMs ? { scrapeIntervalMs: o.collector.scrapeIntervalMs } : {}),
           ...(o.collector?.rotateBytes ? { rotateBytes: o.collector.rotateBytes } : {}),
@@ -156,8 +157,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
         port: o.apiPort,
         gateway,
         token: token.token,
-        metrics: async () =>
-          (await gateway.metricsText()) + (telemetry ? await telemetry.collector.metrics.metrics() : ''),
+        metrics: async () => (await gateway.metricsText()) + (telemetry ? await telemetry.metricsText() : ''),
         ...(addresses ? { addresses } : {}),
         ...(o.limits?.api ? { limits: o.limits.api } : {}),
       }),

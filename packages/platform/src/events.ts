@@ -15,7 +15,9 @@ export type PlatformEventType =
   | 'address.allocated'
   | 'address.pending'
   | 'address.released'
-  | 'pool.exhausted';
+  | 'pool.exhausted'
+  | 'collector.crashed'
+  | 'collector.restarted';
 
 /** One platform event as the API's event stream sends it. */
 export interface PlatformEvent {

@@ -1,9 +1,11 @@
 import { readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Collector, CollectorConfig, PushRecord } from '@sprout/collector';
+import type { CollectorConfig, PushRecord } from '@sprout/collector';
 import type { Logger } from '@sprout/observe';
 import type { Registry } from '@sprout/observe/metrics';
+import { CollectorProcess, type CollectorInputInfo } from './collector-process.js';
 import { PlatformError } from './errors.js';
+import type { EventBus } from './events.js';
 import type { FunctionLogLine, LogTap } from './logs.js';
 
 /** Tag of the gateway's metric records. */
@@ -27,11 +29,19 @@ export interface TelemetryOptions {
   /** Scrape interval in ms; default 10,000 (fluent-bit's prometheus_scrape default). */
   scrapeIntervalMs?: number;
   logger: Logger;
+  /** Where the collector's crashes and restarts are published. */
+  events?: EventBus;
+  /** Restart delays of a collector that stopped (1 s doubled up to 30 s by default). */
+  restartBackoff?: { baseMs: number; maxMs: number };
 }
 
-/** The collector running inside `sprout dev`. */
+/** The collector running beside `sprout dev`, in a process of its own. */
 export interface Telemetry {
-  collector: Collector;
+  collector: CollectorProcess;
+  /** The collector's inputs and where they listen (none while it is down). */
+  inputs(): CollectorInputInfo[];
+  /** The collector's own metrics, Prometheus text (empty while it is down). */
+  metricsText(): Promise<string>;
   /** Where the default pipeline writes, when no config file was given. */
   logDir?: string;
   /** Scrapes the metrics now (also done every interval and at close). */
@@ -84,7 +94,7 @@ function defaultPipelineYaml(logDir: string): string {
  * records tagged `sprout.gateway.metrics`. Both go through the config's filters and outputs.
  */
 export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
-  const { createCollector, loadConfig, parseConfig } = await import('@sprout/collector');
+  const { loadConfig, parseConfig } = await import('@sprout/collector');
   const logDir = o.configFile ? undefined : join(o.dataDir, 'logs');
   if (logDir) rotateLarge(logDir, o.rotateBytes ?? DEFAULT_ROTATE_BYTES);
   let config: CollectorConfig;
@@ -106,26 +116,24 @@ export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
     );
   }
   const log = o.logger.child({ component: 'collector' });
-  const collector = createCollector(config, { logger: log });
-  try {
-    await collector.start();
-  } catch (err) {
-    await collector.close().catch(() => {});
-    throw err;
-  }
+  // Its own process: a collector that fails at run time is restarted, never the end of sprout dev.
+  const collector = new CollectorProcess({
+    pipeline: o.configFile ? { configFile: o.configFile } : { yaml: defaultPipelineYaml(logDir!) },
+    logger: log,
+    ...(o.events ? { events: o.events } : {}),
+    ...(o.restartBackoff ? { backoff: o.restartBackoff } : {}),
+  });
+  await collector.start();
+  log.info({ pid: collector.pid }, 'collector running');
 
   // Lines are batched per event-loop turn: one push (and one promise) per burst, not per line.
   let batch: PushRecord[] = [];
   let scheduled = false;
-  let failures = 0;
   const send = () => {
     scheduled = false;
     const records = batch;
     batch = [];
-    collector.push(records).catch((err: unknown) => {
-      // Reported once per streak so a broken output does not flood the platform's own log.
-      if (failures++ === 0) log.error({ err }, 'function log records were not accepted by the collector');
-    });
+    collector.push(records);
   };
   const unsubscribe = o.logs.subscribe((l: FunctionLogLine) => {
     batch.push({
@@ -167,7 +175,7 @@ export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
         });
       }
     }
-    if (records.length) await collector.push(records);
+    if (records.length) collector.push(records);
   };
   const interval = o.scrapeIntervalMs ?? 10_000;
   const timer = setInterval(() => {
@@ -177,6 +185,8 @@ export async function startTelemetry(o: TelemetryOptions): Promise<Telemetry> {
 
   return {
     collector,
+    inputs: () => collector.inputs(),
+    metricsText: () => collector.metricsText(),
     ...(logDir ? { logDir } : {}),
     scrape,
     async close() {

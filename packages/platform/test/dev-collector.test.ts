@@ -121,7 +121,7 @@ pipeline:
     );
     const d = await dev(['shop-web'], { configFile: config });
     await fetch(`${d.url}/?id=9`);
-    const side = d.telemetry!.collector.inputs().find((i) => i.plugin === 'http')!.address!;
+    const side = d.telemetry!.inputs().find((i) => i.plugin === 'http')!.address!;
     const posted = await fetch(`http://127.0.0.1:${side.port}/`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

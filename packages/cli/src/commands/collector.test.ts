@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runMain } from '../../test/main-io.js';
-import { exposed } from './collector.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'sprout-cli-collector-'));
@@ -133,22 +132,6 @@ describe('sprout collector', () => {
     const unchecked = await runCli(['collector', 'render', '-c', cfg, '--validate-against', '']);
     expect(unchecked.code).toBe(0);
     expect(unchecked.out).toContain('port: 0');
-  });
-
-  it("names each input that listens on every interface (fluent-bit's default), and no other", () => {
-    const lines = exposed([
-      { id: 'tcp.0', address: { host: '0.0.0.0', port: 5170 } },
-      { id: 'http.0', address: { host: '127.0.0.1', port: 9880 } },
-      { id: 'forward.0', address: { host: '::', port: 24224 } },
-      { id: 'tail.0' },
-    ]);
-    expect(lines.map((l) => [l.input, l.port])).toEqual([
-      ['tcp.0', 5170],
-      ['forward.0', 24224],
-    ]);
-    expect(lines[0]!.msg).toMatch(
-      /other machines on port 5170 \(0\.0\.0\.0\), unauthenticated; set listen: 127\.0\.0\.1/,
-    );
   });
 
   it('runs in the foreground; SIGTERM flushes and exits 0', async () => {

@@ -1,5 +1,11 @@
 import { resolve } from 'node:path';
-import { createCollector, loadConfig, renderManifests, runConfigTests } from '@sprout/collector';
+import {
+  createCollector,
+  exposedInputs,
+  loadConfig,
+  renderManifests,
+  runConfigTests,
+} from '@sprout/collector';
 import { stringify } from 'yaml';
 import { createLogger } from '@sprout/observe';
 import { defineCommand, UsageError, type Command } from '../command.js';
@@ -157,29 +163,13 @@ Example:
     await collector.start();
     for (const i of collector.inputs())
       if (i.address) log.info({ input: i.id, ...i.address }, 'input listening');
-    for (const w of exposed(collector.inputs()))
-      log.warn({ input: w.input, port: w.port, exposed: true }, w.msg);
+    for (const w of exposedInputs(collector.inputs()))
+      log.warn({ input: w.input, host: w.host, port: w.port, exposed: true }, w.msg);
     const signal = await untilSignal();
     log.info({ signal }, 'flushing and stopping');
     await collector.close();
     return 0;
   },
 });
-
-/**
- * The inputs that listen on every interface (fluent-bit's default, kept), each with the line that says
- * so at start: they take records from other machines without any authentication.
- */
-export function exposed(
-  inputs: { id: string; address?: { host?: string; port?: number } }[],
-): { input: string; port: number | undefined; msg: string }[] {
-  return inputs
-    .filter((i) => i.address?.host === '0.0.0.0' || i.address?.host === '::')
-    .map((i) => ({
-      input: i.id,
-      port: i.address!.port,
-      msg: `input ${i.id} accepts records from other machines on port ${i.address!.port} (${i.address!.host}), unauthenticated; set listen: 127.0.0.1 to keep it on this one`,
-    }));
-}
 
 export default command;
