@@ -19,6 +19,7 @@ export {
 } from './engines/index.js';
 export { TRIGGERS_ERROR_CODES, TriggersError, isTriggersError, type TriggersErrorCode } from './errors.js';
 export {
+  createLagMetrics,
   KEDA_DEFAULTS,
   LAG_TRIGGER_TYPES,
   LagDecider,
@@ -29,6 +30,7 @@ export {
   readingOf,
   type Demand,
   type LagDecision,
+  type LagMetrics,
   type LagPolicy,
   type LagPollerOptions,
   type LagTrigger,

@@ -1,6 +1,9 @@
 import { Redis } from 'ioredis';
+import { connect } from 'nats';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMetrics } from '@sprout/observe/metrics';
 import {
+  createLagMetrics,
   LagPoller,
   openPubSub,
   readScaleOptions,
@@ -34,12 +37,24 @@ const TOPIC = `scaling-poller-orders-${process.pid}`;
 const ENGINES = [
   { type: 'pubsub.in-memory', metadata: {} },
   { type: 'pubsub.redis', metadata: { redisHost: '127.0.0.1:6379' } },
+  { type: 'pubsub.jetstream', metadata: { natsURL: 'nats://127.0.0.1:4222' } },
 ];
 
 describe.each(ENGINES)('LagPoller on $type', ({ type, metadata }) => {
   it('scales on the subscription lag, to zero after the cooldown, and joins gateway demand', async () => {
     const bus: PubSubEngine = await openPubSub({ name: 'poller-bus', type, metadata });
     closers.push(() => bus.close());
+    if (type === 'pubsub.jetstream') {
+      closers.push(async () => {
+        const nc = await connect({ servers: '127.0.0.1:4222' });
+        await (
+          await nc.jetstreamManager()
+        ).streams
+          .delete(TOPIC.replace(/[.*>\s/\\]/g, '_'))
+          .catch(() => false);
+        await nc.close();
+      });
+    }
     if (type === 'pubsub.redis') {
       const admin = new Redis({ host: '127.0.0.1', port: 6379 });
       closers.push(async () => {
@@ -73,6 +88,8 @@ describe.each(ENGINES)('LagPoller on $type', ({ type, metadata }) => {
     let http = 0;
     const fn = supervisor();
     const readings: number[] = [];
+    const registry = createMetrics();
+    const metrics = createLagMetrics(registry);
     const poller = new LagPoller({
       name: 'orders-fn',
       policy,
@@ -81,7 +98,10 @@ describe.each(ENGINES)('LagPoller on $type', ({ type, metadata }) => {
       otherDemand: () => [{ source: 'http', replicas: http, active: http > 0 }],
       current: fn.current,
       scaleTo: fn.scaleTo,
-      onDecision: (_d, r) => readings.push(r[0]!.value),
+      onDecision: (d, r) => {
+        readings.push(r[0]!.value);
+        metrics.record('orders-fn', d, r);
+      },
       clock: () => now,
     });
     closers.push(() => poller.close());
@@ -93,6 +113,14 @@ describe.each(ENGINES)('LagPoller on $type', ({ type, metadata }) => {
     expect((await poller.poke()).replicas).toBe(3);
     expect(readings.at(-1)).toBe(25);
     expect(fn.calls.at(-1)?.[0]).toBe(3);
+    const text = await registry.metrics();
+    expect(text).toContain(
+      'sprout_triggers_scaler_value{function="orders-fn",trigger="orders",type="nats-jetstream"} 25',
+    );
+    expect(text).toContain(
+      'sprout_triggers_scaler_active{function="orders-fn",trigger="orders",type="nats-jetstream"} 1',
+    );
+    expect(text).toContain('sprout_triggers_desired_replicas{function="orders-fn"} 3');
 
     // 60 messages would ask 6: capped at maxReplicas 4.
     for (let i = 0; i < 35; i++) await bus.publish(TOPIC, enc.encode('{}'));
@@ -120,6 +148,9 @@ describe.each(ENGINES)('LagPoller on $type', ({ type, metadata }) => {
     expect(zero.replicas).toBe(0);
     expect(fn.calls.at(-1)).toEqual([0, zero.reason]);
     expect(fn.current()).toBe(0);
+    expect(await registry.metrics()).toContain('sprout_triggers_desired_replicas{function="orders-fn"} 0');
+    metrics.forget('orders-fn', triggers);
+    expect(await registry.metrics()).not.toContain('function="orders-fn"');
   });
 });
 

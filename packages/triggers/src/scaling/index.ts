@@ -17,3 +17,4 @@ export {
   type TriggerSample,
 } from './metric.js';
 export { LagPoller, type LagPollerOptions } from './poller.js';
+export { createLagMetrics, type LagMetrics } from './metrics.js';
