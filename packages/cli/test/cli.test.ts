@@ -93,7 +93,7 @@ describe('sprout CLI', () => {
     expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({
       message: 'type=t id=abc',
       severity: 'INFO',
-      execution_id: 'exec-42',
+      'logging.googleapis.com/labels': { execution_id: 'exec-42' },
     });
   });
 

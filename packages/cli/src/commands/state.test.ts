@@ -55,10 +55,16 @@ describe('sprout state serve', () => {
   });
 
   it('refuses an invalid component with its code and file', async () => {
-    const bad = folder('bad', sqlite.replace('keyPrefix', 'keyPrefx'));
+    // A documented key with a value Sprout cannot honour (an unknown key is only a warning, as in Dapr).
+    const bad = folder(
+      'bad',
+      sqlite.replace('keyPrefix\n      value: name', 'outboxPublishTopic\n      value: orders'),
+    );
     const r = await runCli(['state', 'serve', '--resources-path', bad]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/SPROUT_ERR_STATE_COMPONENT_INVALID: statestore\.yaml: spec\.metadata "keyPrefx"/);
+    expect(r.err).toMatch(
+      /SPROUT_ERR_STATE_COMPONENT_INVALID: statestore\.yaml: spec\.metadata "outboxPublishTopic"/,
+    );
   });
 
   it('names the busy port and the flag that changes it, with a code', async () => {
