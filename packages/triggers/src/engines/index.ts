@@ -1,5 +1,6 @@
 import type { ComponentConfig, InputBindingEngine, OutputBindingEngine, PubSubEngine } from '../broker.js';
 import { TriggersError } from '../errors.js';
+import { CronBinding } from './cron.js';
 import { InMemoryPubSub } from './in-memory.js';
 import { JetStreamPubSub } from './jetstream.js';
 import { MqttPubSub } from './mqtt.js';
@@ -16,7 +17,9 @@ const pubsubs: Record<string, Factory<PubSubEngine>> = {
   'pubsub.rabbitmq': (c) => RabbitPubSub.open(c),
   'pubsub.mqtt3': (c) => MqttPubSub.open(c),
 };
-const inputBindings: Record<string, Factory<InputBindingEngine>> = {};
+const inputBindings: Record<string, Factory<InputBindingEngine>> = {
+  'bindings.cron': async (c) => new CronBinding(c),
+};
 const outputBindings: Record<string, Factory<OutputBindingEngine>> = {};
 
 /** Older names OpenFunction's samples still use. */
