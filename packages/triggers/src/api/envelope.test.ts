@@ -130,3 +130,54 @@ describe('isRawPayload and entryBytes', () => {
     );
   });
 });
+
+describe('envelopeOf and entryBytes fuzzed', () => {
+  it('random bytes under every content type give an envelope or a coded refusal, never a crash', () => {
+    let x = Number(process.env.SPROUT_FUZZ_SEED ?? Date.now() % 100000) || 1;
+    const seed = x;
+    const rand = () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+    const types = [
+      'application/json',
+      'application/cloudevents+json',
+      'text/plain',
+      'application/octet-stream',
+      '',
+      'x/y',
+    ];
+    const valid = Buffer.from(
+      '{"id":"e1","specversion":"1.0","source":"s","type":"t","data":{"a":[1,2,{"b":null}]}}',
+    );
+    const deadline = Date.now() + 1000;
+    let made = 0;
+    let refused = 0;
+    while (Date.now() < deadline) {
+      const ct = types[Math.floor(rand() * types.length)]!;
+      const body =
+        rand() < 0.5
+          ? Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256)))
+          : valid.subarray(0, Math.floor(rand() * (valid.length + 1)));
+      try {
+        const ce = envelopeOf(body, ct, ctx);
+        expect(ce.topic, `seed ${seed}`).toBe('orders');
+        expect(JSON.parse(JSON.stringify(ce)).pubsubname, `seed ${seed}`).toBe('bus');
+        made++;
+      } catch (err) {
+        expect((err as { code?: string }).code, `seed ${seed}`).toBe('SPROUT_ERR_TRIGGERS_REQUEST_INVALID');
+        expect(ct, `seed ${seed}`).toBe('application/cloudevents+json');
+        refused++;
+      }
+      try {
+        entryBytes(JSON.parse(JSON.stringify(body.toString('latin1'))), ct);
+      } catch (err) {
+        expect((err as { code?: string }).code, `seed ${seed}`).toBe('SPROUT_ERR_TRIGGERS_REQUEST_INVALID');
+      }
+    }
+    expect(made, `seed ${seed}`).toBeGreaterThan(0);
+    expect(refused, `seed ${seed}`).toBeGreaterThan(0);
+  });
+});
