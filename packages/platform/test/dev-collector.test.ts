@@ -231,4 +231,29 @@ pipeline:
     expect(events.map((e) => e.line)).toEqual(['order 2 received', 'order 3 received']);
     for (const e of events) expect(schemaErrors('LogLine', e)).toEqual([]);
   });
+
+  it('logs each collector input that other machines can reach, as sprout collector does', async () => {
+    const config = join(tmp(), 'exposed.yaml');
+    // Port 0 on every interface for the length of this test: the one way to see the warning for real.
+    writeFileSync(
+      config,
+      `pipeline:
+  inputs:
+    - { name: tcp, listen: 0.0.0.0, port: 0 }
+    - { name: http, listen: 127.0.0.1, port: 0 }
+  outputs:
+    - { name: 'null', match: '*' }
+`,
+    );
+    const d = await dev(['shop-web'], { configFile: config });
+    const warned = await until('the exposed-input warning', () => d.logs.find((l) => l.exposed === true));
+    expect(warned).toMatchObject({ level: 'warn', component: 'collector', input: 'tcp.0', host: '0.0.0.0' });
+    expect(String(warned.msg)).toMatch(
+      /accepts records from other machines on port \d+ \(0\.0\.0\.0\), unauthenticated/,
+    );
+    await until('both inputs listed', () =>
+      d.logs.filter((l) => l.msg === 'collector input listening').length === 2 ? true : undefined,
+    );
+    expect(d.logs.filter((l) => l.exposed === true).map((l) => l.input)).toEqual(['tcp.0']);
+  });
 });
