@@ -2,6 +2,7 @@
 // every other request to a handler the test sets, recording what came in.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, listen } from '@sprout/http/testing';
+import type { Delivery, PubSubEngine, Subscription } from '../src/index.js';
 
 export interface Received {
   readonly path: string;
@@ -36,6 +37,16 @@ export class DeliveryApp {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Holds every request until the returned function is called, then answers 200. */
+  hold(): () => void {
+    const held = gate();
+    this.answer = async (_r, res) => {
+      await held.promise;
+      res.writeHead(200).end();
+    };
+    return held.open;
   }
 
   /** A delivery target that is always ready. */
@@ -87,4 +98,24 @@ export function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;
   const promise = new Promise<void>((r) => (open = r));
   return { promise, open };
+}
+
+/** Subscribes to `topic` and acks and keeps what arrives (a dead-letter reader). */
+export async function collect(
+  engine: PubSubEngine,
+  topic: string,
+  group = 'dlq-reader',
+): Promise<{ got: Delivery[]; sub: Subscription }> {
+  const got: Delivery[] = [];
+  const sub = await engine.subscribe({
+    topic,
+    group,
+    maxInFlight: 100,
+    onMessage: (d) => {
+      got.push(d);
+      void d.ack();
+    },
+    onError: () => {},
+  });
+  return { got, sub };
 }

@@ -13,10 +13,9 @@ import {
   FunctionDelivery,
   openPubSub,
   type ComponentConfig,
-  type Delivery,
   type PubSubEngine,
 } from '../src/index.js';
-import { DeliveryApp, gate, until } from './delivery-app.js';
+import { collect, DeliveryApp, until } from './delivery-app.js';
 
 const log = createLogger({ level: 'silent' });
 const run = `${process.pid}-${Date.now().toString(36)}`;
@@ -103,17 +102,7 @@ describe.each(brokers)('delivery over %s', (name, config, cleanup) => {
 
   it('every message reaches the app; a poison one goes to the dead-letter topic on the same broker; nothing left behind', async () => {
     const t = `${topic}-poison`;
-    const dead: Delivery[] = [];
-    const reader = await bus.subscribe({
-      topic: `${t}-dead`,
-      group: 'ops',
-      maxInFlight: 10,
-      onMessage: (d) => {
-        dead.push(d);
-        void d.ack();
-      },
-      onError: () => {},
-    });
+    const { got: dead, sub: reader } = await collect(bus, `${t}-dead`, 'ops');
     app.answer = (r, res) => res.writeHead(idOf(r) === 3 ? 500 : 200).end();
     app.subscriptions = [{ pubsubname: 'bus', topic: t, route: '/in', deadLetterTopic: `${t}-dead` }];
     const delivery = await FunctionDelivery.start(
@@ -159,11 +148,7 @@ describe.each(brokers)('delivery over %s', (name, config, cleanup) => {
   it('what a closed subscriber held is redelivered by the broker to the next one (counted by the broker)', async () => {
     const t = `${topic}-handover`;
     app.subscriptions = [{ pubsubname: 'bus', topic: t, route: '/in' }];
-    const held = gate();
-    app.answer = async (_r, res) => {
-      await held.promise;
-      res.writeHead(200).end();
-    };
+    const release = app.hold();
     const trigger = {
       kind: 'pubsub' as const,
       name: 'in',
@@ -178,7 +163,7 @@ describe.each(brokers)('delivery over %s', (name, config, cleanup) => {
     await until(() => app.active === 2, 'both at the app');
     await first.close();
     expect(first.counts().in).toMatchObject({ delivered: 0, requeued: 2 });
-    held.open();
+    release();
     app.answer = (_r, res) => res.writeHead(200).end();
     const second = await FunctionDelivery.start([trigger], options);
     try {

@@ -8,7 +8,6 @@ import {
   FunctionDelivery,
   isTriggersError,
   TriggerDelivery,
-  type Delivery,
   type DeliveryOptions,
   type InputBindingEngine,
   type PubSubEngine,
@@ -16,7 +15,7 @@ import {
   type Subscription,
 } from '../src/index.js';
 import { InMemoryPubSub } from '../src/engines/in-memory.js';
-import { DeliveryApp, gate, until } from './delivery-app.js';
+import { collect, DeliveryApp, gate, until } from './delivery-app.js';
 
 const log = createLogger({ level: 'silent' });
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -76,21 +75,11 @@ async function start(
   return t;
 }
 
-/** Subscribes to `topic` on the bus and collects what arrives (a dead-letter reader). */
-async function collect(topic: string): Promise<{ got: Delivery[]; sub: Subscription }> {
-  const got: Delivery[] = [];
-  const sub = await bus.subscribe({
-    topic,
-    group: 'dlq-reader',
-    maxInFlight: 100,
-    onMessage: (d) => {
-      got.push(d);
-      void d.ack();
-    },
-    onError: () => {},
-  });
-  open.push(sub);
-  return { got, sub };
+/** A dead-letter reader on the bus, closed after the test. */
+async function dlqOf(topic: string) {
+  const c = await collect(bus, topic);
+  open.push(c.sub);
+  return c;
 }
 
 describe('the envelope the app gets', () => {
@@ -177,7 +166,7 @@ describe("the app's answer", () => {
     const topic = unique('answer');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     app.answer = (_r, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(body);
-    const dlq = await collect(`${topic}-dlq`);
+    const dlq = await dlqOf(`${topic}-dlq`);
     const t = await start({ topic, deadLetterTopic: `${topic}-dlq` });
     await publishDapr(topic, { a: 1 });
     await until(() => t.counts()[counter] === 1, counter);
@@ -217,7 +206,7 @@ describe("the app's answer", () => {
       await hang.promise;
       res.end();
     };
-    const dlq = await collect(`${topic}-dlq`);
+    const dlq = await dlqOf(`${topic}-dlq`);
     const t = await start(
       { topic, deadLetterTopic: `${topic}-dlq` },
       { timeoutMs: 50, retry: { maxRetries: 1, duration: '1ms' } },
@@ -239,7 +228,7 @@ describe("the app's answer", () => {
     bus = new InMemoryPubSub('bus');
     const topic = unique('unsubscribed');
     app.subscriptions = [{ pubsubname: 'bus', topic: 'something-else', route: '/x' }];
-    const dlq = await collect(`${topic}-dlq`);
+    const dlq = await dlqOf(`${topic}-dlq`);
     const t = await start({ topic, deadLetterTopic: `${topic}-dlq` });
     await publishDapr(topic, {});
     await until(() => dlq.got.length === 1, 'the dead letter');
@@ -253,7 +242,7 @@ describe("the app's answer", () => {
     const topic = unique('app-dlq');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in', deadLetterTopic: `${topic}-dead` }];
     app.answer = (_r, res) => res.writeHead(500).end();
-    const dlq = await collect(`${topic}-dead`);
+    const dlq = await dlqOf(`${topic}-dead`);
     const t = await start({ topic }, { retry: { maxRetries: 0 } });
     await publishDapr(topic, {});
     await until(() => dlq.got.length === 1, 'the dead letter');
@@ -286,7 +275,7 @@ describe('nothing lost, nothing blocked', () => {
         res.writeHead(500).end();
       } else res.writeHead(200).end();
     };
-    const dlq = await collect(`${topic}-dlq`);
+    const dlq = await dlqOf(`${topic}-dlq`);
     const t = await start(
       { topic, deadLetterTopic: `${topic}-dlq` },
       { maxInFlight: 2, retry: { maxRetries: 0 } },
@@ -305,17 +294,13 @@ describe('nothing lost, nothing blocked', () => {
     bus = new InMemoryPubSub('bus');
     const topic = unique('bound');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
-    const held = gate();
-    app.answer = async (_r, res) => {
-      await held.promise;
-      res.writeHead(200).end();
-    };
+    const release = app.hold();
     const t = await start({ topic }, { maxInFlight: 3 });
     for (let i = 0; i < 10; i++) await publishDapr(topic, { i });
     await until(() => app.active === 3, 'three at the app');
     expect(t.counts().inFlight).toBe(3);
     expect(await t.lag()).toBe(10);
-    held.open();
+    release();
     await until(() => t.counts().delivered === 10, 'all ten');
     expect(app.maxActive).toBe(3);
     expect(app.received.map((r) => r.json.data.i).sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
@@ -348,17 +333,13 @@ describe('nothing lost, nothing blocked', () => {
     bus = new InMemoryPubSub('bus');
     const topic = unique('close');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
-    const held = gate();
-    app.answer = async (_r, res) => {
-      await held.promise;
-      res.writeHead(200).end();
-    };
+    const release = app.hold();
     const first = await start({ topic });
     await publishDapr(topic, { again: 1 });
     await until(() => app.active === 1, 'the delivery at the app');
     await first.close();
     expect(first.counts()).toMatchObject({ delivered: 0, requeued: 1, inFlight: 0 });
-    held.open();
+    release();
     app.answer = (_r, res) => res.writeHead(200).end();
     const second = await start({ topic });
     await until(() => second.counts().delivered === 1, 'the redelivery');
@@ -369,12 +350,8 @@ describe('nothing lost, nothing blocked', () => {
     bus = new InMemoryPubSub('bus');
     const topic = unique('killer');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
-    const held = gate();
-    app.answer = async (_r, res) => {
-      await held.promise;
-      res.writeHead(200).end();
-    };
-    const dlq = await collect(`${topic}-dlq`);
+    const release = app.hold();
+    const dlq = await dlqOf(`${topic}-dlq`);
     // Each subscriber "dies" while the app handles the message: the broker counts the attempts.
     // maxRetries 1 is two attempts; the third delivery is past the budget.
     for (let i = 0; i < 2; i++) {
@@ -386,7 +363,7 @@ describe('nothing lost, nothing blocked', () => {
     }
     const last = await start({ topic, deadLetterTopic: `${topic}-dlq` }, { retry: { maxRetries: 1 } });
     await until(() => dlq.got.length === 1, 'the dead letter');
-    held.open();
+    release();
     expect(app.received).toHaveLength(2);
     expect(dlq.got[0]!.metadata[DEAD_LETTER_METADATA.reason]).toBe(
       'delivered 2 times by the broker without an ack',
@@ -443,7 +420,7 @@ describe('payloads that cannot be delivered', () => {
     bus = new InMemoryPubSub('bus');
     const topic = unique('malformed');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
-    const dlq = await collect(`${topic}-dlq`);
+    const dlq = await dlqOf(`${topic}-dlq`);
     const t = await start({ topic, deadLetterTopic: `${topic}-dlq` });
     await bus.publish(topic, enc('not json {'));
     await publishDapr(topic, { fine: true });

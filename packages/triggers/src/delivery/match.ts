@@ -57,26 +57,24 @@ export function compileMatch(expr: string): Matcher {
     return t;
   };
 
-  const or = (): Node => {
-    let left = and();
-    while (peek() === '||') {
-      take();
-      const l = left;
-      const r = and();
-      left = (e) => l(e) === true || r(e) === true;
-    }
-    return left;
-  };
-  const and = (): Node => {
-    let left = not();
-    while (peek() === '&&') {
-      take();
-      const l = left;
-      const r = not();
-      left = (e) => l(e) === true && r(e) === true;
-    }
-    return left;
-  };
+  /** `next (op next)*`, folded left with `combine`. */
+  const chain =
+    (op: string, next: () => Node, combine: (a: boolean, b: () => boolean) => boolean) => (): Node => {
+      let left = next();
+      while (peek() === op) {
+        take();
+        const l = left;
+        const r = next();
+        left = (e) => combine(l(e) === true, () => r(e) === true);
+      }
+      return left;
+    };
+  const and: () => Node = chain(
+    '&&',
+    () => not(),
+    (a, b) => a && b(),
+  );
+  const or: () => Node = chain('||', and, (a, b) => a || b());
   const not = (): Node => {
     if (peek() === '!') {
       take();
