@@ -97,7 +97,8 @@ function readEvent(headers: IncomingHttpHeaders, body: unknown): CloudEvent {
     if (name.startsWith('ce-') && typeof value === 'string')
       event[name.slice(3)] = decodeURIComponentSafe(value);
   }
-  if (contentType) event.datacontenttype = contentType;
+  // Content-Type is the data's type (HTTP binding); an explicit ce-datacontenttype header wins.
+  if (contentType && event.datacontenttype === undefined) event.datacontenttype = contentType;
   if (body !== undefined && !(isEmptyObject(body) && !headers['content-length'])) event.data = body;
   return check(event);
 }
@@ -128,14 +129,18 @@ export interface LegacyEventContext {
 
 /**
  * A CloudEvent as a legacy `(data, context)` pair: Google sources as Google's framework converts
- * them (see google-events.ts), any other event with its attributes mapped one to one.
+ * them (see google-events.ts); any other event's context is its attributes, as Google's and
+ * OpenFunction's frameworks hand them over, plus the legacy names (`eventId`, `timestamp`,
+ * `eventType`, `resource`) a background function reads.
  */
 export function cloudEventToLegacy(event: CloudEvent): { data: unknown; context: LegacyEventContext } {
   const google = googleCloudEventToLegacy(event);
   if (google) return google;
+  const { data, data_base64: _base64, ...attributes } = event;
   return {
-    data: event.data,
+    data,
     context: {
+      ...attributes,
       eventId: event.id,
       timestamp: event.time === undefined ? new Date().toISOString() : textOf(event.time),
       eventType: event.type,

@@ -212,23 +212,52 @@ describe('Google functions framework behaviour kept by Sprout', () => {
     });
   });
 
-  it('a Google CloudEvent whose source is not //service/name: generic conversion on Sprout, 500 from Google', async () => {
-    const headers = {
-      'ce-specversion': '1.0',
-      'ce-id': '1',
-      'ce-source': 'bad',
-      'ce-type': 'google.cloud.storage.object.v1.finalized',
-      'ce-time': 't',
+  it('a Google CloudEvent whose source is not //service/name: its attributes plus the legacy names on Sprout, 500 from Google', async () => {
+    const attributes = {
+      specversion: '1.0',
+      id: '1',
+      source: 'bad',
+      type: 'google.cloud.storage.object.v1.finalized',
+      time: 't',
     };
+    const headers = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [`ce-${k}`, v]));
     const r = await both('echoLegacy', post(headers, {}));
     expect(r.gff.status).toBe(500);
     expect(await r.ours.json()).toEqual({
       data: {},
       context: {
+        ...attributes,
+        datacontenttype: 'application/json',
         eventId: '1',
         timestamp: 't',
         eventType: 'google.cloud.storage.object.v1.finalized',
         resource: 'bad',
+      },
+    });
+  });
+
+  it('a CloudEvent of another type to an event function: the attributes as context on both, plus the legacy names on Sprout', async () => {
+    const attributes = {
+      specversion: '1.0',
+      id: '2',
+      source: '/s',
+      type: 'com.example.t',
+      subject: 'x',
+      time: 't',
+    };
+    const headers = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [`ce-${k}`, v]));
+    const r = await both('echoLegacy', post(headers, { a: 1 }));
+    const gffBody = (await r.gff.json()) as { data: unknown; context: Record<string, unknown> };
+    expect(gffBody).toEqual({ data: { a: 1 }, context: attributes });
+    expect(await r.ours.json()).toEqual({
+      data: { a: 1 },
+      context: {
+        ...gffBody.context,
+        datacontenttype: 'application/json',
+        eventId: '2',
+        timestamp: 't',
+        eventType: 'com.example.t',
+        resource: '/s/x',
       },
     });
   });
