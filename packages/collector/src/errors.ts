@@ -8,7 +8,7 @@ export const errorCodes = {
   SPROUT_ERR_COLLECTOR_CONFIG_YAML:
     'The config file is not valid YAML. Fix the syntax at the line and column named.',
   SPROUT_ERR_COLLECTOR_CONFIG_INVALID:
-    'A config key is missing, unknown or has a value of the wrong type. Fix the key named (its path is in the message).',
+    'A config key is missing, unknown, has a value of the wrong type, or is a fluent-bit key Sprout cannot honour (the message says why, see the compatibility tables). Fix the key named (its path is in the message).',
   SPROUT_ERR_COLLECTOR_UNKNOWN_PLUGIN:
     'An input, filter, parser or output names a plugin the collector does not have. Use one of the names listed in the message.',
   SPROUT_ERR_COLLECTOR_LISTEN:

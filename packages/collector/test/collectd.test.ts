@@ -13,17 +13,20 @@ describe('collectd input with the collectd daemon', () => {
   let daemon: ChildProcess;
   let stderr = '';
   beforeAll(async () => {
+    // A later types.db in the list wins for a type both define (fluent-bit's documented order).
+    writeFileSync(join(dir, 'override.db'), 'load one:GAUGE:0:U, five:GAUGE:0:U, fifteen:GAUGE:0:U\n');
     h = await startCapture(`
 service: { flush: 0.05 }
 pipeline:
   inputs:
     - { name: collectd, listen: 127.0.0.1, port: 0, tag: cd, typesdb: /usr/share/collectd/types.db }
+    - { name: collectd, listen: 127.0.0.1, port: 0, tag: cd2, typesdb: '/usr/share/collectd/types.db, ${dir}/override.db' }
   outputs:
-    - { name: stdout, match: cd }
+    - { name: stdout, match: 'cd*' }
 `);
     writeFileSync(
       join(dir, 'collectd.conf'),
-      `Hostname "collector-test-host"\nFQDNLookup false\nInterval 1\nBaseDir "${dir}"\nPIDFile "${dir}/collectd.pid"\nTypesDB "/usr/share/collectd/types.db"\nLoadPlugin load\nLoadPlugin memory\nLoadPlugin network\n<Plugin network>\n  Server "127.0.0.1" "${h.port()}"\n</Plugin>\n`,
+      `Hostname "collector-test-host"\nFQDNLookup false\nInterval 1\nBaseDir "${dir}"\nPIDFile "${dir}/collectd.pid"\nTypesDB "/usr/share/collectd/types.db"\nLoadPlugin load\nLoadPlugin memory\nLoadPlugin network\n<Plugin network>\n  Server "127.0.0.1" "${h.port()}"\n  Server "127.0.0.1" "${h.port(1)}"\n</Plugin>\n`,
     );
     daemon = spawn('collectd', ['-f', '-C', join(dir, 'collectd.conf')], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -35,7 +38,7 @@ pipeline:
     await h.c.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const of = () => h.got.get('stdout.0') ?? [];
+  const of = (tag = 'cd') => (h.got.get('stdout.0') ?? []).filter((r) => r.tag === tag);
 
   it('receives load and memory values named by types.db', async () => {
     await waitFor(
@@ -53,6 +56,16 @@ pipeline:
     expect(typeof mem.body.value).toBe('number');
     expect(['used', 'free', 'buffered', 'cached', 'slab_recl', 'slab_unrecl']).toContain(
       mem.body.type_instance,
+    );
+  });
+
+  it('typesdb takes a comma-separated list; a later file wins for a type both define', async () => {
+    const load = await waitFor(() => of('cd2').find((r) => r.body.plugin === 'load'), 20_000);
+    for (const k of ['one', 'five', 'fifteen']) expect(typeof load.body[k]).toBe('number');
+    expect(load.body.shortterm).toBeUndefined();
+    // Types only the first file defines still decode.
+    await waitFor(() =>
+      of('cd2').some((r) => r.body.plugin === 'memory' && typeof r.body.value === 'number'),
     );
   });
 

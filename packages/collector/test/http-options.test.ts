@@ -91,6 +91,8 @@ pipeline:
       http_server.max_connections: 2
       net.keepalive: off
     - { name: http, listen: 127.0.0.1, port: 0, tag: ho.idle, net.io_timeout: 1s, net.backlog: 7, net.tcp_keepalive: on, net.tcp_keepalive_time: 45 }
+    - { name: http, listen: 127.0.0.1, port: 0, http_server.idle_timeout: 1s }
+    - { name: http, listen: 127.0.0.1, port: 0, net.keepalive_idle_timeout: 1s }
   outputs:
     - { name: stdout, match: 'ho*' }
 `);
@@ -180,6 +182,16 @@ pipeline:
     for (const x of held) x.s.destroy();
   });
 
+  it('http_server.idle_timeout and net.keepalive_idle_timeout close a kept-alive connection idle that long', async () => {
+    const control = await requestThenIdle(h.port(0)); // 10 s by default
+    let controlClosed = false;
+    void control.closed.then(() => (controlClosed = true));
+    const idle = [await requestThenIdle(h.port(5)), await requestThenIdle(h.port(6))];
+    await Promise.all(idle.map((x) => x.closed));
+    expect(controlClosed).toBe(false);
+    control.s.destroy();
+  });
+
   it('net.io_timeout closes an idle connection; net.backlog and net.tcp_keepalive reach the socket', async () => {
     const port = h.port(4);
     const { stdout: listening } = await run('ss', ['-ltnH', `sport = :${port}`]);
@@ -198,6 +210,17 @@ pipeline:
     control.s.destroy();
   });
 });
+
+/** Sends one keep-alive request on a raw connection and resolves once the answer arrived. */
+async function requestThenIdle(port: number) {
+  const c = await openSocket(port);
+  const answered = new Promise<void>((r) => c.s.once('data', () => r()));
+  c.s.write(
+    'POST /ho.ka HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}',
+  );
+  await answered;
+  return c;
+}
 
 describe('http input: keys that cannot be honoured are refused, naming why', () => {
   it.each([
@@ -222,6 +245,9 @@ describe('http input: keys that cannot be honoured are refused, naming why', () 
       listen: 127.0.0.1
       port: 0
       http2: true
+      buffer_chunk_size: 512K
+      http_server.buffer_chunk_size: 512K
+      http_server.max_connections: 0
       http_server.workers: 1
       http_server.ingress_queue_event_limit: 8192
       http_server.ingress_queue_byte_limit: 256M

@@ -190,6 +190,7 @@ describe('net.* keys an input cannot honour are refused, naming why', () => {
     ['{ name: syslog, mode: udp, port: 0, net.io_timeout: 5s }', /mode udp has none/],
     ['{ name: syslog, mode: udp, port: 0, format: octet_counting }', /each datagram is one message/],
     ['{ name: tcp, port: 0, net.source_address: 10.0.0.1 }', /applies to outputs/],
+    ['{ name: tcp, port: 0, workers: 2 }', /workers above 1/],
   ])('%s', async (input, message) => {
     const e = await refusal(input);
     expect(e.code).toBe('SPROUT_ERR_COLLECTOR_CONFIG_INVALID');

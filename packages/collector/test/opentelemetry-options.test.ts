@@ -1,4 +1,5 @@
 import { readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
@@ -66,6 +67,21 @@ pipeline:
     - { name: opentelemetry, listen: 127.0.0.1, port: 0, tag: oo.body, logs_body_key: message, logs_metadata_key: otel_meta }
     - { name: opentelemetry, listen: 127.0.0.1, port: 0, tag: oo.dropped, routable: off }
     - { name: opentelemetry, listen: 127.0.0.1, port: 0, http_server.buffer_max_size: 1K }
+    - name: opentelemetry
+      listen: 127.0.0.1
+      port: 0
+      net.backlog: 11
+      http_server.max_connections: 1
+      # fluent-bit's defaults written out: accepted
+      buffer_chunk_size: 512K
+      encode_profiles_as_log: true
+      profiles_support: false
+      thread.ring_buffer.capacity: 1024
+      thread.ring_buffer.window: 5
+      threaded: false
+      routable: true
+      net.keepalive: true
+      net.share_port: false
   outputs:
     - { name: stdout, match: '*' }
 `);
@@ -141,6 +157,18 @@ pipeline:
     expect(records('v1_logs')).toEqual([]);
   });
 
+  it('net.backlog and http_server.max_connections reach the listening socket', async () => {
+    const { stdout } = await run('ss', ['-ltnH', `sport = :${h.port(4)}`]);
+    expect(stdout.trim().split(/\s+/)[2]).toBe('11');
+    const first = connect(h.port(4), '127.0.0.1');
+    await new Promise((r) => first.once('connect', r));
+    const second = connect(h.port(4), '127.0.0.1');
+    second.on('error', () => undefined);
+    await new Promise((r) => second.once('close', r)); // over the cap: closed by the server
+    expect(first.destroyed).toBe(false);
+    first.destroy();
+  });
+
   it('http_server.buffer_max_size limits the body (413)', async () => {
     const big = logsJson({ stringValue: 'x'.repeat(4096) });
     expect(await postJson(`http://127.0.0.1:${h.port(3)}/v1/logs`, big)).toBe(413);
@@ -157,6 +185,8 @@ describe('opentelemetry input: keys that cannot be honoured are refused, naming 
     ['host: collector.local', /use for it/],
     ['http_server.workers: 2', /http_server.workers above 1/],
     ['storage.pause_on_chunks_overlimit: on', /not implemented/],
+    ['log_suppress_interval: 5', /not implemented/],
+    ['storage.type: memrb', /storage.type/],
     ['net.dns.resolver: ASYNC', /applies to outputs/],
     ['oauth2.validate: true', /OAuth 2.0/],
   ])('%s', async (key, message) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { port, size } from '../config/values.js';
+import { int, port, size } from '../config/values.js';
 import { JsonRecordReader, SeparatorSplitter, type SplitResult } from '../parsers/split.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
@@ -19,6 +19,14 @@ const schema = z.strictObject({
   chunk_size: size(1024).default(32 * 1024),
   buffer_size: size(1024).optional(),
   source_address_key: z.string().optional(),
+  workers: int(1)
+    .pipe(
+      z.literal(1, {
+        error:
+          'workers above 1 cannot be honoured: the input accepts and reads connections on one event loop; run several inputs on their own ports instead',
+      }),
+    )
+    .optional(),
   ...tlsKeys,
   ...streamNetKeys,
 });
