@@ -71,6 +71,8 @@ export interface DeliveryOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** Instances whose `/dapr/subscribe` answer is kept. */
+const MAX_CACHED_APPS = 32;
 
 /** Metadata keys a dead-lettered message carries beside its own. */
 export const DEAD_LETTER_METADATA = {
@@ -320,7 +322,11 @@ export class TriggerDelivery {
   private appRoute(base: string): Promise<AppRoute | undefined> {
     const t = this.trigger as PubSubTrigger;
     let entries = this.routes.get(base);
-    if (!entries) this.routes.set(base, (entries = readAppSubscriptions(base, this.timeoutMs)));
+    if (!entries) {
+      // One answer per instance; instances come and go (scale to zero and back), so keep the newest few.
+      if (this.routes.size >= MAX_CACHED_APPS) this.routes.delete(this.routes.keys().next().value!);
+      this.routes.set(base, (entries = readAppSubscriptions(base, this.timeoutMs)));
+    }
     return entries.then((list) => routeOf(list, t.pubsubname, t.topic));
   }
 
