@@ -1,7 +1,6 @@
 import { fuzzHttpServer, seededRng } from '@sprout/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessUpstream } from './process-upstream.js';
-import { get, startGateway, until, type TestGateway } from './harness.js';
+import { get, startRoutedGateway } from './harness.js';
 
 // The gateway is fed hostile requests over raw sockets (malformed request lines, bad
 // percent-encodings, odd and contradictory headers, garbage and truncated bodies, split at random
@@ -10,25 +9,12 @@ const rng = seededRng();
 const seed = `FUZZ_SEED=${rng.seed}`;
 
 describe('gateway under hostile requests', () => {
-  let t: TestGateway;
-  const fn = new ProcessUpstream('fuzz-fn');
+  let t: Awaited<ReturnType<typeof startRoutedGateway>>;
 
   beforeAll(async () => {
-    t = await startGateway();
-    t.gw.setRoutes([
-      {
-        upstream: fn,
-        scaling: { minReplicas: 1, maxReplicas: 1 },
-        pathPrefixes: ['/fn'],
-        options: { stripPrefix: true },
-      },
-    ]);
-    await until(() => fn.instances().length === 1);
+    t = await startRoutedGateway('fuzz-fn');
   }, 30_000);
-  afterAll(async () => {
-    await t.gw.close();
-    await fn.close();
-  });
+  afterAll(() => t.close());
 
   it('answers or closes every request, never with an internal error, and serves a good request afterwards', async () => {
     const r = await fuzzHttpServer(

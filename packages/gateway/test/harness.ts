@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { Writable } from 'node:stream';
 import { createLogger } from '@sprout/observe';
 import { createGateway, type Gateway, type GatewayOptions } from '@sprout/gateway';
+import { ProcessUpstream } from './process-upstream.js';
 
 export interface TestGateway {
   gw: Gateway;
@@ -67,4 +68,33 @@ export function get(
 /** Polls `check` every 20 ms until it returns true (the test's own timeout bounds it). */
 export async function until(check: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * A gateway serving one process-backed function (the fixture server) under `/fn`, prefix stripped,
+ * with its one instance up; `close()` stops both.
+ */
+export async function startRoutedGateway(
+  name: string,
+  options: Partial<GatewayOptions> = {},
+): Promise<TestGateway & { fn: ProcessUpstream; close(): Promise<void> }> {
+  const t = await startGateway(options);
+  const fn = new ProcessUpstream(name);
+  t.gw.setRoutes([
+    {
+      upstream: fn,
+      scaling: { minReplicas: 1, maxReplicas: 1 },
+      pathPrefixes: ['/fn'],
+      options: { stripPrefix: true },
+    },
+  ]);
+  await until(() => fn.instances().length === 1);
+  return {
+    ...t,
+    fn,
+    close: async () => {
+      await t.gw.close();
+      await fn.close();
+    },
+  };
 }

@@ -1,8 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSlowClients } from '@sprout/http/testing';
-import { ProcessUpstream } from './process-upstream.js';
-import { get, startGateway, until, type TestGateway } from './harness.js';
+import { get, startGateway, startRoutedGateway } from './harness.js';
 
 /** Sends `size` bytes as a chunked body (no content-length) in 16 KiB writes; resolves with the status. */
 function postChunked(port: number, path: string, size: number): Promise<number> {
@@ -27,25 +26,12 @@ function postChunked(port: number, path: string, size: number): Promise<number> 
 }
 
 describe('gateway limits', () => {
-  let t: TestGateway;
-  const fn = new ProcessUpstream('limits-fn');
+  let t: Awaited<ReturnType<typeof startRoutedGateway>>;
 
   beforeAll(async () => {
-    t = await startGateway();
-    t.gw.setRoutes([
-      {
-        upstream: fn,
-        scaling: { minReplicas: 1, maxReplicas: 1 },
-        pathPrefixes: ['/fn'],
-        options: { stripPrefix: true },
-      },
-    ]);
-    await until(() => fn.instances().length === 1);
+    t = await startRoutedGateway('limits-fn');
   }, 30_000);
-  afterAll(async () => {
-    await t.gw.close();
-    await fn.close();
-  });
+  afterAll(() => t.close());
 
   it('passes on the instance 413 for an over-limit chunked body, every time', async () => {
     for (let i = 0; i < 20; i++) expect(await postChunked(t.port, '/fn/limited', 4 << 20)).toBe(413);
@@ -60,28 +46,18 @@ describe('gateway limits', () => {
 });
 
 describe('gateway listener and upstream bounds', () => {
-  let t: TestGateway;
-  const fn = new ProcessUpstream('limits-capped');
+  let t: Awaited<ReturnType<typeof startRoutedGateway>>;
 
   beforeAll(async () => {
-    t = await startGateway({ maxConnectionsPerInstance: 8, limits: { maxConnections: 1_500 } });
-    t.gw.setRoutes([
-      {
-        upstream: fn,
-        scaling: { minReplicas: 1, maxReplicas: 1 },
-        pathPrefixes: ['/fn'],
-        options: { stripPrefix: true },
-      },
-    ]);
-    await until(() => fn.instances().length === 1);
+    t = await startRoutedGateway('limits-capped', {
+      maxConnectionsPerInstance: 8,
+      limits: { maxConnections: 1_500 },
+    });
   }, 30_000);
-  afterAll(async () => {
-    await t.gw.close();
-    await fn.close();
-  });
+  afterAll(() => t.close());
 
   it('opens at most maxConnectionsPerInstance per pool to an instance and queues the rest', async () => {
-    const inst = fn.instances()[0]!;
+    const inst = t.fn.instances()[0]!;
     let most = 0;
     let sampling = true;
     const sampler = (async () => {
