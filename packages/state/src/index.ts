@@ -36,3 +36,4 @@ export {
 export { openStateStore, StateStores, type OpenOptions } from './open.js';
 export { createStateApiServer, type StateApiServer, type StateApiServerOptions } from './server.js';
 export { renderComponent, type ComponentManifest, type RenderOptions } from './render.js';
+export { pgConnectionConfig, type PgConnectionConfig } from './engines/pg-conninfo.js';
