@@ -10,6 +10,7 @@ import { SproutRequest } from './http/request.js';
 import { SproutResponse } from './http/response.js';
 import type { SignatureType } from './signature.js';
 import type { Invoker } from './signatures/invoker.js';
+import type { DaprSubscription } from './dapr-subscriptions.js';
 import type { Tracing } from './tracing.js';
 
 /** A function mounted on the server at a path prefix ('' or '/' mounts it at the root). */
@@ -19,6 +20,8 @@ export interface Mount {
   signatureType: SignatureType;
   invoker: Invoker;
   tracing?: Tracing | undefined;
+  /** The Dapr subscriptions of an async function, routes relative to its path. */
+  subscriptions?: readonly DaprSubscription[] | undefined;
 }
 
 export interface FunctionServerOptions {
@@ -170,6 +173,17 @@ export class FunctionServer {
 
   #onRequest(req: SproutRequest, res: SproutResponse): void {
     const url = req.url ?? '/';
+    if (this.#mounts.length > 1 && req.method === 'GET' && /^\/dapr\/subscribe(\?|$)/.test(url)) {
+      // daprd asks the app, not a function: with several functions in one process the answer is
+      // every async function's subscriptions, each routed under its path.
+      const subs = this.#mounts.flatMap((m) =>
+        (m.subscriptions ?? []).map((s) => ({ ...s, route: m.path + s.route })),
+      );
+      if (subs.length) {
+        res.json(subs);
+        return;
+      }
+    }
     const mount = this.#match(url);
     if (!mount) {
       res.statusCode = 404;

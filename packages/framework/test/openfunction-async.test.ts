@@ -127,4 +127,53 @@ describe('runtime: async from FUNC_CONTEXT', () => {
       await s.close();
     }
   });
+
+  it('serves http and async functions in one process: /dapr/subscribe lists every subscription routed under its function', async () => {
+    const seen: unknown[] = [];
+    const asyncContext = (name: string, topic: string) => ({
+      name,
+      version: 'v1',
+      runtime: 'Async',
+      inputs: { sub: { uri: topic, componentName: `${name}-ps`, componentType: 'pubsub.mqtt' } },
+    });
+    const s = await start([
+      {
+        fn: (req: { query: { n?: string } }) => `hi ${req.query.n}`,
+        target: 'h',
+        signatureType: 'http',
+        path: '/h',
+      },
+      {
+        fn: (_ctx: unknown, d: unknown) => void seen.push(['a', d]),
+        target: 'a',
+        path: '/a',
+        context: asyncContext('a', 'ta'),
+      },
+      {
+        fn: (_ctx: unknown, d: unknown) => void seen.push(['b', d]),
+        target: 'b',
+        path: '/b',
+        context: asyncContext('b', 'tb'),
+      },
+    ]);
+    try {
+      expect(await (await fetch(`${s.url}/h?n=1`)).text()).toBe('hi 1');
+      const subs = [
+        { pubsubname: 'a-ps', topic: 'ta', route: '/a/sub' },
+        { pubsubname: 'b-ps', topic: 'tb', route: '/b/sub' },
+      ];
+      expect(await (await fetch(`${s.url}/dapr/subscribe`)).json()).toEqual(subs);
+      expect(await (await fetch(`${s.url}/a/dapr/subscribe`)).json()).toEqual([subs[0]]);
+      for (const { route } of subs) {
+        const r = await fetch(s.url + route, { method: 'POST', headers: json, body: '{"x":1}' });
+        expect(await r.json()).toEqual({ status: 'SUCCESS' });
+      }
+      expect(seen).toEqual([
+        ['a', { x: 1 }],
+        ['b', { x: 1 }],
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
 });

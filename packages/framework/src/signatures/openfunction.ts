@@ -4,6 +4,7 @@ import { runWithPlugins } from '../plugins.js';
 import type { OpenFunction } from '../registry.js';
 import { writeResult } from '../result.js';
 import type { Invoker } from './invoker.js';
+import { daprSubscriptions } from '../dapr-subscriptions.js';
 import type { SproutRequest } from '../http/request.js';
 import type { SproutResponse } from '../http/response.js';
 
@@ -34,15 +35,7 @@ export function openFunctionInvoker(fn: OpenFunction, resources: FunctionResourc
   return async (req, res) => {
     const path = req.path;
     if (req.method === 'GET' && path === '/dapr/subscribe') {
-      res.json(
-        inputs
-          .filter(([, ref]) => ref.componentType.startsWith('pubsub.'))
-          .map(([name, ref]) => ({
-            pubsubname: ref.componentName,
-            topic: ref.uri ?? name,
-            route: `/${name}`,
-          })),
-      );
+      res.json(daprSubscriptions(context, req.baseUrl));
       return;
     }
     if (req.method === 'GET' && path === '/dapr/config') {

@@ -1,0 +1,23 @@
+import type { FunctionContext } from './context.js';
+
+/** One entry of a Dapr app's `GET /dapr/subscribe` answer. */
+export interface DaprSubscription {
+  pubsubname: string;
+  topic: string;
+  route: string;
+}
+
+/**
+ * The pub/sub inputs of an async function as Dapr subscriptions, routed under `base` (the
+ * function's mount path, so daprd posts where the function is); empty for any other runtime.
+ */
+export function daprSubscriptions(context: FunctionContext, base = ''): DaprSubscription[] {
+  if (context.runtime !== 'async') return [];
+  return Object.entries(context.inputs ?? {})
+    .filter(([, ref]) => ref.componentType.startsWith('pubsub.'))
+    .map(([name, ref]) => ({
+      pubsubname: ref.componentName,
+      topic: ref.uri ?? name,
+      route: `${base}/${name}`,
+    }));
+}
