@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
+import { connect as connectTcp, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,4 +106,56 @@ export async function startProcess(yaml: string): Promise<CollectorProcess> {
       return exited;
     },
   };
+}
+
+/** The coded error a collector with the one input `input` (a YAML flow map) fails with at parse or start. */
+export async function inputRefusal(input: string): Promise<{ code?: string; message: string }> {
+  try {
+    const c = createCollector(
+      parseConfig(`pipeline:\n  inputs:\n    - ${input}\n  outputs:\n    - { name: 'null', match: '*' }\n`),
+      { logger: quiet },
+    );
+    await c.start();
+    await c.close();
+  } catch (err) {
+    return err as { code?: string; message: string };
+  }
+  throw new Error(`accepted: ${input}`);
+}
+
+/** POSTs `body` as JSON with curl (`extra` arguments before the URL); resolves with the status. */
+export async function curlPostJson(url: string, body: string, extra: string[] = []): Promise<number> {
+  const { stdout } = await run('curl', [
+    '-s',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    '-H',
+    'content-type: application/json',
+    '--data-binary',
+    body,
+    ...extra,
+    url,
+  ]);
+  return Number(stdout);
+}
+
+/** A raw TCP connection, resolved once open; `closed` settles when the server closes it. */
+export function openSocket(
+  port: number,
+): Promise<{ s: Socket; closed: Promise<void>; isClosed: () => boolean }> {
+  return new Promise((resolve, reject) => {
+    const s = connectTcp(port, '127.0.0.1');
+    let done = false;
+    const closed = new Promise<void>((r) =>
+      s.on('close', () => {
+        done = true;
+        r();
+      }),
+    );
+    s.on('error', () => undefined);
+    s.once('connect', () => resolve({ s, closed, isClosed: () => done }));
+    s.once('error', reject);
+  });
 }

@@ -1,9 +1,8 @@
 import { rmSync } from 'node:fs';
 import { connect as h2connect } from 'node:http2';
-import { connect as netConnect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollector, parseConfig } from '../src/index.js';
-import { quiet, run, startCapture, waitFor } from './helpers.js';
+import { inputRefusal, openSocket, quiet, run, startCapture, waitFor } from './helpers.js';
 import { makeTestCerts, type TestCerts } from './tls-certs.js';
 
 /** curl's answer: status, HTTP version and headers (`args` before the URL). */
@@ -42,32 +41,6 @@ function postH2(port: number, path: string, body: string): Promise<number> {
     req.on('error', reject);
     req.end(body);
   });
-}
-
-/** A raw TCP connection, resolved once open; `closed` settles when the server closes it. */
-function openSocket(port: number): Promise<{ s: Socket; closed: Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const s = netConnect(port, '127.0.0.1');
-    const closed = new Promise<void>((r) => s.on('close', () => r()));
-    s.on('error', () => undefined);
-    s.once('connect', () => resolve({ s, closed }));
-    s.once('error', reject);
-  });
-}
-
-/** The message parseConfig or start fails with for `input` (one http input line). */
-async function refusal(input: string): Promise<{ code?: string; message: string }> {
-  try {
-    const c = createCollector(
-      parseConfig(`pipeline:\n  inputs:\n    - ${input}\n  outputs:\n    - { name: 'null', match: '*' }\n`),
-      { logger: quiet },
-    );
-    await c.start();
-    await c.close();
-  } catch (err) {
-    return err as { code?: string; message: string };
-  }
-  throw new Error(`accepted: ${input}`);
 }
 
 // Real peers: curl (HTTP/1.1, h2c with prior knowledge, h2 over TLS by ALPN) and node:http2's client.
@@ -232,7 +205,7 @@ describe('http input: keys that cannot be honoured are refused, naming why', () 
     ['net.share_port: on', /SO_REUSEPORT/],
     ['net.tcp_keepalive_probes: 3', /kernel's interval and probe count/],
   ])('%s', async (key, message) => {
-    const e = await refusal(`{ name: http, listen: 127.0.0.1, port: 0, ${key} }`);
+    const e = await inputRefusal(`{ name: http, listen: 127.0.0.1, port: 0, ${key} }`);
     expect(e.code).toBe('SPROUT_ERR_COLLECTOR_CONFIG_INVALID');
     expect(e.message).toMatch(message);
   });

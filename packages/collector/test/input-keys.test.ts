@@ -1,22 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, startCapture, waitFor } from './helpers.js';
-
-/** POSTs OTLP/JSON with curl to `url`; resolves with the status code. */
-async function post(url: string, body: unknown): Promise<number> {
-  const { stdout } = await run('curl', [
-    '-s',
-    '-o',
-    '/dev/null',
-    '-w',
-    '%{http_code}',
-    '-H',
-    'content-type: application/json',
-    '--data-binary',
-    JSON.stringify(body),
-    url,
-  ]);
-  return Number(stdout);
-}
+import { curlPostJson, run, startCapture, waitFor } from './helpers.js';
 
 const logs = (body: unknown, attributes: unknown[] = []) => ({
   resourceLogs: [{ scopeLogs: [{ logRecords: [{ body, attributes }] }] }],
@@ -62,13 +45,17 @@ pipeline:
   const records = (tag: string) => (h.got.get('stdout.0') ?? []).filter((r) => r.tag === tag);
 
   it('opentelemetry: successful_response_code answers 200 or 204', async () => {
-    expect(await post(`http://127.0.0.1:${h.port(0)}/v1/logs`, logs({ stringValue: 'a' }))).toBe(200);
-    expect(await post(`http://127.0.0.1:${h.port(1)}/v1/logs`, logs({ stringValue: 'b' }))).toBe(204);
+    expect(
+      await curlPostJson(`http://127.0.0.1:${h.port(0)}/v1/logs`, JSON.stringify(logs({ stringValue: 'a' }))),
+    ).toBe(200);
+    expect(
+      await curlPostJson(`http://127.0.0.1:${h.port(1)}/v1/logs`, JSON.stringify(logs({ stringValue: 'b' }))),
+    ).toBe(204);
   });
 
   it('opentelemetry: raw_traces routes spans as log records; without it they are traces', async () => {
-    expect(await post(`http://127.0.0.1:${h.port(0)}/v1/traces`, traces)).toBe(200);
-    expect(await post(`http://127.0.0.1:${h.port(1)}/v1/traces`, traces)).toBe(204);
+    expect(await curlPostJson(`http://127.0.0.1:${h.port(0)}/v1/traces`, JSON.stringify(traces))).toBe(200);
+    expect(await curlPostJson(`http://127.0.0.1:${h.port(1)}/v1/traces`, JSON.stringify(traces))).toBe(204);
     const raw = await waitFor(() => records('ik.raw').find((r) => r.body.name === 'raw-or-not'));
     expect(raw.kind).toBeUndefined();
     const trace = await waitFor(() => records('v1_traces').find((r) => r.body.name === 'raw-or-not'));
@@ -78,9 +65,9 @@ pipeline:
   it('opentelemetry: tag_key takes the tag from the body, else from the attributes', async () => {
     const url = `http://127.0.0.1:${h.port(1)}/v1/logs`;
     const kv = { kvlistValue: { values: [{ key: 'route', value: { stringValue: 'ik.from_body' } }] } };
-    expect(await post(url, logs(kv))).toBe(204);
+    expect(await curlPostJson(url, JSON.stringify(logs(kv)))).toBe(204);
     const attr = [{ key: 'route', value: { stringValue: 'ik.from_attr' } }];
-    expect(await post(url, logs({ stringValue: 'x' }, attr))).toBe(204);
+    expect(await curlPostJson(url, JSON.stringify(logs({ stringValue: 'x' }, attr)))).toBe(204);
     await waitFor(() => records('ik.from_body').length === 1 && records('ik.from_attr').length === 1);
   });
 

@@ -1,27 +1,20 @@
 import { rmSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '@sprout/observe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollector, parseConfig, type Collector } from '../src/index.js';
-import { quiet, run, waitFor } from './helpers.js';
+import { inputRefusal, openSocket, run, waitFor } from './helpers.js';
 import { makeTestCerts, type TestCerts } from './tls-certs.js';
 
-/** A raw TCP connection, resolved once open; `closed` settles when the server closes it. */
-function openSocket(port: number): Promise<{ s: Socket; closed: Promise<void>; isClosed: () => boolean }> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    let done = false;
-    const closed = new Promise<void>((r) =>
-      s.on('close', () => {
-        done = true;
-        r();
-      }),
-    );
-    s.on('error', () => undefined);
-    s.once('connect', () => resolve({ s, closed, isClosed: () => done }));
-    s.once('error', reject);
+/** A JSON logger whose lines land in `into`. */
+function capturingLogger(level: 'debug' | 'info', into: string[]) {
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      into.push(chunk.toString());
+      cb();
+    },
   });
+  return createLogger({ level, format: 'json', destination });
 }
 
 /** What `ss` shows for the listening socket on `port`: its backlog is the Send-Q column. */
@@ -35,20 +28,6 @@ async function established(port: number): Promise<string> {
   return (await run('ss', ['-tnoH', 'state', 'established', `sport = :${port}`])).stdout;
 }
 
-async function refusal(input: string): Promise<{ code?: string; message: string }> {
-  try {
-    const c = createCollector(
-      parseConfig(`pipeline:\n  inputs:\n    - ${input}\n  outputs:\n    - { name: 'null', match: '*' }\n`),
-      { logger: quiet },
-    );
-    await c.start();
-    await c.close();
-  } catch (err) {
-    return err as { code?: string; message: string };
-  }
-  throw new Error(`accepted: ${input}`);
-}
-
 // Checked on the real sockets: ss shows backlogs and keepalive timers, the server's closes are seen by clients.
 describe('net.* keys on the stream inputs (tcp, syslog tcp, mqtt, forward)', () => {
   let c: Collector;
@@ -57,16 +36,7 @@ describe('net.* keys on the stream inputs (tcp, syslog tcp, mqtt, forward)', () 
   beforeAll(async () => {
     certs = await makeTestCerts();
     const tls = `tls: on, tls.crt_file: ${certs.serverCrt}, tls.key_file: ${certs.serverKey}`;
-    const logger = createLogger({
-      level: 'debug',
-      format: 'json',
-      destination: new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          logs.push(chunk.toString());
-          cb();
-        },
-      }),
-    });
+    const logger = capturingLogger('debug', logs);
     c = createCollector(
       parseConfig(`
 pipeline:
@@ -141,16 +111,7 @@ pipeline:
 describe('log_level of an input', () => {
   it('an input with log_level: error does not log its rejections; one without does', async () => {
     const lines: string[] = [];
-    const logger = createLogger({
-      level: 'info',
-      format: 'json',
-      destination: new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          lines.push(chunk.toString());
-          cb();
-        },
-      }),
-    });
+    const logger = capturingLogger('info', lines);
     const c = createCollector(
       parseConfig(`
 pipeline:
@@ -192,7 +153,7 @@ describe('net.* keys an input cannot honour are refused, naming why', () => {
     ['{ name: tcp, port: 0, net.source_address: 10.0.0.1 }', /applies to outputs/],
     ['{ name: tcp, port: 0, workers: 2 }', /workers above 1/],
   ])('%s', async (input, message) => {
-    const e = await refusal(input);
+    const e = await inputRefusal(input);
     expect(e.code).toBe('SPROUT_ERR_COLLECTOR_CONFIG_INVALID');
     expect(e.message).toMatch(message);
   });

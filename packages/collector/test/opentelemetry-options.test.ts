@@ -6,8 +6,7 @@ import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-log
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCollector, parseConfig } from '../src/index.js';
-import { quiet, run, startCapture, waitFor } from './helpers.js';
+import { curlPostJson, inputRefusal, run, startCapture, waitFor } from './helpers.js';
 import { makeTestCerts, type TestCerts } from './tls-certs.js';
 
 /** An OTLP/JSON logs request with the given log bodies (AnyValue JSON). */
@@ -20,38 +19,6 @@ const logsJson = (...bodies: unknown[]) =>
       },
     ],
   });
-
-/** POSTs OTLP/JSON with curl; resolves with the status (`extra` before the URL). */
-async function postJson(url: string, body: string, extra: string[] = []): Promise<number> {
-  const { stdout } = await run('curl', [
-    '-s',
-    '-o',
-    '/dev/null',
-    '-w',
-    '%{http_code}',
-    '-H',
-    'content-type: application/json',
-    '--data-binary',
-    body,
-    ...extra,
-    url,
-  ]);
-  return Number(stdout);
-}
-
-async function refusal(input: string): Promise<{ code?: string; message: string }> {
-  try {
-    const c = createCollector(
-      parseConfig(`pipeline:\n  inputs:\n    - ${input}\n  outputs:\n    - { name: 'null', match: '*' }\n`),
-      { logger: quiet },
-    );
-    await c.start();
-    await c.close();
-  } catch (err) {
-    return err as { code?: string; message: string };
-  }
-  throw new Error(`accepted: ${input}`);
-}
 
 // Real peers: curl over HTTPS and the official OTLP/gRPC log exporter over TLS.
 describe("opentelemetry input: TLS and fluent-bit's logs_body_key, logs_metadata_key, tag and routing keys", () => {
@@ -96,7 +63,7 @@ pipeline:
     const url = `https://127.0.0.1:${h.port(0)}`;
     // OTLP/HTTP is served over HTTP/1.1 (an HTTP/2 connection is gRPC): curl is told so.
     const https = ['--cacert', certs.ca, '--http1.1'];
-    expect(await postJson(`${url}/v1/logs`, logsJson({ stringValue: 'over https' }), https)).toBe(201);
+    expect(await curlPostJson(`${url}/v1/logs`, logsJson({ stringValue: 'over https' }), https)).toBe(201);
     const proto = new ProtoLogExporter({
       url: `${url}/v1/logs`,
       httpAgentOptions: { ca: readFileSync(certs.ca) },
@@ -106,7 +73,7 @@ pipeline:
     await viaProto.forceFlush();
     await viaProto.shutdown();
     // Plain HTTP to a TLS port gets nothing in.
-    const plain = await postJson(
+    const plain = await curlPostJson(
       `http://127.0.0.1:${h.port(0)}/v1/logs`,
       logsJson({ stringValue: 'plain' }),
     ).catch(() => 0);
@@ -133,7 +100,7 @@ pipeline:
   it('logs_body_key puts every body under the key; logs_metadata_key names the metadata; tag wins over the URI', async () => {
     const kv = { kvlistValue: { values: [{ key: 'a', value: { intValue: '1' } }] } };
     expect(
-      await postJson(`http://127.0.0.1:${h.port(1)}/v1/logs`, logsJson({ stringValue: 'text' }, kv)),
+      await curlPostJson(`http://127.0.0.1:${h.port(1)}/v1/logs`, logsJson({ stringValue: 'text' }, kv)),
     ).toBe(201);
     await waitFor(() => records('oo.body').length === 2);
     const got = records('oo.body');
@@ -145,13 +112,13 @@ pipeline:
   });
 
   it('routable: off answers success and routes nothing', async () => {
-    expect(await postJson(`http://127.0.0.1:${h.port(2)}/v1/logs`, logsJson({ stringValue: 'gone' }))).toBe(
-      201,
-    );
+    expect(
+      await curlPostJson(`http://127.0.0.1:${h.port(2)}/v1/logs`, logsJson({ stringValue: 'gone' })),
+    ).toBe(201);
     // A record sent after it through another input arrives, the dropped one never does.
-    expect(await postJson(`http://127.0.0.1:${h.port(1)}/v1/logs`, logsJson({ stringValue: 'after' }))).toBe(
-      201,
-    );
+    expect(
+      await curlPostJson(`http://127.0.0.1:${h.port(1)}/v1/logs`, logsJson({ stringValue: 'after' })),
+    ).toBe(201);
     await waitFor(() => records('oo.body').some((r) => r.body.message === 'after'));
     expect(records('oo.dropped')).toEqual([]);
     expect(records('v1_logs')).toEqual([]);
@@ -171,8 +138,8 @@ pipeline:
 
   it('http_server.buffer_max_size limits the body (413)', async () => {
     const big = logsJson({ stringValue: 'x'.repeat(4096) });
-    expect(await postJson(`http://127.0.0.1:${h.port(3)}/v1/logs`, big)).toBe(413);
-    expect(await postJson(`http://127.0.0.1:${h.port(3)}/v1/logs`, logsJson({ stringValue: 'ok' }))).toBe(
+    expect(await curlPostJson(`http://127.0.0.1:${h.port(3)}/v1/logs`, big)).toBe(413);
+    expect(await curlPostJson(`http://127.0.0.1:${h.port(3)}/v1/logs`, logsJson({ stringValue: 'ok' }))).toBe(
       201,
     );
     await waitFor(() => records('v1_logs').length === 1);
@@ -190,7 +157,7 @@ describe('opentelemetry input: keys that cannot be honoured are refused, naming 
     ['net.dns.resolver: ASYNC', /applies to outputs/],
     ['oauth2.validate: true', /OAuth 2.0/],
   ])('%s', async (key, message) => {
-    const e = await refusal(`{ name: opentelemetry, listen: 127.0.0.1, port: 0, ${key} }`);
+    const e = await inputRefusal(`{ name: opentelemetry, listen: 127.0.0.1, port: 0, ${key} }`);
     expect(e.code).toBe('SPROUT_ERR_COLLECTOR_CONFIG_INVALID');
     expect(e.message).toMatch(message);
   });
@@ -198,7 +165,7 @@ describe('opentelemetry input: keys that cannot be honoured are refused, naming 
   it('grpc_port with tls is refused: the TLS port serves gRPC itself', async () => {
     const certs = await makeTestCerts();
     try {
-      const e = await refusal(
+      const e = await inputRefusal(
         `{ name: opentelemetry, listen: 127.0.0.1, port: 0, grpc_port: 0, tls: on, tls.crt_file: ${certs.serverCrt}, tls.key_file: ${certs.serverKey} }`,
       );
       expect(e.code).toBe('SPROUT_ERR_COLLECTOR_CONFIG_INVALID');
