@@ -7,7 +7,8 @@ import type {
   Subscription,
 } from '../broker.js';
 import { TriggersError } from '../errors.js';
-import { Metadata, parseDuration } from './metadata.js';
+import { parseDuration } from '@sprout/http';
+import { Metadata } from './metadata.js';
 
 /**
  * Dapr's `bindings.cron` input: a delivery per tick of `schedule` (Dapr's syntax: six fields with

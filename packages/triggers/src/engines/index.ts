@@ -1,11 +1,16 @@
 import type { ComponentConfig, InputBindingEngine, OutputBindingEngine, PubSubEngine } from '../broker.js';
 import { TriggersError } from '../errors.js';
 import { CronBinding } from './cron.js';
+import { HttpBinding } from './http-binding.js';
 import { InMemoryPubSub } from './in-memory.js';
 import { JetStreamPubSub } from './jetstream.js';
+import { MqttBinding } from './mqtt-binding.js';
 import { MqttPubSub } from './mqtt.js';
+import { PostgresBinding } from './postgres-binding.js';
+import { RabbitBinding } from './rabbitmq-binding.js';
 import { RabbitPubSub } from './rabbitmq.js';
 import { RedisStreamsPubSub } from './redis.js';
+import { RedisBinding } from './redis-binding.js';
 
 type Factory<T> = (config: ComponentConfig) => Promise<T>;
 
@@ -20,7 +25,13 @@ const pubsubs: Record<string, Factory<PubSubEngine>> = {
 const inputBindings: Record<string, Factory<InputBindingEngine>> = {
   'bindings.cron': async (c) => new CronBinding(c),
 };
-const outputBindings: Record<string, Factory<OutputBindingEngine>> = {};
+const outputBindings: Record<string, Factory<OutputBindingEngine>> = {
+  'bindings.http': async (c) => new HttpBinding(c),
+  'bindings.redis': (c) => RedisBinding.open(c),
+  'bindings.postgresql': (c) => new PostgresBinding(c).ready(),
+  'bindings.mqtt3': (c) => MqttBinding.open(c),
+  'bindings.rabbitmq': (c) => RabbitBinding.open(c),
+};
 
 /** Older names OpenFunction's samples still use. */
 const ALIASES: Record<string, string> = {

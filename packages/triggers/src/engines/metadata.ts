@@ -1,9 +1,10 @@
+import { parseDuration } from '@sprout/http';
 import type { ComponentConfig } from '../broker.js';
 import { TriggersError } from '../errors.js';
 
 /**
  * A component's metadata read the way Dapr reads it: keys case-insensitively, Go durations
- * (`500ms`, `10s`, `1m30s`; a bare number is milliseconds), booleans as `true`/`false`/`1`/`0`.
+ * (`500ms`, `10s`, `1m30s`; a bare number is seconds), booleans as `true`/`false`/`1`/`0`.
  * Every engine names the keys it honours and the documented keys it refuses (with the values that
  * are still fine, such as `failover: false`); any other key is refused too, naming the component
  * and the keys that are known, so nothing is ignored silently.
@@ -68,11 +69,11 @@ export class Metadata {
     throw this.invalid(key, `must be true or false (got "${v}")`);
   }
 
-  /** A Go duration in milliseconds. */
+  /** A Go duration (or bare seconds, as Dapr reads them) in milliseconds. */
   duration(key: string, fallbackMs: number): number {
     const v = this.string(key);
     if (v === undefined) return fallbackMs;
-    const ms = parseDuration(v);
+    const ms = parseDuration(v, { bareSeconds: true });
     if (ms === undefined) throw this.invalid(key, `must be a duration such as 500ms, 10s or 1m (got "${v}")`);
     return ms;
   }
@@ -100,32 +101,4 @@ export class Metadata {
   private where(): string {
     return `component "${this.config.name}" (${this.config.type})`;
   }
-}
-
-const UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-};
-
-/** Go's time.ParseDuration, in milliseconds; a bare number is milliseconds. Undefined if malformed. */
-export function parseDuration(text: string): number | undefined {
-  const s = text.trim();
-  if (/^\d+$/.test(s)) return Number(s);
-  if (s === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let at = 0;
-  while (at < s.length) {
-    re.lastIndex = at;
-    const m = re.exec(s);
-    if (!m) return undefined;
-    total += Number(m[1]) * UNITS[m[2]!]!;
-    at = re.lastIndex;
-  }
-  return at === 0 ? undefined : total;
 }

@@ -16,7 +16,7 @@ import type {
   Subscription,
 } from '../broker.js';
 import { TriggersError } from '../errors.js';
-import { Metadata, parseDuration } from './metadata.js';
+import { Metadata } from './metadata.js';
 
 /**
  * Dapr's `pubsub.rabbitmq`: a topic is an exchange (`exchangeKind` fanout or topic), a consumer
@@ -343,11 +343,7 @@ class RabbitSubscription implements Subscription {
 
 /** Dapr's `...Seconds` keys: a whole number of seconds or a duration. */
 function seconds(md: Metadata, key: string): number {
-  const v = md.string(key)!.trim();
-  if (/^\d+$/.test(v)) return Number(v);
-  const ms = parseDuration(v);
-  if (ms === undefined) throw md.invalid(key, `must be seconds or a duration such as 10s (got "${v}")`);
-  return ms / 1000;
+  return md.duration(key, 0) / 1000;
 }
 
 function withQuery(url: string, key: string, value: string): string {
