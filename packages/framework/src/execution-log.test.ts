@@ -28,6 +28,18 @@ describe('execution id log lines', () => {
     ],
     ['JSON on stdout gets no severity', '{"a":1}', false, { a: 1, [LABELS]: { execution_id: 'x' } }],
     [
+      'a pino line on stderr takes its severity from level',
+      '{"level":40,"msg":"m"}',
+      true,
+      { level: 40, msg: 'm', severity: 'WARNING', [LABELS]: { execution_id: 'x' } },
+    ],
+    [
+      'a level name gives the severity too',
+      '{"level":"debug"}',
+      false,
+      { level: 'debug', severity: 'DEBUG', [LABELS]: { execution_id: 'x' } },
+    ],
+    [
       'labels are merged, execution_id replaced',
       `{"${LABELS}":{"t":"a","execution_id":"old"}}`,
       false,

@@ -16,6 +16,30 @@ export interface ExecutionTags {
   spanId?: string | undefined;
 }
 
+/** pino's numeric levels and the usual level names, as Cloud Logging severities. */
+const LEVEL_SEVERITY: Record<string, string> = {
+  10: 'DEBUG',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARNING',
+  50: 'ERROR',
+  60: 'CRITICAL',
+  trace: 'DEBUG',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARNING',
+  warning: 'WARNING',
+  error: 'ERROR',
+  fatal: 'CRITICAL',
+};
+
+/** The severity a JSON log line's `level` (pino's number or a name) stands for, if any. */
+function levelSeverity(level: unknown): string | undefined {
+  const key =
+    typeof level === 'string' ? level.toLowerCase() : typeof level === 'number' ? String(level) : '';
+  return Object.hasOwn(LEVEL_SEVERITY, key) ? LEVEL_SEVERITY[key] : undefined;
+}
+
 function asJsonObject(text: string): Record<string, unknown> | undefined {
   const t = text.replace(ANSI, '').trim();
   if (!t.startsWith('{')) return undefined;
@@ -32,7 +56,8 @@ function asJsonObject(text: string): Record<string, unknown> | undefined {
  * `{"message", "severity", "logging.googleapis.com/labels": {"execution_id"},
  * "logging.googleapis.com/spanId"}`; a line that is itself a JSON object keeps its fields, gains the
  * label (other labels kept, an existing execution_id replaced), the span id unless it has one and,
- * on stderr, `severity: "ERROR"` when it has none.
+ * when it has no `severity`, one from its `level` (pino's numbers or a level name) or, on stderr,
+ * `ERROR`.
  */
 export function executionLogLine(
   text: string,
@@ -56,7 +81,11 @@ export function executionLogLine(
     execution_id: tags.executionId,
   };
   if (json[SPAN_ID] === undefined && tags.spanId !== undefined) json[SPAN_ID] = tags.spanId;
-  if (stderr && json.severity === undefined) json.severity = 'ERROR';
+  if (json.severity === undefined) {
+    const fromLevel = levelSeverity(json.level);
+    if (fromLevel) json.severity = fromLevel;
+    else if (stderr) json.severity = 'ERROR';
+  }
   return JSON.stringify(json);
 }
 
