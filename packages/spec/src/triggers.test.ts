@@ -70,16 +70,18 @@ describe('OpenFunction async samples load', () => {
     ]);
   });
 
-  it('async-bindings (mqtt-io-node): an input binding gets its own name as uri, as OpenFunction derives it', () => {
-    const fn = loadFunctionYaml(join(fixtures, 'async/async-bindings.yaml'));
-    expect(fn.triggers?.inputs).toEqual([
-      { name: 'mqtt-in', componentName: 'mqtt-in', componentType: 'bindings.mqtt' },
+  it('async-bindings (mqtt-io-node): MQTT as an input binding has no local engine, refused naming the types that run', () => {
+    const text = sample('unsupported/async-bindings.yaml');
+    const err = refusal(() => resolveFunctionText(text, 'async-bindings.yaml'));
+    expect([err.code, err.field]).toEqual([
+      'SPROUT_ERR_SPEC_UNSUPPORTED_FIELD',
+      'spec.serving.triggers.dapr.0.type',
     ]);
-    expect(fn.context.runtime).toBe('async');
-    expect(fn.context.inputs).toEqual({
-      'mqtt-in': { componentName: 'mqtt-in', componentType: 'bindings.mqtt', uri: 'mqtt-in' },
-    });
-    expect(fn.target).toBe('tryAsync');
+    expect(err.message).toMatch(
+      new RegExp(
+        `^async-bindings\\.yaml:${lineOf(text, /^\s+type: bindings\.mqtt$/, /^\s+dapr:/)}: .*"bindings\\.mqtt" has no local engine; sprout dev runs .*bindings\\.cron`,
+      ),
+    );
   });
 
   it('cron-input: a bindings.cron trigger; without a type the type comes from serving.bindings', () => {
@@ -97,7 +99,7 @@ describe('OpenFunction async samples load', () => {
 
   it('the async samples Sprout loads stay valid against the vendored OpenFunction CRD', () => {
     const validator = createManifestValidator(vendoredCrdsDir());
-    for (const rel of ['async/async-pubsub.yaml', 'async/async-bindings.yaml', 'async/cron-input.yaml']) {
+    for (const rel of ['async/async-pubsub.yaml', 'async/cron-input.yaml']) {
       const fn = loadFunctionYaml(join(fixtures, rel));
       expect(validator.validate(structuredClone(fn.manifest!)).issues, rel).toEqual([]);
     }

@@ -8,8 +8,8 @@ type Serving = NonNullable<FunctionDocument['spec']['serving']>;
 
 /**
  * Component types an input trigger (`serving.triggers.dapr[].type`) may have locally: the ones
- * `@sprout/triggers` has a broker engine for. `pubsub.mqtt` and `bindings.mqtt` are the older names
- * OpenFunction's samples still use for `pubsub.mqtt3` and `bindings.mqtt3`.
+ * `@sprout/triggers` has an input engine for. `pubsub.mqtt` is the older name OpenFunction's samples
+ * still use for `pubsub.mqtt3`. MQTT as an input binding (`bindings.mqtt`) has no local engine yet.
  */
 export const LOCAL_INPUT_TYPES = [
   'pubsub.in-memory',
@@ -19,8 +19,6 @@ export const LOCAL_INPUT_TYPES = [
   'pubsub.mqtt3',
   'pubsub.mqtt',
   'bindings.cron',
-  'bindings.mqtt3',
-  'bindings.mqtt',
 ] as const;
 
 /**
