@@ -105,6 +105,7 @@ export class JetStreamPubSub implements PubSubEngine {
       config,
       [
         'natsURL',
+        'consumerID',
         'name',
         'token',
         'jwt',
@@ -203,15 +204,13 @@ export class JetStreamPubSub implements PubSubEngine {
     const durable = natsName(`${this.settings.durableName ?? options.group}-${options.topic}`);
     try {
       const stream = await this.stream(options.topic);
-      await this.jsm.consumers
-        .info(stream, durable)
-        .catch(() =>
-          this.jsm.consumers.add(stream, {
-            ...this.settings.consumer,
-            durable_name: durable,
-            filter_subject: options.topic,
-          }),
-        );
+      await this.jsm.consumers.info(stream, durable).catch(() =>
+        this.jsm.consumers.add(stream, {
+          ...this.settings.consumer,
+          durable_name: durable,
+          filter_subject: options.topic,
+        }),
+      );
       const sub = new JetStreamSubscription(this, stream, durable, options, () => this.subs.delete(sub));
       this.subs.add(sub);
       sub.start();

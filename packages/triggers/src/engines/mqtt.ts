@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type {
   ComponentConfig,
@@ -97,7 +97,9 @@ export class MqttPubSub implements PubSubEngine {
       qos: qos as Qos,
       retain: md.bool('retain', false),
       clean: md.bool('cleanSession', false),
-      consumerID: md.string('consumerID'),
+      // Dapr's consumerID is the MQTT client id; `{uuid}` makes it unique per replica (the other
+      // templates are filled by whoever builds the component, as daprd does).
+      consumerID: md.string('consumerID')?.replaceAll('{uuid}', randomUUID()),
     };
     const publisher = await connectMqtt(url, { ...options, clean: true }, config.name);
     return new MqttPubSub(config, publisher, url, options, settings);
