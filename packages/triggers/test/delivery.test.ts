@@ -404,6 +404,15 @@ describe('routing rules (Subscription v2alpha1 routes.rules)', () => {
     expect(app.received.map((r) => r.path)).toEqual(['/kept']);
   });
 
+  it('a rawPayload that is not a boolean is refused at start', async () => {
+    bus = new InMemoryPubSub('bus');
+    const err = await start({ topic: unique('bad-raw'), metadata: { rawPayload: 'yes' } }).catch(
+      (e: unknown) => e,
+    );
+    expect(isTriggersError(err, 'SPROUT_ERR_TRIGGERS_METADATA_INVALID')).toBe(true);
+    expect((err as { field?: string }).field).toBe('metadata.rawPayload');
+  });
+
   it('a declarative rule Sprout cannot evaluate is refused at start, naming it', async () => {
     bus = new InMemoryPubSub('bus');
     const err = await start({

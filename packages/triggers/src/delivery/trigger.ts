@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '@sprout/observe';
 import type { Delivery, InputBindingEngine, PubSubEngine, Subscription } from '../broker.js';
 import { isRawPayload } from '../api/envelope.js';
-import { isTriggersError } from '../errors.js';
+import { isTriggersError, TriggersError } from '../errors.js';
 import { deliverToApp, type Outcome } from './callback.js';
 import { TriggerCounters, type TriggerCounts } from './counters.js';
 import { bindingRequest, pubsubRequest, type AppRequest } from './envelope.js';
@@ -107,8 +107,22 @@ export class TriggerDelivery {
     this.policy = readRetryPolicy(options.retry);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.log = (options.log ?? createLogger({ name: 'triggers' })).child({ trigger: trigger.name });
-    // A declarative rule Sprout cannot evaluate is refused now, not at the first message.
-    if (trigger.kind === 'pubsub') for (const r of trigger.rules ?? []) this.matcher(r.match);
+    // A declarative rule Sprout cannot evaluate, or a rawPayload that is not a boolean, is refused
+    // now, not at the first message.
+    if (trigger.kind === 'pubsub') {
+      for (const r of trigger.rules ?? []) this.matcher(r.match);
+      try {
+        isRawPayload(trigger.metadata ?? {});
+      } catch (err) {
+        throw new TriggersError(
+          'SPROUT_ERR_TRIGGERS_METADATA_INVALID',
+          `subscription ${trigger.pubsubname}/${trigger.topic}: ${(err as Error).message}`,
+          {
+            field: 'metadata.rawPayload',
+          },
+        );
+      }
+    }
   }
 
   /** Subscribes (or starts reading the binding) and delivers until `close()`. */
