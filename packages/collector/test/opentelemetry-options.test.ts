@@ -61,9 +61,11 @@ pipeline:
 
   it('serves OTLP/HTTP over TLS, and OTLP/gRPC over TLS on the same port (h2 by ALPN)', async () => {
     const url = `https://127.0.0.1:${h.port(0)}`;
-    // OTLP/HTTP is served over HTTP/1.1 (an HTTP/2 connection is gRPC): curl is told so.
+    // OTLP/HTTP over HTTPS on either HTTP version (curl picks h2 by ALPN unless told otherwise).
     const https = ['--cacert', certs.ca, '--http1.1'];
     expect(await curlPostJson(`${url}/v1/logs`, logsJson({ stringValue: 'over https' }), https)).toBe(201);
+    const h2 = ['--cacert', certs.ca, '--http2'];
+    expect(await curlPostJson(`${url}/v1/logs`, logsJson({ stringValue: 'over h2' }), h2)).toBe(201);
     const proto = new ProtoLogExporter({
       url: `${url}/v1/logs`,
       httpAgentOptions: { ca: readFileSync(certs.ca) },
@@ -89,9 +91,10 @@ pipeline:
     provider.getLogger('tls').emit({ body: { via: 'grpc-tls' } });
     await provider.forceFlush();
     await provider.shutdown();
-    await waitFor(() => records('oo.tls').length === 3);
+    await waitFor(() => records('oo.tls').length === 4);
     expect(records('oo.tls').map((r) => r.body)).toEqual([
       { log: 'over https' },
+      { log: 'over h2' },
       { via: 'proto-https' },
       { via: 'grpc-tls' },
     ]);
@@ -136,13 +139,24 @@ pipeline:
     first.destroy();
   });
 
+  it('OTLP/HTTP over h2c with prior knowledge: answers and refusals as over HTTP/1.1', async () => {
+    const h2c = ['--http2-prior-knowledge'];
+    const base = `http://127.0.0.1:${h.port(3)}`;
+    expect(await curlPostJson(`${base}/v1/logs`, logsJson({ stringValue: 'h2c' }), h2c)).toBe(201);
+    expect(await curlPostJson(`${base}/v1/nope`, logsJson({ stringValue: 'x' }), h2c)).toBe(404);
+    expect(await curlPostJson(`${base}/v1/logs`, '{"resourceLogs": nope', h2c)).toBe(400);
+    const big = logsJson({ stringValue: 'x'.repeat(4096) });
+    expect(await curlPostJson(`${base}/v1/logs`, big, h2c)).toBe(413);
+    await waitFor(() => records('v1_logs').some((r) => r.body.log === 'h2c'));
+  });
+
   it('http_server.buffer_max_size limits the body (413)', async () => {
     const big = logsJson({ stringValue: 'x'.repeat(4096) });
     expect(await curlPostJson(`http://127.0.0.1:${h.port(3)}/v1/logs`, big)).toBe(413);
     expect(await curlPostJson(`http://127.0.0.1:${h.port(3)}/v1/logs`, logsJson({ stringValue: 'ok' }))).toBe(
       201,
     );
-    await waitFor(() => records('v1_logs').length === 1);
+    await waitFor(() => records('v1_logs').some((r) => r.body.log === 'ok'));
   });
 });
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { isSproutError, readBody } from '@sprout/http';
 import { z } from 'zod';
@@ -12,6 +13,7 @@ import { CollectorError, type CollectorErrorCode } from '../errors.js';
 import { guardedHttpServer, RETRY_AFTER, unavailable } from './http-server.js';
 import { addressOf, bodyLimit, closeServer, listen } from './net.js';
 import { otlpGrpcServer } from '../otlp/grpc.js';
+import { asHttp1Exchange } from '../otlp/h2-exchange.js';
 import { httpServerKeys, listenerOptions, responseCode } from './http-keys.js';
 import { BOTH_VERSIONS_ALPN, routeHttp2 } from './http-versions.js';
 import { applyHttpKeepAlive, applyNetKeys, withAcceptTimeout } from './net-keys.js';
@@ -124,8 +126,12 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
     };
     const l = listenerOptions(o);
     const ioMs = (o['net.io_timeout'] ?? 0) * 1000;
+    // OTLP/HTTP over HTTP/2 (h2c, or h2 over TLS) reaches the same guarded handler as HTTP/1.1.
+    let guarded: (req: IncomingMessage, res: ServerResponse) => void = () => undefined;
+    const overHttp2 = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
+      guarded(...asHttp1Exchange(stream, headers));
     const grpc = otlpGrpcServer(
-      { maxBytes: l.maxBytes, ...(ioMs > 0 ? { idleTimeoutMs: ioMs } : {}) },
+      { maxBytes: l.maxBytes, ...(ioMs > 0 ? { idleTimeoutMs: ioMs } : {}), http: overHttp2 },
       async (signal, body) => {
         let records: CollectorRecord[];
         try {
@@ -234,6 +240,8 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
       ctx.reject,
       withAcceptTimeout(tls && l.http2 ? { ...tls, ALPNProtocols: BOTH_VERSIONS_ALPN } : tls, o),
     );
+    // The guarded request listener (first, before any the keep-alive keys add) serves HTTP/2 too.
+    guarded = http.listeners('request')[0] as typeof guarded;
     // One port for both (as fluent-bit): HTTP/2 connections (h2c preface, or h2 by ALPN) go to gRPC.
     if (l.http2) routeHttp2(http, grpc.server, { tls: !!tls, reject: ctx.reject });
     if (l.maxConnections > 0) http.maxConnections = l.maxConnections;

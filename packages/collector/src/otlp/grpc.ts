@@ -64,6 +64,11 @@ export function otlpGrpcServer(
      * finish), so connections that stall mid-frame are not held for ever. Default 120,000 ms.
      */
     idleTimeoutMs?: number;
+    /**
+     * Serves an HTTP/2 request that is not a gRPC call (no `application/grpc` content type), as
+     * OTLP/HTTP over HTTP/2; without it such a request is refused (405 or 415).
+     */
+    http?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
   },
   handle: (signal: Signal, body: Buffer) => Promise<GrpcOutcome>,
   reject: (reason: string, detail: Record<string, unknown>) => void,
@@ -131,6 +136,8 @@ export function otlpGrpcServer(
 
   function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders) {
     stream.on('error', () => undefined); // a reset by the client; nothing to answer
+    if (o.http && !/^application\/grpc($|[+;])/.test(String(headers['content-type'] ?? '')))
+      return o.http(stream, headers);
     const path = String(headers[':path'] ?? '');
     if (headers[':method'] !== 'POST') {
       reject('protocol', { error: `method ${String(headers[':method'])}` });
