@@ -72,7 +72,7 @@ export class CollectorProcess {
   /** Hands records to the collector; while it is down they are counted as dropped. */
   push(records: PushRecord[]): void {
     const child = this.#child;
-    if (this.#running && child?.connected) child.send({ type: 'push', records });
+    if (this.#running && child?.connected) send(child, { type: 'push', records });
     else this.#dropped += records.length;
   }
 
@@ -89,7 +89,7 @@ export class CollectorProcess {
         resolve(text);
       };
       this.#pending.set(id, done);
-      child.send({ type: 'metrics', id });
+      send(child, { type: 'metrics', id });
     });
   }
 
@@ -100,7 +100,7 @@ export class CollectorProcess {
     const child = this.#child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    if (child.connected) child.send({ type: 'close' });
+    if (child.connected) send(child, { type: 'close' });
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
@@ -114,6 +114,8 @@ export class CollectorProcess {
     });
     this.#child = child;
     this.#inputs = [];
+    // A message that cannot be sent (the process just died) is dropped here, never an uncaught error.
+    child.on('error', (err) => log.warn({ err }, 'collector process error'));
     createInterface({ input: child.stderr! }).on('line', (line) => relay(log, line));
     child.on('message', (m: { type: string; id?: number; text?: string }) => {
       if (m.type === 'metrics') this.#pending.get(m.id!)?.(m.text ?? '');
@@ -136,6 +138,9 @@ export class CollectorProcess {
             if (i.address) log.info({ input: i.id, ...i.address }, 'collector input listening');
           resolve();
         } else if (m.type === 'failed') {
+          // It exits by itself once the reason is sent; it is no longer this supervisor's.
+          child.off('exit', onEarlyExit);
+          if (this.#child === child) this.#child = undefined;
           reject(Object.assign(new Error(m.message ?? 'the collector did not start'), { code: m.code }));
         }
       };
@@ -145,7 +150,9 @@ export class CollectorProcess {
       };
       child.on('message', onMessage);
       child.once('exit', onEarlyExit);
-      child.send({ type: 'run', ...this.#o.pipeline });
+      // Not spawned at all (or its channel broke before it started): a rejection after resolve is a no-op.
+      child.once('error', reject);
+      send(child, { type: 'run', ...this.#o.pipeline });
     });
   }
 
@@ -192,6 +199,13 @@ export class CollectorProcess {
       droppedRecords: dropped,
     });
   }
+}
+
+/** Sends on the IPC channel; a send that fails (the process is gone) is left to its 'exit'. */
+function send(child: ChildProcess, message: object): void {
+  child.send(message, (err) => {
+    if (err) child.emit('error', err);
+  });
 }
 
 /** One stderr line of the collector process into the platform's log (its JSON fields kept). */
