@@ -21,3 +21,14 @@ export function daprSubscriptions(context: FunctionContext, base = ''): DaprSubs
       route: `${base}/${name}`,
     }));
 }
+
+/**
+ * The paths daprd delivers an async function's input bindings to at the app's root
+ * (`/<input>` and `/<componentName>`); empty for any other runtime.
+ */
+export function daprBindingRoutes(context: FunctionContext): string[] {
+  if (context.runtime !== 'async') return [];
+  return Object.entries(context.inputs ?? {})
+    .filter(([, ref]) => !ref.componentType.startsWith('pubsub.'))
+    .flatMap(([name, ref]) => [`/${name}`, `/${ref.componentName}`]);
+}

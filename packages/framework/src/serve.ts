@@ -5,7 +5,7 @@ import { installExecutionIdLogging } from './execution-log.js';
 import { loadFunction, type FunctionConfig, type LoadedFunction } from './load.js';
 import { FunctionServer, type Mount } from './server.js';
 import type { Invoker } from './signatures/invoker.js';
-import { daprSubscriptions } from './dapr-subscriptions.js';
+import { daprBindingRoutes, daprSubscriptions } from './dapr-subscriptions.js';
 
 export interface ServeOptions {
   /** One function, or several mounted at their `path`s. */
@@ -86,6 +86,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       invoker: fn?.invoker ?? brokenInvoker(loadErrorOf(loadError)),
       tracing: fn?.tracing,
       subscriptions: fn && daprSubscriptions(fn.resources.context),
+      bindingRoutes: fn && daprBindingRoutes(fn.resources.context),
     });
   }
   const mounts = server.mounts;

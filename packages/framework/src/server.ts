@@ -22,6 +22,8 @@ export interface Mount {
   tracing?: Tracing | undefined;
   /** The Dapr subscriptions of an async function, routes relative to its path. */
   subscriptions?: readonly DaprSubscription[] | undefined;
+  /** Root paths daprd delivers this async function's input bindings to (`/<binding>`). */
+  bindingRoutes?: readonly string[] | undefined;
 }
 
 export interface FunctionServerOptions {
@@ -172,7 +174,7 @@ export class FunctionServer {
   }
 
   #onRequest(req: SproutRequest, res: SproutResponse): void {
-    const url = req.url ?? '/';
+    let url = req.url ?? '/';
     if (this.#mounts.length > 1 && req.method === 'GET' && /^\/dapr\/subscribe(\?|$)/.test(url)) {
       // daprd asks the app, not a function: with several functions in one process the answer is
       // every async function's subscriptions, each routed under its path.
@@ -184,7 +186,13 @@ export class FunctionServer {
         return;
       }
     }
-    const mount = this.#match(url);
+    let mount = this.#match(url);
+    if (!mount) {
+      // daprd delivers an input binding at the app's root: hand it to the function that owns it.
+      const path = url.split('?')[0]!;
+      mount = this.#mounts.find((m) => m.bindingRoutes?.includes(path));
+      if (mount) url = mount.path + url;
+    }
     if (!mount) {
       res.statusCode = 404;
       res.json({
@@ -195,7 +203,7 @@ export class FunctionServer {
       });
       return;
     }
-    req.originalUrl = url;
+    req.originalUrl = req.url ?? url;
     if (mount.path) {
       req.baseUrl = mount.path;
       const rest = url.slice(mount.path.length);

@@ -128,13 +128,16 @@ describe('runtime: async from FUNC_CONTEXT', () => {
     }
   });
 
-  it('serves http and async functions in one process: /dapr/subscribe lists every subscription routed under its function', async () => {
+  it('serves http and async functions in one process: /dapr/subscribe lists every subscription under its function, root binding deliveries reach their function', async () => {
     const seen: unknown[] = [];
     const asyncContext = (name: string, topic: string) => ({
       name,
       version: 'v1',
       runtime: 'Async',
-      inputs: { sub: { uri: topic, componentName: `${name}-ps`, componentType: 'pubsub.mqtt' } },
+      inputs: {
+        sub: { uri: topic, componentName: `${name}-ps`, componentType: 'pubsub.mqtt' },
+        cron: { componentName: `${name}-cron`, componentType: 'bindings.cron' },
+      },
     });
     const s = await start([
       {
@@ -168,10 +171,26 @@ describe('runtime: async from FUNC_CONTEXT', () => {
         const r = await fetch(s.url + route, { method: 'POST', headers: json, body: '{"x":1}' });
         expect(await r.json()).toEqual({ status: 'SUCCESS' });
       }
+      // daprd delivers an input binding at the app's root, by component name: each reaches its function
+      for (const name of ['a', 'b']) {
+        expect((await fetch(`${s.url}/${name}-cron`, { method: 'OPTIONS' })).status).toBe(200);
+        const r = await fetch(`${s.url}/${name}-cron`, {
+          method: 'POST',
+          headers: json,
+          body: `{"tick":"${name}"}`,
+        });
+        expect(r.status).toBe(200);
+        await r.arrayBuffer();
+      }
       expect(seen).toEqual([
         ['a', { x: 1 }],
         ['b', { x: 1 }],
+        ['a', { tick: 'a' }],
+        ['b', { tick: 'b' }],
       ]);
+      expect((await fetch(`${s.url}/c-cron`, { method: 'POST', headers: json, body: '{}' })).status).toBe(
+        404,
+      );
     } finally {
       await s.close();
     }
