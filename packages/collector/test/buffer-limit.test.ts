@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { collectorMetrics } from '../src/engine/metrics.js';
 import { buildOutputs, DEFAULT_TOTAL_LIMIT } from '../src/engine/wiring.js';
 import { createCollector, parseConfig, type Collector } from '../src/index.js';
+import { str, values } from './collectd-packet.js';
 import { quiet, waitFor } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'collector-limit-'));
@@ -53,6 +54,7 @@ pipeline:
     - { name: http, listen: 127.0.0.1, port: 0, tag: h, storage.type: filesystem }
     - { name: syslog, mode: udp, listen: 127.0.0.1, port: 0, tag: u, storage.type: filesystem, parser: json }
     - { name: statsd, listen: 127.0.0.1, port: 0, tag: s, storage.type: filesystem }
+    - { name: collectd, listen: 127.0.0.1, port: 0, tag: cd, storage.type: filesystem }
   outputs:
     - { name: http, alias: out, match: '*', host: 127.0.0.1, port: ${down}, format: json_lines, retry_limit: no_limits, storage.total_limit_size: 256K }
 `),
@@ -86,6 +88,25 @@ pipeline:
     for (let i = 1000; i < 1005; i++) await sendUdp(i);
     const udpRecords = () => metric(/collector_input_records_total\{input="syslog\.0"\} (\d+)/);
     await waitFor(async () => (await udpRecords()) === 5);
+    // collectd: one gauge per packet, its sequence number as the type instance.
+    const sendCollectd = (seq: number) =>
+      new Promise<void>((r) =>
+        udp.send(
+          Buffer.concat([
+            str(0, 'flood'),
+            str(2, 'flood'),
+            str(4, 'gauge'),
+            str(5, `${seq}`),
+            values([[1, seq]]),
+          ]),
+          port(4),
+          '127.0.0.1',
+          () => r(),
+        ),
+      );
+    for (let i = 2000; i < 2003; i++) await sendCollectd(i);
+    const collectdRecords = () => metric(/collector_input_records_total\{input="collectd\.0"\} (\d+)/);
+    await waitFor(async () => (await collectdRecords()) === 3);
 
     // TCP: far more than the limit and the kernel's socket buffers hold (30 MB).
     const N = 30_000;
@@ -130,19 +151,28 @@ pipeline:
     }
     expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
 
-    // UDP (syslog with the json parser, statsd): cannot push back; dropped datagrams are counted.
+    // UDP (syslog with the json parser, statsd, collectd): cannot push back; dropped datagrams are
+    // counted per input.
     const M = 200;
     for (let i = 0; i < M; i++) {
       await sendUdp(i);
       await new Promise<void>((r) => udp.send(`hits:${i}|c`, port(3), '127.0.0.1', () => r()));
+      await sendCollectd(i);
       if (i % 20 === 0) await new Promise((r) => setImmediate(r));
     }
     udp.close();
     const droppedUdp = (input: string) =>
       metric(new RegExp(`collector_input_dropped_total\\{input="${input}",reason="buffer_full"\\} (\\d+)`));
-    await waitFor(async () => (await droppedUdp('syslog.0')) > 0 && (await droppedUdp('statsd.0')) > 0);
+    await waitFor(
+      async () =>
+        (await droppedUdp('syslog.0')) > 0 &&
+        (await droppedUdp('statsd.0')) > 0 &&
+        (await droppedUdp('collectd.0')) > 0,
+    );
     const udpAccepted = await udpRecords();
     expect(udpAccepted - 5 + (await droppedUdp('syslog.0'))).toBeLessThanOrEqual(M);
+    const collectdAccepted = await collectdRecords();
+    expect(collectdAccepted - 3 + (await droppedUdp('collectd.0'))).toBeLessThanOrEqual(M);
 
     // Throughout, the disk held no more than the limit.
     clearInterval(sampler);
@@ -152,12 +182,12 @@ pipeline:
     expect(await metric(/collector_output_dropped_records_total\{output="out"\} (\d+)/)).toBe(0);
 
     // The output comes back: everything accepted arrives, each TCP line once the sender is let go.
-    const got: Array<{ src: string; seq: number }> = [];
+    const got: Array<{ src: string; seq: number; plugin?: string; type_instance?: string }> = [];
     const server = createServer((req, res) => {
       let text = '';
       req.on('data', (d: Buffer) => (text += d.toString()));
       req.on('end', () => {
-        for (const l of text.split('\n')) if (l) got.push(JSON.parse(l) as { src: string; seq: number });
+        for (const l of text.split('\n')) if (l) got.push(JSON.parse(l) as (typeof got)[number]);
         res.writeHead(200).end();
       });
     });
@@ -165,10 +195,17 @@ pipeline:
     tcp.end();
     const seqs = (src: string) => new Set(got.filter((g) => g.src === src).map((g) => g.seq));
     await waitFor(() => seqs('tcp').size === N, 60_000);
+    const collectdSeqs = () =>
+      new Set(got.filter((g) => g.plugin === 'flood').map((g) => Number(g.type_instance)));
     await waitFor(
-      () => seqs('http').size === acceptedHttp.length && seqs('udp').size === udpAccepted,
+      () =>
+        seqs('http').size === acceptedHttp.length &&
+        seqs('udp').size === udpAccepted &&
+        collectdSeqs().size === collectdAccepted,
       20_000,
     );
+    // The collectd gauges taken before the buffer filled are among those delivered.
+    expect([2000, 2001, 2002].every((n) => collectdSeqs().has(n))).toBe(true);
     expect([...seqs('http')].sort((a, b) => a - b)).toEqual(acceptedHttp);
     expect(got.filter((g) => g.src === 'tcp')).toHaveLength(N); // once each
     await waitFor(() => chunkBytes(chunks) === 0);

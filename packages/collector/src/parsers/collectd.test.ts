@@ -1,32 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mutate, noise, timeBox } from '../../test/fuzz.js';
 import { decodeCollectdPacket, parseTypesDb } from './collectd.js';
-
-// A small encoder for fixtures (collectd binary protocol, "Binary protocol" wiki page layout).
-const part = (type: number, body: Buffer) => {
-  const h = Buffer.alloc(4);
-  h.writeUInt16BE(type, 0);
-  h.writeUInt16BE(body.length + 4, 2);
-  return Buffer.concat([h, body]);
-};
-const str = (type: number, s: string) => part(type, Buffer.from(s + '\0'));
-const num = (type: number, n: bigint) => {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64BE(n);
-  return part(type, b);
-};
-const values = (vs: Array<[number, number]>) => {
-  const b = Buffer.alloc(2 + vs.length * 9);
-  b.writeUInt16BE(vs.length, 0);
-  vs.forEach(([kind, v], i) => {
-    b[2 + i] = kind;
-    const off = 2 + vs.length + i * 8;
-    if (kind === 1) b.writeDoubleLE(v, off);
-    else if (kind === 2) b.writeBigInt64BE(BigInt(v), off);
-    else b.writeBigUInt64BE(BigInt(v), off);
-  });
-  return part(6, b);
-};
+import { num, part, str, values } from '../../test/collectd-packet.js';
 
 const packet = Buffer.concat([
   str(0, 'web-1'),
