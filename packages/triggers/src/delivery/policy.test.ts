@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRng } from '@sprout/http/testing';
 import { isTriggersError } from '../errors.js';
 import { backoffMs, DEFAULT_RETRY_POLICY, mayRetry, readRetryPolicy } from './policy.js';
 
@@ -62,5 +63,58 @@ describe('backoff', () => {
     expect([0, 1, 2, 3].map((n) => mayRetry(three, n))).toEqual([true, true, true, false]);
     expect(mayRetry(readRetryPolicy({ maxRetries: 0 }), 0)).toBe(false);
     expect(mayRetry(readRetryPolicy({ maxRetries: -1 }), 1e6)).toBe(true);
+  });
+});
+
+describe('fuzz', () => {
+  it('random field values give a policy whose waits are finite and within bounds, or the coded refusal', () => {
+    const rng = seededRng();
+    const values = [
+      undefined,
+      0,
+      -1,
+      1.5,
+      3,
+      1e9,
+      '',
+      '5s',
+      '1m30s',
+      '500ms',
+      'soon',
+      '10',
+      '-5s',
+      'constant',
+      'exponential',
+      'linear',
+      null,
+      {},
+      [],
+    ];
+    const counts = { read: 0, refused: 0 };
+    const until = Date.now() + 200;
+    for (let i = 0; i < 20 || Date.now() < until; i++) {
+      const spec = {
+        policy: rng.pick(values),
+        duration: rng.pick(values),
+        maxInterval: rng.pick(values),
+        maxRetries: rng.pick(values),
+      };
+      let p;
+      try {
+        p = readRetryPolicy(spec as never);
+        counts.read++;
+      } catch (err) {
+        if (!isTriggersError(err, 'SPROUT_ERR_TRIGGERS_POLICY_INVALID'))
+          throw new Error(`seed ${rng.seed} ${JSON.stringify(spec)}: ${String(err)}`);
+        counts.refused++;
+        continue;
+      }
+      for (const retry of [1, 2, 10, 100]) {
+        const wait = backoffMs(p, retry, () => rng.next());
+        expect(Number.isFinite(wait) && wait >= 0, `seed ${rng.seed} ${JSON.stringify(spec)}`).toBe(true);
+        if (p.policy === 'exponential') expect(wait).toBeLessThanOrEqual(p.maxIntervalMs);
+      }
+    }
+    expect(counts.read + counts.refused).toBeGreaterThanOrEqual(20);
   });
 });

@@ -40,7 +40,8 @@ const EXP_RANDOMIZATION = 0.5;
 
 function ms(value: string | number | undefined, field: string, fallback: number): number {
   if (value === undefined) return fallback;
-  const out = typeof value === 'number' ? value : parseDuration(value);
+  const out =
+    typeof value === 'number' ? value : typeof value === 'string' ? parseDuration(value) : undefined;
   if (out === undefined || !Number.isFinite(out) || out < 0)
     throw new TriggersError(
       'SPROUT_ERR_TRIGGERS_POLICY_INVALID',
@@ -87,5 +88,5 @@ export function backoffMs(policy: RetryPolicy, retry: number, random: () => numb
   if (policy.policy === 'constant') return policy.durationMs;
   const base = Math.min(EXP_INITIAL_MS * EXP_MULTIPLIER ** Math.max(0, retry - 1), policy.maxIntervalMs);
   const jittered = base * (1 - EXP_RANDOMIZATION + 2 * EXP_RANDOMIZATION * random());
-  return Math.round(Math.min(jittered, policy.maxIntervalMs));
+  return Math.min(Math.round(jittered), policy.maxIntervalMs);
 }
