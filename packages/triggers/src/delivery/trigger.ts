@@ -225,8 +225,9 @@ export class TriggerDelivery {
         this.log.warn({ id: d.id, reason: last.reason }, 'message dropped');
         return;
       }
-      this.counters.add('failed');
+      // An attempt cut short by close() is not the app's failure.
       if (this.stopping.signal.aborted) return this.handBack();
+      this.counters.add('failed');
       if (!mayRetry(this.policy, retries))
         return this.giveUp(
           d,
