@@ -2,39 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { DEFAULT_SCALING, loadFunctionYaml, resolveFunctionText, SpecError } from './index.js';
 import { mutateTextSome, prng, timeBox } from '../test/fuzz.js';
-
-// OpenFunction's own Function samples (each names its upstream file on line 1).
-const fixtures = fileURLToPath(new URL('../test/fixtures/openfunction/', import.meta.url));
-const sample = (rel: string) => readFileSync(join(fixtures, rel), 'utf8');
-
-/** The 1-based line of the first line matching `re` after the first line matching `after`. */
-function lineOf(text: string, re: RegExp, after?: RegExp): number {
-  const lines = text.split('\n');
-  const from = after ? lines.findIndex((l) => after.test(l)) : 0;
-  const i = lines.findIndex((l, n) => n > from && re.test(l));
-  if (from < 0 || i < 0) throw new Error(`no line matches ${re}`);
-  return i + 1;
-}
-
-/** A sample with `edit` applied to its parsed document, written back as YAML. */
-function editedSample(rel: string, edit: (doc: any) => void): string {
-  const doc = parse(sample(rel));
-  edit(doc);
-  return stringify(doc);
-}
-
-function refusal(fn: () => unknown): SpecError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SpecError) return err;
-    throw err;
-  }
-  throw new Error('expected a SpecError, but nothing was thrown');
-}
+import { editedSample, fixtures, lineOf, refusal, sample } from '../test/samples.js';
 
 describe('resolveFunctionText on OpenFunction samples', () => {
   it('function-sample: build, timeout, HTTP trigger through a gateway, every other default', () => {

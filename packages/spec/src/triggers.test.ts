@@ -1,39 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { createManifestValidator, vendoredCrdsDir } from '@sprout/kube';
-import { loadFunctionYaml, resolveFunctionText, SpecError } from './index.js';
-
-// OpenFunction's own async Function samples (each names its upstream file on line 1).
-const fixtures = fileURLToPath(new URL('../test/fixtures/openfunction/', import.meta.url));
-const sample = (rel: string) => readFileSync(join(fixtures, rel), 'utf8');
-
-function edited(rel: string, edit: (doc: any) => void): string {
-  const doc = parse(sample(rel));
-  edit(doc);
-  return stringify(doc);
-}
-
-function refusal(fn: () => unknown): SpecError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SpecError) return err;
-    throw err;
-  }
-  throw new Error('expected a SpecError, but nothing was thrown');
-}
-
-/** The 1-based line of the first line matching `re` after the first line matching `after`. */
-function lineOf(text: string, re: RegExp, after?: RegExp): number {
-  const lines = text.split('\n');
-  const from = after ? lines.findIndex((l) => after.test(l)) : 0;
-  const i = lines.findIndex((l, n) => n > from && re.test(l));
-  if (from < 0 || i < 0) throw new Error(`no line matches ${re}`);
-  return i + 1;
-}
+import { loadFunctionYaml, resolveFunctionText } from './index.js';
+import { editedSample as edited, fixtures, lineOf, refusal, sample } from '../test/samples.js';
 
 /** A minimal async function around `serving`, as YAML. */
 const asyncFn = (serving: object) =>
