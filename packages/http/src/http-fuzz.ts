@@ -227,3 +227,25 @@ export async function fuzzHttpServer(
   await Promise.all(Array.from({ length: o.workers ?? 10 }, worker));
   return { sent, seen };
 }
+
+/** What a fuzz run's answers show, for a test to hold a server to. */
+export interface FuzzFindings {
+  /** Answers 500 and over: something went wrong inside the server (or a 503 it had no reason for). */
+  serverErrors: FuzzResult['seen'];
+  /** Refusals (400 and over) without a code header matching `coded`. */
+  uncoded: FuzzResult['seen'];
+  /** Every status seen. */
+  statuses: Set<number>;
+  /** Answers read per request sent (requests left incomplete or reset on purpose get none). */
+  answeredShare: number;
+}
+
+/** Sorts a fuzz run's answers into what a test asserts on; `coded` matches a refusal's code header. */
+export function fuzzFindings(r: FuzzResult, coded = /x-sprout-error-code: sprout_err_/): FuzzFindings {
+  return {
+    serverErrors: r.seen.filter((x) => x.status >= 500),
+    uncoded: r.seen.filter((x) => x.status >= 400 && !coded.test(x.headers)),
+    statuses: new Set(r.seen.map((x) => x.status)),
+    answeredShare: r.sent ? r.seen.length / r.sent : 0,
+  };
+}

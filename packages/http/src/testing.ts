@@ -23,5 +23,11 @@ export function closeServer(server: Listenable & { closeAllConnections?: () => v
 }
 
 export { openSlowClients, type SlowClients } from './slow-clients.js';
-export { fuzzHttpServer, type FuzzResult, type FuzzTarget } from './http-fuzz.js';
+export {
+  fuzzFindings,
+  fuzzHttpServer,
+  type FuzzFindings,
+  type FuzzResult,
+  type FuzzTarget,
+} from './http-fuzz.js';
 export { seededRng, type Rng } from './rng.js';
