@@ -51,6 +51,11 @@ pipeline:
     expect(bodies('t.none')).toEqual([{ log: 'first line' }, { log: 'second<EO' }, { log: 'third' }]);
   });
 
+  it('json: an object the sender did not end with a newline is read when the connection closes', async () => {
+    await send(h.port(0), '{"no":"newline"}');
+    await waitFor(() => bodies('t.json').some((b) => b.no === 'newline'));
+  });
+
   it('parser: each line read by a named parser, with its time; an unreadable line stays {log}', async () => {
     await send(h.port(2), 'web1 GET /index.html 2024-05-01T10:00:00+0000\nnot an access line\n');
     await waitFor(() => bodies('t.parsed').length === 2);

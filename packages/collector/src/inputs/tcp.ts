@@ -77,7 +77,10 @@ export const tcpInput: InputPlugin<typeof schema> = {
             return deliver(r.bodies, r.rejected, chunk.length);
           },
           () => {
+            const r = reader.end();
+            for (const e of r.invalid) ctx.reject('invalid_json', { error: e });
             if (reader.pending()) ctx.reject('truncated', { bytes: reader.pending() });
+            return deliver(r.bodies, r.rejected, 0);
           },
         );
         return;

@@ -146,6 +146,17 @@ describe('JsonRecordReader', () => {
     expect(read(max, pieces)).toEqual({ bodies, rejected });
   });
 
+  it('end() reads the objects left without a newline; a cut-off one stays pending', () => {
+    const r = new JsonRecordReader(100);
+    expect(r.push(b('{"a":1}\n{"b": 2}{"c":')).bodies).toEqual([{ a: 1 }]);
+    expect(r.end().bodies).toEqual([{ b: 2 }]);
+    expect(r.pending()).toBe(5);
+    const whole = new JsonRecordReader(100);
+    whole.push(b('{"key 1": 123456789, "key 2": "abcdefg"}'));
+    expect(whole.end().bodies).toEqual([{ 'key 1': 123456789, 'key 2': 'abcdefg' }]);
+    expect(whole.pending()).toBe(0);
+  });
+
   it('a multi-byte character split between pushes decodes whole', () => {
     const bytes = Buffer.from('{"s":"éè"}\n');
     const r = new JsonRecordReader(100);
@@ -169,7 +180,8 @@ describe('JsonRecordReader', () => {
       const r = new JsonRecordReader(10_000);
       const got = splitRandomly(whole, 16).flatMap((p) => r.push(p).bodies);
       const s = new JsonObjectSplitter(10_000);
-      const end = r.push(b('\n')).bodies;
+      // The stream ends with a newline, or without one (end() reads the rest).
+      const end = randomInt(0, 2) ? r.push(b('\n')).bodies : r.end().bodies;
       expect([...got, ...end]).toEqual(objs);
       expect(s.push(whole).frames.map((f) => JSON.parse(f.toString()))).toEqual(objs);
     });

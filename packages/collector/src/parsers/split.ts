@@ -219,6 +219,16 @@ export class JsonRecordReader {
     return this.scanner ? this.scanner.pending() : this.tail.length;
   }
 
+  /**
+   * The stream ended: objects still held without a newline after them (`echo -n '{"a":1}' | nc`)
+   * are read too; what is left after them (see pending) was cut off.
+   */
+  end(): ReturnType<JsonRecordReader['push']> {
+    const out = { bodies: [], rejected: [], invalid: [] };
+    if (this.scanner || this.tail.length === 0) return out;
+    return this.fallback(this.tail, out);
+  }
+
   private fallback(rest: Buffer, out: ReturnType<JsonRecordReader['push']>) {
     this.scanner = new JsonObjectSplitter(this.maxFrame);
     this.tail = Buffer.alloc(0);
