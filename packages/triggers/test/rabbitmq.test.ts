@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { isTriggersError, openPubSub } from '../src/index.js';
@@ -79,6 +81,60 @@ describe('pubsub.rabbitmq specifics', () => {
       await withAdmin((ch) => ch.deleteQueue(`orders-${topic}`).then(() => ch.deleteExchange(topic)));
     } finally {
       await e.close();
+    }
+  });
+
+  it('recovers when RabbitMQ itself closes the connection (rabbitmqctl close_connection)', async () => {
+    const topic = `${NAME}-serverclose`;
+    const clientName = `${NAME}-serverclose`;
+    const e = await openPubSub({
+      name: NAME,
+      type: 'pubsub.rabbitmq',
+      metadata: { ...metadata, clientName },
+    });
+    const got: string[] = [];
+    const errors: Error[] = [];
+    try {
+      await e.subscribe({
+        topic,
+        group: 'g',
+        maxInFlight: 5,
+        onMessage: (d) => {
+          got.push(new TextDecoder().decode(d.data));
+          void d.ack();
+        },
+        onError: (err) => errors.push(err),
+      });
+      await e.publish(topic, new TextEncoder().encode('before'));
+      await waitFor(() => got.length === 1, 'the first message');
+      // Asynchronously: a blocked event loop would keep the ack above from leaving before the close.
+      const run = promisify(execFile);
+      const { stdout: list } = await run('rabbitmqctl', [
+        'list_connections',
+        'pid',
+        'client_properties',
+        '-q',
+      ]);
+      const pids = list
+        .split('\n')
+        .filter((l) => l.includes(clientName))
+        .map((l) => l.split('\t')[0]!);
+      expect(pids.length).toBe(1);
+      await run('rabbitmqctl', ['close_connection', pids[0]!, 'sprout test: server-side close']);
+      await waitFor(() => errors.length > 0, 'the subscriber told of the lost connection');
+      await waitFor(
+        () =>
+          e.publish(topic, new TextEncoder().encode('after')).then(
+            () => true,
+            () => false,
+          ),
+        'a publish after recovery',
+      );
+      await waitFor(() => got.includes('after'), 'the message published after recovery');
+      expect(got).toEqual(['before', 'after']);
+    } finally {
+      await e.close();
+      await withAdmin((ch) => ch.deleteQueue(`g-${topic}`).then(() => ch.deleteExchange(topic)));
     }
   });
 

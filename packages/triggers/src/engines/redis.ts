@@ -124,6 +124,8 @@ class StreamSubscription implements Subscription {
   private closed = false;
   private wake: (() => void) | undefined;
   private lastClaim = 0;
+  /** Where the next XAUTOCLAIM scan starts (Redis' cursor; back to 0-0 after a full pass). */
+  private claimCursor = '0-0';
 
   constructor(
     private readonly engine: RedisStreamsPubSub,
@@ -190,7 +192,8 @@ class StreamSubscription implements Subscription {
         continue;
       }
       try {
-        if (claims && Date.now() - this.lastClaim >= redeliverIntervalMs) {
+        // A pass not finished (cursor not back at 0-0) goes on at once; a new one waits its turn.
+        if (claims && (this.claimCursor !== '0-0' || Date.now() - this.lastClaim >= redeliverIntervalMs)) {
           this.lastClaim = Date.now();
           await this.claim(room);
           continue;
@@ -230,10 +233,11 @@ class StreamSubscription implements Subscription {
       group,
       this.consumer,
       processingTimeoutMs,
-      '0-0',
+      this.claimCursor,
       'COUNT',
       room,
     )) as [Buffer, Entry[] | null[]];
+    this.claimCursor = String(reply[0]);
     const entries = (reply[1] as (Entry | null)[]).filter(
       (e): e is Entry => e !== null && !this.unsettled.has(String(e[0])),
     );
