@@ -329,6 +329,20 @@ describe('nothing lost, nothing blocked', () => {
     expect(t.counts()).toMatchObject({ failed: 0, dropped: 0 });
   });
 
+  it('close does not wait for a target that never becomes ready; the held message goes back', async () => {
+    bus = new InMemoryPubSub('bus');
+    const topic = unique('never-ready');
+    app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
+    const t = await start({ topic }, { target: { url: () => new Promise<string>(() => {}) } });
+    await publishDapr(topic, { waiting: true });
+    await until(() => t.counts().inFlight === 1, 'the held message');
+    await t.close();
+    expect(t.counts()).toMatchObject({ delivered: 0, failed: 0, requeued: 1, inFlight: 0 });
+    app.answer = (_r, res) => res.writeHead(200).end();
+    const next = await start({ topic });
+    await until(() => next.counts().delivered === 1, 'the message, to the next subscriber');
+  });
+
   it('close hands what is in flight back to the broker; the next subscriber gets it', async () => {
     bus = new InMemoryPubSub('bus');
     const topic = unique('close');

@@ -255,7 +255,7 @@ export class TriggerDelivery {
     const trigger = this.trigger;
     let base: string;
     try {
-      base = (await this.options.target.url()).replace(/\/+$/, '');
+      base = (await untilStopped(this.options.target.url(), this.stopping.signal)).replace(/\/+$/, '');
     } catch (err) {
       return { outcome: { kind: 'retry', reason: `no instance to deliver to: ${(err as Error).message}` } };
     }
@@ -401,4 +401,14 @@ export class TriggerDelivery {
     this.counters.add('requeued');
     await d.nack(delayMs > 0 ? delayMs : undefined);
   }
+}
+
+/** `p`, or a rejection as soon as `signal` aborts (a target waiting for an instance must not hold close()). */
+function untilStopped<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('stopping'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error('stopping'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
