@@ -28,8 +28,15 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v 
  * Reads the app's programmatic subscriptions (`GET <base>/dapr/subscribe`, Dapr's app callback).
  * No such route (404) is no subscriptions; anything else that is not a JSON list is an error.
  */
-export async function readAppSubscriptions(base: string, timeoutMs: number): Promise<Entry[]> {
-  const res = await fetch(`${base}/dapr/subscribe`, { signal: AbortSignal.timeout(timeoutMs) });
+export async function readAppSubscriptions(
+  base: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<Entry[]> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const res = await fetch(`${base}/dapr/subscribe`, {
+    signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+  });
   if (res.status === 404) {
     await res.body?.cancel();
     return [];

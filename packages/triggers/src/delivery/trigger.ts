@@ -340,7 +340,7 @@ export class TriggerDelivery {
     if (!entries) {
       // One answer per instance; instances come and go (scale to zero and back), so keep the newest few.
       if (this.routes.size >= MAX_CACHED_APPS) this.routes.delete(this.routes.keys().next().value!);
-      this.routes.set(base, (entries = readAppSubscriptions(base, this.timeoutMs)));
+      this.routes.set(base, (entries = readAppSubscriptions(base, this.timeoutMs, this.stopping.signal)));
     }
     return entries.then((list) => routeOf(list, t.pubsubname, t.topic));
   }
