@@ -1,8 +1,10 @@
+import { resolve } from 'node:path';
 import { createGateway, type Gateway } from '@sprout/gateway';
 import { createLogger, type Logger } from '@sprout/observe';
 import { isSproutError, loadOrCreateToken, type ServerLimits } from '@sprout/http';
 import { createMetrics } from '@sprout/observe/metrics';
 import { FunctionAddresses } from './addresses.js';
+import { AsyncHost } from './async-host.js';
 import type { ResolvedFunction } from '@sprout/spec';
 import { startTelemetry, type Telemetry } from './telemetry.js';
 import { startApi, type ApiServer } from './api.js';
@@ -54,6 +56,13 @@ export interface DevOptions {
    * connections), `maxConnectionsPerInstance` the gateway's cap of sockets to one instance (128).
    */
   limits?: { gateway?: ServerLimits; api?: ServerLimits; maxConnectionsPerInstance?: number };
+  /**
+   * Port of the Dapr publish/bindings API on 127.0.0.1 (0, the default, picks one): async functions'
+   * instances get it as DAPR_HTTP_PORT, so `ctx.send` and the Dapr SDK reach it.
+   */
+  daprHttpPort?: number;
+  /** Dapr Components and Subscriptions for async functions (`--resources-path`). */
+  resourcesPath?: string;
 }
 
 export interface DevServer {
@@ -62,6 +71,8 @@ export interface DevServer {
   api: ApiServer;
   telemetry?: Telemetry;
   addresses?: FunctionAddresses;
+  /** The Dapr publish/bindings API and the async functions' deliveries. */
+  async: AsyncHost;
   /** Base URL of the gateway, e.g. `http://127.0.0.1:8080`. */
   url: string;
   /** Stops the gateway (held requests 503, in-flight finish), the API, then drains every instance. */
@@ -80,7 +91,23 @@ export interface DevServer {
 export async function startDev(o: DevOptions): Promise<DevServer> {
   const logger = o.logger ?? createLogger({ name: 'sprout' });
   if (o.fresh) startFresh(o.dataDir, logger);
+  const token = loadOrCreateToken(o.dataDir);
+  const registry = createMetrics();
+  const asyncHost = await listening(
+    AsyncHost.listen({
+      logger,
+      token: token.token,
+      port: o.daprHttpPort ?? 0,
+      metrics: registry,
+      env: o.env ?? process.env,
+      ...(o.resourcesPath ? { resourcesPath: resolve(o.cwd ?? process.cwd(), o.resourcesPath) } : {}),
+    }),
+    'Dapr API',
+    o.daprHttpPort ?? 0,
+    '--dapr-http-port',
+  );
   const platform = createPlatform({
+    envFor: asyncHost.envFor,
     paths: o.paths,
     dataDir: o.dataDir,
     logger: o.logger ?? createLogger({ name: 'platform' }),
@@ -89,7 +116,6 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     ...(o.watch ? { watch: true } : {}),
     ...(o.standby !== undefined ? { standby: o.standby } : {}),
   });
-  const registry = createMetrics();
   const gateway = createGateway({
     logger: o.logger ?? createLogger({ name: 'gateway' }),
     metrics: registry,
@@ -150,8 +176,8 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
       }
     }
     routes = applyRoutes();
+    await asyncHost.attach(platform);
     const addr = await listening(gateway.listen(o.port, o.host ?? '127.0.0.1'), 'gateway', o.port, '--port');
-    const token = loadOrCreateToken(o.dataDir);
     api = await listening(
       startApi(platform, {
         port: o.apiPort,
@@ -180,6 +206,10 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     }
     // Printed once per start, like a notebook server's token; clients on this machine read the file.
     logger.info({ url: api.url, token: token.token, tokenFile: token.file }, 'platform API');
+    logger.info(
+      { url: asyncHost.url, port: asyncHost.port, token: 'dapr-api-token: the platform API token' },
+      'Dapr publish/bindings API (DAPR_HTTP_PORT of async functions)',
+    );
     if (telemetry?.logDir)
       logger.info({ dir: telemetry.logDir }, 'function logs and gateway metrics collected');
     for (const def of platform.definitions()) {
@@ -221,6 +251,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
       api: started,
       ...(telemetry ? { telemetry } : {}),
       ...(addresses ? { addresses } : {}),
+      async: asyncHost,
       url,
       async close() {
         unsubscribe();
@@ -228,6 +259,8 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
         for (const c of cleanups) c();
         await gateway.close();
         await started.close();
+        // Deliveries stop first: what is in flight goes back to the broker, not to a draining instance.
+        await asyncHost.close();
         // Instances drain first so their last lines reach the collector.
         await platform.close();
         await telemetry?.close();
@@ -238,6 +271,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
     for (const c of cleanups) c();
     await gateway.close().catch(() => undefined);
     await api?.close();
+    await asyncHost.close();
     await platform.close();
     await telemetry?.close().catch(() => undefined);
     await addresses?.close().catch(() => undefined);

@@ -12,6 +12,7 @@ export type PlatformEventType =
   | 'instance.failed'
   | 'cold-start'
   | 'scale'
+  | 'triggers'
   | 'address.allocated'
   | 'address.pending'
   | 'address.released'

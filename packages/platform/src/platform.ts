@@ -1,11 +1,12 @@
 import { dirname, join, resolve } from 'node:path';
 import { createLogger, type Logger } from '@sprout/observe';
 import type { FunctionUpstream } from '@sprout/gateway';
-import { upstreamFor } from './upstream.js';
+import { ScalePaths, upstreamFor } from './upstream.js';
 import { loadFunctions, SpecError, type LoadResult, type ResolvedFunction } from '@sprout/spec';
 import { PlatformError } from './errors.js';
 import { EventBus } from './events.js';
 import type { InstanceInfo } from './instance.js';
+import type { TriggerView } from './async-function.js';
 import { LogTap } from './logs.js';
 
 import { FunctionRunner, type RunnerStatus } from './runner.js';
@@ -28,6 +29,8 @@ export interface PlatformOptions {
   watch?: boolean;
   /** Pre-started processes kept ready for cold starts (default 1; 0 spawns every instance afresh). */
   standby?: number;
+  /** Environment added for one function's instances (`sprout dev` gives async functions the Dapr API's address). */
+  envFor?(def: ResolvedFunction): Record<string, string>;
 }
 
 /** A function as the API shows it. */
@@ -40,6 +43,8 @@ export interface FunctionView extends RunnerStatus {
   routes: ResolvedFunction['routes'];
   scaling: ResolvedFunction['scaling'];
   instances: InstanceInfo[];
+  /** An async function's triggers: lag at the last poll and delivery counts, by trigger name. */
+  triggers?: Record<string, TriggerView>;
 }
 
 /** A load error kept for the API: the other functions keep running. */
@@ -79,10 +84,13 @@ export class Platform {
   /** Every instance's output lines: the last 1,000 per function, and live for the collector. */
   readonly logs = new LogTap();
   readonly logger: Logger;
+  /** Functions whose replicas a lag scaler decides (the gateway's demand goes to it). */
+  readonly scalePaths = new ScalePaths();
   private readonly store: RegistryStore;
   private readonly runners = new Map<string, FunctionRunner>();
   private readonly upstreamCache = new Map<string, FunctionUpstream>();
   private problemList: Problem[] = [];
+  private triggerViews: ((name: string) => Record<string, TriggerView> | undefined) | undefined;
   /** Load errors by the source they are about (function.yaml, folder, package.json). */
   private readonly failed = new Map<string, Problem>();
   private readonly cwd: string;
@@ -200,13 +208,14 @@ export class Platform {
 
   upstream(name: string): FunctionUpstream {
     let b = this.upstreamCache.get(name);
-    if (!b) this.upstreamCache.set(name, (b = upstreamFor(this.mustGet(name))));
+    if (!b) this.upstreamCache.set(name, (b = upstreamFor(this.mustGet(name), this.scalePaths)));
     return b;
   }
 
   view(name: string): FunctionView {
     const r = this.mustGet(name);
     const d = r.def;
+    const triggers = this.triggerViews?.(name);
     return {
       name: d.name,
       namespace: d.namespace,
@@ -217,7 +226,13 @@ export class Platform {
       scaling: d.scaling,
       ...r.status(),
       instances: r.instances(),
+      ...(triggers ? { triggers } : {}),
     };
+  }
+
+  /** Where `view()` reads an async function's triggers from (`sprout dev` sets it). */
+  showTriggers(of: (name: string) => Record<string, TriggerView> | undefined): void {
+    this.triggerViews = of;
   }
 
   /** Pre-started processes ready for the next cold start. */
@@ -265,7 +280,11 @@ export class Platform {
         new FunctionRunner(def, {
           host: this.o.host ?? '127.0.0.1',
           // Instances keep embedded state and their component folders under the platform's data dir.
-          env: { ...(this.o.env ?? process.env), SPROUT_DATA_DIR: resolve(this.o.dataDir) },
+          env: {
+            ...(this.o.env ?? process.env),
+            ...this.o.envFor?.(def),
+            SPROUT_DATA_DIR: resolve(this.o.dataDir),
+          },
           logger: this.logger,
           events: this.events,
           logs: this.logs,

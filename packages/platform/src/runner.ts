@@ -93,16 +93,17 @@ export class FunctionRunner {
   /**
    * Asks for `replicas` instances, clamped to min/max; reconciles asynchronously. `source` says who
    * asks: the gateway's scaler owns the count (it sees every request, invokes through the API
-   * included); a count from the API is an override that holds until the function has been idle for
+   * included), or for an async function the lag scaler (`triggers`), which takes the gateway's demand
+   * as one of its inputs; a count from the API is an override that holds until the function has been idle for
    * `scaledownPeriod`, then the gateway's count returns. While the API asked for more than the
    * gateway, a gateway count in between (demand, not idle) keeps the override; the gateway's
    * minimum (idle) or a count at or above the override ends it.
    */
-  scaleTo(replicas: number, reason: string, source: 'gateway' | 'api' = 'api'): number {
+  scaleTo(replicas: number, reason: string, source: 'gateway' | 'triggers' | 'api' = 'api'): number {
     if (this.closed) return 0;
     const { minReplicas, maxReplicas } = this.def.scaling;
     const target = Math.max(minReplicas, Math.min(maxReplicas, Math.floor(replicas)));
-    if (source === 'gateway') {
+    if (source !== 'api') {
       this.gatewayDesired = target;
       if (this.overrideTimer && target > minReplicas && target < this.desired) return this.desired;
       clearTimeout(this.overrideTimer);

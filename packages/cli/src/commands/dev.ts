@@ -51,6 +51,13 @@ from its namespace's pool and is served on every path of that address; the API's
 pools, usage and allocations. Instances reload a function when its files change (--no-watch to turn
 off). SIGTERM/SIGINT drain every instance and exit 0.
 
+An async function (serving.triggers.dapr in function.yaml, its pub/subs and bindings under
+serving.pubsub / serving.bindings or in --resources-path) is subscribed at start: each message is
+delivered to an instance (a message arriving at zero instances starts one and waits for it), acked
+only when the function returns, retried and dead-lettered as Dapr does; its replicas follow the
+lag of its scaleOptions.keda triggers. The Dapr publish/bindings API (port printed at start,
+--dapr-http-port) is every such function's DAPR_HTTP_PORT.
+
 The API asks for a token on every call but GET /v1/health and /metrics: it is generated at the first
 start in <data-dir>/api-token (readable by this user only), printed once at each start, and read by
 'sprout logs' from the same data dir. It answers no browser page of another origin (no CORS) and no
@@ -85,6 +92,20 @@ Examples:
       default: '9090',
       value: 'PORT',
       description: 'Port of the REST API and /metrics on 127.0.0.1 (0 picks a free one)',
+    },
+    'dapr-http-port': {
+      type: 'string',
+      env: 'SPROUT_DAPR_HTTP_PORT',
+      default: '0',
+      value: 'PORT',
+      description:
+        "Port of the Dapr publish/bindings API on 127.0.0.1 (0 picks a free one): async functions' instances get it as DAPR_HTTP_PORT, so ctx.send and the Dapr SDK reach it; it asks for the API token in dapr-api-token",
+    },
+    'resources-path': {
+      type: 'string',
+      value: 'DIR',
+      description:
+        'Folder of Dapr Component and Subscription YAML (as dapr run --resources-path) for async functions: their pub/subs, bindings and declarative subscriptions',
     },
     'data-dir': {
       type: 'string',
@@ -154,6 +175,8 @@ Examples:
       port: port('port', opts.port),
       ...(opts.host ? { host: opts.host } : {}),
       apiPort: port('api-port', opts['api-port']),
+      daprHttpPort: port('dapr-http-port', opts['dapr-http-port']),
+      ...(opts['resources-path'] ? { resourcesPath: resolve(io.cwd, opts['resources-path']) } : {}),
       watch: !opts['no-watch'],
       standby: count('standby', opts.standby),
       env: io.env,

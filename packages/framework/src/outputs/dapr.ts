@@ -9,6 +9,8 @@ export class DaprOutput implements Output {
   constructor(
     readonly name: string,
     private readonly baseUrl: string,
+    /** Sent as `dapr-api-token` (Dapr's DAPR_API_TOKEN), when the sidecar asks for one. */
+    private readonly apiToken?: string,
   ) {}
 
   async send(data: unknown, ref: ComponentRef, headers: Record<string, string>): Promise<unknown> {
@@ -23,7 +25,11 @@ export class DaprOutput implements Output {
         : { data, operation: ref.operation ?? 'create', ...(ref.metadata ? { metadata: ref.metadata } : {}) };
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: {
+        'content-type': 'application/json',
+        ...headers,
+        ...(this.apiToken ? { 'dapr-api-token': this.apiToken } : {}),
+      },
       body: JSON.stringify(body),
     });
     const text = await res.text();

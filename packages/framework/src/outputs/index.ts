@@ -37,7 +37,8 @@ export function createOutput(
     if (MQTT_TYPES.has(spec.type)) return new MqttOutput(name, spec, appId);
   }
   if (env.DAPR_HTTP_PORT) {
-    return new DaprOutput(name, `http://${env.DAPR_HOST ?? '127.0.0.1'}:${env.DAPR_HTTP_PORT}`);
+    const url = `http://${env.DAPR_HOST ?? '127.0.0.1'}:${env.DAPR_HTTP_PORT}`;
+    return new DaprOutput(name, url, env.DAPR_API_TOKEN || undefined);
   }
   return undefined;
 }
