@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import fluentOrg from '@fluent-org/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollector, parseConfig } from '../src/index.js';
 import { quiet, run, startCapture, waitFor } from './helpers.js';
@@ -50,6 +51,7 @@ pipeline:
     - { name: http, listen: 127.0.0.1, port: 0, tag: t.mtls, ${server}, tls.verify: on, tls.ca_file: ${certs.ca} }
     - { name: mqtt, listen: 127.0.0.1, port: 0, tag: t.mqtt, ${server}, tls.min_version: TLSv1.2 }
     - { name: http, listen: 127.0.0.1, port: 0, tag: t.https, ${server}, tls.verify: off, tls.ca_file: ${certs.ca} }
+    - { name: forward, listen: 127.0.0.1, port: 0, tag: t.fwd, ${server} }
   outputs:
     - { name: stdout, match: 't.*' }
 `);
@@ -70,6 +72,21 @@ pipeline:
     await sendTls(h.port(0), certs.ca, '{"over":"tls"}\n');
     await waitFor(() => bodies('t.tcp').length > 0);
     expect(bodies('t.tcp').map((r) => r.body)).toEqual([{ over: 'tls' }]);
+  });
+
+  it("forward over TLS: the Fluentd SDK's client with its tls socket option", async () => {
+    const c = new fluentOrg.FluentClient('sdk', {
+      eventMode: 'Forward',
+      socket: { host: '127.0.0.1', port: h.port(5), timeout: 10_000, tls: { ca: readFileSync(certs.ca) } },
+      ack: { ackTimeout: 10_000 },
+    });
+    try {
+      await c.emit('event', { over: 'tls' });
+    } finally {
+      await c.shutdown();
+    }
+    await waitFor(() => bodies('t.fwd').length > 0);
+    expect(bodies('t.fwd').map((r) => r.body)).toEqual([{ over: 'tls' }]);
   });
 
   it('syslog over TLS (tcp mode) with an encrypted key and tls.key_passwd', async () => {

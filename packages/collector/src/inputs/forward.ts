@@ -9,7 +9,8 @@ import { MsgpackFramer } from '../forward/framer.js';
 import { encodeHelo, encodePong, parsePing, passwordDigest, sharedKeyDigest } from '../forward/handshake.js';
 import { decodeForward, encodeAck } from '../forward/message.js';
 import { addressOf, closeServer, listen, pumpSocket, trackedServer } from './net.js';
-import { applyNetKeys, streamNetKeys } from './net-keys.js';
+import { applyNetKeys, streamNetKeys, withAcceptTimeout } from './net-keys.js';
+import { serverTlsOptions, tlsKeys } from './tls.js';
 
 const schema = z
   .strictObject({
@@ -25,7 +26,12 @@ const schema = z
     self_hostname: z.string().default('localhost'),
     /** `user password` pairs (one or a list); needs shared_key or empty_shared_key. */
     'security.users': many.optional(),
+    ...tlsKeys,
     ...streamNetKeys,
+  })
+  .refine((o) => !(o.tls && o.unix_path), {
+    message: 'tls is for TCP connections; with unix_path the input listens on a unix socket',
+    path: ['tls'],
   })
   .refine((o) => o['security.users'] === undefined || o.shared_key !== undefined || o.empty_shared_key, {
     message: 'security.users needs shared_key (or empty_shared_key: on)',
@@ -83,6 +89,7 @@ export const forwardInput: InputPlugin<typeof schema> = {
       }
       return { ping, reason: undefined };
     };
+    const tls = withAcceptTimeout(serverTlsOptions(o, 'forward'), o);
     const { server, sockets } = trackedServer((s) => {
       const framer = new MsgpackFramer(o.buffer_max_size);
       const peer = s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : 'unix';
@@ -155,7 +162,7 @@ export const forwardInput: InputPlugin<typeof schema> = {
           if (framer.pending()) ctx.reject('truncated', { peer, bytes: framer.pending() });
         },
       );
-    });
+    }, tls);
     const backlog = applyNetKeys(server, o, ctx.log, 'forward');
     return {
       async start() {
