@@ -29,6 +29,16 @@ describe('openPubSub', () => {
     expect((err as Error).message).toContain('pubsub.in-memory');
   });
 
+  it('refuses Dapr topic scoping (not enforced locally) and keys the in-memory broker does not take', async () => {
+    for (const key of ['allowedTopics', 'publishingScopes', 'redisHost']) {
+      const err = await openPubSub({ name: 'm', type: 'pubsub.in-memory', metadata: { [key]: 'x' } }).catch(
+        (e: unknown) => e,
+      );
+      expect(isTriggersError(err, 'SPROUT_ERR_TRIGGERS_METADATA_UNSUPPORTED'), key).toBe(true);
+      expect((err as { field: string }).field).toBe(`metadata.${key}`);
+    }
+  });
+
   it('lists the local types and drops a /v1 version suffix', async () => {
     expect(localComponentTypes()).toContain('pubsub.in-memory');
     const e = await openPubSub({ name: 'v', type: 'pubsub.in-memory/v1', metadata: {} });

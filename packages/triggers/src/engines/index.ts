@@ -3,7 +3,7 @@ import { TriggersError } from '../errors.js';
 import { CronBinding } from './cron.js';
 import { HttpBinding } from './http-binding.js';
 import { InMemoryPubSub } from './in-memory.js';
-import { Metadata } from './metadata.js';
+import { Metadata, PUBSUB_SCOPES_REFUSED } from './metadata.js';
 import { JetStreamPubSub } from './jetstream.js';
 import { MqttBinding } from './mqtt-binding.js';
 import { MqttPubSub } from './mqtt.js';
@@ -18,7 +18,7 @@ type Factory<T> = (config: ComponentConfig) => Promise<T>;
 /** Component types that run locally, by Dapr type name. */
 const pubsubs: Record<string, Factory<PubSubEngine>> = {
   'pubsub.in-memory': async (c) => {
-    new Metadata(c, ['consumerID']); // Dapr's in-memory broker takes no metadata of its own
+    new Metadata(c, ['consumerID'], PUBSUB_SCOPES_REFUSED); // Dapr's in-memory broker takes no metadata of its own
     return new InMemoryPubSub(c.name);
   },
   'pubsub.redis': (c) => RedisStreamsPubSub.open(c),

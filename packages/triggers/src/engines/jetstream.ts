@@ -21,7 +21,7 @@ import type {
   Subscription,
 } from '../broker.js';
 import { TriggersError } from '../errors.js';
-import { Metadata } from './metadata.js';
+import { Metadata, PUBSUB_SCOPES_REFUSED } from './metadata.js';
 
 /**
  * Dapr's `pubsub.jetstream`: a topic is a subject, a consumer group a durable pull consumer
@@ -130,7 +130,7 @@ export class JetStreamPubSub implements PubSubEngine {
         'flowControl',
         'heartbeat',
       ],
-      { tls_client_cert: [], tls_client_key: [], rateLimit: ['0'] },
+      { tls_client_cert: [], tls_client_key: [], rateLimit: ['0'], ...PUBSUB_SCOPES_REFUSED },
     );
     const settings = settingsOf(md);
     const opts: ConnectionOptions = {

@@ -102,3 +102,11 @@ export class Metadata {
     return `component "${this.config.name}" (${this.config.type})`;
   }
 }
+
+/** Dapr's topic scoping keys, common to every pub/sub: Sprout does not enforce them, so it refuses them. */
+export const PUBSUB_SCOPES_REFUSED: Readonly<Record<string, readonly string[]>> = {
+  allowedTopics: [],
+  publishingScopes: [],
+  subscriptionScopes: [],
+  protectedTopics: [],
+};

@@ -9,7 +9,7 @@ import type {
   Subscription,
 } from '../broker.js';
 import { TriggersError } from '../errors.js';
-import { Metadata } from './metadata.js';
+import { Metadata, PUBSUB_SCOPES_REFUSED } from './metadata.js';
 
 /**
  * Dapr's `pubsub.mqtt3` on an MQTT 3.1.1 broker (Mosquitto). MQTT has no nack and acknowledges a
@@ -89,7 +89,10 @@ export class MqttPubSub implements PubSubEngine {
   ) {}
 
   static async open(config: ComponentConfig): Promise<MqttPubSub> {
-    const md = new Metadata(config, ['url', 'qos', 'retain', 'cleanSession', 'consumerID'], MQTT_REFUSED);
+    const md = new Metadata(config, ['url', 'qos', 'retain', 'cleanSession', 'consumerID'], {
+      ...MQTT_REFUSED,
+      ...PUBSUB_SCOPES_REFUSED,
+    });
     const { url, options } = mqttOptions(md);
     const qos = md.int('qos', 1);
     if (qos > 2) throw md.invalid('qos', 'must be 0, 1 or 2');

@@ -16,7 +16,7 @@ import type {
   Subscription,
 } from '../broker.js';
 import { TriggersError } from '../errors.js';
-import { Metadata } from './metadata.js';
+import { Metadata, PUBSUB_SCOPES_REFUSED } from './metadata.js';
 
 /**
  * Dapr's `pubsub.rabbitmq`: a topic is an exchange (`exchangeKind` fanout or topic), a consumer
@@ -90,6 +90,7 @@ export class RabbitPubSub implements PubSubEngine {
         clientCert: [],
         clientKey: [],
         saslExternal: ['false'],
+        ...PUBSUB_SCOPES_REFUSED,
       },
     );
     const queueArgs: Record<string, number> = {};

@@ -9,7 +9,7 @@ import type {
   Subscription,
 } from '../broker.js';
 import { TriggersError } from '../errors.js';
-import { Metadata } from './metadata.js';
+import { Metadata, PUBSUB_SCOPES_REFUSED } from './metadata.js';
 import { REDIS_CONNECTION_KEYS, REDIS_REFUSED, connectRedis, redisOptions } from './redis-connection.js';
 
 /**
@@ -57,7 +57,7 @@ export class RedisStreamsPubSub implements PubSubEngine {
         'maxLenApprox',
         'streamTTL',
       ],
-      REDIS_REFUSED,
+      { ...REDIS_REFUSED, ...PUBSUB_SCOPES_REFUSED },
     );
     const settings: Settings = {
       processingTimeoutMs: md.duration('processingTimeout', 15_000),
