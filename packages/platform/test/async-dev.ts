@@ -13,17 +13,25 @@ const cli = join(root, 'packages/cli/bin/sprout.js');
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
-/** A copy of the example with `orders` and `sprout-orders` renamed after `tag`. */
-export function pipelineCopy(tag: string): { dir: string; topic: string; stream: string } {
+/**
+ * A copy of the example with `orders` and `sprout-orders` renamed after `tag`; `ackWait` (a Dapr
+ * duration) is added to the `orders` component of every function when given.
+ */
+export function pipelineCopy(tag: string, ackWait?: string): { dir: string; topic: string; stream: string } {
   const dir = mkdtempSync(join(tmpdir(), `sprout-${tag}-`));
   const topic = `orders-${tag}-${process.pid}`;
   const stream = `stream-${tag}-${process.pid}`;
   cpSync(join(root, 'examples/order-pipeline'), join(dir, 'fns'), { recursive: true });
   for (const fn of readdirSync(join(dir, 'fns'))) {
     const file = join(dir, 'fns', fn, 'function.yaml');
-    const text = readFileSync(file, 'utf8')
+    let text = readFileSync(file, 'utf8')
       .replaceAll('topic: orders', `topic: ${topic}`)
       .replaceAll('sprout-orders', stream);
+    if (ackWait)
+      text = text.replace(
+        `            value: ${stream}\n`,
+        `            value: ${stream}\n          - name: ackWait\n            value: ${ackWait}\n`,
+      );
     writeFileSync(file, text);
   }
   return { dir, topic, stream };
