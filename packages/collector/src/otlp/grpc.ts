@@ -7,6 +7,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { gunzip, inflate } from 'node:zlib';
+import { SERVER_LIMIT_DEFAULTS } from '@sprout/http';
 import { encodeResponse, type Signal } from './proto.js';
 
 const methods: Record<string, Signal> = {
@@ -65,6 +66,12 @@ export function otlpGrpcServer(
      */
     idleTimeoutMs?: number;
     /**
+     * A session whose peer has not sent its SETTINGS (the end of the connection preface) this long
+     * after it opened is a slow client, not a gRPC one, and is destroyed: the request-head timeout
+     * of every Sprout listener (10,000 ms by default).
+     */
+    prefaceTimeoutMs?: number;
+    /**
      * Serves an HTTP/2 request that is not a gRPC call (no `application/grpc` content type), as
      * OTLP/HTTP over HTTP/2; without it such a request is refused (405 or 415).
      */
@@ -75,10 +82,23 @@ export function otlpGrpcServer(
 ): { server: Http2Server; close(): Promise<void> } {
   const sessions = new Set<ServerHttp2Session>();
   const server = createServer({ maxSessionMemory: Math.max(10, Math.ceil((o.maxBytes * 2) / 2 ** 20)) });
+  // Its own port gets the connection cap of every Sprout listener; over it, new connections are
+  // refused (a connection handed over from the shared port is counted by that port's cap).
+  server.maxConnections = SERVER_LIMIT_DEFAULTS.maxConnections;
   const idleMs = o.idleTimeoutMs ?? 120_000;
+  const prefaceMs = o.prefaceTimeoutMs ?? SERVER_LIMIT_DEFAULTS.headersTimeoutMs;
   server.on('session', (s) => {
     sessions.add(s);
-    s.on('close', () => sessions.delete(s));
+    // Slowloris over HTTP/2: the preface and SETTINGS trickled in, or never finished.
+    const slow = setTimeout(() => {
+      reject('truncated', { error: `no HTTP/2 SETTINGS within ${prefaceMs} ms` });
+      s.destroy();
+    }, prefaceMs);
+    s.once('remoteSettings', () => clearTimeout(slow));
+    s.on('close', () => {
+      clearTimeout(slow);
+      sessions.delete(s);
+    });
     s.setTimeout(idleMs, () => {
       s.close();
       // A peer that never reads or acknowledges does not keep it either.
