@@ -1,7 +1,7 @@
 import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTriggersError, openPubSub } from '../src/index.js';
-import { describePubSubConformance } from './conformance.js';
+import { describePubSubConformance, waitFor } from './conformance.js';
 import { killSockets, ownSockets } from './drop.js';
 
 const NAME = `sprout-js-conf-${process.pid}`;
@@ -31,6 +31,39 @@ describePubSubConformance('jetstream', {
     const jsm = await admin.jetstreamManager();
     for (const t of topics) await jsm.streams.delete(t.replace(/[.*>\s/\\]/g, '_')).catch(() => {});
   },
+});
+
+describe('pubsub.jetstream delivery limits', () => {
+  it('maxDeliver stops redelivery after that many deliveries', async () => {
+    const topic = `${NAME}.maxdeliver`;
+    const e = await openPubSub({
+      name: NAME,
+      type: 'pubsub.jetstream',
+      metadata: { ...metadata, maxDeliver: '2' },
+    });
+    const attempts: number[] = [];
+    try {
+      const sub = await e.subscribe({
+        topic,
+        group: 'g',
+        maxInFlight: 1,
+        onMessage: (d) => {
+          attempts.push(d.attempt);
+          void d.nack();
+        },
+        onError: () => {},
+      });
+      await e.publish(topic, new TextEncoder().encode('poison'));
+      await waitFor(() => attempts.length === 2, 'two deliveries');
+      await new Promise((r) => setTimeout(r, 1500)); // past ackWait: a third would have come
+      expect(attempts).toEqual([1, 2]);
+      await sub.close();
+    } finally {
+      await e.close();
+      const jsm = await admin.jetstreamManager();
+      await jsm.streams.delete(topic.replace(/[.*>\s/\\]/g, '_')).catch(() => {});
+    }
+  });
 });
 
 describe('pubsub.jetstream metadata', () => {

@@ -138,6 +138,37 @@ describe('pubsub.rabbitmq specifics', () => {
     }
   });
 
+  it('exchangeKind topic: the queue takes every routing key, a publisher sets it with routingKey', async () => {
+    const topic = `${NAME}-topic-kind`;
+    const e = await openPubSub({
+      name: NAME,
+      type: 'pubsub.rabbitmq',
+      metadata: { ...metadata, exchangeKind: 'topic' },
+    });
+    const got: string[] = [];
+    try {
+      await e.subscribe({
+        topic,
+        group: 'g',
+        maxInFlight: 2,
+        onMessage: (d) => {
+          got.push(`${new TextDecoder().decode(d.data)}:${d.metadata.routingKey ?? '-'}`);
+          void d.ack();
+        },
+        onError: () => {},
+      });
+      await e.publish(topic, new TextEncoder().encode('a'), { routingKey: 'orders.eu.created' });
+      await withAdmin(async (ch) => {
+        ch.publish(topic, 'orders.us', Buffer.from('b'));
+      });
+      await waitFor(() => got.length === 2, 'both messages');
+      expect(got.sort()).toEqual(['a:-', 'b:-']);
+    } finally {
+      await e.close();
+      await withAdmin((ch) => ch.deleteQueue(`g-${topic}`).then(() => ch.deleteExchange(topic)));
+    }
+  });
+
   it('refuses what it cannot honour and malformed values, naming the key', async () => {
     const open = (md: Record<string, string>) =>
       openPubSub({ name: 'bad', type: 'pubsub.rabbitmq', metadata: { connectionString: URL, ...md } }).catch(

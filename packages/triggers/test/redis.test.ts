@@ -62,6 +62,28 @@ describe('pubsub.redis metadata', () => {
     expect(isTriggersError(err, 'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE')).toBe(true);
   });
 
+  it('trims entries older than streamTTL', async () => {
+    const topic = `${NAME}-ttl`;
+    const e = await openPubSub({
+      name: NAME,
+      type: 'pubsub.redis',
+      metadata: { redisHost: '127.0.0.1:6379', streamTTL: '1s' },
+    });
+    try {
+      // Entries from an hour ago (Redis ids are milliseconds), then new ones. Trimming is approximate
+      // (MINID ~, as Dapr's): Redis drops whole stream nodes (100 entries) that are all older.
+      const old = Date.now() - 3_600_000;
+      for (let i = 0; i < 200; i++) await admin.xadd(topic, `${old}-${i}`, 'data', 'old');
+      for (let i = 0; i < 5; i++) await e.publish(topic, new TextEncoder().encode(`n${i}`));
+      expect(await admin.xlen(topic)).toBeLessThan(205);
+      const first = (await admin.xrange(topic, '-', '+', 'COUNT', 1)) as [string, string[]][];
+      expect(Number(first[0]![0].split('-')[0])).toBeGreaterThan(old);
+    } finally {
+      await e.close();
+      await admin.del(topic);
+    }
+  });
+
   it('keeps a stream near maxLenApprox and writes Dapr-shaped entries', async () => {
     const topic = `${NAME}-maxlen`;
     const e = await openPubSub({
