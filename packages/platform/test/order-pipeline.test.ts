@@ -13,6 +13,7 @@ import {
   until,
   type RunningDev,
 } from './async-dev.js';
+import { schemaErrors } from './helpers.js';
 
 const { dir, topic, stream } = pipelineCopy('pipeline');
 const dataDir = join(dir, 'data');
@@ -118,11 +119,14 @@ describe('examples/order-pipeline in sprout dev', () => {
       return t && t.delivered === n && t.inFlight === 0 && t.lag === 0 ? t : undefined;
     });
     expect(counts).toMatchObject({ delivered: n, failed: 0, retried: 0, deadLettered: 0 });
+    expect(schemaErrors('Function', await fulfil())).toEqual([]);
     const shown = await event('triggers', (e) => {
       const t = (e.triggers as Record<string, TriggerView> | undefined)?.orders;
       return e.function === 'fulfil' && t?.delivered === n;
     });
     expect(shown.triggers).toMatchObject({ orders: { delivered: n, deadLettered: 0 } });
+    expect(schemaErrors('Event', shown)).toEqual([]);
+    expect(schemaErrors('Event', scale)).toEqual([]);
     const metrics = await (await fetch(`${dev.api}/metrics`)).text();
     expect(metrics).toContain(`sprout_triggers_delivered_total{function="fulfil",trigger="orders"} ${n}`);
     expect(metrics).toMatch(/sprout_triggers_delivered_total\{function="report",trigger="every-2s"\} [1-9]/);
