@@ -25,7 +25,7 @@ export function pipelineCopy(tag: string, ackWait?: string): { dir: string; topi
   for (const fn of readdirSync(join(dir, 'fns'))) {
     const file = join(dir, 'fns', fn, 'function.yaml');
     let text = readFileSync(file, 'utf8')
-      .replaceAll('topic: orders', `topic: ${topic}`)
+      .replaceAll('topic: pipeline-orders', `topic: ${topic}`)
       .replaceAll('sprout-orders', stream);
     if (ackWait)
       text = text.replace(
