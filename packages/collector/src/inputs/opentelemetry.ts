@@ -247,6 +247,8 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
     if (l.maxConnections > 0) http.maxConnections = l.maxConnections;
     applyHttpKeepAlive(http, undefined, o, l.idleMs);
     const backlog = applyNetKeys(http, o, ctx.log, 'opentelemetry');
+    // grpc_port's own listener keeps the same net.* keys (idle sessions are closed by the gRPC server).
+    if (o.grpc_port !== undefined) applyNetKeys(grpc.server, o, ctx.log, 'opentelemetry');
     const sockets = new Set<Socket>();
     http.on('connection', (socket: Socket) => {
       sockets.add(socket);
