@@ -53,6 +53,36 @@ describe("fluent-bit's documented input examples", () => {
     expect(await waitFor(() => got()[0])).toMatchObject({ tag: 'value1' });
   });
 
+  it('http-4: add_remote_addr records the first X-Forwarded-For value (its stdout has no match: Sprout asks for one)', async () => {
+    expect(() => parseConfig(localized('http-4.yaml'))).toThrow(
+      expect.objectContaining({
+        code: 'SPROUT_ERR_COLLECTOR_CONFIG_INVALID',
+        message: expect.stringMatching(/match/),
+      }),
+    );
+    // The same config with the output matching everything, and the docs' curl request.
+    h = await startCapture(
+      localized('http-4.yaml').replace(/- name: stdout\n?$/m, "- { name: stdout, match: '*' }"),
+    );
+    const { stdout } = await run('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-d',
+      '{"key1":"value1"}',
+      '-XPOST',
+      '-H',
+      'Content-Type: application/json',
+      '-H',
+      'X-Forwarded-For: host1, host2',
+      `http://127.0.0.1:${h.port()}`,
+    ]);
+    expect(stdout).toBe('201');
+    expect((await waitFor(() => got()[0])).body).toEqual({ key1: 'value1', REMOTE_ADDR: 'host1' });
+  });
+
   it('http-5: success_header adds both headers to the answer', async () => {
     await start('http-5.yaml');
     const { stdout } = await run('curl', [
