@@ -1,0 +1,111 @@
+// An async function in startDev on the in-memory pub/sub: one decision path for its replicas (the
+// lag scaler, fed the gateway's demand), scale from zero on a message and back after the cooldown,
+// retries counted, and a component with no local engine refused while the others keep running.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PlatformEvent } from '../src/index.js';
+import { startTestDev, type TestDev } from './helpers.js';
+
+let dev: TestDev;
+const events: PlatformEvent[] = [];
+
+beforeAll(async () => {
+  dev = await startTestDev(['async-tick', 'async-kafka', 'echo'], {
+    eip: false,
+    collector: false,
+    standby: 0,
+  });
+  events.push(...dev.platform.events.since(0));
+  dev.platform.events.subscribe((e) => events.push(e));
+});
+afterAll(async () => {
+  await dev?.close();
+});
+
+async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + 20_000;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const publish = (body: unknown, token = dev.api.token) =>
+  fetch(`${dev.async.url}/v1.0/publish/ticks/ticks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'dapr-api-token': token },
+    body: JSON.stringify(body),
+  });
+
+const ticks = () => dev.platform.view('async-tick').triggers?.ticks;
+const scales = () => events.filter((e) => e.type === 'scale' && e.function === 'async-tick');
+
+describe('async functions in startDev', () => {
+  it('a component type with no local engine is refused by name; the other functions are served', async () => {
+    const { body } = await dev.call('/v1/functions');
+    const problems = body.problems as { code: string; message: string }[];
+    const kafka = problems.find((p) => p.message.includes('async-kafka'));
+    expect(kafka?.code).toMatch(/^SPROUT_ERR_(TRIGGERS_COMPONENT_UNSUPPORTED|SPEC_)/);
+    expect(kafka?.message).toMatch(/pubsub\.kafka/);
+    expect(kafka?.message).toMatch(/pubsub\.jetstream/);
+    expect(await (await fetch(`${dev.url}/echo/x`)).json()).toMatchObject({ path: '/x' });
+    expect(ticks()).toMatchObject({ delivered: 0, inFlight: 0 });
+  });
+
+  it('the Dapr API asks for the platform token', async () => {
+    const res = await publish({ n: 0 }, 'wrong');
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ errorCode: 'ERR_UNAUTHORIZED' });
+    expect(ticks()?.delivered).toBe(0);
+  });
+
+  it('a message at zero instances scales the function up and is delivered; idle, it goes back to zero', async () => {
+    expect(dev.platform.runner('async-tick')!.status().desiredReplicas).toBe(0);
+    expect((await publish({ n: 1 })).status).toBe(204);
+    await until('the tick delivered', () => (ticks()?.delivered === 1 ? true : undefined));
+    const up = scales().find((e) => e.from === 0 && e.to === 1);
+    expect(up).toMatchObject({ source: 'triggers' });
+    await until('scale to zero after the cooldown', () =>
+      scales().find((e) => e.from === 1 && e.to === 0) ? true : undefined,
+    );
+    expect(scales().find((e) => e.from === 1 && e.to === 0)).toMatchObject({
+      source: 'triggers',
+      reason: expect.stringMatching(/cooldown/),
+    });
+  });
+
+  it("the gateway's demand is one input of the lag scaler, not a second decision", async () => {
+    const before = scales().length;
+    dev.platform.upstream('async-tick').scaleTo(2, 'test demand');
+    const up = await until('the lag scaler taking the demand', () =>
+      scales()
+        .slice(before)
+        .find((e) => e.to === 2),
+    );
+    expect(up).toMatchObject({ source: 'triggers', reason: expect.stringMatching(/http asks 2/) });
+    dev.platform.upstream('async-tick').scaleTo(0, 'test idle');
+    const down = await until('back to zero after the cooldown', () =>
+      scales()
+        .slice(before)
+        .find((e) => e.to === 0),
+    );
+    // KEDA's way down: the HPA's floor of one while the cooldown runs, then zero.
+    expect(down).toMatchObject({ source: 'triggers', reason: expect.stringMatching(/cooldown/) });
+    // Every scale of the function came from the one path.
+    expect(scales().every((e) => e.source === 'triggers')).toBe(true);
+  });
+
+  it('a tick that throws is retried, counted, and does not hold the others', async () => {
+    expect((await publish({ n: 2, fail: true })).status).toBe(204);
+    for (let n = 3; n <= 5; n++) expect((await publish({ n })).status).toBe(204);
+    const t = await until('the failing tick retried and the others delivered', () => {
+      const v = ticks();
+      return v && v.delivered === 4 && v.retried >= 1 ? v : undefined;
+    });
+    expect(t.failed).toBeGreaterThanOrEqual(1);
+    const metrics = await (await fetch(`${dev.api.url}/metrics`)).text();
+    expect(metrics).toMatch(/sprout_triggers_retried_total\{function="async-tick",trigger="ticks"\} [1-9]/);
+    expect(metrics).toContain('sprout_triggers_delivered_total{function="async-tick",trigger="ticks"} 4');
+  });
+});
