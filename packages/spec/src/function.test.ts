@@ -293,7 +293,7 @@ describe('fuzz', () => {
     'function-kedahttp-sample-serving.yaml',
     'with-output-binding-node.yaml',
     'async/async-pubsub.yaml',
-    'unsupported/async-bindings.yaml',
+    'async/async-bindings.yaml',
     'async/cron-input.yaml',
     'unsupported/cron-input-kafka-output.yaml',
     'unsupported/hello-world-node-esm.yaml',

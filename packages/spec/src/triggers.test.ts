@@ -40,8 +40,29 @@ describe('OpenFunction async samples load', () => {
     ]);
   });
 
-  it('async-bindings (mqtt-io-node): MQTT as an input binding has no local engine, refused naming the types that run', () => {
-    const text = sample('unsupported/async-bindings.yaml');
+  it('async-bindings (mqtt-io-node): an MQTT input binding, typed by the trigger, and its MQTT output', () => {
+    const fn = loadFunctionYaml(join(fixtures, 'async/async-bindings.yaml'));
+    expect(fn.triggers?.inputs).toEqual([
+      { name: 'mqtt-in', componentName: 'mqtt-in', componentType: 'bindings.mqtt' },
+    ]);
+    expect(fn.context.runtime).toBe('async');
+    expect(fn.context.inputs).toEqual({
+      'mqtt-in': { componentName: 'mqtt-in', componentType: 'bindings.mqtt', uri: 'mqtt-in' },
+    });
+    expect(fn.context.outputs).toEqual({
+      'mqtt-out': { componentName: 'mqtt-out', componentType: 'bindings.mqtt', operation: 'create' },
+    });
+    expect(fn.components.map((c) => [c.metadata.name, c.spec.type])).toEqual([
+      ['mqtt-in', 'bindings.mqtt'],
+      ['mqtt-out', 'bindings.mqtt'],
+    ]);
+  });
+
+  it('an input binding type with no local engine is refused naming the types that run', () => {
+    const text = sample('async/async-bindings.yaml').replaceAll(
+      'type: bindings.mqtt',
+      'type: bindings.kafka',
+    );
     const err = refusal(() => resolveFunctionText(text, 'async-bindings.yaml'));
     expect([err.code, err.field]).toEqual([
       'SPROUT_ERR_SPEC_UNSUPPORTED_FIELD',
@@ -49,7 +70,7 @@ describe('OpenFunction async samples load', () => {
     ]);
     expect(err.message).toMatch(
       new RegExp(
-        `^async-bindings\\.yaml:${lineOf(text, /^\s+type: bindings\.mqtt$/, /^\s+dapr:/)}: .*"bindings\\.mqtt" has no local engine; sprout dev runs .*bindings\\.cron`,
+        `^async-bindings\\.yaml:${lineOf(text, /^\s+type: bindings\.kafka$/, /^\s+dapr:/)}: .*"bindings\\.kafka" has no local engine; sprout dev runs .*bindings\\.cron, bindings\\.mqtt3, bindings\\.mqtt`,
       ),
     );
   });
@@ -69,7 +90,7 @@ describe('OpenFunction async samples load', () => {
 
   it('the async samples Sprout loads stay valid against the vendored OpenFunction CRD', () => {
     const validator = createManifestValidator(vendoredCrdsDir());
-    for (const rel of ['async/async-pubsub.yaml', 'async/cron-input.yaml']) {
+    for (const rel of ['async/async-pubsub.yaml', 'async/async-bindings.yaml', 'async/cron-input.yaml']) {
       const fn = loadFunctionYaml(join(fixtures, rel));
       expect(validator.validate(structuredClone(fn.manifest!)).issues, rel).toEqual([]);
     }

@@ -9,7 +9,7 @@ type Serving = NonNullable<FunctionDocument['spec']['serving']>;
 /**
  * Component types an input trigger (`serving.triggers.dapr[].type`) may have locally: the ones
  * `@sprout/triggers` has an input engine for. `pubsub.mqtt` is the older name OpenFunction's samples
- * still use for `pubsub.mqtt3`. MQTT as an input binding (`bindings.mqtt`) has no local engine yet.
+ * still use for `pubsub.mqtt3`, as `bindings.mqtt` is for `bindings.mqtt3`.
  */
 export const LOCAL_INPUT_TYPES = [
   'pubsub.in-memory',
@@ -19,6 +19,8 @@ export const LOCAL_INPUT_TYPES = [
   'pubsub.mqtt3',
   'pubsub.mqtt',
   'bindings.cron',
+  'bindings.mqtt3',
+  'bindings.mqtt',
 ] as const;
 
 /**

@@ -20,7 +20,7 @@ describe("@sprout/spec's local type lists agree with the engines", () => {
   });
 
   it('an input type the spec refuses has no input engine here', async () => {
-    for (const type of ['bindings.mqtt3', 'bindings.kafka', 'pubsub.kafka']) {
+    for (const type of ['bindings.kafka', 'bindings.rabbitmq', 'pubsub.kafka']) {
       const open = type.startsWith('pubsub.') ? openPubSub : openInputBinding;
       const err = await open({ name: 'agreement', type, metadata: {} }).catch((e: unknown) => e);
       expect(isTriggersError(err, 'SPROUT_ERR_TRIGGERS_COMPONENT_UNSUPPORTED'), type).toBe(true);

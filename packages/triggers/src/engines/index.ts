@@ -5,7 +5,7 @@ import { HttpBinding } from './http-binding.js';
 import { InMemoryPubSub } from './in-memory.js';
 import { Metadata, PUBSUB_SCOPES_REFUSED } from './metadata.js';
 import { JetStreamPubSub } from './jetstream.js';
-import { MqttBinding } from './mqtt-binding.js';
+import { MqttBinding, MqttInputBinding } from './mqtt-binding.js';
 import { MqttPubSub } from './mqtt.js';
 import { PostgresBinding } from './postgres-binding.js';
 import { RabbitBinding } from './rabbitmq-binding.js';
@@ -28,6 +28,7 @@ const pubsubs: Record<string, Factory<PubSubEngine>> = {
 };
 const inputBindings: Record<string, Factory<InputBindingEngine>> = {
   'bindings.cron': async (c) => new CronBinding(c),
+  'bindings.mqtt3': (c) => MqttInputBinding.open(c),
 };
 const outputBindings: Record<string, Factory<OutputBindingEngine>> = {
   'bindings.http': async (c) => new HttpBinding(c),
@@ -79,7 +80,7 @@ export async function openPubSub(config: ComponentConfig): Promise<PubSubEngine>
   return open(pubsubs, 'pub/sub', config);
 }
 
-/** Opens an input binding engine (`bindings.cron`, ...). */
+/** Opens an input binding engine (`bindings.cron`, `bindings.mqtt3`). */
 export async function openInputBinding(config: ComponentConfig): Promise<InputBindingEngine> {
   return open(inputBindings, 'input binding', config);
 }

@@ -72,12 +72,57 @@ export async function connectMqtt(
   }
 }
 
-type Qos = 0 | 1 | 2;
+export type Qos = 0 | 1 | 2;
 
-export class MqttPubSub implements PubSubEngine {
-  readonly type = 'pubsub.mqtt3';
-  private readonly subs = new Set<MqttSubscription>();
+/** Reads `qos` (Dapr's default 1). */
+export function mqttQos(md: Metadata): Qos {
+  const qos = md.int('qos', 1);
+  if (qos > 2) throw md.invalid('qos', 'must be 0, 1 or 2');
+  return qos as Qos;
+}
+
+/** What a subscription needs from the engine it reads for: pubsub.mqtt3 or the bindings.mqtt3 input. */
+export interface MqttSource {
+  readonly type: string;
+  readonly config: ComponentConfig;
+  readonly url: string;
+  readonly options: IClientOptions;
+  readonly settings: { readonly qos: Qos; readonly clean: boolean; readonly consumerID: string | undefined };
   /** Connection slots taken per client id stem, so a re-subscription reuses its sessions. */
+  readonly slots: Map<string, Set<number>>;
+}
+
+/** A TriggersError for a broker call that failed, naming the component and its type. */
+export function mqttUnavailable(source: MqttSource, what: string, err: unknown): TriggersError {
+  return new TriggersError(
+    'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE',
+    `component "${source.config.name}" (${source.type}): ${what} failed: ${(err as Error).message}`,
+    { cause: err },
+  );
+}
+
+/**
+ * Subscribes `options.topic` for `source` (see MqttSubscription); `onClose` runs when it is closed.
+ * A subscription that cannot open is closed again and the error is a TriggersError.
+ */
+export async function subscribeMqtt(
+  source: MqttSource,
+  options: SubscribeOptions,
+  onClose: (sub: Subscription) => void,
+): Promise<Subscription> {
+  const sub: MqttSubscription = new MqttSubscription(source, options, () => onClose(sub));
+  try {
+    await sub.open();
+  } catch (err) {
+    await sub.close();
+    throw err instanceof TriggersError ? err : mqttUnavailable(source, 'subscribe', err);
+  }
+  return sub;
+}
+
+export class MqttPubSub implements PubSubEngine, MqttSource {
+  readonly type = 'pubsub.mqtt3';
+  private readonly subs = new Set<Subscription>();
   readonly slots = new Map<string, Set<number>>();
 
   private constructor(
@@ -94,10 +139,8 @@ export class MqttPubSub implements PubSubEngine {
       ...PUBSUB_SCOPES_REFUSED,
     });
     const { url, options } = mqttOptions(md);
-    const qos = md.int('qos', 1);
-    if (qos > 2) throw md.invalid('qos', 'must be 0, 1 or 2');
     const settings = {
-      qos: qos as Qos,
+      qos: mqttQos(md),
       retain: md.bool('retain', false),
       clean: md.bool('cleanSession', false),
       // Dapr's consumerID is the MQTT client id; `{uuid}` makes it unique per replica (the other
@@ -123,13 +166,7 @@ export class MqttPubSub implements PubSubEngine {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const sub = new MqttSubscription(this, options, () => this.subs.delete(sub));
-    try {
-      await sub.open();
-    } catch (err) {
-      await sub.close();
-      throw err instanceof TriggersError ? err : this.unavailable('subscribe', err);
-    }
+    const sub = await subscribeMqtt(this, options, (s) => this.subs.delete(s));
     this.subs.add(sub);
     return sub;
   }
@@ -140,11 +177,7 @@ export class MqttPubSub implements PubSubEngine {
   }
 
   unavailable(what: string, err: unknown): TriggersError {
-    return new TriggersError(
-      'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE',
-      `component "${this.config.name}" (pubsub.mqtt3): ${what} failed: ${(err as Error).message}`,
-      { cause: err },
-    );
+    return mqttUnavailable(this, what, err);
   }
 }
 
@@ -158,7 +191,7 @@ class MqttSubscription implements Subscription {
   private sequence = 0;
 
   constructor(
-    private readonly engine: MqttPubSub,
+    private readonly engine: MqttSource,
     private readonly options: SubscribeOptions,
     private readonly onClose: () => void,
   ) {
@@ -214,7 +247,7 @@ class MqttSubscription implements Subscription {
   private lost(client: MqttClient): void {
     for (const p of [...this.held]) if ((p as { via?: MqttClient }).via === client) this.held.delete(p);
     if (!this.closed)
-      this.options.onError(this.engine.unavailable('connection', new Error('connection lost')));
+      this.options.onError(mqttUnavailable(this.engine, 'connection', new Error('connection lost')));
   }
 
   private deliver(client: MqttClient, packet: IPublishPacket, done: (err?: Error) => void): void {
