@@ -64,22 +64,9 @@ describe("fluent-bit's documented input examples", () => {
     h = await startCapture(
       localized('http-4.yaml').replace(/- name: stdout\n?$/m, "- { name: stdout, match: '*' }"),
     );
-    const { stdout } = await run('curl', [
-      '-s',
-      '-o',
-      '/dev/null',
-      '-w',
-      '%{http_code}',
-      '-d',
-      '{"key1":"value1"}',
-      '-XPOST',
-      '-H',
-      'Content-Type: application/json',
-      '-H',
-      'X-Forwarded-For: host1, host2',
-      `http://127.0.0.1:${h.port()}`,
-    ]);
-    expect(stdout).toBe('201');
+    // The docs' request: -d '{"key1":"value1"}' with X-Forwarded-For: host1, host2.
+    const xff = ['-H', 'X-Forwarded-For: host1, host2'];
+    expect(await curlPostJson(`http://127.0.0.1:${h.port()}`, '{"key1":"value1"}', xff)).toBe(201);
     expect((await waitFor(() => got()[0])).body).toEqual({ key1: 'value1', REMOTE_ADDR: 'host1' });
   });
 
