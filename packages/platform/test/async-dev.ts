@@ -11,7 +11,7 @@ import { connect } from 'nats';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'packages/cli/bin/sprout.js');
 
-export type LogLine = Record<string, unknown> & { msg?: string };
+type LogLine = Record<string, unknown> & { msg?: string };
 
 /**
  * A copy of the example with `orders` and `sprout-orders` renamed after `tag`; `ackWait` (a Dapr

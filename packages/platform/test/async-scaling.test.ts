@@ -3,6 +3,7 @@
 // retries counted, and a component with no local engine refused while the others keep running.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformEvent } from '../src/index.js';
+import { until } from './async-dev.js';
 import { startTestDev, type TestDev } from './helpers.js';
 
 let dev: TestDev;
@@ -20,16 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await dev?.close();
 });
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + 20_000;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const publish = (body: unknown, token = dev.api.token) =>
   fetch(`${dev.async.url}/v1.0/publish/ticks/ticks`, {
