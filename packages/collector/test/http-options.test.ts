@@ -144,6 +144,29 @@ pipeline:
     expect((await curl(url(0, '/ho.lim'), json('{"small":2}'))).headers).not.toContain('connection: close');
   });
 
+  it('net.keepalive: off ends an HTTP/2 session after its response (GOAWAY); on, the session stays', async () => {
+    const session = (port: number) =>
+      new Promise<{ status: number; closed: Promise<void>; close: () => void }>((resolve, reject) => {
+        const c = h2connect(`http://127.0.0.1:${port}`);
+        const closed = new Promise<void>((r) => c.on('close', () => r()));
+        c.on('error', reject);
+        const req = c.request({ ':method': 'POST', ':path': '/ho.ka2', 'content-type': 'application/json' });
+        req.on('response', (hd) =>
+          resolve({ status: Number(hd[':status']), closed, close: () => c.close() }),
+        );
+        req.resume();
+        req.end('{"k":1}');
+      });
+    const kept = await session(h.port(0));
+    let keptClosed = false;
+    void kept.closed.then(() => (keptClosed = true));
+    const off = await session(h.port(3));
+    expect([kept.status, off.status]).toEqual([201, 201]);
+    await off.closed; // the server sent GOAWAY once the stream was done
+    expect(keptClosed).toBe(false);
+    kept.close();
+  });
+
   it('http_server.max_connections: a connection over the cap is closed at once', async () => {
     const held = [await openSocket(h.port(3)), await openSocket(h.port(3))];
     const third = await openSocket(h.port(3));
