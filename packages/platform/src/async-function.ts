@@ -40,7 +40,7 @@ export interface AsyncFunctionOptions {
   logger: Logger;
   /** Every poll's decision (the lag metrics record it). */
   onDecision?(decision: LagDecision, readings: readonly TriggerReading[]): void;
-  /** After each poll, with the triggers' lag and counts. */
+  /** After a poll whose triggers' lag or counts differ from the last one said. */
   onStatus?(triggers: Record<string, TriggerView>): void;
 }
 
@@ -54,6 +54,7 @@ export class AsyncFunction implements LagRoute {
   private http = 0;
   private next = 0;
   private lags: Record<string, number | undefined> = {};
+  private shown = '';
   private readonly closing = new AbortController();
 
   private constructor(
@@ -158,7 +159,12 @@ export class AsyncFunction implements LagRoute {
     } catch (err) {
       this.o.logger.warn({ function: this.def.name, err: (err as Error).message }, 'lag not read');
     }
-    this.o.onStatus?.(this.view());
+    // Said when something changed, not every poll: the event stream keeps only the last 500.
+    const view = this.view();
+    const text = JSON.stringify(view);
+    if (text === this.shown) return;
+    this.shown = text;
+    this.o.onStatus?.(view);
   }
 
   /**

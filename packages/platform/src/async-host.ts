@@ -33,9 +33,18 @@ export interface AsyncHostOptions {
   env: NodeJS.ProcessEnv;
 }
 
-/** Whether a function gets the Dapr API's address: it has inputs, or outputs `ctx.send` delivers. */
+/** Whether the function's components include inputs or outputs (its engines are opened). */
 const usesDapr = (def: ResolvedFunction) =>
   Boolean(def.triggers?.inputs.length || Object.keys(def.context.outputs ?? {}).length);
+
+/**
+ * State stores a function uses without declaring their component: the framework sends those to the
+ * sidecar when DAPR_HTTP_PORT is set, and sprout dev's Dapr API has no state routes.
+ */
+const undeclaredStates = (def: ResolvedFunction) =>
+  Object.values(def.context.states ?? {})
+    .map((ref) => ref.componentName)
+    .filter((name) => !def.components.some((c) => c.metadata.name === name));
 
 /**
  * The async half of `sprout dev`: the Dapr publish/bindings API (one listener; the components of
@@ -94,11 +103,22 @@ export class AsyncHost {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Environment for a function's instances: the Dapr API as their sidecar (`ctx.send`, the Dapr SDK). */
-  envFor = (def: ResolvedFunction): Record<string, string> =>
-    usesDapr(def)
-      ? { DAPR_HTTP_PORT: String(this.port), DAPR_HOST: '127.0.0.1', DAPR_API_TOKEN: this.o.token }
-      : {};
+  /**
+   * Environment for a function's instances: the Dapr API as their sidecar (`ctx.send`, the Dapr SDK),
+   * for every function but one using a state store it does not declare (that store stays embedded).
+   */
+  envFor = (def: ResolvedFunction): Record<string, string> => {
+    const states = undeclaredStates(def);
+    if (states.length) {
+      if (usesDapr(def))
+        this.o.logger.warn(
+          { function: def.name, states },
+          'no DAPR_HTTP_PORT for this function: it uses state stores without a component (they stay embedded); declare them under serving.states so its outputs can use the Dapr API',
+        );
+      return {};
+    }
+    return { DAPR_HTTP_PORT: String(this.port), DAPR_HOST: '127.0.0.1', DAPR_API_TOKEN: this.o.token };
+  };
 
   /** Starts the triggers of the platform's async functions and follows its registrations. */
   async attach(platform: Platform): Promise<void> {

@@ -10,7 +10,7 @@ let dev: TestDev;
 const events: PlatformEvent[] = [];
 
 beforeAll(async () => {
-  dev = await startTestDev(['async-tick', 'async-kafka', 'echo'], {
+  dev = await startTestDev(['async-tick', 'async-kafka', 'echo', 'dapr-publisher'], {
     eip: false,
     collector: false,
     standby: 0,
@@ -98,5 +98,19 @@ describe('async functions in startDev', () => {
     const metrics = await (await fetch(`${dev.api.url}/metrics`)).text();
     expect(metrics).toMatch(/sprout_triggers_retried_total\{function="async-tick",trigger="ticks"\} [1-9]/);
     expect(metrics).toContain('sprout_triggers_delivered_total{function="async-tick",trigger="ticks"} 4');
+  });
+
+  it('the official Dapr SDK in a function reaches the Dapr API through the environment sprout dev gives it', async () => {
+    const before = ticks()!.delivered;
+    const res = await fetch(`${dev.url}/dapr-publisher`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ n: 7 }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ published: { n: 7 } });
+    await until('the SDK-published tick delivered', () =>
+      ticks()!.delivered === before + 1 ? true : undefined,
+    );
   });
 });

@@ -56,7 +56,7 @@ serving.pubsub / serving.bindings or in --resources-path) is subscribed at start
 delivered to an instance (a message arriving at zero instances starts one and waits for it), acked
 only when the function returns, retried and dead-lettered as Dapr does; its replicas follow the
 lag of its scaleOptions.keda triggers. The Dapr publish/bindings API (port printed at start,
---dapr-http-port) is every such function's DAPR_HTTP_PORT.
+--dapr-http-port) is the instances' DAPR_HTTP_PORT (ctx.send, the Dapr SDK).
 
 The API asks for a token on every call but GET /v1/health and /metrics: it is generated at the first
 start in <data-dir>/api-token (readable by this user only), printed once at each start, and read by
@@ -99,7 +99,7 @@ Examples:
       default: '0',
       value: 'PORT',
       description:
-        "Port of the Dapr publish/bindings API on 127.0.0.1 (0 picks a free one): async functions' instances get it as DAPR_HTTP_PORT, so ctx.send and the Dapr SDK reach it; it asks for the API token in dapr-api-token",
+        'Port of the Dapr publish/bindings API on 127.0.0.1 (0 picks a free one): instances get it as DAPR_HTTP_PORT, so ctx.send and the Dapr SDK reach it; it asks for the API token in dapr-api-token',
     },
     'resources-path': {
       type: 'string',
