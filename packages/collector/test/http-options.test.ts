@@ -178,11 +178,16 @@ pipeline:
     for (const x of held) x.s.destroy();
   });
 
-  it('http_server.idle_timeout and net.keepalive_idle_timeout close a kept-alive connection idle that long', async () => {
+  it('http_server.idle_timeout, net.keepalive_idle_timeout and a shorter net.io_timeout close a kept-alive connection idle that long', async () => {
     const control = await requestThenIdle(h.port(0)); // 10 s by default
     let controlClosed = false;
     void control.closed.then(() => (controlClosed = true));
-    const idle = [await requestThenIdle(h.port(5)), await requestThenIdle(h.port(6))];
+    // Input 4 has net.io_timeout: 1s, which bounds the wait between requests too.
+    const idle = [
+      await requestThenIdle(h.port(5)),
+      await requestThenIdle(h.port(6)),
+      await requestThenIdle(h.port(4)),
+    ];
     await Promise.all(idle.map((x) => x.closed));
     expect(controlClosed).toBe(false);
     control.s.destroy();

@@ -138,8 +138,8 @@ export function applyNetKeys(server: Server | HttpServer, o: NetValues, log: Log
 /**
  * The keep-alive keys of an HTTP input: `idleMs` is how long a kept-alive connection waits for its
  * next request; with `net.keepalive: off` every response closes its connection. `h2` (the input's
- * HTTP/2 server, when it has one) gets the same: an idle session is closed after `idleMs` (or
- * `net.io_timeout`), and with keepalive off a session ends after its first response (GOAWAY).
+ * HTTP/2 server, when it has one) gets the same: an idle session is closed after `idleMs` (or the
+ * shorter `net.io_timeout`), and with keepalive off a session ends after its first response (GOAWAY).
  */
 export function applyHttpKeepAlive(
   http1: HttpServer,
@@ -147,17 +147,18 @@ export function applyHttpKeepAlive(
   o: NetValues,
   idleMs: number,
 ): void {
-  http1.keepAliveTimeout = idleMs;
+  // net.io_timeout bounds the wait between requests too when it is the shorter (0: no bound).
+  const ioMs = (o['net.io_timeout'] ?? 0) * 1000;
+  const idle = ioMs > 0 && (idleMs === 0 || ioMs < idleMs) ? ioMs : idleMs;
+  http1.keepAliveTimeout = idle;
   const keep = o['net.keepalive'] ?? true;
   if (!keep)
     http1.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
       res.shouldKeepAlive = false;
     });
   if (!h2) return;
-  const ioMs = (o['net.io_timeout'] ?? 0) * 1000;
-  const sessionIdle = ioMs > 0 ? Math.min(ioMs, idleMs) : idleMs;
   h2.on('session', (s: Http2Session) => {
-    if (sessionIdle > 0) s.setTimeout(sessionIdle, () => s.close());
+    if (idle > 0) s.setTimeout(idle, () => s.close());
     if (!keep) s.on('stream', (stream) => stream.once('close', () => s.close()));
   });
 }
