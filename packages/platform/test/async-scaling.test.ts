@@ -1,6 +1,7 @@
 // An async function in startDev on the in-memory pub/sub: one decision path for its replicas (the
 // lag scaler, fed the gateway's demand), scale from zero on a message and back after the cooldown,
 // retries counted, and a component with no local engine refused while the others keep running.
+import { fuzzFindings, fuzzHttpServer, seededRng } from '@sprout/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformEvent } from '../src/index.js';
 import { until } from './async-dev.js';
@@ -113,4 +114,34 @@ describe('async functions in startDev', () => {
       ticks()!.delivered === before + 1 ? true : undefined,
     );
   });
+
+  it("sprout dev's Dapr API listener answers hostile requests with coded statuses and keeps delivering", async () => {
+    // (An output binding that does not exist is a 500 ERR_INVOKE_OUTPUT_BINDING, as daprd answers:
+    // not fuzzed here; the triggers package tests it.)
+    const rng = seededRng();
+    const seed = `FUZZ_SEED=${rng.seed}`;
+    const r = await fuzzHttpServer(
+      dev.async.port,
+      {
+        paths: [
+          '/v1.0/publish/ticks/fuzz',
+          '/v1.0-alpha1/publish/bulk/ticks/fuzz',
+          '/v1.0/metadata',
+          '/v1.0/healthz',
+        ],
+        good: Buffer.from('{"n":1}'),
+        headers: [`dapr-api-token: ${dev.api.token}`],
+        methods: ['POST', 'GET', 'PUT'],
+      },
+      { rng, ms: 1500, min: 60 },
+    );
+    // Dapr's own error body (JSON with errorCode and the Sprout code in its details) counts as coded.
+    const f = fuzzFindings(r, /x-sprout-error-code: sprout_err_|content-type: application\/json/);
+    expect(f.serverErrors, `${seed}: server errors`).toEqual([]);
+    expect(f.uncoded, `${seed}: refusals without a code`).toEqual([]);
+    expect(f.answeredShare, seed).toBeGreaterThan(0.5);
+    const before = ticks()!.delivered;
+    expect((await publish({ n: 8 })).status).toBe(204);
+    await until('a tick after the fuzzing', () => (ticks()!.delivered === before + 1 ? true : undefined));
+  }, 60_000);
 });
