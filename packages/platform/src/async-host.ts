@@ -17,7 +17,7 @@ import {
 } from '@sprout/triggers';
 import { AsyncFunction } from './async-function.js';
 import type { Platform } from './platform.js';
-import { registerDeliveryMetrics } from './trigger-metrics.js';
+import { deliveryDurationText, registerDeliveryMetrics } from './trigger-metrics.js';
 
 type Engine = PubSubEngine | InputBindingEngine | OutputBindingEngine;
 
@@ -74,9 +74,16 @@ export class AsyncHost {
     this.resources = resources;
     this.api = this.apiOver({}, {});
     this.lagMetrics = createLagMetrics(o.metrics);
-    registerDeliveryMetrics(o.metrics, () =>
-      [...this.functions].map(([name, fn]) => [name, fn.counts()] as const),
-    );
+    registerDeliveryMetrics(o.metrics, () => this.counts());
+  }
+
+  private counts() {
+    return [...this.functions].map(([name, fn]) => [name, fn.counts()] as const);
+  }
+
+  /** The delivery duration histogram, Prometheus text (appended to the API's /metrics). */
+  metricsText(): string {
+    return deliveryDurationText(() => this.counts());
   }
 
   /** Listens on 127.0.0.1 (the port is known before any instance starts). */

@@ -183,7 +183,10 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
         port: o.apiPort,
         gateway,
         token: token.token,
-        metrics: async () => (await gateway.metricsText()) + (telemetry ? await telemetry.metricsText() : ''),
+        metrics: async () =>
+          (await gateway.metricsText()) +
+          asyncHost.metricsText() +
+          (telemetry ? await telemetry.metricsText() : ''),
         ...(addresses ? { addresses } : {}),
         ...(o.limits?.api ? { limits: o.limits.api } : {}),
       }),

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from '@sprout/observe/metrics';
-import type { TriggerCounts } from '@sprout/triggers';
+import { LATENCY_BUCKETS_MS, type TriggerCounts } from '@sprout/triggers';
 
-type Source = () => Iterable<[fn: string, counts: Record<string, TriggerCounts>]>;
+type Source = () => Iterable<readonly [fn: string, counts: Record<string, TriggerCounts>]>;
 
 const COUNTERS = [
   ['delivered', 'Messages acked after the function took them'],
@@ -44,4 +44,34 @@ export function registerDeliveryMetrics(registry: Registry, source: Source): voi
         for (const [trigger, c] of Object.entries(counts)) this.set({ function: fn, trigger }, c.inFlight);
     },
   });
+}
+
+const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/**
+ * `sprout_triggers_delivery_duration_seconds`, a histogram by function and trigger of the time from
+ * taking a message from the broker to settling it, for delivered messages (the delivery engine's
+ * own buckets, `LATENCY_BUCKETS_MS`), as Prometheus text: the engine keeps the bucket counts, so they
+ * are written here rather than observed again.
+ */
+export function deliveryDurationText(source: Source): string {
+  const name = 'sprout_triggers_delivery_duration_seconds';
+  const lines = [
+    `# HELP ${name} Time from taking a message from the broker to settling it, for delivered messages`,
+    `# TYPE ${name} histogram`,
+  ];
+  for (const [fn, counts] of source()) {
+    for (const [trigger, c] of Object.entries(counts)) {
+      const labels = `function="${escape(fn)}",trigger="${escape(trigger)}"`;
+      let cumulative = 0;
+      LATENCY_BUCKETS_MS.forEach((ms, i) => {
+        cumulative += c.latency.buckets[i] ?? 0;
+        lines.push(`${name}_bucket{${labels},le="${ms / 1000}"} ${cumulative}`);
+      });
+      lines.push(`${name}_bucket{${labels},le="+Inf"} ${c.latency.count}`);
+      lines.push(`${name}_sum{${labels}} ${c.latency.sumMs / 1000}`);
+      lines.push(`${name}_count{${labels}} ${c.latency.count}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }

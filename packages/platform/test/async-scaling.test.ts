@@ -99,6 +99,20 @@ describe('async functions in startDev', () => {
     const metrics = await (await fetch(`${dev.api.url}/metrics`)).text();
     expect(metrics).toMatch(/sprout_triggers_retried_total\{function="async-tick",trigger="ticks"\} [1-9]/);
     expect(metrics).toContain('sprout_triggers_delivered_total{function="async-tick",trigger="ticks"} 4');
+    // The delivery duration histogram: every delivered tick counted once, buckets cumulative.
+    expect(metrics).toContain(
+      'sprout_triggers_delivery_duration_seconds_count{function="async-tick",trigger="ticks"} 4',
+    );
+    expect(metrics).toContain(
+      'sprout_triggers_delivery_duration_seconds_bucket{function="async-tick",trigger="ticks",le="+Inf"} 4',
+    );
+    const buckets = [
+      ...metrics.matchAll(
+        /sprout_triggers_delivery_duration_seconds_bucket\{function="async-tick",trigger="ticks",le="[^"]+"\} (\d+)/g,
+      ),
+    ].map((m) => Number(m[1]));
+    expect(buckets).toHaveLength(12);
+    expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
   });
 
   it('the official Dapr SDK in a function reaches the Dapr API through the environment sprout dev gives it', async () => {
