@@ -60,9 +60,9 @@ describe('async functions under faults in sprout dev', () => {
     const dataDir = join(dir, 'data-instance');
     const dev = await startSproutDev(dir, dataDir);
     running.push(dev);
-    const ids = [1, 2, 3, 4, 5];
+    const ids = Array.from({ length: 20 }, (_, i) => i + 1);
     for (const id of ids) await publish(dev, { id, total: 1, slowMs: 2500 });
-    // The instance that scaled up from zero holds all five (each sleeping 2.5 s in the handler).
+    // The instance that scaled up from zero holds all twenty (each sleeping 2.5 s in the handler).
     const pid = await until('an instance handling the orders', async () => {
       const [t, inst] = await Promise.all([
         orders(dev),
@@ -89,6 +89,7 @@ describe('async functions under faults in sprout dev', () => {
     expect(crashed.body.restarts).toBeGreaterThanOrEqual(1);
     const duplicates = deliveries.reduce((a, b) => a + b, 0) - ids.length;
     expect(duplicates).toBeGreaterThanOrEqual(0);
+    console.info(`instance killed -9: ${ids.length} orders, 0 lost, ${duplicates} handled twice`);
     await stop(dev.child);
   }, 120_000);
 
@@ -96,7 +97,7 @@ describe('async functions under faults in sprout dev', () => {
     const dataDir = join(dir, 'data-dev');
     const first = await startSproutDev(dir, dataDir);
     running.push(first);
-    const ids = [101, 102, 103, 104];
+    const ids = Array.from({ length: 10 }, (_, i) => i + 101);
     for (const id of ids) await publish(first, { id, total: 2, slowMs: 4000 });
     await until('the orders in flight', async () =>
       (await orders(first)).inFlight === ids.length ? true : undefined,
@@ -116,6 +117,8 @@ describe('async functions under faults in sprout dev', () => {
       60_000,
     );
     expect(t.delivered).toBeGreaterThanOrEqual(ids.length);
+    const duplicates = deliveries.reduce((a, b) => a + b, 0) - ids.length;
+    console.info(`sprout dev killed -9: ${ids.length} orders, 0 lost, ${duplicates} handled twice`);
     await stop(second.child);
   }, 150_000);
 });
