@@ -158,4 +158,13 @@ describe('async functions in startDev', () => {
     expect((await publish({ n: 8 })).status).toBe(204);
     await until('a tick after the fuzzing', () => (ticks()!.delivered === before + 1 ? true : undefined));
   }, 60_000);
+
+  it('a Dapr API port already taken is a coded error naming the flag', async () => {
+    await expect(
+      startTestDev(['echo'], { eip: false, collector: false, standby: 0, daprHttpPort: dev.async.port }),
+    ).rejects.toMatchObject({
+      code: 'SPROUT_ERR_PLATFORM_PORT_IN_USE',
+      message: expect.stringContaining('--dapr-http-port'),
+    });
+  });
 });
