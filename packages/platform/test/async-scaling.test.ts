@@ -167,4 +167,32 @@ describe('async functions in startDev', () => {
       message: expect.stringContaining('--dapr-http-port'),
     });
   });
+
+  it('--resources-path: the component and a declarative Subscription (routing rule) come from the folder', async () => {
+    const res = await startTestDev(['async-res'], {
+      eip: false,
+      collector: false,
+      standby: 0,
+      resourcesPath: 'async-resources',
+    });
+    try {
+      const send = (kind: string) =>
+        fetch(`${res.async.url}/v1.0/publish/bus/jobs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'dapr-api-token': res.api.token },
+          body: JSON.stringify({ kind }),
+        });
+      expect((await send('normal')).status).toBe(204);
+      expect((await send('urgent')).status).toBe(204);
+      const t = await until('the urgent job delivered and the other dropped', () => {
+        const v = res.platform.view('async-res').triggers?.bus;
+        return v && v.delivered === 1 && v.dropped === 1 ? v : undefined;
+      });
+      expect(t).toMatchObject({ delivered: 1, dropped: 1, failed: 0 });
+      const jobs = res.logs.filter((l) => l.msg === 'job').map((l) => l.kind);
+      expect(jobs).toEqual(['urgent']);
+    } finally {
+      await res.close();
+    }
+  });
 });
