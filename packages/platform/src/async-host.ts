@@ -1,25 +1,24 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { answerClientErrors, applyServerLimits } from '@sprout/http';
 import type { Logger } from '@sprout/observe';
 import type { Registry } from '@sprout/observe/metrics';
 import { loadResources, resolveMetadata, type ResolvedFunction, type Resources } from '@sprout/spec';
-import {
-  createDaprApiServer,
-  createLagMetrics,
-  openInputBinding,
-  openOutputBinding,
-  openPubSub,
-  type DaprApiServer,
-  type InputBindingEngine,
-  type OutputBindingEngine,
-  type PubSubEngine,
+import type * as TriggersModule from '@sprout/triggers';
+import type {
+  DaprApiServer,
+  InputBindingEngine,
+  LagMetrics,
+  OutputBindingEngine,
+  PubSubEngine,
 } from '@sprout/triggers';
-import { AsyncFunction } from './async-function.js';
+import type { AsyncFunction } from './async-function.js';
 import type { Platform } from './platform.js';
 import { deliveryDurationText, registerDeliveryMetrics } from './trigger-metrics.js';
 
 type Engine = PubSubEngine | InputBindingEngine | OutputBindingEngine;
+/** @sprout/triggers (brokers' clients and all) is loaded the first time something needs it. */
+type Triggers = typeof TriggersModule;
 
 export interface AsyncHostOptions {
   logger: Logger;
@@ -58,8 +57,10 @@ export class AsyncHost {
   private readonly functions = new Map<string, AsyncFunction>();
   private readonly resources: Resources;
   private readonly undo = new Map<string, () => void>();
-  private readonly lagMetrics;
-  private api: DaprApiServer;
+  private lagMetrics: LagMetrics | undefined;
+  private triggersModule: Promise<Triggers> | undefined;
+  private loaded: Triggers | undefined;
+  private api: DaprApiServer | undefined;
   private platform: Platform | undefined;
   private syncing: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
@@ -72,9 +73,33 @@ export class AsyncHost {
     resources: Resources,
   ) {
     this.resources = resources;
-    this.api = this.apiOver({}, {});
-    this.lagMetrics = createLagMetrics(o.metrics);
     registerDeliveryMetrics(o.metrics, () => this.counts());
+  }
+
+  /**
+   * Loads @sprout/triggers once (about half a second of broker clients, so `sprout dev` without
+   * async functions or outputs does not pay for it until a request reaches the Dapr API).
+   */
+  private triggers(): Promise<Triggers> {
+    this.triggersModule ??= import('@sprout/triggers').then((m) => {
+      this.loaded = m;
+      this.lagMetrics = m.createLagMetrics(this.o.metrics);
+      this.api ??= this.apiOver(m, {}, {});
+      return m;
+    });
+    return this.triggersModule;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (this.api) return this.api.handle(req, res);
+    this.triggers().then(
+      () => this.api!.handle(req, res),
+      (err: unknown) => {
+        this.o.logger.error({ err }, 'the Dapr API could not load @sprout/triggers');
+        req.resume();
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"errorCode":"ERR_INTERNAL"}');
+      },
+    );
   }
 
   private counts() {
@@ -83,7 +108,7 @@ export class AsyncHost {
 
   /** The delivery duration histogram, Prometheus text (appended to the API's /metrics). */
   metricsText(): string {
-    return deliveryDurationText(() => this.counts());
+    return deliveryDurationText(() => this.counts(), this.loaded?.LATENCY_BUCKETS_MS ?? []);
   }
 
   /** Listens on 127.0.0.1 (the port is known before any instance starts). */
@@ -93,7 +118,7 @@ export class AsyncHost {
       ? loadResources(o.resourcesPath, { subscriptions: true })
       : { components: [], subscriptions: [] };
     const ref: { host?: AsyncHost } = {};
-    const server = createServer((req, res) => ref.host!.api.handle(req, res));
+    const server = createServer((req, res) => ref.host!.handle(req, res));
     applyServerLimits(server);
     answerClientErrors(server);
     await new Promise<void>((resolve, reject) => {
@@ -170,15 +195,18 @@ export class AsyncHost {
       this.functions.delete(name);
       this.undo.get(name)?.();
       this.undo.delete(name);
-      this.lagMetrics.forget(name, fn.lagTriggers());
+      this.lagMetrics?.forget(name, fn.lagTriggers());
       await fn.close();
     }
+    const dapr = defs.filter(usesDapr);
+    if (!dapr.length && !this.loaded) return;
+    const m = await this.triggers();
     const pubsubs: Record<string, PubSubEngine> = {};
     const outputs: Record<string, OutputBindingEngine> = {};
     const used = new Set<string>();
-    for (const def of defs.filter(usesDapr)) {
+    for (const def of dapr) {
       const inputs: Record<string, InputBindingEngine> = {};
-      const problem = await this.openAll(def, pubsubs, outputs, inputs, used);
+      const problem = await this.openAll(m, def, { pubsubs, outputs, inputs }, used);
       if (!def.triggers?.inputs.length || this.functions.has(def.name)) continue;
       if (problem) {
         platform.report(problem);
@@ -191,7 +219,7 @@ export class AsyncHost {
         this.engines.delete(name);
         void e.engine.then((x) => x.close()).catch(() => undefined);
       }
-    this.api = this.apiOver(pubsubs, outputs);
+    this.api = this.apiOver(m, pubsubs, outputs);
   }
 
   private async startFunction(
@@ -203,12 +231,13 @@ export class AsyncHost {
     const runner = platform.runner(def.name);
     if (!runner) return;
     try {
+      const { AsyncFunction } = await import('./async-function.js');
       const fn = await AsyncFunction.start({
         runner,
         engines: { pubsubs, bindings },
         subscriptions: this.resources.subscriptions,
         logger: this.o.logger,
-        onDecision: (decision, readings) => this.lagMetrics.record(def.name, decision, readings),
+        onDecision: (decision, readings) => this.lagMetrics?.record(def.name, decision, readings),
         onStatus: (triggers) => platform.events.emit('triggers', { function: def.name, triggers }),
       });
       this.functions.set(def.name, fn);
@@ -228,10 +257,13 @@ export class AsyncHost {
 
   /** Opens (or reuses) the engines of a function's components; the first problem of an input is returned. */
   private async openAll(
+    m: Triggers,
     def: ResolvedFunction,
-    pubsubs: Record<string, PubSubEngine>,
-    outputs: Record<string, OutputBindingEngine>,
-    inputs: Record<string, InputBindingEngine>,
+    into: {
+      pubsubs: Record<string, PubSubEngine>;
+      outputs: Record<string, OutputBindingEngine>;
+      inputs: Record<string, InputBindingEngine>;
+    },
     used: Set<string>,
   ): Promise<{ code: string; message: string } | undefined> {
     const names = new Set(this.resources.components.map((c) => c.metadata.name));
@@ -262,7 +294,7 @@ export class AsyncHost {
           );
         else if (held?.key !== key) {
           const opener =
-            kind === 'pubsub' ? openPubSub : kind === 'input' ? openInputBinding : openOutputBinding;
+            kind === 'pubsub' ? m.openPubSub : kind === 'input' ? m.openInputBinding : m.openOutputBinding;
           const engine = (opener as (c: typeof config) => Promise<Engine>)(config);
           engine.catch(() => undefined);
           if (held) void held.engine.then((x) => x.close()).catch(() => undefined);
@@ -270,9 +302,9 @@ export class AsyncHost {
         }
         used.add(name);
         const engine = await held!.engine;
-        if (kind === 'pubsub') pubsubs[name] = engine as PubSubEngine;
-        else if (kind === 'input') inputs[name] = engine as InputBindingEngine;
-        else outputs[name] = engine as OutputBindingEngine;
+        if (kind === 'pubsub') into.pubsubs[name] = engine as PubSubEngine;
+        else if (kind === 'input') into.inputs[name] = engine as InputBindingEngine;
+        else into.outputs[name] = engine as OutputBindingEngine;
       } catch (err) {
         this.engines.delete(name);
         const e = err as { code?: string; message: string };
@@ -284,8 +316,12 @@ export class AsyncHost {
     return problem;
   }
 
-  private apiOver(pubsubs: Record<string, PubSubEngine>, bindings: Record<string, OutputBindingEngine>) {
-    return createDaprApiServer({
+  private apiOver(
+    m: Triggers,
+    pubsubs: Record<string, PubSubEngine>,
+    bindings: Record<string, OutputBindingEngine>,
+  ): DaprApiServer {
+    return m.createDaprApiServer({
       pubsubs,
       bindings,
       apiToken: this.o.token,

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from '@sprout/observe/metrics';
-import { LATENCY_BUCKETS_MS, type TriggerCounts } from '@sprout/triggers';
+import type { TriggerCounts } from '@sprout/triggers';
 
 type Source = () => Iterable<readonly [fn: string, counts: Record<string, TriggerCounts>]>;
 
@@ -50,11 +50,11 @@ const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').repl
 
 /**
  * `sprout_triggers_delivery_duration_seconds`, a histogram by function and trigger of the time from
- * taking a message from the broker to settling it, for delivered messages (the delivery engine's
- * own buckets, `LATENCY_BUCKETS_MS`), as Prometheus text: the engine keeps the bucket counts, so they
- * are written here rather than observed again.
+ * taking a message from the broker to settling it, for delivered messages, as Prometheus text: the
+ * delivery engine keeps the bucket counts (upper bounds `bucketsMs`, its `LATENCY_BUCKETS_MS`), so
+ * they are written here rather than observed again.
  */
-export function deliveryDurationText(source: Source): string {
+export function deliveryDurationText(source: Source, bucketsMs: readonly number[]): string {
   const name = 'sprout_triggers_delivery_duration_seconds';
   const lines = [
     `# HELP ${name} Time from taking a message from the broker to settling it, for delivered messages`,
@@ -64,7 +64,7 @@ export function deliveryDurationText(source: Source): string {
     for (const [trigger, c] of Object.entries(counts)) {
       const labels = `function="${escape(fn)}",trigger="${escape(trigger)}"`;
       let cumulative = 0;
-      LATENCY_BUCKETS_MS.forEach((ms, i) => {
+      bucketsMs.forEach((ms, i) => {
         cumulative += c.latency.buckets[i] ?? 0;
         lines.push(`${name}_bucket{${labels},le="${ms / 1000}"} ${cumulative}`);
       });

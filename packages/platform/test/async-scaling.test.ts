@@ -195,4 +195,20 @@ describe('async functions in startDev', () => {
       await res.close();
     }
   });
+
+  it('with no pub/sub or binding anywhere, the Dapr API still answers (loading the engines at its first request)', async () => {
+    const plain = await startTestDev(['echo'], { eip: false, collector: false, standby: 0 });
+    try {
+      expect((await fetch(`${plain.async.url}/v1.0/healthz`)).status).toBe(204);
+      const res = await fetch(`${plain.async.url}/v1.0/publish/orders/new`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'dapr-api-token': plain.api.token },
+        body: '{}',
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ errorCode: 'ERR_PUBSUB_NOT_CONFIGURED' });
+    } finally {
+      await plain.close();
+    }
+  });
 });
