@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '@sprout/observe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCollector, parseConfig, type Collector } from '../src/index.js';
+import { STREAM_MAX_CONNECTIONS } from '../src/inputs/net.js';
 import { inputRefusal, openSocket, run, waitFor } from './helpers.js';
 import { makeTestCerts, type TestCerts } from './tls-certs.js';
 
@@ -83,6 +84,32 @@ pipeline:
       busy.s.destroy();
     }
   });
+
+  it('a stream input holds at most STREAM_MAX_CONNECTIONS: one more is closed, records still flow after', async () => {
+    const held = [];
+    for (let i = 0; i < STREAM_MAX_CONNECTIONS; i += 64)
+      held.push(...(await Promise.all(Array.from({ length: 64 }, () => openSocket(port(1))))));
+    try {
+      // The server counts a connection once it has accepted it: wait until all are in.
+      await waitFor(
+        async () => (await established(port(1))).trim().split('\n').length >= STREAM_MAX_CONNECTIONS,
+      );
+      const extra = await openSocket(port(1));
+      await extra.closed;
+      expect(held.some((h) => h.isClosed())).toBe(false);
+    } finally {
+      for (const h of held) h.s.destroy();
+    }
+    const records = async () =>
+      Number(
+        /collector_input_records_total\{input="tcp\.1"\} (\d+)/.exec(await c.metrics.metrics())?.[1] ?? 0,
+      );
+    const before = await records();
+    await waitFor(async () => (await established(port(1))).trim() === '');
+    const good = await openSocket(port(1));
+    good.s.end('{"after":"cap"}\n');
+    await waitFor(async () => (await records()) === before + 1);
+  }, 60_000);
 
   it('net.tcp_keepalive turns TCP keepalive on for accepted connections (mqtt)', async () => {
     const on = await openSocket(port(3));

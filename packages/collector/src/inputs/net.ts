@@ -53,9 +53,16 @@ export function addressOf(server: Server | HttpServer): { host?: string; port?: 
 }
 
 /**
+ * The most connections one stream input (tcp, syslog tcp, mqtt, forward) holds at once; a connection
+ * beyond it is closed as it arrives, so idle or slow clients cannot exhaust file descriptors.
+ * fluent-bit has no key for it on inputs; SECURITY.md documents it.
+ */
+export const STREAM_MAX_CONNECTIONS = 1024;
+
+/**
  * A TCP server (TLS with `tls` options, see serverTlsOptions) that tracks its sockets so close() ends
- * them. `onSocket` gets a TLS socket once its handshake is done; a failed handshake only ends that
- * connection.
+ * them, holding at most STREAM_MAX_CONNECTIONS. `onSocket` gets a TLS socket once its handshake is
+ * done; a failed handshake only ends that connection.
  */
 export function trackedServer(
   onSocket: (s: Socket) => void,
@@ -63,6 +70,7 @@ export function trackedServer(
 ): { server: Server; sockets: Set<Socket> } {
   const sockets = new Set<Socket>();
   const server = tls ? createTlsServer(tls) : createServer();
+  server.maxConnections = STREAM_MAX_CONNECTIONS;
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
