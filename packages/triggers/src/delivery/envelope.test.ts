@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listen, seededRng } from '@sprout/http/testing';
 import type { Delivery } from '../broker.js';
@@ -212,6 +212,39 @@ describe("deliverToApp: the app's answer, fuzzed", () => {
         const binding = await deliverToApp(url, req, 5000, 'binding');
         expect(binding.kind).toBe(status >= 200 && status <= 299 ? 'success' : 'retry');
       }
+  });
+
+  it('with an agent, deliveries reuse one kept-alive connection, and a huge answer is read past, not kept', async () => {
+    let connections = 0;
+    server.on('connection', () => connections++);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      answer = { status: 200, body: Buffer.alloc(1 << 20, 0x20) }; // 1 MiB of spaces: not JSON
+      const before = connections;
+      for (let i = 0; i < 5; i++)
+        expect((await deliverToApp(url, req, 5000, 'pubsub', undefined, agent)).kind).toBe('success');
+      answer = { status: 200, body: Buffer.from('{"status":"RETRY"}') };
+      expect((await deliverToApp(url, req, 5000, 'pubsub', undefined, agent)).kind).toBe('retry');
+      expect(connections - before).toBe(1);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('an aborted signal or an answer that never comes is a retry saying so', async () => {
+    const stopped = new AbortController();
+    stopped.abort();
+    const aborted = await deliverToApp(url, req, 5000, 'pubsub', stopped.signal);
+    expect(aborted.kind === 'retry' && aborted.reason).toContain('stopping');
+    const silent = createServer(() => {}); // takes the request, never answers
+    const port = await listen(silent);
+    try {
+      const late = await deliverToApp(`http://127.0.0.1:${port}/in`, req, 100, 'pubsub');
+      expect(late.kind === 'retry' && late.reason).toContain('no answer within 100 ms');
+    } finally {
+      silent.closeAllConnections();
+      await closeServer(silent);
+    }
   });
 
   it('a refused connection is a retry naming the URL', async () => {

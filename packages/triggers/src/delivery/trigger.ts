@@ -1,3 +1,4 @@
+import { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '@sprout/observe';
 import type { Delivery, InputBindingEngine, PubSubEngine, Subscription } from '../broker.js';
@@ -94,6 +95,8 @@ export class TriggerDelivery {
   private readonly policy: RetryPolicy;
   private readonly timeoutMs: number;
   private readonly log: Logger;
+  /** Keep-alive connections to the app's instances, closed with the delivery. */
+  private readonly agent = new Agent({ keepAlive: true });
   private readonly routes = new Map<string, Promise<Awaited<ReturnType<typeof readAppSubscriptions>>>>();
   private readonly stopping = new AbortController();
   private readonly handling = new Set<Promise<void>>();
@@ -155,6 +158,7 @@ export class TriggerDelivery {
     this.stopping.abort();
     await Promise.allSettled([...this.handling]);
     await this.subscription?.close();
+    this.agent.destroy();
   }
 
   private take(d: Delivery): void {
@@ -331,7 +335,7 @@ export class TriggerDelivery {
   }
 
   private post(url: string, req: AppRequest, kind: 'pubsub' | 'binding'): Promise<Outcome> {
-    return deliverToApp(url, req, this.timeoutMs, kind, this.stopping.signal);
+    return deliverToApp(url, req, this.timeoutMs, kind, this.stopping.signal, this.agent);
   }
 
   private appRoute(base: string): Promise<AppRoute | undefined> {

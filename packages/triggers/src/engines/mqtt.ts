@@ -93,7 +93,7 @@ export interface MqttSource {
 }
 
 /** A TriggersError for a broker call that failed, naming the component and its type. */
-export function mqttUnavailable(source: MqttSource, what: string, err: unknown): TriggersError {
+function mqttUnavailable(source: MqttSource, what: string, err: unknown): TriggersError {
   return new TriggersError(
     'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE',
     `component "${source.config.name}" (${source.type}): ${what} failed: ${(err as Error).message}`,

@@ -1,0 +1,374 @@
+// Async functions on real brokers (NATS JetStream, Redis Streams): a no-op OpenFunction async
+// function served by @sprout/framework with the @sprout/triggers delivery engine between it and the
+// broker, against the bare client's own consume+ack loop, in the same run (alternating rounds):
+//   1. throughput: N messages waiting in the broker, consumed and acked, messages/s and the ratio;
+//   2. latency: publish → handler at a fixed 1,000 msg/s, p50/p99, and what the delivery adds;
+//   3. a kill -9 soak: the process running the delivery engine and the function is killed -9 while
+//      messages flow and started again; every message is counted (lost must be 0, duplicates told).
+//
+//   node --conditions=@sprout/source --import tsx bench/triggers.ts [--messages 5000] [--rounds 2]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { AckPolicy, connect, type NatsConnection } from 'nats';
+import { openPubSub, type PubSubEngine } from '@sprout/triggers';
+import { percentile, root, writeResult } from './lib.js';
+import {
+  BROKERS,
+  NATS_URL,
+  REDIS_HOST,
+  cloudEvent,
+  nowMs,
+  startAsyncFunction,
+  type Broker,
+} from './triggers-harness.js';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '5000' },
+    rounds: { type: 'string', default: '2' },
+    'in-flight': { type: 'string', default: '64' },
+    'latency-seconds': { type: 'string', default: '5' },
+    'soak-messages': { type: 'string', default: '2000' },
+    'soak-kills': { type: 'string', default: '3' },
+    brokers: { type: 'string', default: 'jetstream,redis' },
+  },
+});
+const N = Number(values.messages);
+const ROUNDS = Number(values.rounds);
+const IN_FLIGHT = Number(values['in-flight']);
+const LATENCY_S = Number(values['latency-seconds']);
+const RATE = 1000;
+const SOAK_N = Number(values['soak-messages']);
+const SOAK_KILLS = Number(values['soak-kills']);
+const brokers = values.brokers.split(',') as Broker[];
+const tag = `bench-trig-${process.pid}`;
+let seq = 0;
+const unique = (what: string) => `${tag}-${what}-${seq++}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const progress = (what: string) => process.stderr.write(`  … ${what}\n`);
+
+async function until(check: () => boolean, what: string, ms = 120_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(1);
+  }
+}
+
+/** Publishes `count` messages, `window` at a time. */
+async function publishAll(count: number, send: (i: number) => Promise<unknown>, window = 256): Promise<void> {
+  for (let i = 0; i < count; i += window)
+    await Promise.all(Array.from({ length: Math.min(window, count - i) }, (_, k) => send(i + k)));
+}
+
+/** Publishes at `rate` per second for `seconds`, each message stamped with its send time. */
+async function publishAtRate(seconds: number, send: (i: number, sentAt: number) => Promise<unknown>) {
+  const total = seconds * RATE;
+  const t0 = nowMs();
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < total;) {
+    const due = Math.min(total, Math.floor(((nowMs() - t0) * RATE) / 1000) + 1);
+    for (; i < due; i++) pending.push(send(i, nowMs()));
+    await sleep(1);
+  }
+  await Promise.all(pending);
+  return total;
+}
+
+// ---------------------------------------------------------------- the Sprout path (delivery engine)
+
+async function sproutThroughput(broker: Broker): Promise<number> {
+  progress(`${broker}: throughput through the delivery engine`);
+  const topic = unique('tp');
+  const fn = await startAsyncFunction(broker, topic, unique('g'), () => {}, {
+    maxInFlight: IN_FLIGHT,
+    held: true,
+  });
+  await publishAll(N, (i) => fn.engine.publish(topic, cloudEvent(`m${i}`, { i })));
+  const t0 = performance.now();
+  fn.release();
+  await until(() => fn.delivered() >= N, `${N} deliveries on ${broker}`);
+  const rate = N / ((performance.now() - t0) / 1000);
+  await fn.close();
+  return rate;
+}
+
+async function sproutLatency(broker: Broker): Promise<number[]> {
+  progress(`${broker}: latency through the delivery engine`);
+  const topic = unique('lat');
+  const samples: number[] = [];
+  const fn = await startAsyncFunction(
+    broker,
+    topic,
+    unique('g'),
+    (data) => samples.push(nowMs() - (data as { sentAt: number }).sentAt),
+    { maxInFlight: IN_FLIGHT },
+  );
+  const total = await publishAtRate(LATENCY_S, (i, sentAt) =>
+    fn.engine.publish(topic, cloudEvent(`l${i}`, { sentAt })),
+  );
+  await until(() => fn.delivered() >= total, 'the latency run');
+  await fn.close();
+  return samples;
+}
+
+// ---------------------------------------------------------------- the bare clients' own loops
+
+interface Bare {
+  /** Creates what the loop reads (stream + durable consumer, stream + group). */
+  prepare(topic: string): Promise<void>;
+  publish(topic: string, data: Uint8Array): Promise<unknown>;
+  /** Consumes and acks until `stop()` is true, calling `onMessage` with each parsed payload. */
+  consume(topic: string, onMessage: (event: { data: unknown }) => void, stop: () => boolean): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function bareNats(): Promise<Bare> {
+  const nc: NatsConnection = await connect({ servers: NATS_URL });
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  const streams: string[] = [];
+  return {
+    async prepare(topic) {
+      streams.push(topic);
+      await jsm.streams.add({ name: topic, subjects: [topic] });
+      await jsm.consumers.add(topic, { durable_name: 'bare', ack_policy: AckPolicy.Explicit });
+    },
+    publish: (topic, data) => js.publish(topic, data),
+    async consume(topic, onMessage, stop) {
+      const consumer = await js.consumers.get(topic, 'bare');
+      const messages = await consumer.consume({ max_messages: IN_FLIGHT });
+      for await (const m of messages) {
+        onMessage(JSON.parse(new TextDecoder().decode(m.data)));
+        m.ack();
+        if (stop()) break; // leaving the loop stops the consumer
+      }
+    },
+    async close() {
+      for (const s of streams) await jsm.streams.delete(s);
+      await nc.drain();
+    },
+  };
+}
+
+async function bareRedis(): Promise<Bare> {
+  const redis = new Redis(`redis://${REDIS_HOST}`);
+  const reader = new Redis(`redis://${REDIS_HOST}`);
+  const streams: string[] = [];
+  return {
+    async prepare(topic) {
+      streams.push(topic);
+      await redis.xgroup('CREATE', topic, 'bare', '0', 'MKSTREAM');
+    },
+    publish: (topic, data) => redis.xadd(topic, '*', 'data', Buffer.from(data)),
+    async consume(topic, onMessage, stop) {
+      while (!stop()) {
+        const res = (await reader.xreadgroup(
+          'GROUP',
+          'bare',
+          'c1',
+          'COUNT',
+          IN_FLIGHT,
+          'BLOCK',
+          1000,
+          'STREAMS',
+          topic,
+          '>',
+        )) as [string, [string, string[]][]][] | null;
+        const entries = res?.[0]?.[1] ?? [];
+        // Each entry handled and acked on its own, as a consumer that acks what it finished.
+        await Promise.all(
+          entries.map(async ([id, fields]) => {
+            onMessage(JSON.parse(fields[1]!));
+            await redis.xack(topic, 'bare', id);
+          }),
+        );
+      }
+    },
+    async close() {
+      if (streams.length) await redis.del(...streams);
+      redis.disconnect();
+      reader.disconnect();
+    },
+  };
+}
+
+const bareClients: Record<string, () => Promise<Bare>> = { jetstream: bareNats, redis: bareRedis };
+
+async function bareThroughput(bare: Bare): Promise<number> {
+  progress('throughput of the bare client');
+  const topic = unique('bare-tp');
+  await bare.prepare(topic);
+  await publishAll(N, (i) => bare.publish(topic, cloudEvent(`b${i}`, { i })));
+  let got = 0;
+  const t0 = performance.now();
+  await bare.consume(
+    topic,
+    () => got++,
+    () => got >= N,
+  );
+  return N / ((performance.now() - t0) / 1000);
+}
+
+async function bareLatency(bare: Bare): Promise<number[]> {
+  progress('latency of the bare client');
+  const topic = unique('bare-lat');
+  await bare.prepare(topic);
+  const samples: number[] = [];
+  const total = LATENCY_S * RATE;
+  const consuming = bare.consume(
+    topic,
+    (e) => samples.push(nowMs() - (e.data as { sentAt: number }).sentAt),
+    () => samples.length >= total,
+  );
+  await publishAtRate(LATENCY_S, (i, sentAt) => bare.publish(topic, cloudEvent(`bl${i}`, { sentAt })));
+  await consuming;
+  return samples;
+}
+
+// ---------------------------------------------------------------- kill -9 soak
+
+interface Soak {
+  published: number;
+  handled: number;
+  unique: number;
+  lost: number;
+  duplicated: number;
+  kills: number;
+}
+
+function startChild(broker: Broker, topic: string, group: string, file: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@sprout/source',
+      '--import',
+      'tsx',
+      `${root}bench/triggers-soak.ts`,
+      broker,
+      topic,
+      group,
+      file,
+    ],
+    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (b: Buffer) => {
+      if (b.toString().includes('ready')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`soak child exited (${code}) before it was ready`)));
+  });
+}
+
+async function soak(broker: Broker, engine: PubSubEngine): Promise<Soak> {
+  progress(`${broker}: kill -9 soak`);
+  const topic = unique('soak');
+  const group = unique('soak-g');
+  const dir = mkdtempSync(join(tmpdir(), 'sprout-bench-soak-'));
+  const file = join(dir, 'handled.txt');
+  const lines = () => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+  let child = await startChild(broker, topic, group, file);
+  // ~SOAK_N messages over ~5 s, the child killed -9 SOAK_KILLS times while they flow.
+  const perTick = Math.max(1, Math.round(SOAK_N / 500));
+  const killAt = new Set(
+    Array.from({ length: SOAK_KILLS }, (_, k) => Math.floor(((k + 1) * SOAK_N) / (SOAK_KILLS + 1))),
+  );
+  let kills = 0;
+  for (let i = 0; i < SOAK_N;) {
+    const sends: Promise<void>[] = [];
+    for (let k = 0; k < perTick && i < SOAK_N; k++, i++) {
+      sends.push(engine.publish(topic, cloudEvent(`s${i}`, { n: i })));
+      if (killAt.has(i)) {
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
+        kills++;
+        child = await startChild(broker, topic, group, file);
+      }
+    }
+    await Promise.all(sends);
+    await sleep(10);
+  }
+  try {
+    await until(() => new Set(lines()).size >= SOAK_N, `all ${SOAK_N} soak messages on ${broker}`, 90_000);
+  } catch (err) {
+    console.error((err as Error).message);
+  }
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  const all = lines();
+  const seen = new Set(all);
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    published: SOAK_N,
+    handled: all.length,
+    unique: seen.size,
+    lost: SOAK_N - seen.size,
+    duplicated: all.length - seen.size,
+    kills,
+  };
+}
+
+// ---------------------------------------------------------------- run
+
+const median = (xs: number[]) => percentile(xs, 50);
+const r1 = (x: number) => Number(x.toFixed(1));
+const r2 = (x: number) => Number(x.toFixed(2));
+const results: Record<string, unknown> = {};
+
+for (const broker of brokers) {
+  const bare = await bareClients[broker]!();
+  const sprout: number[] = [];
+  const bareRates: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    sprout.push(await sproutThroughput(broker));
+    bareRates.push(await bareThroughput(bare));
+  }
+  const throughput = {
+    sprout: r1(median(sprout)),
+    bare: r1(median(bareRates)),
+    ratio: r2(median(sprout) / median(bareRates)),
+    rounds: { sprout: sprout.map(r1), bare: bareRates.map(r1) },
+  };
+  console.log(
+    `\n${broker}: ${N} messages, ${IN_FLIGHT} in flight\n` +
+      `  throughput  sprout ${throughput.sprout} msg/s   bare ${throughput.bare} msg/s   ratio ${throughput.ratio}x`,
+  );
+
+  const viaSprout = await sproutLatency(broker);
+  const viaBare = await bareLatency(bare);
+  const skip = (xs: number[]) => xs.slice(Math.floor(xs.length / 10)); // the first 10 %: warm-up
+  const lat = (xs: number[]) => ({ p50: r2(percentile(skip(xs), 50)), p99: r2(percentile(skip(xs), 99)) });
+  const latency = {
+    rate: RATE,
+    sprout: lat(viaSprout),
+    bare: lat(viaBare),
+    addedP50: r2(percentile(skip(viaSprout), 50) - percentile(skip(viaBare), 50)),
+  };
+  console.log(
+    `  latency at ${RATE} msg/s  sprout p50 ${latency.sprout.p50} ms p99 ${latency.sprout.p99} ms   ` +
+      `bare p50 ${latency.bare.p50} ms p99 ${latency.bare.p99} ms   added p50 ${latency.addedP50} ms`,
+  );
+  await bare.close();
+
+  const publisher = await openPubSub({ name: 'bus', ...BROKERS[broker] });
+  const soakFigures = await soak(broker, publisher);
+  await publisher.close();
+  console.log(
+    `  kill -9 soak  ${soakFigures.published} published, ${soakFigures.kills} kills: ` +
+      `lost ${soakFigures.lost}, duplicated ${soakFigures.duplicated}`,
+  );
+  results[broker] = { messages: N, inFlight: IN_FLIGHT, throughput, latency, soak: soakFigures };
+}
+
+writeResult('triggers', {
+  date: new Date().toISOString(),
+  node: process.version,
+  note: 'shared machine (2 cores, other test runs): figures are noisy',
+  results,
+});
+process.exit(0);
