@@ -71,6 +71,7 @@ describe('platform API under hostile requests', () => {
     expect((await h.get('/v1/health')).status).toBe(200);
     const fns = await h.get('/v1/functions');
     expect(fns.status).toBe(200);
-    expect(JSON.stringify(fns.body)).toContain('echo');
+    // The fuzzer may legitimately have deregistered echo (DELETE with the token): the list answers.
+    expect(Array.isArray((fns.body as { functions?: unknown }).functions), seed).toBe(true);
   }, 60_000);
 });
