@@ -6,6 +6,7 @@ import {
   jwtAuthenticator,
   nanos,
   type ConnectionOptions,
+  type Consumer,
   type ConsumerConfig,
   type JetStreamClient,
   type JetStreamManager,
@@ -240,6 +241,8 @@ class JetStreamSubscription implements Subscription {
   private closed = false;
   private wake: (() => void) | undefined;
   private stopFetch: (() => void) | undefined;
+  /** The durable consumer, looked up once (a lookup is a round trip) and again after an error. */
+  private consumer: Consumer | undefined;
 
   constructor(
     private readonly engine: JetStreamPubSub,
@@ -284,8 +287,8 @@ class JetStreamSubscription implements Subscription {
         continue;
       }
       try {
-        const consumer = await this.engine.js.consumers.get(this.stream, this.durable);
-        const batch = await consumer.fetch({ max_messages: room, expires: 1000 });
+        this.consumer ??= await this.engine.js.consumers.get(this.stream, this.durable);
+        const batch = await this.consumer.fetch({ max_messages: room, expires: 1000 });
         this.stopFetch = () => batch.stop();
         for await (const m of batch) {
           if (this.closed) break; // not acked: redelivered after ackWait
@@ -293,6 +296,7 @@ class JetStreamSubscription implements Subscription {
         }
         failures = 0;
       } catch (err) {
+        this.consumer = undefined;
         if (this.closed) return;
         this.options.onError(this.engine.unavailable('fetch', err));
         await sleep(Math.min(100 * 2 ** failures++, 2000));
