@@ -1,4 +1,4 @@
-// Async functions on real brokers (NATS JetStream, Redis Streams): a no-op OpenFunction async
+// Async functions on real brokers (NATS JetStream, Redis Streams, RabbitMQ): a no-op OpenFunction async
 // function served by @sprout/framework with the @sprout/triggers delivery engine between it and the
 // broker, against the bare client's own consume+ack loop, in the same run (alternating rounds):
 //   1. throughput: N messages waiting in the broker, consumed and acked, messages/s and the ratio;
@@ -7,17 +7,19 @@
 //   3. a kill -9 soak: the process running the delivery engine and the function is killed -9 while
 //      messages flow and started again; every message is counted (lost must be 0, duplicates told).
 //
-//   node --conditions=@sprout/source --import tsx bench/triggers.ts [--messages 5000] [--rounds 2]
+//   node --conditions=@sprout/source --import tsx bench/triggers.ts [--messages 5000] [--rounds 2] [--brokers jetstream,redis,rabbitmq]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { connect as amqpConnect } from 'amqplib';
 import { Redis } from 'ioredis';
 import { AckPolicy, connect, type NatsConnection } from 'nats';
 import { openPubSub, type PubSubEngine } from '@sprout/triggers';
 import { percentile, root, writeResult } from './lib.js';
 import {
+  AMQP_URL,
   BROKERS,
   NATS_URL,
   REDIS_HOST,
@@ -36,7 +38,7 @@ const { values } = parseArgs({
     'warm-up-seconds': { type: 'string', default: '2' },
     'soak-messages': { type: 'string', default: '2000' },
     'soak-kills': { type: 'string', default: '3' },
-    brokers: { type: 'string', default: 'jetstream,redis' },
+    brokers: { type: 'string', default: 'jetstream,redis,rabbitmq' },
   },
 });
 const N = Number(values.messages);
@@ -206,7 +208,46 @@ async function bareRedis(): Promise<Bare> {
   };
 }
 
-const bareClients: Record<string, () => Promise<Bare>> = { jetstream: bareNats, redis: bareRedis };
+async function bareRabbit(): Promise<Bare> {
+  const conn = await amqpConnect(AMQP_URL);
+  const pub = await conn.createConfirmChannel();
+  const queues: string[] = [];
+  return {
+    async prepare(topic) {
+      queues.push(topic);
+      await pub.assertQueue(topic, { durable: true });
+    },
+    publish: (topic, data) =>
+      new Promise<void>((resolve, reject) =>
+        pub.sendToQueue(topic, Buffer.from(data), { persistent: true }, (err) =>
+          err ? reject(err as Error) : resolve(),
+        ),
+      ),
+    async consume(topic, onMessage, stop) {
+      const ch = await conn.createChannel();
+      await ch.prefetch(IN_FLIGHT);
+      await new Promise<void>((resolve) => {
+        void ch.consume(topic, (m) => {
+          if (!m) return;
+          onMessage(JSON.parse(m.content.toString('utf8')));
+          ch.ack(m);
+          if (stop()) resolve();
+        });
+      });
+      await ch.close();
+    },
+    async close() {
+      for (const q of queues) await pub.deleteQueue(q);
+      await conn.close();
+    },
+  };
+}
+
+const bareClients: Record<string, () => Promise<Bare>> = {
+  jetstream: bareNats,
+  redis: bareRedis,
+  rabbitmq: bareRabbit,
+};
 
 async function bareThroughput(bare: Bare): Promise<number> {
   progress('throughput of the bare client');
@@ -376,13 +417,24 @@ for (const broker of brokers) {
     `  kill -9 soak  ${soakFigures.published} published, ${soakFigures.kills} kills: ` +
       `lost ${soakFigures.lost}, duplicated ${soakFigures.duplicated}`,
   );
-  results[broker] = { messages: N, inFlight: IN_FLIGHT, throughput, latency, soak: soakFigures };
+  results[broker] = {
+    date: new Date().toISOString(),
+    messages: N,
+    inFlight: IN_FLIGHT,
+    throughput,
+    latency,
+    soak: soakFigures,
+  };
 }
 
+// A run over some brokers keeps the last figures of the others (each broker has its own date).
+const file = `${root}bench/results/triggers.json`;
+const earlier = existsSync(file)
+  ? ((JSON.parse(readFileSync(file, 'utf8')) as { results?: Record<string, unknown> }).results ?? {})
+  : {};
 writeResult('triggers', {
-  date: new Date().toISOString(),
   node: process.version,
   note: 'shared machine (2 cores, other test runs): figures are noisy',
-  results,
+  results: { ...earlier, ...results },
 });
 process.exit(0);
