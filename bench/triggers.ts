@@ -209,7 +209,7 @@ async function bareRedis(): Promise<Bare> {
 }
 
 async function bareRabbit(): Promise<Bare> {
-  const conn = await amqpConnect(AMQP_URL);
+  const conn = await amqpConnect(AMQP_URL, { noDelay: true }); // as pubsub.rabbitmq connects
   const pub = await conn.createConfirmChannel();
   const queues: string[] = [];
   return {

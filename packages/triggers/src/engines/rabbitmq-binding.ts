@@ -63,7 +63,7 @@ export class RabbitBinding extends OutputBinding implements OutputBindingEngine 
     const queue = md.required('queueName');
     const host = md.required('host');
     try {
-      return new RabbitBinding(config, await connect(host), queue, settings);
+      return new RabbitBinding(config, await connect(host, { noDelay: true }), queue, settings);
     } catch (err) {
       throw new TriggersError(
         'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE',
