@@ -329,6 +329,28 @@ describe('nothing lost, nothing blocked', () => {
     expect(t.counts()).toMatchObject({ failed: 0, dropped: 0 });
   });
 
+  it('64 messages held for a cold target raise no process warning (listeners on the stop signal)', async () => {
+    bus = new InMemoryPubSub('bus');
+    const topic = unique('cold-many');
+    app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const ready = gate();
+      const target = { url: () => ready.promise.then(() => app.url) };
+      const t = await start({ topic }, { target, maxInFlight: 64 });
+      for (let i = 0; i < 64; i++) await publishDapr(topic, { i });
+      await until(() => t.counts().inFlight === 64, 'all 64 held');
+      ready.open();
+      await until(() => t.counts().delivered === 64, 'all 64 delivered');
+      await new Promise((r) => setImmediate(r)); // a warning is emitted on the next tick
+      expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('close does not wait for a target that never becomes ready; the held message goes back', async () => {
     bus = new InMemoryPubSub('bus');
     const topic = unique('never-ready');

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '@sprout/observe';
@@ -109,6 +110,9 @@ export class TriggerDelivery {
   ) {
     this.policy = readRetryPolicy(options.retry);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // Every delivery in flight listens for the stop while it waits for an instance, POSTs or backs
+    // off: many at once is expected, not a leak (Node warns past 10).
+    setMaxListeners(3 * Math.max(1, Math.floor(options.maxInFlight)) + 10, this.stopping.signal);
     this.log = (options.log ?? createLogger({ name: 'triggers' })).child({ trigger: trigger.name });
     // A declarative rule Sprout cannot evaluate, or a rawPayload that is not a boolean, is refused
     // now, not at the first message.
