@@ -105,8 +105,9 @@ async function compare(): Promise<void> {
   const before = resolve(values.before);
   const duration = Number(values.duration);
   const rounds = Number(values.rounds);
-  // One instance (of the before tree) behind both gateways, so only the gateway differs.
-  const inst = await startInstance(before);
+  // One instance (of this tree: the before tree need only build its gateway) behind both gateways,
+  // so only the gateway differs.
+  const inst = await startInstance(root);
   const instancePort = Number(new URL(inst.url).port);
   const gws = {
     before: await startGateway(before, instancePort),
