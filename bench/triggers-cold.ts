@@ -26,7 +26,7 @@ const { values } = parseArgs({
   },
 });
 const SAMPLES = Number(values.samples);
-const STANDBY = values.standby;
+const STANDBY = Number(values.standby);
 const tag = `bench-cold-${process.pid}`;
 const topic = `${tag}-topic`;
 const stream = `${tag}-stream`;
@@ -134,7 +134,7 @@ function startDev(): Promise<Dev> {
       '--host',
       '127.0.0.1',
       '--standby',
-      STANDBY,
+      String(STANDBY),
       '--no-watch',
       '--no-collector',
       '--no-eip',
@@ -172,6 +172,11 @@ async function instances(dev: Dev): Promise<number> {
   return view.instances?.length ?? -1;
 }
 
+async function standbyReady(dev: Dev): Promise<number> {
+  const r = await fetch(`${dev.api}/v1/health`, { headers: { authorization: `Bearer ${dev.token}` } });
+  return ((await r.json()) as { standbyReady?: number }).standbyReady ?? 0;
+}
+
 async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await check())) {
@@ -183,7 +188,10 @@ async function until(what: string, check: () => Promise<boolean> | boolean, ms =
 /** One sample: at zero instances, publish one message, time until the handler has it. */
 async function sample(dev: Dev, i: number): Promise<number> {
   await until('zero instances', async () => (await instances(dev)) === 0);
-  await sleep(1000); // the standby process (if any) is started again in its own time after a cold start
+  // With --standby, the pre-started process taken by the last cold start is started again in its
+  // own time: a sample starts once it is ready, as a function idle for a while finds it.
+  await until('the standby process ready', async () => (await standbyReady(dev)) >= Math.min(1, STANDBY));
+  await sleep(500);
   if ((await instances(dev)) !== 0) throw new Error('not at zero');
   const id = `${tag}-${i}`;
   const t0 = nowMs();
@@ -220,7 +228,7 @@ const figures = {
   date: new Date().toISOString(),
   broker: 'jetstream',
   publish: 'Dapr publish API of sprout dev',
-  standby: Number(STANDBY),
+  standby: STANDBY,
   samples: SAMPLES,
   medianMs: r1(percentile(runs, 50)),
   p99Ms: r1(percentile(runs, 99)),
