@@ -38,7 +38,8 @@ main() {
   cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
   # Debian packages used by tests and peers. Installed only when missing.
-  apt_packages=(socat curl bird2 iproute2 gobgpd iputils-arping iputils-ping collectd-core nginx-light mosquitto-clients bsdutils redis-server)
+  apt_packages=(socat curl bird2 iproute2 gobgpd iputils-arping iputils-ping collectd-core nginx-light mosquitto-clients bsdutils redis-server
+    chromium skopeo umoci docker-registry openssh-server openssh-client apache2-utils openssl)
   missing=()
   for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
