@@ -1,0 +1,2 @@
+// The public API of @sprout/builder (work in progress).
+export {};

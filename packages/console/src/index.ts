@@ -1,0 +1,2 @@
+// The public API of @sprout/console (work in progress).
+export {};
