@@ -11,7 +11,6 @@ export default tseslint.config(
       '**/node_modules/**',
       'coverage/**',
       '**/*.d.ts',
-      'packages/console/web/**',
       // OpenFunction's own test files, kept byte for byte (see that folder's README)
       'packages/framework/test/fixtures/openfunction/test/**',
     ],
@@ -49,6 +48,11 @@ export default tseslint.config(
   {
     files: ['**/*.test.ts', 'packages/*/test/**', 'examples/**', 'bench/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // The console's single-page app runs in a browser.
+    files: ['packages/console/web/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     files: ['**/*.cjs', 'examples/**/*.js'],

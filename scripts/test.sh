@@ -19,6 +19,7 @@ bash scripts/setup.sh
 bash scripts/services.sh
 echo "test: format"; npx prettier --check . --log-level warn
 echo "test: lint"; npx eslint . --max-warnings 0
+echo "test: console web types"; npx tsc -p packages/console/web/tsconfig.json
 echo "test: imports"; node scripts/check-imports.mjs
 echo "test: dead exports"; npx knip
 echo "test: vitest"; npx vitest run "$@"

@@ -13,7 +13,7 @@ export const LAYERS = {
   chain: [
     ['cli'],
     ['platform'],
-    ['gateway', 'triggers', 'collector', 'eip', 'builder', 'framework'],
+    ['gateway', 'triggers', 'collector', 'eip', 'builder', 'console', 'framework'],
     ['state'],
     ['observe'],
   ],

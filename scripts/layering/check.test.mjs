@@ -183,7 +183,7 @@ describe('checkLayering', () => {
 describe('helpers', () => {
   it('states the chain as CONTRIBUTING.md writes it', () => {
     expect(chainText(LAYERS)).toBe(
-      'cli → platform → {gateway, triggers, collector, eip, builder, framework} → state → observe',
+      'cli → platform → {gateway, triggers, collector, eip, builder, console, framework} → state → observe',
     );
   });
 

@@ -1,0 +1,1 @@
+export const ClustersPage = () => <p>Clusters: the KubeKey installer comes here.</p>;
