@@ -13,6 +13,7 @@ export const HTTP_ERROR_CODES = {
   SPROUT_ERR_HTTP_UNSAFE_PATH: 400,
   SPROUT_ERR_HTTP_INVALID_LIMIT: 500,
   SPROUT_ERR_HTTP_MALFORMED_REQUEST: 400,
+  SPROUT_ERR_HTTP_CSRF: 403,
 } as const satisfies Record<string, number>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERROR_CODES;

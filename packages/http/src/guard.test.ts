@@ -167,3 +167,98 @@ describe('RequestGuard', () => {
     }
   });
 });
+
+describe('RequestGuard with sessions and API tokens', () => {
+  const sessions = new Map([['sess-ok', { user: 'admin', via: 'session' as const, csrf: 'csrf-ok' }]]);
+  const apiTokens = new Map([['tok-script', { user: 'ci', via: 'api-token' as const }]]);
+  const guard = new RequestGuard({
+    token: TOKEN,
+    auth: { bearer: (t) => apiTokens.get(t), session: (id) => sessions.get(id) },
+  });
+  let s2: Server;
+  let p2: number;
+  beforeAll(async () => {
+    s2 = createServer((req, res) => {
+      const refused = guard.check(req, {
+        token: req.url !== '/page',
+        navigation: req.url === '/page',
+        bodyTypes: ['application/json'],
+      });
+      if (refused) return sendError(res, refused, { code: 'X' }, guard.headers(refused));
+      const who = guard.authenticate(req);
+      req.resume();
+      req.on('end', () => sendJson(res, 200, who instanceof Error ? {} : who));
+    });
+    p2 = await listen(s2);
+  });
+  afterAll(() => closeServer(s2));
+
+  const send = async (method: string, headers: Record<string, string>, path = '/x') => {
+    const res = await fetch(`http://127.0.0.1:${p2}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      ...(method === 'GET' ? {} : { body: '{}' }),
+    });
+    return { status: res.status, code: res.headers.get('x-sprout-error-code'), body: await res.json() };
+  };
+
+  it('takes a session cookie for reads, and for writes only with its CSRF token', async () => {
+    expect(await send('GET', { cookie: 'sprout_session=sess-ok' })).toMatchObject({
+      status: 200,
+      body: { user: 'admin', via: 'session' },
+    });
+    const cookie = 'sprout_session=sess-ok; sprout_csrf=csrf-ok';
+    expect((await send('POST', { cookie, 'x-sprout-csrf': 'csrf-ok' })).status).toBe(200);
+    expect(await send('POST', { cookie })).toMatchObject({ status: 403, code: 'SPROUT_ERR_HTTP_CSRF' });
+    expect(await send('DELETE', { cookie, 'x-sprout-csrf': 'csrf-other' })).toMatchObject({
+      status: 403,
+      code: 'SPROUT_ERR_HTTP_CSRF',
+    });
+  });
+
+  it('refuses no cookie, a forged cookie and a cookie from another site', async () => {
+    expect(await send('GET', {})).toMatchObject({ status: 401, code: 'SPROUT_ERR_HTTP_UNAUTHORIZED' });
+    expect(await send('GET', { cookie: 'sprout_session=forged' })).toMatchObject({
+      status: 401,
+      code: 'SPROUT_ERR_HTTP_UNAUTHORIZED',
+    });
+    expect(await send('GET', { cookie: 'sprout_sessionx=sess-ok' })).toMatchObject({ status: 401 });
+    expect(
+      await send('POST', {
+        cookie: 'sprout_session=sess-ok',
+        'x-sprout-csrf': 'csrf-ok',
+        origin: 'http://evil.example',
+      }),
+    ).toMatchObject({ status: 403, code: 'SPROUT_ERR_HTTP_CROSS_ORIGIN' });
+  });
+
+  it('takes API tokens and the platform token as Bearer, which need no CSRF token', async () => {
+    expect(await send('POST', { authorization: 'Bearer tok-script' })).toMatchObject({
+      status: 200,
+      body: { user: 'ci', via: 'api-token' },
+    });
+    expect(await send('POST', { authorization: `Bearer ${TOKEN}` })).toMatchObject({
+      status: 200,
+      body: { via: 'token' },
+    });
+    // A wrong Bearer is refused even beside a good cookie: one credential per request.
+    expect(
+      await send('GET', { authorization: 'Bearer revoked', cookie: 'sprout_session=sess-ok' }),
+    ).toMatchObject({ status: 401 });
+  });
+
+  it('lets a navigation GET from another site through, but not a foreign Host', async () => {
+    const page = await fetch(`http://127.0.0.1:${p2}/page`, { headers: { 'sec-fetch-site': 'cross-site' } });
+    expect(page.status).toBe(200);
+    expect(await send('GET', { 'sec-fetch-site': 'cross-site' }, '/x')).toMatchObject({ status: 403 });
+    const foreign = await new Promise<number>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: p2, path: '/page', headers: { host: 'evil.example' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(foreign).toBe(403);
+  });
+});

@@ -3,12 +3,34 @@ import { isIP } from 'node:net';
 import { hasBody } from './body.js';
 import { HttpError } from './errors.js';
 import { tokenMatches } from './token.js';
+import { CSRF_HEADER, parseCookies, SESSION_COOKIE } from './cookies.js';
+
+/** Who a request is: the platform token, an API token a person made, or a signed-in browser. */
+export interface Principal {
+  user: string;
+  via: 'token' | 'api-token' | 'session';
+}
+
+/**
+ * Credentials besides the one platform token, kept by their owner (the console's accounts and
+ * sessions): the guard asks, it stores nothing.
+ */
+export interface Authenticator {
+  /** The owner of an API token, or undefined when it is no (longer a) valid token. */
+  bearer(token: string): Principal | undefined;
+  /** A live session by its cookie value, with its CSRF token; undefined when unknown or expired. */
+  session(id: string): (Principal & { csrf: string }) | undefined;
+}
 
 export interface RequestGuardOptions {
   /** When set, requests that ask for it must carry `Authorization: Bearer <token>`. */
   token?: string;
   /** Host names accepted besides `localhost` and IP literals: the listen address when it is a name, a proxy's name. */
   allowedHosts?: readonly string[];
+  /** API tokens and browser sessions accepted besides `token` (cookie sessions must send `x-sprout-csrf` on writes). */
+  auth?: Authenticator;
+  /** The server is reached over HTTPS (directly or through a proxy): a same-origin `Origin` is `https:`. */
+  https?: boolean;
 }
 
 export interface GuardRule {
@@ -19,6 +41,11 @@ export interface GuardRule {
    * none, is refused with 415. Unset: any body (function traffic passed on as it came).
    */
   bodyTypes?: readonly string[];
+  /**
+   * A GET a browser may make from another site's link (the console's pages): no `Sec-Fetch-Site`
+   * refusal. The Host check still holds; never for a route that answers data.
+   */
+  navigation?: boolean;
 }
 
 /**
@@ -41,9 +68,13 @@ export interface GuardRule {
 export class RequestGuard {
   readonly #token: string | undefined;
   readonly #hosts: Set<string>;
+  readonly #auth: Authenticator | undefined;
+  readonly #protocol: string;
 
   constructor(o: RequestGuardOptions = {}) {
     this.#token = o.token;
+    this.#auth = o.auth;
+    this.#protocol = o.https ? 'https:' : 'http:';
     this.#hosts = new Set(['localhost', ...(o.allowedHosts ?? []).map(normalHost)]);
   }
 
@@ -63,20 +94,12 @@ export class RequestGuard {
         { field: 'host' },
       );
     }
-    const crossOrigin = this.#crossOrigin(req, host!);
+    const navigation = rule.navigation === true && (req.method === 'GET' || req.method === 'HEAD');
+    const crossOrigin = navigation ? undefined : this.#crossOrigin(req, host!);
     if (crossOrigin) return new HttpError('SPROUT_ERR_HTTP_CROSS_ORIGIN', crossOrigin, { field: 'origin' });
-    if (rule.token && this.#token !== undefined) {
-      const auth = req.headers.authorization;
-      const given = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
-      if (!tokenMatches(given, this.#token)) {
-        return new HttpError(
-          'SPROUT_ERR_HTTP_UNAUTHORIZED',
-          given === undefined
-            ? 'this call needs the API token: Authorization: Bearer <token> (the api-token file in the data dir)'
-            : 'wrong API token',
-          { field: 'authorization' },
-        );
-      }
+    if (rule.token && (this.#token !== undefined || this.#auth)) {
+      const who = this.authenticate(req);
+      if (who instanceof HttpError) return who;
     }
     if (rule.bodyTypes && req.method !== 'GET' && req.method !== 'HEAD' && hasBody(req)) {
       const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -89,6 +112,54 @@ export class RequestGuard {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Who sent `req`, or the error to answer it with: `Authorization: Bearer` with the platform token
+   * or an API token; else the session cookie, whose writes (any method but GET, HEAD, OPTIONS) must
+   * repeat the session's CSRF token in `x-sprout-csrf` (a page of another site cannot read it).
+   */
+  authenticate(req: IncomingMessage): Principal | HttpError {
+    const header = req.headers.authorization;
+    if (header !== undefined) {
+      const given = header.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      if (given !== undefined && this.#token !== undefined && tokenMatches(given, this.#token)) {
+        return { user: 'platform-token', via: 'token' };
+      }
+      const owner = given ? this.#auth?.bearer(given) : undefined;
+      if (owner) return owner;
+      return new HttpError('SPROUT_ERR_HTTP_UNAUTHORIZED', 'wrong API token', { field: 'authorization' });
+    }
+    const id = this.#auth ? parseCookies(req.headers.cookie).get(SESSION_COOKIE) : undefined;
+    if (id !== undefined) {
+      const session = this.#auth!.session(id);
+      if (!session) {
+        return new HttpError(
+          'SPROUT_ERR_HTTP_UNAUTHORIZED',
+          'the session has expired or was ended; sign in again',
+          {
+            field: 'cookie',
+          },
+        );
+      }
+      const write = !['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? 'GET');
+      const csrf = req.headers[CSRF_HEADER];
+      if (write && !tokenMatches(typeof csrf === 'string' ? csrf : undefined, session.csrf)) {
+        return new HttpError(
+          'SPROUT_ERR_HTTP_CSRF',
+          `a write with a session cookie must carry the session's CSRF token in ${CSRF_HEADER} (the sprout_csrf cookie)`,
+          { field: CSRF_HEADER },
+        );
+      }
+      return { user: session.user, via: session.via };
+    }
+    return new HttpError(
+      'SPROUT_ERR_HTTP_UNAUTHORIZED',
+      this.#auth
+        ? 'this call needs a signed-in session or Authorization: Bearer <token> (the api-token file in the data dir, or an API token)'
+        : 'this call needs the API token: Authorization: Bearer <token> (the api-token file in the data dir)',
+      { field: 'authorization' },
+    );
   }
 
   /** Headers that go with a refusal (`www-authenticate` on a 401). */
@@ -106,7 +177,7 @@ export class RequestGuard {
     let same = false;
     try {
       const u = new URL(origin);
-      same = u.protocol === 'http:' && u.host === new URL(`http://${host}`).host;
+      same = u.protocol === this.#protocol && u.host === new URL(`${this.#protocol}//${host}`).host;
     } catch {
       same = false;
     }

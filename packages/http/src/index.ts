@@ -1,6 +1,20 @@
 export { SproutError, isSproutError, type ErrorBody, type SproutErrorOptions } from './error.js';
 export { HttpError, HTTP_ERROR_CODES, type HttpErrorCode } from './errors.js';
-export { RequestGuard, type RequestGuardOptions, type GuardRule } from './guard.js';
+export {
+  RequestGuard,
+  type RequestGuardOptions,
+  type GuardRule,
+  type Authenticator,
+  type Principal,
+} from './guard.js';
+export {
+  parseCookies,
+  serializeCookie,
+  SESSION_COOKIE,
+  CSRF_COOKIE,
+  CSRF_HEADER,
+  type CookieOptions,
+} from './cookies.js';
 export { loadOrCreateToken, readToken, tokenMatches, TOKEN_FILE, type LoadedToken } from './token.js';
 export { readBody, hasBody, type ReadBodyOptions } from './body.js';
 export { sendJson, sendError, sendSocketError, errorBody, type InternalFallback } from './respond.js';
