@@ -1,2 +1,3 @@
-// The public API of @sprout/builder (work in progress).
-export {};
+// The public API of @sprout/builder.
+export { BuilderError, isBuilderError, BUILDER_ERROR_CODES, type BuilderErrorCode } from './errors.js';
+export * from './oci/index.js';
