@@ -2,13 +2,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseComponent, type ComponentDocument } from './component.js';
 import { SpecError } from './errors.js';
+import { parseResiliency, type ResiliencyDocument } from './resiliency.js';
 import { parseSubscription, type SubscriptionDocument } from './subscription.js';
 import { parseYamlAll } from './yaml.js';
 
-/** What a resources folder holds: its Dapr Components and Subscriptions. */
+/** What a resources folder holds: its Dapr Components, Subscriptions and Resiliency policies. */
 export interface Resources {
   components: ComponentDocument[];
   subscriptions: SubscriptionDocument[];
+  /** Present when asked for (`resiliency: true`); scopes are kept, not applied (apps share a folder). */
+  resiliencies?: ResiliencyDocument[];
 }
 
 export interface ResourcesOptions {
@@ -16,6 +19,8 @@ export interface ResourcesOptions {
   appId?: string;
   /** Read (and validate) Subscription documents too; by default they are skipped like other kinds. */
   subscriptions?: boolean;
+  /** Read (and validate) Resiliency documents too; by default they are skipped like other kinds. */
+  resiliency?: boolean;
 }
 
 /**
@@ -42,6 +47,8 @@ export function loadResources(dir: string, options: ResourcesOptions = {}): Reso
     );
   }
   const out: Resources = { components: [], subscriptions: [] };
+  const resiliencies: ResiliencyDocument[] = [];
+  if (options.resiliency) out.resiliencies = resiliencies;
   const names = new Map<string, string>();
   for (const file of files) {
     let body: string;
@@ -58,6 +65,10 @@ export function loadResources(dir: string, options: ResourcesOptions = {}): Reso
       const kind = (value as { kind?: unknown }).kind;
       if (kind === 'Subscription' && options.subscriptions) {
         out.subscriptions.push(parseSubscription(value, source));
+        return;
+      }
+      if (kind === 'Resiliency' && options.resiliency) {
+        resiliencies.push(parseResiliency(value, source, at));
         return;
       }
       if (kind !== 'Component') return;

@@ -15,6 +15,8 @@ export const SPEC_ERROR_CODES = {
     'Two functions have the same name: rename one (`metadata.name`, or the folder).',
   SPROUT_ERR_SPEC_INVALID_COMPONENT:
     'A Dapr Component or Subscription file does not parse or is malformed (missing name or type, bad metadata, name used twice): fix the field named.',
+  SPROUT_ERR_SPEC_INVALID_RESILIENCY:
+    'A Dapr Resiliency document is malformed (a duration that does not parse, a retry policy other than constant/exponential, bad status codes, a target naming a policy that is not defined): fix the field named.',
   SPROUT_ERR_SPEC_SECRET_MISSING:
     'A component metadata item reads an environment variable (`secretKeyRef`/`envRef`) that is not set: set it, or give a `value`.',
 } as const;

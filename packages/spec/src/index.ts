@@ -41,3 +41,12 @@ export { resolveMetadata, resolveComponent } from './secrets.js';
 export { plainFunction, isFunctionFolder, functionYamlOf } from './folder.js';
 export { loadResources, type Resources, type ResourcesOptions } from './component-files.js';
 export { parseSubscription, type SubscriptionDocument } from './subscription.js';
+export {
+  parseResiliency,
+  resiliencyBeside,
+  type BreakerCounter,
+  type ResiliencyBreaker,
+  type ResiliencyDocument,
+  type ResiliencyPolicyNames,
+  type ResiliencyRetry,
+} from './resiliency.js';

@@ -10,6 +10,7 @@ import { firstIssue } from './issues.js';
 import { contextInputs, triggersOf } from './triggers.js';
 import { functionYamlOf, isFunctionFolder, packageVersion, plainFunction } from './folder.js';
 import type { BuildSpec, ResolvedFunction } from './resolved.js';
+import { resiliencyBeside } from './resiliency.js';
 import { parseYaml, type Locator } from './yaml.js';
 
 /** What loading some paths produced: the functions found and, separately, what was wrong. */
@@ -167,6 +168,8 @@ function resolveDocument(doc: FunctionDocument, file: string, at: Locator): Reso
     }
   }
   fn.components = componentsOf(doc, file);
+  const resiliency = resiliencyBeside(dirname(file));
+  if (resiliency) fn.resiliency = resiliency;
   fn.routes = routesOf(serving);
   const so = serving.scaleOptions;
   if (so?.minReplicas !== undefined) fn.scaling.minReplicas = so.minReplicas;

@@ -1,6 +1,7 @@
 import type { ComponentDocument } from './component.js';
 import type { FunctionContext } from './context.js';
 import type { FunctionDocument } from './function-schema.js';
+import type { ResiliencyDocument } from './resiliency.js';
 
 /** One routing rule of a function: hosts (empty = any), a path prefix, optional exact header values. */
 export interface RouteRule {
@@ -109,6 +110,8 @@ export interface ResolvedFunction {
    * validated: what the function's state stores and outputs are.
    */
   components: ComponentDocument[];
+  /** Dapr Resiliency documents of a `resiliency.yaml` beside the function.yaml, validated. */
+  resiliency?: ResiliencyDocument[];
   /** `spec.build`, when the function.yaml has one. */
   build?: BuildSpec;
   /** The validated Function document, for rendering to a cluster (absent for a plain folder). */
