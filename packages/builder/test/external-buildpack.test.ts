@@ -1,0 +1,268 @@
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildImage, isBuilderError, OciLayout } from '@sprout/builder';
+
+const run = promisify(execFile);
+let work: string;
+
+/** Writes a buildpack folder: buildpack.toml and bash bin/detect, bin/build. */
+async function buildpack(dir: string, id: string, detect: string, build: string): Promise<string> {
+  const at = join(work, 'buildpacks', dir);
+  await mkdir(join(at, 'bin'), { recursive: true });
+  await writeFile(
+    join(at, 'buildpack.toml'),
+    `api = "0.10"\n[buildpack]\nid = "${id}"\nversion = "1.2.3"\nname = "${dir}"\n`,
+  );
+  for (const [name, body] of [
+    ['detect', detect],
+    ['build', build],
+  ] as const) {
+    await writeFile(join(at, 'bin', name), `#!/usr/bin/env bash\nset -euo pipefail\n${body}\n`);
+    await chmod(join(at, 'bin', name), 0o755);
+  }
+  return at;
+}
+
+// A "tools" buildpack: provides `greeter`; builds a layer (build + launch + cache) with a bin/,
+// env files of every kind; keeps its layer when the restored metadata says version 1.
+const TOOLS_DETECT = `cat > "$CNB_BUILD_PLAN_PATH" <<'TOML'
+[[provides]]
+name = "greeter"
+TOML`;
+const TOOLS_BUILD = `
+layer="$CNB_LAYERS_DIR/tools"
+greeting=$(grep -o 'greeting = "[a-z]*"' "$CNB_BP_PLAN_PATH" | cut -d'"' -f2)
+echo "plan asks for: $greeting"
+if [[ -f "$layer.toml" ]] && grep -q 'version = "1"' "$layer.toml" && [[ -x "$layer/bin/greet" ]]; then
+  echo "reusing cached tools layer"
+else
+  echo "building tools layer"
+  rm -rf "$layer"; mkdir -p "$layer/bin" "$layer/env" "$layer/env.build" "$layer/env.launch"
+  printf '#!/bin/sh\\necho "%s from greet"\\n' "$greeting" > "$layer/bin/greet"; chmod +x "$layer/bin/greet"
+  printf 'hello' > "$layer/env/GREETING"
+  printf 'only-build' > "$layer/env.build/BUILD_ONLY.default"
+  printf 'only-launch' > "$layer/env.launch/LAUNCH_ONLY.override"
+  printf 'tools' > "$layer/env/LIST.append"; printf ',' > "$layer/env/LIST.delim"
+fi
+cat > "$layer.toml" <<'TOML'
+[types]
+launch = true
+build = true
+cache = true
+[metadata]
+version = "1"
+TOML
+echo "to stderr" >&2`;
+
+// A "site" buildpack: requires `greeter` (with metadata); uses the tools layer at build time;
+// writes a launch layer from the app's files and a launch.toml process.
+const SITE_DETECT = `[[ -f index.html ]] || exit 100
+cat > "$CNB_BUILD_PLAN_PATH" <<'TOML'
+[[requires]]
+name = "greeter"
+[requires.metadata]
+greeting = "howdy"
+TOML`;
+const SITE_BUILD = `
+echo "greet says: $(greet)"
+echo "GREETING=$GREETING BUILD_ONLY=\${BUILD_ONLY:-} LAUNCH_ONLY=\${LAUNCH_ONLY:-unset} LIST=\${LIST:-} PLATFORM=$(cat "$CNB_PLATFORM_DIR/env/SITE_TITLE")"
+site="$CNB_LAYERS_DIR/site"
+mkdir -p "$site/env.launch"
+cp index.html "$site/index.html"
+printf '%s' "$site" > "$site/env.launch/SITE_ROOT.override"
+cat > "$CNB_LAYERS_DIR/site.toml" <<'TOML'
+[types]
+launch = true
+TOML
+cat > "$CNB_LAYERS_DIR/launch.toml" <<TOML
+[[processes]]
+type = "web"
+command = ["greet"]
+args = ["--site", "$site"]
+default = true
+[[processes]]
+type = "shell"
+command = ["sh"]
+TOML`;
+
+let tools: string;
+let site: string;
+let app: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'sprout-builder-ext-'));
+  tools = await buildpack('tools', 'test/tools', TOOLS_DETECT, TOOLS_BUILD);
+  site = await buildpack('site', 'test/site', SITE_DETECT, SITE_BUILD);
+  app = join(work, 'app');
+  await mkdir(app, { recursive: true });
+  await writeFile(join(app, 'index.html'), '<h1>v1</h1>\n');
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+function collect() {
+  const lines: string[] = [];
+  return { lines, logs: { line: (t: string) => lines.push(t) } };
+}
+
+describe('an external CNB buildpack runs unchanged (--buildpack)', () => {
+  it('detect, build plan, layers, env files, launch.toml and the cache, checked in the image by umoci', async () => {
+    const out = join(work, 'layout');
+    const c1 = collect();
+    const opts = {
+      source: app,
+      tag: 'localhost/site:1',
+      dataDir: join(work, 'data'),
+      buildpacks: [tools, site],
+      env: { SITE_TITLE: 'Home' },
+      output: { type: 'oci-layout' as const, dir: out },
+    };
+    const first = await buildImage({ ...opts, logs: c1.logs });
+    const text = c1.lines.join('\n');
+    for (const header of [
+      '===> ANALYZING',
+      '===> DETECTING',
+      '===> RESTORING',
+      '===> BUILDING',
+      '===> EXPORTING',
+    ])
+      expect(text).toContain(header);
+    expect(text).toContain('[test/tools] plan asks for: howdy');
+    expect(text).toContain('[test/tools] building tools layer');
+    expect(text).toContain('[test/tools] to stderr');
+    expect(text).toContain('[test/site] greet says: howdy from greet');
+    expect(text).toContain('GREETING=hello BUILD_ONLY=only-build LAUNCH_ONLY=unset LIST=tools PLATFORM=Home');
+
+    const cfg = first.image.config.config!;
+    expect(cfg.Entrypoint).toEqual(['greet', '--site', '/layers/test_site/site']);
+    expect(cfg.User).toBe('1000:1000');
+    expect(cfg.WorkingDir).toBe('/workspace');
+    const env = Object.fromEntries(
+      cfg.Env!.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    expect(env.PATH!.startsWith('/layers/test_tools/tools/bin:')).toBe(true);
+    expect(env.GREETING).toBe('hello');
+    expect(env.LAUNCH_ONLY).toBe('only-launch');
+    expect(env.BUILD_ONLY).toBeUndefined();
+    expect(env.SITE_ROOT).toBe('/layers/test_site/site');
+    const meta = JSON.parse(cfg.Labels!['io.buildpacks.build.metadata']!) as {
+      processes: { type: string; default: boolean }[];
+      buildpacks: { id: string }[];
+    };
+    expect(meta.processes.map((p) => [p.type, p.default])).toEqual([
+      ['web', true],
+      ['shell', false],
+    ]);
+    expect(meta.buildpacks.map((b) => b.id)).toEqual(['test/tools', 'test/site']);
+    const lc = JSON.parse(cfg.Labels!['io.buildpacks.lifecycle.metadata']!) as {
+      app: { sha: string }[];
+      buildpacks: { key: string; layers: Record<string, { data: unknown; cache: boolean }> }[];
+    };
+    expect(lc.app[0]!.sha).toBe(first.app.digest);
+    expect(lc.buildpacks[0]!.layers.tools).toMatchObject({ data: { version: '1' }, cache: true });
+    expect(JSON.parse(cfg.Labels!['io.buildpacks.project.metadata']!)).toEqual({ source: { type: 'local' } });
+
+    const bundle = join(work, 'bundle');
+    await run('umoci', ['unpack', '--image', `${out}:1`, bundle]);
+    const rootfs = join(bundle, 'rootfs');
+    expect(await readFile(join(rootfs, 'workspace', 'index.html'), 'utf8')).toBe('<h1>v1</h1>\n');
+    expect(await readFile(join(rootfs, 'layers/test_site/site/index.html'), 'utf8')).toBe('<h1>v1</h1>\n');
+    const greet = await run(join(rootfs, 'layers/test_tools/tools/bin/greet'), []);
+    expect(greet.stdout).toBe('howdy from greet\n');
+    expect(await readFile(join(rootfs, 'cnb/config/metadata.toml'), 'utf8')).toContain('type = "web"');
+
+    // Same source: same digest. The cache hands the tools layer back with its metadata.
+    const c2 = collect();
+    const second = await buildImage({ ...opts, logs: c2.logs });
+    expect(c2.lines.join('\n')).toContain('[test/tools] reusing cached tools layer');
+    expect(second.restored).toEqual(['test/tools/tools']);
+    expect(second.image.descriptor.digest).toBe(first.image.descriptor.digest);
+
+    // An app-only change: only the app layer (and config) differ.
+    await writeFile(join(app, 'index.html'), '<h1>v2</h1>\n');
+    const third = await buildImage({ ...opts, logs: collect().logs });
+    expect(third.image.descriptor.digest).not.toBe(first.image.descriptor.digest);
+    expect(third.layers.map((l) => l.layer.digest)[0]).toBe(first.layers[0]!.layer.digest);
+    expect(third.app.digest).not.toBe(first.app.digest);
+    await writeFile(join(app, 'index.html'), '<h1>v1</h1>\n');
+
+    // --creation-time now: a real time in the config.
+    const now = await buildImage({
+      ...opts,
+      tag: 'localhost/site:now',
+      created: new Date('2026-01-02T03:04:05Z'),
+      logs: collect().logs,
+    });
+    expect(now.image.config.created).toBe('2026-01-02T03:04:05.000Z');
+    expect((await (await OciLayout.open(out)).image('now')).descriptor.digest).toBe(
+      now.image.descriptor.digest,
+    );
+  });
+
+  it('no group passes: the error names what each buildpack did', async () => {
+    const empty = join(work, 'empty');
+    await mkdir(empty, { recursive: true });
+    const err = await buildImage({
+      source: empty,
+      tag: 'localhost/e:1',
+      dataDir: join(work, 'data'),
+      buildpacks: [tools, site],
+      logs: collect().logs,
+    }).catch((e: unknown) => e);
+    expect(isBuilderError(err, 'SPROUT_ERR_BUILDER_DETECT_FAILED')).toBe(true);
+    expect((err as Error).message).toContain('test/site failed');
+  });
+
+  it('a provide nobody requires fails the group; detect exit 3 is an error; a failing build shows its exit code and last lines', async () => {
+    const alone = await buildImage({
+      source: app,
+      tag: 'localhost/a:1',
+      dataDir: join(work, 'data'),
+      buildpacks: [tools],
+      logs: collect().logs,
+    }).catch((e: unknown) => e);
+    expect(isBuilderError(alone, 'SPROUT_ERR_BUILDER_DETECT_FAILED')).toBe(true);
+    expect((alone as Error).message).toContain('test/tools passed but its build plan was not met');
+
+    const broken = await buildpack('broken', 'test/broken', 'exit 3', 'true');
+    const detectErr = await buildImage({
+      source: app,
+      tag: 'localhost/b:1',
+      dataDir: join(work, 'data'),
+      buildpacks: [broken],
+      logs: collect().logs,
+    }).catch((e: unknown) => e);
+    expect(isBuilderError(detectErr, 'SPROUT_ERR_BUILDER_DETECT_ERROR')).toBe(true);
+    expect((detectErr as Error).message).toContain('exited with 3');
+
+    const failing = await buildpack(
+      'failing',
+      'test/failing',
+      'true',
+      'echo "compiling"; echo "boom: missing thing" >&2; exit 7',
+    );
+    const buildErr = await buildImage({
+      source: app,
+      tag: 'localhost/f:1',
+      dataDir: join(work, 'data'),
+      buildpacks: [failing],
+      logs: collect().logs,
+    }).catch((e: unknown) => e);
+    expect(isBuilderError(buildErr, 'SPROUT_ERR_BUILDER_BUILD_FAILED')).toBe(true);
+    expect((buildErr as Error).message).toMatch(/exited with 7[\s\S]*boom: missing thing/);
+
+    const noToml = join(work, 'buildpacks', 'none');
+    await mkdir(noToml, { recursive: true });
+    const invalid = await buildImage({
+      source: app,
+      tag: 'localhost/n:1',
+      dataDir: join(work, 'data'),
+      buildpacks: [noToml],
+      logs: collect().logs,
+    }).catch((e: unknown) => e);
+    expect(isBuilderError(invalid, 'SPROUT_ERR_BUILDER_BUILDPACK_INVALID')).toBe(true);
+  });
+});
