@@ -1,4 +1,4 @@
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { BuilderError } from '../errors.js';
 import type { TarHeader } from './tar-header.js';
@@ -6,10 +6,11 @@ import type { TarHeader } from './tar-header.js';
 /**
  * What goes into a layer: a file, directory (recursively) or symlink of this machine placed at `to`;
  * a file made from `content`; or an empty directory. `to` is a path inside the image (`/layers/x`).
- * `uid`/`gid` override the layer's owner for this source (e.g. a home directory of the run user).
+ * `uid`/`gid` override the layer's owner for this source (e.g. a home directory of the run user);
+ * `followSymlink` stores a symlink given as `from` as the file it points to (a library from `ldd`).
  */
 export type LayerSource =
-  | { from: string; to: string; uid?: number; gid?: number }
+  | { from: string; to: string; uid?: number; gid?: number; followSymlink?: boolean }
   | { to: string; content: string | Uint8Array; mode?: number; uid?: number; gid?: number }
   | { to: string; directory: true; mode?: number; uid?: number; gid?: number };
 
@@ -41,10 +42,16 @@ function sourceError(path: string, why: string): BuilderError {
   return new BuilderError('SPROUT_ERR_BUILDER_LAYER_SOURCE', `${path} ${why}`, { field: 'from' });
 }
 
-async function addHost(out: LayerEntry[], hostPath: string, name: string, owner: Owner): Promise<void> {
+async function addHost(
+  out: LayerEntry[],
+  hostPath: string,
+  name: string,
+  owner: Owner,
+  follow = false,
+): Promise<void> {
   let st;
   try {
-    st = await lstat(hostPath);
+    st = follow ? await stat(hostPath) : await lstat(hostPath);
   } catch (err) {
     throw sourceError(
       hostPath,
@@ -79,7 +86,7 @@ export async function collectEntries(sources: LayerSource[], defaults: Owner): P
     const name = imagePath(source.to);
     const owner = { uid: source.uid ?? defaults.uid, gid: source.gid ?? defaults.gid, mtime: defaults.mtime };
     const base = { name, uid: owner.uid, gid: owner.gid, mtime: owner.mtime };
-    if ('from' in source) await addHost(entries, source.from, name, owner);
+    if ('from' in source) await addHost(entries, source.from, name, owner, source.followSymlink);
     else if ('content' in source) {
       const content = typeof source.content === 'string' ? Buffer.from(source.content) : source.content;
       entries.push({ ...base, type: 'file', mode: source.mode ?? 0o644, size: content.length, content });
