@@ -38,6 +38,14 @@ export {
   type TriggerReading,
   type TriggerSample,
 } from './scaling/index.js';
+export {
+  ResiliencyPolicies,
+  CircuitBreaker,
+  type BreakerState,
+  type ComponentPolicy,
+  type ComponentKind,
+  type Direction,
+} from './resiliency/index.js';
 export { createDaprApiServer, type DaprApiServer, type DaprApiServerOptions } from './api/server.js';
 export {
   FunctionDelivery,

@@ -5,6 +5,8 @@ import { createLogger, type Logger } from '@sprout/observe';
 import { Counter, METRICS_CONTENT_TYPE, createMetrics } from '@sprout/observe/metrics';
 import type { OutputBindingEngine, PubSubEngine } from '../broker.js';
 import { TriggersError } from '../errors.js';
+import { invokingWith, publishingWith } from '../resiliency/outbound.js';
+import type { ResiliencyPolicies } from '../resiliency/policies.js';
 import { invokeBinding } from './bindings.js';
 import { publishBulk, publishOne } from './publish.js';
 import { DaprApiError, answerError, sendDaprError } from './respond.js';
@@ -24,6 +26,8 @@ export interface DaprApiServerOptions {
   logger?: Logger;
   /** After each message a broker accepted. */
   onPublished?(pubsub: string, topic: string, bytes: number): void;
+  /** Dapr Resiliency: each component's `outbound` policies (or the defaults) on publish and invoke. */
+  resiliency?: ResiliencyPolicies;
 }
 
 export interface DaprApiServer {
@@ -48,8 +52,19 @@ export interface DaprApiServer {
  */
 export function createDaprApiServer(options: DaprApiServerOptions): DaprApiServer {
   const log = options.logger ?? createLogger({ name: 'dapr-api' });
-  const pubsubs = new Map(Object.entries(options.pubsubs));
-  const bindings = new Map(Object.entries(options.bindings ?? {}));
+  const r = options.resiliency;
+  const pubsubs = new Map(
+    Object.entries(options.pubsubs).map(([n, e]) => [
+      n,
+      r ? publishingWith(e, n, r.component(n, 'Pubsub', 'outbound')) : e,
+    ]),
+  );
+  const bindings = new Map(
+    Object.entries(options.bindings ?? {}).map(([n, e]) => [
+      n,
+      r ? invokingWith(e, n, r.component(n, 'Binding', 'outbound')) : e,
+    ]),
+  );
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
   const appId = options.appId ?? '';
   const guard = new RequestGuard();

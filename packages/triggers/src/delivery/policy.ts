@@ -11,6 +11,8 @@ export interface RetryPolicySpec {
   duration?: string | number;
   maxInterval?: string | number;
   maxRetries?: number;
+  /** `matching.httpStatusCodes` read into inclusive ranges: only these answers are retried. */
+  httpStatusCodes?: readonly (readonly [number, number])[];
 }
 
 /** A retry policy read and defaulted. */
@@ -20,6 +22,8 @@ export interface RetryPolicy {
   readonly maxIntervalMs: number;
   /** -1: no limit. */
   readonly maxRetries: number;
+  /** When set, a failed answer with an HTTP status outside these ranges is not retried (Dapr's `matching`). */
+  readonly httpStatusCodes?: readonly (readonly [number, number])[];
 }
 
 /**
@@ -31,6 +35,17 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   durationMs: 1000,
   maxIntervalMs: 60_000,
   maxRetries: 3,
+};
+
+/**
+ * Dapr's defaults for a retry policy named in a Resiliency file that leaves fields out: constant,
+ * `duration` 5 s, `maxInterval` 60 s, `maxRetries` -1 (for ever).
+ */
+export const DAPR_RETRY_DEFAULTS: RetryPolicy = {
+  policy: 'constant',
+  durationMs: 5000,
+  maxIntervalMs: 60_000,
+  maxRetries: -1,
 };
 
 /** Dapr's exponential backoff: first interval 500 ms, ×1.5 per retry, ±50 % jitter, capped. */
@@ -51,16 +66,22 @@ function ms(value: string | number | undefined, field: string, fallback: number)
   return out;
 }
 
-/** Reads a resiliency-style retry policy; anything malformed is SPROUT_ERR_TRIGGERS_POLICY_INVALID. */
-export function readRetryPolicy(spec: RetryPolicySpec = {}): RetryPolicy {
-  const policy = spec.policy ?? DEFAULT_RETRY_POLICY.policy;
+/**
+ * Reads a resiliency-style retry policy, unset fields from `defaults`; anything malformed is
+ * SPROUT_ERR_TRIGGERS_POLICY_INVALID.
+ */
+export function readRetryPolicy(
+  spec: RetryPolicySpec = {},
+  defaults: RetryPolicy = DEFAULT_RETRY_POLICY,
+): RetryPolicy {
+  const policy = spec.policy ?? defaults.policy;
   if (policy !== 'constant' && policy !== 'exponential')
     throw new TriggersError(
       'SPROUT_ERR_TRIGGERS_POLICY_INVALID',
       `retry policy field "policy": ${JSON.stringify(policy)} must be constant or exponential`,
       { field: 'policy' },
     );
-  const maxRetries = spec.maxRetries ?? DEFAULT_RETRY_POLICY.maxRetries;
+  const maxRetries = spec.maxRetries ?? defaults.maxRetries;
   if (!Number.isInteger(maxRetries) || maxRetries < -1)
     throw new TriggersError(
       'SPROUT_ERR_TRIGGERS_POLICY_INVALID',
@@ -69,10 +90,20 @@ export function readRetryPolicy(spec: RetryPolicySpec = {}): RetryPolicy {
     );
   return {
     policy,
-    durationMs: ms(spec.duration, 'duration', DEFAULT_RETRY_POLICY.durationMs),
-    maxIntervalMs: ms(spec.maxInterval, 'maxInterval', DEFAULT_RETRY_POLICY.maxIntervalMs),
+    durationMs: ms(spec.duration, 'duration', defaults.durationMs),
+    maxIntervalMs: ms(spec.maxInterval, 'maxInterval', defaults.maxIntervalMs),
     maxRetries,
+    ...(spec.httpStatusCodes ? { httpStatusCodes: spec.httpStatusCodes } : {}),
   };
+}
+
+/**
+ * Whether a failure is one the policy retries: with `httpStatusCodes`, an answer whose status is
+ * outside them is not (a failure without a status, a connection error or a timeout, always is).
+ */
+export function retriesStatus(policy: RetryPolicy, status: number | undefined): boolean {
+  if (!policy.httpStatusCodes || status === undefined) return true;
+  return policy.httpStatusCodes.some(([from, to]) => status >= from && status <= to);
 }
 
 /** True while `retriesDone` retries leave room for another. */
