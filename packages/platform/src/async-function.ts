@@ -1,9 +1,10 @@
 import type { Logger } from '@sprout/observe';
-import type { ResolvedFunction, SubscriptionDocument } from '@sprout/spec';
+import type { ResiliencyDocument, ResolvedFunction, SubscriptionDocument } from '@sprout/spec';
 import {
   FunctionDelivery,
   LagPoller,
   lagScalingOf,
+  ResiliencyPolicies,
   triggersFor,
   type Demand,
   type LagDecision,
@@ -37,6 +38,8 @@ export interface AsyncFunctionOptions {
   runner: FunctionRunner;
   engines: TriggerEngines;
   subscriptions?: readonly SubscriptionDocument[];
+  /** Dapr Resiliency documents: the inbound policies of the function's components (scoped to its name). */
+  resiliency?: readonly ResiliencyDocument[];
   logger: Logger;
   /** Every poll's decision (the lag metrics record it). */
   onDecision?(decision: LagDecision, readings: readonly TriggerReading[]): void;
@@ -66,7 +69,16 @@ export class AsyncFunction implements LagRoute {
 
   static async start(o: AsyncFunctionOptions): Promise<AsyncFunction> {
     const def = o.runner.def;
-    const triggers = triggersFor(def, o.engines, o.subscriptions ? { subscriptions: o.subscriptions } : {});
+    const triggers = triggersFor(def, o.engines, {
+      ...(o.subscriptions ? { subscriptions: o.subscriptions } : {}),
+      ...(o.resiliency?.length
+        ? {
+            resiliency: new ResiliencyPolicies(o.resiliency, def.name, (component, direction, from, to) =>
+              o.logger.warn({ function: def.name, component, direction, from, to }, 'circuit breaker'),
+            ),
+          }
+        : {}),
+    });
     const scaling = lagScalingOf(def)!;
     // The poller and the target call back into the instance built after them.
     const ref: { self?: AsyncFunction } = {};

@@ -115,7 +115,7 @@ export class AsyncHost {
   static async listen(o: AsyncHostOptions): Promise<AsyncHost> {
     // An invalid resources folder is refused before anything listens.
     const resources = o.resourcesPath
-      ? loadResources(o.resourcesPath, { subscriptions: true })
+      ? loadResources(o.resourcesPath, { subscriptions: true, resiliency: true })
       : { components: [], subscriptions: [] };
     const ref: { host?: AsyncHost } = {};
     const server = createServer((req, res) => ref.host!.handle(req, res));
@@ -236,6 +236,8 @@ export class AsyncHost {
         runner,
         engines: { pubsubs, bindings },
         subscriptions: this.resources.subscriptions,
+        // Dapr Resiliency: the resources folder's, then the function's own resiliency.yaml.
+        resiliency: [...(this.resources.resiliencies ?? []), ...(def.resiliency ?? [])],
         logger: this.o.logger,
         onDecision: (decision, readings) => this.lagMetrics?.record(def.name, decision, readings),
         onStatus: (triggers) => platform.events.emit('triggers', { function: def.name, triggers }),
@@ -327,6 +329,8 @@ export class AsyncHost {
       apiToken: this.o.token,
       appId: 'sprout-dev',
       logger: this.o.logger.child({ component: 'dapr-api' }),
+      // One API serves every function, so only Resiliency documents without scopes apply to it.
+      resiliency: new m.ResiliencyPolicies(this.resources.resiliencies ?? [], 'sprout-dev'),
     });
   }
 }
