@@ -3,6 +3,7 @@ export { BuilderError, isBuilderError, BUILDER_ERROR_CODES, type BuilderErrorCod
 export * from './oci/index.js';
 export * from './registry/index.js';
 export * from './run-image/index.js';
+export * from './rebase/index.js';
 export {
   buildImage,
   cacheDirOf,

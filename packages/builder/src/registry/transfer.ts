@@ -12,6 +12,8 @@ export interface TransferOptions extends RegistryClientOptions {
   mountFrom?: string[];
   /** Called once per blob with what was done with it. */
   onBlob?: (digest: Digest, action: 'exists' | 'mounted' | 'uploaded' | 'downloaded' | 'cached') => void;
+  /** Pull: false to fetch only manifest and config, not the layers (a rebase in place needs no more). */
+  layers?: boolean;
   /** Environment for `DOCKER_CONFIG` (default `process.env`). */
   env?: NodeJS.ProcessEnv;
 }
@@ -106,7 +108,8 @@ export async function pullImage(
       fetched = await client.getManifest(ref.repository, chosen.digest);
     }
     const manifest = parseManifest(fetched.bytes, `manifest of ${reference}`);
-    for (const blob of [manifest.config, ...manifest.layers] as Descriptor[]) {
+    const wanted = options.layers === false ? [manifest.config] : [manifest.config, ...manifest.layers];
+    for (const blob of wanted as Descriptor[]) {
       if (await layout.has(blob.digest)) {
         options.onBlob?.(blob.digest, 'cached');
         continue;
