@@ -1,10 +1,13 @@
 import type { FunctionContext } from './context.js';
+import { BULK_SUBSCRIBE } from './dapr-bulk.js';
 
 /** One entry of a Dapr app's `GET /dapr/subscribe` answer. */
 export interface DaprSubscription {
   pubsubname: string;
   topic: string;
   route: string;
+  /** Dapr's bulk subscribe: the function takes batches (`{entries}`) at the route, too. */
+  bulkSubscribe: typeof BULK_SUBSCRIBE;
 }
 
 /**
@@ -19,6 +22,7 @@ export function daprSubscriptions(context: FunctionContext, base = ''): DaprSubs
       pubsubname: ref.componentName,
       topic: ref.uri ?? name,
       route: `${base}/${name}`,
+      bulkSubscribe: BULK_SUBSCRIBE,
     }));
 }
 

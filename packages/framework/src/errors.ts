@@ -18,6 +18,8 @@ export const FrameworkErrorCodes = {
   SPROUT_ERR_FRAMEWORK_MALFORMED_BODY: 'The request body does not parse as its content type says.',
   SPROUT_ERR_FRAMEWORK_MALFORMED_CLOUDEVENT:
     'The request is not a valid CloudEvent (binary or structured mode).',
+  SPROUT_ERR_FRAMEWORK_MALFORMED_BULK:
+    'A Dapr bulk delivery (`{entries: [...]}`) to an async pub/sub input has a malformed envelope.',
   SPROUT_ERR_FRAMEWORK_FUNCTION_FAILED: 'The function threw or rejected.',
   SPROUT_ERR_FRAMEWORK_TIMEOUT: 'The function did not finish within the request timeout.',
   SPROUT_ERR_FRAMEWORK_UNKNOWN_OUTPUT: 'ctx.send named an output that the function context does not declare.',

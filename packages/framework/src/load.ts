@@ -153,7 +153,7 @@ export async function loadFunction(
   return {
     name,
     signatureType,
-    invoker: await createInvoker(signatureType, fn, resources),
+    invoker: await createInvoker(signatureType, fn, resources, options.logger),
     resources,
     tracing,
     module,
@@ -169,6 +169,7 @@ async function createInvoker(
   type: SignatureType,
   fn: AnyFunction,
   resources: FunctionResources,
+  logger: Logger | undefined,
 ): Promise<Invoker> {
   switch (type) {
     case 'http':
@@ -183,6 +184,7 @@ async function createInvoker(
       return (await import('./signatures/openfunction.js')).openFunctionInvoker(
         fn as OpenFunction,
         resources,
+        logger,
       );
   }
 }

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { applyServerLimits, lingerOnRefusedBody, type ServerLimits } from '@sprout/http';
+import { answerClientErrors, applyServerLimits, lingerOnRefusedBody, type ServerLimits } from '@sprout/http';
 import type { Logger } from '@sprout/observe';
 import type { ExecutionTags } from './execution-log.js';
 import { FrameworkError, HttpError } from './errors.js';
@@ -77,6 +77,8 @@ export class FunctionServer {
       (req, res) => this.#onRequest(req, res),
     );
     applyServerLimits(this.server, options.limits);
+    // What Node's parser refuses is answered with a coded error too, not a bare 400.
+    answerClientErrors(this.server as unknown as Server);
   }
 
   /** Mounts a function; two functions on one path is an error. */
@@ -195,6 +197,7 @@ export class FunctionServer {
     }
     if (!mount) {
       res.statusCode = 404;
+      res.setHeader('x-sprout-error-code', 'SPROUT_ERR_FRAMEWORK_NO_ROUTE');
       res.json({
         error: {
           code: 'SPROUT_ERR_FRAMEWORK_NO_ROUTE',

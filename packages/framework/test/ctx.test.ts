@@ -304,7 +304,12 @@ describe('async runtime: Dapr app callbacks', () => {
     });
     try {
       expect(await (await fetch(`${s.url}/dapr/subscribe`)).json()).toEqual([
-        { pubsubname: 'kafka', topic: 'orders', route: '/orders' },
+        {
+          pubsubname: 'kafka',
+          topic: 'orders',
+          route: '/orders',
+          bulkSubscribe: { enabled: true, maxMessagesCount: 100, maxAwaitDurationMs: 10 },
+        },
       ]);
       const msg = await fetch(`${s.url}/orders`, {
         method: 'POST',

@@ -106,7 +106,12 @@ describe('runtime: async from FUNC_CONTEXT', () => {
     });
     try {
       expect(await (await fetch(`${s.url}/dapr/subscribe`)).json()).toEqual([
-        { pubsubname: 'pubsub-mqtt', topic: 'webup', route: '/mqtt_sub' },
+        {
+          pubsubname: 'pubsub-mqtt',
+          topic: 'webup',
+          route: '/mqtt_sub',
+          bulkSubscribe: { enabled: true, maxMessagesCount: 100, maxAwaitDurationMs: 10 },
+        },
       ]);
       const ce = {
         specversion: '1.0',
@@ -162,8 +167,18 @@ describe('runtime: async from FUNC_CONTEXT', () => {
     try {
       expect(await (await fetch(`${s.url}/h?n=1`)).text()).toBe('hi 1');
       const subs = [
-        { pubsubname: 'a-ps', topic: 'ta', route: '/a/sub' },
-        { pubsubname: 'b-ps', topic: 'tb', route: '/b/sub' },
+        {
+          pubsubname: 'a-ps',
+          topic: 'ta',
+          route: '/a/sub',
+          bulkSubscribe: { enabled: true, maxMessagesCount: 100, maxAwaitDurationMs: 10 },
+        },
+        {
+          pubsubname: 'b-ps',
+          topic: 'tb',
+          route: '/b/sub',
+          bulkSubscribe: { enabled: true, maxMessagesCount: 100, maxAwaitDurationMs: 10 },
+        },
       ];
       expect(await (await fetch(`${s.url}/dapr/subscribe`)).json()).toEqual(subs);
       expect(await (await fetch(`${s.url}/a/dapr/subscribe`)).json()).toEqual([subs[0]]);

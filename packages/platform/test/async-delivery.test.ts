@@ -183,7 +183,9 @@ describe('an OpenFunction async function fed by the delivery engine', () => {
       type: 'com.dapr.event.sent',
       data: { poison: true, orderId: 2 },
     });
-    expect(dead[0]!.metadata[DEAD_LETTER_METADATA.reason]).toMatch(/status 500/);
+    expect(dead[0]!.metadata[DEAD_LETTER_METADATA.reason]).toMatch(
+      /status RETRY \(SPROUT_ERR_FRAMEWORK_FUNCTION_FAILED\)/,
+    );
     expect(delivery.counts().orders).toMatchObject({ failed: 3, retried: 2, deadLettered: 1, inFlight: 0 });
     expect((await delivery.lag()).orders).toBe(0);
   });

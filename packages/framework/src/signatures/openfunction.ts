@@ -7,15 +7,24 @@ import type { Invoker } from './invoker.js';
 import { daprSubscriptions } from '../dapr-subscriptions.js';
 import type { SproutRequest } from '../http/request.js';
 import type { SproutResponse } from '../http/response.js';
+import { BULK_CONCURRENCY, isBulkBody, mapBounded, readBulkEntries } from '../dapr-bulk.js';
+import type { Logger } from '@sprout/observe';
 
 /**
  * `openfunction`: `(ctx, data)` with a fresh ctx per call, wrapped by the plugins' hooks.
  * With the knative runtime `data` is the request body and the return value is the response.
  * With the async runtime the framework answers a Dapr sidecar's app callbacks: `GET /dapr/subscribe`
  * lists the pub/sub inputs, and `POST /<input name>` delivers one message or binding event
- * (`ctx.input` names it; a CloudEvent's data is unwrapped).
+ * (`ctx.input` names it; a CloudEvent's data is unwrapped). A pub/sub input also takes Dapr's
+ * bulk deliveries (advertised in `/dapr/subscribe`): the function is called once per entry, as for
+ * a single delivery, up to BULK_CONCURRENCY at once, and each entry answered SUCCESS, or RETRY
+ * when the function threw (reported to `logger`).
  */
-export function openFunctionInvoker(fn: OpenFunction, resources: FunctionResources): Invoker {
+export function openFunctionInvoker(
+  fn: OpenFunction,
+  resources: FunctionResources,
+  logger?: Logger,
+): Invoker {
   const { context } = resources;
   const pre = context.prePlugins ?? [];
   const post = context.postPlugins ?? [];
@@ -26,6 +35,39 @@ export function openFunctionInvoker(fn: OpenFunction, resources: FunctionResourc
   if (context.runtime !== 'async') {
     return async (req, res) => writeResult(res, await call(req, res, req.body));
   }
+  /** One bulk request: each entry is one call with its own ctx (req is the bulk request, no res). */
+  const bulk = (req: SproutRequest, items: ReturnType<typeof readBulkEntries>, input: string) => {
+    const base = req.executionId;
+    const signal = req.signal;
+    return mapBounded(items, BULK_CONCURRENCY, async (item) => {
+      const executionId = `${base}-${item.entryId}`;
+      try {
+        if ('invalid' in item) throw item.invalid;
+        const ctx = new InvocationContext(resources, req, undefined, { input, executionId, signal });
+        await runWithPlugins(ctx, resources.plugins, pre, post, async () => fn(ctx, item.data));
+        return { entryId: item.entryId, status: 'SUCCESS' };
+      } catch (err) {
+        const code = (err as { code?: unknown })?.code;
+        const errorCode =
+          typeof code === 'string' && code.startsWith('SPROUT_ERR_')
+            ? code
+            : 'SPROUT_ERR_FRAMEWORK_FUNCTION_FAILED';
+        logger?.error(
+          {
+            function: context.name,
+            executionId,
+            entryId: item.entryId,
+            code: errorCode,
+            err,
+          },
+          'function failed on a bulk entry; answered RETRY',
+        );
+        // daprd reads entryId and status; the error tells Sprout's delivery engine (and its dead
+        // letters) why, as a single delivery's 500 does.
+        return { entryId: item.entryId, status: 'RETRY', error: { code: errorCode, executionId } };
+      }
+    });
+  };
   const inputs = Object.entries(context.inputs ?? {});
   const byRoute = new Map<string, string>();
   for (const [name, ref] of inputs) {
@@ -44,7 +86,8 @@ export function openFunctionInvoker(fn: OpenFunction, resources: FunctionResourc
     }
     const input = byRoute.get(path);
     if (input === undefined || (req.method !== 'POST' && req.method !== 'OPTIONS')) {
-      res.status(404).json({
+      res.status(404).setHeader('x-sprout-error-code', 'SPROUT_ERR_FRAMEWORK_UNKNOWN_INPUT');
+      res.json({
         error: {
           code: 'SPROUT_ERR_FRAMEWORK_UNKNOWN_INPUT',
           message: `no input is routed at ${req.method} ${path}`,
@@ -58,6 +101,10 @@ export function openFunctionInvoker(fn: OpenFunction, resources: FunctionResourc
     }
     const ref = context.inputs![input]!;
     const isPubSub = ref.componentType.startsWith('pubsub.');
+    if (isPubSub && !isCloudEventRequest(req.headers) && isBulkBody(req.body)) {
+      res.status(200).json({ statuses: await bulk(req, readBulkEntries(req.body), input) });
+      return;
+    }
     const data = isCloudEventRequest(req.headers) ? readCloudEvent(req.headers, req.body).data : req.body;
     const value = await call(req, res, data, input);
     if (isPubSub) res.status(200).json({ status: 'SUCCESS' });

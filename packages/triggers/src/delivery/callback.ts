@@ -4,11 +4,17 @@ import type { AppRequest } from './envelope.js';
 /** What the app's answer to one delivery means, as daprd reads it. */
 export type Outcome =
   | { readonly kind: 'success' }
-  | { readonly kind: 'retry'; readonly reason: string; readonly status?: number }
+  | { readonly kind: 'retry'; readonly reason: string }
   | { readonly kind: 'drop'; readonly reason: string };
 
 /** The most of an answer read to find its status; the rest is discarded. */
 const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** What `postToApp` sends: the bytes and the headers. */
+export interface AppPost {
+  readonly body: Uint8Array;
+  readonly headers: Record<string, string>;
+}
 
 /**
  * POSTs one delivery to the app at `url` and reads the answer as daprd does.
@@ -30,18 +36,16 @@ export async function deliverToApp(
 ): Promise<Outcome> {
   let res: { status: number; text: string };
   try {
-    res = await post(url, req, timeoutMs, signal, agent);
+    res = await postToApp(url, req, timeoutMs, signal, agent);
   } catch (err) {
     return { kind: 'retry', reason: `POST ${url}: ${(err as Error).message}` };
   }
   const text = res.text;
   const ok = res.status >= 200 && res.status <= 299;
   if (kind === 'binding')
-    return ok
-      ? { kind: 'success' }
-      : { kind: 'retry', reason: `POST ${url}: status ${res.status}`, status: res.status };
+    return ok ? { kind: 'success' } : { kind: 'retry', reason: `POST ${url}: status ${res.status}` };
   if (res.status === 404) return { kind: 'drop', reason: `POST ${url}: 404, the app has no such route` };
-  if (!ok) return { kind: 'retry', reason: `POST ${url}: status ${res.status}`, status: res.status };
+  if (!ok) return { kind: 'retry', reason: `POST ${url}: status ${res.status}` };
   let status: unknown;
   try {
     status = (JSON.parse(text) as { status?: unknown } | null)?.status;
@@ -58,14 +62,15 @@ export async function deliverToApp(
 
 /**
  * One POST over node:http (the hot path: undici's fetch costs several times the CPU per request).
- * Reads at most MAX_ANSWER_BYTES of the answer; no answer within `timeoutMs` rejects.
+ * Reads at most `maxAnswerBytes` of the answer; no answer within `timeoutMs` rejects.
  */
-function post(
+export function postToApp(
   url: string,
-  req: AppRequest,
+  req: AppPost,
   timeoutMs: number,
   signal: AbortSignal | undefined,
   agent: Agent | undefined,
+  maxAnswerBytes = MAX_ANSWER_BYTES,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new Error('the delivery is stopping'));
@@ -103,14 +108,14 @@ function post(
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
-          if (size >= MAX_ANSWER_BYTES) return; // read on (the connection stays usable), keep nothing
+          if (size >= maxAnswerBytes) return; // read on (the connection stays usable), keep nothing
           chunks.push(c);
           size += c.byteLength;
         });
         res.on('end', () =>
           finish(undefined, {
             status: res.statusCode ?? 0,
-            text: Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES).toString('utf8'),
+            text: Buffer.concat(chunks).subarray(0, maxAnswerBytes).toString('utf8'),
           }),
         );
         res.on('error', (err) => finish(err));

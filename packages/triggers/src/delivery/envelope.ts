@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Delivery } from '../broker.js';
+import type { Delivery, MessageMetadata } from '../broker.js';
 import { TriggersError } from '../errors.js';
 
 /** What is POSTed to the app for one delivery. */
@@ -80,13 +80,42 @@ export function pubsubRequest(
   ce.traceid = traceparent;
   ce.tracestate ??= d.metadata.tracestate ?? '';
   const expiration = typeof ce.expiration === 'string' ? Date.parse(ce.expiration) : NaN;
+  let body: Uint8Array | undefined;
   return {
-    body: Buffer.from(JSON.stringify(ce), 'utf8'),
+    // Serialized only when POSTed alone: a bulk delivery serializes the whole batch once.
+    get body() {
+      return (body ??= Buffer.from(JSON.stringify(ce), 'utf8'));
+    },
     headers: { 'content-type': CLOUDEVENT_JSON, ...traceHeaders(traceparent, ce.tracestate) },
     id: typeof ce.id === 'string' ? ce.id : d.id,
     expired: Number.isFinite(expiration) && expiration <= now,
     event: ce,
   };
+}
+
+/** One entry of a bulk delivery (Dapr's bulk subscribe), as daprd writes it. */
+export interface BulkEntry {
+  readonly entryId: string;
+  /** The CloudEvent as an object, or (rawPayload) the message's bytes in base64. */
+  readonly event: unknown;
+  readonly contentType: string;
+  readonly metadata: MessageMetadata;
+}
+
+/**
+ * A pub/sub delivery as an entry of a bulk request, as daprd's bulk subscriber writes one: the
+ * CloudEvent of `request` (`application/cloudevents+json`), or with `rawPayload` the bytes as they
+ * were published, base64 (`application/octet-stream`); the broker's metadata beside it.
+ */
+export function bulkEntry(d: Delivery, request: AppRequest, rawPayload: boolean, entryId: string): BulkEntry {
+  return rawPayload
+    ? {
+        entryId,
+        event: Buffer.from(d.data).toString('base64'),
+        contentType: 'application/octet-stream',
+        metadata: d.metadata,
+      }
+    : { entryId, event: request.event, contentType: CLOUDEVENT_JSON, metadata: d.metadata };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { bulkMaxMessages } from './bulk.js';
 /** A routing rule: the first whose `match` holds for the event picks the path. */
 export interface RouteRule {
   readonly match: string;
@@ -11,6 +12,8 @@ export interface AppRoute {
   readonly rules: readonly RouteRule[];
   readonly metadata: Readonly<Record<string, string>>;
   readonly deadLetterTopic?: string;
+  /** With `bulkSubscribe.enabled`: the most entries in one bulk request. */
+  readonly bulk?: number;
 }
 
 interface Entry {
@@ -20,6 +23,7 @@ interface Entry {
   routes?: { default?: unknown; rules?: unknown };
   metadata?: unknown;
   deadLetterTopic?: unknown;
+  bulkSubscribe?: unknown;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
@@ -67,7 +71,9 @@ export function routeOf(entries: Entry[], pubsubname: string, topic: string): Ap
   if (e.metadata && typeof e.metadata === 'object')
     for (const [k, v] of Object.entries(e.metadata)) if (typeof v === 'string') metadata[k] = v;
   const deadLetterTopic = str(e.deadLetterTopic);
+  const bulk = bulkMaxMessages(e.bulkSubscribe);
   return {
+    ...(bulk ? { bulk } : {}),
     ...(path ? { path: slash(path) } : {}),
     rules,
     metadata,

@@ -5,18 +5,11 @@ import { createLogger, type Logger } from '@sprout/observe';
 import type { Delivery, InputBindingEngine, PubSubEngine, Subscription } from '../broker.js';
 import { isRawPayload } from '../api/envelope.js';
 import { isTriggersError, TriggersError } from '../errors.js';
+import { BulkSender, bulkMaxMessages, type BulkSubscribe } from './bulk.js';
 import { deliverToApp, type Outcome } from './callback.js';
 import { TriggerCounters, type TriggerCounts } from './counters.js';
 import { bindingRequest, pubsubRequest, type AppRequest } from './envelope.js';
-import {
-  backoffMs,
-  mayRetry,
-  readRetryPolicy,
-  retriesStatus,
-  type RetryPolicy,
-  type RetryPolicySpec,
-} from './policy.js';
-import type { ComponentPolicy } from '../resiliency/policies.js';
+import { backoffMs, mayRetry, readRetryPolicy, type RetryPolicy, type RetryPolicySpec } from './policy.js';
 import { compileMatch, type Matcher } from './match.js';
 import { readAppSubscriptions, routeOf, type AppRoute, type RouteRule } from './routes.js';
 
@@ -51,6 +44,11 @@ export interface PubSubTrigger {
   readonly deadLetterTopic?: string;
   /** Subscription metadata (`rawPayload`); the app's `/dapr/subscribe` metadata fills what is unset. */
   readonly metadata?: Readonly<Record<string, string>>;
+  /**
+   * A declarative Subscription's `bulkSubscribe`: messages go to the app in bulk requests (see
+   * `BulkSender`). Without a declarative route, the app's `/dapr/subscribe` answer decides.
+   */
+  readonly bulkSubscribe?: BulkSubscribe;
 }
 
 /** An input binding feeding a function: daprd POSTs its events to `/<binding name>`. */
@@ -61,15 +59,16 @@ export interface BindingTrigger {
   readonly engine: InputBindingEngine;
 }
 
-/**
- * A trigger and, when a Dapr Resiliency file names them (or its defaults apply), its component's
- * `inbound` policies: they replace `DeliveryOptions.retry`/`timeoutMs`, and a circuit breaker holds
- * deliveries while it is open.
- */
-export type Trigger = (PubSubTrigger | BindingTrigger) & { readonly resiliency?: ComponentPolicy };
+export type Trigger = PubSubTrigger | BindingTrigger;
 
 type Prepared = { deadLetterTopic?: string } & (
-  | { url: string; request: AppRequest; kind: 'pubsub' | 'binding' }
+  | {
+      url: string;
+      request: AppRequest;
+      kind: 'pubsub' | 'binding';
+      /** Set when the subscription is bulk: the entry's payload kind and the batch's bound. */
+      bulk?: { raw: boolean; max: number };
+    }
   | { outcome: Outcome }
   | { invalid: string }
 );
@@ -116,13 +115,15 @@ export class TriggerDelivery {
   private readonly handling = new Set<Promise<void>>();
   private readonly matchers = new Map<string, Matcher>();
   private subscription: Subscription | undefined;
+  /** Pub/sub only: gathers deliveries into bulk requests when the subscription is bulk. */
+  private readonly bulk: BulkSender | undefined;
 
   private constructor(
     readonly trigger: Trigger,
     private readonly options: DeliveryOptions,
   ) {
-    this.policy = trigger.resiliency?.retry ?? readRetryPolicy(options.retry);
-    this.timeoutMs = trigger.resiliency?.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.policy = readRetryPolicy(options.retry);
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     // Every delivery in flight listens for the stop while it waits for an instance, POSTs or backs
     // off: many at once is expected, not a leak (Node warns past 10).
     setMaxListeners(3 * Math.max(1, Math.floor(options.maxInFlight)) + 10, this.stopping.signal);
@@ -130,6 +131,13 @@ export class TriggerDelivery {
     // A declarative rule Sprout cannot evaluate, or a rawPayload that is not a boolean, is refused
     // now, not at the first message.
     if (trigger.kind === 'pubsub') {
+      this.bulk = new BulkSender({
+        pubsubname: trigger.pubsubname,
+        topic: trigger.topic,
+        timeoutMs: this.timeoutMs,
+        signal: this.stopping.signal,
+        agent: this.agent,
+      });
       for (const r of trigger.rules ?? []) this.matcher(r.match);
       try {
         isRawPayload(trigger.metadata ?? {});
@@ -233,10 +241,12 @@ export class TriggerDelivery {
           retries,
           false,
         );
-      // An open circuit breaker holds the delivery (nothing is POSTed) until it lets one through.
-      if (!('outcome' in p) && !(await this.admitted())) return this.handBack();
-      last = 'outcome' in p ? p.outcome : await this.post(p.url, p.request, p.kind);
-      if (!('outcome' in p)) trigger.resiliency?.breaker?.record(last.kind !== 'retry');
+      last =
+        'outcome' in p
+          ? p.outcome
+          : p.bulk && this.bulk
+            ? await this.bulk.submit(p.url, d, p.request, p.bulk.raw, p.bulk.max)
+            : await this.post(p.url, p.request, p.kind);
       if (last.kind === 'success') {
         await d.ack();
         this.counters.add('delivered');
@@ -252,8 +262,7 @@ export class TriggerDelivery {
       // An attempt cut short by close() is not the app's failure.
       if (this.stopping.signal.aborted) return this.handBack();
       this.counters.add('failed');
-      // A policy's `matching.httpStatusCodes` leaves other answers unretried.
-      if (!mayRetry(this.policy, retries) || !retriesStatus(this.policy, last.status))
+      if (!mayRetry(this.policy, retries))
         return this.giveUp(
           d,
           deadLetterTopic,
@@ -340,7 +349,13 @@ export class TriggerDelivery {
         },
         ...dlt,
       };
-    return { url: `${base}${path.startsWith('/') ? path : `/${path}`}`, request, kind: 'pubsub', ...dlt };
+    const url = `${base}${path.startsWith('/') ? path : `/${path}`}`;
+    // A declarative Subscription's bulkSubscribe, else (the app decides the route) the app's.
+    const max =
+      trigger.route !== undefined || trigger.rules?.length
+        ? bulkMaxMessages(trigger.bulkSubscribe)
+        : route?.bulk;
+    return { url, request, kind: 'pubsub', ...(max ? { bulk: { raw, max } } : {}), ...dlt };
   }
 
   /** The first rule whose match holds for the event, else the default path. */
@@ -353,16 +368,6 @@ export class TriggerDelivery {
     let m = this.matchers.get(expr);
     if (!m) this.matchers.set(expr, (m = compileMatch(expr)));
     return m;
-  }
-
-  /** Waits while the trigger's circuit breaker is open; false: the delivery is stopping. */
-  private async admitted(): Promise<boolean> {
-    try {
-      await this.trigger.resiliency?.breaker?.admitted(this.stopping.signal);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   private post(url: string, req: AppRequest, kind: 'pubsub' | 'binding'): Promise<Outcome> {

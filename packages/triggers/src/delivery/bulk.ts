@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import type { Agent } from 'node:http';
+import type { Delivery } from '../broker.js';
+import { postToApp, type Outcome } from './callback.js';
+import { bulkEntry, type AppRequest, type BulkEntry } from './envelope.js';
+
+/** A bulk subscription's settings, in Dapr's words (Subscription `spec.bulkSubscribe`, `/dapr/subscribe`). */
+export interface BulkSubscribe {
+  readonly enabled: boolean;
+  /** Most entries in one request (Dapr's default 100). */
+  readonly maxMessagesCount?: number;
+  /**
+   * How long daprd waits to fill a batch (default 1000 ms). Read and not used: Sprout sends what
+   * the broker has ready at once, so a message is never held back waiting for others.
+   */
+  readonly maxAwaitDurationMs?: number;
+}
+
+/** Dapr's default `maxMessagesCount`. */
+const DEFAULT_BULK_MAX_MESSAGES = 100;
+/** Dapr's bulk envelope `type`. */
+const BULK_EVENT_TYPE = 'com.dapr.event.sent.bulk';
+/** A bulk answer lists one status per entry: allow far more than the 64 KiB of a single answer. */
+const MAX_BULK_ANSWER_BYTES = 4 * 1024 * 1024;
+
+/** `maxMessagesCount` of a bulk subscription that is enabled (read leniently), else undefined. */
+export function bulkMaxMessages(bulk: unknown): number | undefined {
+  if (!bulk || typeof bulk !== 'object' || (bulk as BulkSubscribe).enabled !== true) return undefined;
+  const n = (bulk as BulkSubscribe).maxMessagesCount;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : DEFAULT_BULK_MAX_MESSAGES;
+}
+
+/**
+ * The app's answer to a bulk request, per entry, as daprd reads it: a 2xx whose JSON body is
+ * `{statuses: [{entryId, status}]}` settles each entry by its status (`SUCCESS` success, `DROP`
+ * dropped, `RETRY`, an empty or unknown status, or no status for the entry: a failed attempt);
+ * a 2xx body that is not such JSON fails every entry; 404 drops every entry (no such route); any
+ * other status fails every entry.
+ */
+export function readBulkAnswer(status: number, text: string, entryIds: readonly string[]): Outcome[] {
+  const all = (o: Outcome) => entryIds.map(() => o);
+  if (status === 404) return all({ kind: 'drop', reason: 'bulk delivery: 404, the app has no such route' });
+  if (status < 200 || status > 299) return all({ kind: 'retry', reason: `bulk delivery: status ${status}` });
+  let statuses: unknown;
+  try {
+    statuses = (JSON.parse(text) as { statuses?: unknown } | null)?.statuses;
+  } catch {
+    statuses = undefined;
+  }
+  if (!Array.isArray(statuses))
+    return all({ kind: 'retry', reason: 'bulk delivery: the answer is not JSON {"statuses": [...]}' });
+  const byId = new Map<string, { status?: unknown; error?: { code?: unknown } }>();
+  for (const s of statuses as unknown[]) {
+    const o = s as { entryId?: unknown; status?: unknown; error?: { code?: unknown } } | null;
+    if (o && typeof o === 'object' && typeof o.entryId === 'string' && !byId.has(o.entryId))
+      byId.set(o.entryId, o);
+  }
+  return entryIds.map((id): Outcome => {
+    if (!byId.has(id))
+      return { kind: 'retry', reason: `bulk delivery: the app answered no status for entry ${id}` };
+    const { status: raw, error } = byId.get(id)!;
+    const s = typeof raw === 'string' ? raw.toUpperCase() : raw;
+    // Sprout's framework says why an entry failed (its error code); daprd ignores the field.
+    const why = typeof error?.code === 'string' ? ` (${error.code.slice(0, 100)})` : '';
+    if (s === 'SUCCESS') return { kind: 'success' };
+    if (s === 'DROP') return { kind: 'drop', reason: 'the app answered status DROP' };
+    if (s === 'RETRY') return { kind: 'retry', reason: `the app answered status RETRY${why}` };
+    return {
+      kind: 'retry',
+      reason: `the app answered status ${JSON.stringify(raw ?? null)} for entry ${id}`,
+    };
+  });
+}
+
+interface Waiting {
+  readonly entry: BulkEntry;
+  resolve(outcome: Outcome): void;
+}
+
+export interface BulkSenderOptions {
+  readonly pubsubname: string;
+  readonly topic: string;
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+  readonly agent: Agent;
+}
+
+/**
+ * Gathers one trigger's pub/sub deliveries into bulk requests (Dapr's bulk subscribe). Unlike
+ * daprd, which waits up to `maxAwaitDurationMs` to fill a batch, a batch is sent as soon as the
+ * deliveries taken together are ready (the end of the current turn of the event loop) or it holds
+ * `maxMessagesCount`: at a low rate each message goes alone, as fast as a single delivery.
+ * Each delivery gets its own outcome, so retries, drops and dead letters stay per message.
+ */
+export class BulkSender {
+  /** Open batches by URL (a routing rule may send entries of one trigger to different paths). */
+  private readonly open = new Map<string, Waiting[]>();
+  private scheduled = false;
+  private seq = 0;
+
+  constructor(private readonly options: BulkSenderOptions) {}
+
+  /** Adds the delivery to the batch for `url`; resolves with its outcome (never rejects). */
+  submit(
+    url: string,
+    d: Delivery,
+    request: AppRequest,
+    rawPayload: boolean,
+    maxMessages: number,
+  ): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => {
+      const entry = bulkEntry(d, request, rawPayload, String(++this.seq));
+      let batch = this.open.get(url);
+      if (!batch) this.open.set(url, (batch = []));
+      batch.push({ entry, resolve });
+      if (batch.length >= maxMessages) {
+        this.open.delete(url);
+        void this.send(url, batch);
+      } else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batches = [...this.open];
+    this.open.clear();
+    for (const [url, batch] of batches) void this.send(url, batch);
+  }
+
+  private async send(url: string, batch: Waiting[]): Promise<void> {
+    const ids = batch.map((w) => w.entry.entryId);
+    let outcomes: Outcome[];
+    try {
+      const { pubsubname, topic, timeoutMs, signal, agent } = this.options;
+      const body = Buffer.from(
+        JSON.stringify({
+          id: randomUUID(),
+          type: BULK_EVENT_TYPE,
+          topic,
+          pubsubname,
+          metadata: { pubsubName: pubsubname },
+          entries: batch.map((w) => w.entry),
+        }),
+        'utf8',
+      );
+      const res = await postToApp(
+        url,
+        { body, headers: { 'content-type': 'application/json' } },
+        timeoutMs,
+        signal,
+        agent,
+        MAX_BULK_ANSWER_BYTES,
+      );
+      outcomes = readBulkAnswer(res.status, res.text, ids);
+    } catch (err) {
+      const failed: Outcome = { kind: 'retry', reason: `POST ${url} (bulk): ${(err as Error).message}` };
+      outcomes = ids.map(() => failed);
+    }
+    batch.forEach((w, i) => w.resolve(outcomes[i]!));
+  }
+}
