@@ -4,7 +4,7 @@ import type { AppRequest } from './envelope.js';
 /** What the app's answer to one delivery means, as daprd reads it. */
 export type Outcome =
   | { readonly kind: 'success' }
-  | { readonly kind: 'retry'; readonly reason: string }
+  | { readonly kind: 'retry'; readonly reason: string; readonly status?: number }
   | { readonly kind: 'drop'; readonly reason: string };
 
 /** The most of an answer read to find its status; the rest is discarded. */
@@ -43,9 +43,11 @@ export async function deliverToApp(
   const text = res.text;
   const ok = res.status >= 200 && res.status <= 299;
   if (kind === 'binding')
-    return ok ? { kind: 'success' } : { kind: 'retry', reason: `POST ${url}: status ${res.status}` };
+    return ok
+      ? { kind: 'success' }
+      : { kind: 'retry', reason: `POST ${url}: status ${res.status}`, status: res.status };
   if (res.status === 404) return { kind: 'drop', reason: `POST ${url}: 404, the app has no such route` };
-  if (!ok) return { kind: 'retry', reason: `POST ${url}: status ${res.status}` };
+  if (!ok) return { kind: 'retry', reason: `POST ${url}: status ${res.status}`, status: res.status };
   let status: unknown;
   try {
     status = (JSON.parse(text) as { status?: unknown } | null)?.status;

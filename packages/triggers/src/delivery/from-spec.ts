@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 import type { ResolvedFunction, SubscriptionDocument } from '@sprout/spec';
 import type { InputBindingEngine, PubSubEngine } from '../broker.js';
 import { TriggersError } from '../errors.js';
+import type { ComponentPolicy } from '../resiliency/policies.js';
+import type { ResiliencyPolicies } from '../resiliency/policies.js';
 import type { Trigger } from './trigger.js';
 
 /** The engines opened for a function's components, by component name. */
@@ -16,6 +18,11 @@ export interface TriggersForOptions {
   readonly subscriptions?: readonly SubscriptionDocument[];
   /** Dapr's app id (default the function's name): the default consumer group, `{appID}`, scopes. */
   readonly appId?: string;
+  /**
+   * Dapr Resiliency for the app: each input's component `inbound` policies (a target's, else Dapr's
+   * defaults). Where none applies the delivery keeps its own defaults.
+   */
+  readonly resiliency?: ResiliencyPolicies;
 }
 
 /** One `{uuid}` per process, as daprd draws one per sidecar. */
@@ -54,6 +61,10 @@ export function triggersFor(
   options: TriggersForOptions = {},
 ): Trigger[] {
   const appId = options.appId ?? fn.name;
+  const inbound = (name: string, kind: 'Pubsub' | 'Binding'): { resiliency?: ComponentPolicy } => {
+    const p = options.resiliency?.component(name, kind, 'inbound');
+    return p && Object.keys(p.names).length ? { resiliency: p } : {};
+  };
   return (fn.triggers?.inputs ?? []).map((input): Trigger => {
     if (input.componentType.startsWith('bindings.')) {
       const engine = engines.bindings[input.componentName];
@@ -63,7 +74,12 @@ export function triggersFor(
           `input "${input.name}" of function "${fn.name}": no input binding "${input.componentName}" was opened`,
           { field: input.componentName },
         );
-      return { kind: 'binding', name: input.componentName, engine };
+      return {
+        kind: 'binding',
+        name: input.componentName,
+        engine,
+        ...inbound(input.componentName, 'Binding'),
+      };
     }
     const engine = engines.pubsubs[input.componentName];
     if (!engine)
@@ -87,6 +103,7 @@ export function triggersFor(
       engine,
       topic,
       group: consumerGroup(fn, input.componentName, appId),
+      ...inbound(input.componentName, 'Pubsub'),
       ...(routes?.default ? { route: routes.default } : {}),
       ...(routes?.rules?.length ? { rules: routes.rules } : {}),
       ...(sub?.spec.deadLetterTopic ? { deadLetterTopic: sub.spec.deadLetterTopic } : {}),

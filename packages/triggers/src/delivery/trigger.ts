@@ -9,7 +9,15 @@ import { BulkSender, bulkMaxMessages, type BulkSubscribe } from './bulk.js';
 import { deliverToApp, type Outcome } from './callback.js';
 import { TriggerCounters, type TriggerCounts } from './counters.js';
 import { bindingRequest, pubsubRequest, type AppRequest } from './envelope.js';
-import { backoffMs, mayRetry, readRetryPolicy, type RetryPolicy, type RetryPolicySpec } from './policy.js';
+import {
+  backoffMs,
+  mayRetry,
+  readRetryPolicy,
+  retriesStatus,
+  type RetryPolicy,
+  type RetryPolicySpec,
+} from './policy.js';
+import type { ComponentPolicy } from '../resiliency/policies.js';
 import { compileMatch, type Matcher } from './match.js';
 import { readAppSubscriptions, routeOf, type AppRoute, type RouteRule } from './routes.js';
 
@@ -59,7 +67,12 @@ export interface BindingTrigger {
   readonly engine: InputBindingEngine;
 }
 
-export type Trigger = PubSubTrigger | BindingTrigger;
+/**
+ * A trigger and, when a Dapr Resiliency file names them (or its defaults apply), its component's
+ * `inbound` policies: they replace `DeliveryOptions.retry`/`timeoutMs`, and a circuit breaker holds
+ * deliveries while it is open.
+ */
+export type Trigger = (PubSubTrigger | BindingTrigger) & { readonly resiliency?: ComponentPolicy };
 
 type Prepared = { deadLetterTopic?: string } & (
   | {
@@ -122,8 +135,8 @@ export class TriggerDelivery {
     readonly trigger: Trigger,
     private readonly options: DeliveryOptions,
   ) {
-    this.policy = readRetryPolicy(options.retry);
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.policy = trigger.resiliency?.retry ?? readRetryPolicy(options.retry);
+    this.timeoutMs = trigger.resiliency?.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     // Every delivery in flight listens for the stop while it waits for an instance, POSTs or backs
     // off: many at once is expected, not a leak (Node warns past 10).
     setMaxListeners(3 * Math.max(1, Math.floor(options.maxInFlight)) + 10, this.stopping.signal);
@@ -241,12 +254,15 @@ export class TriggerDelivery {
           retries,
           false,
         );
+      // An open circuit breaker holds the delivery (nothing is POSTed) until it lets one through.
+      if (!('outcome' in p) && !(await this.admitted())) return this.handBack();
       last =
         'outcome' in p
           ? p.outcome
           : p.bulk && this.bulk
             ? await this.bulk.submit(p.url, d, p.request, p.bulk.raw, p.bulk.max)
             : await this.post(p.url, p.request, p.kind);
+      if (!('outcome' in p)) trigger.resiliency?.breaker?.record(last.kind !== 'retry');
       if (last.kind === 'success') {
         await d.ack();
         this.counters.add('delivered');
@@ -262,7 +278,8 @@ export class TriggerDelivery {
       // An attempt cut short by close() is not the app's failure.
       if (this.stopping.signal.aborted) return this.handBack();
       this.counters.add('failed');
-      if (!mayRetry(this.policy, retries))
+      // A policy's `matching.httpStatusCodes` leaves other answers unretried.
+      if (!mayRetry(this.policy, retries) || !retriesStatus(this.policy, last.status))
         return this.giveUp(
           d,
           deadLetterTopic,
@@ -368,6 +385,16 @@ export class TriggerDelivery {
     let m = this.matchers.get(expr);
     if (!m) this.matchers.set(expr, (m = compileMatch(expr)));
     return m;
+  }
+
+  /** Waits while the trigger's circuit breaker is open; false: the delivery is stopping. */
+  private async admitted(): Promise<boolean> {
+    try {
+      await this.trigger.resiliency?.breaker?.admitted(this.stopping.signal);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private post(url: string, req: AppRequest, kind: 'pubsub' | 'binding'): Promise<Outcome> {
