@@ -30,9 +30,17 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Run the log and metric collector (fluent-bit-style pipeline)',
     load: async () => (await import('./commands/collector.js')).default as Command,
   },
+  console: {
+    summary: 'Serve the web console alone (the KubeKey cluster installer, without a running platform)',
+    load: async () => (await import('./commands/console.js')).default as Command,
+  },
   deploy: {
     summary: 'Render Kubernetes manifests for a function folder',
     load: async () => (await import('./commands/deploy.js')).default as Command,
+  },
+  build: {
+    summary: 'Build an OCI image from source with buildpacks (no Dockerfile, no Docker daemon)',
+    load: async () => (await import('./commands/build.js')).default as Command,
   },
 };
 

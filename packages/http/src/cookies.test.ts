@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseCookies, serializeCookie } from './cookies.js';
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import { dropCredentials, parseCookies, serializeCookie } from './cookies.js';
 import { seededRng } from './rng.js';
 
 describe('parseCookies', () => {
@@ -53,5 +55,36 @@ describe('parseCookies', () => {
       for (const k of m.keys()) expect(k, `seed ${rng.seed}`).toMatch(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/);
     }
     expect(parseCookies(Array.from({ length: 500 }, (_, i) => `c${i}=1`).join('; ')).size).toBe(64);
+  });
+});
+
+describe('dropCredentials', () => {
+  it("takes Sprout's credentials out, other headers and cookies stay", () => {
+    const req = new IncomingMessage(new Socket());
+    req.rawHeaders = [
+      'Authorization',
+      'Bearer secret',
+      'Cookie',
+      'theme=dark; sprout_session=s1; sprout_csrf=c1',
+      'X-Sprout-CSRF',
+      'c1',
+      'X-Other',
+      'kept',
+    ];
+    Object.assign(req.headers, {
+      authorization: 'Bearer secret',
+      cookie: 'theme=dark; sprout_session=s1; sprout_csrf=c1',
+      'x-sprout-csrf': 'c1',
+      'x-other': 'kept',
+    });
+    dropCredentials(req);
+    expect(req.rawHeaders).toEqual(['Cookie', 'theme=dark', 'X-Other', 'kept']);
+    expect(req.headers).toEqual({ cookie: 'theme=dark', 'x-other': 'kept' });
+    const only = new IncomingMessage(new Socket());
+    only.rawHeaders = ['cookie', 'sprout_session=s1'];
+    only.headers.cookie = 'sprout_session=s1';
+    dropCredentials(only);
+    expect(only.rawHeaders).toEqual([]);
+    expect(only.headers.cookie).toBeUndefined();
   });
 });

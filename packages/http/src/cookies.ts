@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+
 /** The session cookie of a browser signed in to a Sprout server (HttpOnly: no script reads it). */
 export const SESSION_COOKIE = 'sprout_session';
 /** The cookie a page reads its CSRF token from (double submit: it repeats it in `CSRF_HEADER`). */
@@ -48,4 +50,42 @@ export function serializeCookie(name: string, value: string, o: CookieOptions = 
   if (o.httpOnly) parts.push('HttpOnly');
   if (o.secure) parts.push('Secure');
   return parts.join('; ');
+}
+
+/**
+ * Takes Sprout's own credentials out of a request that is passed on to a function (the platform
+ * API's invoke route): `Authorization`, `x-sprout-csrf` and the session and CSRF cookies (other
+ * cookies stay). A function never sees what would let it act as the caller on Sprout's API.
+ */
+export function dropCredentials(req: IncomingMessage): void {
+  const raw = req.rawHeaders;
+  const kept: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (lower === 'authorization' || lower === CSRF_HEADER) continue;
+    if (lower === 'cookie') {
+      const rest = withoutOwnCookies(raw[i + 1]!);
+      if (rest) kept.push(name, rest);
+      continue;
+    }
+    kept.push(name, raw[i + 1]!);
+  }
+  raw.splice(0, raw.length, ...kept);
+  delete req.headers.authorization;
+  delete req.headers[CSRF_HEADER];
+  const cookie = typeof req.headers.cookie === 'string' ? withoutOwnCookies(req.headers.cookie) : '';
+  if (cookie) req.headers.cookie = cookie;
+  else delete req.headers.cookie;
+}
+
+function withoutOwnCookies(header: string): string {
+  return header
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => {
+      const name = p.split('=')[0]!.trim();
+      return p !== '' && name !== SESSION_COOKIE && name !== CSRF_COOKIE;
+    })
+    .join('; ');
 }

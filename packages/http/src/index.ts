@@ -10,11 +10,13 @@ export {
 export {
   parseCookies,
   serializeCookie,
+  dropCredentials,
   SESSION_COOKIE,
   CSRF_COOKIE,
   CSRF_HEADER,
   type CookieOptions,
 } from './cookies.js';
+export type { MountedSite } from './site.js';
 export { loadOrCreateToken, readToken, tokenMatches, TOKEN_FILE, type LoadedToken } from './token.js';
 export { readBody, hasBody, type ReadBodyOptions } from './body.js';
 export { sendJson, sendError, sendSocketError, errorBody, type InternalFallback } from './respond.js';

@@ -7,9 +7,11 @@ import { randomBytes } from 'node:crypto';
 import {
   answerClientErrors,
   applyServerLimits,
+  dropCredentials,
   isSproutError,
   RequestGuard,
   type GuardRule,
+  type MountedSite,
   type ServerLimits,
 } from '@sprout/http';
 import { readJson, sendError, sendJson } from './http-util.js';
@@ -76,6 +78,11 @@ export interface ApiOptions {
    * use them up): `@sprout/http` defaults with 1 024 connections.
    */
   limits?: ServerLimits;
+  /**
+   * The console (`@sprout/console`), served on this listener: its pages and sign-in API, and its
+   * sessions and API tokens accepted by every route here besides the token (one auth layer).
+   */
+  site?: MountedSite;
 }
 
 /** What a route needs: the token always, JSON bodies on writes; YAML too on `/v1/eip/apply`; invokes pass any body. */
@@ -102,6 +109,7 @@ export async function startApi(platform: Platform, options: ApiOptions): Promise
   const token = options.token ?? randomBytes(32).toString('base64url');
   const guard = new RequestGuard({
     token,
+    ...(options.site ? { auth: options.site.authenticator } : {}),
     ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}),
   });
   if (options.host) guard.allowHost(options.host);
@@ -113,6 +121,7 @@ export async function startApi(platform: Platform, options: ApiOptions): Promise
       req.resume();
       return sendError(res, err);
     }
+    if (options.site?.serves(url.pathname)) return void options.site.handle(req, res, url, guard);
     const refused = guard.check(req, ruleFor(req.method ?? 'GET', url.pathname));
     if (refused) {
       req.resume();
@@ -288,6 +297,8 @@ async function handle(
   if (sub === 'invoke') {
     const rest = parts.slice(4).map(encodeURIComponent).join('/');
     // Through the gateway, as a request on the function's route; the header marks cold starts only.
+    // The caller's Sprout credentials (token, session cookie) are not the function's to see.
+    dropCredentials(req);
     gateway.dispatch(name, req, res, `/${rest}${url.search}`, { coldStartHeader: 'cold' });
     return;
   }

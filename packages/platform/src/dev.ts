@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { createGateway, type Gateway } from '@sprout/gateway';
 import { createLogger, type Logger } from '@sprout/observe';
-import { isSproutError, loadOrCreateToken, type ServerLimits } from '@sprout/http';
+import { isSproutError, loadOrCreateToken, type MountedSite, type ServerLimits } from '@sprout/http';
 import { createMetrics } from '@sprout/observe/metrics';
 import { FunctionAddresses } from './addresses.js';
 import { AsyncHost } from './async-host.js';
@@ -63,6 +63,8 @@ export interface DevOptions {
   daprHttpPort?: number;
   /** Dapr Components and Subscriptions for async functions (`--resources-path`). */
   resourcesPath?: string;
+  /** The console (`@sprout/console`'s `createConsole`), served on the API's listener under its guard. */
+  site?: MountedSite;
 }
 
 export interface DevServer {
@@ -189,6 +191,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
           (telemetry ? await telemetry.metricsText() : ''),
         ...(addresses ? { addresses } : {}),
         ...(o.limits?.api ? { limits: o.limits.api } : {}),
+        ...(o.site ? { site: o.site } : {}),
       }),
       'API',
       o.apiPort,

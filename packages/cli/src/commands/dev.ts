@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { startDev } from '@sprout/platform';
+import { createConsole } from '@sprout/console';
 import { createLogger } from '@sprout/observe';
 import { defineCommand, UsageError } from '../command.js';
+import { announceConsole } from '../console-site.js';
 import { untilSignal } from '@sprout/http';
 
 const port = (name: string, value: string): number => {
@@ -58,10 +60,16 @@ only when the function returns, retried and dead-lettered as Dapr does; its repl
 lag of its scaleOptions.keda triggers. The Dapr publish/bindings API (port printed at start,
 --dapr-http-port) is the instances' DAPR_HTTP_PORT (ctx.send, the Dapr SDK).
 
-The API asks for a token on every call but GET /v1/health and /metrics: it is generated at the first
-start in <data-dir>/api-token (readable by this user only), printed once at each start, and read by
-'sprout logs' from the same data dir. It answers no browser page of another origin (no CORS) and no
-Host but localhost or an IP address; see SECURITY.md.
+The web console is served on the API's listener (http://127.0.0.1:9090/ by default; its URL and a
+one-time sign-in link are printed at start). The first start creates its admin account with a
+generated password printed once (or SPROUT_ADMIN_PASSWORD; setting it later resets the password),
+kept scrypt-hashed in <data-dir>/console-accounts.json (0600).
+
+The API asks for credentials on every call but GET /v1/health and /metrics: the token generated at
+the first start in <data-dir>/api-token (readable by this user only, printed once at each start,
+read by 'sprout logs' from the same data dir), an API token made in the console, or the console's
+session cookie (writes must carry its CSRF token). It answers no browser page of another origin (no
+CORS) and no Host but localhost or an IP address; see SECURITY.md.
 
 Examples:
   sprout dev examples/hello          then: curl localhost:8080/
@@ -167,10 +175,17 @@ Examples:
         throw new UsageError(`--eip ${opts.eip}: ${(err as Error).message}`);
       }
     }
+    const dataDir = resolve(io.cwd, opts['data-dir']);
+    const site = await createConsole({
+      dataDir,
+      logger,
+      ...(io.env.SPROUT_ADMIN_PASSWORD ? { adminPassword: io.env.SPROUT_ADMIN_PASSWORD } : {}),
+    });
     const dev = await startDev({
+      site,
       paths: positionals,
       cwd: io.cwd,
-      dataDir: resolve(io.cwd, opts['data-dir']),
+      dataDir,
       ...(opts.fresh ? { fresh: true } : {}),
       port: port('port', opts.port),
       ...(opts.host ? { host: opts.host } : {}),
@@ -187,9 +202,11 @@ Examples:
           : {},
       eip: opts['no-eip'] ? false : eipYaml !== undefined ? { apply: eipYaml } : {},
     });
+    announceConsole(logger, site, `${dev.api.url}/`);
     const signal = await untilSignal();
     logger.info({ signal }, 'shutting down: draining instances');
     await dev.close();
+    await site.close();
     logger.info('stopped');
     return 0;
   },
