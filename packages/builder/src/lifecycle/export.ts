@@ -156,7 +156,8 @@ export async function exportImage(input: ExportInput): Promise<Exported> {
     { uid: 0, gid: 0, mtime },
   );
   added.push({ layer: config, createdBy: 'lifecycle: process configuration' });
-  const runTop = input.runImage?.manifest.layers.at(-1)?.digest;
+  // the platform spec records the run image's top layer by its diffID (what `sprout rebase` looks for)
+  const runTop = input.runImage?.config.rootfs.diff_ids.at(-1);
   const lifecycleMeta = {
     app: [{ sha: app.digest }],
     config: { sha: config.digest },
