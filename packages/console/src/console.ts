@@ -14,6 +14,7 @@ import { Accounts } from './auth/accounts.js';
 import { LoginLimiter, type LoginLimitOptions } from './auth/limiter.js';
 import { handleAuth } from './auth/routes.js';
 import { Sessions, type SessionOptions } from './auth/sessions.js';
+import { createClusterApi, type ClusterApiOptions } from './kubekey/index.js';
 import type { ConsoleRoutes } from './routes.js';
 import { serveAsset } from './static.js';
 import { ConsoleError } from './errors.js';
@@ -29,8 +30,10 @@ export interface ConsoleOptions {
   secure?: boolean;
   sessions?: SessionOptions;
   loginLimits?: LoginLimitOptions;
-  /** API routes of other parts of the console (the cluster installer). */
+  /** API routes of other parts of the console, besides the cluster installer's. */
   routes?: ConsoleRoutes[];
+  /** The cluster installer's kk command and environment (default: `kk` on this process's PATH). */
+  clusters?: Omit<ClusterApiOptions, 'dataDir'>;
   /** Where errors that are bugs (uncoded, answered 500) are logged. */
   logger?: Logger;
 }
@@ -57,7 +60,10 @@ export async function createConsole(o: ConsoleOptions): Promise<ConsoleSite> {
   const sessions = new Sessions(o.sessions);
   const limiter = new LoginLimiter(o.loginLimits);
   const assets = o.assetsDir ?? fileURLToPath(new URL('../dist/web', import.meta.url));
-  const routes = o.routes ?? [];
+  const routes: ConsoleRoutes[] = [
+    createClusterApi({ ...o.clusters, dataDir: o.dataDir }),
+    ...(o.routes ?? []),
+  ];
   const links = new Map<string, number>();
   const authenticator: Authenticator = {
     bearer: (t) => accounts.tokenOwner(t),

@@ -7,6 +7,9 @@ import { DEFAULT_KUBERNETES_VERSION } from './versions.js';
 export const CLUSTER_API_VERSION = 'kubekey.kubesphere.io/v1alpha2';
 export const CLUSTER_KIND = 'Cluster';
 
+/** What a secret field holds on disk and in API answers: this prefix and the secret's id. */
+export const SECRET_REF_PREFIX = 'sprout-secret:';
+
 type Open = Record<string, unknown>;
 
 export interface HostSpec extends Open {

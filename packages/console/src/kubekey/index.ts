@@ -18,10 +18,10 @@ export {
   defaultCluster,
   WIZARD_STEPS,
   CLUSTER_API_VERSION,
+  SECRET_REF_PREFIX,
   type ClusterConfig,
   type ClusterSpec,
   type HostSpec,
   type ClusterSummary,
 } from './config.js';
 export { CLUSTER_ERROR_CODES, ClusterError, type ClusterErrorCode, type FieldIssue } from './errors.js';
-export { SECRET_REF_PREFIX } from './secrets.js';

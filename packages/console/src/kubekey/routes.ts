@@ -5,6 +5,7 @@ import {
   CONTAINER_MANAGERS,
   ETCD_TYPES,
   NETWORK_PLUGINS,
+  SECRET_REF_PREFIX,
   WIZARD_STEPS,
   defaultCluster,
   type ClusterConfig,
@@ -228,10 +229,10 @@ function safeYaml(config: ClusterConfig): string {
   const copy = structuredClone(config);
   for (const h of copy.spec.hosts) {
     for (const f of ['password', 'privateKey'] as const)
-      if (h[f] && !String(h[f]).startsWith('sprout-secret:')) h[f] = '(set)';
+      if (h[f] && !String(h[f]).startsWith(SECRET_REF_PREFIX)) h[f] = '(set)';
   }
   for (const a of Object.values(copy.spec.registry?.auths ?? {})) {
-    if (a && typeof a === 'object' && a.password && !a.password.startsWith('sprout-secret:'))
+    if (a && typeof a === 'object' && a.password && !a.password.startsWith(SECRET_REF_PREFIX))
       a.password = '(set)';
   }
   return renderConfigFile({ cluster: copy, others: [] });

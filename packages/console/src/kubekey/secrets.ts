@@ -1,11 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ClusterConfig } from './config.js';
+import { SECRET_REF_PREFIX, type ClusterConfig } from './config.js';
 import { ClusterError } from './errors.js';
-
-/** What a secret field holds on disk and in API answers: this prefix and the secret's id. */
-export const SECRET_REF_PREFIX = 'sprout-secret:';
 
 /** Sealed secrets of one cluster config: id → base64 of IV (12 bytes), tag (16) and ciphertext. */
 export type SealedSecrets = Record<string, string>;
