@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listen } from '@sprout/http/testing';
 import {
   isBuilderError,
+  MEDIA_TYPES,
+  ociArchitecture,
   OciLayout,
   pullImage,
   pushImage,
@@ -98,6 +100,42 @@ describe('plain HTTP registry on loopback', () => {
     expect(back.config.rootfs.diff_ids).toEqual(big.config.rootfs.diff_ids);
   });
 
+  it('PUTs an image index with its media type; GET returns it byte for byte and a pull resolves it to the image', async () => {
+    const ref = `${registry.host}/sprout/app:1`;
+    await pushImage(layout, image, ref, { plainHttp: true });
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPES.index,
+        manifests: [
+          { ...image.descriptor, platform: { os: 'linux', architecture: 's390x' } },
+          { ...image.descriptor, platform: { os: 'linux', architecture: ociArchitecture() } },
+        ],
+      }),
+    );
+    const client = new RegistryClient(registry.host, { plainHttp: true });
+    try {
+      const digest = await client.putManifest('sprout/app', 'multi', index, MEDIA_TYPES.index);
+      const got = await client.getManifest('sprout/app', 'multi');
+      expect([got.digest, got.mediaType, got.bytes.equals(index)]).toEqual([digest, MEDIA_TYPES.index, true]);
+    } finally {
+      client.close();
+    }
+    const { stdout } = await run('skopeo', [
+      'inspect',
+      '--raw',
+      '--tls-verify=false',
+      `docker://${registry.host}/sprout/app:multi`,
+    ]);
+    expect((JSON.parse(stdout) as { manifests: unknown[] }).manifests).toHaveLength(2);
+    const pulled = await pullImage(
+      `${registry.host}/sprout/app:multi`,
+      await OciLayout.open(join(work, 'pulled-index')),
+      { plainHttp: true },
+    );
+    expect(pulled.descriptor.digest).toBe(image.descriptor.digest);
+  });
+
   it('a missing tag is SPROUT_ERR_BUILDER_REGISTRY_NOT_FOUND; plain HTTP to another host is refused', async () => {
     await expect(
       pullImage(`${registry.host}/nothing/here:1`, layout, { plainHttp: true }),
@@ -107,9 +145,11 @@ describe('plain HTTP registry on loopback', () => {
     );
   });
 
-  it('retries 5xx answers and resumes a chunked upload whose connection was cut', async () => {
+  it('retries 5xx answers; a chunked upload cut mid-chunk starts a new session and completes', async () => {
     let failNext = 2;
     let cutPatch = true;
+    let patches = 0;
+    const seen: string[] = [];
     const [host, port] = registry.host.split(':');
     const proxy = createServer((req, res) => {
       if (failNext > 0) {
@@ -118,19 +158,30 @@ describe('plain HTTP registry on loopback', () => {
         res.writeHead(503).end();
         return;
       }
-      if (req.method === 'PATCH' && cutPatch) {
-        cutPatch = false;
-        req.once('data', () => req.socket.destroy());
-        return;
-      }
+      seen.push(`${req.method} ${res.statusCode}`);
+      const cut = req.method === 'PATCH' && ++patches === 2;
       const up = request({ host, port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        seen[seen.length - 1] = `${req.method} ${r.statusCode}`;
         const headers = { ...r.headers };
         if (headers.location)
           headers.location = headers.location.replace(registry.host, `127.0.0.1:${proxyPort}`);
         res.writeHead(r.statusCode ?? 502, headers);
         r.pipe(res);
       });
-      req.pipe(up);
+      up.on('error', () => res.socket?.destroy());
+      if (!cut) {
+        req.pipe(up);
+        return;
+      }
+      // forward 1 MiB of the second chunk to the registry, then break both connections
+      cutPatch = false;
+      let forwarded = 0;
+      req.on('data', (chunk: Buffer) => {
+        if (forwarded >= 1024 * 1024) return;
+        forwarded += chunk.length;
+        up.write(chunk);
+        if (forwarded >= 1024 * 1024) setTimeout(() => (up.destroy(), req.socket.destroy()), 200);
+      });
     });
     const proxyPort = await listen(proxy);
     try {
@@ -141,6 +192,8 @@ describe('plain HTTP registry on loopback', () => {
       });
       expect(pushed.digest).toBe(big.descriptor.digest);
       expect([failNext, cutPatch]).toEqual([0, false]);
+      // the broken session was dropped by the registry and the blob went up again in a new one
+      expect(seen.filter((s) => s.startsWith('POST')).length).toBeGreaterThan(3);
       expect(await skopeoDigest(['--tls-verify=false'], `${registry.host}/sprout/resumed:1`)).toBe(
         big.descriptor.digest,
       );

@@ -149,9 +149,29 @@ export class RegistryClient {
 
   /**
    * Uploads the blob in `file` (its digest and size known): one PUT when it is at most the chunk
-   * size, else PATCH chunks; a chunk that fails is resumed from the offset the registry reports.
+   * size, else PATCH chunks; a chunk the registry refuses as out of range (416) is resumed from the
+   * offset it reports, and a session it dropped is started again.
    */
   async uploadBlob(repo: string, digest: Digest, size: number, file: string): Promise<void> {
+    // a session the registry dropped (distribution invalidates one whose chunk broke off) or a
+    // connection that kept failing starts over in a new session, twice at most
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.uploadSession(repo, digest, size, file);
+      } catch (err) {
+        const again =
+          err instanceof BuilderError &&
+          [
+            'SPROUT_ERR_BUILDER_REGISTRY_UNREACHABLE',
+            'SPROUT_ERR_BUILDER_REGISTRY_NOT_FOUND',
+            'SPROUT_ERR_BUILDER_REGISTRY_FAILED',
+          ].includes(err.code);
+        if (!again || attempt >= 2) throw err;
+      }
+    }
+  }
+
+  private async uploadSession(repo: string, digest: Digest, size: number, file: string): Promise<void> {
     const scope = pushScope(repo);
     const start = await this.send(
       { method: 'POST', url: `/v2/${repo}/blobs/uploads/`, headers: { 'content-length': 0 } },
