@@ -102,14 +102,21 @@ export function nodeBuildpack(options: NodeBuildpackOptions = {}): Buildpack {
         rmSync(join(ctx.layersDir, LAUNCH_MODULES), { recursive: true, force: true });
         await buildStep();
       }
-      const fn = isFunctionApp(ctx.appDir, pkg);
-      const command = fn ? frameworkLayer(ctx, options) : startCommand(ctx.appDir, pkg);
-      if (!command)
+      // A function: a function.yaml, a functions framework dependency, a function.yaml the platform
+      // resolved, or (with the framework at hand) a folder with nothing else to start, as
+      // 'sprout run' serves it.
+      const start = startCommand(ctx.appDir, pkg);
+      const fn =
+        isFunctionApp(ctx.appDir, pkg) ||
+        options.function !== undefined ||
+        (!start && options.frameworkDir !== undefined);
+      if (!fn && !start)
         throw new BuilderError(
           'SPROUT_ERR_BUILDER_BUILD_FAILED',
-          `${ID}: nothing to start: add a "start" script or "main" to package.json, a server.js, or a function.yaml`,
+          `${ID}: nothing to start: add a "start" script to package.json, a server.js, or a function.yaml`,
           { field: 'package.json' },
         );
+      const command = fn ? frameworkLayer(ctx, options) : start!;
       ctx.logs.line(`[${ID}] process web: ${command.join(' ')}`);
       writeFileSync(
         join(ctx.layersDir, 'launch.toml'),

@@ -107,8 +107,9 @@ const SHELL_CHARS = /[|&;<>()$`\\"'*?[\]#~=%{}\n]/;
 
 /**
  * The command of a plain app (not a function): the start script (run directly when it is a simple
- * `node …` line, else through `sh -c`), else `node` on package.json `main`, else on the first of
- * server.js, app.js, main.js, index.js present. Undefined when there is nothing to start.
+ * `node …` line, else through `sh -c`), else `node server.js` or `node app.js` when present.
+ * Undefined otherwise: a folder with only an index file or a package.json `main` is a function,
+ * as `sprout run` treats it.
  */
 export function startCommand(appDir: string, pkg: PackageJson | undefined): string[] | undefined {
   const start = pkg?.scripts?.start?.trim();
@@ -117,10 +118,6 @@ export function startCommand(appDir: string, pkg: PackageJson | undefined): stri
     if (!SHELL_CHARS.test(start) && words[0] === 'node') return words;
     return ['sh', '-c', start];
   }
-  if (pkg?.main && existsSync(join(appDir, pkg.main)) && !/\.[cm]?tsx?$/.test(pkg.main))
-    return ['node', pkg.main];
-  const entry = ['server.js', 'app.js', 'main.js', 'index.js', 'index.mjs', 'index.cjs'].find((f) =>
-    existsSync(join(appDir, f)),
-  );
+  const entry = ['server.js', 'app.js'].find((f) => existsSync(join(appDir, f)));
   return entry ? ['node', entry] : undefined;
 }

@@ -1,0 +1,128 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OciLayout } from '@sprout/builder';
+import { getWhenUp, runBundleProcess } from '@sprout/builder/testing';
+import { freePort } from '@sprout/http';
+import { runMain } from '../../test/main-io.js';
+
+const run = promisify(execFile);
+const hello = fileURLToPath(new URL('../../../../examples/hello', import.meta.url));
+let work: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'sprout-cli-build-'));
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+describe('sprout build', () => {
+  it('--help names the options', async () => {
+    const r = await runMain(['build', '--help']);
+    expect(r.code).toBe(0);
+    for (const flag of [
+      '--tag',
+      '--push',
+      '--run-image',
+      '--output',
+      '--env',
+      '--buildpack',
+      '--creation-time',
+    ])
+      expect(r.out).toContain(flag);
+  });
+
+  it('refuses a bad --output, --env and --creation-time, and no tag', async () => {
+    expect((await runMain(['build', hello, '--tag', 'a:1', '--output', 'tar:x'])).err).toContain(
+      'oci-layout:DIR',
+    );
+    expect((await runMain(['build', hello, '--tag', 'a:1', '--env', '1X=2'])).err).toContain('NAME=VALUE');
+    expect((await runMain(['build', hello, '--tag', 'a:1', '--creation-time', 'soon'])).err).toContain(
+      '--creation-time',
+    );
+    const none = await runMain(['build', hello], { cwd: work });
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('--tag is required');
+  });
+
+  it("builds a function from its function.yaml's spec.build.srcRepo (a local git repository); the image serves it", async () => {
+    // A repository with the hello function under fn/ on branch main.
+    const tree = join(work, 'tree');
+    await cp(hello, join(tree, 'fn'), { recursive: true });
+    const git = (args: string[], cwd: string) =>
+      run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd });
+    await git(['init', '-q', '-b', 'main'], tree);
+    await git(['add', '.'], tree);
+    await git(['commit', '-q', '-m', 'hello'], tree);
+    const repo = join(work, 'hello.git');
+    await git(['clone', '-q', '--bare', tree, repo], work);
+    const fnDir = join(work, 'fn');
+    await mkdir(fnDir, { recursive: true });
+    await writeFile(
+      join(fnDir, 'function.yaml'),
+      [
+        'apiVersion: core.openfunction.io/v1beta2',
+        'kind: Function',
+        'metadata:',
+        '  name: hello',
+        'spec:',
+        '  version: v1',
+        '  image: localhost/hello:1',
+        '  build:',
+        '    builder: openfunction/builder-node:v2-18.15.0',
+        '    env:',
+        '      BP_NODE_VERSION: ">=18"',
+        '    srcRepo:',
+        `      url: ${repo}`,
+        '      revision: main',
+        '      sourceSubPath: fn',
+        '  serving:',
+        '    params:',
+        '      FUNCTION_TARGET: hello',
+        '',
+      ].join('\n'),
+    );
+    const out = join(work, 'layout');
+    const r = await runMain(
+      ['build', fnDir, '--output', `oci-layout:${out}`, '--data-dir', join(work, 'data')],
+      {
+        cwd: work,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      },
+    );
+    expect(r.code, r.err + r.out).toBe(0);
+    for (const line of [
+      '===> FETCHING',
+      '===> DETECTING',
+      '===> BUILDING',
+      '===> EXPORTING',
+      'Successfully built localhost/hello:1',
+    ])
+      expect(r.out).toContain(line);
+    expect(r.err).toContain('spec.build.srcRepo');
+
+    const image = await (await OciLayout.open(out)).image('1');
+    const labels = image.config.config!.Labels!;
+    const project = JSON.parse(labels['io.buildpacks.project.metadata']!) as {
+      source: { type: string; metadata: Record<string, string> };
+    };
+    expect(project.source).toMatchObject({
+      type: 'git',
+      metadata: { repository: repo, revision: 'main', sourceSubPath: 'fn' },
+    });
+    expect(image.config.config!.Env).toContain('FUNCTION_TARGET=hello');
+
+    const bundle = join(work, 'bundle');
+    await run('umoci', ['unpack', '--image', `${out}:1`, bundle]);
+    const port = await freePort();
+    const child = await runBundleProcess(bundle, { PORT: String(port) });
+    try {
+      expect(await getWhenUp(`http://127.0.0.1:${port}/?name=image`, child)).toBe('Hello, image!\n');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 180_000);
+});
