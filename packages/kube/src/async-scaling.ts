@@ -32,12 +32,41 @@ export function isAsyncFunction(fn: FunctionManifest): boolean {
   return (triggers?.dapr?.length ?? 0) > 0 || (scaleOptions(fn).keda?.triggers?.length ?? 0) > 0;
 }
 
+/** The gRPC port of Sprout's MQTT scaler (`sprout triggers mqtt-scaler`) in a cluster. */
+export const MQTT_SCALER_PORT = 9090;
+
+/** Sprout's MQTT scaler rendered beside a function (see `renderMqttScaler`). */
+export interface MqttScalerInput {
+  /** An image with the `sprout` command in it. */
+  image: string;
+}
+
+const scalerName = (fn: FunctionManifest) => `${fn.metadata.name}-mqtt-scaler`;
+
+/** The in-cluster address of the scaler `renderMqttScaler` renders for `fn`. */
+function scalerAddress(fn: FunctionManifest): string {
+  return `${scalerName(fn)}.${fn.metadata.namespace ?? 'default'}.svc:${MQTT_SCALER_PORT}`;
+}
+
+/** The `url` of the function's MQTT component (pub/sub or binding), if it gives one as a value. */
+function mqttBrokerUrl(fn: FunctionManifest): string | undefined {
+  const s = serving(fn);
+  for (const group of [s.pubsub, s.bindings] as (Record<string, Json> | undefined)[])
+    for (const c of Object.values(group ?? {})) {
+      if (!/^(pubsub|bindings)\.mqtt3?$/.test(String(c.type))) continue;
+      const item = ((c.metadata ?? []) as { name?: string; value?: unknown }[]).find((m) => m.name === 'url');
+      if (item?.value !== undefined) return String(item.value);
+    }
+  return undefined;
+}
+
 /**
  * A KEDA trigger as a cluster runs it: metadata values as strings (KEDA's map of strings), and
- * Sprout's own `mqtt` scaler as KEDA's `external` scaler, which needs `scalerAddress` (the gRPC
- * address of an external scaler that reports the MQTT subscription's backlog).
+ * Sprout's own `mqtt` scaler as KEDA's `external` scaler. Its `scalerAddress` is the trigger's own,
+ * else (with `scaler`) the address of the scaler `renderMqttScaler` renders beside the function, and
+ * the trigger gets the broker `url` of the function's MQTT component when it names none.
  */
-function kedaTrigger(t: KedaTrigger, i: number): Json {
+function kedaTrigger(t: KedaTrigger, i: number, fn: FunctionManifest, scaler?: MqttScalerInput): Json {
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(t.metadata ?? {})) metadata[k] = String(v);
   const rest: Json = {};
@@ -45,14 +74,88 @@ function kedaTrigger(t: KedaTrigger, i: number): Json {
   if (t.metricType !== undefined) rest.metricType = t.metricType;
   if (t.useCachedMetrics !== undefined) rest.useCachedMetrics = t.useCachedMetrics;
   if (t.type !== 'mqtt') return { type: t.type, ...rest, metadata };
-  if (!metadata.scalerAddress)
+  if (!metadata.scalerAddress && !scaler)
     throw new KubeError(
       'SPROUT_ERR_KUBE_RENDER_UNSUPPORTED',
       `serving.scaleOptions.keda.triggers[${i}]: the mqtt scaler is Sprout's own; on a cluster it runs as KEDA's ` +
-        "external scaler, so its metadata needs scalerAddress (host:port of an external scaler's gRPC service)",
+        "external scaler: give its metadata a scalerAddress (host:port of an external scaler's gRPC service), " +
+        "or render Sprout's scaler beside the function (sprout deploy --mqtt-scaler-image REF)",
       { field: `spec.serving.scaleOptions.keda.triggers[${i}].metadata.scalerAddress` },
     );
+  if (!metadata.scalerAddress) {
+    metadata.scalerAddress = scalerAddress(fn);
+    const url = metadata.url ?? mqttBrokerUrl(fn);
+    if (!url)
+      throw new KubeError(
+        'SPROUT_ERR_KUBE_RENDER_UNSUPPORTED',
+        `serving.scaleOptions.keda.triggers[${i}]: Sprout's mqtt scaler needs the broker: give the trigger a url, ` +
+          'or the function an MQTT component with a url value',
+        { field: `spec.serving.scaleOptions.keda.triggers[${i}].metadata.url` },
+      );
+    metadata.url = url;
+  }
   return { type: 'external', ...rest, metadata };
+}
+
+/** True when the function has an mqtt trigger with no scalerAddress of its own (it needs Sprout's scaler). */
+export function needsMqttScaler(fn: FunctionManifest): boolean {
+  return (scaleOptions(fn).keda?.triggers ?? []).some((t) => t.type === 'mqtt' && !t.metadata?.scalerAddress);
+}
+
+/**
+ * Sprout's MQTT scaler for a cluster: a Deployment running `sprout triggers mqtt-scaler` on
+ * `MQTT_SCALER_PORT` (all addresses, plaintext gRPC as KEDA calls external scalers) and its
+ * Service, named `<function>-mqtt-scaler`, which the function's `external` triggers point at. Empty
+ * when no trigger needs it.
+ */
+export function renderMqttScaler(fn: FunctionManifest, scaler: MqttScalerInput): KubeObject[] {
+  if (!needsMqttScaler(fn)) return [];
+  const name = scalerName(fn);
+  const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/managed-by': 'sprout' };
+  const metadata = { name, labels, ...(fn.metadata.namespace ? { namespace: fn.metadata.namespace } : {}) };
+  const port = { name: 'grpc', containerPort: MQTT_SCALER_PORT, protocol: 'TCP' };
+  const deployment: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata,
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': name } },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [
+            {
+              name: 'mqtt-scaler',
+              image: scaler.image,
+              args: [
+                'triggers',
+                'mqtt-scaler',
+                '--listen-address',
+                '0.0.0.0',
+                '--port',
+                String(MQTT_SCALER_PORT),
+              ],
+              ports: [port],
+              readinessProbe: { tcpSocket: { port: 'grpc' } },
+            },
+          ],
+        },
+      },
+    },
+  };
+  const service: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata,
+    spec: {
+      selector: { 'app.kubernetes.io/name': name },
+      ports: [
+        { name: 'grpc', port: MQTT_SCALER_PORT, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' },
+      ],
+    },
+  };
+  return [deployment, service];
 }
 
 /**
@@ -66,7 +169,7 @@ function kedaTrigger(t: KedaTrigger, i: number): Json {
  * @example
  * renderScaledObject(loadFunctionDir('fn').manifest); // loadFunctionDir from @sprout/spec
  */
-export function renderScaledObject(fn: FunctionManifest): KubeObject {
+export function renderScaledObject(fn: FunctionManifest, scaler?: MqttScalerInput): KubeObject {
   const so = scaleOptions(fn);
   const scaled = so.keda?.scaledObject ?? {};
   const spec: Json = {
@@ -75,7 +178,7 @@ export function renderScaledObject(fn: FunctionManifest): KubeObject {
     ...(scaled.cooldownPeriod !== undefined ? { cooldownPeriod: scaled.cooldownPeriod } : {}),
     minReplicaCount: so.minReplicas ?? 0,
     maxReplicaCount: so.maxReplicas ?? 100,
-    triggers: (so.keda?.triggers ?? []).map(kedaTrigger),
+    triggers: (so.keda?.triggers ?? []).map((t, i) => kedaTrigger(t, i, fn, scaler)),
   };
   return { apiVersion: SCALED_OBJECT_API_VERSION, kind: 'ScaledObject', metadata: meta(fn), spec };
 }
@@ -84,10 +187,10 @@ export function renderScaledObject(fn: FunctionManifest): KubeObject {
  * The Function as a cluster's OpenFunction and KEDA take it: `scaleOptions.keda.triggers` as
  * `renderScaledObject` writes them (metadata as strings, Sprout's mqtt as KEDA's external scaler).
  */
-export function withClusterScalers(fn: FunctionManifest): FunctionManifest {
+export function withClusterScalers(fn: FunctionManifest, scaler?: MqttScalerInput): FunctionManifest {
   const so = scaleOptions(fn);
   if (!so.keda?.triggers?.length) return fn;
-  const keda = { ...so.keda, triggers: so.keda.triggers.map(kedaTrigger) };
+  const keda = { ...so.keda, triggers: so.keda.triggers.map((t, i) => kedaTrigger(t, i, fn, scaler)) };
   return { ...fn, spec: { ...fn.spec, serving: { ...serving(fn), scaleOptions: { ...so, keda } } } };
 }
 

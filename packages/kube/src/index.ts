@@ -28,6 +28,10 @@ export {
   renderSubscription,
   SCALED_OBJECT_API_VERSION,
   withClusterScalers,
+  renderMqttScaler,
+  needsMqttScaler,
+  MQTT_SCALER_PORT,
+  type MqttScalerInput,
   type SubscriptionInput,
 } from './async-scaling.js';
 export { dnsLabel } from './names.js';

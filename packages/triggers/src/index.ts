@@ -37,6 +37,8 @@ export {
   type LagTriggerType,
   type TriggerReading,
   type TriggerSample,
+  MqttExternalScaler,
+  type MqttScalerOptions,
 } from './scaling/index.js';
 export {
   ResiliencyPolicies,

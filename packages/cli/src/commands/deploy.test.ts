@@ -211,4 +211,68 @@ spec:
     expect(r.err).toMatch(/SPROUT_ERR_KUBE_RENDER_UNSUPPORTED/);
     expect(r.err).toMatch(/scalerAddress/);
   });
+
+  it("with --mqtt-scaler-image renders Sprout's scaler beside the function and points the external trigger at it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sprout-cli-deploy-mqtt-'));
+    writeFileSync(join(dir, 'index.js'), 'export const handle = async (ctx, data) => data;\n');
+    writeFileSync(
+      join(dir, 'function.yaml'),
+      `apiVersion: core.openfunction.io/v1beta2
+kind: Function
+metadata: { name: sensors, namespace: plant }
+spec:
+  version: v1.0.0
+  image: registry.local/sensors:1
+  serving:
+    pubsub:
+      sensors:
+        type: pubsub.mqtt3
+        version: v1
+        metadata: [{ name: url, value: 'tcp://mosquitto.plant:1883' }]
+    triggers: { dapr: [{ name: sensors, topic: s }] }
+    scaleOptions: { keda: { triggers: [{ type: mqtt, metadata: { topic: s, targetValue: '5' } }] } }
+`,
+    );
+    const trigger = {
+      type: 'external',
+      metadata: {
+        topic: 's',
+        targetValue: '5',
+        scalerAddress: 'sensors-mqtt-scaler.plant.svc:9090',
+        url: 'tcp://mosquitto.plant:1883',
+      },
+    };
+    const image = ['--mqtt-scaler-image', 'registry.local/sprout:1', '--validate-against', crds];
+    const without = await render(dir, '--without-openfunction', ...image);
+    expect(without.code, without.err).toBe(0);
+    expect(kinds(without.docs)).toEqual(['Deployment', 'Component', 'ScaledObject', 'Deployment', 'Service']);
+    expect(without.docs[2]).toMatchObject({ spec: { triggers: [trigger] } });
+    expect(validator.validate(without.docs[2]!).issues).toEqual([]);
+    expect(without.docs[3]).toMatchObject({
+      metadata: { name: 'sensors-mqtt-scaler', namespace: 'plant' },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                image: 'registry.local/sprout:1',
+                args: ['triggers', 'mqtt-scaler', '--listen-address', '0.0.0.0', '--port', '9090'],
+              },
+            ],
+          },
+        },
+      },
+    });
+    expect(without.docs[4]).toMatchObject({
+      metadata: { name: 'sensors-mqtt-scaler', namespace: 'plant' },
+      spec: { ports: [{ port: 9090, targetPort: 'grpc' }] },
+    });
+    const withOf = await render(dir, ...image);
+    expect(withOf.code, withOf.err).toBe(0);
+    expect(kinds(withOf.docs)).toEqual(['Function', 'Deployment', 'Service']);
+    expect(withOf.docs[0]).toMatchObject({
+      spec: { serving: { scaleOptions: { keda: { triggers: [trigger] } } } },
+    });
+    expect(validator.validate(withOf.docs[0]!).issues).toEqual([]);
+  });
 });

@@ -8,6 +8,7 @@ import {
   renderAsyncWorkload,
   renderFunction,
   renderHttpScaledObject,
+  renderMqttScaler,
   renderScaledObject,
   renderSubscription,
   renderWorkload,
@@ -37,7 +38,8 @@ An async function (serving.triggers.dapr inputs, KEDA triggers in scaleOptions.k
 as its Function, which OpenFunction turns into the Dapr components and KEDA's ScaledObject. With
 --without-openfunction it renders as a Deployment beside a Dapr sidecar, its Dapr Components, and
 KEDA's ScaledObject (nats-jetstream, redis-streams, rabbitmq, cron; Sprout's mqtt scaler as KEDA's
-external scaler, which needs scalerAddress). Components and Subscriptions in --resources-path (which
+external scaler: its scalerAddress, or with --mqtt-scaler-image a Deployment and Service running
+'sprout triggers mqtt-scaler' beside the function, which the trigger then points at). Components and Subscriptions in --resources-path (which
 OpenFunction does not create) are rendered in both cases, scoped to the function.
 
 Applying directly (without kubectl) is not built yet: --render is required.
@@ -72,6 +74,13 @@ Applying directly (without kubectl) is not built yet: --render is required.
       value: 'DIR',
       description: 'Also render the Dapr Components and Subscriptions in DIR, scoped to the function',
     },
+    'mqtt-scaler-image': {
+      type: 'string',
+      env: 'SPROUT_MQTT_SCALER_IMAGE',
+      value: 'REF',
+      description:
+        "Render Sprout's MQTT scaler (KEDA external scaler) from this image, whose entrypoint is sprout, for mqtt triggers without scalerAddress",
+    },
     'validate-against': {
       type: 'string',
       env: 'SPROUT_CRDS_DIR',
@@ -98,9 +107,10 @@ Applying directly (without kubectl) is not built yet: --render is required.
       ...(fn.manifest ? { base: fn.manifest } : {}),
     });
     const withoutOf = Boolean(opts['without-openfunction']);
+    const scaler = opts['mqtt-scaler-image'] ? { image: opts['mqtt-scaler-image'] } : undefined;
     const async = isAsyncFunction(manifest);
     const docs: object[] = !withoutOf
-      ? [withClusterScalers(manifest)]
+      ? [withClusterScalers(manifest, scaler)]
       : async
         ? [renderAsyncWorkload(manifest, fn.context)]
         : renderWorkload(manifest);
@@ -122,7 +132,8 @@ Applying directly (without kubectl) is not built yet: --render is required.
     }
     for (const sub of resources.subscriptions) docs.push(renderSubscription(sub, scoping));
     if (usesKedaHttp(manifest)) docs.push(renderHttpScaledObject(manifest));
-    if (withoutOf && async) docs.push(renderScaledObject(manifest));
+    if (withoutOf && async) docs.push(renderScaledObject(manifest, scaler));
+    if (scaler) docs.push(...renderMqttScaler(manifest, scaler));
     if (opts['validate-against']) {
       const validator = createManifestValidator(opts['validate-against']);
       const known = new Set(validator.kinds());

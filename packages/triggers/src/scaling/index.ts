@@ -18,3 +18,4 @@ export {
 } from './metric.js';
 export { LagPoller, type LagPollerOptions } from './poller.js';
 export { createLagMetrics, type LagMetrics } from './metrics.js';
+export { MqttExternalScaler, type MqttScalerOptions } from './external-scaler.js';

@@ -1,0 +1,72 @@
+import { createLogger } from '@sprout/observe';
+import { parseDuration, untilSignal } from '@sprout/http';
+import { MqttExternalScaler } from '@sprout/triggers';
+import { defineCommand, UsageError, type Command } from '../command.js';
+
+const mqttScaler = defineCommand({
+  name: 'triggers mqtt-scaler',
+  summary: "Serve KEDA's external scaler gRPC API for Sprout's mqtt trigger",
+  usage: 'sprout triggers mqtt-scaler [--url mqtt://broker:1883] [--port 9090] [--listen-address ADDR]',
+  options: {
+    url: {
+      type: 'string',
+      env: 'SPROUT_MQTT_URL',
+      value: 'URL',
+      description: "The broker (tcp://, mqtt://, ssl://, mqtts://) when a trigger's metadata has no url",
+    },
+    port: { type: 'string', default: '9090', value: 'PORT', description: 'gRPC port (0 picks a free one)' },
+    'listen-address': {
+      type: 'string',
+      default: '127.0.0.1',
+      value: 'ADDR',
+      description: 'Address to bind (0.0.0.0 in a cluster, where KEDA calls it)',
+    },
+    window: {
+      type: 'string',
+      default: '30s',
+      value: 'DURATION',
+      description: 'The backlog is what the topic received in this window',
+    },
+    'max-topics': { type: 'string', default: '100', value: 'N', description: 'Topics watched at most' },
+  },
+  details: `
+KEDA has no MQTT scaler, so 'sprout deploy --render' turns an mqtt trigger into KEDA's 'external'
+trigger whose scalerAddress is this server (externalscaler.ExternalScaler: IsActive,
+StreamIsActive, GetMetricSpec, GetMetrics). The trigger's metadata is read as sprout dev reads it:
+topic (required), targetValue (10), activationTargetValue (0), and url (else --url). The value is
+the number of messages published to the topic in the last --window, seen by the scaler's own QoS 1
+subscription (MQTT brokers show no queue depth); it takes nothing from the function's subscription.
+
+Example:
+  sprout triggers mqtt-scaler --url tcp://mosquitto:1883 --listen-address 0.0.0.0`,
+  async run(opts, _positionals, io) {
+    const port = Number(opts.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--port must be a port number, got '${opts.port}'`);
+    const windowMs = parseDuration(opts.window);
+    if (windowMs === undefined || windowMs <= 0)
+      throw new UsageError(`--window must be a duration such as 30s, got '${opts.window}'`);
+    const maxTopics = Number(opts['max-topics']);
+    if (!Number.isInteger(maxTopics) || maxTopics < 1)
+      throw new UsageError(`--max-topics must be a whole number ≥ 1, got '${opts['max-topics']}'`);
+    const log = createLogger({ name: 'mqtt-scaler', destination: io.stderr });
+    const scaler = await MqttExternalScaler.listen(
+      { ...(opts.url ? { url: opts.url } : {}), windowMs, maxTopics, logger: log },
+      port,
+      opts['listen-address'],
+    );
+    log.info({ address: scaler.address, broker: opts.url }, 'KEDA external scaler for mqtt listening');
+    const signal = await untilSignal();
+    log.info({ signal }, 'shutting down');
+    await scaler.close();
+    return 0;
+  },
+});
+
+export default defineCommand({
+  name: 'triggers',
+  summary: 'Event triggers: the KEDA external scaler for mqtt',
+  usage: 'sprout triggers <command> [options]',
+  options: {},
+  subcommands: [mqttScaler as unknown as Command],
+});

@@ -1,0 +1,229 @@
+import { fileURLToPath } from 'node:url';
+import {
+  loadPackageDefinition,
+  Server,
+  ServerCredentials,
+  status,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type ServiceDefinition,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { createLogger, type Logger } from '@sprout/observe';
+import { isTriggersError, TriggersError } from '../errors.js';
+import { readingOf, readTrigger, type LagTrigger } from './metric.js';
+import { MqttTopicWatch } from './mqtt-watch.js';
+
+/** KEDA's external scaler contract, vendored (proto/README.md): loaded from the package, src or dist alike. */
+const PROTO = fileURLToPath(new URL('../../proto/externalscaler.proto', import.meta.url));
+
+interface ScaledObjectRef {
+  name: string;
+  namespace: string;
+  scalerMetadata: Record<string, string>;
+}
+
+export interface MqttScalerOptions {
+  /** The broker when a trigger's metadata has no `url` (Dapr's forms: tcp://, mqtt://, ssl://, mqtts://). */
+  url?: string;
+  /** The window whose arrivals are the backlog (default 30 s, KEDA's default polling interval). */
+  windowMs?: number;
+  /** Topics watched at most (default 100); a request for one more is RESOURCE_EXHAUSTED. */
+  maxTopics?: number;
+  /** How often a StreamIsActive call re-reads the topic (default 1 s); it sends only changes. */
+  streamIntervalMs?: number;
+  logger?: Logger;
+}
+
+/** Largest request accepted (a ScaledObjectRef is a name, a namespace and a small map). */
+const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/**
+ * KEDA's external scaler (gRPC `externalscaler.ExternalScaler`) for Sprout's `mqtt` trigger, which KEDA
+ * has no scaler of its own for: a cluster renders the trigger as `type: external` with
+ * `scalerAddress` pointing here. Each call's `scalerMetadata` is the trigger's metadata, read as the
+ * local scaler reads it (`readTrigger`: `topic`, `targetValue` 10, `activationTargetValue` 0, plus
+ * `url`); the value is the topic's backlog as an `MqttTopicWatch` sees it, and activity and the
+ * replicas asked follow `readingOf`, as in `sprout dev`.
+ *
+ * @example
+ * const scaler = await MqttExternalScaler.listen({ url: 'mqtt://127.0.0.1:1883' }, 9090);
+ * // KEDA: triggers: [{ type: external, metadata: { scalerAddress: 'host:9090', topic: orders } }]
+ * await scaler.close();
+ */
+export class MqttExternalScaler {
+  private readonly watches = new Map<string, Promise<MqttTopicWatch>>();
+  private readonly streams = new Set<ServerWritableStream<ScaledObjectRef, unknown>>();
+  private readonly log: Logger;
+  private closed = false;
+
+  private constructor(
+    private readonly o: MqttScalerOptions,
+    private readonly server: Server,
+    readonly port: number,
+    readonly host: string,
+  ) {
+    this.log = o.logger ?? createLogger({ name: 'mqtt-scaler' });
+  }
+
+  /** Serves on `host` (default 127.0.0.1) and `port` (0 picks one), plaintext (KEDA's default). */
+  static async listen(o: MqttScalerOptions, port = 0, host = '127.0.0.1'): Promise<MqttExternalScaler> {
+    const pkg = loadSync(PROTO, { keepCase: true, longs: Number, defaults: true });
+    const service = (
+      loadPackageDefinition(pkg).externalscaler as unknown as {
+        ExternalScaler: { service: ServiceDefinition };
+      }
+    ).ExternalScaler.service;
+    const server = new Server({
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_concurrent_streams': 100,
+      'grpc.max_connection_idle_ms': 120_000,
+    });
+    const ref: { self?: MqttExternalScaler } = {};
+    server.addService(service, {
+      IsActive: (call: ServerUnaryCall<ScaledObjectRef, unknown>, done: sendUnaryData<unknown>) =>
+        void ref.self!.unary(call.request, done, (r) => ({ result: r.active })),
+      GetMetricSpec: (call: ServerUnaryCall<ScaledObjectRef, unknown>, done: sendUnaryData<unknown>) =>
+        void ref.self!.unary(call.request, done, (r, t) => ({
+          metricSpecs: [
+            { metricName: metricName(t), targetSize: Math.ceil(t.target), targetSizeFloat: t.target },
+          ],
+        })),
+      GetMetrics: (
+        call: ServerUnaryCall<{ scaledObjectRef: ScaledObjectRef; metricName: string }, unknown>,
+        done: sendUnaryData<unknown>,
+      ) =>
+        void ref.self!.unary(call.request.scaledObjectRef ?? {}, done, (r, t) => ({
+          metricValues: [
+            { metricName: metricName(t), metricValue: Math.round(r.value), metricValueFloat: r.value },
+          ],
+        })),
+      StreamIsActive: (call: ServerWritableStream<ScaledObjectRef, unknown>) => void ref.self!.stream(call),
+    });
+    const bound = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(
+        `${host.includes(':') ? `[${host}]` : host}:${port}`,
+        ServerCredentials.createInsecure(),
+        (err, p) =>
+          err
+            ? reject(
+                new TriggersError(
+                  'SPROUT_ERR_TRIGGERS_PORT_IN_USE',
+                  `the MQTT scaler cannot listen on ${host}:${port}: ${err.message}`,
+                  { cause: err },
+                ),
+              )
+            : resolve(p),
+      ),
+    );
+    return (ref.self = new MqttExternalScaler(o, server, bound, host));
+  }
+
+  /** `host:port`, what a trigger's `scalerAddress` names. */
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.streams) s.end();
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    this.server.forceShutdown();
+    const watches = await Promise.allSettled([...this.watches.values()]);
+    await Promise.allSettled(watches.map((w) => (w.status === 'fulfilled' ? w.value.close() : undefined)));
+  }
+
+  /** The trigger a call's metadata describes and its reading now. */
+  private async read(ref: ScaledObjectRef): Promise<{ trigger: LagTrigger; value: number; active: boolean }> {
+    const metadata = { ...(ref.scalerMetadata ?? {}) };
+    const trigger = readTrigger({ type: 'mqtt', metadata }, 'scalerMetadata');
+    const url = metadata.url ?? this.o.url;
+    if (!url)
+      throw new TriggersError(
+        'SPROUT_ERR_TRIGGERS_SCALER_INVALID',
+        'scalerMetadata.url: the trigger names no broker and the scaler was started without --url',
+        { field: 'scalerMetadata.url' },
+      );
+    const watch = await this.watch(url, trigger.source);
+    const reading = readingOf(trigger, { lag: watch.backlog() }, new Date());
+    return { trigger, value: reading.value, active: reading.active };
+  }
+
+  private watch(url: string, topic: string): Promise<MqttTopicWatch> {
+    const key = `${url} ${topic}`;
+    let w = this.watches.get(key);
+    if (!w) {
+      if (this.watches.size >= (this.o.maxTopics ?? 100))
+        return Promise.reject(
+          new TriggersError(
+            'SPROUT_ERR_TRIGGERS_SCALER_INVALID',
+            `the scaler watches ${this.watches.size} topics already, its limit; start another scaler for more`,
+          ),
+        );
+      w = MqttTopicWatch.open(url, topic, this.o.windowMs ?? 30_000);
+      // A broker that could not be reached is tried again on the next call.
+      w.catch(() => this.watches.delete(key));
+      this.watches.set(key, w);
+    }
+    return w;
+  }
+
+  private async unary<T>(
+    ref: ScaledObjectRef,
+    done: sendUnaryData<unknown>,
+    answer: (r: { value: number; active: boolean }, t: LagTrigger) => T,
+  ): Promise<void> {
+    try {
+      const r = await this.read(ref);
+      done(null, answer(r, r.trigger));
+    } catch (err) {
+      done(this.grpcError(err, ref));
+    }
+  }
+
+  private async stream(call: ServerWritableStream<ScaledObjectRef, unknown>): Promise<void> {
+    this.streams.add(call);
+    let last: boolean | undefined;
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      this.streams.delete(call);
+    };
+    call.on('cancelled', stop);
+    call.on('close', stop);
+    call.on('error', stop);
+    while (!stopped && !this.closed) {
+      try {
+        const { active } = await this.read(call.request);
+        if (active !== last) call.write({ result: (last = active) });
+      } catch (err) {
+        call.destroy(Object.assign(new Error((err as Error).message), this.grpcError(err, call.request)));
+        return stop();
+      }
+      await new Promise((r) => setTimeout(r, this.o.streamIntervalMs ?? 1000));
+    }
+    if (!stopped) call.end();
+    stop();
+  }
+
+  private grpcError(err: unknown, ref: ScaledObjectRef): { code: status; details: string } {
+    const invalid =
+      isTriggersError(err, 'SPROUT_ERR_TRIGGERS_SCALER_INVALID') ||
+      isTriggersError(err, 'SPROUT_ERR_TRIGGERS_METADATA_INVALID');
+    if (!invalid)
+      this.log.warn(
+        { scaledObject: `${ref.namespace}/${ref.name}`, err: (err as Error).message },
+        'mqtt scaler',
+      );
+    return {
+      code: invalid ? status.INVALID_ARGUMENT : status.UNAVAILABLE,
+      details: (err as Error).message,
+    };
+  }
+}
+
+/** The metric's name for KEDA (it prefixes its own `s<index>-`): the topic, made a metric name. */
+function metricName(t: LagTrigger): string {
+  return `mqtt-${t.source.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'topic'}`;
+}
