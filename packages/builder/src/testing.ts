@@ -52,3 +52,12 @@ export async function getWhenUp(url: string, child: ChildProcess): Promise<strin
   }
   throw new Error(`no answer from ${url}: ${output}`);
 }
+
+export {
+  makePki,
+  startRegistry,
+  startTokenServer,
+  type Pki,
+  type Registry,
+  type RegistryOptions,
+} from './registry/test-registry.js';

@@ -14,7 +14,7 @@ import {
   writeLayer,
   type OciImage,
 } from '@sprout/builder';
-import { startRegistry, type Registry } from './registry-harness.js';
+import { startRegistry, type Registry } from '@sprout/builder/testing';
 
 const run = promisify(execFile);
 let work: string;

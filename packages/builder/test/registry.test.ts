@@ -19,7 +19,7 @@ import {
   writeLayer,
   type OciImage,
 } from '@sprout/builder';
-import { makePki, startRegistry, startTokenServer, type Pki, type Registry } from './registry-harness.js';
+import { makePki, startRegistry, startTokenServer, type Pki, type Registry } from '@sprout/builder/testing';
 
 const run = promisify(execFile);
 let work: string;

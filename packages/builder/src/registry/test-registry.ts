@@ -1,5 +1,6 @@
-// Debian's docker-registry (distribution 2.8) for tests: its own config, storage and port on
-// loopback; optionally htpasswd auth, TLS with a CA made by openssl, or token auth.
+// Debian's docker-registry (distribution 2.8) for tests (`@sprout/builder/testing`): its own
+// config, storage and port on loopback; optionally htpasswd auth, TLS with a CA made by openssl,
+// or token auth.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
