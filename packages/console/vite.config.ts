@@ -12,15 +12,7 @@ export default defineConfig({
   build: {
     outDir: here('./dist/web'),
     emptyOutDir: true,
-    // One vendor chunk for React and Mantine, one for the charts (only the function page needs them).
-    rollupOptions: {
-      output: {
-        manualChunks(id: string) {
-          if (id.includes('node_modules/recharts') || id.includes('node_modules/d3-')) return 'charts';
-          if (id.includes('node_modules/')) return 'vendor';
-          return undefined;
-        },
-      },
-    },
+    // React, Mantine and React Router in the entry chunk; the charts load with a function's page.
+    chunkSizeWarningLimit: 900,
   },
 });

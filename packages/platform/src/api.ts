@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
@@ -283,6 +284,17 @@ async function handle(
   if (sub === 'logs' && parts.length === 4) {
     if (method !== 'GET') return notAllowed();
     return functionLogs(platform, name, req, res, url.searchParams, streams);
+  }
+  if (sub === 'spec' && parts.length === 4) {
+    if (method !== 'GET') return notAllowed();
+    const file = runner.def.file;
+    // The function.yaml as written (a plain folder has none); read when asked, at most 1 MiB.
+    const yaml = file ? (await readFile(file, 'utf8').catch(() => undefined))?.slice(0, 1 << 20) : undefined;
+    return sendJson(res, 200, {
+      function: name,
+      ...(file ? { file } : {}),
+      ...(yaml !== undefined ? { yaml } : {}),
+    });
   }
   if (sub === 'instances' && parts.length === 4) {
     if (method !== 'GET') return notAllowed();

@@ -1,8 +1,22 @@
-import { AppShell, Burger, Group, NavLink, Title } from '@mantine/core';
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { AppShell, Burger, Button, Center, Group, Loader, NavLink, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { NavLink as RouterLink, Route, Routes, useLocation } from 'react-router';
+import { Navigate, NavLink as RouterLink, Route, Routes, useLocation } from 'react-router';
+import { setUnauthorizedHandler } from './api/client.js';
+import { loginWithLink, logout, session } from './api/routes.js';
+import type { Session } from './api/types.js';
 import { ClustersPage } from './clusters/index.js';
+import { ErrorAlert } from './components/common.js';
+import { AddressesPage } from './pages/addresses.js';
+import { BuildsPage } from './pages/builds.js';
 import { FunctionsPage } from './pages/functions.js';
+import { LoginPage } from './pages/login.js';
+import { LogsPage } from './pages/logs.js';
+import { TokensPage } from './pages/tokens.js';
+import { TriggersPage } from './pages/triggers.js';
+
+// A function's page carries the charts library: loaded when first opened.
+const FunctionPage = lazy(() => import('./pages/function.js').then((m) => ({ default: m.FunctionPage })));
 
 /** The console's pages, in the order of the navigation. */
 const NAV = [
@@ -12,11 +26,50 @@ const NAV = [
   { to: '/logs', label: 'Logs' },
   { to: '/addresses', label: 'Addresses' },
   { to: '/clusters', label: 'Clusters' },
+  { to: '/tokens', label: 'API tokens' },
 ] as const;
+
+type Auth = { state: 'checking' } | { state: 'out'; error?: Error } | { state: 'in'; who: Session };
+
+/** Signs in with a one-time link (`/#login=...`) when the page was opened with one, then asks who we are. */
+async function whoAmI(): Promise<Session> {
+  const m = /^#login=([A-Za-z0-9_-]+)$/.exec(window.location.hash);
+  if (m) {
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+    return loginWithLink(m[1]!);
+  }
+  return session();
+}
 
 export function App() {
   const [opened, { toggle, close }] = useDisclosure();
   const { pathname } = useLocation();
+  const [auth, setAuth] = useState<Auth>({ state: 'checking' });
+  const check = () =>
+    whoAmI().then(
+      (who) => setAuth({ state: 'in', who }),
+      (error: Error & { status?: number }) =>
+        setAuth({ state: 'out', ...(error.status === 401 ? {} : { error }) }),
+    );
+  useEffect(() => {
+    setUnauthorizedHandler(() => setAuth({ state: 'out' }));
+    void check();
+  }, []);
+  if (auth.state === 'checking') {
+    return (
+      <Center mih="100vh">
+        <Loader aria-label="Loading" />
+      </Center>
+    );
+  }
+  if (auth.state === 'out') {
+    return (
+      <>
+        {auth.error && <ErrorAlert error={auth.error} />}
+        <LoginPage onSignedIn={() => void check()} />
+      </>
+    );
+  }
   return (
     <AppShell
       header={{ height: 52 }}
@@ -24,9 +77,23 @@ export function App() {
       padding="md"
     >
       <AppShell.Header>
-        <Group h="100%" px="md">
-          <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Navigation" />
-          <Title order={4}>Sprout</Title>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Navigation" />
+            <Title order={4}>Sprout</Title>
+          </Group>
+          <Group wrap="nowrap" gap="xs">
+            <Text fz="sm" c="dimmed" visibleFrom="xs">
+              {auth.who.user}
+            </Text>
+            <Button
+              size="xs"
+              variant="default"
+              onClick={() => logout().finally(() => setAuth({ state: 'out' }))}
+            >
+              Sign out
+            </Button>
+          </Group>
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" component="nav" aria-label="Pages">
@@ -42,10 +109,20 @@ export function App() {
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
-        <Routes>
-          <Route path="/clusters/*" element={<ClustersPage />} />
-          <Route path="*" element={<FunctionsPage />} />
-        </Routes>
+        <Suspense fallback={<Loader aria-label="Loading" />}>
+          <Routes>
+            <Route path="/" element={<Navigate to="/functions" replace />} />
+            <Route path="/functions" element={<FunctionsPage />} />
+            <Route path="/functions/:name" element={<FunctionPage />} />
+            <Route path="/triggers" element={<TriggersPage />} />
+            <Route path="/builds" element={<BuildsPage />} />
+            <Route path="/logs" element={<LogsPage />} />
+            <Route path="/addresses" element={<AddressesPage />} />
+            <Route path="/clusters/*" element={<ClustersPage />} />
+            <Route path="/tokens" element={<TokensPage />} />
+            <Route path="*" element={<Text>No such page.</Text>} />
+          </Routes>
+        </Suspense>
       </AppShell.Main>
     </AppShell>
   );

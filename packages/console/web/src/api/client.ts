@@ -38,7 +38,7 @@ export function setUnauthorizedHandler(f: () => void): void {
   onUnauthorized = f;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function requestJson<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD') {
     const csrf = csrfToken();
@@ -73,8 +73,24 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 }
 
 export const api = {
-  get: <T>(path: string) => request<T>('GET', path),
-  post: <T>(path: string, body?: unknown) => request<T>('POST', path, body),
-  put: <T>(path: string, body?: unknown) => request<T>('PUT', path, body),
-  del: <T = void>(path: string) => request<T>('DELETE', path),
+  get: <T>(path: string) => requestJson<T>('GET', path),
+  post: <T>(path: string, body?: unknown) => requestJson<T>('POST', path, body),
+  put: <T>(path: string, body?: unknown) => requestJson<T>('PUT', path, body),
+  del: <T = void>(path: string) => requestJson<T>('DELETE', path),
+};
+
+/** Requests whose answer is not the API's JSON: a function's own answer (invoke), an event stream. */
+export const request = {
+  /** Any method, headers and body as given, plus the CSRF token on writes; the Response as it came. */
+  raw(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Response> {
+    const h = new Headers(headers);
+    const csrf = csrfToken();
+    if (csrf && method !== 'GET' && method !== 'HEAD') h.set(CSRF_HEADER, csrf);
+    return fetch(path, {
+      method,
+      headers: h,
+      credentials: 'same-origin',
+      ...(body !== undefined && method !== 'GET' && method !== 'HEAD' ? { body } : {}),
+    });
+  },
 };

@@ -123,6 +123,7 @@ export function HostsStep({
                 min={1}
                 max={65535}
                 {...form.getInputProps(`spec.hosts.${i}.port`)}
+                onChange={(v) => setHost(i, { port: typeof v === 'number' ? v : undefined })}
               />
               <TextInput label="User" {...form.getInputProps(`spec.hosts.${i}.user`)} />
               <Select
@@ -167,7 +168,7 @@ export function HostsStep({
                 </Group>
               ) : mode === 'key' ? (
                 <Textarea
-                  label="Private key"
+                  label="SSH private key"
                   placeholder="-----BEGIN OPENSSH PRIVATE KEY-----"
                   autosize
                   minRows={3}
@@ -175,7 +176,7 @@ export function HostsStep({
                   {...form.getInputProps(`spec.hosts.${i}.privateKey`)}
                 />
               ) : (
-                <PasswordInput label="Password" {...form.getInputProps(`spec.hosts.${i}.password`)} />
+                <PasswordInput label="SSH password" {...form.getInputProps(`spec.hosts.${i}.password`)} />
               )}
               <TagsInput
                 label="Labels"

@@ -60,6 +60,7 @@ function WizardForm({
   const [active, setActive] = useState(0);
   const [busy, setBusy] = useState(false);
   const [issues, setIssues] = useState<FieldIssue[]>([]);
+  const [blocking, setBlocking] = useState<FieldIssue[]>([]);
   const [yaml, setYaml] = useState('');
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState<SavedCluster>();
@@ -79,6 +80,7 @@ function WizardForm({
     form.setErrors(errors);
     const steps = WIZARD_STEPS.map((s) => s.id);
     const blocking = r.issues.filter((i) => i.severity === 'error' && steps.indexOf(stepOf(i.path)) <= upTo);
+    setBlocking(blocking);
     if (blocking.length > 0) setActive(Math.min(...blocking.map((i) => steps.indexOf(stepOf(i.path)))));
     return blocking.length === 0;
   };
@@ -134,6 +136,17 @@ function WizardForm({
           </Stepper.Step>
         ))}
       </Stepper>
+      {blocking.length > 0 && (
+        <Alert color="red" title="Fix these to go on" role="alert">
+          <List size="sm">
+            {blocking.map((i) => (
+              <List.Item key={`${i.path} ${i.message}`}>
+                <Code>{formPath(i.path)}</Code> {i.message}
+              </List.Item>
+            ))}
+          </List>
+        </Alert>
+      )}
       <ErrorAlert error={error} />
       <Group justify="space-between">
         <Button

@@ -1,35 +1,102 @@
-import { useEffect, useState } from 'react';
-import { Alert, Table, Title } from '@mantine/core';
-import type { ApiError } from '../api/client.js';
-import { api } from '../api/client.js';
-import type { FunctionList } from '../api/types.js';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { Anchor, Badge, Code, Table, Text, Tooltip } from '@mantine/core';
+import { functionStats, parseMetrics, type FunctionStats } from '../api/metrics.js';
+import { listFunctions, metricsText } from '../api/routes.js';
+import { useApi, useEvents, useInterval } from '../api/use.js';
+import { Empty, ErrorAlert, LiveBadge, PageTitle } from '../components/common.js';
+
+/** Events after which the list is read again. */
+const CHANGES = [
+  'function.registered',
+  'function.unregistered',
+  'function.failed',
+  'instance.started',
+  'instance.ready',
+  'instance.stopping',
+  'instance.stopped',
+  'instance.crashed',
+  'instance.failed',
+  'cold-start',
+  'scale',
+  'address.allocated',
+  'address.released',
+] as const;
 
 export function FunctionsPage() {
-  const [list, setList] = useState<FunctionList>();
-  const [error, setError] = useState<ApiError>();
-  useEffect(() => {
-    api.get<FunctionList>('/v1/functions').then(setList, (e: ApiError) => setError(e));
-  }, []);
+  const { data, error, reload } = useApi(listFunctions);
+  const [stats, setStats] = useState(new Map<string, FunctionStats>());
+  const readStats = () =>
+    metricsText().then(
+      (t) => setStats(functionStats(parseMetrics(t))),
+      () => undefined,
+    );
+  const live = useEvents({ types: CHANGES, reload: () => (reload(), void readStats()) });
+  useInterval(() => void readStats(), 2000);
   return (
     <>
-      <Title order={2}>Functions</Title>
-      {error && (
-        <Alert color="red" title={error.code}>
-          {error.message}
-        </Alert>
+      <PageTitle right={<LiveBadge live={live} />}>Functions</PageTitle>
+      <ErrorAlert error={error} />
+      {data?.problems.map((p) => (
+        <ErrorAlert key={p.message} error={Object.assign(new Error(p.message), { code: p.code })} />
+      ))}
+      {data && data.functions.length === 0 && (
+        <Empty>
+          No functions registered. Start one with <Code>sprout dev path/to/function</Code>.
+        </Empty>
       )}
-      <Table>
-        <Table.Tbody>
-          {list?.functions.map((f) => (
-            <Table.Tr key={f.name}>
-              <Table.Td>{f.name}</Table.Td>
-              <Table.Td>
-                {f.readyReplicas}/{f.replicas}
-              </Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+      {data && data.functions.length > 0 && (
+        <Table.ScrollContainer minWidth={640}>
+          <Table striped highlightOnHover aria-label="Functions">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Name</Table.Th>
+                <Table.Th>Namespace</Table.Th>
+                <Table.Th>Replicas</Table.Th>
+                <Table.Th>Ready</Table.Th>
+                <Table.Th>Cold starts</Table.Th>
+                <Table.Th>Req/s</Table.Th>
+                <Table.Th>
+                  <Tooltip label="The gateway records no request latency histogram yet">
+                    <span>p99</span>
+                  </Tooltip>
+                </Table.Th>
+                <Table.Th>Restarts</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {data.functions.map((f) => {
+                const s = stats.get(f.name);
+                return (
+                  <Table.Tr key={f.name} data-function={f.name}>
+                    <Table.Td>
+                      <Anchor component={Link} to={`/functions/${encodeURIComponent(f.name)}`}>
+                        {f.name}
+                      </Anchor>
+                      {f.lastErrorCode && (
+                        <Badge color="red" ml="xs" variant="light" title={f.lastError}>
+                          {f.lastErrorCode}
+                        </Badge>
+                      )}
+                    </Table.Td>
+                    <Table.Td>{f.namespace ?? 'default'}</Table.Td>
+                    <Table.Td data-col="replicas">{f.desiredReplicas}</Table.Td>
+                    <Table.Td data-col="ready">{f.readyReplicas}</Table.Td>
+                    <Table.Td data-col="cold-starts">{s?.coldStarts ?? 0}</Table.Td>
+                    <Table.Td data-col="rate">{(s?.rate ?? 0).toFixed(2)}</Table.Td>
+                    <Table.Td>
+                      <Text c="dimmed" span>
+                        —
+                      </Text>
+                    </Table.Td>
+                    <Table.Td>{f.restarts}</Table.Td>
+                  </Table.Tr>
+                );
+              })}
+            </Table.Tbody>
+          </Table>
+        </Table.ScrollContainer>
+      )}
     </>
   );
 }
