@@ -19,7 +19,18 @@ const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 /** RFC 7230 token: what a header name may be. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-const newTraceparent = () => `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+/** Random bytes drawn 4 KiB at a time: one randomBytes call per message costs more than the rest of its envelope. */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+function random(n: number): string {
+  if (poolAt + n > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  poolAt += n;
+  return pool.toString('hex', poolAt - n, poolAt);
+}
+const newTraceparent = () => `00-${random(16)}-${random(8)}-01`;
 
 function traceHeaders(traceparent: unknown, tracestate: unknown): Record<string, string> {
   const out: Record<string, string> = {};

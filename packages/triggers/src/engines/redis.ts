@@ -269,15 +269,14 @@ class StreamSubscription implements Subscription {
     }
     const data = fields.get('data') ?? Buffer.alloc(0);
     this.unsettled.add(id);
-    const { topic, group } = this.options;
-    const client = this.engine.client;
+    const { topic } = this.options;
     const release = () => {
       if (this.unsettled.delete(id)) this.signal();
     };
     const ack = async () => {
       if (this.closed || !this.unsettled.has(id)) return;
       try {
-        await client.call('XACK', topic, group, id);
+        await this.xack(id);
       } finally {
         release(); // a failed XACK leaves the entry pending: it is claimed again later
       }
@@ -301,6 +300,26 @@ class StreamSubscription implements Subscription {
       },
     };
     this.options.onMessage(delivery);
+  }
+
+  /** Entry ids acked in this turn of the event loop: they go out as one XACK. */
+  private acks: { ids: string[]; done: Promise<void> } | undefined;
+
+  /** Acks `id` together with the others acked in this turn (a bulk answer settles many at once). */
+  private xack(id: string): Promise<void> {
+    if (!this.acks) {
+      const ids: string[] = [];
+      const { topic, group } = this.options;
+      const done = new Promise<void>((resolve, reject) =>
+        setImmediate(() => {
+          this.acks = undefined;
+          this.engine.client.call('XACK', topic, group, ...ids).then(() => resolve(), reject);
+        }),
+      );
+      this.acks = { ids, done };
+    }
+    this.acks.ids.push(id);
+    return this.acks.done;
   }
 
   /** Hands a nacked entry out again: XCLAIM to ourselves bumps Redis' delivery count. */
