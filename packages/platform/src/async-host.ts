@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { answerClientErrors, applyServerLimits } from '@sprout/http';
 import type { Logger } from '@sprout/observe';
 import type { Registry } from '@sprout/observe/metrics';
@@ -28,6 +29,8 @@ export interface AsyncHostOptions {
   port: number;
   /** `--resources-path`: Dapr Components (and Subscriptions) beside the functions' own. */
   resourcesPath?: string;
+  /** `--data-dir`: input bindings keep their records under `triggers/` (bindings.cron: its last fired tick). */
+  dataDir?: string;
   metrics: Registry;
   env: NodeJS.ProcessEnv;
 }
@@ -297,7 +300,13 @@ export class AsyncHost {
         else if (held?.key !== key) {
           const opener =
             kind === 'pubsub' ? m.openPubSub : kind === 'input' ? m.openInputBinding : m.openOutputBinding;
-          const engine = (opener as (c: typeof config) => Promise<Engine>)(config);
+          const cron = this.o.dataDir
+            ? { stateDir: join(this.o.dataDir, 'triggers', 'cron'), logger: this.o.logger }
+            : undefined;
+          const engine = (opener as (c: typeof config, o?: object) => Promise<Engine>)(
+            config,
+            kind === 'input' && cron ? { cron } : undefined,
+          );
           engine.catch(() => undefined);
           if (held) void held.engine.then((x) => x.close()).catch(() => undefined);
           this.engines.set(name, (held = { key, engine }));

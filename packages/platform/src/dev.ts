@@ -102,6 +102,7 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
       port: o.daprHttpPort ?? 0,
       metrics: registry,
       env: o.env ?? process.env,
+      dataDir: o.dataDir,
       ...(o.resourcesPath ? { resourcesPath: resolve(o.cwd ?? process.cwd(), o.resourcesPath) } : {}),
     }),
     'Dapr API',

@@ -16,7 +16,9 @@ export {
   openInputBinding,
   openOutputBinding,
   openPubSub,
+  type InputBindingOptions,
 } from './engines/index.js';
+export type { CronOptions } from './engines/cron.js';
 export { TRIGGERS_ERROR_CODES, TriggersError, isTriggersError, type TriggersErrorCode } from './errors.js';
 export {
   createLagMetrics,

@@ -6,8 +6,10 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../broker.js';
-import { TriggersError } from '../errors.js';
 import { parseDuration } from '@sprout/http';
+import { createLogger, type Logger } from '@sprout/observe';
+import { TriggersError } from '../errors.js';
+import { CronStateFile } from './cron-state.js';
 import { Metadata } from './metadata.js';
 
 /**
@@ -15,7 +17,14 @@ import { Metadata } from './metadata.js';
  * seconds, five without, `@every <duration>`, `@yearly`/`@annually`, `@monthly`, `@weekly`,
  * `@daily`/`@midnight`, `@hourly`, an optional `CRON_TZ=<zone>` or `TZ=<zone>` prefix). Ticks due
  * while maxInFlight are unsettled wait as a count (lag), never as buffered messages; a nacked tick
- * is handed out again after its delay. Ticks are not persisted: none are caught up after a restart.
+ * is handed out again after its delay.
+ *
+ * Restarts, as Dapr's binding (components-contrib `bindings/cron`, an in-memory scheduler) behaves:
+ * after a restart the schedule goes on from now, so a tick already fired is never fired again, and
+ * ticks that were due while the process was down (or handed out and not acked when it stopped) are
+ * not caught up. With a `stateDir` the binding records its last fired tick and its unacked ticks
+ * there, so those skipped ticks are counted and logged (`skippedAtStart`) rather than lost
+ * silently, and a clock that went back cannot fire a tick at or before one already fired.
  */
 
 /** The next tick strictly after `from`, or undefined when the schedule never fires again. */
@@ -23,6 +32,9 @@ export interface Schedule {
   readonly timezone: string;
   next(from: Date): Date | undefined;
 }
+
+/** Most skipped ticks counted at a restart (a longer outage reads as "at least this many"). */
+const MAX_COUNTED = 10_000;
 
 /** Most ticks kept waiting; older ones are coalesced (a cron consumer wants "it is due", not a backlog). */
 const MAX_WAITING = 1000;
@@ -67,22 +79,63 @@ export function parseSchedule(schedule: string): Schedule {
   return { timezone, next: (from) => cron.nextRun(from) ?? undefined };
 }
 
+export interface CronOptions {
+  /** Where the binding's record is kept between runs (`sprout dev`: `<data dir>/triggers/cron`). */
+  stateDir?: string;
+  logger?: Logger;
+}
+
 export class CronBinding implements InputBindingEngine {
   readonly type = 'bindings.cron';
   private readonly reads = new Set<CronRead>();
   readonly schedule: Schedule;
+  private readonly text: string;
+  /** Set by the first read with a record: the ticks an earlier run left, skipped as Dapr skips them. */
+  skippedAtStart: { due: number; unacked: number; since: string } | undefined;
+  private state: CronStateFile | undefined;
+  private readonly log: Logger;
 
-  constructor(readonly config: ComponentConfig) {
+  constructor(
+    readonly config: ComponentConfig,
+    private readonly options: CronOptions = {},
+  ) {
     const md = new Metadata(config, ['schedule', 'direction', 'route']);
     md.oneOf('direction', ['input'], 'input');
-    this.schedule = parseSchedule(md.required('schedule'));
+    this.text = md.required('schedule');
+    this.schedule = parseSchedule(this.text);
+    this.log = (options.logger ?? createLogger({ name: 'triggers' })).child({ binding: config.name });
   }
 
   async read(options: Omit<SubscribeOptions, 'topic' | 'group'>): Promise<Subscription> {
-    const r = new CronRead(this, options, () => this.reads.delete(r));
+    const from = this.restore();
+    const r = new CronRead(this, options, () => this.reads.delete(r), this.state);
     this.reads.add(r);
-    r.arm(new Date());
+    r.arm(from);
     return r;
+  }
+
+  /** Where the schedule goes on from: now, or the last fired tick if the clock is behind it. */
+  private restore(): Date {
+    const now = new Date();
+    if (!this.options.stateDir || this.state) return now;
+    const state = (this.state = new CronStateFile(this.options.stateDir, this.config.name, this.text));
+    const { record, problem } = state.load();
+    if (problem) this.log.warn(problem);
+    if (!record) return now;
+    const last = new Date(record.lastFired);
+    let due = 0;
+    for (let t = this.schedule.next(last); t && t <= now && due < MAX_COUNTED; t = this.schedule.next(t))
+      due++;
+    if (due || record.unacked.length) {
+      this.skippedAtStart = { due, unacked: record.unacked.length, since: record.lastFired };
+      this.log.warn(
+        { due, unacked: record.unacked.length, lastFired: record.lastFired },
+        `${due} tick(s) came due while the binding was not running and ${record.unacked.length} handed out were not acked; ` +
+          "they are skipped, as Dapr's cron binding skips them, and the schedule goes on from now",
+      );
+    }
+    state.clearUnacked();
+    return last > now ? last : now;
   }
 
   async close(): Promise<void> {
@@ -102,6 +155,7 @@ class CronRead implements Subscription {
     private readonly binding: CronBinding,
     private readonly options: Omit<SubscribeOptions, 'topic' | 'group'>,
     private readonly onClose: () => void,
+    private readonly state: CronStateFile | undefined,
   ) {}
 
   /** Sets the timer for the tick after `from` (timers over ~24 days are chained). */
@@ -113,7 +167,8 @@ class CronRead implements Subscription {
     this.timer = setTimeout(() => {
       if (Date.now() < at.getTime()) return this.arm(from); // a chained long wait
       this.due.push(at);
-      if (this.due.length > MAX_WAITING) this.due.shift();
+      this.state?.fire(at);
+      if (this.due.length > MAX_WAITING) this.state?.settle(this.due.shift()!);
       this.pump();
       this.arm(at);
     }, wait);
@@ -154,6 +209,7 @@ class CronRead implements Subscription {
       attempt,
       ack: async () => {
         if (!settle()) return;
+        this.state?.settle(at);
         this.unsettled--;
         this.pump();
       },

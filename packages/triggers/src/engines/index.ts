@@ -1,6 +1,6 @@
 import type { ComponentConfig, InputBindingEngine, OutputBindingEngine, PubSubEngine } from '../broker.js';
 import { TriggersError } from '../errors.js';
-import { CronBinding } from './cron.js';
+import { CronBinding, type CronOptions } from './cron.js';
 import { HttpBinding } from './http-binding.js';
 import { InMemoryPubSub } from './in-memory.js';
 import { Metadata, PUBSUB_SCOPES_REFUSED } from './metadata.js';
@@ -26,8 +26,11 @@ const pubsubs: Record<string, Factory<PubSubEngine>> = {
   'pubsub.rabbitmq': (c) => RabbitPubSub.open(c),
   'pubsub.mqtt3': (c) => MqttPubSub.open(c),
 };
-const inputBindings: Record<string, Factory<InputBindingEngine>> = {
-  'bindings.cron': async (c) => new CronBinding(c),
+const inputBindings: Record<
+  string,
+  (c: ComponentConfig, o: InputBindingOptions) => Promise<InputBindingEngine>
+> = {
+  'bindings.cron': async (c, o) => new CronBinding(c, o.cron),
   'bindings.mqtt3': (c) => MqttInputBinding.open(c),
 };
 const outputBindings: Record<string, Factory<OutputBindingEngine>> = {
@@ -55,7 +58,18 @@ export function localComponentTypes(): string[] {
   return [...Object.keys(pubsubs), ...Object.keys(inputBindings), ...Object.keys(outputBindings)].sort();
 }
 
-function open<T>(table: Record<string, Factory<T>>, kind: string, config: ComponentConfig): Promise<T> {
+/** What an input binding engine may be given beside its component. */
+export interface InputBindingOptions {
+  /** `bindings.cron`: where it keeps its last fired tick between runs, and its logger. */
+  cron?: CronOptions;
+}
+
+function open<T>(
+  table: Record<string, (c: ComponentConfig, o: InputBindingOptions) => Promise<T>>,
+  kind: string,
+  config: ComponentConfig,
+  options: InputBindingOptions = {},
+): Promise<T> {
   const type = canonicalType(config.type);
   const factory = Object.hasOwn(table, type) ? table[type] : undefined;
   if (!factory)
@@ -65,7 +79,7 @@ function open<T>(table: Record<string, Factory<T>>, kind: string, config: Compon
         `the ${kind} types that run locally are ${Object.keys(table).sort().join(', ') || '(none yet)'}`,
       { field: 'spec.type' },
     );
-  return factory({ ...config, type });
+  return factory({ ...config, type }, options);
 }
 
 /**
@@ -81,8 +95,11 @@ export async function openPubSub(config: ComponentConfig): Promise<PubSubEngine>
 }
 
 /** Opens an input binding engine (`bindings.cron`, `bindings.mqtt3`). */
-export async function openInputBinding(config: ComponentConfig): Promise<InputBindingEngine> {
-  return open(inputBindings, 'input binding', config);
+export async function openInputBinding(
+  config: ComponentConfig,
+  options: InputBindingOptions = {},
+): Promise<InputBindingEngine> {
+  return open(inputBindings, 'input binding', config, options);
 }
 
 /** Opens an output binding engine (`bindings.http`, `bindings.redis`, `bindings.postgresql`, ...). */
