@@ -18,7 +18,10 @@ export interface Delivery {
   readonly metadata: MessageMetadata;
   /** 1 on first delivery; the broker's redelivery count + 1 where the broker tracks it. */
   readonly attempt: number;
-  /** Done: the broker forgets the message. */
+  /**
+   * Done: the broker forgets the message. An ack that cannot reach the broker (connection lost)
+   * does not reject: the broker still holds the message and delivers it again (at least once).
+   */
   ack(): Promise<void>;
   /** Not done: the broker delivers it again (after `delayMs` where the broker supports a delay). */
   nack(delayMs?: number): Promise<void>;
@@ -36,6 +39,8 @@ export interface SubscribeOptions {
   onMessage(delivery: Delivery): void;
   /** A connection problem the engine is recovering from (it reconnects by itself). */
   onError(err: Error): void;
+  /** The connection is back after a loss and the subscription consumes again (counted by the caller). */
+  onReconnect?(): void;
 }
 
 export interface Subscription {

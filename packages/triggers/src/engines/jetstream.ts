@@ -157,7 +157,23 @@ export class JetStreamPubSub implements PubSubEngine {
         { cause: err },
       );
     }
-    return new JetStreamPubSub(config, nc, nc.jetstream(jsOpts), await nc.jetstreamManager(jsOpts), settings);
+    const engine = new JetStreamPubSub(
+      config,
+      nc,
+      nc.jetstream(jsOpts),
+      await nc.jetstreamManager(jsOpts),
+      settings,
+    );
+    void engine.watch().catch(() => undefined);
+    return engine;
+  }
+
+  /** nats.js reconnects by itself; its status tells the subscribers the connection went and came back. */
+  private async watch(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type !== 'disconnect' && s.type !== 'reconnect') continue;
+      for (const sub of this.subs) sub.connection(s.type === 'reconnect');
+    }
   }
 
   /** The stream that holds `topic`, created (or extended with the subject) when there is none. */
@@ -272,6 +288,13 @@ class JetStreamSubscription implements Subscription {
     this.onClose();
   }
 
+  /** The connection was lost (`false`) or is back (`true`). */
+  connection(back: boolean): void {
+    if (this.closed) return;
+    if (back) this.options.onReconnect?.();
+    else this.options.onError(this.engine.unavailable('connection', new Error('connection lost')));
+  }
+
   private signal(): void {
     const w = this.wake;
     this.wake = undefined;
@@ -310,7 +333,12 @@ class JetStreamSubscription implements Subscription {
     for (const k of m.headers?.keys() ?? []) metadata[k] = m.headers!.get(k);
     const settle = (how: () => void) => {
       if (this.closed || !this.unsettled.delete(m)) return;
-      how();
+      try {
+        how();
+      } catch (err) {
+        // The connection is closed: JetStream delivers the message again after ackWait.
+        this.options.onError(this.engine.unavailable('ack', err));
+      }
       this.signal();
     };
     const delivery: Delivery = {

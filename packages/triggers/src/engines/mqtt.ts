@@ -108,8 +108,8 @@ function mqttUnavailable(source: MqttSource, what: string, err: unknown): Trigge
 export async function subscribeMqtt(
   source: MqttSource,
   options: SubscribeOptions,
-  onClose: (sub: Subscription) => void,
-): Promise<Subscription> {
+  onClose: (sub: Subscription & { readonly restored: boolean }) => void,
+): Promise<Subscription & { readonly restored: boolean }> {
   const sub: MqttSubscription = new MqttSubscription(source, options, () => onClose(sub));
   try {
     await sub.open();
@@ -122,7 +122,7 @@ export async function subscribeMqtt(
 
 export class MqttPubSub implements PubSubEngine, MqttSource {
   readonly type = 'pubsub.mqtt3';
-  private readonly subs = new Set<Subscription>();
+  private readonly subs = new Set<Subscription & { readonly restored: boolean }>();
   readonly slots = new Map<string, Set<number>>();
 
   private constructor(
@@ -155,6 +155,10 @@ export class MqttPubSub implements PubSubEngine, MqttSource {
     // MQTT 3.1.1 carries no headers: metadata stays behind (README).
     if (!this.publisher.connected)
       throw this.unavailable('publish', new Error('not connected (reconnecting)'));
+    // Mosquitto does not restore shared subscriptions from its persistence file: after a broker
+    // restart, what is published before this engine's subscribers are subscribed again reaches nobody.
+    if ([...this.subs].some((s) => !s.restored))
+      throw this.unavailable('publish', new Error('subscriptions not restored yet (reconnecting)'));
     try {
       await this.publisher.publishAsync(topic, Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
         qos: this.settings.qos,
@@ -186,6 +190,8 @@ class MqttSubscription implements Subscription {
   private readonly held = new Set<IPublishPacket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly taken: number[] = [];
+  /** Connections lost and not yet subscribed again. */
+  private readonly resubscribing = new Set<MqttClient>();
   private readonly stem: string;
   private closed = false;
   private sequence = 0;
@@ -210,7 +216,12 @@ class MqttSubscription implements Subscription {
       this.taken.push(slot);
       const client = await connectMqtt(
         this.engine.url,
-        { ...this.engine.options, clientId: `${this.stem}-${slot}`, clean: this.engine.settings.clean },
+        {
+          ...this.engine.options,
+          clientId: `${this.stem}-${slot}`,
+          clean: this.engine.settings.clean,
+          resubscribe: false, // mqtt.js skips it when the session is present: see reconnected()
+        },
         this.engine.config.name,
         (c) => {
           c.handleMessage = (packet, done) => this.deliver(c, packet, done);
@@ -218,6 +229,7 @@ class MqttSubscription implements Subscription {
       );
       this.clients.push(client);
       client.on('close', () => this.lost(client));
+      client.on('connect', () => this.reconnected(client, filter));
       // A resumed session already holds the subscription and may resend a held message first,
       // which stops this connection reading (its SUBACK too) until it is acked: do not wait then.
       const subscribing = client.subscribeAsync(filter, { qos: this.engine.settings.qos });
@@ -228,6 +240,11 @@ class MqttSubscription implements Subscription {
 
   async lag(): Promise<number | undefined> {
     return this.held.size;
+  }
+
+  /** False between a lost connection and its subscription sent again. */
+  get restored(): boolean {
+    return this.resubscribing.size === 0;
   }
 
   async close(): Promise<void> {
@@ -243,8 +260,25 @@ class MqttSubscription implements Subscription {
     this.onClose();
   }
 
+  /**
+   * Reconnected: subscribe again even when the session is present. A broker that restarted may keep
+   * the session but not its shared subscription (Mosquitto 2.0 restores neither `$share` entries nor
+   * anything published to them meanwhile); subscribing again is harmless when it kept them. The
+   * SUBSCRIBE is written at once (the broker takes it when it reads it); its SUBACK is not waited
+   * for, as a resent message this connection holds stops it reading until that message is acked.
+   */
+  private reconnected(client: MqttClient, filter: string): void {
+    if (this.closed) return;
+    this.options.onReconnect?.();
+    client.subscribe(filter, { qos: this.engine.settings.qos }, (err) => {
+      if (err && !this.closed) this.options.onError(mqttUnavailable(this.engine, 'subscribe', err));
+    });
+    this.resubscribing.delete(client);
+  }
+
   /** The connection dropped: what it held is sent again by the broker after the reconnect. */
   private lost(client: MqttClient): void {
+    if (!this.closed) this.resubscribing.add(client);
     for (const p of [...this.held]) if ((p as { via?: MqttClient }).via === client) this.held.delete(p);
     if (!this.closed)
       this.options.onError(mqttUnavailable(this.engine, 'connection', new Error('connection lost')));

@@ -239,6 +239,8 @@ class RabbitSubscription implements Subscription {
   private readonly unsettled = new Set<ConsumeMessage>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  /** The connection was lost: the next attach is a reconnect. */
+  private lostConnection = false;
 
   constructor(
     private readonly engine: RabbitPubSub,
@@ -270,11 +272,14 @@ class RabbitSubscription implements Subscription {
     await ch.prefetch(this.prefetch, false);
     this.ch = ch;
     await ch.consume(this.queue, (m) => m && this.deliver(ch, m), { noAck: false });
+    if (this.lostConnection) this.options.onReconnect?.();
+    this.lostConnection = false;
   }
 
   /** The connection is gone: what was unsettled is requeued by the broker. */
   detach(err: Error): void {
     this.ch = undefined;
+    this.lostConnection = true;
     this.dropLocal();
     if (!this.closed) this.options.onError(this.engine.unavailable('connection', err));
   }

@@ -147,6 +147,8 @@ class StreamSubscription implements Subscription {
   }
 
   start(): void {
+    // ioredis reconnects by itself; each `ready` after the first is a reconnect.
+    this.reader.on('ready', () => this.options.onReconnect?.());
     void this.loop();
   }
 
@@ -277,8 +279,11 @@ class StreamSubscription implements Subscription {
       if (this.closed || !this.unsettled.has(id)) return;
       try {
         await this.xack(id);
+      } catch (err) {
+        // Redis is away: the entry stays pending and XAUTOCLAIM hands it out again (a redelivery).
+        this.options.onError(this.engine.unavailable('ack', err));
       } finally {
-        release(); // a failed XACK leaves the entry pending: it is claimed again later
+        release();
       }
     };
     const delivery: Delivery = {

@@ -1,0 +1,208 @@
+// A broker of the test's own (Redis, NATS JetStream, Mosquitto, RabbitMQ) on a free port with its data
+// in a temp folder, so a test can stop and restart it mid-stream without touching the machine's shared
+// brokers that other test files use. The data folder outlives a restart: what the broker persisted
+// comes back.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '@sprout/http/testing';
+
+export type BrokerKind = 'redis' | 'nats' | 'mosquitto' | 'rabbitmq';
+
+interface Launch {
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+}
+
+/** How each broker is started on `port` with its data in `dir` (persistence on). */
+const launchers: Record<BrokerKind, (port: number, dir: string) => Launch> = {
+  // appendonly: a restarted Redis without persistence starts empty (streams, groups and all).
+  redis: (port, dir) => ({
+    command: 'redis-server',
+    args: ['--port', `${port}`, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir],
+  }),
+  nats: (port, dir) => ({
+    command: 'nats-server',
+    args: ['-a', '127.0.0.1', '-p', `${port}`, '-js', '-sd', dir],
+  }),
+  mosquitto: (port, dir) => {
+    const conf = join(dir, 'mosquitto.conf');
+    writeFileSync(
+      conf,
+      [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous true',
+        'persistence true',
+        `persistence_location ${dir}/`,
+        'autosave_interval 1',
+        // Mosquitto started as root drops to the user `mosquitto`, which could not write this folder.
+        `user ${userInfo().username}`,
+        '',
+      ].join('\n'),
+    );
+    return { command: 'mosquitto', args: ['-c', conf] };
+  },
+  // A second node beside the machine's: its own name, ports, config and data; no plugins.
+  rabbitmq: (port, dir) => {
+    const conf = join(dir, 'rabbitmq.conf');
+    writeFileSync(conf, `listeners.tcp.local = 127.0.0.1:${port}\nloopback_users = none\n`);
+    writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
+    return {
+      command: 'rabbitmq-server',
+      args: [],
+      env: {
+        RABBITMQ_NODENAME: `sprout-test-${port}@localhost`,
+        RABBITMQ_NODE_PORT: `${port}`,
+        RABBITMQ_DIST_PORT: `${port + 1}`,
+        RABBITMQ_CONFIG_FILE: conf,
+        RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+        RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+        RABBITMQ_LOG_BASE: join(dir, 'log'),
+        RABBITMQ_PID_FILE: join(dir, 'pid'),
+        RABBITMQ_LOGS: '-',
+        HOME: dir, // the node's Erlang cookie goes here, not into the user's home
+      },
+    };
+  },
+};
+
+/** How long a start may take: a RabbitMQ node boots in seconds, the others in well under one. */
+const START_MS: Record<BrokerKind, number> = {
+  redis: 10_000,
+  nats: 10_000,
+  mosquitto: 10_000,
+  rabbitmq: 90_000,
+};
+
+export class PrivateBroker {
+  private child: ChildProcess | undefined;
+  private output = '';
+  /** Times the broker was started (1 after `start`). */
+  starts = 0;
+
+  private constructor(
+    readonly kind: BrokerKind,
+    readonly port: number,
+    readonly dir: string,
+  ) {}
+
+  /** Starts a broker of `kind` on a free port; `close()` stops it and removes its data. */
+  static async start(kind: BrokerKind): Promise<PrivateBroker> {
+    const dir = mkdtempSync(join(tmpdir(), `sprout-${kind}-`));
+    // RabbitMQ's port and the one after it (Erlang distribution) must both be free.
+    let port = await freePort();
+    if (kind === 'rabbitmq') while (!(await isFree(port + 1))) port = await freePort();
+    const b = new PrivateBroker(kind, port, dir);
+    await b.up();
+    return b;
+  }
+
+  /** `host:port` on 127.0.0.1. */
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** Whether the broker process is running. */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts the broker again on the same port and data folder; resolves once it takes connections. */
+  async up(): Promise<void> {
+    if (this.running) throw new Error(`${this.kind} is already running`);
+    const l = launchers[this.kind](this.port, this.dir);
+    // RabbitMQ's start script refuses root's files when it runs as the rabbitmq user: run the node as
+    // whoever runs the test, on the script itself rather than the wrapper that switches users.
+    const command = this.kind === 'rabbitmq' && userInfo().uid === 0 ? rabbitScript() : l.command;
+    const child = spawn(command, l.args, {
+      env: { ...process.env, ...l.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group: a kill reaches the broker's helpers too
+    });
+    this.child = child;
+    this.output = '';
+    const keep = (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000));
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    const failed = new Promise<never>((_, reject) => {
+      child.once('error', (err) =>
+        reject(new Error(`${this.kind}: ${l.command} did not start: ${err.message}`)),
+      );
+      child.once('exit', (code, signal) =>
+        reject(new Error(`${this.kind} exited (${code ?? signal}) while starting: ${this.output}`)),
+      );
+    });
+    failed.catch(() => undefined);
+    await Promise.race([failed, this.listening(START_MS[this.kind])]);
+    this.starts++;
+  }
+
+  /** Stops the broker: SIGTERM (it shuts down cleanly) or SIGKILL (the whole process group at once). */
+  async down(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const exited = once(child, 'exit');
+    if (signal === 'SIGKILL') process.kill(-child.pid!, 'SIGKILL');
+    else child.kill('SIGTERM');
+    const late = setTimeout(() => this.killGroup(), 30_000);
+    await exited;
+    clearTimeout(late);
+    if (signal === 'SIGTERM') this.killGroup(); // helpers left behind (Erlang's port programs)
+    await this.closed();
+  }
+
+  /** Stops the broker (SIGKILL) and removes its data folder. */
+  async close(): Promise<void> {
+    await this.down('SIGKILL').catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private killGroup(): void {
+    try {
+      process.kill(-this.child!.pid!, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+  }
+
+  /** Resolves once the port takes a TCP connection. */
+  private async listening(ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (!(await canConnect(this.port))) {
+      if (Date.now() > end) throw new Error(`${this.kind} on ${this.port} not listening after ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Resolves once nothing listens on the port any more. */
+  private async closed(): Promise<void> {
+    const end = Date.now() + 10_000;
+    while (await canConnect(this.port)) {
+      if (Date.now() > end) throw new Error(`${this.kind} still listening on ${this.port}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function rabbitScript(): string {
+  return '/usr/lib/rabbitmq/bin/rabbitmq-server';
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function isFree(port: number): Promise<boolean> {
+  return !(await canConnect(port));
+}
