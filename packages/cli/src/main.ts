@@ -46,6 +46,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Build an OCI image from source with buildpacks (no Dockerfile, no Docker daemon)',
     load: async () => (await import('./commands/build.js')).default as Command,
   },
+  rebase: {
+    summary: 'Put an image built by sprout build on a new run image without rebuilding',
+    load: async () => (await import('./commands/rebase.js')).default as Command,
+  },
 };
 
 /** Registers a command module; other packages' commands are added here. */

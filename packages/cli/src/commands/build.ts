@@ -63,7 +63,7 @@ function srcRepoSource(fn: ResolvedFunction): string | undefined {
   return `${repo.url}${repo.revision || sub ? `#${repo.revision ?? ''}${sub ? `:${sub}` : ''}` : ''}`;
 }
 
-function transferOptions(
+export function transferOptions(
   opts: { 'registry-ca'?: string | undefined; 'plain-http': boolean },
   io: CommandIO,
 ): TransferOptions {
