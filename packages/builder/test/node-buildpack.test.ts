@@ -75,6 +75,7 @@ describe('the built-in Node.js buildpack', () => {
     const second = await buildImage({ ...base, logs: l2.logs });
     expect(l2.lines.join('\n')).toContain('reusing cached dependency layers');
     expect(l2.lines.join('\n')).not.toContain('$ npm ci');
+    expect(l2.lines.join('\n')).toContain('reusing layer sprout/node:launch-modules');
     expect(second.image.descriptor.digest).toBe(first.image.descriptor.digest);
 
     // An app-only change: the dependency layer is reused as it was, only the app layer changes.

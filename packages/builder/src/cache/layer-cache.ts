@@ -11,6 +11,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { BuiltBuildpack } from '../lifecycle/build.js';
+import type { LayerReuse } from '../lifecycle/export.js';
+import type { LayerDescriptor } from '../oci/index.js';
 import { layersDirName, writeRestoredToml } from '../lifecycle/layers.js';
 
 /** One layer kept in the cache, with the metadata its buildpack wrote (what it compares next time). */
@@ -27,6 +29,8 @@ interface CacheIndex {
 
 const CURRENT = 'current';
 const INDEX = 'index.json';
+/** Fingerprint → layer blob of the last build (see `LayerReuse`). */
+const BLOBS = 'blobs.json';
 
 /** Moves a folder, copying when it crosses file systems. */
 function move(from: string, to: string): void {
@@ -48,14 +52,37 @@ function move(from: string, to: string): void {
  * cache is replaced by renames, so a build killed at any point leaves either the old cache, the
  * new one or none, never half of one.
  */
-export class LayerCache {
+export class LayerCache implements LayerReuse {
+  private blobs: Record<string, LayerDescriptor> | undefined;
+  private fresh: Record<string, LayerDescriptor> = {};
+
   constructor(readonly dir: string) {}
+
+  /** The layer blob a folder with this fingerprint gave in the last build of this image. */
+  get(fingerprint: string): LayerDescriptor | undefined {
+    if (!this.blobs) {
+      try {
+        this.blobs = JSON.parse(readFileSync(join(this.dir, BLOBS), 'utf8')) as Record<
+          string,
+          LayerDescriptor
+        >;
+      } catch {
+        this.blobs = {};
+      }
+    }
+    return this.blobs[fingerprint];
+  }
+
+  /** Remembers a layer blob of this build (written by `save`). */
+  set(fingerprint: string, layer: LayerDescriptor): void {
+    this.fresh[fingerprint] = layer;
+  }
 
   /** Removes what a killed build left (folders being written, taken or replaced). */
   private sweep(): void {
     if (!existsSync(this.dir)) return;
     for (const f of readdirSync(this.dir))
-      if (f !== CURRENT) rmSync(join(this.dir, f), { recursive: true, force: true });
+      if (f !== CURRENT && f !== BLOBS) rmSync(join(this.dir, f), { recursive: true, force: true });
   }
 
   /** Moves the cached layers of the buildpacks `ids` into `layersRoot`; the cache is empty afterwards until `save`. */
@@ -106,6 +133,11 @@ export class LayerCache {
     const current = join(this.dir, CURRENT);
     if (existsSync(current)) renameSync(current, join(this.dir, `old-${randomBytes(6).toString('hex')}`));
     renameSync(next, current);
+    const blobsTmp = join(this.dir, `blobs-${randomBytes(6).toString('hex')}`);
+    writeFileSync(blobsTmp, JSON.stringify(this.fresh));
+    renameSync(blobsTmp, join(this.dir, BLOBS));
+    this.blobs = this.fresh;
+    this.fresh = {};
     this.sweep();
     return layers;
   }

@@ -13,6 +13,7 @@ import {
 } from '../oci/index.js';
 import type { BuildOutcome, BuiltBuildpack } from './build.js';
 import { applyEnv, layerEnv } from './env.js';
+import { treeFingerprint } from './fingerprint.js';
 import { layersDirName, type LaunchProcess } from './layers.js';
 
 /** Where the app and the layers are inside the image (the spec's defaults). */
@@ -41,12 +42,22 @@ export interface ExportInput {
   /** Config `created` and history times (default 1980-01-01T00:00:01Z). */
   created?: Date;
   project?: ProjectSource;
+  /** Layer blobs known by the fingerprint of their folder: an unchanged folder is not written again. */
+  reuse?: LayerReuse;
+}
+
+/** Remembers which layer blob a folder gave (see `treeFingerprint`). */
+export interface LayerReuse {
+  get(fingerprint: string): LayerDescriptor | undefined;
+  set(fingerprint: string, layer: LayerDescriptor): void;
 }
 
 interface ExportedLayer {
   buildpack: string;
   name: string;
   layer: LayerDescriptor;
+  /** True when the blob of an earlier build was reused (the folder had not changed). */
+  reused: boolean;
 }
 
 export interface Exported {
@@ -118,19 +129,17 @@ export async function exportImage(input: ExportInput): Promise<Exported> {
   const mtime = input.created ?? NORMALIZED_TIME;
   const owner = { uid: input.uid, gid: input.gid, mtime };
   const mapPath = imagePathOf(input);
-  for (const b of outcome.buildpacks) for (const l of b.layers) if (l.launch) mapEnvFiles(l.dir, mapPath);
+  for (const b of outcome.buildpacks)
+    for (const l of b.layers) if (l.launch) mapEnvFiles(l.dir, !l.build, mapPath);
   const added: AddedLayer[] = [];
   const layers: ExportedLayer[] = [];
   for (const b of outcome.buildpacks) {
     const dirName = layersDirName(b.buildpack.info.id);
     for (const l of b.layers) {
       if (!l.launch || !existsSync(l.dir)) continue;
-      const layer = await writeLayer(
-        layout,
-        [{ from: l.dir, to: `${IMAGE_LAYERS_DIR}/${dirName}/${l.name}` }],
-        owner,
-      );
-      layers.push({ buildpack: b.buildpack.info.id, name: l.name, layer });
+      const to = `${IMAGE_LAYERS_DIR}/${dirName}/${l.name}`;
+      const { layer, reused } = await reusableLayer(input, l.dir, to, owner);
+      layers.push({ buildpack: b.buildpack.info.id, name: l.name, layer, reused });
       added.push({ layer, createdBy: `buildpack ${b.buildpack.info.id}: layer ${l.name}` });
     }
   }
@@ -224,12 +233,32 @@ export async function exportImage(input: ExportInput): Promise<Exported> {
   return { image, app, config, layers, ...(sbom ? { sbom } : {}) };
 }
 
+/** A layer from a folder, or the blob the same folder gave before when the layout still holds it. */
+async function reusableLayer(
+  input: ExportInput,
+  dir: string,
+  to: string,
+  owner: { uid: number; gid: number; mtime: Date },
+): Promise<{ layer: LayerDescriptor; reused: boolean }> {
+  const fp = input.reuse
+    ? await treeFingerprint(dir, JSON.stringify([to, owner.uid, owner.gid, owner.mtime.getTime()]))
+    : '';
+  const known = input.reuse?.get(fp);
+  if (known && (await input.layout.has(known.digest))) {
+    input.reuse?.set(fp, known);
+    return { layer: known, reused: true };
+  }
+  const layer = await writeLayer(input.layout, [{ from: dir, to }], owner);
+  input.reuse?.set(fp, layer);
+  return { layer, reused: false };
+}
+
 /**
  * Env files of a launch layer hold paths as the buildpack saw them (this machine's scratch folder);
  * they are rewritten to the image's /layers and /workspace, which is what a lifecycle running in a
  * container would have had, so the layer does not depend on where the build ran.
  */
-function mapEnvFiles(layerDir: string, mapPath: (t: string) => string): void {
+function mapEnvFiles(layerDir: string, withEnv: boolean, mapPath: (t: string) => string): void {
   const walk = (dir: string) => {
     if (!existsSync(dir)) return;
     for (const f of readdirSync(dir)) {
@@ -243,7 +272,8 @@ function mapEnvFiles(layerDir: string, mapPath: (t: string) => string): void {
       }
     }
   };
-  for (const env of ['env', 'env.launch']) walk(join(layerDir, env));
+  // env/ of a layer also used at build stays as the buildpacks see it (a restored layer is used again).
+  for (const env of withEnv ? ['env', 'env.launch'] : ['env.launch']) walk(join(layerDir, env));
 }
 
 /** The SBOM files buildpacks wrote (`<layer>.sbom.cdx.json`, `launch.sbom.cdx.json`), at the spec's image paths. */

@@ -116,8 +116,10 @@ export async function runLifecycle(o: LifecycleOptions): Promise<LifecycleResult
       ...(o.runImageRef ? { runImageRef: o.runImageRef } : {}),
       ...(o.created ? { created: o.created } : {}),
       ...(o.project ? { project: o.project } : {}),
+      ...(o.cache ? { reuse: o.cache } : {}),
     });
-    for (const l of out.layers) o.logs.line(`layer ${l.buildpack}:${l.name} ${l.layer.digest}`);
+    for (const l of out.layers)
+      o.logs.line(`${l.reused ? 'reusing ' : ''}layer ${l.buildpack}:${l.name} ${l.layer.digest}`);
     o.logs.line(`app layer ${out.app.digest}`);
     if (o.cache) {
       const saved = o.cache.save(outcome.buildpacks);

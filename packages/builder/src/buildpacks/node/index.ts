@@ -164,10 +164,9 @@ function frameworkLayer(ctx: BuildContext, options: NodeBuildpackOptions): strin
     writeFileSync(join(dir, 'serve.mjs'), SERVE_SCRIPT);
     ctx.logs.line(`[${ID}] framework layer: @sprout/framework and ${n - 1} packages`);
   }
-  rmSync(join(dir, 'env.launch'), { recursive: true, force: true });
   const fn = options.function ?? {};
-  if (fn.target) writeEnvFile(dir, 'env.launch', 'FUNCTION_TARGET.default', fn.target);
-  if (fn.signatureType) writeEnvFile(dir, 'env.launch', 'FUNCTION_SIGNATURE_TYPE.default', fn.signatureType);
+  writeEnvFile(dir, 'env.launch', 'FUNCTION_TARGET.default', fn.target);
+  writeEnvFile(dir, 'env.launch', 'FUNCTION_SIGNATURE_TYPE.default', fn.signatureType);
   writeLayerToml(ctx.layersDir, FRAMEWORK, { launch: true, cache: true }, { key });
   return ['node', join(dir, 'serve.mjs')];
 }

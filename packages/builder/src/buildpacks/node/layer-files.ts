@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { parse, stringify } from 'smol-toml';
 
@@ -28,10 +28,22 @@ export function restoredMetadata(layersDir: string, name: string): Record<string
   }
 }
 
-/** Writes one file of a layer's env folder (`env`, `env.launch`, `env.build`). */
-export function writeEnvFile(layerDir: string, folder: string, file: string, value: string): void {
+/**
+ * Writes one file of a layer's env folder (`env`, `env.launch`, `env.build`), or removes it when
+ * `value` is undefined. An unchanged file is left alone, so a reused layer stays byte- and
+ * time-identical and its blob is reused.
+ */
+export function writeEnvFile(
+  layerDir: string,
+  folder: string,
+  file: string,
+  value: string | undefined,
+): void {
+  const path = join(layerDir, folder, file);
+  if (value === undefined) return rmSync(path, { force: true });
+  if (existsSync(path) && readFileSync(path, 'utf8') === value) return;
   mkdirSync(join(layerDir, folder), { recursive: true });
-  writeFileSync(join(layerDir, folder, file), value);
+  writeFileSync(path, value);
 }
 
 /** sha256 (hex) of the given texts, each length-prefixed so that their borders count. */

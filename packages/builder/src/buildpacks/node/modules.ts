@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { BuilderError } from '../../errors.js';
 import type { BuildContext } from '../../lifecycle/buildpack.js';
 import { execStreaming } from '../../lifecycle/exec.js';
+import { IMAGE_LAYERS_DIR } from '../../lifecycle/export.js';
 import { buildFailed } from '../../lifecycle/external.js';
+import { layersDirName } from '../../lifecycle/layers.js';
 import { hashOf, onPath, restoredMetadata, writeEnvFile, writeLayerToml } from './layer-files.js';
 import { nodeModulesSbom } from './sbom.js';
 import { installerOf, type Installer, type PackageJson } from './project.js';
@@ -132,7 +134,13 @@ export async function installModules(
   if (hasDev) writeLayerToml(ctx.layersDir, BUILD_MODULES, { build: true, cache: true }, { cacheKey });
   writeLayerToml(ctx.layersDir, LAUNCH_MODULES, { launch: true, cache: true }, { cacheKey });
   writeEnvFile(launchDir, 'env.launch', 'NODE_ENV.default', 'production');
-  writeEnvFile(launchDir, 'env.launch', 'PATH.append', join(launchDir, 'node_modules', '.bin'));
+  // env.launch is read only in the image: the path is the image's.
+  writeEnvFile(
+    launchDir,
+    'env.launch',
+    'PATH.append',
+    `${IMAGE_LAYERS_DIR}/${layersDirName(id)}/${LAUNCH_MODULES}/node_modules/.bin`,
+  );
   writeEnvFile(launchDir, 'env.launch', 'PATH.delim', ':');
   writeFileSync(
     join(ctx.layersDir, `${LAUNCH_MODULES}.sbom.cdx.json`),
