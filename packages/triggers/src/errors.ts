@@ -25,6 +25,7 @@ export const TRIGGERS_ERROR_CODES = {
   SPROUT_ERR_TRIGGERS_DELIVERY_FAILED: { status: 502 },
   SPROUT_ERR_TRIGGERS_MATCH_UNSUPPORTED: { status: 400 },
   SPROUT_ERR_TRIGGERS_CIRCUIT_OPEN: { status: 503 },
+  SPROUT_ERR_TRIGGERS_MESSAGE_TOO_LARGE: { status: 413 },
 } as const satisfies Record<string, { status: number }>;
 
 export type TriggersErrorCode = keyof typeof TRIGGERS_ERROR_CODES;

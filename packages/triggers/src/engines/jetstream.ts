@@ -206,6 +206,14 @@ export class JetStreamPubSub implements PubSubEngine {
   }
 
   async publish(topic: string, data: Uint8Array, metadata: MessageMetadata = {}): Promise<void> {
+    // The server refuses more than its max_payload (1 MiB by default); say so before sending.
+    const max = this.nc.info?.max_payload;
+    if (max !== undefined && data.byteLength > max)
+      throw new TriggersError(
+        'SPROUT_ERR_TRIGGERS_MESSAGE_TOO_LARGE',
+        `component "${this.config.name}" (pubsub.jetstream): a message of ${data.byteLength} bytes is over ` +
+          `the NATS server's max_payload of ${max} bytes; publish a smaller one or raise max_payload on the server`,
+      );
     try {
       await this.stream(topic);
       const keys = Object.keys(metadata);
