@@ -86,7 +86,7 @@ export class AsyncFunction implements LagRoute {
       name: def.name,
       policy: scaling.policy,
       triggers: scaling.triggers,
-      measure: async (t) => ({ lag: await ref.self!.lagFor(t) }),
+      measure: async (t) => ({ lag: await ref.self!.lagFor(t), settled: ref.self!.settledFor(t) }),
       otherDemand: () => ref.self!.demands(),
       current: () => o.runner.status().desiredReplicas,
       scaleTo: (replicas, reason) => void o.runner.scaleTo(replicas, reason, 'triggers'),
@@ -153,13 +153,27 @@ export class AsyncFunction implements LagRoute {
     return out;
   }
 
-  /** A KEDA trigger's value: lag plus in flight over the triggers on its broker type (all, if none is). */
-  private async lagFor(t: LagTrigger): Promise<number> {
+  /** The triggers a KEDA trigger reads: those on its broker type (all, if none is). */
+  private triggersOf(t: LagTrigger): readonly Trigger[] {
     const types = SCALER_BROKERS[t.type] ?? [];
     const own = this.triggers.filter((tr) => types.includes(tr.engine.type));
+    return own.length ? own : this.triggers;
+  }
+
+  /** Messages its triggers settled from the broker so far (the rabbitmq MessageRate estimate reads it). */
+  private settledFor(t: LagTrigger): number {
+    const counts = this.counts();
+    return this.triggersOf(t).reduce((n, tr) => {
+      const c = counts[tr.name];
+      return n + (c ? c.delivered + c.deadLettered + c.dropped : 0);
+    }, 0);
+  }
+
+  /** A KEDA trigger's value: lag plus in flight over the triggers on its broker type (all, if none is). */
+  private async lagFor(t: LagTrigger): Promise<number> {
     const counts = this.counts();
     const lags = (this.lags = (await this.delivery?.lag()) ?? {});
-    return (own.length ? own : this.triggers).reduce(
+    return this.triggersOf(t).reduce(
       (n, tr) => n + (lags[tr.name] ?? 0) + (counts[tr.name]?.inFlight ?? 0),
       0,
     );

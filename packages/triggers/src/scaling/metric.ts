@@ -40,6 +40,12 @@ export interface TriggerSample {
   readonly lag?: number;
   /** Messages published per second (rabbitmq `MessageRate`). */
   readonly publishRate?: number;
+  /**
+   * The consumer's running count of messages it settled from the queue (acked: delivered,
+   * dead-lettered or dropped). Without `publishRate`, `LagPoller` derives a MessageRate trigger's
+   * rate from it and `lag` (see `PublishRateEstimator`).
+   */
+  readonly settled?: number;
 }
 
 export interface TriggerReading {

@@ -1,5 +1,6 @@
 import { LagDecider, type Demand, type LagDecision, type LagPolicy } from './decide.js';
 import { readingOf, type LagTrigger, type TriggerReading, type TriggerSample } from './metric.js';
+import { PublishRateEstimator } from './rate.js';
 
 export interface LagPollerOptions {
   /** The function scaled (for reasons and events). */
@@ -33,6 +34,8 @@ export interface LagPollerOptions {
  */
 export class LagPoller {
   private readonly decider: LagDecider;
+  /** rabbitmq MessageRate triggers measured without a publish rate: one estimator each. */
+  private readonly rates = new Map<string, PublishRateEstimator>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<LagDecision> | undefined;
   private closed = false;
@@ -67,6 +70,8 @@ export class LagPoller {
             this.o.onError?.(t, err);
           }
         }
+        if (t.metric === 'MessageRate' && sample.publishRate === undefined)
+          sample = this.withRate(t, sample, clock());
         return readingOf(t, sample, new Date(clock()), running);
       }),
     );
@@ -82,6 +87,14 @@ export class LagPoller {
     this.o.onDecision?.(decision, readings);
     if (!this.closed && decision.replicas !== current) this.o.scaleTo(decision.replicas, decision.reason);
     return decision;
+  }
+
+  /** The publish rate derived from the queue's depth and the consumer's acks (0 until two readings). */
+  private withRate(t: LagTrigger, sample: TriggerSample, now: number): TriggerSample {
+    if (sample.lag === undefined || sample.settled === undefined) return sample;
+    let rate = this.rates.get(t.name);
+    if (!rate) this.rates.set(t.name, (rate = new PublishRateEstimator()));
+    return { ...sample, publishRate: rate.sample(sample.lag, sample.settled, now) ?? 0 };
   }
 
   async close(): Promise<void> {
