@@ -63,11 +63,28 @@ function srcRepoSource(fn: ResolvedFunction): string | undefined {
   return `${repo.url}${repo.revision || sub ? `#${repo.revision ?? ''}${sub ? `:${sub}` : ''}` : ''}`;
 }
 
+/** The registry flags every image command shares (`--creds`, `--registry-ca`, `--plain-http`). */
+export const REGISTRY_OPTIONS = {
+  creds: {
+    type: 'string',
+    env: 'SPROUT_REGISTRY_CREDS',
+    value: 'USER:PASSWORD',
+    description: 'Registry credentials (default: $DOCKER_CONFIG/config.json)',
+  },
+  'registry-ca': { type: 'string', value: 'FILE', description: 'PEM CA certificate of the registry' },
+  'plain-http': { type: 'boolean', description: 'Talk plain HTTP to a registry on localhost' },
+} as const;
+
 export function transferOptions(
-  opts: { 'registry-ca'?: string | undefined; 'plain-http': boolean },
+  opts: { creds?: string | undefined; 'registry-ca'?: string | undefined; 'plain-http': boolean },
   io: CommandIO,
 ): TransferOptions {
+  const colon = opts.creds?.indexOf(':') ?? -1;
+  if (opts.creds !== undefined && colon <= 0) throw new UsageError('--creds: write USER:PASSWORD');
   return {
+    ...(opts.creds
+      ? { credentials: { username: opts.creds.slice(0, colon), password: opts.creds.slice(colon + 1) } }
+      : {}),
     ...(opts['registry-ca'] ? { ca: readFileSync(resolve(io.cwd, opts['registry-ca'])) } : {}),
     ...(opts['plain-http'] ? { plainHttp: true } : {}),
     env: io.env,
@@ -140,12 +157,7 @@ Examples:
       description: 'Creation time of the image (default 1980-01-01T00:00:01Z)',
     },
     'no-cache': { type: 'boolean', description: 'Do not restore or save the layer cache' },
-    'registry-ca': {
-      type: 'string',
-      value: 'FILE',
-      description: 'PEM CA certificate of the registry (push, --run-image)',
-    },
-    'plain-http': { type: 'boolean', description: 'Talk plain HTTP to a registry on localhost' },
+    ...REGISTRY_OPTIONS,
     'data-dir': {
       type: 'string',
       env: 'SPROUT_DATA_DIR',

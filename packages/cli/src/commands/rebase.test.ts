@@ -82,6 +82,32 @@ describe('sprout rebase', () => {
     expect(meta.runImage.topLayer).toBe(runB.config.rootfs.diff_ids[0]);
   });
 
+  it('--creds logs in to a registry with htpasswd users; a wrong password is refused with its code', async () => {
+    const secured = await startRegistry({ users: { carol: 'pw' } });
+    try {
+      const layout = await OciLayout.open(join(work, 'images'));
+      const opts = { plainHttp: true, credentials: { username: 'carol', password: 'pw' } };
+      await pushImage(layout, app, `${secured.host}/team/app:1`, opts);
+      await pushImage(layout, runB, `${secured.host}/base/run:b`, opts);
+      const args = [
+        'rebase',
+        `${secured.host}/team/app:1`,
+        '--run-image',
+        `${secured.host}/base/run:b`,
+        '--plain-http',
+        '--data-dir',
+        work,
+      ];
+      const wrong = await runMain([...args, '--creds', 'carol:nope'], { cwd: work });
+      expect(wrong.err).toContain('SPROUT_ERR_BUILDER_REGISTRY_UNAUTHORIZED');
+      expect((await runMain([...args, '--creds', 'carol'], { cwd: work })).err).toContain('USER:PASSWORD');
+      const ok = await runMain([...args, '--creds', 'carol:pw'], { cwd: work });
+      expect([ok.code, ok.err]).toEqual([0, '']);
+    } finally {
+      await secured.close();
+    }
+  });
+
   it('an image without buildpacks metadata is refused with its code', async () => {
     const r = await runMain(
       [

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { OciLayout, rebaseInRegistry } from '@sprout/builder';
 import { defineCommand, UsageError } from '../command.js';
-import { transferOptions } from './build.js';
+import { REGISTRY_OPTIONS, transferOptions } from './build.js';
 
 export default defineCommand({
   name: 'rebase',
@@ -26,8 +26,7 @@ Examples:
       value: 'REF',
       description: 'Where to push the result (default: IMAGE)',
     },
-    'registry-ca': { type: 'string', value: 'FILE', description: 'PEM CA certificate of the registry' },
-    'plain-http': { type: 'boolean', description: 'Talk plain HTTP to a registry on localhost' },
+    ...REGISTRY_OPTIONS,
     'data-dir': {
       type: 'string',
       env: 'SPROUT_DATA_DIR',
