@@ -1,0 +1,53 @@
+// Invalid component metadata in --resources-path (a JetStream pub/sub whose ackWait is not a
+// duration): the function on it is reported with a coded problem naming the file, the component and
+// the field, and the function on the good component beside it is served and keeps receiving.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './async-dev.js';
+import { startTestDev, type TestDev } from './helpers.js';
+
+let dev: TestDev;
+
+beforeAll(async () => {
+  dev = await startTestDev(['async-res', 'async-broken'], {
+    eip: false,
+    collector: false,
+    standby: 0,
+    resourcesPath: 'async-bad-resources',
+  });
+});
+afterAll(async () => {
+  await dev?.close();
+});
+
+const publish = (pubsub: string, body: unknown) =>
+  fetch(`${dev.async.url}/v1.0/publish/${pubsub}/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'dapr-api-token': dev.api.token },
+    body: JSON.stringify(body),
+  });
+
+describe('invalid component metadata in --resources-path', () => {
+  it('is a coded problem naming the file, the component and the field; the other function keeps receiving', async () => {
+    const problem = await until('the broken function reported', async () => {
+      const problems = (await dev.call('/v1/functions')).body.problems as { code: string; message: string }[];
+      return problems.find((p) => p.message.includes('broken.yaml'));
+    });
+    expect(problem.code).toBe('SPROUT_ERR_TRIGGERS_METADATA_INVALID');
+    expect(problem.message).toMatch(/broken\.yaml/);
+    expect(problem.message).toMatch(/component "broken"/);
+    expect(problem.message).toMatch(/ackWait.*soon/);
+    // Not subscribed: no triggers shown for it.
+    expect(dev.platform.view('async-broken').triggers).toBeUndefined();
+
+    for (let n = 1; n <= 3; n++) expect((await publish('bus', { kind: `job-${n}` })).status).toBe(204);
+    await until('the good function took all three', () =>
+      dev.platform.view('async-res').triggers?.bus?.delivered === 3 ? true : undefined,
+    );
+    const jobs = dev.logs.filter((l) => l.msg === 'job').map((l) => l.kind);
+    expect(jobs.sort()).toEqual(['job-1', 'job-2', 'job-3']);
+    // The broken component is not served by the Dapr API either: Dapr's answer for a pub/sub it lacks.
+    const r = await publish('broken', { kind: 'x' });
+    expect(r.status).toBe(404);
+    expect(await r.json()).toMatchObject({ errorCode: 'ERR_PUBSUB_NOT_FOUND' });
+  }, 60_000);
+});
