@@ -134,7 +134,7 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
     }
     const appDir = join(workDir, 'workspace');
     try {
-      copySource(srcDir, appDir);
+      copySource(srcDir, appDir, [dataDir]);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
         throw new BuilderError(

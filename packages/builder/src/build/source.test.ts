@@ -75,6 +75,9 @@ describe('copySource', () => {
     expect(lstatSync(join(dest, 'inner')).isSymbolicLink()).toBe(true);
     expect(existsSync(join(dest, '.git'))).toBe(false);
     expect(existsSync(join(dest, 'lib', 'node_modules'))).toBe(false);
+    // The data folder inside the source (its scratch space is under it) is left out.
+    expect(copySource(src, join(root, 'dest2'), [join(src, 'lib')])).toBe(0);
+    expect(existsSync(join(root, 'dest2', 'lib'))).toBe(false);
 
     for (const [name, target] of [
       ['up', '../outside'],

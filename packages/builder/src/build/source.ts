@@ -129,16 +129,18 @@ const SKIPPED = new Set(['.git', 'node_modules', '.sprout']);
 /**
  * Copies the source tree into `dest` (the app folder the buildpacks work on). A symbolic link is
  * copied as a link when it stays inside the tree; one that points out of it is refused, as are
- * sockets and devices. `.git`, `node_modules` and `.sprout` at any depth are left out.
+ * sockets and devices. `.git`, `node_modules` and `.sprout` at any depth are left out, and so are
+ * the `exclude` paths (the data folder, when it lies inside the source).
  */
-export function copySource(src: string, dest: string): number {
+export function copySource(src: string, dest: string, exclude: string[] = []): number {
   const root = resolve(src);
+  const excluded = new Set(exclude.map((p) => resolve(p)));
   let files = 0;
   const walk = (from: string, to: string) => {
     mkdirSync(to, { recursive: true });
     for (const name of readdirSync(from).sort()) {
-      if (SKIPPED.has(name)) continue;
       const f = join(from, name);
+      if (SKIPPED.has(name) || excluded.has(f)) continue;
       const t = join(to, name);
       const st = lstatSync(f);
       if (st.isSymbolicLink()) {
