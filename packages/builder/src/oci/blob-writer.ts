@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { BuilderError } from '../errors.js';
@@ -77,4 +77,27 @@ export class BlobWriter {
     }
     await rm(this.#tmp, { force: true });
   }
+}
+
+/**
+ * Removes the temporary files a killed writer left in a layout (`.sprout-tmp/*` and
+ * `.index.json.*`) once older than `olderThanMs` (default 1 h; a live writer's file is newer).
+ * Returns how many went.
+ */
+export async function removeStaleTemporaries(layoutDir: string, olderThanMs = 3_600_000): Promise<number> {
+  const cutoff = Date.now() - olderThanMs;
+  const candidates: string[] = [];
+  const tmpDir = join(layoutDir, '.sprout-tmp');
+  for (const name of await readdir(tmpDir).catch(() => [])) candidates.push(join(tmpDir, name));
+  for (const name of await readdir(layoutDir).catch(() => []))
+    if (name.startsWith('.index.json.')) candidates.push(join(layoutDir, name));
+  let removed = 0;
+  for (const file of candidates) {
+    const st = await stat(file).catch(() => undefined);
+    if (st?.isFile() && st.mtimeMs < cutoff) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }

@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BuilderError } from '../errors.js';
-import { BlobWriter } from './blob-writer.js';
+import { BlobWriter, removeStaleTemporaries } from './blob-writer.js';
 import { digestHex, isDigest, sha256 } from './digest.js';
 import { parseConfig, parseIndex, parseManifest } from './parse.js';
 import { MEDIA_TYPES, type Descriptor, type Digest, type ImageIndex, type OciImage } from './types.js';
@@ -26,9 +26,13 @@ const MAX_JSON_BYTES = 4 * 1024 * 1024;
 export class OciLayout {
   private constructor(readonly dir: string) {}
 
-  /** Opens the layout at `dir`, creating `oci-layout` and an empty `index.json` when absent. */
+  /**
+   * Opens the layout at `dir`, creating `oci-layout` and an empty `index.json` when absent, and
+   * removing temporary files a killed writer left there over an hour ago.
+   */
   static async open(dir: string): Promise<OciLayout> {
     await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+    await removeStaleTemporaries(dir);
     const layout = new OciLayout(dir);
     const marker = join(dir, 'oci-layout');
     try {
