@@ -12,6 +12,7 @@ import type {
   LagMetrics,
   OutputBindingEngine,
   PubSubEngine,
+  ResiliencyPolicies,
 } from '@sprout/triggers';
 import type { AsyncFunction } from './async-function.js';
 import type { Platform } from './platform.js';
@@ -64,6 +65,8 @@ export class AsyncHost {
   private triggersModule: Promise<Triggers> | undefined;
   private loaded: Triggers | undefined;
   private api: DaprApiServer | undefined;
+  /** Outbound Resiliency policies of the shared Dapr API (its circuit breakers live as long as sprout dev). */
+  private outbound: ResiliencyPolicies | undefined;
   private platform: Platform | undefined;
   private syncing: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
@@ -339,7 +342,10 @@ export class AsyncHost {
       appId: 'sprout-dev',
       logger: this.o.logger.child({ component: 'dapr-api' }),
       // One API serves every function, so only Resiliency documents without scopes apply to it.
-      resiliency: new m.ResiliencyPolicies(this.resources.resiliencies ?? [], 'sprout-dev'),
+      resiliency: (this.outbound ??= new m.ResiliencyPolicies(
+        this.resources.resiliencies ?? [],
+        'sprout-dev',
+      )),
     });
   }
 }
