@@ -225,7 +225,7 @@ describe('kk runs (a stand-in kk on PATH)', () => {
         ],
         good: Buffer.from(JSON.stringify({ config: lab('fuzzed') })),
       },
-      { rng, ms: 1500, min: 200 },
+      { rng, ms: 800, min: 150 },
     );
     const f = fuzzFindings(r);
     expect(f.serverErrors, `seed ${rng.seed}`).toEqual([]);

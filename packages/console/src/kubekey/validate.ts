@@ -184,7 +184,7 @@ function hostIssues(h: HostSpec, at: string, names: Set<string>, err: Report, wa
   if (typeof h.address !== 'string' || !(isIP(h.address) || HOSTNAME.test(h.address))) {
     err(`${at}/address`, 'give the IP address or DNS name the installer reaches this host on over SSH');
   }
-  if (h.internalAddress !== undefined) {
+  if (h.internalAddress !== undefined && h.internalAddress !== '') {
     const bad = String(h.internalAddress)
       .split(',')
       .filter((a) => !isIP(a.trim()));

@@ -28,7 +28,10 @@ export function RunLog() {
     source.onerror = () => source.close();
     return () => source.close();
   }, [name, id]);
-  useEffect(() => bottom.current?.scrollIntoView?.({ block: 'end' }), [lines.length]);
+  useEffect(() => {
+    // Newer browsers return a promise from scrollIntoView; an effect must return nothing.
+    void bottom.current?.scrollIntoView?.({ block: 'end' });
+  }, [lines.length]);
   const cancel = () => clusters.cancel(name, id).then(setRecord, setError);
   return (
     <Stack>

@@ -1,0 +1,176 @@
+// The cluster installer in a real browser (Debian's Chromium driven by playwright-core, no browser
+// download): sign in, walk the wizard, see the server's inline error, save, download the YAML and
+// check it, run the stand-in kk and watch its log arrive live.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { startConsoleServer, type ConsoleServer } from '../src/index.js';
+import { createClusterValidator, SECRET_REF_PREFIX, type ClusterConfig } from '../src/kubekey/index.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const PASSWORD = 'browser-admin-password';
+const HOST_SECRET = 'pw-browser-host-1';
+
+if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (chromium)`);
+
+describe('Clusters in Chromium', () => {
+  let server: ConsoleServer;
+  let context: BrowserContext;
+  let page: Page;
+  let dataDir: string;
+  let profile: string;
+  let control: string;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    // The pages as shipped: dist/web, built from web/ when a source changed.
+    execFileSync(process.execPath, [fileURLToPath(new URL('../build-web.mjs', import.meta.url))], {
+      stdio: 'inherit',
+    });
+    dataDir = mkdtempSync(join(tmpdir(), 'sprout-kk-browser-'));
+    profile = mkdtempSync(join(tmpdir(), 'sprout-chromium-'));
+    control = mkdtempSync(join(tmpdir(), 'sprout-fake-kk-'));
+    writeFileSync(join(control, 'lines'), '4');
+    writeFileSync(join(control, 'sleep'), '0.3');
+    const fakeKk = fileURLToPath(new URL('fake-kk', import.meta.url));
+    server = await startConsoleServer({
+      dataDir,
+      port: 0,
+      adminPassword: PASSWORD,
+      clusters: {
+        env: {
+          PATH: `${fakeKk}${delimiter}${process.env.PATH}`,
+          FAKE_KK_DIR: control,
+          FAKE_KK_SECRET: HOST_SECRET,
+        },
+      },
+    });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: FLAGS,
+      headless: true,
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 900 },
+    });
+    const signIn = await context.request.post(`${server.url}/v1/auth/login`, {
+      data: { user: 'admin', password: PASSWORD },
+    });
+    expect(signIn.status()).toBe(200);
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.stack ?? e.message));
+  }, 120_000);
+
+  afterAll(async () => {
+    if (problems.length > 0) console.error('browser errors:', problems);
+    if (process.env.SPROUT_SCREENSHOT)
+      await page?.screenshot({ path: process.env.SPROUT_SCREENSHOT, fullPage: true });
+    await context?.close();
+    await server?.close();
+    for (const d of [dataDir, profile, control]) if (d) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('walks the wizard, shows the inline error, saves, downloads valid YAML, runs kk and follows its log', async () => {
+    await page.goto(`${server.url}/clusters`);
+    await page.getByText('No clusters yet').waitFor();
+    await page.getByRole('link', { name: 'Create cluster' }).click();
+
+    // Hosts
+    await page.getByLabel('Cluster name').fill('lab');
+    await page.getByRole('button', { name: 'Add host' }).click();
+    await page.getByRole('button', { name: 'Add host' }).click();
+    const host = (n: number) => page.getByRole('group', { name: `Host ${n}` });
+    await host(1).getByLabel('Address', { exact: true }).fill('192.168.0.11');
+    await host(1).getByLabel('SSH password').fill(HOST_SECRET);
+    for (const role of ['etcd', 'Control plane', 'Worker']) await host(1).getByLabel(role).check();
+    await host(2).getByLabel('Address', { exact: true }).fill('192.168.0.12');
+    await host(2).getByLabel('SSH password').fill(HOST_SECRET);
+    await host(2).getByLabel('Worker').check();
+    const next = page.getByRole('button', { name: 'Next' });
+    await next.click(); // → etcd
+    await page.getByLabel('etcd type').first().waitFor();
+    await next.click(); // → cluster
+    await page.getByLabel('Kubernetes version').first().waitFor();
+    await next.click(); // → network
+    await page.getByLabel('Service CIDR').fill('10.233.64.0/24');
+    await next.click();
+    // The server's error, inline under the field; the wizard stays on the step.
+    const cidr = page.getByLabel('Service CIDR');
+    await expect.poll(() => cidr.getAttribute('aria-invalid')).toBe('true');
+    const described = ((await cidr.getAttribute('aria-describedby')) ?? '').split(' ').filter(Boolean);
+    const inline = await Promise.all(described.map((id) => page.locator(`[id="${id}"]`).textContent()));
+    expect(inline.join(' ')).toContain('10.233.64.0/24 overlaps the pod CIDR 10.233.64.0/18');
+    await page.getByLabel('Service CIDR').fill('10.233.0.0/18');
+    await next.click(); // → registry
+    await page.getByLabel('Registry mirrors').first().waitFor();
+    await next.click(); // → add-ons
+    await page.getByRole('button', { name: 'Add add-on' }).waitFor();
+    await next.click(); // → confirm
+    const preview = page.getByLabel('Cluster YAML');
+    await expect.poll(() => preview.textContent()).toContain('kind: Cluster');
+    expect(await preview.textContent()).not.toContain(HOST_SECRET);
+    await page.getByRole('button', { name: 'Save cluster' }).click();
+
+    // Download: the file as saved, secrets as references, valid against the CRD.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download lab.yaml' }).click(),
+    ]);
+    const file = await download.path();
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain(HOST_SECRET);
+    const config = parse(text) as ClusterConfig;
+    expect(config.spec.hosts.map((h) => [h.name, h.address])).toEqual([
+      ['node1', '192.168.0.11'],
+      ['node2', '192.168.0.12'],
+    ]);
+    expect(config.spec.hosts[0]!.password).toMatch(new RegExp(`^${SECRET_REF_PREFIX}`));
+    expect(config.spec.roleGroups).toEqual({
+      etcd: ['node1'],
+      'control-plane': ['node1'],
+      worker: ['node1', 'node2'],
+    });
+    expect(
+      createClusterValidator()
+        .validate(config)
+        .filter((i) => i.severity === 'error'),
+    ).toEqual([]);
+
+    // The cluster page, then kk create cluster: its lines appear while it runs.
+    await page.getByRole('button', { name: 'Open cluster' }).click();
+    await page.getByRole('button', { name: 'Create cluster (kk)' }).click();
+    const log = page.getByLabel('kk output');
+    await expect.poll(() => log.textContent(), { timeout: 15_000 }).toContain('step 1 of 4');
+    expect(await page.getByLabel('Run status').textContent()).toBe('running');
+    await expect
+      .poll(() => page.getByLabel('Run status').textContent(), { timeout: 15_000 })
+      .toBe('succeeded');
+    const out = (await log.textContent()) ?? '';
+    expect(out).toContain('config holds the password');
+    expect(out.indexOf('step 1 of 4')).toBeLessThan(out.indexOf('step 4 of 4'));
+    await page.getByText('exit status 0').waitFor();
+
+    // Back on the list: the cluster with its nodes, version, plugin and runtime.
+    await page.goto(`${server.url}/clusters`);
+    const row = page.getByRole('row', { name: /lab/ });
+    await expect.poll(() => row.textContent()).toMatch(/lab2v1\.\d+\.\d+calicocontainerd/);
+    expect(problems).toEqual([]);
+  }, 120_000);
+});
