@@ -9,13 +9,14 @@ const COUNTERS = [
   ['retried', 'Retries made after a failed attempt'],
   ['deadLettered', 'Messages published to the dead-letter topic after the last retry'],
   ['dropped', 'Messages acked without the function taking them (DROP, 404, expired, undeliverable)'],
+  ['reconnects', 'Times the broker connection came back after a loss and the trigger consumed again'],
 ] as const;
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
  * The delivery engine's counts of every async function in `registry`, read at scrape time:
- * `sprout_triggers_<delivered|failed|retried|dead_lettered|dropped>_total` and
+ * `sprout_triggers_<delivered|failed|retried|dead_lettered|dropped|reconnects>_total` and
  * `sprout_triggers_in_flight`, labelled by function and trigger name (both from the functions'
  * own configuration, so the label sets stay bounded; a function removed leaves the series).
  */

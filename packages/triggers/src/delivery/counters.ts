@@ -17,6 +17,8 @@ export interface TriggerCounts {
   requeued: number;
   /** Taken from the broker and not yet settled. */
   inFlight: number;
+  /** Times the broker connection came back after a loss and the engine consumed again. */
+  reconnects: number;
   /** Time from taking a message to settling it, for delivered messages. */
   latency: { count: number; sumMs: number; maxMs: number; buckets: number[] };
 }
@@ -31,6 +33,7 @@ export class TriggerCounters {
     dropped: 0,
     requeued: 0,
     inFlight: 0,
+    reconnects: 0,
     latency: {
       count: 0,
       sumMs: 0,

@@ -8,7 +8,7 @@ import { TriggerDelivery, type DeliveryOptions, type Trigger } from './trigger.j
  * @example
  * const fn = await FunctionDelivery.start([{ kind: 'pubsub', name: 'orders', pubsubname: 'bus',
  *   engine: bus, topic: 'orders', group: 'orders-fn' }], { target, maxInFlight: 10 });
- * fn.counts().orders; // { delivered, failed, retried, deadLettered, dropped, requeued, inFlight, latency }
+ * fn.counts().orders; // { delivered, failed, retried, deadLettered, dropped, requeued, inFlight, reconnects, latency }
  * await fn.close();
  */
 export class FunctionDelivery {

@@ -123,7 +123,8 @@ export class TriggerDelivery {
   private readonly log: Logger;
   /** Keep-alive connections to the app's instances, closed with the delivery. */
   private readonly agent = new Agent({ keepAlive: true });
-  private readonly routes = new Map<string, Promise<Awaited<ReturnType<typeof readAppSubscriptions>>>>();
+  /** The app's route for this trigger, per instance (read once from its `/dapr/subscribe`). */
+  private readonly routes = new Map<string, Promise<AppRoute | undefined>>();
   private readonly stopping = new AbortController();
   private readonly handling = new Set<Promise<void>>();
   private readonly matchers = new Map<string, Matcher>();
@@ -173,6 +174,10 @@ export class TriggerDelivery {
       maxInFlight: Math.max(1, Math.floor(options.maxInFlight)),
       onMessage: (d: Delivery) => t.take(d),
       onError: (err: Error) => t.log.warn({ err: err.message }, 'broker connection problem; reconnecting'),
+      onReconnect: () => {
+        t.counters.add('reconnects');
+        t.log.info('broker connection back; consuming again');
+      },
     };
     t.subscription =
       trigger.kind === 'pubsub'
@@ -412,13 +417,16 @@ export class TriggerDelivery {
 
   private appRoute(base: string): Promise<AppRoute | undefined> {
     const t = this.trigger as PubSubTrigger;
-    let entries = this.routes.get(base);
-    if (!entries) {
+    let route = this.routes.get(base);
+    if (!route) {
       // One answer per instance; instances come and go (scale to zero and back), so keep the newest few.
       if (this.routes.size >= MAX_CACHED_APPS) this.routes.delete(this.routes.keys().next().value!);
-      this.routes.set(base, (entries = readAppSubscriptions(base, this.timeoutMs, this.stopping.signal)));
+      route = readAppSubscriptions(base, this.timeoutMs, this.stopping.signal).then((list) =>
+        routeOf(list, t.pubsubname, t.topic),
+      );
+      this.routes.set(base, route);
     }
-    return entries.then((list) => routeOf(list, t.pubsubname, t.topic));
+    return route;
   }
 
   /** After the last retry (or at once for a payload that can never be delivered). */
