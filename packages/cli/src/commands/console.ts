@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { startConsoleServer } from '@sprout/console';
 import { untilSignal } from '@sprout/http';
 import { createLogger } from '@sprout/observe';
 import { defineCommand, UsageError } from '../command.js';
@@ -52,6 +51,7 @@ Examples:
       throw new UsageError(`--port must be a port 0-65535, got '${opts.port}'`);
     }
     const logger = createLogger({ name: 'sprout' });
+    const { startConsoleServer } = await import('@sprout/console');
     const server = await startConsoleServer({
       dataDir: resolve(io.cwd, opts['data-dir']),
       logger,

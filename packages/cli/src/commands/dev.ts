@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { startDev } from '@sprout/platform';
-import { createConsole } from '@sprout/console';
 import { createLogger } from '@sprout/observe';
 import { defineCommand, UsageError } from '../command.js';
 import { announceConsole } from '../console-site.js';
@@ -176,6 +175,8 @@ Examples:
       }
     }
     const dataDir = resolve(io.cwd, opts['data-dir']);
+    // Loaded here, not at the top: `sprout dev --help` need not load the console (and its SSH client).
+    const { createConsole } = await import('@sprout/console');
     const site = await createConsole({
       dataDir,
       logger,
