@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciLayout } from '@sprout/builder';
-import { getWhenUp, runBundleProcess } from '@sprout/builder/testing';
+import { getWhenUp, runBundleProcess, startRegistry } from '@sprout/builder/testing';
 import { freePort } from '@sprout/http';
 import { runMain } from '../../test/main-io.js';
 
@@ -86,21 +86,25 @@ describe('sprout build', () => {
       ].join('\n'),
     );
     const out = join(work, 'layout');
-    const r = await runMain(
-      ['build', fnDir, '--output', `oci-layout:${out}`, '--data-dir', join(work, 'data')],
-      {
+    // --tag wins over spec.image; --push goes to a docker-registry started here.
+    const registry = await startRegistry();
+    const tag = `${registry.host}/team/hello:1`;
+    const args = ['--tag', tag, '--push', '--plain-http', '--output', `oci-layout:${out}`];
+    let r;
+    try {
+      r = await runMain(['build', fnDir, ...args, '--data-dir', join(work, 'data')], {
         cwd: work,
         env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      },
-    );
-    expect(r.code, r.err + r.out).toBe(0);
-    for (const line of [
-      '===> FETCHING',
-      '===> DETECTING',
-      '===> BUILDING',
-      '===> EXPORTING',
-      'Successfully built localhost/hello:1',
-    ])
+      });
+      expect(r.code, r.err + r.out).toBe(0);
+      // The registry holds the image as built: skopeo reads the same manifest digest.
+      const inspect = await run('skopeo', ['inspect', '--tls-verify=false', `docker://${tag}`]);
+      const { Digest } = JSON.parse(inspect.stdout) as { Digest: string };
+      expect(r.out).toContain(`Successfully built ${tag} ${Digest}`);
+    } finally {
+      await registry.close();
+    }
+    for (const line of ['===> FETCHING', '===> DETECTING', '===> BUILDING', '===> EXPORTING', '===> PUSHING'])
       expect(r.out).toContain(line);
     expect(r.err).toContain('spec.build.srcRepo');
 
