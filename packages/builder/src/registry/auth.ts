@@ -35,7 +35,7 @@ export class RegistryAuth {
       return;
     }
     if (challenges.some((c) => c.scheme === 'basic') && this.credentials) {
-      if (this.#basic) throw refused(this.transport.registry, 'refused the username and password');
+      // a second 401 after the credentials were sent is refused by the caller (RegistryClient.send)
       this.#basic = true;
       return;
     }

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { BuilderError } from '../errors.js';
 import { pickPlatform, type OciLayout } from '../oci/layout.js';
 import { parseIndex, parseManifest } from '../oci/parse.js';
-import { MEDIA_TYPES, type Descriptor, type Digest, type OciImage } from '../oci/types.js';
+import { MEDIA_TYPES, type Digest, type OciImage } from '../oci/types.js';
 import { RegistryClient, type RegistryClientOptions } from './client.js';
 import { credentialsFor } from './credentials.js';
 import { parseReference, type ImageReference } from './reference.js';
@@ -12,6 +12,8 @@ export interface TransferOptions extends RegistryClientOptions {
   mountFrom?: string[];
   /** Called once per blob with what was done with it. */
   onBlob?: (digest: Digest, action: 'exists' | 'mounted' | 'uploaded' | 'downloaded' | 'cached') => void;
+  /** Blobs moved at the same time (default 4). */
+  concurrency?: number;
   /** Pull: false to fetch only manifest and config, not the layers (a rebase in place needs no more). */
   layers?: boolean;
   /** Environment for `DOCKER_CONFIG` (default `process.env`). */
@@ -29,6 +31,45 @@ export interface PushResult {
 async function clientFor(ref: ImageReference, options: TransferOptions): Promise<RegistryClient> {
   const credentials = options.credentials ?? (await credentialsFor(ref.registry, options.env));
   return new RegistryClient(ref.registry, { ...options, ...(credentials ? { credentials } : {}) });
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time; the first failure stops new starts and is thrown. */
+async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+/** One blob to `repo`: nothing when it is there, else mounted from one of `mountFrom`, else uploaded. */
+async function pushBlob(
+  client: RegistryClient,
+  layout: OciLayout,
+  repo: string,
+  digest: Digest,
+  mountFrom: string[],
+): Promise<'exists' | 'mounted' | 'uploaded'> {
+  if (await client.hasBlob(repo, digest)) return 'exists';
+  for (const from of mountFrom) if (await client.mountBlob(repo, digest, from)) return 'mounted';
+  const file = layout.blobPath(digest);
+  const size = (await stat(file).catch(() => undefined))?.size;
+  if (size === undefined)
+    throw new BuilderError(
+      'SPROUT_ERR_BUILDER_BLOB_MISSING',
+      `blob ${digest} is not in ${layout.dir}; rebuild the image`,
+    );
+  await client.uploadBlob(repo, digest, size, file);
+  return 'uploaded';
 }
 
 /**
@@ -50,30 +91,14 @@ export async function pushImage(
   const client = await clientFor(ref, options);
   const counts = { uploaded: 0, mounted: 0, existing: 0 };
   try {
-    for (const blob of [...image.manifest.layers, image.manifest.config]) {
-      let action: 'exists' | 'mounted' | 'uploaded' = 'uploaded';
-      if (await client.hasBlob(ref.repository, blob.digest)) action = 'exists';
-      else {
-        for (const from of options.mountFrom ?? []) {
-          if (await client.mountBlob(ref.repository, blob.digest, from)) {
-            action = 'mounted';
-            break;
-          }
-        }
-        if (action === 'uploaded') {
-          const file = layout.blobPath(blob.digest);
-          const size = (await stat(file).catch(() => undefined))?.size;
-          if (size === undefined)
-            throw new BuilderError(
-              'SPROUT_ERR_BUILDER_BLOB_MISSING',
-              `blob ${blob.digest} is not in ${layout.dir}; rebuild the image`,
-            );
-          await client.uploadBlob(ref.repository, blob.digest, size, file);
-        }
-      }
+    const blobs = [
+      ...new Map([...image.manifest.layers, image.manifest.config].map((d) => [d.digest, d])).values(),
+    ];
+    await eachLimit(blobs, options.concurrency ?? 4, async (blob) => {
+      const action = await pushBlob(client, layout, ref.repository, blob.digest, options.mountFrom ?? []);
       counts[action === 'exists' ? 'existing' : action]++;
       options.onBlob?.(blob.digest, action);
-    }
+    });
     const bytes = await layout.readSmallBlob(image.descriptor.digest);
     const digest = await client.putManifest(
       ref.repository,
@@ -109,14 +134,18 @@ export async function pullImage(
     }
     const manifest = parseManifest(fetched.bytes, `manifest of ${reference}`);
     const wanted = options.layers === false ? [manifest.config] : [manifest.config, ...manifest.layers];
-    for (const blob of wanted as Descriptor[]) {
-      if (await layout.has(blob.digest)) {
-        options.onBlob?.(blob.digest, 'cached');
-        continue;
+    const unique = [...new Map(wanted.map((d) => [d.digest, d])).values()];
+    await eachLimit(unique, options.concurrency ?? 4, async (blob) => {
+      if (await layout.has(blob.digest)) return options.onBlob?.(blob.digest, 'cached');
+      const writer = await layout.newBlob();
+      try {
+        await client.fetchBlob(ref.repository, blob.digest, writer);
+      } catch (err) {
+        await writer.abort();
+        throw err;
       }
-      await client.fetchBlob(ref.repository, blob.digest, await layout.newBlob());
       options.onBlob?.(blob.digest, 'downloaded');
-    }
+    });
     const descriptor = await layout.putBytes(fetched.bytes, manifest.mediaType);
     return await layout.imageAt(descriptor);
   } finally {
