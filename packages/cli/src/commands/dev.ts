@@ -112,7 +112,7 @@ Examples:
       type: 'string',
       value: 'DIR',
       description:
-        'Folder of Dapr Component and Subscription YAML (as dapr run --resources-path) for async functions: their pub/subs, bindings and declarative subscriptions',
+        'Folder of Dapr Component, Subscription and Resiliency YAML (as dapr run --resources-path) for async functions: their pub/subs, bindings, declarative subscriptions and resiliency policies',
     },
     'data-dir': {
       type: 'string',
