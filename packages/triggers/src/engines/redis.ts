@@ -278,7 +278,7 @@ class StreamSubscription implements Subscription {
     const ack = async () => {
       if (this.closed || !this.unsettled.has(id)) return;
       try {
-        await this.xack(id);
+        await this.xack(id, release);
       } catch (err) {
         // Redis is away: the entry stays pending and XAUTOCLAIM hands it out again (a redelivery).
         this.options.onError(this.engine.unavailable('ack', err));
@@ -308,22 +308,30 @@ class StreamSubscription implements Subscription {
   }
 
   /** Entry ids acked in this turn of the event loop: they go out as one XACK. */
-  private acks: { ids: string[]; done: Promise<void> } | undefined;
+  private acks: { ids: string[]; after: (() => void)[]; done: Promise<void> } | undefined;
 
-  /** Acks `id` together with the others acked in this turn (a bulk answer settles many at once). */
-  private xack(id: string): Promise<void> {
+  /**
+   * Acks `id` together with the others acked in this turn (a bulk answer settles many at once).
+   * `sent` runs once the XACK is written: the slot is free then, as a JetStream ack frees it when
+   * published, so the next read does not wait for Redis' reply (an XACK lost with the connection
+   * leaves the entry pending: XAUTOCLAIM hands it out again).
+   */
+  private xack(id: string, sent: () => void): Promise<void> {
     if (!this.acks) {
       const ids: string[] = [];
+      const after: (() => void)[] = [];
       const { topic, group } = this.options;
       const done = new Promise<void>((resolve, reject) =>
         setImmediate(() => {
           this.acks = undefined;
           this.engine.client.call('XACK', topic, group, ...ids).then(() => resolve(), reject);
+          for (const f of after) f();
         }),
       );
-      this.acks = { ids, done };
+      this.acks = { ids, after, done };
     }
     this.acks.ids.push(id);
+    this.acks.after.push(sent);
     return this.acks.done;
   }
 
