@@ -22,7 +22,7 @@ import {
   type RunRecord,
   type SavedCluster,
 } from './api.js';
-import { ErrorAlert } from './ErrorAlert.js';
+import { ErrorAlert } from '../components/common.js';
 import { PreflightTable } from './PreflightTable.js';
 
 type Dialog = 'delete-node' | 'upgrade' | 'delete' | 'remove' | undefined;
@@ -34,7 +34,7 @@ export function ClusterDetail() {
   const [options, setOptions] = useState<ClusterOptions>();
   const [runs, setRuns] = useState<RunRecord[]>([]);
   const [report, setReport] = useState<PreflightReport>();
-  const [error, setError] = useState<unknown>();
+  const [error, setError] = useState<Error>();
   const [busy, setBusy] = useState(false);
   const [dialog, setDialog] = useState<Dialog>();
   const [node, setNode] = useState<string | null>(null);
@@ -55,7 +55,7 @@ export function ClusterDetail() {
     try {
       await f();
     } catch (e) {
-      setError(e);
+      setError(e as Error);
     } finally {
       setBusy(false);
     }

@@ -2,11 +2,11 @@ import { useEffect, useState } from 'react';
 import { Anchor, Badge, Button, Group, Table, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
 import { clusters, type ClusterSummary, type RunRecord } from './api.js';
-import { ErrorAlert } from './ErrorAlert.js';
+import { ErrorAlert } from '../components/common.js';
 
 export function ClusterList() {
   const [list, setList] = useState<(ClusterSummary & { running: RunRecord | null })[]>();
-  const [error, setError] = useState<unknown>();
+  const [error, setError] = useState<Error>();
   useEffect(() => {
     clusters.list().then((r) => setList(r.clusters), setError);
   }, []);

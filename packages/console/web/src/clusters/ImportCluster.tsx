@@ -2,12 +2,12 @@ import { useState } from 'react';
 import { Button, FileButton, Group, Stack, Text, Textarea, Title } from '@mantine/core';
 import { useNavigate } from 'react-router';
 import { clusters } from './api.js';
-import { ErrorAlert } from './ErrorAlert.js';
+import { ErrorAlert } from '../components/common.js';
 
 /** Import a kk config file as users have it; its passwords and keys are sealed on the server. */
 export function ImportCluster() {
   const [text, setText] = useState('');
-  const [error, setError] = useState<unknown>();
+  const [error, setError] = useState<Error>();
   const navigate = useNavigate();
   const submit = async () => {
     setError(undefined);
@@ -15,7 +15,7 @@ export function ImportCluster() {
       const saved = await clusters.import(text);
       void navigate(`/clusters/${encodeURIComponent(saved.summary.name)}`);
     } catch (e) {
-      setError(e);
+      setError(e as Error);
     }
   };
   return (

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Anchor, Badge, Button, Code, Group, Stack, Text, Title } from '@mantine/core';
 import { Link, useParams } from 'react-router';
 import { clusters, type RunRecord } from './api.js';
-import { ErrorAlert } from './ErrorAlert.js';
+import { ErrorAlert } from '../components/common.js';
 
 const COLOR = { running: 'blue', succeeded: 'green', failed: 'red', cancelled: 'gray' } as const;
 
@@ -11,7 +11,7 @@ export function RunLog() {
   const { name = '', id = '' } = useParams();
   const [record, setRecord] = useState<RunRecord>();
   const [lines, setLines] = useState<{ stream: string; text: string }[]>([]);
-  const [error, setError] = useState<unknown>();
+  const [error, setError] = useState<Error>();
   const bottom = useRef<HTMLDivElement>(null);
   useEffect(() => {
     clusters.run(name, id).then(setRecord, setError);

@@ -26,14 +26,14 @@ import {
   type SavedCluster,
 } from './api.js';
 import { AddonsStep, ClusterStep, EtcdStep, NetworkStep, RegistryStep } from './ConfigSteps.js';
-import { ErrorAlert } from './ErrorAlert.js';
+import { ErrorAlert } from '../components/common.js';
 import { HostsStep } from './HostsStep.js';
 
 /** The create (and edit) wizard: one step per part of the Cluster config, checked by the server at each step. */
 export function Wizard() {
   const { name } = useParams();
   const [options, setOptions] = useState<ClusterOptions>();
-  const [error, setError] = useState<unknown>();
+  const [error, setError] = useState<Error>();
   const [initial, setInitial] = useState<ClusterConfig>();
   useEffect(() => {
     clusters.options().then((o) => {
@@ -62,7 +62,7 @@ function WizardForm({
   const [issues, setIssues] = useState<FieldIssue[]>([]);
   const [blocking, setBlocking] = useState<FieldIssue[]>([]);
   const [yaml, setYaml] = useState('');
-  const [error, setError] = useState<unknown>();
+  const [error, setError] = useState<Error>();
   const [saved, setSaved] = useState<SavedCluster>();
   const navigate = useNavigate();
   const last = WIZARD_STEPS.length - 1;
@@ -91,7 +91,7 @@ function WizardForm({
     try {
       if (await check(active)) setActive((a) => Math.min(a + 1, last));
     } catch (e) {
-      setError(e);
+      setError(e as Error);
     } finally {
       setBusy(false);
     }
@@ -104,7 +104,7 @@ function WizardForm({
       if (!(await check(last))) return;
       setSaved(editing ? await clusters.update(form.values) : await clusters.create(form.values));
     } catch (e) {
-      setError(e);
+      setError(e as Error);
     } finally {
       setBusy(false);
     }
