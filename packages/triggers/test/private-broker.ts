@@ -81,8 +81,6 @@ const START_MS: Record<BrokerKind, number> = {
 export class PrivateBroker {
   private child: ChildProcess | undefined;
   private output = '';
-  /** Times the broker was started (1 after `start`). */
-  starts = 0;
 
   private constructor(
     readonly kind: BrokerKind,
@@ -137,8 +135,12 @@ export class PrivateBroker {
       );
     });
     failed.catch(() => undefined);
-    await Promise.race([failed, this.listening(START_MS[this.kind])]);
-    this.starts++;
+    try {
+      await Promise.race([failed, this.listening(START_MS[this.kind])]);
+    } catch (err) {
+      this.killGroup(); // nothing of a start that failed is left running
+      throw err;
+    }
   }
 
   /** Stops the broker: SIGTERM (it shuts down cleanly) or SIGKILL (the whole process group at once). */
