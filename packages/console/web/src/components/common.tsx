@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { Alert, Badge, Group, Text, Title } from '@mantine/core';
+import { Alert, Badge, Group, Paper, Text, Title } from '@mantine/core';
 import type { ApiError } from '../api/client.js';
 
 /** An API error as the user needs it: the stable code, and the message saying what to do. */
@@ -35,5 +35,17 @@ export function Empty({ children }: { children: ReactNode }) {
     <Text c="dimmed" py="md">
       {children}
     </Text>
+  );
+}
+
+/** A titled box of a page (instances, routes, pools...). */
+export function Section({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <Paper withBorder p="md">
+      <Title order={4} mb="sm">
+        {title}
+      </Title>
+      {children}
+    </Paper>
   );
 }

@@ -1,7 +1,7 @@
-import { Alert, Badge, Code, Group, Paper, Progress, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Badge, Code, Group, Progress, Stack, Table, Text } from '@mantine/core';
 import { eipEvents, listEipAllocations, listEipPools } from '../api/routes.js';
 import { useApi, useEvents } from '../api/use.js';
-import { Empty, ErrorAlert, LiveBadge, PageTitle } from '../components/common.js';
+import { Empty, ErrorAlert, LiveBadge, PageTitle, Section } from '../components/common.js';
 
 /** EIP pools with their namespaces and usage, the allocations, and exhaustion warnings. */
 export function AddressesPage() {
@@ -33,10 +33,7 @@ export function AddressesPage() {
         </Alert>
       ))}
       <Stack>
-        <Paper withBorder p="md">
-          <Title order={4} mb="sm">
-            Pools
-          </Title>
+        <Section title="Pools">
           {pools.data && pools.data.pools.length === 0 && (
             <Empty>
               No pools. Apply an Eip with <Code>sprout eip apply -f pools.yaml</Code> or start with{' '}
@@ -98,11 +95,8 @@ export function AddressesPage() {
               </Table>
             </Table.ScrollContainer>
           )}
-        </Paper>
-        <Paper withBorder p="md">
-          <Title order={4} mb="sm">
-            Allocations
-          </Title>
+        </Section>
+        <Section title="Allocations">
           <ErrorAlert error={notServed ? undefined : allocations.error} />
           {allocations.data && allocations.data.allocations.length === 0 && (
             <Empty>No service holds an address.</Empty>
@@ -140,12 +134,9 @@ export function AddressesPage() {
               </Table>
             </Table.ScrollContainer>
           )}
-        </Paper>
+        </Section>
         {events.data && events.data.events.length > 0 && (
-          <Paper withBorder p="md">
-            <Title order={4} mb="sm">
-              Recent events
-            </Title>
+          <Section title="Recent events">
             {events.data.events.map((e) => (
               <Text key={e.id} fz="sm">
                 <Badge size="xs" color={e.type === 'exhausted' ? 'orange' : 'gray'} mr={6}>
@@ -154,7 +145,7 @@ export function AddressesPage() {
                 {new Date(e.at).toLocaleString()} {e.message}
               </Text>
             ))}
-          </Paper>
+          </Section>
         )}
       </Stack>
     </>

@@ -1,9 +1,9 @@
 import { useRef, useState } from 'react';
 import { useParams } from 'react-router';
-import { Badge, Code, Grid, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
+import { Badge, Code, Grid, Group, Stack, Table, Text } from '@mantine/core';
 import { functionSpec, getFunction } from '../api/routes.js';
 import { useApi, useEvents } from '../api/use.js';
-import { Empty, ErrorAlert, LiveBadge, PageTitle } from '../components/common.js';
+import { Empty, ErrorAlert, LiveBadge, PageTitle, Section } from '../components/common.js';
 import { InvokePanel } from '../components/invoke.js';
 import { LogList, useLogLines } from '../components/logview.js';
 import { nextPoint, ScalingChart, type ScalePoint } from '../components/scaling-chart.js';
@@ -67,10 +67,7 @@ export function FunctionPage() {
           </Group>
           <Grid>
             <Grid.Col span={{ base: 12, md: 6 }}>
-              <Paper withBorder p="md">
-                <Title order={4} mb="sm">
-                  Instances
-                </Title>
+              <Section title="Instances">
                 {f.instances.length === 0 ? (
                   <Empty>None running: the function is scaled to zero and starts on the next request.</Empty>
                 ) : (
@@ -103,13 +100,10 @@ export function FunctionPage() {
                     </Table>
                   </Table.ScrollContainer>
                 )}
-              </Paper>
+              </Section>
             </Grid.Col>
             <Grid.Col span={{ base: 12, md: 6 }}>
-              <Paper withBorder p="md">
-                <Title order={4} mb="sm">
-                  Routes
-                </Title>
+              <Section title="Routes">
                 {f.routes.length === 0 ? (
                   <Empty>No gateway route (reached through invoke only).</Empty>
                 ) : (
@@ -120,34 +114,22 @@ export function FunctionPage() {
                     </Text>
                   ))
                 )}
-              </Paper>
+              </Section>
             </Grid.Col>
           </Grid>
           {f.triggers && (
-            <Paper withBorder p="md">
-              <Title order={4} mb="sm">
-                Triggers
-              </Title>
+            <Section title="Triggers">
               <TriggerTable functions={[f]} />
-            </Paper>
+            </Section>
           )}
-          <Paper withBorder p="md">
-            <Title order={4} mb="sm">
-              Scaling history
-            </Title>
+          <Section title="Scaling history">
             <ScalingChart points={points} />
-          </Paper>
+          </Section>
           <InvokePanel name={name} onDone={reload} />
-          <Paper withBorder p="md">
-            <Title order={4} mb="sm">
-              Logs
-            </Title>
+          <Section title="Logs">
             <LogList lines={lines} />
-          </Paper>
-          <Paper withBorder p="md">
-            <Title order={4} mb="sm">
-              function.yaml
-            </Title>
+          </Section>
+          <Section title="function.yaml">
             <ErrorAlert error={spec.error} />
             {spec.data?.yaml !== undefined ? (
               <>
@@ -159,7 +141,7 @@ export function FunctionPage() {
             ) : (
               spec.data && <Empty>A plain folder: no function.yaml ({f.source}).</Empty>
             )}
-          </Paper>
+          </Section>
         </Stack>
       )}
     </>
