@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startConsoleServer, type ConsoleServer } from '../src/index.js';
 import { createClusterValidator, SECRET_REF_PREFIX, type ClusterConfig } from '../src/kubekey/index.js';
+import { freePort } from '@sprout/http/testing';
+import { PASSWORD_USER, startSshd, type TestSshd } from './sshd.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = [
@@ -35,6 +37,8 @@ describe('Clusters in Chromium', () => {
   let dataDir: string;
   let profile: string;
   let control: string;
+  let sshd: TestSshd;
+  let csrf: string;
   const problems: string[] = [];
 
   beforeAll(async () => {
@@ -71,6 +75,8 @@ describe('Clusters in Chromium', () => {
       data: { user: 'admin', password: PASSWORD },
     });
     expect(signIn.status()).toBe(200);
+    csrf = ((await signIn.json()) as { csrf: string }).csrf;
+    sshd = await startSshd();
     page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(m.text());
@@ -84,6 +90,7 @@ describe('Clusters in Chromium', () => {
       await page?.screenshot({ path: process.env.SPROUT_SCREENSHOT, fullPage: true });
     await context?.close();
     await server?.close();
+    await sshd?.close();
     for (const d of [dataDir, profile, control]) if (d) rmSync(d, { recursive: true, force: true });
   });
 
@@ -173,4 +180,36 @@ describe('Clusters in Chromium', () => {
     await expect.poll(() => row.textContent()).toMatch(/lab2v1\.\d+\.\d+calicocontainerd/);
     expect(problems).toEqual([]);
   }, 120_000);
+
+  it('runs the pre-flight against a real sshd: one host passes login, one fails auth, one is unreachable', async () => {
+    const yaml = [
+      'apiVersion: kubekey.kubesphere.io/v1alpha2',
+      'kind: Cluster',
+      'metadata: {name: pf}',
+      'spec:',
+      '  hosts:',
+      `  - {name: good, address: 127.0.0.1, port: ${sshd.port}, user: root, privateKey: ${JSON.stringify(sshd.privateKey)}}`,
+      `  - {name: wrongpw, address: 127.0.0.1, port: ${sshd.port}, user: ${PASSWORD_USER}, password: not-the-password}`,
+      `  - {name: gone, address: 127.0.0.1, port: ${await freePort()}, user: root, password: x}`,
+      '  roleGroups: {etcd: [good], control-plane: [good], worker: [good, wrongpw, gone]}',
+      '  kubernetes: {version: v1.28.15, containerManager: containerd}',
+      '  network: {plugin: calico, kubePodsCIDR: 10.233.64.0/18, kubeServiceCIDR: 10.233.0.0/18}',
+      '',
+    ].join('\n');
+    const imported = await context.request.post(`${server.url}/v1/clusters/-/import`, {
+      data: { yaml },
+      headers: { 'x-sprout-csrf': csrf },
+    });
+    expect(imported.status()).toBe(201);
+    await page.goto(`${server.url}/clusters/pf`);
+    await page.getByRole('button', { name: 'Run pre-flight' }).click();
+    const table = (host: string) => page.getByRole('table', { name: `Pre-flight of ${host}` });
+    const row = (host: string, check: string) =>
+      table(host).getByRole('row', { name: new RegExp(`^${check}`) });
+    await table('good').waitFor({ timeout: 30_000 });
+    expect(await row('good', 'SSH login').textContent()).toContain('pass');
+    expect(await row('wrongpw', 'SSH login').textContent()).toMatch(/fail.*PasswordAuthentication/);
+    expect(await row('gone', 'SSH reachable').textContent()).toMatch(/fail.*ECONNREFUSED.*sshd runs on gone/);
+    expect(problems).toEqual([]);
+  }, 60_000);
 });

@@ -9,8 +9,10 @@ function Rows({ checks }: { checks: PreflightCheck[] }) {
       {checks.map((c) => (
         <Table.Tr key={c.id}>
           <Table.Td>{c.title}</Table.Td>
-          <Table.Td>
-            <Badge color={COLOR[c.status]}>{c.status}</Badge>
+          <Table.Td style={{ whiteSpace: 'nowrap', width: '1%' }}>
+            <Badge color={COLOR[c.status]} style={{ overflow: 'visible' }}>
+              {c.status}
+            </Badge>
           </Table.Td>
           <Table.Td>{c.detail}</Table.Td>
           <Table.Td>{c.fix ?? ''}</Table.Td>
