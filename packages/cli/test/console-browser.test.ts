@@ -158,6 +158,12 @@ describe('the console in Chromium', { timeout: 60_000 }, () => {
       .toBe('1');
   });
 
+  it("shows an async function's function.yaml on its page", async () => {
+    await page.goto(`${consoleUrl}/functions/fulfil`);
+    await expect.poll(() => page.getByText('kind: Function').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await page.getByRole('link', { name: 'Functions' }).click();
+  });
+
   it("shows the async function's trigger and the Logs page's lines", async () => {
     await page.getByRole('link', { name: 'Triggers' }).click();
     await page.getByRole('table', { name: 'Triggers' }).getByText('fulfil').waitFor();
@@ -272,5 +278,52 @@ describe('the auth layer over HTTP against the same sprout dev', () => {
       body: JSON.stringify({ password: PASSWORD }),
     });
     expect(right).toMatchObject({ status: 429, code: 'SPROUT_ERR_CONSOLE_LOGIN_RATE_LIMITED' });
+  });
+});
+
+describe('sprout console', () => {
+  it('serves the console alone, prints its URL and sign-in link, and no platform API', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sprout-console-alone-'));
+    const alone = spawn(process.execPath, [bin, 'console', '--port', '0', '--data-dir', dir], {
+      cwd: root,
+      env: { ...process.env, SPROUT_LOG_FORMAT: 'json', NODE_OPTIONS: '' },
+    });
+    try {
+      const out: string[] = [];
+      const seen = await new Promise<{ url: string; password?: string }>((resolve, reject) => {
+        let url: string | undefined;
+        const onData = (c: Buffer) => {
+          for (const line of c.toString().split('\n')) {
+            out.push(line);
+            const m = /"url":"([^"]+)","signIn"/.exec(line);
+            if (m) url = m[1];
+            const p = /"password":"([^"]+)"/.exec(line);
+            if (url && p) resolve({ url, password: p[1] });
+          }
+        };
+        alone.stdout!.on('data', onData);
+        alone.stderr!.on('data', onData);
+        alone.once('exit', (code) =>
+          reject(new Error(`sprout console exited with ${code}: ${out.join('\n')}`)),
+        );
+      });
+      // The first start generated the admin's password and printed it once.
+      expect(seen.password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      const page = await fetch(seen.url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<div id="root">');
+      const api = await fetch(`${seen.url}v1/functions`);
+      expect(api.headers.get('x-sprout-error-code')).toBe('SPROUT_ERR_CONSOLE_NOT_FOUND');
+      const login = await fetch(`${seen.url}v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ password: seen.password }),
+      });
+      expect(login.status).toBe(200);
+    } finally {
+      alone.kill('SIGTERM');
+      await new Promise((r) => (alone.exitCode === null ? alone.once('exit', r) : r(undefined)));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
