@@ -304,7 +304,7 @@ export class AsyncHost {
           const opener =
             kind === 'pubsub' ? m.openPubSub : kind === 'input' ? m.openInputBinding : m.openOutputBinding;
           const cron = this.o.dataDir
-            ? { stateDir: join(this.o.dataDir, 'triggers', 'cron'), logger: this.o.logger }
+            ? { stateDir: join(this.o.dataDir, 'triggers', 'cron', def.name), logger: this.o.logger }
             : undefined;
           const engine = (opener as (c: typeof config, o?: object) => Promise<Engine>)(
             config,

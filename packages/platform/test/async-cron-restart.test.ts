@@ -1,5 +1,5 @@
 // bindings.cron across a `sprout dev` restart (examples/order-pipeline's report function, @every 2s):
-// the binding's record under the data dir, and after sprout dev was killed -9 and started again the
+// the binding's record under the data dir (triggers/cron/<function>/<binding>.json), and after sprout dev was killed -9 and started again the
 // ticks due meanwhile skipped as Dapr's binding skips them, with a warning that counts them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ afterAll(async () => {
 
 const record = (dataDir: string): { lastFired: string; unacked: string[] } | undefined => {
   try {
-    return JSON.parse(readFileSync(join(dataDir, 'triggers', 'cron', 'every-2s.json'), 'utf8'));
+    return JSON.parse(readFileSync(join(dataDir, 'triggers', 'cron', 'report', 'every-2s.json'), 'utf8'));
   } catch {
     return undefined;
   }
