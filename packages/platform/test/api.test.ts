@@ -97,6 +97,13 @@ describe('platform REST API', () => {
     });
   });
 
+  it("answers a function's function.yaml (none for a plain folder) and 404 for an unknown one", async () => {
+    expect(await h.get('/v1/functions/echo/spec')).toEqual({ status: 200, body: { function: 'echo' } });
+    const unknown = await h.get('/v1/functions/nope/spec');
+    expect(unknown.status).toBe(404);
+    expect(schemaErrors('Error', unknown.body)).toEqual([]);
+  });
+
   it.each([
     ['GET', '/v1/functions/nope', undefined, 404, 'SPROUT_ERR_PLATFORM_UNKNOWN_FUNCTION'],
     ['POST', '/v1/functions/nope/scale', '{"replicas":1}', 404, 'SPROUT_ERR_PLATFORM_UNKNOWN_FUNCTION'],
