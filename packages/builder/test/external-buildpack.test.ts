@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, isBuilderError, OciLayout } from '@sprout/builder';
+import { startRegistry } from '@sprout/builder/testing';
 
 const run = promisify(execFile);
 let work: string;
@@ -200,6 +201,40 @@ describe('an external CNB buildpack runs unchanged (--buildpack)', () => {
     expect((await (await OciLayout.open(out)).image('now')).descriptor.digest).toBe(
       now.image.descriptor.digest,
     );
+
+    // --output docker-archive: the tar skopeo (and docker load) read, with the same labels.
+    const archive = join(work, 'site.tar');
+    await buildImage({ ...opts, output: { type: 'docker-archive', file: archive }, logs: collect().logs });
+    const inspected = JSON.parse((await run('skopeo', ['inspect', `docker-archive:${archive}`])).stdout) as {
+      Labels: Record<string, string>;
+    };
+    expect(inspected.Labels['io.buildpacks.build.metadata']).toBe(
+      cfg.Labels!['io.buildpacks.build.metadata'],
+    );
+  });
+
+  it('--cache-image: a fresh machine (empty data dir) starts from the cache pushed to the registry', async () => {
+    const registry = await startRegistry();
+    try {
+      const opts = {
+        source: app,
+        tag: 'localhost/site:cached',
+        buildpacks: [tools, site],
+        env: { SITE_TITLE: 'Home' },
+        cacheImage: { ref: `${registry.host}/site/cache:1`, transfer: { plainHttp: true } },
+      };
+      const c1 = collect();
+      const first = await buildImage({ ...opts, dataDir: join(work, 'machine-a'), logs: c1.logs });
+      expect(c1.lines.join('\n')).toContain('[test/tools] building tools layer');
+      expect(c1.lines).toContain(`cache image ${registry.host}/site/cache:1: pushed 1 layers`);
+      const c2 = collect();
+      const second = await buildImage({ ...opts, dataDir: join(work, 'machine-b'), logs: c2.logs });
+      expect(c2.lines).toContain(`cache image ${registry.host}/site/cache:1: 1 layers`);
+      expect(c2.lines.join('\n')).toContain('[test/tools] reusing cached tools layer');
+      expect(second.image.descriptor.digest).toBe(first.image.descriptor.digest);
+    } finally {
+      await registry.close();
+    }
   });
 
   it('no group passes: the error names what each buildpack did', async () => {

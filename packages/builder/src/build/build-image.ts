@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { nodeBuildpack, type NodeBuildpackOptions } from '../buildpacks/node/index.js';
+import { pullCacheImage, pushCacheImage } from '../cache/cache-image.js';
 import { LayerCache } from '../cache/layer-cache.js';
 import { BuilderError } from '../errors.js';
 import type { Buildpack } from '../lifecycle/buildpack.js';
@@ -10,6 +11,7 @@ import { externalBuildpack } from '../lifecycle/external.js';
 import { runLifecycle, type LifecycleResult } from '../lifecycle/lifecycle.js';
 import { OciLayout, writeDockerArchive, type OciImage } from '../oci/index.js';
 import { parseReference } from '../registry/reference.js';
+import type { TransferOptions } from '../registry/transfer.js';
 import { copySource, fetchGitSource, parseSource } from './source.js';
 import { hashOf } from '../buildpacks/node/layer-files.js';
 
@@ -39,6 +41,11 @@ export interface BuildImageOptions {
   created?: Date;
   /** False: no layer cache (a cold build each time). */
   cache?: boolean;
+  /**
+   * A registry image the cache is kept in as well (`--cache-image`): pulled when the local cache
+   * is empty (a fresh CI runner), pushed after the build.
+   */
+  cacheImage?: { ref: string; transfer?: TransferOptions };
   runImage?: RunImageProvider;
   node?: NodeBuildpackOptions;
   logs: Logs;
@@ -155,12 +162,20 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
         : join(builderDir, 'images'),
     );
     const run = o.runImage ? await o.runImage(layout) : undefined;
+    const cache = o.cache === false ? undefined : new LayerCache(cacheDirOf(dataDir, o.tag));
+    const store = o.cacheImage && cache ? await OciLayout.open(join(builderDir, 'images')) : undefined;
+    if (o.cacheImage && cache && store) {
+      const n = await pullCacheImage(cache, o.cacheImage.ref, store, o.cacheImage.transfer ?? {});
+      o.logs.line(
+        n ? `cache image ${o.cacheImage.ref}: ${n} layers` : `cache image ${o.cacheImage.ref}: not used`,
+      );
+    }
     const result = await runLifecycle({
       appDir,
       workDir,
       order,
       ...(o.env ? { env: o.env } : {}),
-      ...(o.cache === false ? {} : { cache: new LayerCache(cacheDirOf(dataDir, o.tag)) }),
+      ...(cache ? { cache } : {}),
       layout,
       ...(run ? { runImage: run.image, runImageRef: run.ref } : {}),
       uid: run?.uid ?? 1000,
@@ -171,6 +186,10 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
       ...(o.signal ? { signal: o.signal } : {}),
     });
     await layout.tag(result.image, refName);
+    if (o.cacheImage && cache && store) {
+      const n = await pushCacheImage(cache, o.cacheImage.ref, store, o.cacheImage.transfer ?? {});
+      o.logs.line(`cache image ${o.cacheImage.ref}: pushed ${n} layers`);
+    }
     if (o.output?.type === 'docker-archive') {
       await writeDockerArchive(layout, result.image, resolve(o.cwd ?? process.cwd(), o.output.file), [o.tag]);
       o.logs.line(`wrote docker archive ${o.output.file}`);

@@ -137,6 +137,11 @@ Examples:
       value: 'REF',
       description: 'Run image to pull and build on (default: assembled from the local Node.js)',
     },
+    'cache-image': {
+      type: 'string',
+      value: 'REF',
+      description: 'Keep the layer cache in this registry image too (pulled when the local cache is empty)',
+    },
     env: {
       type: 'string',
       short: 'e',
@@ -210,6 +215,7 @@ Examples:
       buildpacks: opts.buildpack,
       ...(created ? { created } : {}),
       cache: !opts['no-cache'],
+      ...(opts['cache-image'] ? { cacheImage: { ref: opts['cache-image'], transfer } } : {}),
       runImage,
       node: {
         frameworkDir: frameworkDir(),
