@@ -4,7 +4,7 @@
 // comes back.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,9 @@ const launchers: Record<BrokerKind, (port: number, dir: string) => Launch> = {
   },
 };
 
+/** Where Debian's rabbitmq-server package keeps the start script its wrapper calls. */
+const RABBIT_SCRIPT = '/usr/lib/rabbitmq/bin/rabbitmq-server';
+
 /** How long a start may take: a RabbitMQ node boots in seconds, the others in well under one. */
 const START_MS: Record<BrokerKind, number> = {
   redis: 10_000,
@@ -113,9 +116,9 @@ export class PrivateBroker {
   async up(): Promise<void> {
     if (this.running) throw new Error(`${this.kind} is already running`);
     const l = launchers[this.kind](this.port, this.dir);
-    // RabbitMQ's start script refuses root's files when it runs as the rabbitmq user: run the node as
-    // whoever runs the test, on the script itself rather than the wrapper that switches users.
-    const command = this.kind === 'rabbitmq' && userInfo().uid === 0 ? rabbitScript() : l.command;
+    // The RabbitMQ package's wrapper (rabbitmq-server on the PATH) runs the node as the user
+    // rabbitmq, who cannot write this folder: run the script behind it, as whoever runs the test.
+    const command = this.kind === 'rabbitmq' && existsSync(RABBIT_SCRIPT) ? RABBIT_SCRIPT : l.command;
     const child = spawn(command, l.args, {
       env: { ...process.env, ...l.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -188,10 +191,6 @@ export class PrivateBroker {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-}
-
-function rabbitScript(): string {
-  return '/usr/lib/rabbitmq/bin/rabbitmq-server';
 }
 
 function canConnect(port: number): Promise<boolean> {
