@@ -92,10 +92,15 @@ describe('the built-in Node.js buildpack', () => {
     expect(changed.map((l) => l.digest)).toEqual([third.app.digest]);
   }, 180_000);
 
-  it('refuses a Node.js version the local toolchain cannot satisfy, a lockfile of a missing tool, a failing install', async () => {
+  it('refuses an empty folder (naming what detect looked for), a Node.js version the local toolchain cannot satisfy, a lockfile of a missing tool, a failing install', async () => {
     const dir = join(work, 'bad');
     await mkdir(dir, { recursive: true });
     const opts = { source: dir, tag: 'localhost/bad:1', dataDir: join(work, 'data'), logs: logs().logs };
+    const nothing = await buildImage(opts).catch((e: unknown) => e);
+    expect(isBuilderError(nothing, 'SPROUT_ERR_BUILDER_DETECT_FAILED')).toBe(true);
+    expect((nothing as Error).message).toContain(
+      'sprout/node failed (looked for package.json, function.yaml',
+    );
     await writeFile(
       join(dir, 'package.json'),
       JSON.stringify({ name: 'bad', engines: { node: '<1' }, scripts: { start: 'node x.js' } }),
