@@ -18,7 +18,7 @@ describe('sprout CLI', () => {
       expect(r.stdout, c).toMatch(/Usage: sprout/);
     }
     expect(run(['run', '--help']).stdout).toMatch(/--signature-type TYPE .*FUNCTION_SIGNATURE_TYPE/);
-  });
+  }, 120_000); // a process per command (12 and growing), each loading its package
 
   it('says what to do on an unknown command or flag', () => {
     const r = run(['launch']);
