@@ -19,11 +19,7 @@ function within<T>(p: Promise<T>, ms: number | undefined, what: string): Promise
  * circuit breaker refuses at once (SPROUT_ERR_TRIGGERS_CIRCUIT_OPEN, not retried); each attempt has
  * the timeout; a failed attempt is retried per the retry policy and counted by the breaker.
  */
-async function runOutbound<T>(
-  policy: ComponentPolicy,
-  what: string,
-  op: () => Promise<T>,
-): Promise<T> {
+async function runOutbound<T>(policy: ComponentPolicy, what: string, op: () => Promise<T>): Promise<T> {
   for (let retries = 0; ;) {
     const breaker = policy.breaker;
     if (breaker && breaker.admit() > 0)
