@@ -38,7 +38,8 @@ const cases: [string, Case][] = [
     'pubsub.jetstream',
     {
       kind: 'nats',
-      signal: 'SIGTERM',
+      // JetStream answers a publish once its file store has it: kill -9 loses none of those either.
+      signal: 'SIGKILL',
       component: (b) => ({
         type: 'pubsub.jetstream',
         metadata: { natsURL: `nats://${b.address}`, ackWait: '1s' },
