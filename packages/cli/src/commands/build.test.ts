@@ -107,6 +107,10 @@ describe('sprout build', () => {
     for (const line of ['===> FETCHING', '===> DETECTING', '===> BUILDING', '===> EXPORTING', '===> PUSHING'])
       expect(r.out).toContain(line);
     expect(r.err).toContain('spec.build.srcRepo');
+    // spec.build.env reaches the buildpacks as platform env.
+    expect(r.out).toContain(
+      '[sprout/node] Node.js ' + process.versions.node + ' (BP_NODE_VERSION asks for >=18)',
+    );
 
     const image = await (await OciLayout.open(out)).image('1');
     const labels = image.config.config!.Labels!;
