@@ -27,7 +27,7 @@ const publish = (pubsub: string, body: unknown) =>
   });
 
 describe('invalid component metadata in --resources-path', () => {
-  it('is a coded problem naming the file, the component and the field; the other function keeps receiving', async () => {
+  it('is a coded problem naming the file, the component and the field; the other function keeps receiving (an oversized publish beside it too)', async () => {
     const problem = await until('the broken function reported', async () => {
       const problems = (await dev.call('/v1/functions')).body.problems as { code: string; message: string }[];
       return problems.find((p) => p.message.includes('broken.yaml'));
@@ -39,6 +39,12 @@ describe('invalid component metadata in --resources-path', () => {
     // Not subscribed: no triggers shown for it.
     expect(dev.platform.view('async-broken').triggers).toBeUndefined();
 
+    // An oversized body (over daprd's 4 MiB default) is refused with its code; nothing reaches the bus.
+    const big = await publish('bus', { kind: 'big', pad: 'x'.repeat(5 * 1024 * 1024) });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({
+      details: [expect.objectContaining({ reason: 'SPROUT_ERR_TRIGGERS_BODY_TOO_LARGE' })],
+    });
     for (let n = 1; n <= 3; n++) expect((await publish('bus', { kind: `job-${n}` })).status).toBe(204);
     await until('the good function took all three', () =>
       dev.platform.view('async-res').triggers?.bus?.delivered === 3 ? true : undefined,
