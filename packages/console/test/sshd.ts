@@ -23,7 +23,12 @@ function ensurePasswordUser(): void {
   try {
     execFileSync('id', [PASSWORD_USER], { stdio: 'ignore' });
   } catch {
-    execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', PASSWORD_USER], { stdio: 'ignore' });
+    try {
+      execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', PASSWORD_USER], { stdio: 'ignore' });
+    } catch {
+      // Another test file may have created it a moment ago (test files run in parallel).
+      execFileSync('id', [PASSWORD_USER], { stdio: 'ignore' });
+    }
   }
   execFileSync('chpasswd', { input: `${PASSWORD_USER}:${PASSWORD}\n` });
 }

@@ -51,7 +51,14 @@ export class ClusterStore {
     return readdirSync(dir)
       .filter((n) => existsSync(join(dir, n, 'cluster.yaml')))
       .sort()
-      .map((n) => summarize(this.#read(n).cluster));
+      .map((n) => {
+        try {
+          return summarize(this.#read(n).cluster);
+        } catch {
+          // A file edited by hand into something unreadable still shows, to be opened and fixed.
+          return { name: n, nodes: 0, kubernetesVersion: '', networkPlugin: '', containerManager: '' };
+        }
+      });
   }
 
   get(name: string): SavedCluster {

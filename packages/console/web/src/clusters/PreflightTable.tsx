@@ -39,13 +39,20 @@ function Head() {
 export function PreflightTable({ report }: { report: PreflightReport }) {
   return (
     <>
-      <Text>
-        Pre-flight: <Badge color={COLOR[report.status]}>{report.status}</Badge> ({report.durationMs} ms)
+      <Text component="div">
+        Pre-flight:{' '}
+        <Badge component="span" color={COLOR[report.status]}>
+          {report.status}
+        </Badge>{' '}
+        ({report.durationMs} ms)
       </Text>
       {report.hosts.map((h) => (
         <div key={h.host}>
           <Title order={4} mt="md">
-            {h.host} ({h.address}) <Badge color={COLOR[h.status]}>{h.status}</Badge>
+            {h.host} ({h.address}){' '}
+            <Badge component="span" color={COLOR[h.status]}>
+              {h.status}
+            </Badge>
           </Title>
           <Table.ScrollContainer minWidth={640}>
             <Table aria-label={`Pre-flight of ${h.host}`}>
