@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seededRng } from '@sprout/http/testing';
 import { isBuilderError } from '../errors.js';
-import { copySource, parseSource } from './source.js';
+import { copySource, fetchGitSource, parseSource } from './source.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sprout-source-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -58,6 +58,18 @@ describe('parseSource: dir | git-url[#ref][:subdir]', () => {
         ).toBe(true);
       }
     }
+  });
+});
+
+describe('fetchGitSource', () => {
+  it("refuses git's ext:: transport (it runs a command) with a coded error", async () => {
+    const marker = join(root, 'ext-ran');
+    const err = await fetchGitSource(
+      { kind: 'git', url: `ext::sh -c touch% ${marker}` },
+      join(root, 'ext-clone'),
+    ).catch((e: unknown) => e);
+    expect(isBuilderError(err, 'SPROUT_ERR_BUILDER_GIT_FAILED')).toBe(true);
+    expect(existsSync(marker)).toBe(false);
   });
 });
 

@@ -46,7 +46,8 @@ function git(args: string[], cwd: string, signal?: AbortSignal): Promise<string>
     const child = spawn('git', args, {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      // No password prompt; only the transports a source URL should use (not ext::, which runs a command).
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL: 'file:git:http:https:ssh' },
       ...(signal ? { signal } : {}),
     });
     let out = '';
