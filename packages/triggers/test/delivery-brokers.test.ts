@@ -1,7 +1,8 @@
 // The delivery engine over the real brokers on this machine (Redis Streams, NATS JetStream,
 // RabbitMQ): Dapr-published messages reach a real node:http app at least once, a poison message is
 // dead-lettered on the same broker while the others go through, and what a closed subscriber held
-// is redelivered by the broker to the next one. Every message is counted.
+// is redelivered by the broker to the next one; with one in flight the order is the broker's.
+// Every message is counted.
 import { connect as amqp } from 'amqplib';
 import { Redis } from 'ioredis';
 import { connect as nats } from 'nats';
@@ -95,7 +96,10 @@ describe.each(brokers)('delivery over %s', (name, config, cleanup) => {
   afterAll(async () => {
     await bus?.close();
     await app?.close();
-    await cleanup?.([`${topic}-poison`, `${topic}-poison-dead`, `${topic}-handover`], ['fn', 'ops']);
+    await cleanup?.(
+      [`${topic}-poison`, `${topic}-poison-dead`, `${topic}-handover`, `${topic}-order`],
+      ['fn', 'ops'],
+    );
   });
 
   const publish = async (t: string, data: unknown) => {
@@ -150,6 +154,35 @@ describe.each(brokers)('delivery over %s', (name, config, cleanup) => {
     } finally {
       await delivery.close();
       await reader.close();
+      app.received.length = 0;
+      app.maxActive = 0;
+    }
+  });
+
+  it('with maxInFlight 1 the app gets the messages in the order they were published; a retried one keeps its place', async () => {
+    const t = `${topic}-order`;
+    app.subscriptions = [{ pubsubname: 'bus', topic: t, route: '/in' }];
+    let failedOnce = false;
+    // Message 4 fails its first attempt: retried in its slot, so 5 and after still come after it.
+    app.answer = (r, res) => {
+      const fail = idOf(r) === 4 && !failedOnce;
+      if (fail) failedOnce = true;
+      res.writeHead(fail ? 500 : 200).end();
+    };
+    const delivery = await FunctionDelivery.start(
+      [{ kind: 'pubsub', name: 'in', pubsubname: 'bus', engine: bus, topic: t, group: 'fn' }],
+      { target: app.target(), maxInFlight: 1, retry: { duration: '10ms', maxRetries: 3 }, log },
+    );
+    try {
+      const n = 15;
+      for (let i = 0; i < n; i++) await publish(t, { i });
+      await until(() => delivery.counts().in!.delivered === n, `${n} delivered on ${name}`);
+      const ids = app.received.map(idOf);
+      expect(ids).toEqual([0, 1, 2, 3, 4, 4, ...Array.from({ length: n - 5 }, (_, k) => k + 5)]);
+      expect(delivery.counts().in).toMatchObject({ delivered: n, failed: 1, retried: 1, requeued: 0 });
+      expect(app.maxActive).toBe(1);
+    } finally {
+      await delivery.close();
       app.received.length = 0;
       app.maxActive = 0;
     }
