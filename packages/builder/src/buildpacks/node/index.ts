@@ -118,6 +118,10 @@ export function nodeBuildpack(options: NodeBuildpackOptions = {}): Buildpack {
         );
       const command = fn ? frameworkLayer(ctx, options) : start!;
       ctx.logs.line(`[${ID}] process web: ${command.join(' ')}`);
+      if (command[0] === 'sh')
+        ctx.logs.line(
+          `[${ID}] warning: the start script needs a shell; the default run image has none (use a plain "node …" start script or --run-image with /bin/sh)`,
+        );
       writeFileSync(
         join(ctx.layersDir, 'launch.toml'),
         stringify({ processes: [{ type: 'web', command, args: [], default: true }] }),
