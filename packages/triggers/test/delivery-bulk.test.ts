@@ -96,7 +96,6 @@ describe('bulk delivery on the in-memory broker', () => {
     await first.close();
     for (let i = 0; i < 8; i++) await bus.publish(topic, event(i), { k: `v${i}` });
     answerBy(() => 'SUCCESS');
-    // A request holds at most half the in-flight bound (the broker refills the other half meanwhile).
     const t = await start(bus, { topic }, { maxInFlight: 16 });
     await until(() => t.counts().delivered === 8, 'eight delivered');
     expect(app.received).toHaveLength(1);
@@ -231,7 +230,6 @@ describe('bulk delivery on the in-memory broker', () => {
     }
     expect(most).toBeLessThanOrEqual(4);
     expect(most).toBeGreaterThan(1);
-    expect(Math.max(...app.received.map((r) => entriesOf(r).length))).toBe(2);
   });
 
   it('rawPayload: entries carry the bytes in base64 as application/octet-stream, as daprd sends them', async () => {

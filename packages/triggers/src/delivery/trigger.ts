@@ -377,16 +377,7 @@ export class TriggerDelivery {
       trigger.route !== undefined || trigger.rules?.length
         ? bulkMaxMessages(trigger.bulkSubscribe)
         : route?.bulk;
-    // At most half the in-flight bound per request, so the broker refills one half while the app
-    // handles the other (one batch of everything would leave the broker idle for each round trip).
-    const half = Math.max(1, Math.ceil(this.options.maxInFlight / 2));
-    return {
-      url,
-      request,
-      kind: 'pubsub',
-      ...(max ? { bulk: { raw, max: Math.min(max, half) } } : {}),
-      ...dlt,
-    };
+    return { url, request, kind: 'pubsub', ...(max ? { bulk: { raw, max } } : {}), ...dlt };
   }
 
   /** The first rule whose match holds for the event, else the default path. */
