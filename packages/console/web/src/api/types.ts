@@ -13,6 +13,8 @@ export interface TriggerCounts {
   dropped: number;
   requeued: number;
   inFlight: number;
+  /** Times the broker connection came back. */
+  reconnects?: number;
 }
 
 export interface Instance {
@@ -238,6 +240,7 @@ export const SCHEMA_KEYS = {
     dropped: true,
     requeued: true,
     inFlight: true,
+    reconnects: true,
   } satisfies Keys<TriggerCounts>,
   Instance: {
     id: true,

@@ -30,6 +30,7 @@ export function TriggerTable({
             <Table.Th>Failed</Table.Th>
             <Table.Th>Dead-lettered</Table.Th>
             <Table.Th>Dropped</Table.Th>
+            <Table.Th>Reconnects</Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
@@ -58,6 +59,7 @@ export function TriggerTable({
               <Table.Td>{c.failed}</Table.Td>
               <Table.Td c={c.deadLettered ? 'red' : undefined}>{c.deadLettered}</Table.Td>
               <Table.Td>{c.dropped}</Table.Td>
+              <Table.Td>{c.reconnects ?? 0}</Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
