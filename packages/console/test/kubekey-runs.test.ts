@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -231,6 +231,39 @@ describe('kk runs (a stand-in kk on PATH)', () => {
     expect(f.serverErrors, `seed ${rng.seed}`).toEqual([]);
     expect(f.uncoded, `seed ${rng.seed}`).toEqual([]);
     expect((await fetch(`${s.base}/v1/clusters/lab`)).status).toBe(200);
+  });
+});
+
+describe('after a console stopped mid-run', () => {
+  it('removes the clear configs left behind and shows the run as interrupted', async () => {
+    const s = await serve(true);
+    try {
+      expect((await json(s.base, 'POST', '/v1/clusters', { config: lab() })).status).toBe(201);
+      const runs = join(s.api.store.dir('lab'), 'runs');
+      mkdirSync(runs, { recursive: true });
+      const stale: RunRecord = {
+        id: '20261207T000000-abcdef',
+        cluster: 'lab',
+        action: 'create',
+        params: {},
+        command: 'kk create cluster -f lab.yaml --yes',
+        status: 'running',
+        startedAt: new Date().toISOString(),
+      };
+      writeFileSync(join(runs, `${stale.id}.json`), JSON.stringify(stale));
+      const left = join(s.api.store.root, 'run-tmp', 'kk-old');
+      mkdirSync(left, { recursive: true });
+      writeFileSync(join(left, 'lab.yaml'), `password: ${SECRET}`);
+      const again = createClusterApi({ dataDir: s.dataDir });
+      expect(existsSync(left)).toBe(false);
+      expect(again.runs.list('lab')[0]).toMatchObject({ id: stale.id, status: 'interrupted' });
+      await again.close();
+    } finally {
+      await closeServer(s.server);
+      await s.api.close();
+      rmSync(s.dataDir, { recursive: true, force: true });
+      rmSync(s.control, { recursive: true, force: true });
+    }
   });
 });
 

@@ -10,7 +10,6 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { safeSegment } from '@sprout/http';
@@ -26,7 +25,8 @@ import {
 } from './kk-command.js';
 import type { ClusterStore } from './store.js';
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** `interrupted`: the console stopped while kk ran (its record was never closed). */
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 
 /** One kk run as recorded next to its log. */
 export interface RunRecord {
@@ -85,6 +85,13 @@ export class RunManager {
   constructor(store: ClusterStore, o: RunManagerOptions = {}) {
     this.#store = store;
     this.#o = o;
+    // Clear configs a console that stopped mid-run left behind (they hold secrets in clear).
+    rmSync(this.#tmpRoot, { recursive: true, force: true });
+  }
+
+  /** Where kk's clear configs live while it runs: inside the data dir, 0700, emptied at start. */
+  get #tmpRoot(): string {
+    return join(this.#store.root, 'run-tmp');
   }
 
   start(cluster: string, action: RunAction, params: RunParams = {}): RunRecord {
@@ -119,7 +126,8 @@ export class RunManager {
         ? (c: ClusterConfig) => void ((c.spec.kubernetes ??= {}).version = p.version)
         : undefined;
     const text = this.#store.plainConfig(cluster, change);
-    const tmp = mkdtempSync(join(tmpdir(), 'sprout-kk-'));
+    mkdirSync(this.#tmpRoot, { recursive: true, mode: 0o700 });
+    const tmp = mkdtempSync(join(this.#tmpRoot, 'kk-'));
     const file = join(tmp, `${cluster}.yaml`);
     writeFileSync(file, text, { mode: 0o600 });
 
@@ -234,7 +242,9 @@ export class RunManager {
         `no run ${id} of ${cluster}: list the cluster's runs for their ids`,
       );
     }
-    return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+    const r = JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+    // Not running here: the console that ran it stopped before kk ended.
+    return r.status === 'running' ? { ...r, status: 'interrupted' } : r;
   }
 
   /**

@@ -151,7 +151,13 @@ export function ClusterDetail() {
                   <Table.Td>
                     <Badge
                       color={
-                        { running: 'blue', succeeded: 'green', failed: 'red', cancelled: 'gray' }[r.status]
+                        {
+                          running: 'blue',
+                          succeeded: 'green',
+                          failed: 'red',
+                          cancelled: 'gray',
+                          interrupted: 'orange',
+                        }[r.status]
                       }
                     >
                       {r.status}

@@ -4,7 +4,13 @@ import { Link, useParams } from 'react-router';
 import { clusters, type RunRecord } from './api.js';
 import { ErrorAlert } from '../components/common.js';
 
-const COLOR = { running: 'blue', succeeded: 'green', failed: 'red', cancelled: 'gray' } as const;
+const COLOR = {
+  running: 'blue',
+  succeeded: 'green',
+  failed: 'red',
+  cancelled: 'gray',
+  interrupted: 'orange',
+} as const;
 
 /** One kk run: its output line by line as kk prints it (server-sent events), its outcome, cancel. */
 export function RunLog() {

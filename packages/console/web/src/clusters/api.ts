@@ -21,7 +21,7 @@ export interface RunRecord {
   action: string;
   params: { node?: string; version?: string };
   command: string;
-  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
   startedAt: string;
   endedAt?: string;
   durationMs?: number;
