@@ -35,3 +35,11 @@ export {
   type SubscriptionInput,
 } from './async-scaling.js';
 export { dnsLabel } from './names.js';
+export {
+  renderShipwright,
+  SHIPWRIGHT_API_VERSION,
+  BUILDPACKS_STRATEGY,
+  type ShipwrightInput,
+  type ShipwrightObjects,
+  type FieldLocator,
+} from './shipwright.js';

@@ -43,6 +43,8 @@ export function createManifestValidator(crdsDir: string = vendoredCrdsDir()): Ma
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);
   for (const f of ['int32', 'int64', 'byte', 'int-or-string', 'quantity']) ajv.addFormat(f, true);
+  // Kubernetes' `duration` is Go's time.ParseDuration (`15m`, `1h30m`), not ajv-formats' ISO 8601.
+  ajv.addFormat('duration', /^[-+]?(?:0|(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/);
   const compiled = new Map<string, ValidateFunction>();
 
   const compile = (key: string, crd: CrdVersion): ValidateFunction => {

@@ -38,6 +38,7 @@ export {
   type MetadataItem,
 } from './component.js';
 export { resolveMetadata, resolveComponent } from './secrets.js';
+export { functionFieldLocator } from './locate.js';
 export { plainFunction, isFunctionFolder, functionYamlOf } from './folder.js';
 export { loadResources, type Resources, type ResourcesOptions } from './component-files.js';
 export { parseSubscription, type SubscriptionDocument } from './subscription.js';

@@ -276,3 +276,74 @@ spec:
     expect(validator.validate(withOf.docs[0]!).issues).toEqual([]);
   });
 });
+
+describe('sprout deploy --render for a function with spec.build', () => {
+  const folder = (build: string, image = '  image: registry.example.com/team/builder-fn:1\n') => {
+    const dir = mkdtempSync(join(tmpdir(), 'sprout-cli-deploy-build-'));
+    writeFileSync(join(dir, 'index.js'), 'export const hello = (req, res) => res.send("hi");\n');
+    writeFileSync(
+      join(dir, 'function.yaml'),
+      `apiVersion: core.openfunction.io/v1beta2
+kind: Function
+metadata: { name: builder-fn, namespace: apps }
+spec:
+  version: v1.0.0
+${image}  imageCredentials: { name: push-secret }
+  build:
+${build}  serving:
+    params: { FUNCTION_TARGET: hello }
+    triggers: { http: { port: 8080 } }
+`,
+    );
+    return dir;
+  };
+
+  it('emits the Function (spec.build kept), a Shipwright Build and BuildRun, all valid against the CRDs', async () => {
+    const dir = folder(`    builder: openfunction/builder-node:v2-18
+    env: { FUNC_NAME: hello }
+    srcRepo:
+      url: https://git.example.com/team/fns.git
+      revision: v1.2
+      sourceSubPath: functions/hello
+`);
+    const r = await render(dir, '--validate-against', crds);
+    expect(r.code, r.err).toBe(0);
+    expect(kinds(r.docs)).toEqual(['Function', 'Build', 'BuildRun']);
+    for (const d of r.docs) expect(validator.validate(d).issues).toEqual([]);
+    expect(r.docs[0]).toMatchObject({ spec: { build: { srcRepo: { revision: 'v1.2' } } } });
+    expect(r.docs[1]).toMatchObject({
+      metadata: { name: 'builder-fn-build', namespace: 'apps' },
+      spec: {
+        source: {
+          type: 'Git',
+          git: { url: 'https://git.example.com/team/fns.git', revision: 'v1.2' },
+          contextDir: 'functions/hello',
+        },
+        strategy: { name: 'buildpacks-v3', kind: 'ClusterBuildStrategy' },
+        output: { image: 'registry.example.com/team/builder-fn:1', pushSecret: 'push-secret' },
+        env: [{ name: 'FUNC_NAME', value: 'hello' }],
+      },
+    });
+    expect(r.docs[2]).toMatchObject({ spec: { build: { name: 'builder-fn-build' } } });
+    expect(r.err).toMatch(/function\.yaml:9: builder openfunction\/builder-node:v2-18 is kept/);
+    const flagged = await render(dir, '--push-secret', 'other', '--without-openfunction');
+    expect(kinds(flagged.docs)).toEqual(['Deployment', 'Service', 'Build', 'BuildRun']);
+    expect(flagged.docs[2]).toMatchObject({ spec: { output: { pushSecret: 'other' } } });
+  });
+
+  it('refuses a shape the buildpacks strategy cannot build, naming the file, line and field', async () => {
+    const dir = folder(`    dockerfile: Dockerfile
+    srcRepo: { url: https://git.example.com/team/fns.git }
+`);
+    const r = await render(dir);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain(`${join(dir, 'function.yaml')}:9: field "spec.build.dockerfile"`);
+    expect(r.err).toMatch(/SPROUT_ERR_KUBE_RENDER_UNSUPPORTED|without a Dockerfile/);
+    const noImage = await render(folder('    srcRepo: { url: https://git.example.com/a.git }\n', ''));
+    expect(noImage.code).not.toBe(0);
+    expect(noImage.err).toMatch(/function\.yaml:\d+: field "spec\.image": Shipwright pushes/);
+    const missing = await render(folder('    env: { A: "1" }\n'), '--validate-against', crds);
+    expect(missing.code).not.toBe(0);
+    expect(missing.err).toMatch(/srcRepo/); // OpenFunction's CRD requires spec.build.srcRepo
+  });
+});

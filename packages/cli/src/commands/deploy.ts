@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadFunctionDir, loadResources } from '@sprout/spec';
+import { functionFieldLocator, loadFunctionDir, loadResources } from '@sprout/spec';
 import { stringify } from 'yaml';
 import {
   createManifestValidator,
@@ -10,6 +10,7 @@ import {
   renderHttpScaledObject,
   renderMqttScaler,
   renderScaledObject,
+  renderShipwright,
   renderSubscription,
   renderWorkload,
   usesKedaHttp,
@@ -41,6 +42,15 @@ KEDA's ScaledObject (nats-jetstream, redis-streams, rabbitmq, cron; Sprout's mqt
 external scaler: its scalerAddress, or with --mqtt-scaler-image a Deployment and Service running
 'sprout triggers mqtt-scaler' beside the function, which the trigger then points at). Components and Subscriptions in --resources-path (which
 OpenFunction does not create) are rendered in both cases, scoped to the function.
+
+A function.yaml with spec.build (OpenFunction's build settings) keeps it in the Function and is
+followed by Shipwright's Build and BuildRun (shipwright.io/v1beta1): the buildpacks-v3
+ClusterBuildStrategy (or spec.build.shipwright.strategy), the source from srcRepo (git url, revision,
+sourceSubPath as contextDir, credentials as cloneSecret; bundleContainer as an OCI artifact; without
+a url a Local source for 'shp build upload'), the Function's image as the output with
+spec.imageCredentials (or --push-secret) as its push secret, build.env as the build's env. A shape
+the strategy cannot honour (a dockerfile, a sourceSubPath leaving the repository, a URL that is not
+git, no spec.image to push to) is refused naming the file, line and field.
 
 Applying directly (without kubectl) is not built yet: --render is required.
 `,
@@ -80,6 +90,11 @@ Applying directly (without kubectl) is not built yet: --render is required.
       value: 'REF',
       description:
         "Render Sprout's MQTT scaler (KEDA external scaler) from this image, whose entrypoint is sprout, for mqtt triggers without scalerAddress",
+    },
+    'push-secret': {
+      type: 'string',
+      value: 'NAME',
+      description: 'Secret the Shipwright Build pushes the image with (default: spec.imageCredentials.name)',
     },
     'validate-against': {
       type: 'string',
@@ -131,6 +146,16 @@ Applying directly (without kubectl) is not built yet: --render is required.
       for (const c of components) docs.push(renderComponent(c, scoping));
     }
     for (const sub of resources.subscriptions) docs.push(renderSubscription(sub, scoping));
+    if (manifest.spec.build) {
+      const shipwright = renderShipwright({
+        fn: manifest,
+        ...(fn.file ? { at: functionFieldLocator(fn.file) } : {}),
+        ...(opts['push-secret'] ? { pushSecret: opts['push-secret'] } : {}),
+        defaultImage: !opts.image && !fn.manifest?.spec.image,
+      });
+      docs.push(shipwright.build, shipwright.buildRun);
+      for (const note of shipwright.notes) io.stderr.write(`${note}\n`);
+    }
     if (usesKedaHttp(manifest)) docs.push(renderHttpScaledObject(manifest));
     if (withoutOf && async) docs.push(renderScaledObject(manifest, scaler));
     if (scaler) docs.push(...renderMqttScaler(manifest, scaler));
