@@ -27,6 +27,7 @@ describe('sprout build', () => {
       '--tag',
       '--push',
       '--run-image',
+      '--cache-image',
       '--output',
       '--env',
       '--buildpack',

@@ -108,7 +108,8 @@ Without --buildpack, Sprout's Node.js buildpack builds the app: the Node.js vers
 dependencies pruned, a CycloneDX SBOM. A function folder (function.yaml, or a functions framework
 dependency) runs on the Sprout functions framework; its function.yaml's spec.build is honoured:
 build.env as --env values, srcRepo (url, revision, sourceSubPath) as the source, spec.image as the
-default --tag. Dependency layers are cached under --data-dir, keyed by lockfile and Node.js version.
+default --tag. Dependency layers are cached under --data-dir, keyed by lockfile and Node.js version,
+and with --cache-image in a registry image too, for CI runners that start empty.
 
 The run image is assembled from this machine's Node.js (with its shared libraries, CA certificates
 and a non-root user) unless --run-image names one to pull.
