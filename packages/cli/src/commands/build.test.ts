@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { runMain } from '../../test/main-io.js';
 
 const run = promisify(execFile);
 const hello = fileURLToPath(new URL('../../../../examples/hello', import.meta.url));
+const nodeApp = fileURLToPath(new URL('../../../builder/test/fixtures/node-app', import.meta.url));
 let work: string;
 
 beforeAll(async () => {
@@ -50,9 +51,28 @@ describe('sprout build', () => {
   });
 
   it("builds a function from its function.yaml's spec.build.srcRepo (a local git repository); the image serves it", async () => {
-    // A repository with the hello function under fn/ on branch main.
+    // A repository with the hello function under fn/ on branch main, given a dependency (and a dev
+    // dependency, pruned) pinned by a lockfile: TypeScript that imports an installed package.
     const tree = join(work, 'tree');
     await cp(hello, join(tree, 'fn'), { recursive: true });
+    await cp(join(nodeApp, 'package-lock.json'), join(tree, 'fn', 'package-lock.json'));
+    await writeFile(
+      join(tree, 'fn', 'package.json'),
+      JSON.stringify({
+        name: 'node-app',
+        version: '1.0.0',
+        private: true,
+        type: 'module',
+        main: 'index.ts',
+        dependencies: { ms: '2.1.3' },
+        devDependencies: { 'is-number': '7.0.0' },
+      }),
+    );
+    const code = await readFile(join(hello, 'index.ts'), 'utf8');
+    await writeFile(
+      join(tree, 'fn', 'index.ts'),
+      `import ms from 'ms';\n${code.replace('return `Hello, ${name}!\\n`;', "return `Hello, ${name}! (a day is ${ms('1d')} ms)\\n`;")}`,
+    );
     const git = (args: string[], cwd: string) =>
       run('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd });
     await git(['init', '-q', '-b', 'main'], tree);
@@ -129,7 +149,9 @@ describe('sprout build', () => {
     const port = await freePort();
     const child = await runBundleProcess(bundle, { PORT: String(port) });
     try {
-      expect(await getWhenUp(`http://127.0.0.1:${port}/?name=image`, child)).toBe('Hello, image!\n');
+      expect(await getWhenUp(`http://127.0.0.1:${port}/?name=image`, child)).toBe(
+        'Hello, image! (a day is 86400000 ms)\n',
+      );
     } finally {
       child.kill('SIGKILL');
     }
