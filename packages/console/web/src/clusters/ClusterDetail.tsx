@@ -1,19 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import {
-  Alert,
-  Anchor,
-  Badge,
-  Button,
-  Code,
-  Group,
-  List,
-  Modal,
-  Select,
-  Stack,
-  Table,
-  Text,
-  Title,
-} from '@mantine/core';
+import { Anchor, Badge, Button, Group, Modal, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { Link, useNavigate, useParams } from 'react-router';
 import {
   clusters,
@@ -23,6 +9,7 @@ import {
   type SavedCluster,
 } from './api.js';
 import { ErrorAlert } from '../components/common.js';
+import { IssueList } from './IssueList.js';
 import { PreflightTable } from './PreflightTable.js';
 
 type Dialog = 'delete-node' | 'upgrade' | 'delete' | 'remove' | undefined;
@@ -89,17 +76,11 @@ export function ClusterDetail() {
       <Text>
         {s.nodes} nodes · Kubernetes {s.kubernetesVersion} · {s.networkPlugin} · {s.containerManager}
       </Text>
-      {errors.length > 0 && (
-        <Alert color="red" title="The config has errors: fix them in Edit before running kk">
-          <List size="sm">
-            {errors.map((i) => (
-              <List.Item key={`${i.path} ${i.message}`}>
-                <Code>{i.path}</Code> {i.message}
-              </List.Item>
-            ))}
-          </List>
-        </Alert>
-      )}
+      <IssueList
+        issues={errors}
+        color="red"
+        title="The config has errors: fix them in Edit before running kk"
+      />
       <ErrorAlert error={error} />
       <Group>
         <Button

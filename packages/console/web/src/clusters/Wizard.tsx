@@ -5,7 +5,6 @@ import {
   Button,
   Code,
   Group,
-  List,
   Loader,
   ScrollArea,
   Stack,
@@ -27,6 +26,7 @@ import {
 } from './api.js';
 import { AddonsStep, ClusterStep, EtcdStep, NetworkStep, RegistryStep } from './ConfigSteps.js';
 import { ErrorAlert } from '../components/common.js';
+import { IssueList } from './IssueList.js';
 import { HostsStep } from './HostsStep.js';
 
 /** The create (and edit) wizard: one step per part of the Cluster config, checked by the server at each step. */
@@ -136,17 +136,7 @@ function WizardForm({
           </Stepper.Step>
         ))}
       </Stepper>
-      {blocking.length > 0 && (
-        <Alert color="red" title="Fix these to go on" role="alert">
-          <List size="sm">
-            {blocking.map((i) => (
-              <List.Item key={`${i.path} ${i.message}`}>
-                <Code>{formPath(i.path)}</Code> {i.message}
-              </List.Item>
-            ))}
-          </List>
-        </Alert>
-      )}
+      <IssueList issues={blocking} color="red" title="Fix these to go on" />
       <ErrorAlert error={error} />
       <Group justify="space-between">
         <Button
@@ -179,17 +169,7 @@ function WizardForm({
 function Confirm({ yaml, warnings, saved }: { yaml: string; warnings: FieldIssue[]; saved?: SavedCluster }) {
   return (
     <Stack>
-      {warnings.length > 0 && (
-        <Alert color="yellow" title="Warnings">
-          <List size="sm">
-            {warnings.map((w) => (
-              <List.Item key={`${w.path} ${w.message}`}>
-                <Code>{w.path}</Code> {w.message}
-              </List.Item>
-            ))}
-          </List>
-        </Alert>
-      )}
+      <IssueList issues={warnings} color="yellow" title="Warnings" />
       <Text size="sm">
         The config kk will read. Passwords and keys are encrypted on the server when you save; the file keeps
         a reference in their place.
