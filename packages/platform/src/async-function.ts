@@ -29,7 +29,7 @@ const SCALER_BROKERS: Readonly<Record<string, readonly string[]>> = {
 const MAX_IN_FLIGHT = 100;
 
 /** One trigger of an async function as the REST API and the event stream show it. */
-export interface TriggerView extends Omit<TriggerCounts, 'latency'> {
+export interface TriggerView extends Omit<TriggerCounts, 'latency' | 'endToEnd'> {
   /** Messages the broker holds for the trigger at the last poll (undefined: the broker cannot tell). */
   lag?: number;
 }
@@ -122,7 +122,7 @@ export class AsyncFunction implements LagRoute {
     const counts = this.delivery?.counts() ?? {};
     return Object.fromEntries(
       Object.entries(counts).map(([name, c]) => {
-        const { latency: _l, ...rest } = c;
+        const { latency: _l, endToEnd: _e, ...rest } = c;
         const lag = this.lags[name];
         return [name, { ...rest, ...(lag !== undefined ? { lag } : {}) }];
       }),

@@ -49,29 +49,43 @@ export function registerDeliveryMetrics(registry: Registry, source: Source): voi
 
 const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
+const HISTOGRAMS = [
+  [
+    'sprout_triggers_delivery_duration_seconds',
+    'latency',
+    'Time from taking a message from the broker to settling it, for delivered messages',
+  ],
+  [
+    'sprout_triggers_end_to_end_seconds',
+    'endToEnd',
+    'Time from the broker storing a message to its ack after the function took it (brokers that record when: Redis Streams, JetStream)',
+  ],
+] as const;
+
 /**
- * `sprout_triggers_delivery_duration_seconds`, a histogram by function and trigger of the time from
- * taking a message from the broker to settling it, for delivered messages, as Prometheus text: the
- * delivery engine keeps the bucket counts (upper bounds `bucketsMs`, its `LATENCY_BUCKETS_MS`), so
- * they are written here rather than observed again.
+ * Two histograms by function and trigger, for delivered messages, as Prometheus text:
+ * `sprout_triggers_delivery_duration_seconds` (taken from the broker → settled) and
+ * `sprout_triggers_end_to_end_seconds` (stored by the broker → acked after the function took it,
+ * where the broker records when). The delivery engine keeps the bucket counts (upper bounds
+ * `bucketsMs`, its `LATENCY_BUCKETS_MS`), so they are written here rather than observed again.
  */
 export function deliveryDurationText(source: Source, bucketsMs: readonly number[]): string {
-  const name = 'sprout_triggers_delivery_duration_seconds';
-  const lines = [
-    `# HELP ${name} Time from taking a message from the broker to settling it, for delivered messages`,
-    `# TYPE ${name} histogram`,
-  ];
-  for (const [fn, counts] of source()) {
-    for (const [trigger, c] of Object.entries(counts)) {
-      const labels = `function="${escape(fn)}",trigger="${escape(trigger)}"`;
-      let cumulative = 0;
-      bucketsMs.forEach((ms, i) => {
-        cumulative += c.latency.buckets[i] ?? 0;
-        lines.push(`${name}_bucket{${labels},le="${ms / 1000}"} ${cumulative}`);
-      });
-      lines.push(`${name}_bucket{${labels},le="+Inf"} ${c.latency.count}`);
-      lines.push(`${name}_sum{${labels}} ${c.latency.sumMs / 1000}`);
-      lines.push(`${name}_count{${labels}} ${c.latency.count}`);
+  const lines: string[] = [];
+  for (const [name, key, help] of HISTOGRAMS) {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
+    for (const [fn, counts] of source()) {
+      for (const [trigger, c] of Object.entries(counts)) {
+        const h = c[key];
+        const labels = `function="${escape(fn)}",trigger="${escape(trigger)}"`;
+        let cumulative = 0;
+        bucketsMs.forEach((ms, i) => {
+          cumulative += h.buckets[i] ?? 0;
+          lines.push(`${name}_bucket{${labels},le="${ms / 1000}"} ${cumulative}`);
+        });
+        lines.push(`${name}_bucket{${labels},le="+Inf"} ${h.count}`);
+        lines.push(`${name}_sum{${labels}} ${h.sumMs / 1000}`);
+        lines.push(`${name}_count{${labels}} ${h.count}`);
+      }
     }
   }
   return `${lines.join('\n')}\n`;

@@ -133,5 +133,12 @@ describe('examples/order-pipeline in sprout dev', () => {
     expect(metrics).toContain(
       'sprout_triggers_scaler_value{function="fulfil",trigger="nats-jetstream-0",type="nats-jetstream"}',
     );
+    // Publish → ack of each order, from JetStream's own timestamp of the message.
+    expect(metrics).toContain(
+      `sprout_triggers_end_to_end_seconds_count{function="fulfil",trigger="orders"} ${n}`,
+    );
+    expect(metrics).toContain(
+      `sprout_triggers_end_to_end_seconds_bucket{function="fulfil",trigger="orders",le="+Inf"} ${n}`,
+    );
   }, 90_000);
 });

@@ -1,3 +1,5 @@
+import type { MetadataPositions } from '@sprout/spec';
+
 /**
  * The contract between the delivery engine (retries, dead letters, in-flight bounds, scaling) and a
  * broker engine (one per Dapr component type: pubsub.redis, pubsub.jetstream, pubsub.rabbitmq,
@@ -18,6 +20,11 @@ export interface Delivery {
   readonly metadata: MessageMetadata;
   /** 1 on first delivery; the broker's redelivery count + 1 where the broker tracks it. */
   readonly attempt: number;
+  /**
+   * When the broker stored the message (epoch ms, the broker's clock), where it records it: the
+   * Redis Streams entry id, the JetStream stream timestamp. Absent on RabbitMQ and MQTT 3.
+   */
+  readonly publishedAt?: number;
   /**
    * Done: the broker forgets the message. An ack that cannot reach the broker (connection lost)
    * does not reject: the broker still holds the message and delivers it again (at least once).
@@ -84,4 +91,9 @@ export interface ComponentConfig {
   readonly name: string;
   readonly type: string;
   readonly metadata: Readonly<Record<string, string>>;
+  /**
+   * Where each metadata item is written (`file:line` of its name and value), as @sprout/spec keeps it
+   * for a component it loaded (`ComponentDocument.metadataAt`): metadata errors then lead with it.
+   */
+  readonly at?: MetadataPositions;
 }

@@ -65,6 +65,7 @@ export {
   type PubSubTrigger,
   type Trigger,
   type TriggerCounts,
+  type LatencyHistogram,
   type RetryPolicy,
   type RetryPolicySpec,
   triggersFor,

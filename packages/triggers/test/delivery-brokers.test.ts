@@ -97,7 +97,7 @@ describe.each(brokers)('delivery over %s', (name, config, cleanup) => {
     await bus?.close();
     await app?.close();
     await cleanup?.(
-      [`${topic}-poison`, `${topic}-poison-dead`, `${topic}-handover`, `${topic}-order`],
+      [`${topic}-poison`, `${topic}-poison-dead`, `${topic}-handover`, `${topic}-order`, `${topic}-e2e`],
       ['fn', 'ops'],
     );
   });
@@ -185,6 +185,36 @@ describe.each(brokers)('delivery over %s', (name, config, cleanup) => {
       await delivery.close();
       app.received.length = 0;
       app.maxActive = 0;
+    }
+  });
+
+  it('latency: take → ack on every broker; stored → ack where the broker records when (Redis Streams, JetStream)', async () => {
+    const t = `${topic}-e2e`;
+    app.subscriptions = [{ pubsubname: 'bus', topic: t, route: '/in' }];
+    const release = app.hold();
+    const delivery = await FunctionDelivery.start(
+      [{ kind: 'pubsub', name: 'in', pubsubname: 'bus', engine: bus, topic: t, group: 'fn' }],
+      { target: app.target(), maxInFlight: 1, log },
+    );
+    try {
+      await publish(t, { i: 0 });
+      await until(() => app.active === 1, `the message at the app on ${name}`);
+      // Held at the app for 200 ms at least: both spans are at least that (the broker's clock is
+      // this machine's, to the millisecond).
+      await new Promise((r) => setTimeout(r, 200));
+      release();
+      await until(() => delivery.counts().in!.delivered === 1, `delivered on ${name}`);
+      const { latency, endToEnd } = delivery.counts().in!;
+      expect(latency.count).toBe(1);
+      expect(latency.sumMs).toBeGreaterThanOrEqual(200);
+      if (name === 'redis' || name === 'jetstream') {
+        expect(endToEnd.count).toBe(1);
+        expect(endToEnd.sumMs).toBeGreaterThanOrEqual(199);
+        expect(endToEnd.buckets.reduce((a, b) => a + b, 0)).toBe(1);
+      } else expect(endToEnd.count).toBe(0);
+    } finally {
+      await delivery.close();
+      app.received.length = 0;
     }
   });
 

@@ -8,7 +8,7 @@ export {
   type PubSubTrigger,
   type Trigger,
 } from './trigger.js';
-export { LATENCY_BUCKETS_MS, type TriggerCounts } from './counters.js';
+export { LATENCY_BUCKETS_MS, type LatencyHistogram, type TriggerCounts } from './counters.js';
 export {
   DEFAULT_RETRY_POLICY,
   readRetryPolicy,

@@ -271,7 +271,10 @@ export class TriggerDelivery {
       if (last.kind === 'success') {
         await d.ack();
         this.counters.add('delivered');
-        this.counters.observe(performance.now() - started);
+        this.counters.observe(
+          performance.now() - started,
+          d.publishedAt === undefined ? undefined : Date.now() - d.publishedAt,
+        );
         return;
       }
       if (last.kind === 'drop') {

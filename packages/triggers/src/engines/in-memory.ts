@@ -15,6 +15,7 @@ interface Message {
   readonly topic: string;
   readonly data: Uint8Array;
   readonly metadata: MessageMetadata;
+  readonly publishedAt: number;
   attempt: number;
 }
 
@@ -94,6 +95,7 @@ class Group {
       data: m.data,
       metadata: m.metadata,
       attempt: m.attempt,
+      publishedAt: m.publishedAt,
       ack: async () => {
         if (settle()) this.pump();
       },
@@ -127,8 +129,9 @@ export class InMemoryPubSub implements PubSubEngine {
     const groups = this.topics.get(topic);
     if (!groups) return;
     const id = randomUUID();
+    const publishedAt = Date.now();
     for (const g of groups.values()) {
-      g.push({ id, topic, data, metadata: { ...metadata }, attempt: 1 });
+      g.push({ id, topic, data, metadata: { ...metadata }, publishedAt, attempt: 1 });
     }
   }
 

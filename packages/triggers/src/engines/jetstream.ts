@@ -355,6 +355,7 @@ class JetStreamSubscription implements Subscription {
       data: m.data,
       metadata,
       attempt: m.info.deliveryCount,
+      publishedAt: m.info.timestampNanos / 1e6,
       ack: async () => settle(() => m.ack()),
       nack: async (delayMs?: number) => settle(() => m.nak(delayMs)),
     };

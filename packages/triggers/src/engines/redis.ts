@@ -292,6 +292,8 @@ class StreamSubscription implements Subscription {
       data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
       metadata,
       attempt,
+      // An entry id is `<ms>-<seq>`: Redis' clock when XADD stored it.
+      publishedAt: Number(id.slice(0, id.indexOf('-'))),
       ack,
       nack: async (delayMs?: number) => {
         if (this.closed || !this.unsettled.has(id)) return;
