@@ -307,6 +307,32 @@ describe('loadResources', () => {
     expect(subscriptions).toEqual([]);
   });
 
+  it('keeps file:line of each metadata item (name and value), counted across the documents of a file', () => {
+    const c = loadResources(local).components.find((x) => x.metadata.name === 'autoscaling-producer')!;
+    expect(c.metadataAt).toEqual({
+      brokers: { name: 'pubsub-sample.yaml:48', value: 'pubsub-sample.yaml:49' },
+      consumerGroup: { name: 'pubsub-sample.yaml:50', value: 'pubsub-sample.yaml:51' },
+      authRequired: { name: 'pubsub-sample.yaml:52', value: 'pubsub-sample.yaml:53' },
+      allowedTopics: { name: 'pubsub-sample.yaml:54', value: 'pubsub-sample.yaml:55' },
+    });
+    // A value read from the environment has no line of its own: the item's line stands for it.
+    const dir = folder({
+      'store.yaml': `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: store }
+spec:
+  type: state.redis
+  version: v1
+  metadata:
+    - name: redisPassword
+      secretKeyRef: { name: REDIS_PASSWORD }
+`,
+    });
+    expect(loadResources(dir).components[0]!.metadataAt).toEqual({
+      redisPassword: { name: 'store.yaml:8', value: 'store.yaml:8' },
+    });
+  });
+
   it('reads Subscriptions too only when asked', () => {
     const { subscriptions } = loadResources(local, { subscriptions: true });
     expect(subscriptions).toEqual([

@@ -49,11 +49,30 @@ const componentDocument = z.strictObject({
 /** A name/value pair of a component's metadata; the value may come from an env var or a secret. */
 export type MetadataItem = z.infer<typeof metadataItem>;
 export type ComponentSpec = z.infer<typeof componentSpecSchema>;
+/**
+ * Where each `spec.metadata` item of a loaded component is written, by item name: `file:line` of its
+ * name and of its value (the item's line when the value comes from `envRef`/`secretKeyRef`).
+ */
+export type MetadataPositions = Readonly<Record<string, { readonly name: string; readonly value: string }>>;
+
 /** A Dapr `Component` document (dapr.io/v1alpha1), parsed and validated. */
 export type ComponentDocument = z.infer<typeof componentDocument> & {
   /** File (and document index) it was read from, for messages. */
   source?: string;
+  /** Set when read from a file (a resources folder or a function.yaml): where each metadata item is. */
+  metadataAt?: MetadataPositions;
 };
+
+/** The positions of a component's metadata items, given the locator of the list holding them. */
+function positionsOf(
+  items: readonly MetadataItem[],
+  at: Locator,
+  list: (string | number)[],
+): MetadataPositions {
+  return Object.fromEntries(
+    items.map((item, i) => [item.name, { name: at([...list, i, 'name']), value: at([...list, i, 'value']) }]),
+  );
+}
 
 /**
  * Validates one parsed YAML/JSON document as a Dapr Component; errors name `source` and the field,
@@ -71,17 +90,25 @@ export function parseComponent(doc: unknown, source = 'component', at?: Locator)
       },
     );
   }
-  return { ...r.data, source };
+  return {
+    ...r.data,
+    source,
+    ...(at ? { metadataAt: positionsOf(r.data.spec.metadata, at, ['spec', 'metadata']) } : {}),
+  };
 }
 
-/** A Component document for a spec given inline (a Function's `serving.states|bindings|pubsub` entry). */
+/**
+ * A Component document for a spec given inline (a Function's `serving.states|bindings|pubsub` entry);
+ * given the function.yaml's locator and the path of the spec in it, its metadata positions are kept.
+ */
 export function componentOf(
   name: string,
   spec: unknown,
   source: string,
   namespace?: string,
+  located?: { at: Locator; path: (string | number)[] },
 ): ComponentDocument {
-  return parseComponent(
+  const c = parseComponent(
     {
       apiVersion: 'dapr.io/v1alpha1',
       kind: 'Component',
@@ -90,4 +117,6 @@ export function componentOf(
     },
     source,
   );
+  if (located) c.metadataAt = positionsOf(c.spec.metadata, located.at, [...located.path, 'metadata']);
+  return c;
 }

@@ -2,6 +2,7 @@ import { componentOf, type ComponentDocument } from './component.js';
 import type { FunctionDocument } from './function-schema.js';
 import type { ComponentRef, FunctionContext } from './context.js';
 import type { RouteRule } from './resolved.js';
+import type { Locator } from './yaml.js';
 
 type Serving = NonNullable<FunctionDocument['spec']['serving']>;
 
@@ -56,17 +57,20 @@ export function contextOf(doc: FunctionDocument, version: string): FunctionConte
   return ctx;
 }
 
-/** The Dapr Components the serving block defines (states, bindings, pub/sub), validated. */
-export function componentsOf(doc: FunctionDocument, file: string): ComponentDocument[] {
+/**
+ * The Dapr Components the serving block defines (states, bindings, pub/sub), validated; given the
+ * function.yaml's locator, each keeps the `file:line` of its metadata items (`metadataAt`).
+ */
+export function componentsOf(doc: FunctionDocument, file: string, at?: Locator): ComponentDocument[] {
   const serving = doc.spec.serving ?? {};
   const ns = doc.metadata.namespace;
+  const of = (kind: 'states' | 'bindings' | 'pubsub', n: string, spec: unknown) => {
+    const path = ['spec', 'serving', kind, n, ...(kind === 'states' ? ['spec'] : [])];
+    return componentOf(n, spec, `${file}: ${kind}.${n}`, ns, at && { at, path });
+  };
   return [
-    ...Object.entries(serving.states ?? {}).map(([n, s]) =>
-      componentOf(n, s.spec, `${file}: states.${n}`, ns),
-    ),
-    ...Object.entries(serving.bindings ?? {}).map(([n, s]) =>
-      componentOf(n, s, `${file}: bindings.${n}`, ns),
-    ),
-    ...Object.entries(serving.pubsub ?? {}).map(([n, s]) => componentOf(n, s, `${file}: pubsub.${n}`, ns)),
+    ...Object.entries(serving.states ?? {}).map(([n, s]) => of('states', n, s.spec)),
+    ...Object.entries(serving.bindings ?? {}).map(([n, s]) => of('bindings', n, s)),
+    ...Object.entries(serving.pubsub ?? {}).map(([n, s]) => of('pubsub', n, s)),
   ];
 }

@@ -106,6 +106,12 @@ describe('resolveFunctionText on OpenFunction samples', () => {
           ],
         },
         source: 'fns/http-trigger.yaml: bindings.mqtt-out',
+        // Where each metadata item is written (its name, its value), for the engines' messages.
+        metadataAt: {
+          consumerID: { name: 'fns/http-trigger.yaml:49', value: 'fns/http-trigger.yaml:50' },
+          url: { name: 'fns/http-trigger.yaml:51', value: 'fns/http-trigger.yaml:52' },
+          topic: { name: 'fns/http-trigger.yaml:53', value: 'fns/http-trigger.yaml:54' },
+        },
       },
     ]);
     expect(fn.manifest).toEqual(parse(text));

@@ -36,6 +36,7 @@ export {
   type ComponentDocument,
   type ComponentSpec,
   type MetadataItem,
+  type MetadataPositions,
 } from './component.js';
 export { resolveMetadata, resolveComponent } from './secrets.js';
 export { functionFieldLocator } from './locate.js';

@@ -167,7 +167,7 @@ function resolveDocument(doc: FunctionDocument, file: string, at: Locator): Reso
       fn.context.inputs = contextInputs(triggers.inputs);
     }
   }
-  fn.components = componentsOf(doc, file);
+  fn.components = componentsOf(doc, file, at);
   const resiliency = resiliencyBeside(dirname(file));
   if (resiliency) fn.resiliency = resiliency;
   fn.routes = routesOf(serving);
