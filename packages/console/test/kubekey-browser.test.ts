@@ -30,6 +30,15 @@ const HOST_SECRET = 'pw-browser-host-1';
 
 if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (chromium)`);
 
+/**
+ * With SPROUT_CONSOLE_SCREENSHOTS=<dir> the run saves the pages it visits there as PNG (the README's
+ * pictures of the cluster installer are made so); without it, nothing is written.
+ */
+async function shot(page: Page, name: string): Promise<void> {
+  const dir = process.env.SPROUT_CONSOLE_SCREENSHOTS;
+  if (dir) await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
+
 describe('Clusters in Chromium', () => {
   let server: ConsoleServer;
   let context: BrowserContext;
@@ -110,6 +119,7 @@ describe('Clusters in Chromium', () => {
     await host(2).getByLabel('Address', { exact: true }).fill('192.168.0.12');
     await host(2).getByLabel('SSH password').fill(HOST_SECRET);
     await host(2).getByLabel('Worker').check();
+    await shot(page, 'clusters-wizard-hosts');
     const next = page.getByRole('button', { name: 'Next' });
     await next.click(); // → etcd
     await page.getByLabel('etcd type').first().waitFor();
@@ -124,6 +134,7 @@ describe('Clusters in Chromium', () => {
     const described = ((await cidr.getAttribute('aria-describedby')) ?? '').split(' ').filter(Boolean);
     const inline = await Promise.all(described.map((id) => page.locator(`[id="${id}"]`).textContent()));
     expect(inline.join(' ')).toContain('10.233.64.0/24 overlaps the pod CIDR 10.233.64.0/18');
+    await shot(page, 'clusters-wizard-error');
     await page.getByLabel('Service CIDR').fill('10.233.0.0/18');
     await next.click(); // → registry
     await page.getByLabel('Registry mirrors').first().waitFor();
@@ -134,6 +145,8 @@ describe('Clusters in Chromium', () => {
     await expect.poll(() => preview.textContent()).toContain('kind: Cluster');
     expect(await preview.textContent()).not.toContain(HOST_SECRET);
     await page.getByRole('button', { name: 'Save cluster' }).click();
+    await page.getByRole('link', { name: 'Download lab.yaml' }).waitFor();
+    await shot(page, 'clusters-wizard-confirm');
 
     // Download: the file as saved, secrets as references, valid against the CRD.
     const [download] = await Promise.all([
@@ -173,11 +186,13 @@ describe('Clusters in Chromium', () => {
     expect(out).toContain('config holds the password');
     expect(out.indexOf('step 1 of 4')).toBeLessThan(out.indexOf('step 4 of 4'));
     await page.getByText('exit status 0').waitFor();
+    await shot(page, 'clusters-run');
 
     // Back on the list: the cluster with its nodes, version, plugin and runtime.
     await page.goto(`${server.url}/clusters`);
     const row = page.getByRole('row', { name: /lab/ });
     await expect.poll(() => row.textContent()).toMatch(/lab2v1\.\d+\.\d+calicocontainerd/);
+    await shot(page, 'clusters-list');
     expect(problems).toEqual([]);
   }, 120_000);
 
@@ -210,6 +225,7 @@ describe('Clusters in Chromium', () => {
     expect(await row('good', 'SSH login').textContent()).toContain('pass');
     expect(await row('wrongpw', 'SSH login').textContent()).toMatch(/fail.*PasswordAuthentication/);
     expect(await row('gone', 'SSH reachable').textContent()).toMatch(/fail.*ECONNREFUSED.*sshd runs on gone/);
+    await shot(page, 'clusters-preflight');
     expect(problems).toEqual([]);
   }, 60_000);
 });
