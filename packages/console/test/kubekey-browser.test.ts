@@ -36,7 +36,10 @@ if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/
  */
 async function shot(page: Page, name: string): Promise<void> {
   const dir = process.env.SPROUT_CONSOLE_SCREENSHOTS;
-  if (dir) await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+  if (!dir) return;
+  // From the top: the shell's header and navigation are fixed, and a scrolled full-page shot repeats them.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }
 
 describe('Clusters in Chromium', () => {
