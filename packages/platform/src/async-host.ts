@@ -292,8 +292,9 @@ export class AsyncHost {
             : 'output';
       if (!kind) continue;
       try {
-        const config = { name, type: c.spec.type, metadata: resolveMetadata(c, this.o.env) };
-        const key = `${kind} ${JSON.stringify(config)}`;
+        const metadata = resolveMetadata(c, this.o.env);
+        const key = `${kind} ${JSON.stringify({ name, type: c.spec.type, metadata })}`;
+        const config = { name, type: c.spec.type, metadata, ...(c.metadataAt ? { at: c.metadataAt } : {}) };
         let held = this.engines.get(name);
         if (held && held.key !== key && used.has(name))
           this.o.logger.warn(
@@ -322,7 +323,13 @@ export class AsyncHost {
       } catch (err) {
         this.engines.delete(name);
         const e = err as { code?: string; message: string };
-        const message = `${c.source ?? def.file ?? def.name}: component "${name}": ${e.message}`;
+        // A metadata error of a component read from a file already leads with its file:line.
+        const placed = Object.values(c.metadataAt ?? {}).some((p) =>
+          [p.name, p.value].some((at) => e.message.startsWith(`${at}: `)),
+        );
+        const message = placed
+          ? e.message
+          : `${c.source ?? def.file ?? def.name}: component "${name}": ${e.message}`;
         if (inputNames.has(name)) problem ??= { code: e.code ?? 'SPROUT_ERR_PLATFORM_TRIGGERS', message };
         else this.o.logger.warn({ function: def.name, code: e.code }, message);
       }

@@ -7,7 +7,9 @@ import { TriggersError } from '../errors.js';
  * (`500ms`, `10s`, `1m30s`; a bare number is seconds), booleans as `true`/`false`/`1`/`0`.
  * Every engine names the keys it honours and the documented keys it refuses (with the values that
  * are still fine, such as `failover: false`); any other key is refused too, naming the component
- * and the keys that are known, so nothing is ignored silently.
+ * and the keys that are known, so nothing is ignored silently. When the config says where its items
+ * are written (`at`, from @sprout/spec), an error leads with the `file:line` of the key (an unknown or
+ * refused key) or of its value (a malformed value).
  */
 export class Metadata {
   private readonly values = new Map<string, { key: string; value: string }>();
@@ -25,14 +27,14 @@ export class Metadata {
       if (allowed && value !== '' && !allowed.includes(value.trim().toLowerCase()))
         throw new TriggersError(
           'SPROUT_ERR_TRIGGERS_METADATA_UNSUPPORTED',
-          `${this.where()}: metadata "${key}: ${value}" is Dapr's but Sprout cannot honour it locally` +
+          `${this.where(key, 'name')}: metadata "${key}: ${value}" is Dapr's but Sprout cannot honour it locally` +
             (allowed.length ? ` (only ${allowed.join(' or ')}); change or remove it` : '; remove it'),
           { field: `metadata.${key}` },
         );
       if (!known.has(lower) && !refuse.has(lower))
         throw new TriggersError(
           'SPROUT_ERR_TRIGGERS_METADATA_UNSUPPORTED',
-          `${this.where()}: unknown metadata "${key}"; ${config.type} takes ${honoured.join(', ')}`,
+          `${this.where(key, 'name')}: unknown metadata "${key}"; ${config.type} takes ${honoured.join(', ')}`,
           { field: `metadata.${key}` },
         );
       this.values.set(lower, { key, value });
@@ -91,15 +93,14 @@ export class Metadata {
     const written = this.values.get(key.toLowerCase())?.key ?? key;
     return new TriggersError(
       'SPROUT_ERR_TRIGGERS_METADATA_INVALID',
-      `${this.where()}: metadata "${written}" ${why}`,
-      {
-        field: `metadata.${written}`,
-      },
+      `${this.where(written, 'value')}: metadata "${written}" ${why}`,
+      { field: `metadata.${written}` },
     );
   }
 
-  private where(): string {
-    return `component "${this.config.name}" (${this.config.type})`;
+  private where(key: string, part: 'name' | 'value'): string {
+    const at = this.config.at?.[key]?.[part];
+    return `${at ? `${at}: ` : ''}component "${this.config.name}" (${this.config.type})`;
   }
 }
 
