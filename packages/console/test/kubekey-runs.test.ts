@@ -80,7 +80,7 @@ async function follow(
   const text = await res.text();
   const events = text
     .split('\n\n')
-    .filter(Boolean)
+    .filter((e) => e.startsWith('event: ')) // not the keep-alive comments
     .map((e) => {
       const [ev, data] = e.split('\n');
       return {

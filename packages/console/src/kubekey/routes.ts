@@ -267,14 +267,21 @@ function streamLog(
     'cache-control': 'no-store',
     'x-accel-buffering': 'no',
   });
-  const stop = runs.follow(
+  // kk can be quiet for minutes (pulling images): a comment line keeps proxies from closing the stream.
+  const beat = setInterval(() => res.write(': still running\n\n'), 15_000);
+  const unfollow = runs.follow(
     name,
     id,
     (l) => res.write(`event: line\ndata: ${JSON.stringify(l)}\n\n`),
     (r) => {
+      clearInterval(beat);
       res.end(`event: end\ndata: ${JSON.stringify(r)}\n\n`);
     },
   );
+  const stop = () => {
+    clearInterval(beat);
+    unfollow();
+  };
   req.once('close', stop);
   res.once('close', stop);
   return true;
