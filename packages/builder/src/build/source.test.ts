@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   lstatSync,
@@ -62,6 +63,35 @@ describe('parseSource: dir | git-url[#ref][:subdir]', () => {
 });
 
 describe('fetchGitSource', () => {
+  it('checks out a branch of a local repository; a sub-folder leaving the clone or missing is refused', async () => {
+    const repo = join(root, 'repo');
+    mkdirSync(join(repo, 'fn'), { recursive: true });
+    writeFileSync(join(repo, 'fn', 'index.js'), 'x');
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo });
+    git('init', '-q', '-b', 'dev');
+    git('add', '.');
+    git('commit', '-q', '-m', 'x');
+    const ok = await fetchGitSource(
+      { kind: 'git', url: repo, ref: 'dev', subdir: 'fn' },
+      join(root, 'clone-ok'),
+    );
+    expect(existsSync(join(ok.dir, 'index.js'))).toBe(true);
+    expect(ok.project.version?.commit).toMatch(/^[0-9a-f]{40}$/);
+    for (const [i, subdir] of ['../..', 'nope'].entries()) {
+      const err = await fetchGitSource(
+        { kind: 'git', url: repo, ref: 'dev', subdir },
+        join(root, `clone-${i}`),
+      ).catch((e: unknown) => e);
+      expect(isBuilderError(err, 'SPROUT_ERR_BUILDER_SOURCE_INVALID'), subdir).toBe(true);
+    }
+    const noRef = await fetchGitSource(
+      { kind: 'git', url: repo, ref: 'missing' },
+      join(root, 'clone-r'),
+    ).catch((e: unknown) => e);
+    expect(isBuilderError(noRef, 'SPROUT_ERR_BUILDER_GIT_FAILED')).toBe(true);
+  });
+
   it("refuses git's ext:: transport (it runs a command) with a coded error", async () => {
     const marker = join(root, 'ext-ran');
     const err = await fetchGitSource(
