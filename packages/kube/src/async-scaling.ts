@@ -224,6 +224,37 @@ export interface SubscriptionInput {
   scopes?: string[];
 }
 
+/** A validated Dapr Resiliency (`@sprout/spec`'s `ResiliencyDocument`): its name, scopes and spec as written. */
+export interface ResiliencyInput {
+  name: string;
+  namespace?: string;
+  scopes?: string[];
+  spec: Json;
+}
+
+/** Dapr's Resiliency API version, the one `@sprout/spec` reads. */
+const RESILIENCY_API_VERSION = 'dapr.io/v1alpha1';
+
+/**
+ * Renders a Dapr Resiliency for `kubectl apply`: its spec as written (policies and targets), in
+ * `namespace` unless it names its own, scoped to `scopes` unless it has its own.
+ */
+export function renderResiliency(
+  doc: ResiliencyInput,
+  o: { namespace?: string; scopes?: string[] } = {},
+): KubeObject & { scopes?: string[] } {
+  return renderSubscription(
+    {
+      apiVersion: RESILIENCY_API_VERSION,
+      kind: 'Resiliency',
+      metadata: { name: doc.name, ...(doc.namespace ? { namespace: doc.namespace } : {}) },
+      spec: doc.spec,
+      ...(doc.scopes ? { scopes: doc.scopes } : {}),
+    },
+    o,
+  );
+}
+
 /**
  * Renders a Dapr Subscription for `kubectl apply`: as written (routes, rules, deadLetterTopic,
  * bulkSubscribe), in `namespace` unless it names its own, scoped to `scopes` unless it has its own.
@@ -238,7 +269,7 @@ export function renderSubscription(
   const scopes = sub.scopes ?? o.scopes;
   return {
     apiVersion: sub.apiVersion,
-    kind: 'Subscription',
+    kind: sub.kind,
     metadata: {
       name: sub.metadata.name,
       ...(namespace ? { namespace } : {}),

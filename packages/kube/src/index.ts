@@ -26,6 +26,7 @@ export {
   renderAsyncWorkload,
   renderScaledObject,
   renderSubscription,
+  renderResiliency,
   SCALED_OBJECT_API_VERSION,
   withClusterScalers,
   renderMqttScaler,

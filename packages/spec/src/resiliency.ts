@@ -112,6 +112,8 @@ export interface ResiliencyDocument {
   retries: Record<string, ResiliencyRetry>;
   circuitBreakers: Record<string, ResiliencyBreaker>;
   components: Record<string, { inbound?: ResiliencyPolicyNames; outbound?: ResiliencyPolicyNames }>;
+  /** The document's `spec` as written (what `sprout deploy --render` puts on the cluster). */
+  spec: Record<string, unknown>;
 }
 
 /** Dapr's duration reading: a bare integer is milliseconds, else a Go duration. */
@@ -170,6 +172,7 @@ export function parseResiliency(doc: unknown, source = 'resiliency', at?: Locato
     retries: {},
     circuitBreakers: {},
     components: {},
+    spec: spec as Record<string, unknown>,
   };
   const duration = (path: string[], text: string): number => {
     const ms = durationMs(text);

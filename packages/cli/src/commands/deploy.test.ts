@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,6 +188,68 @@ describe('sprout deploy --render for an async function', () => {
         ],
       },
     });
+  });
+
+  it("emits the Dapr Resiliency documents the function uses (its resiliency.yaml, the folder's in scope), valid against the CRD", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sprout-cli-deploy-resiliency-'));
+    const fn = join(dir, 'async-orders');
+    cpSync(orders, fn, { recursive: true });
+    const resiliency = (name: string, extra = '') => `apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: ${name}
+${extra}spec:
+  policies:
+    timeouts:
+      general: 5s
+    retries:
+      important:
+        policy: constant
+        duration: 5s
+        maxRetries: 30
+    circuitBreakers:
+      busCB:
+        maxRequests: 1
+        timeout: 45s
+        trip: consecutiveFailures > 8
+  targets:
+    components:
+      orders-bus:
+        inbound:
+          timeout: general
+          retry: important
+          circuitBreaker: busCB
+`;
+    writeFileSync(join(fn, 'resiliency.yaml'), resiliency('own'));
+    const folder = join(dir, 'resources');
+    cpSync(resources, folder, { recursive: true });
+    writeFileSync(join(folder, 'shared.yaml'), resiliency('shared'));
+    writeFileSync(join(folder, 'elsewhere.yaml'), resiliency('elsewhere', 'scopes: [billing]\n'));
+    const r = await render(fn, '--resources-path', folder, '-n', 'shop', '--validate-against', crds);
+    expect(r.code, r.err).toBe(0);
+    const docs = r.docs.filter((d) => d.kind === 'Resiliency');
+    expect(docs.map((d) => (d.metadata as { name: string }).name)).toEqual(['shared', 'own']);
+    for (const d of docs) {
+      expect(validator.validate(d).issues).toEqual([]);
+      expect(d).toMatchObject({
+        apiVersion: 'dapr.io/v1alpha1',
+        metadata: { namespace: 'shop' },
+        scopes: ['async-orders'],
+        spec: {
+          policies: { retries: { important: { duration: '5s', maxRetries: 30 } } },
+          targets: { components: { 'orders-bus': { inbound: { circuitBreaker: 'busCB' } } } },
+        },
+      });
+    }
+    // A Resiliency that cannot be read fails the render, naming the field.
+    writeFileSync(
+      join(fn, 'resiliency.yaml'),
+      resiliency('own').replace('maxRequests: 1', 'maxRequests: one'),
+    );
+    const bad = await render(fn, '--resources-path', folder, '--validate-against', crds);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/maxRequests/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("refuses Sprout's mqtt scaler without scalerAddress with a coded error", async () => {

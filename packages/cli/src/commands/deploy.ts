@@ -9,6 +9,7 @@ import {
   renderFunction,
   renderHttpScaledObject,
   renderMqttScaler,
+  renderResiliency,
   renderScaledObject,
   renderShipwright,
   renderSubscription,
@@ -41,7 +42,8 @@ as its Function, which OpenFunction turns into the Dapr components and KEDA's Sc
 KEDA's ScaledObject (nats-jetstream, redis-streams, rabbitmq, cron; Sprout's mqtt scaler as KEDA's
 external scaler: its scalerAddress, or with --mqtt-scaler-image a Deployment and Service running
 'sprout triggers mqtt-scaler' beside the function, which the trigger then points at). Components and Subscriptions in --resources-path (which
-OpenFunction does not create) are rendered in both cases, scoped to the function.
+OpenFunction does not create) are rendered in both cases, scoped to the function, and so are the Dapr
+Resiliency documents the function uses (its resiliency.yaml, those of --resources-path in its scope).
 
 A function.yaml with spec.build (OpenFunction's build settings) keeps it in the Function and is
 followed by Shipwright's Build and BuildRun (shipwright.io/v1beta1): the buildpacks-v3
@@ -82,7 +84,8 @@ Applying directly (without kubectl) is not built yet: --render is required.
     'resources-path': {
       type: 'string',
       value: 'DIR',
-      description: 'Also render the Dapr Components and Subscriptions in DIR, scoped to the function',
+      description:
+        'Also render the Dapr Components, Subscriptions and Resiliency documents in DIR, scoped to the function',
     },
     'mqtt-scaler-image': {
       type: 'string',
@@ -134,7 +137,7 @@ Applying directly (without kubectl) is not built yet: --render is required.
     // Without OpenFunction nobody turns serving.states/pubsub/bindings into Dapr components: render
     // them too (an HTTP function's only need its states). A resources folder's are rendered always.
     const resources = opts['resources-path']
-      ? loadResources(resolve(io.cwd, opts['resources-path']), { subscriptions: true })
+      ? loadResources(resolve(io.cwd, opts['resources-path']), { subscriptions: true, resiliency: true })
       : { components: [], subscriptions: [] };
     const own = withoutOf ? fn.components.filter((c) => async || c.spec.type.startsWith('state.')) : [];
     const components = [
@@ -146,6 +149,9 @@ Applying directly (without kubectl) is not built yet: --render is required.
       for (const c of components) docs.push(renderComponent(c, scoping));
     }
     for (const sub of resources.subscriptions) docs.push(renderSubscription(sub, scoping));
+    // Dapr Resiliency: the folder's (those in scope for the function), then its own resiliency.yaml.
+    for (const r of [...(resources.resiliencies ?? []), ...(fn.resiliency ?? [])])
+      if (!r.scopes || r.scopes.includes(manifest.metadata.name)) docs.push(renderResiliency(r, scoping));
     if (manifest.spec.build) {
       const shipwright = renderShipwright({
         fn: manifest,
