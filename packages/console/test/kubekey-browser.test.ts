@@ -199,6 +199,40 @@ describe('Clusters in Chromium', () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
+  it('adds a node through the wizard (stored passwords kept) and runs kk add nodes', async () => {
+    await page.goto(`${server.url}/clusters/lab`);
+    await page.getByRole('link', { name: 'Edit / add nodes' }).click();
+    const host = (n: number) => page.getByRole('group', { name: `Host ${n}` });
+    // The saved hosts' passwords are not sent back: the page says they are stored.
+    await host(1).getByText('The password is stored, encrypted, on the server.').waitFor();
+    await page.getByRole('button', { name: 'Add host' }).click();
+    await host(3).getByLabel('Address', { exact: true }).fill('192.168.0.13');
+    await host(3).getByLabel('SSH password').fill(HOST_SECRET);
+    await host(3).getByLabel('Worker').check();
+    const next = page.getByRole('button', { name: 'Next' });
+    for (let i = 0; i < 6; i++) await next.click();
+    await page.getByRole('button', { name: 'Save cluster' }).click();
+    await page.getByRole('button', { name: 'Open cluster' }).click();
+    await page.getByText(/^3 nodes/).waitFor();
+    await page.getByRole('button', { name: 'Add nodes' }).click();
+    const log = page.getByLabel('kk output');
+    await expect
+      .poll(() => page.getByLabel('Run status').textContent(), { timeout: 15_000 })
+      .toBe('succeeded');
+    const out = (await log.textContent()) ?? '';
+    expect(out).toMatch(/kk add nodes -f \S+lab\.yaml --yes/);
+    // The stored passwords opened (a run refuses to start otherwise) and kk read them in clear.
+    expect(out).toContain('config holds the password');
+    const saved = await context.request.get(`${server.url}/v1/clusters/lab`);
+    const body = (await saved.json()) as { config: ClusterConfig };
+    expect(body.config.spec.hosts.map((h) => String(h.password).startsWith(SECRET_REF_PREFIX))).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(problems).toEqual([]);
+  }, 60_000);
+
   it('runs the pre-flight against a real sshd: one host passes login, one fails auth, one is unreachable', async () => {
     const yaml = [
       'apiVersion: kubekey.kubesphere.io/v1alpha2',
