@@ -36,6 +36,16 @@ let dataDir: string;
 let profile: string;
 const problems: string[] = [];
 const logs: string[] = [];
+const netlog: string[] = [];
+
+/**
+ * With SPROUT_CONSOLE_SCREENSHOTS=<dir> the run saves the pages it visits there as PNG (the console
+ * README's pictures are made so); without it, nothing is written.
+ */
+async function shot(name: string): Promise<void> {
+  const dir = process.env.SPROUT_CONSOLE_SCREENSHOTS;
+  if (dir) await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+}
 
 /** Starts `sprout dev` and resolves once it printed the console's URL (after the API's token). */
 function startDev(): Promise<void> {
@@ -104,6 +114,10 @@ beforeAll(async () => {
     if (m.type() === 'error' && !/401/.test(m.text())) problems.push(m.text());
   });
   page.on('pageerror', (e) => problems.push(e.message));
+  // The API answers the page got, for the message of a failed wait.
+  page.on('response', (r) => {
+    if (r.url().includes('/v1/')) netlog.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -147,6 +161,7 @@ describe('the console in Chromium', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Send' }).click();
     await expect.poll(() => page.getByTestId('invoke-status').textContent(), { timeout: 30_000 }).toBe('200');
     expect(await page.getByTestId('invoke-body').textContent()).toBe('Hello, world!\n');
+    await shot('function');
     // The function's page follows its logs: the new instance's first line arrives without a reload.
     await expect.poll(() => page.locator('[data-log-line]').count(), { timeout: 20_000 }).toBeGreaterThan(0);
     await page.getByRole('link', { name: 'Functions' }).click();
@@ -156,6 +171,7 @@ describe('the console in Chromium', { timeout: 60_000 }, () => {
         timeout: 10_000,
       })
       .toBe('1');
+    await shot('functions');
   });
 
   it("shows an async function's function.yaml on its page", async () => {
@@ -167,10 +183,12 @@ describe('the console in Chromium', { timeout: 60_000 }, () => {
   it("shows the async function's trigger and the Logs page's lines", async () => {
     await page.getByRole('link', { name: 'Triggers' }).click();
     await page.getByRole('table', { name: 'Triggers' }).getByText('fulfil').waitFor();
+    await shot('triggers');
     await page.getByRole('link', { name: 'Logs' }).click();
     await expect
       .poll(() => page.locator('[data-log-line]').filter({ hasText: 'hello' }).count(), { timeout: 15_000 })
       .toBeGreaterThan(0);
+    await shot('logs');
   });
 
   it('signs out: the session is gone for the API too', async () => {
@@ -185,12 +203,15 @@ describe('the console in Chromium', { timeout: 60_000 }, () => {
     await page
       .getByRole('heading', { name: 'Functions' })
       .waitFor({ timeout: 10_000 })
-      .catch((err: Error) => {
-        throw new Error(`${err.message}\nat ${page.url()}: ${problems.join('\n')}`);
+      .catch(async (err: Error) => {
+        throw new Error(
+          `${err.message}\nat ${page.url()}: ${problems.join('\n')} ${netlog.slice(-15).join('\n')}`,
+        );
       });
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.goto(signInLink);
     await page.getByLabel('Admin password').waitFor();
+    await page.getByRole('alert').filter({ hasText: 'SPROUT_ERR_CONSOLE_LOGIN_FAILED' }).waitFor();
     // Refusals the page showed on purpose (wrong password, used link) are not console problems.
     expect(problems.filter((p) => !/40[13]/.test(p))).toEqual([]);
   });

@@ -31,12 +31,21 @@ const NAV = [
 
 type Auth = { state: 'checking' } | { state: 'out'; error?: Error } | { state: 'in'; who: Session };
 
-/** Signs in with a one-time link (`/#login=...`) when the page was opened with one, then asks who we are. */
+// A one-time sign-in link (`/#login=<token>`, printed by sprout dev): its token is taken out of the
+// address as the page loads and used once, however often the app asks who it is afterwards.
+const linkToken = /^#login=([A-Za-z0-9_-]+)$/.exec(window.location.hash)?.[1];
+if (linkToken) window.history.replaceState(null, '', window.location.pathname + window.location.search);
+let linkLogin = linkToken ? loginWithLink(linkToken) : undefined;
+
+/** Who we are: after the sign-in link (if any) was used; its failure is reported once. */
 async function whoAmI(): Promise<Session> {
-  const m = /^#login=([A-Za-z0-9_-]+)$/.exec(window.location.hash);
-  if (m) {
-    window.history.replaceState(null, '', window.location.pathname + window.location.search);
-    return loginWithLink(m[1]!);
+  const pending = linkLogin;
+  if (pending) {
+    try {
+      await pending;
+    } finally {
+      linkLogin = undefined;
+    }
   }
   return session();
 }
@@ -48,8 +57,9 @@ export function App() {
   const check = () =>
     whoAmI().then(
       (who) => setAuth({ state: 'in', who }),
-      (error: Error & { status?: number }) =>
-        setAuth({ state: 'out', ...(error.status === 401 ? {} : { error }) }),
+      // Not signed in is no error; a used or expired sign-in link, or anything else, is shown.
+      (error: Error & { code?: string }) =>
+        setAuth({ state: 'out', ...(error.code === 'SPROUT_ERR_HTTP_UNAUTHORIZED' ? {} : { error }) }),
     );
   useEffect(() => {
     setUnauthorizedHandler(() => setAuth({ state: 'out' }));

@@ -98,6 +98,7 @@ export function LogList({ lines, showFunction }: { lines: LogRecord[]; showFunct
               {l.time.slice(11, 23)}
             </Text>
             <Badge
+              style={{ flexShrink: 0 }}
               size="xs"
               variant="light"
               color={
