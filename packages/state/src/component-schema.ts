@@ -110,24 +110,25 @@ const STATE_METADATA: Record<string, Record<string, Rule>> = {
 
 /**
  * Checks each metadata key of a component against its type's schema: a value Sprout cannot
- * honour is returned as an error message naming the key; unknown keys go to `warn`.
+ * honour is returned as the key and an error message naming it; unknown keys go to `warn`.
  */
 export function checkMetadataKeys(
   type: string,
   md: Record<string, string>,
-  warn: (message: string) => void,
-): string | undefined {
+  warn: (message: string, name: string) => void,
+): { name: string; message: string } | undefined {
   const schema = STATE_METADATA[type] ?? {};
   for (const [name, value] of Object.entries(md)) {
     const rule = schema[name];
     if (rule === undefined) {
-      warn(`spec.metadata "${name}" is not documented for ${type}; it is ignored`);
+      warn(`spec.metadata "${name}" is not documented for ${type}; it is ignored`, name);
       continue;
     }
     if (!Array.isArray(rule) || value === '') continue;
     if (!rule.some((ok) => ok.toLowerCase() === value.toLowerCase())) {
       const can = [...rule.map((v) => `"${v}"`), 'empty'].join(' or ');
-      return `spec.metadata "${name}" is "${value}", which Sprout cannot honour locally (it runs with ${can}); remove it, or run this component on a Dapr sidecar`;
+      const message = `spec.metadata "${name}" is "${value}", which Sprout cannot honour locally (it runs with ${can}); remove it, or run this component on a Dapr sidecar`;
+      return { name, message };
     }
   }
   return undefined;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { componentOf, resolveMetadata } from '@sprout/spec';
+import { componentOf, resolveFunctionText, resolveMetadata } from '@sprout/spec';
 import { componentForRef, loadComponents, resolveEngineSettings } from './component.js';
 
 /** The Components a Function's `serving.states` block defines (read by @sprout/spec). */
@@ -105,7 +105,7 @@ metadata: { name: sub }
     [
       'a documented value Sprout cannot honour',
       { 'a.yaml': `${redis}    - name: failover\n      value: "true"\n` },
-      /a\.yaml: spec\.metadata "failover" is "true", which Sprout cannot honour/,
+      /a\.yaml:18: spec\.metadata "failover" is "true", which Sprout cannot honour/,
     ],
     [
       'a redisPort that differs from redisHost',
@@ -226,5 +226,83 @@ describe('componentForRef (a FUNC_CONTEXT states entry)', () => {
     expect(
       codeOf(() => componentForRef({ componentName: 'db', componentType: 'state.postgresql' }, loaded)),
     ).toMatch(/SPROUT_ERR_STATE_STORE_NOT_FOUND: .*add a Component YAML with metadata.name "db"/);
+  });
+});
+
+describe('a metadata problem names file:line and the field (positions kept by @sprout/spec)', () => {
+  // The bad item's name is on line 10 and its value on line 11, in both kinds of file.
+  const resources = (key: string, value: string) => `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: store
+spec:
+  type: state.redis
+  version: v1
+  metadata:
+    - { name: redisHost, value: "localhost:6379" }
+    - name: ${key}
+      value: "${value}"
+`;
+  const functionYaml = (key: string, value: string) => `apiVersion: core.openfunction.io/v1beta2
+kind: Function
+metadata: { name: orders }
+spec:
+  serving:
+    states:
+      store:
+        spec:
+          type: state.redis
+          metadata: [{ name: redisHost, value: "localhost:6379" },
+            { name: ${key},
+              value: "${value}" }]
+`;
+  type Warn = (message: string) => void;
+  const sources = {
+    'resources file': {
+      file: 'store.yaml',
+      read: (key: string, value: string, onWarning: Warn) =>
+        loadComponents(folder({ 'store.yaml': resources(key, value) }), { env: {}, onWarning }),
+    },
+    'function.yaml': {
+      file: 'fn/function.yaml',
+      read: (key: string, value: string, warn: Warn) =>
+        resolveEngineSettings(
+          resolveFunctionText(functionYaml(key, value), 'fn/function.yaml').components[0]!,
+          {},
+          warn,
+        ),
+    },
+  };
+  const lines = { 'resources file': { name: 10, value: 11 }, 'function.yaml': { name: 11, value: 12 } };
+
+  it.each(
+    (['resources file', 'function.yaml'] as const).flatMap(
+      (source) =>
+        [
+          [source, 'a value Sprout cannot honour', 'failover', 'true', 'value'],
+          [source, 'a malformed value', 'redisDB', '-1', 'value'],
+          [source, 'a key Dapr does not document (a warning, as in Dapr)', 'redisHots', 'x', 'name'],
+        ] as const,
+    ),
+  )('%s: %s', (source, _what, key, value, part) => {
+    const warnings: string[] = [];
+    let err: unknown;
+    try {
+      sources[source].read(key, value, (m) => warnings.push(m));
+    } catch (e) {
+      err = e;
+    }
+    const where = `${sources[source].file}:${lines[source][part]}: spec.metadata "${key}"`;
+    if (part === 'name') {
+      expect(err).toBeUndefined();
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.startsWith(`${where} is not documented`)).toBe(true);
+    } else {
+      expect(err).toMatchObject({
+        code: 'SPROUT_ERR_STATE_COMPONENT_INVALID',
+        field: `spec.metadata.${key}`,
+      });
+      expect((err as Error).message.startsWith(where)).toBe(true);
+    }
   });
 });

@@ -89,13 +89,20 @@ export function resolveEngineSettings(
     );
   }
   const md = resolveMetadata(c, env);
-  const refused = checkMetadataKeys(type, md, (m) => warn(`${where}: ${m}`));
-  if (refused) invalid(where, refused);
+  // A metadata item read from a file is named by its file:line (@sprout/spec keeps where it is):
+  // the key's line for a key, the value's line for a value; the field is `spec.metadata.<key>`.
+  const at = (name: string, part: 'name' | 'value' = 'value') => c.metadataAt?.[name]?.[part] ?? where;
+  const fail: (name: string, message: string) => never = (name, message) => {
+    throw new StateError('SPROUT_ERR_STATE_COMPONENT_INVALID', `${at(name)}: ${message}`, {
+      field: `spec.metadata.${name}`,
+    });
+  };
+  const refused = checkMetadataKeys(type, md, (m, name) => warn(`${at(name, 'name')}: ${m}`));
+  if (refused) fail(refused.name, refused.message);
   const bool = (name: string, dflt: boolean): boolean => {
     const v = md[name];
     if (v === undefined || v === '') return dflt;
-    if (!/^(true|false)$/i.test(v))
-      invalid(where, `spec.metadata "${name}" must be true or false, not "${v}"`);
+    if (!/^(true|false)$/i.test(v)) fail(name, `spec.metadata "${name}" must be true or false, not "${v}"`);
     return v.toLowerCase() === 'true';
   };
   const duration = (name: string, dflt: number): number => {
@@ -103,21 +110,21 @@ export function resolveEngineSettings(
     if (v === undefined || v === '') return dflt;
     const ms = parseDuration(v, { bareSeconds: true });
     if (ms === undefined)
-      invalid(where, `spec.metadata "${name}" must be a duration such as 30s, 5m or 1h, not "${v}"`);
+      fail(name, `spec.metadata "${name}" must be a duration such as 30s, 5m or 1h, not "${v}"`);
     return ms;
   };
   const int = (name: string, dflt: number, min = 0): number => {
     const v = md[name];
     if (v === undefined || v === '') return dflt;
     if (!/^\d+$/.test(v) || Number(v) < min)
-      invalid(where, `spec.metadata "${name}" must be a whole number ≥ ${min}, not "${v}"`);
+      fail(name, `spec.metadata "${name}" must be a whole number ≥ ${min}, not "${v}"`);
     return Number(v);
   };
   const table = (dflt: string): string => {
     const v = md.tableName || dflt;
     if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$/.test(v)) {
-      invalid(
-        where,
+      fail(
+        'tableName',
         `spec.metadata "tableName" "${v}" must be letters, digits and _ (optionally schema.table)`,
       );
     }
@@ -128,7 +135,7 @@ export function resolveEngineSettings(
     case 'state.sqlite': {
       const sync = (md.synchronous || 'FULL').toUpperCase();
       if (sync !== 'FULL' && sync !== 'NORMAL' && sync !== 'OFF')
-        invalid(where, 'spec.metadata "synchronous" must be FULL, NORMAL or OFF');
+        fail('synchronous', 'spec.metadata "synchronous" must be FULL, NORMAL or OFF');
       let file = md.connectionString || undefined;
       if (file?.startsWith('file:')) file = file.slice(5).split('?')[0];
       return {
@@ -145,11 +152,11 @@ export function resolveEngineSettings(
     case 'state.redis': {
       if (!md.redisHost) invalid(where, 'spec.metadata "redisHost" is required (host:port)');
       const hp = /^([^:\s]+)(?::(\d{1,5}))?$/.exec(md.redisHost);
-      if (!hp) invalid(where, `spec.metadata "redisHost" must be host:port, not "${md.redisHost}"`);
+      if (!hp) fail('redisHost', `spec.metadata "redisHost" must be host:port, not "${md.redisHost}"`);
       if (md.redisPort && !/^\d{1,5}$/.test(md.redisPort))
-        invalid(where, `spec.metadata "redisPort" must be a port number, not "${md.redisPort}"`);
+        fail('redisPort', `spec.metadata "redisPort" must be a port number, not "${md.redisPort}"`);
       if (md.redisPort && hp[2] && hp[2] !== md.redisPort)
-        invalid(where, `spec.metadata "redisPort" ${md.redisPort} differs from the port in redisHost`);
+        fail('redisPort', `spec.metadata "redisPort" ${md.redisPort} differs from the port in redisHost`);
       return {
         type,
         ...keyPrefix,
@@ -167,8 +174,8 @@ export function resolveEngineSettings(
         (f) => `${f}='${md[f]!.replace(/[\\']/g, (ch) => `\\${ch}`)}'`,
       );
       if (fields.length && /^postgres(ql)?:\/\//i.test(md.connectionString ?? ''))
-        invalid(
-          where,
+        fail(
+          'connectionString',
           `spec.metadata ${PG_FIELDS.join('/')} go with a keyword/value connectionString, not a URL`,
         );
       const connectionString = [md.connectionString, ...fields].filter(Boolean).join(' ');
@@ -176,7 +183,7 @@ export function resolveEngineSettings(
       try {
         pgConnectionConfig(connectionString);
       } catch (err) {
-        invalid(where, `spec.metadata ${(err as Error).message}`);
+        fail('connectionString', `spec.metadata ${(err as Error).message}`);
       }
       const cleanup =
         md.cleanupIntervalInSeconds !== undefined && md.cleanupInterval === undefined

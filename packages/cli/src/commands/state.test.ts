@@ -54,7 +54,7 @@ describe('sprout state serve', () => {
     expect(e.err).toMatch(/no state components/);
   });
 
-  it('refuses an invalid component with its code and file', async () => {
+  it('refuses an invalid component with its code, file and line', async () => {
     // A documented key with a value Sprout cannot honour (an unknown key is only a warning, as in Dapr).
     const bad = folder(
       'bad',
@@ -63,7 +63,7 @@ describe('sprout state serve', () => {
     const r = await runCli(['state', 'serve', '--resources-path', bad]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(
-      /SPROUT_ERR_STATE_COMPONENT_INVALID: statestore\.yaml: spec\.metadata "outboxPublishTopic"/,
+      /SPROUT_ERR_STATE_COMPONENT_INVALID: statestore\.yaml:10: spec\.metadata "outboxPublishTopic"/,
     );
   });
 
