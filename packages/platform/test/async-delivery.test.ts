@@ -9,7 +9,7 @@ import { resolveFunctionText, type ResolvedFunction } from '@sprout/spec';
 import {
   createDaprApiServer,
   DEAD_LETTER_METADATA,
-  FunctionDelivery,
+  type FunctionDelivery,
   openInputBinding,
   openPubSub,
   triggersFor,
@@ -18,6 +18,7 @@ import {
   type InputBindingEngine,
   type PubSubEngine,
 } from '@sprout/triggers';
+import { deliverTo, until } from './helpers.js';
 
 const quiet = createLogger({ level: 'silent' });
 const topic = `orders-${process.pid}`;
@@ -105,12 +106,7 @@ describe('an OpenFunction async function fed by the delivery engine', () => {
     const triggers = triggersFor(fn, { pubsubs: { bus }, bindings: { tick } }).map((t) =>
       t.kind === 'pubsub' ? { ...t, deadLetterTopic: `${topic}-dead` } : t,
     );
-    delivery = await FunctionDelivery.start(triggers, {
-      target: { url: async () => server.url },
-      maxInFlight: 4,
-      retry: { duration: '5ms', maxRetries: 2 },
-      log: quiet,
-    });
+    delivery = await deliverTo(triggers, server.url);
   });
 
   afterAll(async () => {
@@ -130,14 +126,6 @@ describe('an OpenFunction async function fed by the delivery engine', () => {
     expect(res.status).toBe(204);
   };
 
-  const until = async (check: () => boolean, what: string) => {
-    const end = Date.now() + 10_000;
-    while (!check()) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
-
   it('the spec derives the async runtime and the input the framework routes', () => {
     expect(fn.context.runtime).toBe('async');
     expect(fn.context.inputs).toEqual({
@@ -147,14 +135,14 @@ describe('an OpenFunction async function fed by the delivery engine', () => {
   });
 
   it('a cron binding ticks into (ctx, data) through POST /tick, acked each time', async () => {
-    await until(() => delivery.counts().tick!.delivered >= 2, 'two cron ticks');
+    await until('two cron ticks', () => delivery.counts().tick!.delivered >= 2 || undefined);
     expect(seen.filter((s) => s.input === 'tick').length).toBeGreaterThanOrEqual(2);
     expect(delivery.counts().tick).toMatchObject({ failed: 0, dropped: 0 });
   });
 
   it('a message published through the Dapr API reaches (ctx, data) with its data unwrapped and the input named', async () => {
     await publish({ orderId: 1, items: ['tea'] });
-    await until(() => delivery.counts().orders!.delivered === 1, 'the delivery');
+    await until('the delivery', () => delivery.counts().orders!.delivered === 1 || undefined);
     expect(seen.filter((s) => s.input === 'orders')).toEqual([
       { input: 'orders', data: { orderId: 1, items: ['tea'] } },
     ]);
@@ -166,8 +154,8 @@ describe('an OpenFunction async function fed by the delivery engine', () => {
     await publish({ poison: true, orderId: 2 });
     for (let i = 3; i < 8; i++) await publish({ orderId: i });
     await until(
-      () => dead.length === 1 && delivery.counts().orders!.delivered === 6,
       'the dead letter and 5 more',
+      () => (dead.length === 1 && delivery.counts().orders!.delivered === 6) || undefined,
     );
     const orders = seen.filter((s) => s.input === 'orders');
     expect(orders.filter((s) => (s.data as { poison?: boolean }).poison)).toHaveLength(3);

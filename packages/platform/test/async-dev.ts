@@ -133,19 +133,7 @@ export function pipelineState(dataDir: string): Map<string, Record<string, unkno
   return out;
 }
 
-export async function until<T>(
-  what: string,
-  fn: () => T | undefined | Promise<T | undefined>,
-  ms = 30_000,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { until } from './helpers.js';
 
 /** POSTs an order to the checkout function through the gateway (checkout publishes it with ctx.send). */
 export async function checkout(gateway: string, order: Record<string, unknown>): Promise<unknown> {

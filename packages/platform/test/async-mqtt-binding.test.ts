@@ -11,7 +11,7 @@ import { createLogger } from '@sprout/observe';
 import { resolveFunctionText, type ResolvedFunction } from '@sprout/spec';
 import {
   createDaprApiServer,
-  FunctionDelivery,
+  type FunctionDelivery,
   openInputBinding,
   openOutputBinding,
   triggersFor,
@@ -20,6 +20,7 @@ import {
   type InputBindingEngine,
   type OutputBindingEngine,
 } from '@sprout/triggers';
+import { deliverTo, until } from './helpers.js';
 
 const quiet = createLogger({ level: 'silent' });
 const base = `sprout-platform-mqtt-bindings-${process.pid}`;
@@ -35,14 +36,6 @@ function configOf(fn: ResolvedFunction, name: string): ComponentConfig {
   for (const m of c.spec.metadata)
     if ('value' in m && m.value !== undefined) metadata[m.name] = String(m.value);
   return { name, type: c.spec.type, metadata };
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe("OpenFunction's async-bindings sample on Mosquitto", () => {
@@ -106,15 +99,7 @@ describe("OpenFunction's async-bindings sample on Mosquitto", () => {
       },
       onError: () => {},
     });
-    delivery = await FunctionDelivery.start(
-      triggersFor(fn, { pubsubs: {}, bindings: { 'mqtt-in': input } }),
-      {
-        target: { url: async () => server.url },
-        maxInFlight: 4,
-        retry: { duration: '5ms', maxRetries: 2 },
-        log: quiet,
-      },
-    );
+    delivery = await deliverTo(triggersFor(fn, { pubsubs: {}, bindings: { 'mqtt-in': input } }), server.url);
   });
 
   afterAll(async () => {
@@ -140,8 +125,8 @@ describe("OpenFunction's async-bindings sample on Mosquitto", () => {
     for (let i = 0; i < 5; i++)
       await feeder.invoke('create', new TextEncoder().encode(JSON.stringify({ reading: i })));
     await until(
-      () => out.length === 5 && delivery.counts()['mqtt-in']!.delivered === 5,
       'five messages on the out topic, each acked',
+      () => (out.length === 5 && delivery.counts()['mqtt-in']!.delivered === 5) || undefined,
     );
     expect(seen.map((d) => (d as { reading: number }).reading).sort()).toEqual([0, 1, 2, 3, 4]);
     expect(out.map((o) => JSON.parse(o).reading).sort()).toEqual([0, 1, 2, 3, 4]);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DevOptions, DevServer } from '../src/index.js';
-import { schemaErrors, startTestDev, withToken } from './helpers.js';
+import { schemaErrors, startTestDev, until, withToken } from './helpers.js';
 
 const open: DevServer[] = [];
 const servers: Server[] = [];
@@ -20,20 +20,6 @@ async function dev(paths: string[], collector: DevOptions['collector']) {
   const d = await startTestDev(paths, { eip: false, collector });
   open.push(d);
   return d;
-}
-
-async function until<T>(
-  what: string,
-  fn: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const jsonLines = (file: string) =>

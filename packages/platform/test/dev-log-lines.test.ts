@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@sprout/observe';
 import { assertNoDuplicateKeys } from '@sprout/observe/testing';
 import { startDev, type DevServer } from '../src/index.js';
-import { fixtures, withToken } from './helpers.js';
+import { fixtures, until, withToken } from './helpers.js';
 
 const open: DevServer[] = [];
 afterEach(async () => {
@@ -25,16 +25,6 @@ spec: { address: 127.0.41.1-127.0.41.3, protocol: local }
 /** Every line `file` holds (none while it does not exist yet). */
 const fileLines = (file: string) =>
   existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
-
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('sprout dev log lines', () => {
   it('writes every key once on every line: its own, its collector and EIP children, relayed instance lines', async () => {

@@ -8,6 +8,7 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { createLogger, type Logger } from '@sprout/observe';
 import { assertNoDuplicateKeys } from '@sprout/observe/testing';
+import { FunctionDelivery, type Trigger } from '@sprout/triggers';
 import {
   createPlatform,
   startApi,
@@ -151,4 +152,29 @@ export async function startTestDev(
     return { status: r.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
   };
   return Object.assign(d, { logs, dataDir, port: Number(new URL(d.url).port), call });
+}
+
+/** Polls `fn` every 50 ms until it gives something other than undefined; fails naming `what` after `ms`. */
+export async function until<T>(
+  what: string,
+  fn: () => T | undefined | Promise<T | undefined>,
+  ms = 30_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The delivery engine feeding the app at `url` as the async tests run it: 4 in flight, 2 quick retries, quiet. */
+export function deliverTo(triggers: Trigger[], url: string): Promise<FunctionDelivery> {
+  return FunctionDelivery.start(triggers, {
+    target: { url: async () => url },
+    maxInFlight: 4,
+    retry: { duration: '5ms', maxRetries: 2 },
+    log: createLogger({ level: 'silent' }),
+  });
 }
