@@ -289,6 +289,31 @@ describe('resolveMetadata and resolveComponent', () => {
     expect([err.code, err.field]).toEqual(['SPROUT_ERR_SPEC_INVALID_COMPONENT', 'spec.metadata.redisHost']);
     expect(err.message).toBe('store.yaml: spec.metadata "redisHost" is given twice');
   });
+
+  it('names the line of the item at fault when the component was read from a file', () => {
+    const dir = folder({
+      'store.yaml': `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata: { name: store }
+spec:
+  type: state.redis
+  version: v1
+  metadata:
+    - { name: redisHost, value: "a:1" }
+    - name: redisPassword
+      envRef: REDIS_PASSWORD
+    - { name: redisHost, value: "b:2" }
+`,
+    });
+    const [c] = loadResources(dir).components;
+    expect(refusal(() => resolveMetadata(c!, { REDIS_PASSWORD: 'x' })).message).toBe(
+      'store.yaml:11: spec.metadata "redisHost" is given twice',
+    );
+    const once = { ...c!, spec: { ...c!.spec, metadata: c!.spec.metadata.slice(0, 2) } };
+    expect(refusal(() => resolveMetadata(once, {})).message).toMatch(
+      /^store\.yaml:9: spec\.metadata "redisPassword" reads environment variable REDIS_PASSWORD/,
+    );
+  });
 });
 
 describe('loadResources', () => {

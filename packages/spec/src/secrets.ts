@@ -15,12 +15,14 @@ export function resolveMetadata(
   env: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  const where = c.source ?? c.metadata.name;
+  const source = c.source ?? c.metadata.name;
+  // An item of a component read from a file is named by its line (the last one written, for a name given twice).
+  const where = (name: string) => c.metadataAt?.[name]?.name ?? source;
   for (const item of c.spec.metadata) {
     if (item.name in out) {
       throw new SpecError(
         'SPROUT_ERR_SPEC_INVALID_COMPONENT',
-        `${where}: spec.metadata "${item.name}" is given twice`,
+        `${where(item.name)}: spec.metadata "${item.name}" is given twice`,
         {
           field: `spec.metadata.${item.name}`,
         },
@@ -33,7 +35,7 @@ export function resolveMetadata(
       if (ref?.key !== undefined && ref.key !== ref.name) {
         throw new SpecError(
           'SPROUT_ERR_SPEC_INVALID_COMPONENT',
-          `${where}: spec.metadata "${item.name}" secretKeyRef key "${ref.key}" differs from its name "${ref.name}"; the local environment secret store has one key per variable, named like it`,
+          `${where(item.name)}: spec.metadata "${item.name}" secretKeyRef key "${ref.key}" differs from its name "${ref.name}"; the local environment secret store has one key per variable, named like it`,
           { field: `spec.metadata.${item.name}.secretKeyRef.key` },
         );
       }
@@ -42,7 +44,7 @@ export function resolveMetadata(
       if (found === undefined) {
         throw new SpecError(
           'SPROUT_ERR_SPEC_SECRET_MISSING',
-          `${where}: spec.metadata "${item.name}" reads environment variable ${variable}, which is not set`,
+          `${where(item.name)}: spec.metadata "${item.name}" reads environment variable ${variable}, which is not set`,
           { field: `spec.metadata.${item.name}` },
         );
       }
