@@ -15,10 +15,12 @@ import {
   type MountedSite,
   type ServerLimits,
 } from '@sprout/http';
-import { readJson, sendError, sendJson } from './http-util.js';
+import { parseBody, readJson, sendError, sendJson } from './http-util.js';
 import type { Platform } from './platform.js';
 import type { FunctionAddresses } from './addresses.js';
 import { handleEip } from './api-eip.js';
+import { handleBuilds } from './api-builds.js';
+import type { BuildManager } from './builds.js';
 import { logLineView, type FunctionLogLine } from './logs.js';
 import { routesFor } from './routes.js';
 
@@ -34,15 +36,6 @@ const scaleBody = z
   .object({ replicas: z.number().int().min(0), reason: z.string().max(200).optional() })
   .strict();
 const registerBody = z.object({ paths: z.array(z.string().min(1)).min(1) }).strict();
-
-function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const field =
-    issue.path.map(String).join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(',') : 'body');
-  throw new PlatformError('SPROUT_ERR_PLATFORM_INVALID_REQUEST', `field "${field}": ${issue.message}`);
-}
 
 /**
  * The platform's REST API (documented in openapi.yaml): functions, instances, scale, invoke, a
@@ -84,6 +77,8 @@ export interface ApiOptions {
    * sessions and API tokens accepted by every route here besides the token (one auth layer).
    */
   site?: MountedSite;
+  /** Source-to-image builds (`/v1/builds`); `sprout dev` passes its own. */
+  builds?: BuildManager;
 }
 
 /** What a route needs: the token always, JSON bodies on writes; YAML too on `/v1/eip/apply`; invokes pass any body. */
@@ -151,6 +146,7 @@ export async function startApi(platform: Platform, options: ApiOptions): Promise
     url: `http://${address}:${port}`,
     token,
     close: async () => {
+      await options.builds?.close();
       for (const s of streams) s.end();
       server.closeIdleConnections();
       // Held invokes get 503 and invokes in flight finish before the API's connections close.
@@ -210,7 +206,7 @@ async function handle(
   url: URL,
   res: ServerResponse,
   streams: Set<ServerResponse>,
-  { metrics, addresses }: ApiOptions,
+  { metrics, addresses, builds }: ApiOptions,
 ): Promise<void> {
   const parts = url.pathname.split('/').filter(Boolean).map(decodeSegment);
   const method = req.method ?? 'GET';
@@ -247,6 +243,7 @@ async function handle(
     const applied = () => addresses.sync();
     return handleEip({ manager: addresses.manager, applied }, req, res, parts.slice(2), url.searchParams);
   }
+  if (resource === 'builds' && builds) return handleBuilds(builds, req, res, parts.slice(2), streams);
   if (resource !== 'functions') {
     throw new PlatformError(
       'SPROUT_ERR_PLATFORM_NO_ROUTE',

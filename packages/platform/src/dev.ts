@@ -8,6 +8,7 @@ import { AsyncHost } from './async-host.js';
 import type { ResolvedFunction } from '@sprout/spec';
 import { startTelemetry, type Telemetry } from './telemetry.js';
 import { startApi, type ApiServer } from './api.js';
+import { BuildManager } from './builds.js';
 import { PlatformError } from './errors.js';
 import { startFresh } from './data-dir.js';
 import { createPlatform, type Platform } from './platform.js';
@@ -193,6 +194,11 @@ export async function startDev(o: DevOptions): Promise<DevServer> {
         ...(addresses ? { addresses } : {}),
         ...(o.limits?.api ? { limits: o.limits.api } : {}),
         ...(o.site ? { site: o.site } : {}),
+        builds: new BuildManager({
+          dataDir: o.dataDir,
+          events: platform.events,
+          functions: () => platform.definitions(),
+        }),
       }),
       'API',
       o.apiPort,

@@ -18,7 +18,11 @@ export type PlatformEventType =
   | 'address.released'
   | 'pool.exhausted'
   | 'collector.crashed'
-  | 'collector.restarted';
+  | 'collector.restarted'
+  | 'build.started'
+  | 'build.phase'
+  | 'build.finished'
+  | 'build.failed';
 
 /** One platform event as the API's event stream sends it. */
 export interface PlatformEvent {

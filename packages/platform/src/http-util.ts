@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
 import { readBody, sendError as sendCodedError } from '@sprout/http';
 import { PlatformError } from './errors.js';
 
@@ -34,4 +35,14 @@ export async function readJson(req: IncomingMessage, limit = 64 * 1024): Promise
       `body is not JSON: ${(err as Error).message}`,
     );
   }
+}
+
+/** The body checked against `schema`; the first issue is a coded 400 naming its field. */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field =
+    issue.path.map(String).join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(',') : 'body');
+  throw new PlatformError('SPROUT_ERR_PLATFORM_INVALID_REQUEST', `field "${field}": ${issue.message}`);
 }

@@ -119,7 +119,11 @@ export type EventType =
   | 'pool.exhausted'
   | 'collector.crashed'
   | 'collector.restarted'
-  | 'triggers';
+  | 'triggers'
+  | 'build.started'
+  | 'build.phase'
+  | 'build.finished'
+  | 'build.failed';
 
 export interface PlatformEvent {
   id: number;
@@ -340,4 +344,8 @@ export const EVENT_TYPES = [
   'collector.crashed',
   'collector.restarted',
   'triggers',
+  'build.started',
+  'build.phase',
+  'build.finished',
+  'build.failed',
 ] as const satisfies readonly EventType[];

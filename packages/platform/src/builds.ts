@@ -1,0 +1,337 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, realpathSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, relative } from 'node:path';
+import { assembleRunImage, buildImage, parseReference, pushImage } from '@sprout/builder';
+import type { ResolvedFunction } from '@sprout/spec';
+import { PlatformError } from './errors.js';
+import type { EventBus } from './events.js';
+
+type BuildStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+type BuildOutputKind = 'store' | 'oci-layout' | 'docker-archive';
+
+/** What `POST /v1/builds` asks for: a served function (by name, or by a folder inside one). */
+export interface BuildRequest {
+  function?: string | undefined;
+  source?: string | undefined;
+  tag?: string | undefined;
+  output?: BuildOutputKind | undefined;
+  env?: Record<string, string> | undefined;
+  push?: boolean | undefined;
+}
+
+/** One line of a build's log: the lifecycle's phase headers and the buildpacks' output. */
+export interface BuildLogLine {
+  n: number;
+  time: string;
+  phase?: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+/** A build as the API shows it. */
+export interface BuildView {
+  id: string;
+  function: string;
+  source: string;
+  tag: string;
+  output: BuildOutputKind;
+  push: boolean;
+  status: BuildStatus;
+  phase?: string;
+  phases: { name: string; startedAt: string }[];
+  startedAt: string;
+  finishedAt?: string;
+  digest?: string;
+  /** Where the image was written besides the builder's store (`oci-layout` / `docker-archive`). */
+  path?: string;
+  error?: { code: string; message: string };
+}
+
+interface Build {
+  view: BuildView;
+  lines: BuildLogLine[];
+  listeners: Set<(line: BuildLogLine | undefined) => void>;
+  abort: AbortController;
+  done: Promise<void>;
+}
+
+const MAX_LINES = 10_000;
+const MAX_BUILDS = 50;
+const PHASES: Record<string, string> = {
+  FETCHING: 'fetch',
+  ANALYZING: 'analyze',
+  DETECTING: 'detect',
+  RESTORING: 'restore',
+  BUILDING: 'build',
+  EXPORTING: 'export',
+  PUSHING: 'push',
+};
+
+/** The @sprout/framework package folder, which the Node.js buildpack copies into function images. */
+function frameworkDir(): string {
+  let dir = dirname(createRequire(import.meta.url).resolve('@sprout/framework'));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return dir;
+}
+
+export interface BuildManagerOptions {
+  dataDir: string;
+  events: EventBus;
+  /** The functions `sprout dev` serves: the only sources a build may take. */
+  functions: () => ResolvedFunction[];
+}
+
+/**
+ * Source-to-image builds under `sprout dev` (`/v1/builds`): the builder's lifecycle run on a served
+ * function's folder, one build per function at a time, the log kept for followers, phases and the
+ * outcome on the event stream. A cancelled or failed build leaves nothing it wrote but the log.
+ */
+export class BuildManager {
+  private readonly builds = new Map<string, Build>();
+
+  constructor(private readonly o: BuildManagerOptions) {}
+
+  /** Starts a build; refuses a source no served function holds and a second build of one function. */
+  start(req: BuildRequest): BuildView {
+    const def = this.functionOf(req);
+    const running = [...this.builds.values()].find(
+      (b) => b.view.function === def.name && b.view.status === 'running',
+    );
+    if (running)
+      throw new PlatformError(
+        'SPROUT_ERR_PLATFORM_BUILD_RUNNING',
+        `build ${running.view.id} of ${def.name} is running; wait for it or cancel it (DELETE /v1/builds/${running.view.id})`,
+        409,
+      );
+    const manifestImage = (def.manifest?.spec as { image?: string } | undefined)?.image;
+    const tag = req.tag ?? manifestImage ?? `localhost/sprout/${def.name}:dev`;
+    try {
+      parseReference(tag);
+    } catch (err) {
+      throw new PlatformError(
+        'SPROUT_ERR_PLATFORM_INVALID_REQUEST',
+        `field "tag": ${(err as Error).message}`,
+      );
+    }
+    const id = `b-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    const output = req.output ?? 'store';
+    const outDir = join(this.o.dataDir, 'builds', id);
+    const view: BuildView = {
+      id,
+      function: def.name,
+      source: def.dir,
+      tag,
+      output,
+      push: Boolean(req.push),
+      status: 'running',
+      phases: [],
+      startedAt: new Date().toISOString(),
+    };
+    const build: Build = {
+      view,
+      lines: [],
+      listeners: new Set(),
+      abort: new AbortController(),
+      done: Promise.resolve(),
+    };
+    this.builds.set(id, build);
+    this.prune();
+    this.o.events.emit('build.started', { function: def.name, build: id, tag });
+    build.done = this.run(build, def, req, outDir);
+    return { ...view };
+  }
+
+  list(): BuildView[] {
+    return [...this.builds.values()].map((b) => ({ ...b.view })).reverse();
+  }
+
+  get(id: string): BuildView {
+    return { ...this.mustGet(id).view };
+  }
+
+  /** Cancels a running build (its processes killed, what it wrote removed) and waits for it to end. */
+  async cancel(id: string): Promise<BuildView> {
+    const build = this.mustGet(id);
+    if (build.view.status === 'running') {
+      build.abort.abort();
+      await build.done;
+    }
+    return { ...build.view };
+  }
+
+  /**
+   * The lines held, then each new one, until the build ends (`line` undefined). Returns the
+   * unsubscribe function.
+   */
+  follow(id: string, listener: (line: BuildLogLine | undefined) => void): () => void {
+    const build = this.mustGet(id);
+    for (const l of build.lines) listener(l);
+    if (build.view.status !== 'running') {
+      listener(undefined);
+      return () => undefined;
+    }
+    build.listeners.add(listener);
+    return () => build.listeners.delete(listener);
+  }
+
+  /** Cancels every running build and waits for them. */
+  async close(): Promise<void> {
+    await Promise.all([...this.builds.values()].map((b) => (b.abort.abort(), b.done)));
+  }
+
+  private mustGet(id: string): Build {
+    const build = this.builds.get(id);
+    if (!build)
+      throw new PlatformError(
+        'SPROUT_ERR_PLATFORM_UNKNOWN_BUILD',
+        `no build ${id}; GET /v1/builds lists them`,
+        404,
+      );
+    return build;
+  }
+
+  private prune(): void {
+    for (const [id, b] of this.builds) {
+      if (this.builds.size <= MAX_BUILDS) break;
+      if (b.view.status !== 'running') this.builds.delete(id);
+    }
+  }
+
+  /** The served function the request names, by name or by a folder inside its folder (symlinks resolved). */
+  private functionOf(req: BuildRequest): ResolvedFunction {
+    const defs = this.o.functions();
+    if (req.function !== undefined) {
+      const def = defs.find((d) => d.name === req.function);
+      if (!def)
+        throw new PlatformError(
+          'SPROUT_ERR_PLATFORM_UNKNOWN_FUNCTION',
+          `no function ${req.function} is served; GET /v1/functions lists them`,
+          404,
+        );
+      return def;
+    }
+    const refuse = () =>
+      new PlatformError(
+        'SPROUT_ERR_PLATFORM_BUILD_SOURCE',
+        'field "source": only the folder of a function sprout dev serves (or a folder inside it) can be built; name the function instead',
+        403,
+      );
+    if (typeof req.source !== 'string' || !isAbsolute(req.source) || req.source.includes('\0'))
+      throw refuse();
+    let real: string;
+    try {
+      real = realpathSync(req.source);
+    } catch {
+      throw refuse();
+    }
+    const def = defs.find((d) => {
+      try {
+        const rel = relative(realpathSync(d.dir), real);
+        return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+      } catch {
+        return false;
+      }
+    });
+    if (!def) throw refuse();
+    return def;
+  }
+
+  private log(build: Build, text: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
+    const header = /^===> ([A-Z]+)/.exec(text);
+    const phase = header ? (PHASES[header[1]!] ?? header[1]!.toLowerCase()) : undefined;
+    if (phase) {
+      build.view.phase = phase;
+      build.view.phases.push({ name: phase, startedAt: new Date().toISOString() });
+      this.o.events.emit('build.phase', { function: build.view.function, build: build.view.id, phase });
+    }
+    const line: BuildLogLine = { n: build.lines.length + 1, time: new Date().toISOString(), stream, text };
+    if (build.view.phase) line.phase = build.view.phase;
+    if (build.lines.length < MAX_LINES) build.lines.push(line);
+    for (const l of build.listeners) l(line);
+  }
+
+  private async run(build: Build, def: ResolvedFunction, req: BuildRequest, outDir: string): Promise<void> {
+    const { view } = build;
+    const signal = build.abort.signal;
+    const output =
+      view.output === 'oci-layout'
+        ? ({ type: 'oci-layout', dir: join(outDir, 'oci') } as const)
+        : view.output === 'docker-archive'
+          ? ({ type: 'docker-archive', file: join(outDir, 'image.tar') } as const)
+          : undefined;
+    try {
+      const result = await buildImage({
+        source: def.dir,
+        tag: view.tag,
+        dataDir: this.o.dataDir,
+        env: { ...def.build?.env, ...req.env },
+        signal,
+        runImage: (layout) => assembleRunImage(layout),
+        // Every folder sprout dev serves is a function: the image runs it on the framework, as sprout run does.
+        node: {
+          frameworkDir: frameworkDir(),
+          function: {
+            ...(def.target ? { target: def.target } : {}),
+            ...(def.signatureType ? { signatureType: def.signatureType } : {}),
+          },
+        },
+        ...(output ? { output } : {}),
+        logs: {
+          line: (text, stream) => {
+            // The lifecycle's own lines (no stream: not a child's output, which comes from a stream
+            // handler) are written from its async steps: a cancel stops it at the next one, between
+            // layers at the latest. Child processes are killed through the signal at once.
+            if (stream === undefined) signal.throwIfAborted();
+            this.log(build, text, stream);
+          },
+        },
+      });
+      signal.throwIfAborted();
+      view.digest = result.image.descriptor.digest;
+      if (view.push) {
+        this.log(build, '===> PUSHING');
+        signal.throwIfAborted();
+        const host = parseReference(view.tag).registry;
+        const local = /^(localhost|127\.[\d.]+|\[::1\])(:\d+)?$/.test(host);
+        const pushed = await pushImage(
+          result.layout,
+          result.image,
+          view.tag,
+          local ? { plainHttp: true } : {},
+        );
+        this.log(build, `pushed ${view.tag}@${pushed.digest}`);
+      }
+      if (output) view.path = output.type === 'oci-layout' ? output.dir : output.file;
+      view.status = 'succeeded';
+      this.o.events.emit('build.finished', {
+        function: view.function,
+        build: view.id,
+        tag: view.tag,
+        digest: view.digest,
+      });
+    } catch (err) {
+      rmSync(outDir, { recursive: true, force: true });
+      delete view.digest;
+      const cancelled = signal.aborted;
+      view.status = cancelled ? 'cancelled' : 'failed';
+      const e = err as { code?: string; message?: string };
+      view.error = cancelled
+        ? { code: 'SPROUT_ERR_PLATFORM_BUILD_CANCELLED', message: 'the build was cancelled' }
+        : { code: e.code ?? 'SPROUT_ERR_PLATFORM_INTERNAL', message: e.message ?? String(err) };
+      this.log(build, `build ${view.status}: ${view.error.message}`, 'stderr');
+      this.o.events.emit('build.failed', {
+        function: view.function,
+        build: view.id,
+        cancelled,
+        code: view.error.code,
+        error: view.error.message,
+      });
+    } finally {
+      view.finishedAt = new Date().toISOString();
+      delete view.phase;
+      for (const l of build.listeners) l(undefined);
+      build.listeners.clear();
+    }
+  }
+}
