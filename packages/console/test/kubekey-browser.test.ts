@@ -12,7 +12,7 @@ import { parse } from 'yaml';
 import { startConsoleServer, type ConsoleServer } from '../src/index.js';
 import { createClusterValidator, SECRET_REF_PREFIX, type ClusterConfig } from '../src/kubekey/index.js';
 import { freePort } from '@sprout/http/testing';
-import { PASSWORD_USER, startSshd, type TestSshd } from './sshd.js';
+import { PASSWORD_USER, startSshd, type TestSshd } from '../src/testing.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = [

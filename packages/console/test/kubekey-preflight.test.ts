@@ -12,7 +12,7 @@ import {
   type ClusterApi,
   type PreflightReport,
 } from '../src/kubekey/index.js';
-import { PASSWORD, PASSWORD_USER, SSHD, startSshd, type TestSshd } from './sshd.js';
+import { PASSWORD, PASSWORD_USER, SSHD, startSshd, type TestSshd } from '../src/testing.js';
 
 // Under CI a missing sshd fails; elsewhere too: scripts/setup.sh installs openssh-server.
 if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: run scripts/setup.sh (openssh-server)`);

@@ -3,7 +3,7 @@
 export { createClusterApi, CLUSTER_API_PREFIX, type ClusterApi, type ClusterApiOptions } from './routes.js';
 export { ClusterStore, type SavedCluster } from './store.js';
 export { RunManager, type RunRecord, type RunLine, type RunStatus, type RunManagerOptions } from './runs.js';
-export { RUN_ACTIONS, type RunAction, type RunParams } from './kk-command.js';
+export { RUN_ACTIONS, kkCommandLine, type RunAction, type RunParams } from './kk-command.js';
 export {
   runPreflight,
   type PreflightReport,

@@ -1,12 +1,18 @@
-// A real OpenSSH server for the pre-flight tests: started on a free loopback port with its own host
-// key, authorized_keys and config in a temp folder, stopped by close(). One dedicated local user
-// with a password (created once, idempotently) covers password logins; keys log in as root.
+// `@sprout/console/testing`: what the KubeKey installer's tests (here and in `sprout cluster`) share.
+// A real OpenSSH server for the pre-flight: started on a free loopback port with its own host key,
+// authorized_keys and config in a temp folder, stopped by close(). One dedicated local user with a
+// password (created once, idempotently) covers password logins; keys log in as root. And the folder
+// of the stand-in `kk` (test/fake-kk), to put on PATH.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { freePort } from '@sprout/http/testing';
+
+/** The folder holding the stand-in `kk` (see its header for the `FAKE_KK_DIR` controls). */
+export const FAKE_KK_BIN = fileURLToPath(new URL('../test/fake-kk', import.meta.url));
 
 export const SSHD = '/usr/sbin/sshd';
 export const PASSWORD_USER = 'sprout-kk-test';
