@@ -34,6 +34,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'Serve the web console alone (the KubeKey cluster installer, without a running platform)',
     load: async () => (await import('./commands/console.js')).default as Command,
   },
+  cluster: {
+    summary: 'KubeKey clusters: import a kk config, pre-flight the hosts over SSH, run kk',
+    load: async () => (await import('./commands/cluster.js')).default as Command,
+  },
   triggers: {
     summary: "Event triggers: serve KEDA's external scaler for Sprout's mqtt trigger",
     load: async () => (await import('./commands/triggers.js')).default as Command,

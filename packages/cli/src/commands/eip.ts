@@ -19,6 +19,7 @@ import { createLogger } from '@sprout/observe';
 import { METRICS_CONTENT_TYPE } from '@sprout/observe/metrics';
 import { stringify } from 'yaml';
 import { defineCommand, UsageError, type Command, type CommandIO } from '../command.js';
+import { checkOutput, outputOption, table } from '../output.js';
 
 const dataDirOption = {
   'data-dir': {
@@ -28,9 +29,6 @@ const dataDirOption = {
     value: 'DIR',
     description: 'Folder of the embedded store',
   },
-} as const;
-const outputOption = {
-  output: { type: 'string', short: 'o', default: 'table', value: 'FORMAT', description: 'table or json' },
 } as const;
 
 function open(dataDir: string, io: CommandIO): EipManager {
@@ -55,25 +53,6 @@ function target(positionals: string[], cmd: string): { namespace: string; name: 
   if (!m || rest.length)
     throw new UsageError(`expected one NAMESPACE/NAME, e.g. 'sprout eip ${cmd} default/web'`);
   return { namespace: m[1]!, name: m[2]! };
-}
-
-function checkOutput(o: string): 'table' | 'json' {
-  if (o !== 'table' && o !== 'json') throw new UsageError(`--output must be table or json, got '${o}'`);
-  return o;
-}
-
-function table(rows: string[][]): string {
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(w[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
 }
 
 export function parsePorts(text: string): ServicePort[] {
