@@ -8,7 +8,7 @@ import type { Session } from './api/types.js';
 import { ClustersPage } from './clusters/index.js';
 import { ErrorAlert } from './components/common.js';
 import { AddressesPage } from './pages/addresses.js';
-import { BuildsPage } from './pages/builds.js';
+import { BuildsPage } from './builds/BuildsPage.js';
 import { FunctionsPage } from './pages/functions.js';
 import { LoginPage } from './pages/login.js';
 import { LogsPage } from './pages/logs.js';

@@ -1,6 +1,7 @@
 import { api, request } from './client.js';
 import type {
   ApiTokenInfo,
+  Build,
   EipEvent,
   EipPool,
   EipService,
@@ -31,6 +32,10 @@ export const ROUTES = {
   listTokens: 'GET /v1/auth/tokens',
   createToken: 'POST /v1/auth/tokens',
   revokeToken: 'DELETE /v1/auth/tokens/{id}',
+  listBuilds: 'GET /v1/builds',
+  startBuild: 'POST /v1/builds',
+  cancelBuild: 'DELETE /v1/builds/{id}',
+  buildLogs: 'GET /v1/builds/{id}/logs',
 } as const;
 
 const seg = encodeURIComponent;
@@ -51,6 +56,16 @@ export const listTokens = () => api.get<{ tokens: ApiTokenInfo[] }>('/v1/auth/to
 export const createToken = (name: string) =>
   api.post<ApiTokenInfo & { token: string }>('/v1/auth/tokens', { name });
 export const revokeToken = (id: string) => api.del(`/v1/auth/tokens/${seg(id)}`);
+export const listBuilds = () => api.get<{ builds: Build[] }>('/v1/builds');
+export const startBuild = (body: {
+  function: string;
+  tag?: string;
+  output?: Build['output'];
+  push?: boolean;
+}) => api.post<Build>('/v1/builds', body);
+export const cancelBuild = (id: string) => api.del<Build>(`/v1/builds/${seg(id)}`);
+/** The path of a build's log stream (server-sent events: phase, log, end). */
+export const buildLogsPath = (id: string) => `/v1/builds/${seg(id)}/logs`;
 
 /** The gateway's Prometheus text (`/metrics`), read for request rates and cold starts. */
 export async function metricsText(): Promise<string> {

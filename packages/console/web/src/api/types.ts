@@ -214,10 +214,54 @@ export interface ApiTokenInfo {
   createdAt: string;
 }
 
+/** A source-to-image build under `sprout dev` (`/v1/builds`). */
+export interface Build {
+  id: string;
+  function: string;
+  source: string;
+  tag: string;
+  output: 'store' | 'oci-layout' | 'docker-archive';
+  push: boolean;
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  phase?: string;
+  phases: { name: string; startedAt: string }[];
+  startedAt: string;
+  finishedAt?: string;
+  digest?: string;
+  path?: string;
+  error?: { code: string; message: string };
+}
+
+/** One line of a build's log (`event: log` of `/v1/builds/{id}/logs`). */
+export interface BuildLogLine {
+  n: number;
+  time: string;
+  phase?: string;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
 type Keys<T> = Record<keyof T, true>;
 
 /** Property tables of the schemas in openapi.yaml (see the note at the top). */
 export const SCHEMA_KEYS = {
+  Build: {
+    id: true,
+    function: true,
+    source: true,
+    tag: true,
+    output: true,
+    push: true,
+    status: true,
+    phase: true,
+    phases: true,
+    startedAt: true,
+    finishedAt: true,
+    digest: true,
+    path: true,
+    error: true,
+  } satisfies Keys<Build>,
+  BuildLogLine: { n: true, time: true, phase: true, stream: true, text: true } satisfies Keys<BuildLogLine>,
   Function: {
     name: true,
     namespace: true,
