@@ -7,10 +7,10 @@
 //   3. a kill -9 soak: the process running the delivery engine and the function is killed -9 while
 //      messages flow and started again; every message is counted (lost must be 0, duplicates told).
 //
-//   node --conditions=@sprout/source --import tsx bench/triggers.ts [--messages 5000] [--rounds 2] [--brokers jetstream,redis,rabbitmq]
+//   node --conditions=@sprout/source --import tsx bench/triggers.ts [--messages 5000] [--rounds 2] [--brokers jetstream,redis,rabbitmq] [--throughput-only]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connect as amqpConnect } from 'amqplib';
@@ -39,6 +39,7 @@ const { values } = parseArgs({
     'soak-messages': { type: 'string', default: '2000' },
     'soak-kills': { type: 'string', default: '3' },
     brokers: { type: 'string', default: 'jetstream,redis,rabbitmq' },
+    'throughput-only': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.messages);
@@ -89,7 +90,18 @@ async function publishAtRate(seconds: number, send: (i: number, sentAt: number) 
 
 // ---------------------------------------------------------------- the Sprout path (delivery engine)
 
-async function sproutThroughput(broker: Broker): Promise<number> {
+/** A throughput round: msg/s and the process' CPU time (user + system) per message, in µs. */
+interface Round {
+  rate: number;
+  cpuUs: number;
+}
+
+const cpuUs = (since: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / N;
+};
+
+async function sproutThroughput(broker: Broker): Promise<Round> {
   progress(`${broker}: throughput through the delivery engine`);
   const topic = unique('tp');
   const fn = await startAsyncFunction(broker, topic, unique('g'), () => {}, {
@@ -98,11 +110,12 @@ async function sproutThroughput(broker: Broker): Promise<number> {
   });
   await publishAll(N, (i) => fn.engine.publish(topic, cloudEvent(`m${i}`, { i })));
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   fn.release();
   await until(() => fn.delivered() >= N, `${N} deliveries on ${broker}`);
-  const rate = N / ((performance.now() - t0) / 1000);
+  const round = { rate: N / ((performance.now() - t0) / 1000), cpuUs: cpuUs(c0) };
   await fn.close();
-  return rate;
+  return round;
 }
 
 async function sproutLatency(broker: Broker): Promise<number[]> {
@@ -249,19 +262,20 @@ const bareClients: Record<string, () => Promise<Bare>> = {
   rabbitmq: bareRabbit,
 };
 
-async function bareThroughput(bare: Bare): Promise<number> {
+async function bareThroughput(bare: Bare): Promise<Round> {
   progress('throughput of the bare client');
   const topic = unique('bare-tp');
   await bare.prepare(topic);
   await publishAll(N, (i) => bare.publish(topic, cloudEvent(`b${i}`, { i })));
   let got = 0;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await bare.consume(
     topic,
     () => got++,
     () => got >= N,
   );
-  return N / ((performance.now() - t0) / 1000);
+  return { rate: N / ((performance.now() - t0) / 1000), cpuUs: cpuUs(c0) };
 }
 
 async function bareLatency(bare: Bare): Promise<number[]> {
@@ -376,22 +390,36 @@ const results: Record<string, unknown> = {};
 
 for (const broker of brokers) {
   const bare = await bareClients[broker]!();
-  const sprout: number[] = [];
-  const bareRates: number[] = [];
+  const sproutRounds: Round[] = [];
+  const bareRounds: Round[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    sprout.push(await sproutThroughput(broker));
-    bareRates.push(await bareThroughput(bare));
+    sproutRounds.push(await sproutThroughput(broker));
+    bareRounds.push(await bareThroughput(bare));
   }
+  const sprout = sproutRounds.map((x) => x.rate);
+  const bareRates = bareRounds.map((x) => x.rate);
+  const cpu = {
+    sprout: r1(median(sproutRounds.map((x) => x.cpuUs))),
+    bare: r1(median(bareRounds.map((x) => x.cpuUs))),
+  };
   const throughput = {
     sprout: r1(median(sprout)),
     bare: r1(median(bareRates)),
     ratio: r2(median(sprout) / median(bareRates)),
+    cpuPerMessageUs: cpu,
+    load1: r2(loadavg()[0]!),
     rounds: { sprout: sprout.map(r1), bare: bareRates.map(r1) },
   };
   console.log(
-    `\n${broker}: ${N} messages, ${IN_FLIGHT} in flight\n` +
-      `  throughput  sprout ${throughput.sprout} msg/s   bare ${throughput.bare} msg/s   ratio ${throughput.ratio}x`,
+    `\n${broker}: ${N} messages, ${IN_FLIGHT} in flight, load ${throughput.load1}\n` +
+      `  throughput  sprout ${throughput.sprout} msg/s   bare ${throughput.bare} msg/s   ratio ${throughput.ratio}x\n` +
+      `  CPU/message sprout ${cpu.sprout} µs   bare ${cpu.bare} µs   (the process, user + system)`,
   );
+  if (values['throughput-only']) {
+    // a quick look (CPU per message, ratio): bench/results/triggers.json keeps the full runs only
+    await bare.close();
+    continue;
+  }
 
   const viaSprout = await sproutLatency(broker);
   const viaBare = await bareLatency(bare);
@@ -427,6 +455,7 @@ for (const broker of brokers) {
   };
 }
 
+if (values['throughput-only']) process.exit(0);
 // A run over some brokers keeps the last figures of the others (each broker has its own date).
 const file = `${root}bench/results/triggers.json`;
 const earlier = existsSync(file)

@@ -106,6 +106,8 @@ export async function runWithPlugins<T>(
   post: readonly string[],
   run: () => Promise<T>,
 ): Promise<T | undefined> {
+  // No hooks (the common case): the function's own promise, nothing built around it per call.
+  if (pre.length === 0 && post.length === 0) return run();
   const all = Object.fromEntries(plugins);
   for (const name of pre) await hook(plugins.get(name), 'execPreHook', ctx, all, name);
   let result: T | undefined;

@@ -36,6 +36,7 @@ export function openFunctionInvoker(
     return async (req, res) => writeResult(res, await call(req, res, req.body));
   }
   /** One bulk request: each entry is one call with its own ctx (req is the bulk request, no res). */
+  const hooked = pre.length > 0 || post.length > 0;
   const bulk = (req: SproutRequest, items: ReturnType<typeof readBulkEntries>, input: string) => {
     const base = req.executionId;
     const signal = req.signal;
@@ -44,7 +45,8 @@ export function openFunctionInvoker(
       try {
         if ('invalid' in item) throw item.invalid;
         const ctx = new InvocationContext(resources, req, undefined, { input, executionId, signal });
-        await runWithPlugins(ctx, resources.plugins, pre, post, async () => fn(ctx, item.data));
+        if (hooked) await runWithPlugins(ctx, resources.plugins, pre, post, async () => fn(ctx, item.data));
+        else await fn(ctx, item.data);
         return { entryId: item.entryId, status: 'SUCCESS' };
       } catch (err) {
         const code = (err as { code?: unknown })?.code;

@@ -32,6 +32,13 @@ function random(n: number): string {
 }
 const newTraceparent = () => `00-${random(16)}-${random(8)}-01`;
 
+const validTrace = (t: unknown): string | undefined =>
+  typeof t === 'string' && TRACEPARENT.test(t) ? t : undefined;
+
+/** The bytes as UTF-8 text, read in place (no copy of the message). */
+const utf8 = (b: Uint8Array): string =>
+  (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)).toString('utf8');
+
 function traceHeaders(traceparent: unknown, tracestate: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (typeof traceparent === 'string' && TRACEPARENT.test(traceparent)) out.traceparent = traceparent;
@@ -70,7 +77,7 @@ export function pubsubRequest(
   } else {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(Buffer.from(d.data).toString('utf8'));
+      parsed = JSON.parse(utf8(d.data));
     } catch (err) {
       throw payloadInvalid(d, `not JSON (${(err as Error).message})`);
     }
@@ -83,21 +90,25 @@ export function pubsubRequest(
     ce.type ??= 'com.dapr.event.sent';
     ce.specversion ??= '1.0';
   }
-  const given = [ce.traceparent, ce.traceid, d.metadata.traceparent].find(
-    (t): t is string => typeof t === 'string' && TRACEPARENT.test(t),
-  );
-  const traceparent = given ?? newTraceparent();
+  const traceparent =
+    validTrace(ce.traceparent) ??
+    validTrace(ce.traceid) ??
+    validTrace(d.metadata.traceparent) ??
+    newTraceparent();
   ce.traceparent = traceparent;
   ce.traceid = traceparent;
   ce.tracestate ??= d.metadata.tracestate ?? '';
   const expiration = typeof ce.expiration === 'string' ? Date.parse(ce.expiration) : NaN;
   let body: Uint8Array | undefined;
+  let headers: Record<string, string> | undefined;
   return {
     // Serialized only when POSTed alone: a bulk delivery serializes the whole batch once.
     get body() {
       return (body ??= Buffer.from(JSON.stringify(ce), 'utf8'));
     },
-    headers: { 'content-type': CLOUDEVENT_JSON, ...traceHeaders(traceparent, ce.tracestate) },
+    get headers() {
+      return (headers ??= { 'content-type': CLOUDEVENT_JSON, ...traceHeaders(traceparent, ce.tracestate) });
+    },
     id: typeof ce.id === 'string' ? ce.id : d.id,
     expired: Number.isFinite(expiration) && expiration <= now,
     event: ce,

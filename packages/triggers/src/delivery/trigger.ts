@@ -128,6 +128,10 @@ export class TriggerDelivery {
   private readonly stopping = new AbortController();
   private readonly handling = new Set<Promise<void>>();
   private readonly matchers = new Map<string, Matcher>();
+  /** What a route implies for every message (metadata, rawPayload, dead letters, bulk), read once per route. */
+  private readonly settings = new WeakMap<object, RouteSettings>();
+  /** Deliveries waiting for an instance: rejected at once by close() (one abort listener for all). */
+  private readonly waiting = new Set<(err: Error) => void>();
   private subscription: Subscription | undefined;
   /** Pub/sub only: gathers deliveries into bulk requests when the subscription is bulk. */
   private readonly bulk: BulkSender | undefined;
@@ -141,6 +145,14 @@ export class TriggerDelivery {
     // Every delivery in flight listens for the stop while it waits for an instance, POSTs or backs
     // off: many at once is expected, not a leak (Node warns past 10).
     setMaxListeners(3 * Math.max(1, Math.floor(options.maxInFlight)) + 10, this.stopping.signal);
+    this.stopping.signal.addEventListener(
+      'abort',
+      () => {
+        for (const reject of this.waiting) reject(new Error('stopping'));
+        this.waiting.clear();
+      },
+      { once: true },
+    );
     this.log = (options.log ?? createLogger({ name: 'triggers' })).child({ trigger: trigger.name });
     // A declarative rule Sprout cannot evaluate, or a rawPayload that is not a boolean, is refused
     // now, not at the first message.
@@ -314,7 +326,7 @@ export class TriggerDelivery {
     const trigger = this.trigger;
     let base: string;
     try {
-      base = (await untilStopped(this.options.target.url(), this.stopping.signal)).replace(/\/+$/, '');
+      base = trimSlashes(await this.untilStopped(this.options.target.url()));
     } catch (err) {
       return { outcome: { kind: 'retry', reason: `no instance to deliver to: ${(err as Error).message}` } };
     }
@@ -336,17 +348,9 @@ export class TriggerDelivery {
         return { outcome: { kind: 'retry', reason } };
       }
     }
-    const metadata = { ...route?.metadata, ...trigger.metadata };
-    const dlt = route?.deadLetterTopic !== undefined ? { deadLetterTopic: route.deadLetterTopic } : {};
-    let raw: boolean;
-    try {
-      raw = isRawPayload(metadata);
-    } catch (err) {
-      return {
-        outcome: { kind: 'retry', reason: `subscription metadata: ${(err as Error).message}` },
-        ...dlt,
-      };
-    }
+    const set = this.settingsFor(route);
+    if ('invalid' in set) return { outcome: { kind: 'retry', reason: set.invalid }, ...set.dlt };
+    const { raw, dlt } = set;
     let request: AppRequest;
     try {
       request = pubsubRequest(d, trigger.pubsubname, raw);
@@ -375,12 +379,50 @@ export class TriggerDelivery {
         ...dlt,
       };
     const url = `${base}${path.startsWith('/') ? path : `/${path}`}`;
-    // A declarative Subscription's bulkSubscribe, else (the app decides the route) the app's.
-    const max =
-      trigger.route !== undefined || trigger.rules?.length
-        ? bulkMaxMessages(trigger.bulkSubscribe)
-        : route?.bulk;
-    return { url, request, kind: 'pubsub', ...(max ? { bulk: { raw, max } } : {}), ...dlt };
+    return set.bulk
+      ? { url, request, kind: 'pubsub', bulk: set.bulk, ...dlt }
+      : { url, request, kind: 'pubsub', ...dlt };
+  }
+
+  /** The route's metadata (over the trigger's), rawPayload, dead-letter topic and bulk settings, read once. */
+  private settingsFor(route: AppRoute | undefined): RouteSettings {
+    const key: object = route ?? this.trigger;
+    let set = this.settings.get(key);
+    if (set) return set;
+    const trigger = this.trigger as Extract<Trigger, { kind: 'pubsub' }>;
+    const metadata = { ...route?.metadata, ...trigger.metadata };
+    const dlt = route?.deadLetterTopic !== undefined ? { deadLetterTopic: route.deadLetterTopic } : {};
+    try {
+      const raw = isRawPayload(metadata);
+      // A declarative Subscription's bulkSubscribe, else (the app decides the route) the app's.
+      const max =
+        trigger.route !== undefined || trigger.rules?.length
+          ? bulkMaxMessages(trigger.bulkSubscribe)
+          : route?.bulk;
+      set = { raw, dlt, ...(max ? { bulk: { raw, max } } : {}) };
+    } catch (err) {
+      set = { invalid: `subscription metadata: ${(err as Error).message}`, dlt };
+    }
+    this.settings.set(key, set);
+    return set;
+  }
+
+  /** `p`, or a rejection as soon as the delivery stops (a target waiting for an instance must not hold close()). */
+  private untilStopped<T>(p: Promise<T>): Promise<T> {
+    if (this.stopping.signal.aborted) return Promise.reject(new Error('stopping'));
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.add(reject);
+      p.then(
+        (v) => {
+          this.waiting.delete(reject);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.waiting.delete(reject);
+          reject(err as Error);
+        },
+      );
+    });
   }
 
   /** The first rule whose match holds for the event, else the default path. */
@@ -481,12 +523,17 @@ export class TriggerDelivery {
   }
 }
 
-/** `p`, or a rejection as soon as `signal` aborts (a target waiting for an instance must not hold close()). */
-function untilStopped<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error('stopping'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Error('stopping'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+type RouteSettings =
+  | {
+      readonly raw: boolean;
+      readonly dlt: { deadLetterTopic?: string };
+      readonly bulk?: { raw: boolean; max: number };
+    }
+  | { readonly invalid: string; readonly dlt: { deadLetterTopic?: string } };
+
+/** The URL without its trailing slashes (no regular expression per message). */
+function trimSlashes(url: string): string {
+  let end = url.length;
+  while (end > 0 && url.charCodeAt(end - 1) === 47) end--;
+  return end === url.length ? url : url.slice(0, end);
 }
