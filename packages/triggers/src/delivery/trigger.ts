@@ -272,7 +272,9 @@ export class TriggerDelivery {
           false,
         );
       // An open circuit breaker holds the delivery (nothing is POSTed) until it lets one through.
-      if (!('outcome' in p) && !(await this.admitted())) return this.handBack();
+      // (no breaker: nothing to wait for, and no promise made per message)
+      if (!('outcome' in p) && trigger.resiliency?.breaker && !(await this.admitted()))
+        return this.handBack();
       last =
         'outcome' in p
           ? p.outcome

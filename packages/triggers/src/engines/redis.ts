@@ -30,6 +30,8 @@ interface Settings {
 }
 
 type Entry = [id: string, fields: Buffer[]];
+const DATA_FIELD = Buffer.from('data');
+const METADATA_FIELD = Buffer.from('metadata');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RedisStreamsPubSub implements PubSubEngine {
@@ -260,16 +262,22 @@ class StreamSubscription implements Subscription {
 
   private deliver(entry: Entry, attempt: number): void {
     const id = String(entry[0]);
-    const fields = new Map<string, Buffer>();
-    for (let i = 0; i + 1 < entry[1].length; i += 2) fields.set(String(entry[1][i]), entry[1][i + 1]!);
+    // The fields read in place (a later duplicate wins, as it would in a map).
+    let m: Buffer | undefined;
+    let payload: Buffer | undefined;
+    const kv = entry[1];
+    for (let i = 0; i + 1 < kv.length; i += 2) {
+      const name = kv[i]!;
+      if (name.length === 4 && name.equals(DATA_FIELD)) payload = kv[i + 1];
+      else if (name.length === 8 && name.equals(METADATA_FIELD)) m = kv[i + 1];
+    }
     let metadata: MessageMetadata = {};
     try {
-      const m = fields.get('metadata');
       if (m) metadata = JSON.parse(m.toString('utf8')) as MessageMetadata;
     } catch {
       metadata = {}; // an entry written by someone else: the payload is still delivered
     }
-    const data = fields.get('data') ?? Buffer.alloc(0);
+    const data = payload ?? Buffer.alloc(0);
     this.unsettled.add(id);
     const { topic } = this.options;
     const release = () => {
