@@ -18,7 +18,8 @@ export function startExchange(
   path: string,
 ): void {
   const slot = route.slot;
-  slot.begin(performance.now());
+  const started = performance.now();
+  slot.begin(started);
   const ex: Exchange = {
     req,
     res,
@@ -33,6 +34,7 @@ export function startExchange(
   };
   res.once('close', () => {
     slot.end(res.headersSent ? res.statusCode : 0);
+    slot.took(performance.now() - started);
     ex.cancelWait?.();
     if (!res.writableFinished && ex.upstream) ex.upstream.destroy();
   });

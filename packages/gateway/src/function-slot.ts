@@ -1,4 +1,5 @@
 import type { Logger } from '@sprout/observe';
+import type { Histogram } from '@sprout/observe/metrics';
 import type { GatewayErrorCode } from './errors.js';
 import type { FunctionUpstream, InstanceEndpoint, ScalingPolicy } from './upstream.js';
 import type { FunctionGaugeSource, GatewayMetrics, RejectReason } from './metrics.js';
@@ -61,6 +62,8 @@ export class FunctionSlot implements FunctionGaugeSource {
   readonly byClass = [0, 0, 0, 0, 0, 0];
   lastError: { code: GatewayErrorCode; message: string; at: string } | undefined;
   readonly rejected: Partial<Record<RejectReason, number>> = {};
+  /** This function's child of the request duration histogram, looked up once (no label hashing per request). */
+  private readonly duration: Histogram.Internal<'function'>;
 
   constructor(
     readonly upstream: FunctionUpstream,
@@ -71,6 +74,7 @@ export class FunctionSlot implements FunctionGaugeSource {
   ) {
     this.name = upstream.name;
     this.scaler = new Scaler(policy, field);
+    this.duration = metrics.requestSeconds.labels({ function: this.name });
     this.unsubscribe = upstream.onInstancesChanged(() => this.drain());
   }
 
@@ -119,6 +123,11 @@ export class FunctionSlot implements FunctionGaugeSource {
     this.inflight--;
     const cls = status >= 100 && status < 600 ? Math.floor(status / 100) : 0;
     this.byClass[cls]!++;
+  }
+
+  /** An HTTP request of this function took `ms`, from arrival to its response finished. */
+  took(ms: number): void {
+    this.duration.observe(ms / 1000);
   }
 
   noteError(code: GatewayErrorCode, message: string): void {

@@ -27,6 +27,7 @@ export interface GatewayMetrics {
   unrouted: Counter;
   coldStarts: Counter<'function'>;
   coldStartSeconds: Histogram<'function'>;
+  requestSeconds: Histogram<'function'>;
 }
 
 /** Registers the gateway's metrics on `registry`; gauges read `sources()` when scraped. */
@@ -106,6 +107,13 @@ export function createGatewayMetrics(
       help: 'From the first held request to the first ready instance.',
       labelNames: ['function'],
       buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+    requestSeconds: new Histogram({
+      name: 'sprout_gateway_request_duration_seconds',
+      help: 'From a routed HTTP request arriving to its response finishing (or the client leaving), held time included.',
+      labelNames: ['function'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
   };

@@ -49,6 +49,12 @@ describe('dispatch: requests received by another server', () => {
     await expect
       .poll(() => t!.gw.metricsText())
       .toMatch(/sprout_gateway_requests_total\{function="dispatched",code="2xx"\} 3/);
+    // Their durations too; the cold one was held past the instance's 100 ms readiness delay.
+    const text = await t.gw.metricsText();
+    expect(text).toMatch(/sprout_gateway_request_duration_seconds_count\{function="dispatched"\} 3/);
+    const under =
+      /sprout_gateway_request_duration_seconds_bucket\{le="0.1",function="dispatched"\} (\d+)/.exec(text);
+    expect(Number(under![1])).toBeLessThan(3);
   });
 
   it('answers 404 SPROUT_ERR_GATEWAY_NO_ROUTE for a function the routes do not name', async () => {

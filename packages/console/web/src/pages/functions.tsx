@@ -28,7 +28,7 @@ export function FunctionsPage() {
   const [stats, setStats] = useState(new Map<string, FunctionStats>());
   const readStats = () =>
     metricsText().then(
-      (t) => setStats(functionStats(parseMetrics(t))),
+      (t) => setStats((before) => functionStats(parseMetrics(t), before)),
       () => undefined,
     );
   const live = useEvents({ types: CHANGES, reload: () => (reload(), void readStats()) });
@@ -57,7 +57,7 @@ export function FunctionsPage() {
                 <Table.Th>Cold starts</Table.Th>
                 <Table.Th>Req/s</Table.Th>
                 <Table.Th>
-                  <Tooltip label="The gateway records no request latency histogram yet">
+                  <Tooltip label="Request duration at the gateway, 99th percentile of the requests since the last reading (every 2 s)">
                     <span>p99</span>
                   </Tooltip>
                 </Table.Th>
@@ -84,10 +84,14 @@ export function FunctionsPage() {
                     <Table.Td data-col="ready">{f.readyReplicas}</Table.Td>
                     <Table.Td data-col="cold-starts">{s?.coldStarts ?? 0}</Table.Td>
                     <Table.Td data-col="rate">{(s?.rate ?? 0).toFixed(2)}</Table.Td>
-                    <Table.Td>
-                      <Text c="dimmed" span>
-                        —
-                      </Text>
+                    <Table.Td data-col="p99">
+                      {s?.p99 === undefined ? (
+                        <Text c="dimmed" span>
+                          —
+                        </Text>
+                      ) : (
+                        formatSeconds(s.p99)
+                      )}
                     </Table.Td>
                     <Table.Td>{f.restarts}</Table.Td>
                   </Table.Tr>
@@ -99,4 +103,9 @@ export function FunctionsPage() {
       )}
     </>
   );
+}
+
+/** A duration in seconds as the table shows it: ms below a second. */
+function formatSeconds(s: number): string {
+  return s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(2)} s`;
 }
