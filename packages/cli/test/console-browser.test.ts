@@ -2,13 +2,14 @@
 // browser) against a real `sprout dev` serving examples/hello and an async function: sign in, the
 // functions list, the invoke panel, a live update after an invoke, the Triggers and Logs pages, sign
 // out; then the auth layer's attacks over plain HTTP against the same server.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConsoleDev, type ConsoleDev } from './console-dev.js';
 import { bin, root } from './sprout.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -26,7 +27,7 @@ const PASSWORD = 'console-e2e-password';
 
 if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (chromium)`);
 
-let child: ChildProcess;
+let dev: ConsoleDev;
 let consoleUrl: string;
 let token: string;
 let signInLink: string;
@@ -35,7 +36,6 @@ let page: Page;
 let dataDir: string;
 let profile: string;
 const problems: string[] = [];
-const logs: string[] = [];
 const netlog: string[] = [];
 
 /**
@@ -48,54 +48,12 @@ async function shot(name: string): Promise<void> {
 }
 
 /** Starts `sprout dev` and resolves once it printed the console's URL (after the API's token). */
-function startDev(): Promise<void> {
-  child = spawn(
-    process.execPath,
-    [
-      bin,
-      'dev',
-      'examples/hello',
-      'examples/order-pipeline/fulfil',
-      '--port',
-      '0',
-      '--api-port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--no-eip',
-      '--no-collector',
-    ],
-    {
-      cwd: root,
-      env: { ...process.env, SPROUT_LOG_FORMAT: 'json', NODE_OPTIONS: '', SPROUT_ADMIN_PASSWORD: PASSWORD },
-    },
+async function startDev(): Promise<void> {
+  dev = await startConsoleDev(
+    ['examples/hello', 'examples/order-pipeline/fulfil', '--data-dir', dataDir, '--no-eip', '--no-collector'],
+    PASSWORD,
   );
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const onData = (c: Buffer) => {
-      buf += c;
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const line of lines) {
-        logs.push(line);
-        let rec: Record<string, string>;
-        try {
-          rec = JSON.parse(line) as Record<string, string>;
-        } catch {
-          continue;
-        }
-        if (rec.msg === 'platform API') token = rec.token!;
-        if (typeof rec.signIn === 'string') {
-          consoleUrl = rec.url!.replace(/\/$/, '');
-          signInLink = rec.signIn;
-          resolve();
-        }
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`sprout dev exited with ${code}:\n${logs.join('\n')}`)));
-  });
+  ({ url: consoleUrl, token, signIn: signInLink } = dev);
 }
 
 beforeAll(async () => {
@@ -122,8 +80,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
-  child?.kill('SIGTERM');
-  await new Promise((r) => (child?.exitCode === null ? child.once('exit', r) : r(undefined)));
+  await dev?.stop();
   rmSync(profile, { recursive: true, force: true });
   rmSync(dataDir, { recursive: true, force: true });
 });
