@@ -23,8 +23,9 @@ export function useApi<T>(load: () => Promise<T>, deps: unknown[] = []) {
 }
 
 /**
- * Calls `onEvent` for each platform event (the held ones first) and `reload` shortly after events
- * of the given types, at most every 300 ms; says whether the stream is live.
+ * Calls `onEvent` for each platform event (the held ones first) and `reload` after events of the
+ * given types: at once for the first, then at most every 300 ms (one more reload at the end of a
+ * burst); says whether the stream is live.
  */
 export function useEvents(
   o: {
@@ -40,14 +41,24 @@ export function useEvents(
   ref.current = o;
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let pending = false;
+    const quiet = () => {
+      timer = setTimeout(() => {
+        timer = undefined;
+        if (!pending) return;
+        pending = false;
+        ref.current.reload?.();
+        quiet();
+      }, 300);
+    };
     const stop = followEvents(
       (e) => {
         ref.current.onEvent?.(e);
-        if (ref.current.reload && (!ref.current.types || ref.current.types.includes(e.type)) && !timer) {
-          timer = setTimeout(() => {
-            timer = undefined;
-            ref.current.reload?.();
-          }, 300);
+        if (!ref.current.reload || (ref.current.types && !ref.current.types.includes(e.type))) return;
+        if (timer) pending = true;
+        else {
+          ref.current.reload();
+          quiet();
         }
       },
       { ...(o.function ? { function: o.function } : {}), onState: setLive },
