@@ -5,7 +5,7 @@ import type { InputBindingEngine, PubSubEngine } from '../broker.js';
 import { TriggersError } from '../errors.js';
 import type { ComponentPolicy } from '../resiliency/policies.js';
 import type { ResiliencyPolicies } from '../resiliency/policies.js';
-import type { Trigger } from './trigger.js';
+import type { Trigger } from './trigger-types.js';
 
 /** The engines opened for a function's components, by component name. */
 export interface TriggerEngines {

@@ -1,5 +1,6 @@
 import type { TriggerCounts } from './counters.js';
-import { TriggerDelivery, type DeliveryOptions, type Trigger } from './trigger.js';
+import type { DeliveryOptions, Trigger } from './trigger-types.js';
+import { TriggerDelivery } from './trigger.js';
 
 /**
  * Every trigger of one function, delivered to the same target with the same bounds and policy:

@@ -1,13 +1,12 @@
 export { FunctionDelivery } from './function.js';
-export {
-  TriggerDelivery,
-  DEAD_LETTER_METADATA,
-  type BindingTrigger,
-  type DeliveryOptions,
-  type DeliveryTarget,
-  type PubSubTrigger,
-  type Trigger,
-} from './trigger.js';
+export { TriggerDelivery, DEAD_LETTER_METADATA } from './trigger.js';
+export type {
+  BindingTrigger,
+  DeliveryOptions,
+  DeliveryTarget,
+  PubSubTrigger,
+  Trigger,
+} from './trigger-types.js';
 export { LATENCY_BUCKETS_MS, type LatencyHistogram, type TriggerCounts } from './counters.js';
 export {
   DEFAULT_RETRY_POLICY,

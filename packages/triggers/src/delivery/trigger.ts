@@ -2,77 +2,17 @@ import { setMaxListeners } from 'node:events';
 import { Agent } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '@sprout/observe';
-import type { Delivery, InputBindingEngine, PubSubEngine, Subscription } from '../broker.js';
+import type { Delivery, Subscription } from '../broker.js';
 import { isRawPayload } from '../api/envelope.js';
 import { isTriggersError, TriggersError } from '../errors.js';
-import { BulkSender, bulkMaxMessages, type BulkSubscribe } from './bulk.js';
+import { BulkSender } from './bulk.js';
 import { deliverToApp, type Outcome } from './callback.js';
 import { TriggerCounters, type TriggerCounts } from './counters.js';
 import { bindingRequest, pubsubRequest, type AppRequest } from './envelope.js';
-import {
-  backoffMs,
-  mayRetry,
-  readRetryPolicy,
-  retriesStatus,
-  type RetryPolicy,
-  type RetryPolicySpec,
-} from './policy.js';
-import type { ComponentPolicy } from '../resiliency/policies.js';
-import { compileMatch, type Matcher } from './match.js';
-import { readAppSubscriptions, routeOf, type AppRoute, type RouteRule } from './routes.js';
-
-/**
- * Where deliveries go: the base URL (`http://127.0.0.1:<port>`) of an instance ready to take one.
- * The platform may make `url()` wait for an instance to start (the first message after scale to
- * zero is held, not dropped); a rejection counts as a failed attempt.
- */
-export interface DeliveryTarget {
-  url(): Promise<string>;
-}
-
-/** A pub/sub subscription feeding a function (`serving.triggers.dapr[]` of a `pubsub.*` type). */
-export interface PubSubTrigger {
-  readonly kind: 'pubsub';
-  /** The trigger's name (its FUNC_CONTEXT input): what the counters are kept under. */
-  readonly name: string;
-  /** The pub/sub component's name (the CloudEvent's `pubsubname`). */
-  readonly pubsubname: string;
-  readonly engine: PubSubEngine;
-  readonly topic: string;
-  /** Dapr's `consumerID`: the consumer group (default the app id). */
-  readonly group: string;
-  /**
-   * A declarative Subscription's `routes.default`; with it or `rules` the Subscription decides the
-   * path, else the app's `GET /dapr/subscribe` does.
-   */
-  readonly route?: string;
-  /** A declarative Subscription's `routes.rules`, in order (CEL `match`, see `compileMatch`). */
-  readonly rules?: readonly RouteRule[];
-  /** Where a message goes after its last retry (a declarative Subscription's, else the app's). */
-  readonly deadLetterTopic?: string;
-  /** Subscription metadata (`rawPayload`); the app's `/dapr/subscribe` metadata fills what is unset. */
-  readonly metadata?: Readonly<Record<string, string>>;
-  /**
-   * A declarative Subscription's `bulkSubscribe`: messages go to the app in bulk requests (see
-   * `BulkSender`). Without a declarative route, the app's `/dapr/subscribe` answer decides.
-   */
-  readonly bulkSubscribe?: BulkSubscribe;
-}
-
-/** An input binding feeding a function: daprd POSTs its events to `/<binding name>`. */
-export interface BindingTrigger {
-  readonly kind: 'binding';
-  /** The binding component's name: the route and the counters' key. */
-  readonly name: string;
-  readonly engine: InputBindingEngine;
-}
-
-/**
- * A trigger and, when a Dapr Resiliency file names them (or its defaults apply), its component's
- * `inbound` policies: they replace `DeliveryOptions.retry`/`timeoutMs`, and a circuit breaker holds
- * deliveries while it is open.
- */
-export type Trigger = (PubSubTrigger | BindingTrigger) & { readonly resiliency?: ComponentPolicy };
+import { backoffMs, mayRetry, readRetryPolicy, retriesStatus, type RetryPolicy } from './policy.js';
+import { RouteBook } from './route-book.js';
+import type { AppRoute } from './routes.js';
+import type { DeliveryOptions, Trigger } from './trigger-types.js';
 
 type Prepared = { deadLetterTopic?: string } & (
   | {
@@ -86,20 +26,7 @@ type Prepared = { deadLetterTopic?: string } & (
   | { invalid: string }
 );
 
-export interface DeliveryOptions {
-  readonly target: DeliveryTarget;
-  /** Deliveries in flight at once for this trigger (the function's maxConcurrency). */
-  readonly maxInFlight: number;
-  /** Resiliency-style retry policy (Dapr's field names); default constant 1 s, 3 retries. */
-  readonly retry?: RetryPolicySpec;
-  /** One attempt's timeout (Dapr resiliency `timeouts`), default 60 s. */
-  readonly timeoutMs?: number;
-  readonly log?: Logger;
-}
-
 const DEFAULT_TIMEOUT_MS = 60_000;
-/** Instances whose `/dapr/subscribe` answer is kept. */
-const MAX_CACHED_APPS = 32;
 
 /** Metadata keys a dead-lettered message carries beside its own. */
 export const DEAD_LETTER_METADATA = {
@@ -123,18 +50,15 @@ export class TriggerDelivery {
   private readonly log: Logger;
   /** Keep-alive connections to the app's instances, closed with the delivery. */
   private readonly agent = new Agent({ keepAlive: true });
-  /** The app's route for this trigger, per instance (read once from its `/dapr/subscribe`). */
-  private readonly routes = new Map<string, Promise<AppRoute | undefined>>();
   private readonly stopping = new AbortController();
   private readonly handling = new Set<Promise<void>>();
-  private readonly matchers = new Map<string, Matcher>();
-  /** What a route implies for every message (metadata, rawPayload, dead letters, bulk), read once per route. */
-  private readonly settings = new WeakMap<object, RouteSettings>();
   /** Deliveries waiting for an instance: rejected at once by close() (one abort listener for all). */
   private readonly waiting = new Set<(err: Error) => void>();
   private subscription: Subscription | undefined;
   /** Pub/sub only: gathers deliveries into bulk requests when the subscription is bulk. */
   private readonly bulk: BulkSender | undefined;
+  /** Pub/sub only: where its messages go (routes per instance, rules, what a route implies). */
+  private readonly book: RouteBook | undefined;
 
   private constructor(
     readonly trigger: Trigger,
@@ -164,7 +88,7 @@ export class TriggerDelivery {
         signal: this.stopping.signal,
         agent: this.agent,
       });
-      for (const r of trigger.rules ?? []) this.matcher(r.match);
+      this.book = new RouteBook(trigger, this.timeoutMs, this.stopping.signal);
       try {
         isRawPayload(trigger.metadata ?? {});
       } catch (err) {
@@ -333,25 +257,26 @@ export class TriggerDelivery {
     } catch (err) {
       return { outcome: { kind: 'retry', reason: `no instance to deliver to: ${(err as Error).message}` } };
     }
-    if (trigger.kind === 'binding')
+    const book = this.book;
+    if (trigger.kind === 'binding' || !book)
       return { url: `${base}/${trigger.name}`, request: bindingRequest(d), kind: 'binding' };
     let route: AppRoute | undefined;
-    if (trigger.route === undefined && !trigger.rules?.length) {
+    if (!book.declarative) {
       try {
-        route = await this.appRoute(base);
+        route = await book.appRoute(base);
       } catch (err) {
-        this.routes.delete(base);
+        book.forget(base);
         return {
           outcome: { kind: 'retry', reason: `reading the app's subscriptions: ${(err as Error).message}` },
         };
       }
       if (!route) {
-        this.routes.delete(base);
+        book.forget(base);
         const reason = `the app does not subscribe to ${trigger.pubsubname}/${trigger.topic} at GET /dapr/subscribe`;
         return { outcome: { kind: 'retry', reason } };
       }
     }
-    const set = this.settingsFor(route);
+    const set = book.settingsFor(route);
     if ('invalid' in set) return { outcome: { kind: 'retry', reason: set.invalid }, ...set.dlt };
     const { raw, dlt } = set;
     let request: AppRequest;
@@ -365,10 +290,7 @@ export class TriggerDelivery {
     if (request.expired) return { outcome: { kind: 'drop', reason: `event ${request.id} expired` }, ...dlt };
     let path: string | undefined;
     try {
-      path = this.pathFor(
-        request.event,
-        route ?? { rules: trigger.rules ?? [], ...(trigger.route ? { path: trigger.route } : {}) },
-      );
+      path = book.pathFor(request.event, route);
     } catch (err) {
       return { outcome: { kind: 'retry', reason: (err as Error).message }, ...dlt };
     }
@@ -385,29 +307,6 @@ export class TriggerDelivery {
     return set.bulk
       ? { url, request, kind: 'pubsub', bulk: set.bulk, ...dlt }
       : { url, request, kind: 'pubsub', ...dlt };
-  }
-
-  /** The route's metadata (over the trigger's), rawPayload, dead-letter topic and bulk settings, read once. */
-  private settingsFor(route: AppRoute | undefined): RouteSettings {
-    const key: object = route ?? this.trigger;
-    let set = this.settings.get(key);
-    if (set) return set;
-    const trigger = this.trigger as Extract<Trigger, { kind: 'pubsub' }>;
-    const metadata = { ...route?.metadata, ...trigger.metadata };
-    const dlt = route?.deadLetterTopic !== undefined ? { deadLetterTopic: route.deadLetterTopic } : {};
-    try {
-      const raw = isRawPayload(metadata);
-      // A declarative Subscription's bulkSubscribe, else (the app decides the route) the app's.
-      const max =
-        trigger.route !== undefined || trigger.rules?.length
-          ? bulkMaxMessages(trigger.bulkSubscribe)
-          : route?.bulk;
-      set = { raw, dlt, ...(max ? { bulk: { raw, max } } : {}) };
-    } catch (err) {
-      set = { invalid: `subscription metadata: ${(err as Error).message}`, dlt };
-    }
-    this.settings.set(key, set);
-    return set;
   }
 
   /** `p`, or a rejection as soon as the delivery stops (a target waiting for an instance must not hold close()). */
@@ -428,18 +327,6 @@ export class TriggerDelivery {
     });
   }
 
-  /** The first rule whose match holds for the event, else the default path. */
-  private pathFor(event: unknown, route: { path?: string; rules: readonly RouteRule[] }): string | undefined {
-    for (const r of route.rules) if (this.matcher(r.match)(event)) return r.path;
-    return route.path;
-  }
-
-  private matcher(expr: string): Matcher {
-    let m = this.matchers.get(expr);
-    if (!m) this.matchers.set(expr, (m = compileMatch(expr)));
-    return m;
-  }
-
   /** Waits while the trigger's circuit breaker is open; false: the delivery is stopping. */
   private async admitted(): Promise<boolean> {
     try {
@@ -452,20 +339,6 @@ export class TriggerDelivery {
 
   private post(url: string, req: AppRequest, kind: 'pubsub' | 'binding'): Promise<Outcome> {
     return deliverToApp(url, req, this.timeoutMs, kind, this.stopping.signal, this.agent);
-  }
-
-  private appRoute(base: string): Promise<AppRoute | undefined> {
-    const t = this.trigger as PubSubTrigger;
-    let route = this.routes.get(base);
-    if (!route) {
-      // One answer per instance; instances come and go (scale to zero and back), so keep the newest few.
-      if (this.routes.size >= MAX_CACHED_APPS) this.routes.delete(this.routes.keys().next().value!);
-      route = readAppSubscriptions(base, this.timeoutMs, this.stopping.signal).then((list) =>
-        routeOf(list, t.pubsubname, t.topic),
-      );
-      this.routes.set(base, route);
-    }
-    return route;
   }
 
   /** After the last retry (or at once for a payload that can never be delivered). */
@@ -525,14 +398,6 @@ export class TriggerDelivery {
     await d.nack(delayMs > 0 ? delayMs : undefined);
   }
 }
-
-type RouteSettings =
-  | {
-      readonly raw: boolean;
-      readonly dlt: { deadLetterTopic?: string };
-      readonly bulk?: { raw: boolean; max: number };
-    }
-  | { readonly invalid: string; readonly dlt: { deadLetterTopic?: string } };
 
 /** The URL without its trailing slashes (no regular expression per message). */
 function trimSlashes(url: string): string {
