@@ -1,10 +1,11 @@
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { Link } from 'react-router';
 import { Anchor, Badge, Code, Table, Text, Tooltip } from '@mantine/core';
 import { functionStats, parseMetrics, type FunctionStats } from '../api/metrics.js';
 import { listFunctions, metricsText } from '../api/routes.js';
 import { useApi, useEvents, useInterval } from '../api/use.js';
 import { Empty, ErrorAlert, LiveBadge, PageTitle } from '../components/common.js';
+import type { FunctionView } from '../api/types.js';
 
 /** Events after which the list is read again. */
 const CHANGES = [
@@ -68,33 +69,13 @@ export function FunctionsPage() {
               {data.functions.map((f) => {
                 const s = stats.get(f.name);
                 return (
-                  <Table.Tr key={f.name} data-function={f.name}>
-                    <Table.Td>
-                      <Anchor component={Link} to={`/functions/${encodeURIComponent(f.name)}`}>
-                        {f.name}
-                      </Anchor>
-                      {f.lastErrorCode && (
-                        <Badge color="red" ml="xs" variant="light" title={f.lastError}>
-                          {f.lastErrorCode}
-                        </Badge>
-                      )}
-                    </Table.Td>
-                    <Table.Td>{f.namespace ?? 'default'}</Table.Td>
-                    <Table.Td data-col="replicas">{f.desiredReplicas}</Table.Td>
-                    <Table.Td data-col="ready">{f.readyReplicas}</Table.Td>
-                    <Table.Td data-col="cold-starts">{s?.coldStarts ?? 0}</Table.Td>
-                    <Table.Td data-col="rate">{(s?.rate ?? 0).toFixed(2)}</Table.Td>
-                    <Table.Td data-col="p99">
-                      {s?.p99 === undefined ? (
-                        <Text c="dimmed" span>
-                          —
-                        </Text>
-                      ) : (
-                        formatSeconds(s.p99)
-                      )}
-                    </Table.Td>
-                    <Table.Td>{f.restarts}</Table.Td>
-                  </Table.Tr>
+                  <FunctionRow
+                    key={f.name}
+                    f={f}
+                    coldStarts={s?.coldStarts ?? 0}
+                    rate={s?.rate ?? 0}
+                    p99={s?.p99}
+                  />
                 );
               })}
             </Table.Tbody>
@@ -109,3 +90,53 @@ export function FunctionsPage() {
 function formatSeconds(s: number): string {
   return s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(2)} s`;
 }
+
+interface RowProps {
+  f: FunctionView;
+  coldStarts: number;
+  rate: number;
+  p99: number | undefined;
+}
+
+/**
+ * One function's row; re-rendered only when what it shows changed (the list is read again whole
+ * after each event, so with many functions most rows stay as they are).
+ */
+const FunctionRow = memo(
+  function FunctionRow({ f, coldStarts, rate, p99 }: RowProps) {
+    return (
+      <Table.Tr data-function={f.name}>
+        <Table.Td>
+          <Anchor component={Link} to={`/functions/${encodeURIComponent(f.name)}`}>
+            {f.name}
+          </Anchor>
+          {f.lastErrorCode && (
+            <Badge color="red" ml="xs" variant="light" title={f.lastError}>
+              {f.lastErrorCode}
+            </Badge>
+          )}
+        </Table.Td>
+        <Table.Td>{f.namespace ?? 'default'}</Table.Td>
+        <Table.Td data-col="replicas">{f.desiredReplicas}</Table.Td>
+        <Table.Td data-col="ready">{f.readyReplicas}</Table.Td>
+        <Table.Td data-col="cold-starts">{coldStarts}</Table.Td>
+        <Table.Td data-col="rate">{rate.toFixed(2)}</Table.Td>
+        <Table.Td data-col="p99">
+          {p99 === undefined ? (
+            <Text c="dimmed" span>
+              —
+            </Text>
+          ) : (
+            formatSeconds(p99)
+          )}
+        </Table.Td>
+        <Table.Td>{f.restarts}</Table.Td>
+      </Table.Tr>
+    );
+  },
+  (a, b) =>
+    a.coldStarts === b.coldStarts &&
+    a.rate === b.rate &&
+    a.p99 === b.p99 &&
+    (a.f === b.f || JSON.stringify(a.f) === JSON.stringify(b.f)),
+);
