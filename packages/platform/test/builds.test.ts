@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fuzzFindings, fuzzHttpServer, seededRng } from '@sprout/http/testing';
 import type { PlatformEvent } from '../src/index.js';
 import { schemaErrors, startTestDev, withToken, type TestDev } from './helpers.js';
 
@@ -172,4 +173,21 @@ describe('the build API under sprout dev', () => {
     const list = (await dev.call('/v1/builds')).body.builds as Record<string, unknown>[];
     expect(list.map((b) => b.status)).toEqual(['succeeded', 'succeeded', 'cancelled']);
   }, 240_000);
+
+  it('answers hostile requests to /v1/builds with coded statuses, never an internal error', async () => {
+    const rng = seededRng();
+    const r = await fuzzHttpServer(
+      Number(new URL(dev.api.url).port),
+      {
+        paths: ['/v1/builds', '/v1/builds/b-x', '/v1/builds/b-x/logs', '/v1/builds/%2e%2e/logs'],
+        good: Buffer.from(JSON.stringify({ source: '/etc', tag: 'x:1' })),
+        headers: [`authorization: Bearer ${dev.api.token}`],
+        methods: ['POST', 'GET', 'DELETE'],
+      },
+      { rng, ms: 1500, min: 40 },
+    );
+    const f = fuzzFindings(r);
+    expect(f.serverErrors, `FUZZ_SEED=${rng.seed}`).toEqual([]);
+    expect(f.uncoded, `FUZZ_SEED=${rng.seed}`).toEqual([]);
+  }, 60_000);
 });
