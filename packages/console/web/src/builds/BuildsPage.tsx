@@ -77,7 +77,11 @@ export function BuildsPage() {
   const [error, setError] = useState<ApiError>();
   const log = useBuildLog(selected);
   const bottom = useRef<HTMLDivElement>(null);
-  useEffect(() => bottom.current?.scrollIntoView({ block: 'nearest' }), [log.lines.length]);
+  useEffect(() => {
+    // A block, not an arrow's value: Chromium's scrollIntoView returns a Promise, which React would
+    // keep as the effect's cleanup and call at the next line ("is not a function"), unmounting the app.
+    void bottom.current?.scrollIntoView({ block: 'nearest' });
+  }, [log.lines.length]);
   useEffect(() => {
     if (log.done) builds.reload();
   }, [log.done]);
