@@ -144,11 +144,11 @@ describe('checkLayering', () => {
   });
 
   it('reports cycles in the declared graph and packages the table does not name', () => {
-    const root = workspace({ console: { deps: ['state'] }, state: { deps: ['console'] } });
+    const root = workspace({ dashboard: { deps: ['state'] }, state: { deps: ['dashboard'] } });
     const findings = checkLayering(root);
-    expect(rules(findings)).toContain('packages/console/package.json unlisted');
+    expect(rules(findings)).toContain('packages/dashboard/package.json unlisted');
     expect(findings.filter((f) => f.rule === 'cycle').map((f) => f.message)).toEqual([
-      'dependency cycle: console → state → console',
+      'dependency cycle: dashboard → state → dashboard',
     ]);
   });
 

@@ -178,12 +178,13 @@ describe('fuzzed bulk bodies', () => {
       const e = entries[i] as Record<string, unknown>;
       if (e === null || typeof e !== 'object' || Array.isArray(e)) continue;
       const field = rng.pick(['entryId', 'event', 'contentType', 'metadata', 'whole']);
-      if (field === 'whole') entries[i] = rng.pick(values);
+      // A copy: an entry given a shared value and then mutated must not come to hold itself.
+      if (field === 'whole') entries[i] = structuredClone(rng.pick(values));
       else if (rng.next() < 0.3) delete e[field];
-      else e[field] = rng.pick(values);
+      else e[field] = structuredClone(rng.pick(values));
     }
     const body: Record<string, unknown> = envelope(entries);
-    if (rng.next() < 0.15) body.entries = rng.pick(values);
+    if (rng.next() < 0.15) body.entries = structuredClone(rng.pick(values));
     return body;
   }
 
