@@ -1,51 +1,17 @@
 import { connect as tcpConnect } from 'node:net';
 import { connect as h2Connect } from 'node:http2';
-import { fileURLToPath } from 'node:url';
-import { credentials, loadPackageDefinition, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRng } from '@sprout/http/testing';
 import { MqttExternalScaler } from '../src/index.js';
 import { waitFor } from './conformance.js';
-
-/** KEDA's side: a real gRPC client over the vendored externalscaler.proto. */
-const PROTO = fileURLToPath(new URL('../proto/externalscaler.proto', import.meta.url));
-type Call<Req, Res> = (req: Req, cb: (err: ServiceError | null, res: Res) => void) => void;
-interface Ref {
-  name: string;
-  namespace: string;
-  scalerMetadata: Record<string, string>;
-}
-interface Client {
-  IsActive: Call<Ref, { result: boolean }>;
-  GetMetricSpec: Call<
-    Ref,
-    { metricSpecs: { metricName: string; targetSize: number; targetSizeFloat: number }[] }
-  >;
-  GetMetrics: Call<
-    { scaledObjectRef: Ref; metricName: string },
-    { metricValues: { metricName: string; metricValue: number; metricValueFloat: number }[] }
-  >;
-  StreamIsActive(req: Ref): NodeJS.ReadableStream & { cancel(): void };
-  close(): void;
-}
-
-const call = <Req, Res>(c: Client, m: keyof Client, req: Req) =>
-  new Promise<Res>((resolve, reject) =>
-    (c[m] as unknown as Call<Req, Res>).call(c, req, (err, res) => (err ? reject(err) : resolve(res))),
-  );
+import { call, callError, ref, scalerClient, type Ref, type ScalerClient } from './scaler-client.js';
 
 const TOPIC = `sprout-scaler-${process.pid}-${Date.now().toString(36)}`;
-const ref = (metadata: Record<string, string>): Ref => ({
-  name: 'orders',
-  namespace: 'shop',
-  scalerMetadata: { scalerAddress: 'ignored:9090', ...metadata },
-});
 
 describe("Sprout's MQTT external scaler for KEDA (gRPC, Mosquitto)", () => {
   let scaler: MqttExternalScaler;
-  let client: Client;
+  let client: ScalerClient;
   let mqtt: MqttClient;
 
   beforeAll(async () => {
@@ -54,13 +20,7 @@ describe("Sprout's MQTT external scaler for KEDA (gRPC, Mosquitto)", () => {
       windowMs: 1500,
       streamIntervalMs: 100,
     });
-    const pkg = loadSync(PROTO, { keepCase: true, longs: Number, defaults: true });
-    const Ctor = (
-      loadPackageDefinition(pkg).externalscaler as unknown as {
-        ExternalScaler: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client;
-      }
-    ).ExternalScaler;
-    client = new Ctor(scaler.address, credentials.createInsecure());
+    client = scalerClient(scaler.address);
     mqtt = await connectAsync('mqtt://127.0.0.1:1883', { clientId: `scaler-pub-${process.pid}` });
   });
   afterAll(async () => {
@@ -104,10 +64,7 @@ describe("Sprout's MQTT external scaler for KEDA (gRPC, Mosquitto)", () => {
       [{ topic: TOPIC, targetValue: 'x' }, 'scalerMetadata.metadata.targetValue'],
       [{ topic: TOPIC, url: 'http://127.0.0.1:1883' }, 'url'],
     ] as const) {
-      const err = await call(client, 'IsActive', ref(md)).then(
-        () => undefined,
-        (e: ServiceError) => e,
-      );
+      const err = await callError(client, 'IsActive', ref(md));
       expect(err?.code, JSON.stringify(md)).toBe(3); // INVALID_ARGUMENT
       expect(err?.details).toContain(field);
     }

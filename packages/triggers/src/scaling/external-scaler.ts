@@ -2,7 +2,6 @@ import { fileURLToPath } from 'node:url';
 import {
   loadPackageDefinition,
   Server,
-  ServerCredentials,
   status,
   type ServerUnaryCall,
   type ServerWritableStream,
@@ -14,6 +13,13 @@ import { createLogger, type Logger } from '@sprout/observe';
 import { isTriggersError, TriggersError } from '../errors.js';
 import { readingOf, readTrigger, type LagTrigger } from './metric.js';
 import { MqttTopicWatch } from './mqtt-watch.js';
+import {
+  GrpcListener,
+  grpcServerOptions,
+  resolveGrpcLimits,
+  type GrpcLimits,
+  type GrpcTls,
+} from './grpc-listener.js';
 
 /** KEDA's external scaler contract, vendored (proto/README.md): loaded from the package, src or dist alike. */
 const PROTO = fileURLToPath(new URL('../../proto/externalscaler.proto', import.meta.url));
@@ -33,11 +39,12 @@ export interface MqttScalerOptions {
   maxTopics?: number;
   /** How often a StreamIsActive call re-reads the topic (default 1 s); it sends only changes. */
   streamIntervalMs?: number;
+  /** Connections, message size and time limits (`GRPC_LIMIT_DEFAULTS`: 64 connections, 64 KiB, …). */
+  limits?: GrpcLimits;
+  /** TLS (KEDA's `enableTLS`), and with `clientCa` client certificates required (`tlsClientCert`). */
+  tls?: GrpcTls;
   logger?: Logger;
 }
-
-/** Largest request accepted (a ScaledObjectRef is a name, a namespace and a small map). */
-const MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
  * KEDA's external scaler (gRPC `externalscaler.ExternalScaler`) for Sprout's `mqtt` trigger, which KEDA
@@ -57,17 +64,21 @@ export class MqttExternalScaler {
   private readonly streams = new Set<ServerWritableStream<ScaledObjectRef, unknown>>();
   private readonly log: Logger;
   private closed = false;
+  private listener!: GrpcListener;
 
   private constructor(
     private readonly o: MqttScalerOptions,
     private readonly server: Server,
-    readonly port: number,
+    private readonly limits: Required<GrpcLimits>,
     readonly host: string,
   ) {
     this.log = o.logger ?? createLogger({ name: 'mqtt-scaler' });
   }
 
-  /** Serves on `host` (default 127.0.0.1) and `port` (0 picks one), plaintext (KEDA's default). */
+  /**
+   * Serves on `host` (default 127.0.0.1) and `port` (0 picks one), plaintext (KEDA's default)
+   * unless `o.tls` is given, within `o.limits`.
+   */
   static async listen(o: MqttScalerOptions, port = 0, host = '127.0.0.1'): Promise<MqttExternalScaler> {
     const pkg = loadSync(PROTO, { keepCase: true, longs: Number, defaults: true });
     const service = (
@@ -75,17 +86,14 @@ export class MqttExternalScaler {
         ExternalScaler: { service: ServiceDefinition };
       }
     ).ExternalScaler.service;
-    const server = new Server({
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-      'grpc.max_concurrent_streams': 100,
-      'grpc.max_connection_idle_ms': 120_000,
-    });
+    const limits = resolveGrpcLimits(o.limits);
+    const server = new Server(grpcServerOptions(limits));
     const ref: { self?: MqttExternalScaler } = {};
     server.addService(service, {
       IsActive: (call: ServerUnaryCall<ScaledObjectRef, unknown>, done: sendUnaryData<unknown>) =>
-        void ref.self!.unary(call.request, done, (r) => ({ result: r.active })),
+        void ref.self!.unary(call, call.request, done, (r) => ({ result: r.active })),
       GetMetricSpec: (call: ServerUnaryCall<ScaledObjectRef, unknown>, done: sendUnaryData<unknown>) =>
-        void ref.self!.unary(call.request, done, (r, t) => ({
+        void ref.self!.unary(call, call.request, done, (r, t) => ({
           metricSpecs: [
             { metricName: metricName(t), targetSize: Math.ceil(t.target), targetSizeFloat: t.target },
           ],
@@ -94,30 +102,27 @@ export class MqttExternalScaler {
         call: ServerUnaryCall<{ scaledObjectRef: ScaledObjectRef; metricName: string }, unknown>,
         done: sendUnaryData<unknown>,
       ) =>
-        void ref.self!.unary(call.request.scaledObjectRef ?? {}, done, (r, t) => ({
+        void ref.self!.unary(call, call.request.scaledObjectRef ?? {}, done, (r, t) => ({
           metricValues: [
             { metricName: metricName(t), metricValue: Math.round(r.value), metricValueFloat: r.value },
           ],
         })),
       StreamIsActive: (call: ServerWritableStream<ScaledObjectRef, unknown>) => void ref.self!.stream(call),
     });
-    const bound = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(
-        `${host.includes(':') ? `[${host}]` : host}:${port}`,
-        ServerCredentials.createInsecure(),
-        (err, p) =>
-          err
-            ? reject(
-                new TriggersError(
-                  'SPROUT_ERR_TRIGGERS_PORT_IN_USE',
-                  `the MQTT scaler cannot listen on ${host}:${port}: ${err.message}`,
-                  { cause: err },
-                ),
-              )
-            : resolve(p),
-      ),
-    );
-    return (ref.self = new MqttExternalScaler(o, server, bound, host));
+    const self = (ref.self = new MqttExternalScaler(o, server, limits, host));
+    self.listener = await GrpcListener.listen(server, {
+      host,
+      port,
+      limits,
+      what: 'the MQTT scaler',
+      ...(o.tls ? { tls: o.tls } : {}),
+    });
+    return self;
+  }
+
+  /** The port it listens on. */
+  get port(): number {
+    return this.listener.port;
   }
 
   /** `host:port`, what a trigger's `scalerAddress` names. */
@@ -128,8 +133,8 @@ export class MqttExternalScaler {
   async close(): Promise<void> {
     this.closed = true;
     for (const s of this.streams) s.end();
-    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     this.server.forceShutdown();
+    await this.listener?.close();
     const watches = await Promise.allSettled([...this.watches.values()]);
     await Promise.allSettled(watches.map((w) => (w.status === 'fulfilled' ? w.value.close() : undefined)));
   }
@@ -170,30 +175,56 @@ export class MqttExternalScaler {
   }
 
   private async unary<T>(
+    call: { getPeer(): string },
     ref: ScaledObjectRef,
     done: sendUnaryData<unknown>,
     answer: (r: { value: number; active: boolean }, t: LagTrigger) => T,
   ): Promise<void> {
+    const peer = call.getPeer();
+    this.listener.callStarted(peer);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            Object.assign(
+              new Error(`no answer within ${this.limits.callTimeoutMs} ms (the broker is slow)`),
+              {
+                deadline: true,
+              },
+            ),
+          ),
+        this.limits.callTimeoutMs,
+      );
+    });
     try {
-      const r = await this.read(ref);
+      const r = await Promise.race([this.read(ref), late]);
       done(null, answer(r, r.trigger));
     } catch (err) {
       done(this.grpcError(err, ref));
+    } finally {
+      clearTimeout(timer);
+      this.listener.callEnded(peer);
     }
   }
 
   private async stream(call: ServerWritableStream<ScaledObjectRef, unknown>): Promise<void> {
     this.streams.add(call);
+    const peer = call.getPeer();
+    this.listener.callStarted(peer);
+    // Ended cleanly (OK, which KEDA reads as EOF and reopens at once) after streamMaxMs.
+    const until = Date.now() + this.limits.streamMaxMs;
     let last: boolean | undefined;
     let stopped = false;
     const stop = () => {
+      if (!stopped) this.listener.callEnded(peer);
       stopped = true;
       this.streams.delete(call);
     };
     call.on('cancelled', stop);
     call.on('close', stop);
     call.on('error', stop);
-    while (!stopped && !this.closed) {
+    while (!stopped && !this.closed && Date.now() < until) {
       try {
         const { active } = await this.read(call.request);
         if (active !== last) call.write({ result: (last = active) });
@@ -201,7 +232,8 @@ export class MqttExternalScaler {
         call.destroy(Object.assign(new Error((err as Error).message), this.grpcError(err, call.request)));
         return stop();
       }
-      await new Promise((r) => setTimeout(r, this.o.streamIntervalMs ?? 1000));
+      const wait = Math.min(this.o.streamIntervalMs ?? 1000, Math.max(0, until - Date.now()));
+      await new Promise((r) => setTimeout(r, wait));
     }
     if (!stopped) call.end();
     stop();
@@ -216,8 +248,9 @@ export class MqttExternalScaler {
         { scaledObject: `${ref.namespace}/${ref.name}`, err: (err as Error).message },
         'mqtt scaler',
       );
+    const deadline = (err as { deadline?: boolean }).deadline === true;
     return {
-      code: invalid ? status.INVALID_ARGUMENT : status.UNAVAILABLE,
+      code: invalid ? status.INVALID_ARGUMENT : deadline ? status.DEADLINE_EXCEEDED : status.UNAVAILABLE,
       details: (err as Error).message,
     };
   }
