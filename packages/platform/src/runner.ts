@@ -1,7 +1,8 @@
 import type { Logger } from '@sprout/observe';
 import type { ResolvedFunction } from '@sprout/spec';
-import type { EventBus } from './events.js';
-import { freePort, Instance, type InstanceInfo } from './instance.js';
+import type { EventBus, PlatformEventType } from './events.js';
+import { coldStartBreakdown } from './cold-start.js';
+import { epochMs, freePort, Instance, type InstanceInfo } from './instance.js';
 import type { LogTap } from './logs.js';
 import type { StandbyPool } from './standby.js';
 
@@ -110,9 +111,10 @@ export class FunctionRunner {
       this.overrideTimer = undefined;
     } else if (target !== (this.gatewayDesired ?? minReplicas)) this.holdOverride();
     if (target !== this.desired) {
-      this.o.events.emit('scale', { function: this.name, from: this.desired, to: target, reason, source });
-      this.o.logger.info({ function: this.name, from: this.desired, to: target, reason, source }, 'scale');
+      const from = this.desired;
       this.desired = target;
+      this.emit('scale', { from, to: target, reason, source });
+      this.o.logger.info({ function: this.name, from, to: target, reason, source }, 'scale');
     }
     this.reconcile();
     return target;
@@ -150,6 +152,14 @@ export class FunctionRunner {
     await Promise.all([...this.stopping]);
   }
 
+  /**
+   * Publishes an event about this function with its status after the change (`status`), so a
+   * reader such as the console's list updates the function's row without reading the list again.
+   */
+  private emit(type: PlatformEventType, fields: Record<string, unknown>): void {
+    this.o.events.emit(type, { function: this.name, ...fields, status: this.status() });
+  }
+
   private changed(): void {
     for (const l of this.listeners) l();
   }
@@ -182,7 +192,7 @@ export class FunctionRunner {
       }
       return;
     }
-    if (this.readyInstances().length === 0 && this.coldSince === undefined) this.coldSince = Date.now();
+    if (this.readyInstances().length === 0 && this.coldSince === undefined) this.coldSince = epochMs();
     for (let n = active.length; n < this.desired; n++) void this.startInstance();
   }
 
@@ -224,13 +234,7 @@ export class FunctionRunner {
       ...(this.o.logs ? { logs: this.o.logs } : {}),
     });
     this.live.set(id, inst);
-    this.o.events.emit('instance.started', {
-      function: this.name,
-      instance: id,
-      pid: inst.info.pid,
-      port,
-      standby: standby !== undefined,
-    });
+    this.emit('instance.started', { instance: id, pid: inst.info.pid, port, standby: standby !== undefined });
     const timer = setTimeout(() => {
       if (inst.info.state !== 'starting') return;
       inst.info.state = 'failed';
@@ -240,24 +244,24 @@ export class FunctionRunner {
         { function: this.name, instance: id, code: 'SPROUT_ERR_PLATFORM_READINESS_TIMEOUT' },
         msg,
       );
-      this.o.events.emit('instance.failed', {
-        function: this.name,
+      this.fail('SPROUT_ERR_PLATFORM_READINESS_TIMEOUT', msg);
+      this.emit('instance.failed', {
         instance: id,
         code: 'SPROUT_ERR_PLATFORM_READINESS_TIMEOUT',
         error: msg,
       });
-      this.fail('SPROUT_ERR_PLATFORM_READINESS_TIMEOUT', msg);
       inst.kill();
     }, this.def.readinessTimeoutMs);
     void inst.ready.then(() => {
       clearTimeout(timer);
       this.lastError = undefined;
       this.lastErrorCode = undefined;
-      this.o.events.emit('instance.ready', { function: this.name, instance: id, port });
+      this.emit('instance.ready', { instance: id, port });
       if (this.coldSince !== undefined) {
-        const durationMs = Date.now() - this.coldSince;
+        const durationMs = Math.round(epochMs() - this.coldSince);
+        const breakdown = coldStartBreakdown(this.coldSince, inst.timings);
         this.coldSince = undefined;
-        this.o.events.emit('cold-start', { function: this.name, instance: id, durationMs });
+        this.emit('cold-start', { instance: id, durationMs, breakdown });
       }
       this.changed();
     });
@@ -273,11 +277,7 @@ export class FunctionRunner {
     if (this.live.get(id) === inst) this.live.delete(id);
     if (state === 'stopping') {
       inst.info.state = 'stopped';
-      this.o.events.emit('instance.stopped', {
-        function: this.name,
-        instance: id,
-        exitCode: inst.info.exitCode,
-      });
+      this.emit('instance.stopped', { instance: id, exitCode: inst.info.exitCode });
       this.changed();
       return;
     }
@@ -293,19 +293,13 @@ export class FunctionRunner {
       { function: this.name, instance: id, code: 'SPROUT_ERR_PLATFORM_INSTANCE_EXITED', wasReady },
       msg,
     );
-    this.o.events.emit('instance.crashed', {
-      function: this.name,
-      instance: id,
-      exitCode: inst.info.exitCode,
-      wasReady,
-      error: msg,
-    });
     const healthy =
       wasReady &&
       inst.info.readyAt !== undefined &&
       Date.now() - Date.parse(inst.info.readyAt) >= HEALTHY_AFTER_MS;
     if (healthy) this.failures = 0;
     this.fail('SPROUT_ERR_PLATFORM_INSTANCE_EXITED', msg);
+    this.emit('instance.crashed', { instance: id, exitCode: inst.info.exitCode, wasReady, error: msg });
     this.changed();
     this.reconcile();
   }
@@ -327,7 +321,7 @@ export class FunctionRunner {
       return;
     }
     inst.info.state = 'stopping';
-    this.o.events.emit('instance.stopping', { function: this.name, instance: inst.info.id, reason });
+    this.emit('instance.stopping', { instance: inst.info.id, reason });
     this.changed();
     const p = inst.stop(this.def.drainTimeoutMs).then(() => {
       this.stopping.delete(p);

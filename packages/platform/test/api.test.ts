@@ -75,6 +75,13 @@ describe('platform REST API', () => {
       expect(schemaErrors('Event', e)).toEqual([]);
       expect(e.function).toBe('echo');
     }
+    // Each carries the function's counts after the change, so a list can update its row from it.
+    expect(events.map((e) => e.status)).toEqual([
+      { desiredReplicas: 1, readyReplicas: 0, restarts: 0 },
+      { desiredReplicas: 1, readyReplicas: 0, restarts: 0 },
+      { desiredReplicas: 1, readyReplicas: 1, restarts: 0 },
+      { desiredReplicas: 1, readyReplicas: 1, restarts: 0 },
+    ]);
   });
 
   it('replays held events after Last-Event-ID', async () => {

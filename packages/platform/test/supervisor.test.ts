@@ -66,6 +66,16 @@ describe('supervisor', () => {
     const r = await fetch(`${h.api.url}/v1/functions/echo/invoke/x`, withToken(h.api.token));
     expect(await r.json()).toMatchObject({ path: '/x' });
     expect(await h.waitFor((e) => e.type === 'instance.started')).toMatchObject({ standby: true });
+    // Ready by the instance's own IPC message, with where the time went.
+    const cold = await h.waitFor((e) => e.type === 'cold-start');
+    expect(cold.breakdown).toMatchObject({
+      standby: true,
+      readyBy: 'ipc',
+      handOffMs: expect.any(Number),
+      moduleLoadMs: expect.any(Number),
+      listenMs: expect.any(Number),
+      totalMs: expect.any(Number),
+    });
     // The pool starts a new standby in its place.
     await expect
       .poll(async () => (await h.get('/v1/health')).body, { timeout: 20_000 })
@@ -163,6 +173,12 @@ describe('supervisor', () => {
     expect(body).toMatchObject({ error: { code: 'SPROUT_ERR_GATEWAY_UPSTREAM_FAILED', function: 'crashy' } });
     const crashed = await h.waitFor((e) => e.type === 'instance.crashed');
     expect(crashed).toMatchObject({ function: 'crashy', exitCode: 3, wasReady: true });
+    // The crash is counted in the event's status (the console's list shows it from the event).
+    expect(crashed.status).toMatchObject({
+      restarts: 1,
+      readyReplicas: 0,
+      lastErrorCode: 'SPROUT_ERR_PLATFORM_INSTANCE_EXITED',
+    });
     const next = await fetch(`${h.api.url}/v1/functions/crashy/invoke/`, withToken(h.api.token));
     expect(next.status).toBe(200);
     expect(await next.text()).toMatch(/^alive \d+$/);

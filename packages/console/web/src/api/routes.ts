@@ -1,19 +1,10 @@
 import { api, request } from './client.js';
-import type {
-  ApiTokenInfo,
-  Build,
-  EipEvent,
-  EipPool,
-  EipService,
-  FunctionList,
-  FunctionSpec,
-  FunctionView,
-  Session,
-} from './types.js';
+import type { Answers, Schemas } from './openapi.gen.js';
 
 /**
- * Every API route the console calls, as `METHOD /openapi/path/{param}`; test/openapi.test.ts checks
- * each is in packages/platform/openapi.yaml with that method.
+ * Every API route the console calls, by operationId, as `METHOD /openapi/path/{param}`;
+ * test/openapi.test.ts checks each is that operation of packages/platform/openapi.yaml. The answers'
+ * types below are the operations' (`Answers`, generated from the same document).
  */
 export const ROUTES = {
   listFunctions: 'GET /v1/functions',
@@ -40,30 +31,26 @@ export const ROUTES = {
 
 const seg = encodeURIComponent;
 
-export const listFunctions = () => api.get<FunctionList>('/v1/functions');
-export const getFunction = (name: string) => api.get<FunctionView>(`/v1/functions/${seg(name)}`);
-export const functionSpec = (name: string) => api.get<FunctionSpec>(`/v1/functions/${seg(name)}/spec`);
-export const listEipPools = () => api.get<{ pools: EipPool[] }>('/v1/eip/pools');
-export const listEipAllocations = () => api.get<{ allocations: EipService[] }>('/v1/eip/allocations');
-export const eipEvents = () => api.get<{ events: EipEvent[] }>('/v1/eip/events?limit=50');
+export const listFunctions = () => api.get<Answers['listFunctions']>('/v1/functions');
+export const getFunction = (name: string) => api.get<Answers['getFunction']>(`/v1/functions/${seg(name)}`);
+export const functionSpec = (name: string) =>
+  api.get<Answers['functionSpec']>(`/v1/functions/${seg(name)}/spec`);
+export const listEipPools = () => api.get<Answers['listEipPools']>('/v1/eip/pools');
+export const listEipAllocations = () => api.get<Answers['listEipAllocations']>('/v1/eip/allocations');
+export const eipEvents = () => api.get<Answers['eipEvents']>('/v1/eip/events?limit=50');
 export const login = (password: string) =>
-  api.post<Session & { csrf: string }>('/v1/auth/login', { user: 'admin', password });
+  api.post<Answers['login']>('/v1/auth/login', { user: 'admin', password });
 export const loginWithLink = (loginToken: string) =>
-  api.post<Session & { csrf: string }>('/v1/auth/login', { loginToken });
+  api.post<Answers['login']>('/v1/auth/login', { loginToken });
 export const logout = () => api.post<void>('/v1/auth/logout');
-export const session = () => api.get<Session>('/v1/auth/session');
-export const listTokens = () => api.get<{ tokens: ApiTokenInfo[] }>('/v1/auth/tokens');
-export const createToken = (name: string) =>
-  api.post<ApiTokenInfo & { token: string }>('/v1/auth/tokens', { name });
+export const session = () => api.get<Answers['session']>('/v1/auth/session');
+export const listTokens = () => api.get<Answers['listTokens']>('/v1/auth/tokens');
+export const createToken = (name: string) => api.post<Answers['createToken']>('/v1/auth/tokens', { name });
 export const revokeToken = (id: string) => api.del(`/v1/auth/tokens/${seg(id)}`);
-export const listBuilds = () => api.get<{ builds: Build[] }>('/v1/builds');
-export const startBuild = (body: {
-  function: string;
-  tag?: string;
-  output?: Build['output'];
-  push?: boolean;
-}) => api.post<Build>('/v1/builds', body);
-export const cancelBuild = (id: string) => api.del<Build>(`/v1/builds/${seg(id)}`);
+export const listBuilds = () => api.get<Answers['listBuilds']>('/v1/builds');
+export const startBuild = (body: Schemas['BuildRequest'] & { function: string }) =>
+  api.post<Answers['startBuild']>('/v1/builds', body);
+export const cancelBuild = (id: string) => api.del<Answers['cancelBuild']>(`/v1/builds/${seg(id)}`);
 /** The path of a build's log stream (server-sent events: phase, log, end). */
 export const buildLogsPath = (id: string) => `/v1/builds/${seg(id)}/logs`;
 
