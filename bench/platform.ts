@@ -8,12 +8,10 @@
  *
  * Needs the CLI built (`npx tsc -b packages/cli`): instances run `packages/cli/bin/sprout.js run`.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger } from '@sprout/observe';
-import { startDev, type DevServer } from '@sprout/platform';
+import type { DevServer } from '@sprout/platform';
+import { startBenchDev, untilZero } from './cold-start-dev.js';
 import { percentile, root, startServer, writeResult } from './lib.js';
 
 const { values } = parseArgs({
@@ -29,14 +27,9 @@ const stats = (runs: number[]) => ({
   runs: runs.map(Math.round),
 });
 
-async function untilZero(dev: DevServer): Promise<void> {
-  const runner = dev.platform.runner('hello')!;
-  while (runner.instances().length > 0) await new Promise((r) => setTimeout(r, 20));
-}
-
 /** One cold start through `sprout dev`: the function is at zero, one request, time to its response head. */
 async function coldThroughPlatform(dev: DevServer): Promise<number> {
-  await untilZero(dev);
+  await untilZero(dev, 'hello');
   const t0 = performance.now();
   const r = await fetch(`${dev.url}/`);
   const ms = performance.now() - t0; // fetch resolves at the response head: first byte
@@ -64,7 +57,7 @@ async function soak(dev: DevServer) {
   const counts = { sent: 0, ok: 0, failed: 0, statuses: {} as Record<string, number> };
   const perCycle: { peakReady: number; backToZero: boolean }[] = [];
   for (let c = 0; c < cycles; c++) {
-    await untilZero(dev);
+    await untilZero(dev, 'hello');
     let peak = 0;
     const watch = setInterval(() => (peak = Math.max(peak, runner.readyInstances().length)), 20);
     const until = performance.now() + 4000;
@@ -90,22 +83,14 @@ async function soak(dev: DevServer) {
     await Promise.all([...first, ...Array.from({ length: 12 }, client)]);
     clearInterval(watch);
     const t = performance.now();
-    await untilZero(dev);
+    await untilZero(dev, 'hello');
     perCycle.push({ peakReady: peak, backToZero: performance.now() - t < 15_000 });
   }
   return { ...counts, lost: counts.sent - counts.ok - counts.failed, cycles: perCycle };
 }
 
-const dev = await startDev({
-  paths: [fn],
-  dataDir: mkdtempSync(join(tmpdir(), 'sprout-bench-platform-')),
-  port: 0,
-  host: '127.0.0.1',
-  apiPort: 0,
-  logger: createLogger({ level: 'warn' }),
-  // The same environment the peer gets from startServer.
-  env: { ...process.env, NODE_ENV: 'production', SPROUT_LOG_LEVEL: 'warn' },
-});
+// The same environment the peer gets from startServer.
+const dev = await startBenchDev([fn], { ...process.env, NODE_ENV: 'production', SPROUT_LOG_LEVEL: 'warn' });
 try {
   // Interleaved, so both see the same background load.
   const platformRuns: number[] = [];

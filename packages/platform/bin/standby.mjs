@@ -4,7 +4,34 @@
 // framework's import off a cold start.
 import { runInstance } from '@sprout/framework/instance';
 
+// Epoch milliseconds with sub-millisecond precision, comparable with the supervisor's clock.
+const epoch = (t = performance.now()) => performance.timeOrigin + t;
+
+/**
+ * Where this start's time went, for the supervisor's cold-start breakdown: when the function was
+ * handed over, when its module graph had loaded (TypeScript compiles with their cache hits and
+ * misses inside it) and when the server listened.
+ */
+function startTimings(received) {
+  const loaded = performance.getEntriesByName('sprout:module-loaded');
+  const compiles = performance.getEntriesByName('sprout:ts-compile').map((e) => e.detail);
+  performance.clearMarks('sprout:module-loaded');
+  performance.clearMarks('sprout:ts-compile');
+  const last = loaded.at(-1);
+  return {
+    receivedAt: received,
+    ...(last ? { moduleLoadedAt: epoch(last.startTime), moduleLoadMs: last.detail.ms } : {}),
+    listeningAt: epoch(),
+    tsCompile: {
+      hits: compiles.filter((c) => c.hit).length,
+      misses: compiles.filter((c) => !c.hit).length,
+      ms: compiles.reduce((sum, c) => sum + c.ms, 0),
+    },
+  };
+}
+
 process.once('message', (m) => {
+  const received = epoch();
   for (const k of Object.keys(process.env)) if (!(k in m.env)) delete process.env[k];
   Object.assign(process.env, m.env);
   process.chdir(m.cwd);
@@ -18,7 +45,11 @@ process.once('message', (m) => {
     process.kill(process.pid, 'SIGTERM');
   });
   process.channel?.unref();
-  runInstance(m.spec, process.env).then(
+  // Ready the moment it listens: the supervisor routes traffic on this message, no probe needed.
+  const serving = (running) =>
+    process.connected &&
+    process.send({ type: 'serving', port: running.port, timings: startTimings(received) });
+  runInstance(m.spec, process.env, serving).then(
     (code) => {
       if (code !== 0) process.exitCode = code;
       process.removeAllListeners('disconnect');

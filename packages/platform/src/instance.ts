@@ -95,6 +95,27 @@ function handOver(standby: ChildProcess, message: object): ChildProcess | undefi
   return undefined;
 }
 
+/** Epoch milliseconds with sub-millisecond precision (comparable with an instance's own clock). */
+export const epochMs = (): number => performance.timeOrigin + performance.now();
+
+/** The steps of an instance's start, epoch ms; the ones after `handedAt` come from the instance itself. */
+export interface InstanceTimings {
+  /** A new process was spawned because no standby was ready. */
+  spawnedAt?: number;
+  /** The function was sent to the (standby or new) process. */
+  handedAt?: number;
+  /** The process received it. */
+  receivedAt?: number;
+  /** The function's module graph had loaded (its own TypeScript and its dependencies). */
+  moduleLoadedAt?: number;
+  moduleLoadMs?: number;
+  listeningAt?: number;
+  /** The supervisor marked it ready, by the instance's IPC message or a TCP probe. */
+  readyAt?: number;
+  readyBy?: 'ipc' | 'probe';
+  tsCompile?: { hits: number; misses: number; ms: number };
+}
+
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
 
 /** One child process running the functions framework for one function. */
@@ -103,6 +124,8 @@ export class Instance {
   readonly child: ChildProcess;
   readonly exited: Promise<void>;
   private readonly log: Logger;
+  /** When each step of this instance's start happened (epoch ms), for the cold-start breakdown. */
+  readonly timings: InstanceTimings = {};
   private probing = false;
   private onReady?: () => void;
   /** Set when the readiness probe passes. */
@@ -131,12 +154,25 @@ export class Instance {
     // left to parse. A pre-started process from the pool takes it, else a new one once it has loaded.
     const message = { spec: specFor(def, o, env), env, cwd: def.dir };
     const ready = o.standby && handOver(o.standby, message);
-    if (ready) this.child = ready;
-    else {
+    if (ready) {
+      this.child = ready;
+      this.timings.handedAt = epochMs();
+    } else {
+      // No pre-started process: this one pays Node's start and the framework's import first.
       const child = spawnStandby(env);
-      child.once('message', () => handOver(child, message));
+      this.timings.spawnedAt = epochMs();
+      child.once('message', () => {
+        this.timings.handedAt = epochMs();
+        handOver(child, message);
+      });
       this.child = child;
     }
+    // The instance says it listens over IPC (see bin/standby.mjs): ready at once, no probe.
+    this.child.on('message', (m: { type?: string; timings?: InstanceTimings }) => {
+      if (m?.type !== 'serving') return;
+      Object.assign(this.timings, m.timings);
+      this.becameReady('ipc');
+    });
     if (this.child.pid !== undefined) this.info.pid = this.child.pid;
     this.capture(this.child.stdout!, 'stdout');
     this.capture(this.child.stderr!, 'stderr');
@@ -152,21 +188,30 @@ export class Instance {
     });
   }
 
-  /** Probes TCP readiness every `intervalMs` until it passes or the instance leaves `starting`. */
+  /**
+   * Probes TCP readiness every `intervalMs` until it passes or the instance leaves `starting`: the
+   * fallback when the `serving` log line comes before (or without) the IPC message.
+   */
   async probe(intervalMs = 25): Promise<void> {
     if (this.probing) return;
     this.probing = true;
     while (this.info.state === 'starting') {
       if (await tcpProbe(this.o.host, this.o.port)) {
-        if (this.info.state !== 'starting') break;
-        this.info.state = 'ready';
-        this.info.readyAt = new Date().toISOString();
-        this.onReady?.();
+        this.becameReady('probe');
         break;
       }
       await new Promise((r) => setTimeout(r, intervalMs));
     }
     this.probing = false;
+  }
+
+  private becameReady(by: 'ipc' | 'probe'): void {
+    if (this.info.state !== 'starting') return;
+    this.timings.readyAt = epochMs();
+    this.timings.readyBy = by;
+    this.info.state = 'ready';
+    this.info.readyAt = new Date().toISOString();
+    this.onReady?.();
   }
 
   /** SIGTERM (the framework finishes in-flight requests), SIGKILL after `timeoutMs`. */

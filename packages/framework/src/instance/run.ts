@@ -54,10 +54,17 @@ export async function startInstance(
  * Runs one instance as a process: serves the spec, logs `serving` per function (the supervisor's
  * readiness hint), drains on SIGTERM/SIGINT and resolves with the exit code. Output that goes away
  * (EPIPE) is dropped quietly; other stray errors are logged and the server keeps serving.
+ * `onServing` is called the moment the server listens, before any log line (a supervisor's
+ * pre-started process says "ready" over its IPC channel there).
  */
-export async function runInstance(spec: InstanceSpec, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runInstance(
+  spec: InstanceSpec,
+  env: NodeJS.ProcessEnv = process.env,
+  onServing?: (running: RunningServer) => void,
+): Promise<number> {
   const logger = createLogger({ name: 'sprout' });
   const running = await startInstance(spec, env, logger);
+  onServing?.(running);
   let outputGone = false;
   const onPipeError = (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') outputGone = true;

@@ -54,6 +54,7 @@ export function installRequireHooks(
   let transform: Transform | undefined;
   let cacheReady = false;
   const compile = (module: CompiledModule, file: string) => {
+    const started = performance.now();
     const source = readFileSync(file, 'utf8');
     const key = createHash('sha1')
       .update(file)
@@ -63,9 +64,11 @@ export function installRequireHooks(
       .digest('hex');
     const cached = join(cacheDir, `${key}.js`);
     let code: string | undefined;
+    let hit = true;
     try {
       code = readFileSync(cached, 'utf8');
     } catch {
+      hit = false;
       transform ??= (Module.createRequire(import.meta.url)('sucrase') as { transform: Transform }).transform;
       code = transform(source, {
         transforms: file.endsWith('x') ? ['typescript', 'imports', 'jsx'] : ['typescript', 'imports'],
@@ -79,6 +82,7 @@ export function installRequireHooks(
         // a read-only or full disk only costs the next start a compile
       }
     }
+    performance.mark('sprout:ts-compile', { detail: { file, hit, ms: performance.now() - started } });
     module._compile(code, file, 'commonjs');
   };
   for (const ext of ['.ts', '.cts', '.mts', '.tsx']) M._extensions[ext] = compile;
