@@ -39,9 +39,19 @@ export const MQTT_SCALER_PORT = 9090;
 export interface MqttScalerInput {
   /** An image with the `sprout` command in it. */
   image: string;
+  /**
+   * TLS between KEDA and the scaler. `secret`: a `kubernetes.io/tls` Secret (`tls.crt`, `tls.key`,
+   * `ca.crt`, as cert-manager writes one) with the scaler's certificate, valid for
+   * `<function>-mqtt-scaler.<namespace>.svc`; KEDA trusts its `ca.crt`. `clientSecret`: KEDA's client
+   * certificate (its `tls.crt`/`tls.key`), whereupon the scaler lets in only certificates of the
+   * server Secret's `ca.crt`.
+   */
+  tls?: { secret: string; clientSecret?: string };
 }
 
 const scalerName = (fn: FunctionManifest) => `${fn.metadata.name}-mqtt-scaler`;
+/** Where the scaler's Deployment mounts its TLS Secret. */
+const TLS_DIR = '/etc/sprout/mqtt-scaler-tls';
 
 /** The in-cluster address of the scaler `renderMqttScaler` renders for `fn`. */
 function scalerAddress(fn: FunctionManifest): string {
@@ -93,6 +103,12 @@ function kedaTrigger(t: KedaTrigger, i: number, fn: FunctionManifest, scaler?: M
         { field: `spec.serving.scaleOptions.keda.triggers[${i}].metadata.url` },
       );
     metadata.url = url;
+    if (scaler?.tls) {
+      // KEDA's external scaler: enableTLS in the metadata, caCert/tlsClientCert/tlsClientKey from
+      // the TriggerAuthentication renderMqttScaler writes.
+      metadata.enableTLS = 'true';
+      rest.authenticationRef = { name: `${scalerName(fn)}-tls` };
+    }
   }
   return { type: 'external', ...rest, metadata };
 }
@@ -104,9 +120,10 @@ export function needsMqttScaler(fn: FunctionManifest): boolean {
 
 /**
  * Sprout's MQTT scaler for a cluster: a Deployment running `sprout triggers mqtt-scaler` on
- * `MQTT_SCALER_PORT` (all addresses, plaintext gRPC as KEDA calls external scalers) and its
- * Service, named `<function>-mqtt-scaler`, which the function's `external` triggers point at. Empty
- * when no trigger needs it.
+ * `MQTT_SCALER_PORT` (all addresses; plaintext gRPC as KEDA calls external scalers by default, TLS
+ * with `scaler.tls`) and its Service, named `<function>-mqtt-scaler`, which the function's
+ * `external` triggers point at; with TLS also the TriggerAuthentication `<function>-mqtt-scaler-tls`
+ * that gives KEDA the CA (and its client certificate). Empty when no trigger needs it.
  */
 export function renderMqttScaler(fn: FunctionManifest, scaler: MqttScalerInput): KubeObject[] {
   if (!needsMqttScaler(fn)) return [];
@@ -135,11 +152,14 @@ export function renderMqttScaler(fn: FunctionManifest, scaler: MqttScalerInput):
                 '0.0.0.0',
                 '--port',
                 String(MQTT_SCALER_PORT),
+                ...(scaler.tls ? tlsArgs(scaler.tls) : []),
               ],
               ports: [port],
               readinessProbe: { tcpSocket: { port: 'grpc' } },
+              ...(scaler.tls ? { volumeMounts: [{ name: 'tls', mountPath: TLS_DIR, readOnly: true }] } : {}),
             },
           ],
+          ...(scaler.tls ? { volumes: [{ name: 'tls', secret: { secretName: scaler.tls.secret } }] } : {}),
         },
       },
     },
@@ -155,7 +175,39 @@ export function renderMqttScaler(fn: FunctionManifest, scaler: MqttScalerInput):
       ],
     },
   };
-  return [deployment, service];
+  return scaler.tls
+    ? [deployment, service, triggerAuthentication(name, metadata, scaler.tls)]
+    : [deployment, service];
+}
+
+function tlsArgs(tls: NonNullable<MqttScalerInput['tls']>): string[] {
+  const args = ['--tls-cert', `${TLS_DIR}/tls.crt`, '--tls-key', `${TLS_DIR}/tls.key`];
+  return tls.clientSecret ? [...args, '--tls-client-ca', `${TLS_DIR}/ca.crt`] : args;
+}
+
+/** KEDA's TriggerAuthentication for the external scaler's TLS: caCert, and tlsClientCert/Key with a client Secret. */
+function triggerAuthentication(
+  name: string,
+  metadata: Json,
+  tls: NonNullable<MqttScalerInput['tls']>,
+): KubeObject {
+  const ref = (parameter: string, secret: string, key: string) => ({ parameter, name: secret, key });
+  return {
+    apiVersion: SCALED_OBJECT_API_VERSION,
+    kind: 'TriggerAuthentication',
+    metadata: { ...metadata, name: `${name}-tls` },
+    spec: {
+      secretTargetRef: [
+        ref('caCert', tls.secret, 'ca.crt'),
+        ...(tls.clientSecret
+          ? [
+              ref('tlsClientCert', tls.clientSecret, 'tls.crt'),
+              ref('tlsClientKey', tls.clientSecret, 'tls.key'),
+            ]
+          : []),
+      ],
+    },
+  };
 }
 
 /**

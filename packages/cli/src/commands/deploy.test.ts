@@ -336,6 +336,102 @@ spec:
       spec: { serving: { scaleOptions: { keda: { triggers: [trigger] } } } },
     });
     expect(validator.validate(withOf.docs[0]!).issues).toEqual([]);
+
+    // TLS between KEDA and the scaler: the Secret mounted and passed to the scaler, enableTLS on
+    // the trigger, and a TriggerAuthentication with KEDA's caCert / tlsClientCert / tlsClientKey.
+    const tls = [
+      ...image,
+      '--mqtt-scaler-tls-secret',
+      'scaler-tls',
+      '--mqtt-scaler-client-secret',
+      'keda-client',
+    ];
+    const tlsOf = await render(dir, '--without-openfunction', ...tls);
+    expect(tlsOf.code, tlsOf.err).toBe(0);
+    expect(kinds(tlsOf.docs)).toEqual([
+      'Deployment',
+      'Component',
+      'ScaledObject',
+      'Deployment',
+      'Service',
+      'TriggerAuthentication',
+    ]);
+    const crdKinds = new Set(validator.kinds());
+    const crdDocs = (docs: Record<string, unknown>[]) =>
+      docs.filter((d) => crdKinds.has(`${d.apiVersion}/${d.kind}`));
+    expect(crdDocs(tlsOf.docs).map((d) => d.kind)).toEqual([
+      'Component',
+      'ScaledObject',
+      'TriggerAuthentication',
+    ]);
+    for (const d of crdDocs(tlsOf.docs)) expect(validator.validate(d).issues).toEqual([]);
+    const tlsTrigger = {
+      ...trigger,
+      metadata: { ...trigger.metadata, enableTLS: 'true' },
+      authenticationRef: { name: 'sensors-mqtt-scaler-tls' },
+    };
+    expect(tlsOf.docs[2]).toMatchObject({ spec: { triggers: [tlsTrigger] } });
+    const dir0 = '/etc/sprout/mqtt-scaler-tls';
+    expect(tlsOf.docs[3]).toMatchObject({
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                args: [
+                  ...['triggers', 'mqtt-scaler', '--listen-address', '0.0.0.0', '--port', '9090'],
+                  ...['--tls-cert', `${dir0}/tls.crt`, '--tls-key', `${dir0}/tls.key`],
+                  ...['--tls-client-ca', `${dir0}/ca.crt`],
+                ],
+                volumeMounts: [{ name: 'tls', mountPath: dir0, readOnly: true }],
+              },
+            ],
+            volumes: [{ name: 'tls', secret: { secretName: 'scaler-tls' } }],
+          },
+        },
+      },
+    });
+    expect(tlsOf.docs[5]).toEqual({
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'TriggerAuthentication',
+      metadata: {
+        name: 'sensors-mqtt-scaler-tls',
+        namespace: 'plant',
+        labels: { 'app.kubernetes.io/name': 'sensors-mqtt-scaler', 'app.kubernetes.io/managed-by': 'sprout' },
+      },
+      spec: {
+        secretTargetRef: [
+          { parameter: 'caCert', name: 'scaler-tls', key: 'ca.crt' },
+          { parameter: 'tlsClientCert', name: 'keda-client', key: 'tls.crt' },
+          { parameter: 'tlsClientKey', name: 'keda-client', key: 'tls.key' },
+        ],
+      },
+    });
+    const tlsWithOf = await render(dir, ...tls);
+    expect(tlsWithOf.code, tlsWithOf.err).toBe(0);
+    expect(kinds(tlsWithOf.docs)).toEqual(['Function', 'Deployment', 'Service', 'TriggerAuthentication']);
+    expect(tlsWithOf.docs[0]).toMatchObject({
+      spec: { serving: { scaleOptions: { keda: { triggers: [tlsTrigger] } } } },
+    });
+    for (const d of crdDocs(tlsWithOf.docs)) expect(validator.validate(d).issues).toEqual([]);
+    // Server TLS alone: no client certificate asked for, KEDA gets the CA only.
+    const serverOnly = await render(
+      dir,
+      '--without-openfunction',
+      ...image,
+      '--mqtt-scaler-tls-secret',
+      'scaler-tls',
+    );
+    expect(serverOnly.code, serverOnly.err).toBe(0);
+    expect(serverOnly.docs[3]).not.toMatchObject({
+      spec: { template: { spec: { containers: [{ args: expect.arrayContaining(['--tls-client-ca']) }] } } },
+    });
+    expect((serverOnly.docs[5] as { spec: unknown }).spec).toEqual({
+      secretTargetRef: [{ parameter: 'caCert', name: 'scaler-tls', key: 'ca.crt' }],
+    });
+    // A TLS Secret without the scaler, or a client Secret without TLS, is a usage error.
+    expect((await render(dir, '--mqtt-scaler-tls-secret', 'scaler-tls')).code).toBe(2);
+    expect((await render(dir, ...image, '--mqtt-scaler-client-secret', 'keda-client')).code).toBe(2);
   });
 });
 

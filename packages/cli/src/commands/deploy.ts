@@ -17,8 +17,27 @@ import {
   usesKedaHttp,
   vendoredCrdsDir,
   withClusterScalers,
+  type MqttScalerInput,
 } from '@sprout/kube';
 import { defineCommand, UsageError } from '../command.js';
+
+/** Sprout's MQTT scaler to render, from --mqtt-scaler-image and its TLS Secrets. */
+function mqttScaler(opts: {
+  'mqtt-scaler-image'?: string;
+  'mqtt-scaler-tls-secret'?: string;
+  'mqtt-scaler-client-secret'?: string;
+}): MqttScalerInput | undefined {
+  const [image, secret, clientSecret] = [
+    opts['mqtt-scaler-image'],
+    opts['mqtt-scaler-tls-secret'],
+    opts['mqtt-scaler-client-secret'],
+  ];
+  if (clientSecret && !secret)
+    throw new UsageError('--mqtt-scaler-client-secret needs --mqtt-scaler-tls-secret');
+  if (secret && !image) throw new UsageError('--mqtt-scaler-tls-secret needs --mqtt-scaler-image');
+  if (!image) return undefined;
+  return { image, ...(secret ? { tls: { secret, ...(clientSecret ? { clientSecret } : {}) } } : {}) };
+}
 
 export default defineCommand({
   name: 'deploy',
@@ -41,7 +60,10 @@ as its Function, which OpenFunction turns into the Dapr components and KEDA's Sc
 --without-openfunction it renders as a Deployment beside a Dapr sidecar, its Dapr Components, and
 KEDA's ScaledObject (nats-jetstream, redis-streams, rabbitmq, cron; Sprout's mqtt scaler as KEDA's
 external scaler: its scalerAddress, or with --mqtt-scaler-image a Deployment and Service running
-'sprout triggers mqtt-scaler' beside the function, which the trigger then points at). Components and Subscriptions in --resources-path (which
+'sprout triggers mqtt-scaler' beside the function, which the trigger then points at; with
+--mqtt-scaler-tls-secret over TLS, the trigger's enableTLS set and a TriggerAuthentication giving
+KEDA the caCert, and with --mqtt-scaler-client-secret its tlsClientCert/tlsClientKey, which the
+scaler then requires). Components and Subscriptions in --resources-path (which
 OpenFunction does not create) are rendered in both cases, scoped to the function, and so are the Dapr
 Resiliency documents the function uses (its resiliency.yaml, those of --resources-path in its scope).
 
@@ -94,6 +116,18 @@ Applying directly (without kubectl) is not built yet: --render is required.
       description:
         "Render Sprout's MQTT scaler (KEDA external scaler) from this image, whose entrypoint is sprout, for mqtt triggers without scalerAddress",
     },
+    'mqtt-scaler-tls-secret': {
+      type: 'string',
+      value: 'NAME',
+      description:
+        'With --mqtt-scaler-image: serve the scaler over TLS with this kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt); KEDA trusts its ca.crt (enableTLS, caCert in a TriggerAuthentication)',
+    },
+    'mqtt-scaler-client-secret': {
+      type: 'string',
+      value: 'NAME',
+      description:
+        "With --mqtt-scaler-tls-secret: KEDA's client certificate Secret (tls.crt, tls.key); the scaler then lets in only certificates of the TLS Secret's ca.crt",
+    },
     'push-secret': {
       type: 'string',
       value: 'NAME',
@@ -125,7 +159,7 @@ Applying directly (without kubectl) is not built yet: --render is required.
       ...(fn.manifest ? { base: fn.manifest } : {}),
     });
     const withoutOf = Boolean(opts['without-openfunction']);
-    const scaler = opts['mqtt-scaler-image'] ? { image: opts['mqtt-scaler-image'] } : undefined;
+    const scaler = mqttScaler(opts);
     const async = isAsyncFunction(manifest);
     const docs: object[] = !withoutOf
       ? [withClusterScalers(manifest, scaler)]

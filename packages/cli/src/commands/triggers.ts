@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createLogger } from '@sprout/observe';
 import { parseDuration, untilSignal } from '@sprout/http';
 import { MqttExternalScaler } from '@sprout/triggers';
@@ -6,7 +8,8 @@ import { defineCommand, UsageError, type Command } from '../command.js';
 const mqttScaler = defineCommand({
   name: 'triggers mqtt-scaler',
   summary: "Serve KEDA's external scaler gRPC API for Sprout's mqtt trigger",
-  usage: 'sprout triggers mqtt-scaler [--url mqtt://broker:1883] [--port 9090] [--listen-address ADDR]',
+  usage:
+    'sprout triggers mqtt-scaler [--url mqtt://broker:1883] [--port 9090] [--listen-address ADDR] [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]',
   options: {
     url: {
       type: 'string',
@@ -28,6 +31,23 @@ const mqttScaler = defineCommand({
       description: 'The backlog is what the topic received in this window',
     },
     'max-topics': { type: 'string', default: '100', value: 'N', description: 'Topics watched at most' },
+    'max-connections': {
+      type: 'string',
+      default: '64',
+      value: 'N',
+      description: 'Open connections at most (over it the oldest idle one is closed, else the new one)',
+    },
+    'tls-cert': {
+      type: 'string',
+      value: 'FILE',
+      description: "Serve TLS with this PEM certificate (KEDA's enableTLS)",
+    },
+    'tls-key': { type: 'string', value: 'FILE', description: 'The PEM key of --tls-cert' },
+    'tls-client-ca': {
+      type: 'string',
+      value: 'FILE',
+      description: "Require client certificates of this PEM CA (KEDA's tlsClientCert/tlsClientKey)",
+    },
   },
   details: `
 KEDA has no MQTT scaler, so 'sprout deploy --render' turns an mqtt trigger into KEDA's 'external'
@@ -36,6 +56,12 @@ StreamIsActive, GetMetricSpec, GetMetrics). The trigger's metadata is read as sp
 topic (required), targetValue (10), activationTargetValue (0), and url (else --url). The value is
 the number of messages published to the topic in the last --window, seen by the scaler's own QoS 1
 subscription (MQTT brokers show no queue depth); it takes nothing from the function's subscription.
+
+Limits: --max-connections, 64 KiB requests, 100 calls a connection, a connection quiet for 60 s is
+closed, a call is answered within 10 s, a StreamIsActive call ends (OK) after 5 minutes and KEDA
+opens it again. Plaintext by default, as KEDA calls external scalers; with --tls-cert/--tls-key it
+serves TLS (the trigger's enableTLS: "true" and caCert), with --tls-client-ca only clients with a
+certificate of that CA get in (KEDA's tlsClientCert/tlsClientKey).
 
 Example:
   sprout triggers mqtt-scaler --url tcp://mosquitto:1883 --listen-address 0.0.0.0`,
@@ -49,19 +75,56 @@ Example:
     const maxTopics = Number(opts['max-topics']);
     if (!Number.isInteger(maxTopics) || maxTopics < 1)
       throw new UsageError(`--max-topics must be a whole number ≥ 1, got '${opts['max-topics']}'`);
+    const maxConnections = Number(opts['max-connections']);
+    if (!Number.isInteger(maxConnections) || maxConnections < 1)
+      throw new UsageError(`--max-connections must be a whole number ≥ 1, got '${opts['max-connections']}'`);
+    const tls = readTls(opts, io.cwd);
     const log = createLogger({ name: 'mqtt-scaler', destination: io.stderr });
     const scaler = await MqttExternalScaler.listen(
-      { ...(opts.url ? { url: opts.url } : {}), windowMs, maxTopics, logger: log },
+      {
+        ...(opts.url ? { url: opts.url } : {}),
+        windowMs,
+        maxTopics,
+        limits: { maxConnections },
+        ...(tls ? { tls } : {}),
+        logger: log,
+      },
       port,
       opts['listen-address'],
     );
-    log.info({ address: scaler.address, broker: opts.url }, 'KEDA external scaler for mqtt listening');
+    log.info(
+      { address: scaler.address, broker: opts.url, tls: tls ? (tls.clientCa ? 'mutual' : 'server') : 'off' },
+      'KEDA external scaler for mqtt listening',
+    );
     const signal = await untilSignal();
     log.info({ signal }, 'shutting down');
     await scaler.close();
     return 0;
   },
 });
+
+/** The PEM files of --tls-cert/--tls-key/--tls-client-ca, read now so a wrong path fails at start. */
+function readTls(
+  opts: { 'tls-cert'?: string; 'tls-key'?: string; 'tls-client-ca'?: string },
+  cwd: string,
+): { cert: Buffer; key: Buffer; clientCa?: Buffer } | undefined {
+  const [cert, key, ca] = [opts['tls-cert'], opts['tls-key'], opts['tls-client-ca']];
+  if (!cert && !key && !ca) return undefined;
+  if (!cert || !key)
+    throw new UsageError('--tls-cert and --tls-key go together (--tls-client-ca needs both)');
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(resolve(cwd, file));
+    } catch (err) {
+      throw new UsageError(`${flag}: cannot read ${file}: ${(err as Error).message}`);
+    }
+  };
+  return {
+    cert: read('--tls-cert', cert),
+    key: read('--tls-key', key),
+    ...(ca ? { clientCa: read('--tls-client-ca', ca) } : {}),
+  };
+}
 
 export default defineCommand({
   name: 'triggers',
