@@ -1,15 +1,13 @@
 // The Builds page in Debian's Chromium against a real `sprout dev` serving a copy of examples/hello:
 // sign in, start a build, watch the lifecycle's phases advance while the event stream refreshes the
 // list, and end on a succeeded badge with the image's digest, with no console errors.
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startConsoleDev, type ConsoleDev } from './console-dev.js';
-import { root } from './sprout.js';
+import { buildConsoleWeb, launchChromium, startConsoleDev, type ConsoleDev } from './console-dev.js';
 
 const PASSWORD = 'console-builds-password';
 
@@ -21,7 +19,7 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   // The pages as shipped: dist/web, built from web/ when a source changed.
-  execFileSync(process.execPath, [join(root, 'packages/console/build-web.mjs')], { stdio: 'inherit' });
+  buildConsoleWeb();
   tmp = mkdtempSync(join(tmpdir(), 'sprout-console-builds-'));
   const fnDir = join(tmp, 'hello');
   cpSync(fileURLToPath(new URL('../../../examples/hello', import.meta.url)), fnDir, { recursive: true });

@@ -1,7 +1,9 @@
-// `sprout dev` for the console's browser tests and benchmark: started with an admin password and
-// JSON logs, resolved once it printed the console's URL and sign-in link; and Debian's Chromium.
-import { spawn, type ChildProcess } from 'node:child_process';
+// `sprout dev` (or `sprout console`) for the console's browser tests and benchmark: started with an
+// admin password and JSON logs, resolved once it printed the console's URL and sign-in link; and
+// Debian's Chromium.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { bin, root } from './sprout.js';
 
@@ -16,6 +18,11 @@ export const CHROMIUM_FLAGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/** Builds the console's pages as shipped (dist/web) from web/ when a source changed since the last build. */
+export function buildConsoleWeb(): void {
+  execFileSync(process.execPath, [join(root, 'packages/console/build-web.mjs')], { stdio: 'inherit' });
+}
 
 /** Headless Chromium from the Debian package (never a downloaded browser). */
 export function launchChromium(): Promise<Browser> {
@@ -34,11 +41,27 @@ export interface ConsoleDev {
   stop(): Promise<void>;
 }
 
-/** Starts `sprout dev ARGS --port 0 --api-port 0` with SPROUT_ADMIN_PASSWORD = `password`. */
-export function startConsoleDev(args: string[], password: string): Promise<ConsoleDev> {
-  const child = spawn(process.execPath, [bin, 'dev', ...args, '--port', '0', '--api-port', '0'], {
+/**
+ * Starts `sprout dev ARGS --port 0 --api-port 0` with SPROUT_ADMIN_PASSWORD = `password`; with
+ * `command: 'console'`, `sprout console ARGS --port 0` (the console alone, as for cluster work).
+ * `env` is added to this process's environment.
+ */
+export function startConsoleDev(
+  args: string[],
+  password: string,
+  o: { command?: 'dev' | 'console'; env?: NodeJS.ProcessEnv } = {},
+): Promise<ConsoleDev> {
+  const command = o.command ?? 'dev';
+  const ports = command === 'dev' ? ['--port', '0', '--api-port', '0'] : ['--port', '0'];
+  const child = spawn(process.execPath, [bin, command, ...args, ...ports], {
     cwd: root,
-    env: { ...process.env, SPROUT_LOG_FORMAT: 'json', NODE_OPTIONS: '', SPROUT_ADMIN_PASSWORD: password },
+    env: {
+      ...process.env,
+      ...o.env,
+      SPROUT_LOG_FORMAT: 'json',
+      NODE_OPTIONS: '',
+      SPROUT_ADMIN_PASSWORD: password,
+    },
   });
   const logs: string[] = [];
   const stop = async () => {
@@ -69,6 +92,8 @@ export function startConsoleDev(args: string[], password: string): Promise<Conso
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`sprout dev exited with ${code}:\n${logs.join('\n')}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`sprout ${command} exited with ${code}:\n${logs.join('\n')}`)),
+    );
   });
 }

@@ -1,34 +1,21 @@
 // The cluster installer in a real browser (Debian's Chromium driven by playwright-core, no browser
-// download): sign in, walk the wizard, see the server's inline error, save, download the YAML and
-// check it, run the stand-in kk and watch its log arrive live.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// download) against a real `sprout console` (the console alone, as for cluster work) with the
+// stand-in kk on its PATH: sign in, walk the wizard, see the server's inline error, save, download
+// the YAML and check it, run kk and watch its log arrive live, the pre-flight against a real sshd;
+// and what a user expects of these pages: keyboard only, a narrow window, API errors with their code.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startConsoleServer, type ConsoleServer } from '../src/index.js';
-import { createClusterValidator, SECRET_REF_PREFIX, type ClusterConfig } from '../src/kubekey/index.js';
+import { createClusterValidator, SECRET_REF_PREFIX, type ClusterConfig } from '@sprout/console/kubekey';
+import { FAKE_KK_BIN, PASSWORD_USER, startSshd, type TestSshd } from '@sprout/console/testing';
 import { freePort } from '@sprout/http/testing';
-import { PASSWORD_USER, startSshd, type TestSshd } from '../src/testing.js';
+import { buildConsoleWeb, launchChromium, startConsoleDev, type ConsoleDev } from './console-dev.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PASSWORD = 'browser-admin-password';
 const HOST_SECRET = 'pw-browser-host-1';
-
-if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh (chromium)`);
 
 /**
  * With SPROUT_CONSOLE_SCREENSHOTS=<dir> the run saves the pages it visits there as PNG (the README's
@@ -43,11 +30,11 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 describe('Clusters in Chromium', () => {
-  let server: ConsoleServer;
+  let server: ConsoleDev;
+  let browser: Browser;
   let context: BrowserContext;
   let page: Page;
   let dataDir: string;
-  let profile: string;
   let control: string;
   let sshd: TestSshd;
   let csrf: string;
@@ -55,41 +42,28 @@ describe('Clusters in Chromium', () => {
 
   beforeAll(async () => {
     // The pages as shipped: dist/web, built from web/ when a source changed.
-    execFileSync(process.execPath, [fileURLToPath(new URL('../build-web.mjs', import.meta.url))], {
-      stdio: 'inherit',
-    });
+    buildConsoleWeb();
     dataDir = mkdtempSync(join(tmpdir(), 'sprout-kk-browser-'));
-    profile = mkdtempSync(join(tmpdir(), 'sprout-chromium-'));
     control = mkdtempSync(join(tmpdir(), 'sprout-fake-kk-'));
     writeFileSync(join(control, 'lines'), '4');
     writeFileSync(join(control, 'sleep'), '0.3');
-    const fakeKk = fileURLToPath(new URL('fake-kk', import.meta.url));
-    server = await startConsoleServer({
-      dataDir,
-      port: 0,
-      adminPassword: PASSWORD,
-      clusters: {
-        env: {
-          PATH: `${fakeKk}${delimiter}${process.env.PATH}`,
-          FAKE_KK_DIR: control,
-          FAKE_KK_SECRET: HOST_SECRET,
-        },
+    server = await startConsoleDev(['--data-dir', dataDir], PASSWORD, {
+      command: 'console',
+      env: {
+        PATH: `${FAKE_KK_BIN}${delimiter}${process.env.PATH}`,
+        FAKE_KK_DIR: control,
+        FAKE_KK_SECRET: HOST_SECRET,
       },
     });
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: FLAGS,
-      headless: true,
-      acceptDownloads: true,
-      viewport: { width: 1280, height: 900 },
-    });
+    browser = await launchChromium();
+    context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
     const signIn = await context.request.post(`${server.url}/v1/auth/login`, {
       data: { user: 'admin', password: PASSWORD },
     });
     expect(signIn.status()).toBe(200);
     csrf = ((await signIn.json()) as { csrf: string }).csrf;
     sshd = await startSshd();
-    page = context.pages()[0] ?? (await context.newPage());
+    page = await context.newPage();
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(m.text());
     });
@@ -100,10 +74,10 @@ describe('Clusters in Chromium', () => {
     if (problems.length > 0) console.error('browser errors:', problems);
     if (process.env.SPROUT_SCREENSHOT)
       await page?.screenshot({ path: process.env.SPROUT_SCREENSHOT, fullPage: true });
-    await context?.close();
-    await server?.close();
+    await browser?.close();
+    await server?.stop();
     await sshd?.close();
-    for (const d of [dataDir, profile, control]) if (d) rmSync(d, { recursive: true, force: true });
+    for (const d of [dataDir, control]) if (d) rmSync(d, { recursive: true, force: true });
   });
 
   it('walks the wizard, shows the inline error, saves, downloads valid YAML, runs kk and follows its log', async () => {
