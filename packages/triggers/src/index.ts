@@ -41,6 +41,9 @@ export {
   type TriggerSample,
   MqttExternalScaler,
   type MqttScalerOptions,
+  GRPC_LIMIT_DEFAULTS,
+  type GrpcLimits,
+  type GrpcTls,
 } from './scaling/index.js';
 export {
   ResiliencyPolicies,

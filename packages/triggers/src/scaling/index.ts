@@ -19,3 +19,4 @@ export {
 export { LagPoller, type LagPollerOptions } from './poller.js';
 export { createLagMetrics, type LagMetrics } from './metrics.js';
 export { MqttExternalScaler, type MqttScalerOptions } from './external-scaler.js';
+export { GRPC_LIMIT_DEFAULTS, type GrpcLimits, type GrpcTls } from './grpc-listener.js';
