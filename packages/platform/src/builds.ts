@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, relative } from 'node:path';
 import { assembleRunImage, buildImage, parseReference, pushImage } from '@sprout/builder';
 import type { ResolvedFunction } from '@sprout/spec';
 import { PlatformError } from './errors.js';
+import { BuildStore, DEFAULT_BUILD_STORE_LIMITS, type BuildStoreLimits } from './build-store.js';
 import type { EventBus } from './events.js';
 
 type BuildStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -54,10 +55,11 @@ interface Build {
   listeners: Set<(line: BuildLogLine | undefined) => void>;
   abort: AbortController;
   done: Promise<void>;
+  /** Loaded from the history at start: its log is read from disk when followed. */
+  stored?: boolean;
 }
 
 const MAX_LINES = 10_000;
-const MAX_BUILDS = 50;
 const PHASES: Record<string, string> = {
   FETCHING: 'fetch',
   ANALYZING: 'analyze',
@@ -80,6 +82,8 @@ export interface BuildManagerOptions {
   events: EventBus;
   /** The functions `sprout dev` serves: the only sources a build may take. */
   functions: () => ResolvedFunction[];
+  /** How much build history `<dataDir>/build-history/` keeps (default: 50 finished builds, 4 MiB of log each). */
+  history?: Partial<BuildStoreLimits>;
 }
 
 /**
@@ -89,8 +93,25 @@ export interface BuildManagerOptions {
  */
 export class BuildManager {
   private readonly builds = new Map<string, Build>();
+  private readonly store: BuildStore;
 
-  constructor(private readonly o: BuildManagerOptions) {}
+  /** Loads the builds earlier runs kept (`<dataDir>/build-history/`); one cut short by a kill shows as interrupted. */
+  constructor(private readonly o: BuildManagerOptions) {
+    this.store = new BuildStore(join(o.dataDir, 'build-history'), {
+      ...DEFAULT_BUILD_STORE_LIMITS,
+      ...o.history,
+    });
+    for (const view of this.store.load())
+      this.builds.set(view.id, {
+        view,
+        lines: [],
+        listeners: new Set(),
+        abort: new AbortController(),
+        done: Promise.resolve(),
+        stored: true,
+      });
+    this.prune();
+  }
 
   /** Starts a build; refuses a source no served function holds and a second build of one function. */
   start(req: BuildRequest): BuildView {
@@ -136,6 +157,7 @@ export class BuildManager {
       done: Promise.resolve(),
     };
     this.builds.set(id, build);
+    this.store.save(view);
     this.prune();
     this.o.events.emit('build.started', { function: def.name, build: id, tag });
     build.done = this.run(build, def, req, outDir);
@@ -166,7 +188,7 @@ export class BuildManager {
    */
   follow(id: string, listener: (line: BuildLogLine | undefined) => void): () => void {
     const build = this.mustGet(id);
-    for (const l of build.lines) listener(l);
+    for (const l of build.stored ? this.store.readLog(id) : build.lines) listener(l);
     if (build.view.status !== 'running') {
       listener(undefined);
       return () => undefined;
@@ -191,10 +213,12 @@ export class BuildManager {
     return build;
   }
 
+  /** Drops the oldest finished builds beyond the limit: record, log and output folder. */
   private prune(): void {
-    for (const [id, b] of this.builds) {
-      if (this.builds.size <= MAX_BUILDS) break;
-      if (b.view.status !== 'running') this.builds.delete(id);
+    for (const id of this.store.overLimit([...this.builds.values()].map((b) => b.view))) {
+      this.builds.delete(id);
+      this.store.remove(id);
+      rmSync(join(this.o.dataDir, 'builds', id), { recursive: true, force: true });
     }
   }
 
@@ -243,11 +267,15 @@ export class BuildManager {
     if (phase) {
       build.view.phase = phase;
       build.view.phases.push({ name: phase, startedAt: new Date().toISOString() });
+      this.store.save(build.view);
       this.o.events.emit('build.phase', { function: build.view.function, build: build.view.id, phase });
     }
     const line: BuildLogLine = { n: build.lines.length + 1, time: new Date().toISOString(), stream, text };
     if (build.view.phase) line.phase = build.view.phase;
-    if (build.lines.length < MAX_LINES) build.lines.push(line);
+    if (build.lines.length < MAX_LINES) {
+      build.lines.push(line);
+      this.store.appendLog(build.view.id, line);
+    }
     for (const l of build.listeners) l(line);
   }
 
@@ -330,6 +358,8 @@ export class BuildManager {
     } finally {
       view.finishedAt = new Date().toISOString();
       delete view.phase;
+      this.store.save(view);
+      this.prune();
       for (const l of build.listeners) l(undefined);
       build.listeners.clear();
     }

@@ -5,10 +5,10 @@ import type { Logger } from '@sprout/observe';
 /**
  * What `sprout dev` keeps in its data dir between runs (the platform README's "What the data dir
  * holds" lists the same): the registry, the EIP store, the default collector's log files, the
- * functions' embedded state, the resolved-spec cache of `sprout run` and the input bindings' records. SQLite's `-wal` and `-shm`
+ * functions' embedded state, the resolved-spec cache of `sprout run`, the input bindings' records and the build history. SQLite's `-wal` and `-shm`
  * files go with their database.
  */
-const KEPT = ['platform.db', 'eip.db', 'logs', 'state', 'cache', 'triggers'];
+const KEPT = ['platform.db', 'eip.db', 'logs', 'state', 'cache', 'triggers', 'build-history'];
 
 /** Where `--fresh` moves what an earlier run left, inside the data dir. */
 const PREVIOUS = 'previous';

@@ -190,4 +190,27 @@ describe('the build API under sprout dev', () => {
     expect(f.serverErrors, `FUZZ_SEED=${rng.seed}`).toEqual([]);
     expect(f.uncoded, `FUZZ_SEED=${rng.seed}`).toEqual([]);
   }, 60_000);
+
+  it('keeps the history across a restart of sprout dev: the list, each build and its log', async () => {
+    const before = (await dev.call('/v1/builds')).body.builds as Record<string, unknown>[];
+    expect(before.map((b) => b.status)).toEqual(['succeeded', 'succeeded', 'cancelled']);
+    const id = before[1]!.id as string;
+    const log = (await follow(id)).filter((e) => e.event === 'log').map((e) => e.data);
+    await dev.close();
+    dev = await startTestDev([fnDir], { collector: false, eip: false, standby: 0, dataDir: dev.dataDir });
+    const after = (await dev.call('/v1/builds')).body.builds as Record<string, unknown>[];
+    expect(after).toEqual(before);
+    for (const b of after) expect(schemaErrors('Build', b)).toEqual([]);
+    expect((await dev.call(`/v1/builds/${id}`)).body).toEqual(before[1]);
+    const replayed = await follow(id);
+    expect(replayed.filter((e) => e.event === 'log').map((e) => e.data)).toEqual(log);
+    expect(replayed.filter((e) => e.event === 'phase').map((e) => e.data.name)).toEqual([
+      'analyze',
+      'detect',
+      'restore',
+      'build',
+      'export',
+    ]);
+    expect(replayed.at(-1)).toMatchObject({ event: 'end', data: { id, status: 'succeeded' } });
+  }, 60_000);
 });
