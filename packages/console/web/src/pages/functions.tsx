@@ -2,37 +2,23 @@ import { memo, useState } from 'react';
 import { Link } from 'react-router';
 import { Anchor, Badge, Code, Table, Text, Tooltip } from '@mantine/core';
 import { functionStats, parseMetrics, type FunctionStats } from '../api/metrics.js';
-import { listFunctions, metricsText } from '../api/routes.js';
-import { useApi, useEvents, useInterval } from '../api/use.js';
+import { useLiveFunctions } from '../api/live-functions.js';
+import { metricsText } from '../api/routes.js';
+import { useInterval } from '../api/use.js';
 import { Empty, ErrorAlert, LiveBadge, PageTitle } from '../components/common.js';
-import type { FunctionView } from '../api/types.js';
-
-/** Events after which the list is read again. */
-const CHANGES = [
-  'function.registered',
-  'function.unregistered',
-  'function.failed',
-  'instance.started',
-  'instance.ready',
-  'instance.stopping',
-  'instance.stopped',
-  'instance.crashed',
-  'instance.failed',
-  'cold-start',
-  'scale',
-  'address.allocated',
-  'address.released',
-] as const;
+import type { FunctionStatus, FunctionView } from '../api/types.js';
 
 export function FunctionsPage() {
-  const { data, error, reload } = useApi(listFunctions);
   const [stats, setStats] = useState(new Map<string, FunctionStats>());
   const readStats = () =>
     metricsText().then(
       (t) => setStats((before) => functionStats(parseMetrics(t), before)),
       () => undefined,
     );
-  const live = useEvents({ types: CHANGES, reload: () => (reload(), void readStats()) });
+  // Rows follow the events; a cold start also reads the gateway's counters at once.
+  const { data, error, statuses, live } = useLiveFunctions((coldStart) => {
+    if (coldStart) void readStats();
+  });
   useInterval(() => void readStats(), 2000);
   return (
     <>
@@ -72,6 +58,7 @@ export function FunctionsPage() {
                   <FunctionRow
                     key={f.name}
                     f={f}
+                    status={statuses.get(f.name)}
                     coldStarts={s?.coldStarts ?? 0}
                     rate={s?.rate ?? 0}
                     p99={s?.p99}
@@ -93,32 +80,35 @@ function formatSeconds(s: number): string {
 
 interface RowProps {
   f: FunctionView;
+  /** The counts from the function's latest event, newer than `f`. */
+  status: FunctionStatus | undefined;
   coldStarts: number;
   rate: number;
   p99: number | undefined;
 }
 
 /**
- * One function's row; re-rendered only when what it shows changed (the list is read again whole
- * after each event, so with many functions most rows stay as they are).
+ * One function's row; re-rendered only when what it shows changed (an event changes one row's
+ * `status`; a list read again gives every row a new `f`, mostly equal to the one before).
  */
 const FunctionRow = memo(
-  function FunctionRow({ f, coldStarts, rate, p99 }: RowProps) {
+  function FunctionRow({ f, status, coldStarts, rate, p99 }: RowProps) {
+    const s = status ?? f;
     return (
       <Table.Tr data-function={f.name}>
         <Table.Td>
           <Anchor component={Link} to={`/functions/${encodeURIComponent(f.name)}`}>
             {f.name}
           </Anchor>
-          {f.lastErrorCode && (
-            <Badge color="red" ml="xs" variant="light" title={f.lastError}>
-              {f.lastErrorCode}
+          {s.lastErrorCode && (
+            <Badge color="red" ml="xs" variant="light" title={s.lastError}>
+              {s.lastErrorCode}
             </Badge>
           )}
         </Table.Td>
         <Table.Td>{f.namespace ?? 'default'}</Table.Td>
-        <Table.Td data-col="replicas">{f.desiredReplicas}</Table.Td>
-        <Table.Td data-col="ready">{f.readyReplicas}</Table.Td>
+        <Table.Td data-col="replicas">{s.desiredReplicas}</Table.Td>
+        <Table.Td data-col="ready">{s.readyReplicas}</Table.Td>
         <Table.Td data-col="cold-starts">{coldStarts}</Table.Td>
         <Table.Td data-col="rate">{rate.toFixed(2)}</Table.Td>
         <Table.Td data-col="p99">
@@ -130,7 +120,7 @@ const FunctionRow = memo(
             formatSeconds(p99)
           )}
         </Table.Td>
-        <Table.Td>{f.restarts}</Table.Td>
+        <Table.Td data-col="restarts">{s.restarts}</Table.Td>
       </Table.Tr>
     );
   },
@@ -138,5 +128,6 @@ const FunctionRow = memo(
     a.coldStarts === b.coldStarts &&
     a.rate === b.rate &&
     a.p99 === b.p99 &&
+    a.status === b.status &&
     (a.f === b.f || JSON.stringify(a.f) === JSON.stringify(b.f)),
 );
