@@ -41,9 +41,7 @@ export class BuildStore {
   constructor(
     private readonly dir: string,
     private readonly limits: BuildStoreLimits = DEFAULT_BUILD_STORE_LIMITS,
-  ) {
-    mkdirSync(dir, { recursive: true });
-  }
+  ) {}
 
   /**
    * The builds kept, oldest first. One recorded as running was cut short by a stop without cleanup:
@@ -51,7 +49,13 @@ export class BuildStore {
    */
   load(): BuildView[] {
     const views: BuildView[] = [];
-    for (const f of readdirSync(this.dir)) {
+    let files: string[];
+    try {
+      files = readdirSync(this.dir);
+    } catch {
+      return views; // no build yet: the folder is made by the first one
+    }
+    for (const f of files) {
       const id = f.slice(0, -'.json'.length);
       if (!f.endsWith('.json') || !ID.test(id)) continue;
       try {
@@ -74,6 +78,7 @@ export class BuildStore {
 
   save(view: BuildView): void {
     const file = join(this.dir, `${view.id}.json`);
+    mkdirSync(this.dir, { recursive: true });
     writeFileSync(`${file}.tmp`, JSON.stringify(view));
     renameSync(`${file}.tmp`, file);
   }
