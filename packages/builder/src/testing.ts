@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { freePort } from '@sprout/http/testing';
 
 interface RuntimeSpec {
   process: { args: string[]; env: string[]; cwd: string; user: { uid: number; gid: number } };
@@ -51,6 +52,21 @@ export async function getWhenUp(url: string, child: ChildProcess): Promise<strin
     }
   }
   throw new Error(`no answer from ${url}: ${output}`);
+}
+
+/** Runs the bundle's process with a free PORT, GETs `path` from it once it is up, kills it; the answer. */
+export async function bundleAnswer(
+  bundle: string,
+  path = '/',
+  extraEnv: Record<string, string> = {},
+): Promise<string> {
+  const port = await freePort();
+  const child = await runBundleProcess(bundle, { ...extraEnv, PORT: String(port) });
+  try {
+    return await getWhenUp(`http://127.0.0.1:${port}${path}`, child);
+  } finally {
+    child.kill('SIGKILL');
+  }
 }
 
 export {

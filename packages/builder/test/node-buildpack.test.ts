@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@sprout/http';
 import { assembleRunImage, buildImage, isBuilderError, type BuildImageOptions } from '@sprout/builder';
-import { getWhenUp, runBundleProcess } from '@sprout/builder/testing';
+import { bundleAnswer } from '@sprout/builder/testing';
 
 const run = promisify(execFile);
 const fixture = join(import.meta.dirname, 'fixtures', 'node-app');
@@ -60,15 +59,9 @@ describe('the built-in Node.js buildpack', () => {
     ) as { bomFormat: string; components: { purl: string }[] };
     expect(sbom.bomFormat).toBe('CycloneDX');
     expect(sbom.components.map((c) => c.purl)).toEqual(['pkg:npm/ms@2.1.3']);
-    const port = await freePort();
-    const child = await runBundleProcess(bundle, { PORT: String(port) });
-    try {
-      expect(await getWhenUp(`http://127.0.0.1:${port}/`, child)).toBe(
-        'two days is 172800000 ms; built with is-number true; uid 1000\n',
-      );
-    } finally {
-      child.kill('SIGKILL');
-    }
+    expect(await bundleAnswer(bundle)).toBe(
+      'two days is 172800000 ms; built with is-number true; uid 1000\n',
+    );
 
     // Same source again: every dependency layer from the cache, the same image digest.
     const l2 = logs();
@@ -119,8 +112,10 @@ describe('the built-in Node.js buildpack', () => {
       JSON.stringify({ name: 'bad', dependencies: { ms: '2.1.3' }, scripts: { start: 'node x.js' } }),
     );
     await writeFile(join(dir, 'yarn.lock'), '# yarn lockfile v1\n');
-    const yarn = await buildImage({ ...opts, env: { PATH: '/usr/bin:/bin' } }).catch((e: unknown) => e);
+    // Neither yarn nor npm (which would install it) on PATH; test/package-managers.test.ts has the rest.
+    const yarn = await buildImage({ ...opts, env: { PATH: join(work, 'no-bin') } }).catch((e: unknown) => e);
     expect(isBuilderError(yarn, 'SPROUT_ERR_BUILDER_PACKAGE_MANAGER_MISSING')).toBe(true);
+    expect((yarn as Error).message).toContain('yarn.lock needs yarn; neither it nor npm');
     await rm(join(dir, 'yarn.lock'));
 
     await writeFile(

@@ -10,15 +10,15 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { BuilderError } from '../../errors.js';
 import type { BuildContext } from '../../lifecycle/buildpack.js';
 import { execStreaming } from '../../lifecycle/exec.js';
 import { IMAGE_LAYERS_DIR } from '../../lifecycle/export.js';
 import { buildFailed } from '../../lifecycle/external.js';
 import { layersDirName } from '../../lifecycle/layers.js';
-import { hashOf, onPath, restoredMetadata, writeEnvFile, writeLayerToml } from './layer-files.js';
+import { hashOf, restoredMetadata, writeEnvFile, writeLayerToml } from './layer-files.js';
 import { nodeModulesSbom } from './sbom.js';
-import { installerOf, type Installer, type PackageJson } from './project.js';
+import { installerOf, packageManager, type Installer } from './package-manager.js';
+import type { PackageJson } from './project.js';
 
 const BUILD_MODULES = 'build-modules';
 export const LAUNCH_MODULES = 'launch-modules';
@@ -30,11 +30,12 @@ export async function step(
   file: string,
   args: string[],
   what: string,
+  env: Record<string, string> = {},
 ): Promise<void> {
   ctx.logs.line(`[${id}] $ ${[file.split('/').pop(), ...args].join(' ')}`);
   const res = await execStreaming(file, args, {
     cwd: ctx.appDir,
-    env: ctx.env,
+    env: { ...ctx.env, ...env },
     logs: ctx.logs,
     prefix: `[${id}]   `,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -57,15 +58,21 @@ const isLink = (p: string): boolean => {
   }
 };
 
-function toolOf(ctx: BuildContext, id: string, installer: Installer): string {
-  const file = onPath(installer.tool, ctx.env.PATH);
-  if (!file)
-    throw new BuilderError(
-      'SPROUT_ERR_BUILDER_PACKAGE_MANAGER_MISSING',
-      `${id}: ${installer.lockfile ?? 'package.json'} needs ${installer.tool}, which is not on PATH; install ${installer.tool} (or remove ${installer.lockfile} to use npm) and build again`,
-      { field: installer.lockfile ?? 'package.json' },
-    );
-  return file;
+/**
+ * Runs `fn` and puts package.json and the lockfile back byte for byte if it rewrote them (Yarn 2+
+ * normalizes package.json on install): the app layer stays the source's, so the digest does not
+ * depend on whether the dependency layers came from the cache.
+ */
+async function keeping(appDir: string, installer: Installer, fn: () => Promise<void>): Promise<void> {
+  const files = ['package.json', ...(installer.lockfile ? [installer.lockfile] : [])].map((f) =>
+    join(appDir, f),
+  );
+  const before = files.map((f) => (existsSync(f) ? readFileSync(f) : undefined));
+  await fn();
+  files.forEach((f, i) => {
+    const was = before[i];
+    if (was && !(existsSync(f) && readFileSync(f).equals(was))) writeFileSync(f, was);
+  });
 }
 
 export interface ModulesResult {
@@ -90,12 +97,14 @@ export async function installModules(
   nodeVersion: string,
   buildStep: () => Promise<void>,
 ): Promise<ModulesResult> {
-  const installer = installerOf(ctx.appDir);
-  const tool = toolOf(ctx, id, installer);
+  // What a tool would write into the app folder (yarn 4's install state) goes to the tool's layer.
+  const installer = installerOf(ctx.appDir, pkg, join(ctx.layersDir, 'package-manager'));
+  const tool = await packageManager(ctx, id, installer);
+  const toolVersion = installer.fetch ? `${installer.fetch.name}@${installer.fetch.version}` : '';
   const hasDev = Object.keys(pkg.devDependencies ?? {}).length > 0;
   const lock = installer.lockfile ? readFileSync(join(ctx.appDir, installer.lockfile)) : '';
   const deps = JSON.stringify({ d: pkg.dependencies ?? {}, dd: pkg.devDependencies ?? {} });
-  const cacheKey = hashOf(installer.tool, nodeVersion, deps, lock);
+  const cacheKey = hashOf(installer.tool, nodeVersion, deps, lock, toolVersion);
   const launchDir = join(ctx.layersDir, LAUNCH_MODULES);
   const buildDir = join(ctx.layersDir, BUILD_MODULES);
   const fresh = (name: string, dir: string) =>
@@ -112,7 +121,10 @@ export async function installModules(
       existsSync(join(ctx.appDir, 'node_modules')) && !isLink(join(ctx.appDir, 'node_modules'));
     if (vendored && !installer.lockfile && installer.tool === 'npm')
       await step(ctx, id, tool, ['rebuild'], 'npm rebuild');
-    else await step(ctx, id, tool, installer.install, `${installer.tool} ${installer.install[0]}`);
+    else
+      await keeping(ctx.appDir, installer, () =>
+        step(ctx, id, tool, installer.install, `${installer.tool} ${installer.install[0]}`, installer.env),
+      );
     if (!existsSync(join(ctx.appDir, 'node_modules'))) mkdirSync(join(ctx.appDir, 'node_modules'));
     if (hasDev) {
       mkdirSync(buildDir, { recursive: true });
@@ -126,7 +138,9 @@ export async function installModules(
         recursive: true,
         verbatimSymlinks: true,
       });
-      await step(ctx, id, tool, installer.prune, `${installer.tool} prune`);
+      await keeping(ctx.appDir, installer, () =>
+        step(ctx, id, tool, installer.prune, `${installer.tool} prune`, installer.env),
+      );
     }
     mkdirSync(launchDir, { recursive: true });
     renameSync(join(ctx.appDir, 'node_modules'), join(launchDir, 'node_modules'));

@@ -9,6 +9,8 @@ export interface PackageJson {
   scripts?: Record<string, string>;
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
+  /** `pnpm@9.1.0`, `yarn@4.5.0` (Corepack's field): the package manager version to install with. */
+  packageManager?: string;
 }
 
 /** Names of functions frameworks: a package.json depending on one makes the folder a function. */
@@ -46,46 +48,6 @@ export function readPackageJson(appDir: string): PackageJson | undefined {
       },
     );
   }
-}
-
-/** How the dependencies are installed, from the lockfile present. */
-export interface Installer {
-  tool: 'npm' | 'yarn' | 'pnpm';
-  lockfile?: string;
-  /** Arguments installing every dependency as the lockfile pins them (or resolving them without one). */
-  install: string[];
-  /** Arguments removing the dev dependencies from an installed tree. */
-  prune: string[];
-}
-
-export function installerOf(appDir: string): Installer {
-  if (existsSync(join(appDir, 'pnpm-lock.yaml')))
-    return {
-      tool: 'pnpm',
-      lockfile: 'pnpm-lock.yaml',
-      install: ['install', '--frozen-lockfile'],
-      prune: ['prune', '--prod'],
-    };
-  if (existsSync(join(appDir, 'yarn.lock')))
-    return {
-      tool: 'yarn',
-      lockfile: 'yarn.lock',
-      install: ['install', '--frozen-lockfile'],
-      prune: ['install', '--frozen-lockfile', '--production'],
-    };
-  for (const lock of ['npm-shrinkwrap.json', 'package-lock.json'])
-    if (existsSync(join(appDir, lock)))
-      return {
-        tool: 'npm',
-        lockfile: lock,
-        install: ['ci', '--no-audit', '--no-fund'],
-        prune: ['prune', '--omit=dev', '--no-audit', '--no-fund'],
-      };
-  return {
-    tool: 'npm',
-    install: ['install', '--no-audit', '--no-fund'],
-    prune: ['prune', '--omit=dev', '--no-audit', '--no-fund'],
-  };
 }
 
 /** True for a Sprout / OpenFunction function folder: a function.yaml, or a functions framework dependency. */
