@@ -9,8 +9,18 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './lib.js';
 
-export type Target = 'sprout' | 'syslog-ng' | 'rsyslog';
-export const targets: Target[] = ['sprout', 'syslog-ng', 'rsyslog'];
+export type Target = 'sprout' | 'sprout-before' | 'syslog-ng' | 'rsyslog';
+/**
+ * `sprout-before` runs only with BENCH_SPROUT_BEFORE=PATH, the src/index.ts of an earlier copy of
+ * the collector inside the checkout (e.g. `git archive COMMIT packages/collector/src` extracted
+ * under .sprout/cache/), so a change is measured against its base in the same run.
+ */
+export const targets: Target[] = [
+  'sprout',
+  ...(process.env.BENCH_SPROUT_BEFORE ? (['sprout-before'] as const) : []),
+  'syslog-ng',
+  'rsyslog',
+];
 
 export interface Receiver {
   target: Target;
@@ -90,12 +100,20 @@ export async function startReceiver(
   chmodSync(dir, 0o777);
   const file = join(dir, out);
   let child: ChildProcess;
-  if (target === 'sprout') {
+  if (target === 'sprout' || target === 'sprout-before') {
     writeFileSync(join(dir, 'collector.yaml'), sproutConfig(ports.tcp, ports.udp, dir, out));
     child = spawn(
       process.execPath,
       ['--conditions=@sprout/source', '--import', 'tsx', join(root, 'bench/collector-syslog-sprout.ts'), dir],
-      { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], ...unprivileged() },
+      {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: {
+          ...process.env,
+          ...(target === 'sprout-before' ? { BENCH_COLLECTOR_MODULE: process.env.BENCH_SPROUT_BEFORE } : {}),
+        },
+        ...unprivileged(),
+      },
     );
   } else {
     const peers = peersRoot();

@@ -16,7 +16,8 @@
 // the load average is recorded with them.
 //
 //   node --conditions=@sprout/source --import tsx bench/collector-syslog.ts [COUNT] [STALL]
-//   BENCH_ONLY=sprout,syslog-ng limits the receivers (the results file is then left unchanged)
+//   BENCH_ONLY=sprout,syslog-ng limits the receivers (the results file is then left unchanged);
+//   BENCH_SPROUT_BEFORE=PATH adds `sprout-before`, an earlier copy of the collector (see collector-syslog-peers.ts)
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

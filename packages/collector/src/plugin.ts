@@ -17,9 +17,14 @@ export interface InputContext {
    * `bytes` is the wire size, used for the memory limit. When an output's filesystem buffer is full
    * (`storage.total_limit_size`) a disk-buffered emit waits for room (stream inputs stop reading
    * meanwhile); with `ifFull: 'refuse'` it rejects at once with SPROUT_ERR_COLLECTOR_BUFFER_FULL
-   * (HTTP inputs answer 503, UDP inputs drop and count the datagrams).
+   * (HTTP inputs answer 503, UDP inputs drop and count the datagrams); `ifOverLimit: 'refuse'`
+   * rejects the same way while the input is over its `mem_buf_limit` instead of waiting (UDP).
    */
-  emit(records: CollectorRecord[], bytes: number, options?: { ifFull?: 'wait' | 'refuse' }): Promise<void>;
+  emit(
+    records: CollectorRecord[],
+    bytes: number,
+    options?: { ifFull?: 'wait' | 'refuse'; ifOverLimit?: 'wait' | 'refuse' },
+  ): Promise<void>;
   /** Counts and logs input the decoder rejected (never throws). */
   reject(reason: string, detail?: Record<string, unknown>): void;
   /**
@@ -59,6 +64,12 @@ interface OutputContext {
 export interface OutputInstance {
   /** Delivers a batch; throwing (or rejecting) makes the engine retry it with backoff. */
   write(records: CollectorRecord[]): Promise<void>;
+  /**
+   * The most records one `write` may take when batches are waiting: the engine merges in-memory
+   * batches queued behind the one in flight into one write up to this many (one file append for many
+   * batches when the output falls behind). Unset: one batch a write.
+   */
+  maxRecords?: number;
   close?(): Promise<void>;
 }
 

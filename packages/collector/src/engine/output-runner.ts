@@ -189,6 +189,7 @@ export class OutputRunner {
   private async run(): Promise<void> {
     while (this.queue.length && !this.closed) {
       const b = this.queue[0]!;
+      this.merge(b);
       let attempt = 0;
       for (;;) {
         const ok = await this.attempt(b);
@@ -218,6 +219,27 @@ export class OutputRunner {
     }
     this.draining = false;
     if (this.queue.length === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /**
+   * Folds the in-memory batches queued right behind `b` into it, up to the output's `maxRecords`
+   * (they went out one write each otherwise): an output that fell behind catches up in large writes.
+   */
+  private merge(b: Batch): void {
+    const max = this.o.instance.maxRecords;
+    if (!max || b.chunk || !b.records) return;
+    while (this.queue.length > 1) {
+      const next = this.queue[1]!;
+      if (next.chunk || !next.records || b.count + next.count > max) return;
+      for (const r of next.records) b.records.push(r);
+      b.count += next.count;
+      for (const t of next.trackers) {
+        if (b.trackers.has(t))
+          t.release(true); // held once per batch: drop the second hold
+        else b.trackers.add(t);
+      }
+      this.queue.splice(1, 1);
+    }
   }
 
   private async attempt(b: Batch): Promise<boolean> {

@@ -21,6 +21,8 @@ export interface PushRecord {
 interface InputState {
   id: string;
   bytes: number;
+  /** Records emitted and not yet delivered (or, disk-buffered, written to the chunk). */
+  records: number;
   limit: number;
   fs: boolean;
   ack: boolean;
@@ -30,10 +32,34 @@ interface InputState {
   blocked: boolean;
 }
 
-/** How an emit meets a full filesystem buffer: `wait` (default) until there is room, or `refuse` it at once. */
+/**
+ * How an emit meets a full filesystem buffer (`ifFull`) or an input over its `mem_buf_limit`
+ * (`ifOverLimit`): `wait` (default) until there is room, or `refuse` it at once (UDP, which cannot
+ * make a sender wait).
+ */
 interface EmitOptions {
   ifFull?: 'wait' | 'refuse';
+  ifOverLimit?: 'wait' | 'refuse';
 }
+
+/**
+ * What one record costs in memory beyond its wire bytes, as `mem_buf_limit` counts it: the record,
+ * its body object and their strings take about this much heap for a short log line (measured:
+ * ~600 bytes for an RFC 5424 message of 106). Counting wire bytes alone let 64M of short messages
+ * hold over 500 MB of heap.
+ */
+export const RECORD_MEMORY = 512;
+
+/**
+ * An input that waits (TCP, HTTP, MQTT, push) also waits while it has this many records in flight,
+ * whatever their bytes: enough for an output to write one merged batch while the next fills, few
+ * enough that records are written before the young generation's collector has to copy them (a
+ * backlog held up to mem_buf_limit made a third of the CPU time garbage collection). UDP inputs,
+ * which drop rather than wait, are held to mem_buf_limit only.
+ */
+export const RECORDS_IN_FLIGHT = 32_768;
+
+const over = (s: InputState) => s.bytes >= s.limit || s.records >= RECORDS_IN_FLIGHT;
 
 /** A configured filter and the tags it applies to. */
 export interface FilterStep {
@@ -82,6 +108,7 @@ export function createRecordFlow(
     const s: InputState = {
       id,
       bytes: 0,
+      records: 0,
       limit: limit ?? 64 * 1024 * 1024,
       fs,
       ack,
@@ -160,6 +187,17 @@ export function createRecordFlow(
   ): Promise<void> => {
     if (closed)
       return Promise.reject(new CollectorError('SPROUT_ERR_COLLECTOR_CLOSED', 'the collector is closed'));
+    if (options?.ifOverLimit === 'refuse' && state.bytes >= state.limit)
+      return Promise.reject(
+        new CollectorError(
+          'SPROUT_ERR_COLLECTOR_BUFFER_FULL',
+          'the input holds its mem_buf_limit in records not yet delivered; retry later',
+          'mem_buf_limit',
+          { status: 503 },
+        ),
+      );
+    const wireBytes = bytes;
+    bytes += records.length * RECORD_MEMORY;
     const perOutput = route(records);
     const lines = state.fs ? chunkLines(perOutput) : undefined;
     const full = lines !== undefined && !gate.open(lines);
@@ -173,7 +211,7 @@ export function createRecordFlow(
         ),
       );
     m.inRecords.inc({ input: state.id }, records.length);
-    m.inBytes.inc({ input: state.id }, bytes);
+    m.inBytes.inc({ input: state.id }, wireBytes);
     let resolveAck!: () => void;
     let rejectAck!: (e: Error) => void;
     const acked = state.ack
@@ -183,9 +221,11 @@ export function createRecordFlow(
         })
       : undefined;
     state.bytes += bytes;
+    state.records += records.length;
     const tracker = new Tracker((ok) => {
       state.bytes -= bytes;
-      if (state.bytes < state.limit && state.waiters.length) {
+      state.records -= records.length;
+      if (!over(state) && state.waiters.length) {
         if (state.paused) m.paused.set({ input: state.id }, 0);
         state.paused = false;
         for (const w of state.waiters.splice(0)) w();
@@ -218,12 +258,12 @@ export function createRecordFlow(
     /** Accepted: with ack once delivered, otherwise once the input is back under its memory limit. */
     const settled = (): Promise<void> => {
       if (acked) return acked;
-      if (state.bytes >= state.limit) {
+      if (over(state)) {
         if (!state.paused) {
           state.paused = true;
           m.paused.set({ input: state.id }, 1);
           log.debug(
-            { input: state.id, bytes: state.bytes, limit: state.limit },
+            { input: state.id, bytes: state.bytes, limit: state.limit, records: state.records },
             'input paused by mem_buf_limit',
           );
         }

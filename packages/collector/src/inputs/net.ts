@@ -149,7 +149,8 @@ export function udpListener(
  * Collects records from datagrams and hands them to `emit` once per event-loop turn: UDP cannot
  * wait for the pipeline, so batching keeps the per-datagram cost low. UDP cannot push back either:
  * when an output's filesystem buffer is full the batch is refused, and its datagrams are counted as
- * dropped (`buffer_full`), never held in memory.
+ * dropped (`buffer_full`), never held in memory; so are they while the input is over its
+ * `mem_buf_limit` (`mem_buf_limit`: the output is behind, as fluent-bit drops them).
  */
 export function datagramBatcher(ctx: Pick<InputContext, 'emit' | 'dropped'>) {
   let batch: CollectorRecord[] = [];
@@ -168,8 +169,9 @@ export function datagramBatcher(ctx: Pick<InputContext, 'emit' | 'dropped'>) {
       bytes = 0;
       datagrams = 0;
       scheduled = false;
-      ctx.emit(b, sz, { ifFull: 'refuse' }).catch((err: unknown) => {
-        if (isSproutError(err, 'SPROUT_ERR_COLLECTOR_BUFFER_FULL')) ctx.dropped(count, 'buffer_full');
+      ctx.emit(b, sz, { ifFull: 'refuse', ifOverLimit: 'refuse' }).catch((err: unknown) => {
+        if (isSproutError(err, 'SPROUT_ERR_COLLECTOR_BUFFER_FULL'))
+          ctx.dropped(count, err.field === 'mem_buf_limit' ? 'mem_buf_limit' : 'buffer_full');
       });
     });
   };

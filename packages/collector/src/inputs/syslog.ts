@@ -88,7 +88,9 @@ export const syslogInput: InputPlugin<typeof schema> = {
     const max = o.buffer_max_size ?? o.buffer_chunk_size;
     const parse = ctx.parse ?? syslogAutoParse;
     const toRecord = (frame: Buffer, source?: string): CollectorRecord => {
-      const text = frame.toString('utf8').replace(/[\r\n]+$/, '');
+      let end = frame.length;
+      while (end > 0 && (frame[end - 1] === 0x0a || frame[end - 1] === 0x0d)) end--;
+      const text = frame.toString('utf8', 0, end);
       let p = parse(text);
       p ??= { body: { message: text, parse_error: true } };
       if (o.raw_message_key) p.body[o.raw_message_key] = text;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { OutputPlugin } from '../plugin.js';
-import { formatTime, stringify, toJsonObject, type JsonFormatOptions } from './format.js';
+import { formatTime, jsonLine, stringify, toJsonObject, type JsonFormatOptions } from './format.js';
 
 export const jsonKeys = {
   json_date_key: z
@@ -26,7 +26,7 @@ export const stdoutOutput: OutputPlugin = {
           text = records
             .map((r) => `${r.tag}: [${formatTime(r.time, 'double')}, ${stringify(r.body)}]\n`)
             .join('');
-        else text = records.map((r) => stringify(toJsonObject(r, o)) + '\n').join('');
+        else text = records.map((r) => jsonLine(r, o) + '\n').join('');
         if (!process.stdout.write(text)) await new Promise((r) => process.stdout.once('drain', r));
       },
     };

@@ -6,7 +6,7 @@ import type { OutputPlugin } from '../plugin.js';
 import type { CollectorRecord } from '../types.js';
 import { jsonKeys } from './basic.js';
 import { inside, tagPath } from './file-path.js';
-import { formatTime, stringify, toJsonObject, type JsonFormatOptions } from './format.js';
+import { formatTime, jsonLine, stringify, type JsonFormatOptions } from './format.js';
 
 type FileOptions = JsonFormatOptions & {
   path?: string;
@@ -42,7 +42,7 @@ export const fileOutput: OutputPlugin = {
         case 'plain':
           return stringify(r.body);
         case 'json_lines':
-          return stringify(toJsonObject(r, o));
+          return jsonLine(r, o);
         case 'template':
           return o.template.replace(/\{([^}]+)\}/g, (_m, k: string) =>
             k === 'time' ? String(formatTime(r.time, 'double')) : String(r.body[k] ?? ''),
@@ -54,8 +54,9 @@ export const fileOutput: OutputPlugin = {
     const folder = o.path ?? '.';
     /** Where a tag's records go (cached per tag); undefined when the tag cannot be a file name. */
     const targets = new Map<string, string | undefined>();
+    const fixed = o.file === undefined ? undefined : join(folder, o.file);
     const targetOf = (tag: string): string | undefined => {
-      if (o.file !== undefined) return join(folder, o.file);
+      if (fixed !== undefined) return fixed;
       if (targets.has(tag)) return targets.get(tag);
       const name = tagPath(tag);
       const target = name === undefined ? undefined : inside(folder, name);
@@ -73,6 +74,8 @@ export const fileOutput: OutputPlugin = {
         );
     };
     return {
+      // Behind by several batches: one append (open, write, close) for up to this many records.
+      maxRecords: 16_384,
       async write(records) {
         const byFile = new Map<string, { text: string; n: number; tag: string }>();
         const refused = new Map<string, number>();
@@ -82,10 +85,10 @@ export const fileOutput: OutputPlugin = {
             refused.set(r.tag, (refused.get(r.tag) ?? 0) + 1);
             continue;
           }
-          const f = byFile.get(target) ?? { text: '', n: 0, tag: r.tag };
+          let f = byFile.get(target);
+          if (!f) byFile.set(target, (f = { text: '', n: 0, tag: r.tag }));
           f.text += line(r) + '\n';
           f.n++;
-          byFile.set(target, f);
         }
         for (const [tag, n] of refused)
           refuse(n, { output: ctx.name, tag: tag.slice(0, 120), tagBytes: Buffer.byteLength(tag) });

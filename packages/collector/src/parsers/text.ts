@@ -37,26 +37,38 @@ function unquote(s: string): string {
   }
 }
 
+/** Scratch for syslog5424Parse's five header tokens (read into locals before it returns). */
+const header: string[] = ['', '', '', '', ''];
+
 /** RFC 5424 §6: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD [MSG]`; `-` is a nil value. */
 export function syslog5424Parse(text: string): Parsed | undefined {
-  // Header fields are single tokens: scan with indexOf (this runs once per UDP datagram).
+  // Header fields are single tokens: scanned with char codes and indexOf (this runs once per message).
   if (text.charCodeAt(0) !== 0x3c) return undefined;
-  const gt = text.indexOf('>');
-  if (gt < 2 || gt > 4 || text[gt + 1] !== '1' || text[gt + 2] !== ' ') return undefined;
-  const priText = text.slice(1, gt);
-  if (!/^\d{1,3}$/.test(priText)) return undefined;
-  const pri = Number(priText);
-  if (pri > 191) return undefined;
-  const f: string[] = [];
+  let pri = 0;
+  let gt = 1;
+  for (; gt < 5; gt++) {
+    const c = text.charCodeAt(gt);
+    if (c < 0x30 || c > 0x39) break;
+    pri = pri * 10 + c - 0x30;
+  }
+  if (gt < 2 || gt > 4 || text.charCodeAt(gt) !== 0x3e || pri > 191) return undefined;
+  if (text.charCodeAt(gt + 1) !== 0x31 || text.charCodeAt(gt + 2) !== 0x20) return undefined;
   let p = gt + 3;
+  // TIMESTAMP HOSTNAME APP-NAME PROCID MSGID: five non-empty tokens, each ended by one SP.
+  const f = header;
   for (let i = 0; i < 5; i++) {
     const sp = text.indexOf(' ', p);
     if (sp <= p) return undefined;
-    f.push(text.slice(p, sp));
+    f[i] = text.slice(p, sp);
     p = sp + 1;
   }
+  const stamp = f[0]!;
+  const host = f[1]!;
+  const ident = f[2]!;
+  const pid = f[3]!;
+  const msgid = f[4]!;
   let sd: string;
-  if (text[p] === '-') {
+  if (text.charCodeAt(p) === 0x2d) {
     sd = '-';
     p++;
   } else {
@@ -65,17 +77,17 @@ export function syslog5424Parse(text: string): Parsed | undefined {
     sd = m[0];
     p += sd.length;
   }
-  if (p < text.length && text[p] !== ' ') return undefined;
+  if (p < text.length && text.charCodeAt(p) !== 0x20) return undefined;
+  const time = stamp === '-' ? undefined : parseRfc3339(stamp);
+  if (stamp !== '-' && time === undefined) return undefined;
   const body: Record<string, unknown> = { pri };
-  const time = f[0] === '-' ? undefined : parseRfc3339(f[0]!);
-  if (f[0] !== '-' && time === undefined) return undefined;
-  if (f[1] !== '-') body.host = f[1];
-  if (f[2] !== '-') body.ident = f[2];
-  if (f[3] !== '-') body.pid = f[3];
-  if (f[4] !== '-') body.msgid = f[4];
+  if (host !== '-') body.host = host;
+  if (ident !== '-') body.ident = ident;
+  if (pid !== '-') body.pid = pid;
+  if (msgid !== '-') body.msgid = msgid;
   if (sd !== '-') body.extradata = sd;
   // RFC 5424 §6.4: MSG may start with a UTF-8 BOM.
-  if (p < text.length) body.message = text.slice(p + 1).replace(/^\uFEFF/, '');
+  if (p < text.length) body.message = text.slice(text.charCodeAt(p + 1) === 0xfeff ? p + 2 : p + 1);
   return time === undefined ? { body } : { time, body };
 }
 

@@ -60,20 +60,72 @@ export function compileTimeFormat(format: string): (text: string) => bigint | un
   };
 }
 
-let lastStamp = '';
-let lastMs = 0;
-
-/** Parses an RFC 3339 timestamp to nanoseconds, keeping sub-millisecond digits. */
-export function parseRfc3339(text: string): bigint | undefined {
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i.exec(text);
-  if (!m) return undefined;
-  // Timestamps repeat within a second: remember the last whole-second conversion.
-  const stamp = `${m[1]}${m[3]!.toUpperCase()}`;
-  if (stamp !== lastStamp) {
-    const ms = Date.parse(stamp);
-    if (Number.isNaN(ms)) return undefined;
-    lastStamp = stamp;
-    lastMs = ms;
+const isDigits = (t: string, from: number, to: number): boolean => {
+  for (let i = from; i < to; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
   }
-  return BigInt(lastMs) * 1_000_000n + (m[2] ? BigInt(m[2].padEnd(9, '0')) : 0n);
+  return true;
+};
+
+/** `YYYY-MM-DDTHH:MM:SS` (T or t): the fixed part of an RFC 3339 timestamp. */
+const isDateTime = (t: string): boolean =>
+  isDigits(t, 0, 4) &&
+  t.charCodeAt(4) === 0x2d &&
+  isDigits(t, 5, 7) &&
+  t.charCodeAt(7) === 0x2d &&
+  isDigits(t, 8, 10) &&
+  (t.charCodeAt(10) | 0x20) === 0x74 &&
+  isDigits(t, 11, 13) &&
+  t.charCodeAt(13) === 0x3a &&
+  isDigits(t, 14, 16) &&
+  t.charCodeAt(16) === 0x3a &&
+  isDigits(t, 17, 19);
+
+/** `Z` / `z` / `+HH:MM` / `-HH:MM` from `p` to the end. */
+const isZone = (t: string, p: number): boolean => {
+  const c = t.charCodeAt(p);
+  if ((c | 0x20) === 0x7a) return t.length === p + 1;
+  return (
+    (c === 0x2b || c === 0x2d) &&
+    t.length === p + 6 &&
+    isDigits(t, p + 1, p + 3) &&
+    t.charCodeAt(p + 3) === 0x3a &&
+    isDigits(t, p + 4, p + 6)
+  );
+};
+
+let lastSecond = '';
+let lastZone = '';
+let lastBase = 0n;
+
+/**
+ * Parses an RFC 3339 timestamp (`YYYY-MM-DDTHH:MM:SS[.1-9 digits](Z|±HH:MM)`) to nanoseconds,
+ * keeping sub-millisecond digits. Scanned by hand, not by a regular expression: this runs once per
+ * syslog message.
+ */
+export function parseRfc3339(text: string): bigint | undefined {
+  if (text.length < 20 || !isDateTime(text)) return undefined;
+  let p = 19;
+  let frac = 0;
+  if (text.charCodeAt(p) === 0x2e) {
+    const from = ++p;
+    while (p < text.length && p - from < 10 && isDigits(text, p, p + 1))
+      frac = frac * 10 + (text.charCodeAt(p++) - 0x30);
+    const n = p - from;
+    if (n === 0 || n > 9) return undefined;
+    frac *= 10 ** (9 - n);
+  }
+  if (!isZone(text, p)) return undefined;
+  // Timestamps repeat within a second: remember the last whole-second conversion.
+  const second = text.slice(0, 19);
+  const zone = text.slice(p).toUpperCase();
+  if (second !== lastSecond || zone !== lastZone) {
+    const ms = Date.parse(`${second.slice(0, 10)}T${second.slice(11)}${zone}`);
+    if (Number.isNaN(ms)) return undefined;
+    lastSecond = second;
+    lastZone = zone;
+    lastBase = BigInt(ms) * 1_000_000n;
+  }
+  return frac === 0 ? lastBase : lastBase + BigInt(frac);
 }
