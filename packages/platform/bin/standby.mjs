@@ -2,7 +2,7 @@
 // the supervisor to send the one message that says what to run: an InstanceSpec (the resolved
 // function), its environment and its working directory. This takes Node's start-up and the
 // framework's import off a cold start.
-import { runInstance } from '@sprout/framework/instance';
+import { runInstance, warmUp } from '@sprout/framework/instance';
 
 // Epoch milliseconds with sub-millisecond precision, comparable with the supervisor's clock.
 const epoch = (t = performance.now()) => performance.timeOrigin + t;
@@ -64,4 +64,7 @@ process.once('message', (m) => {
 });
 // The supervisor went away before giving this process a function: nothing to do.
 process.once('disconnect', () => process.exit(0));
+// A pool's standby (`--warm`) first runs requests through a throwaway server, so the function's
+// first request finds the HTTP path compiled; a process started for a waiting function skips it.
+if (process.argv.includes('--warm')) await warmUp().catch(() => {});
 process.send('standby');

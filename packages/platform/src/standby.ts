@@ -1,14 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+/** The longest a taken standby's replacement waits for the cold start it serves. */
+const REFILL_AFTER_MS = 1000;
 const STANDBY_SCRIPT = fileURLToPath(new URL('../bin/standby.mjs', import.meta.url));
 
 /**
- * Starts a process that loads Node, the `sprout` CLI and the functions framework, says so over IPC,
- * and then runs `sprout run` with the arguments, environment and folder it is sent.
+ * Starts a process that loads Node and the functions framework (with `warm`, also runs requests
+ * through a throwaway server), says so over IPC, and then runs the function it is sent.
  */
-export function spawnStandby(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [STANDBY_SCRIPT], {
+export function spawnStandby(env: NodeJS.ProcessEnv, warm = false): ChildProcess {
+  return spawn(process.execPath, [STANDBY_SCRIPT, ...(warm ? ['--warm'] : [])], {
     env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     // Own process group: a Ctrl-C at the terminal reaches sprout dev, which drains instances itself.
@@ -32,10 +34,28 @@ export class StandbyPool {
     this.fill();
   }
 
-  /** A ready standby process (IPC open, waiting for its function), or undefined when none is ready. */
+  /**
+   * A ready standby process (IPC open, waiting for its function), or undefined when none is ready.
+   * Its replacement starts once the taken process has said it listens (its next message) or exited,
+   * 1 s at most: a new Node process starting at the same moment would take CPU from the cold start
+   * it serves.
+   */
   take(): ChildProcess | undefined {
     const child = this.ready.shift();
-    this.fill();
+    if (!child) {
+      this.fill();
+      return undefined;
+    }
+    const refill = () => {
+      clearTimeout(timer);
+      child.off('message', refill);
+      child.off('exit', refill);
+      this.fill();
+    };
+    const timer = setTimeout(refill, REFILL_AFTER_MS);
+    timer.unref();
+    child.once('message', refill);
+    child.once('exit', refill);
     return child;
   }
 
@@ -53,7 +73,7 @@ export class StandbyPool {
 
   private fill(): void {
     while (!this.closed && this.ready.length + this.starting.size < this.size) {
-      const child = spawnStandby(this.env);
+      const child = spawnStandby(this.env, true);
       this.starting.add(child);
       const forget = () => {
         this.starting.delete(child);

@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import Module, { register } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compiledTypeScript, defaultCacheDir } from './ts-cache.js';
 
 /** Module names functions written for the anchors import; they resolve to this framework. */
 export const ANCHOR_MODULES = ['@google-cloud/functions-framework', '@openfunction/functions-framework'];
@@ -13,7 +11,6 @@ export const ANCHOR_MODULES = ['@google-cloud/functions-framework', '@openfuncti
 const aliasUrl = new URL('../../dist/compat.js', import.meta.url);
 const aliasPath = fileURLToPath(aliasUrl);
 
-type Transform = (code: string, options: Record<string, unknown>) => { code: string };
 type CompiledModule = { _compile(code: string, file: string, format?: 'commonjs' | 'module'): void };
 interface ModuleInternals {
   _resolveFilename: (request: string, parent: unknown, ...rest: unknown[]) => string;
@@ -30,9 +27,7 @@ let moduleHooks = false;
  * compiler; and a relative `./x.js` that does not exist resolves to `./x.ts`, as TypeScript writes it.
  * Running TypeScript this way needs no loader thread, which keeps cold starts close to plain JS.
  */
-export function installRequireHooks(
-  cacheDir = process.env.SPROUT_CACHE_DIR ?? join(tmpdir(), 'sprout-ts-cache'),
-): void {
+export function installRequireHooks(cacheDir = defaultCacheDir()): void {
   if (requireHooks) return;
   requireHooks = true;
   const M = Module as unknown as ModuleInternals;
@@ -51,37 +46,9 @@ export function installRequireHooks(
       }
     }
   };
-  let transform: Transform | undefined;
-  let cacheReady = false;
   const compile = (module: CompiledModule, file: string) => {
     const started = performance.now();
-    const source = readFileSync(file, 'utf8');
-    const key = createHash('sha1')
-      .update(file)
-      .update('\0')
-      .update(source)
-      .update('\0sucrase-3-cjs')
-      .digest('hex');
-    const cached = join(cacheDir, `${key}.js`);
-    let code: string | undefined;
-    let hit = true;
-    try {
-      code = readFileSync(cached, 'utf8');
-    } catch {
-      hit = false;
-      transform ??= (Module.createRequire(import.meta.url)('sucrase') as { transform: Transform }).transform;
-      code = transform(source, {
-        transforms: file.endsWith('x') ? ['typescript', 'imports', 'jsx'] : ['typescript', 'imports'],
-        filePath: file,
-      }).code;
-      try {
-        if (!cacheReady) mkdirSync(cacheDir, { recursive: true });
-        cacheReady = true;
-        writeFileSync(cached, code);
-      } catch {
-        // a read-only or full disk only costs the next start a compile
-      }
-    }
+    const { code, hit } = compiledTypeScript(file, readFileSync(file, 'utf8'), cacheDir);
     performance.mark('sprout:ts-compile', { detail: { file, hit, ms: performance.now() - started } });
     module._compile(code, file, 'commonjs');
   };
