@@ -22,7 +22,10 @@ export interface Delivery {
   readonly attempt: number;
   /**
    * When the broker stored the message (epoch ms, the broker's clock), where it records it: the
-   * Redis Streams entry id, the JetStream stream timestamp. Absent on RabbitMQ and MQTT 3.
+   * Redis Streams entry id, the JetStream stream timestamp. RabbitMQ: when it was published, from
+   * the `timestamp_in_ms` header (Sprout's publishers set it, and RabbitMQ's timestamp interceptor)
+   * or AMQP's `timestamp` property (seconds); absent when the publisher set neither. Absent on
+   * MQTT 3, which carries no time.
    */
   readonly publishedAt?: number;
   /**

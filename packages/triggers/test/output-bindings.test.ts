@@ -255,7 +255,7 @@ describe('bindings.mqtt3', () => {
 });
 
 describe('bindings.rabbitmq', () => {
-  it('create sends to queueName, confirmed, with per-message ttl and content type', async () => {
+  it('create sends to queueName, confirmed, with per-message ttl, content type and the publish time', async () => {
     const queue = `${RUN}-queue`;
     const b = await openOutputBinding({
       name: 'rq',
@@ -265,9 +265,15 @@ describe('bindings.rabbitmq', () => {
     const conn = await amqpConnect('amqp://guest:guest@127.0.0.1:5672');
     const ch = await conn.createChannel();
     try {
+      const before = Date.now();
       await b.invoke('create', bytes('{"id":1}'), { contentType: 'application/json', ttlInSeconds: '60' });
       const m = await ch.get(queue, { noAck: true });
       expect(m && m.content.toString()).toBe('{"id":1}');
+      // Dated for the end-to-end latency: AMQP's timestamp (s) and the ms in timestamp_in_ms.
+      expect(m && m.properties.headers?.timestamp_in_ms).toBeGreaterThanOrEqual(before);
+      expect(m && m.properties.timestamp).toBe(
+        Math.floor((m ? m.properties.headers!.timestamp_in_ms : 0) / 1000),
+      );
       expect(m && m.properties.contentType).toBe('application/json');
       expect(m && m.properties.expiration).toBe('60000');
       expect(m && m.properties.deliveryMode).toBe(2);

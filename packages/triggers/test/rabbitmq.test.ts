@@ -169,6 +169,70 @@ describe('pubsub.rabbitmq specifics', () => {
     }
   });
 
+  it("dates each message for the end-to-end latency: Sprout's publish (ms), a plain publisher's AMQP timestamp (s), none", async () => {
+    const topic = `${NAME}-timestamp`;
+    const e = await openPubSub({ name: NAME, type: 'pubsub.rabbitmq', metadata });
+    const got = new Map<string, { publishedAt: number | undefined; metadata: Record<string, string> }>();
+    try {
+      await e.subscribe({
+        topic,
+        group: 'g',
+        maxInFlight: 3,
+        onMessage: (d) => {
+          got.set(new TextDecoder().decode(d.data), {
+            publishedAt: d.publishedAt,
+            metadata: { ...d.metadata },
+          });
+          void d.ack();
+        },
+        onError: () => {},
+      });
+      const before = Date.now();
+      await e.publish(topic, new TextEncoder().encode('sprout'));
+      const after = Date.now();
+      await withAdmin(async (ch) => {
+        ch.publish(topic, '', Buffer.from('timestamp'), { timestamp: 1_700_000_000 });
+        ch.publish(topic, '', Buffer.from('none'));
+      });
+      await waitFor(() => got.size === 3, 'the three messages');
+      const sprout = got.get('sprout')!;
+      expect(sprout.publishedAt).toBeGreaterThanOrEqual(before);
+      expect(sprout.publishedAt).toBeLessThanOrEqual(after);
+      // What Sprout puts on the message is what any AMQP client reads: the timestamp property in s.
+      expect(sprout.metadata.timestamp_in_ms).toBe(String(sprout.publishedAt));
+      expect(got.get('timestamp')!.publishedAt).toBe(1_700_000_000_000);
+      expect(got.get('none')!.publishedAt).toBeUndefined();
+    } finally {
+      await e.close();
+      await withAdmin((ch) => ch.deleteQueue(`g-${topic}`).then(() => ch.deleteExchange(topic)));
+    }
+  });
+
+  it('sets the AMQP timestamp property a plain consumer reads (seconds)', async () => {
+    const topic = `${NAME}-timestamp-plain`;
+    const e = await openPubSub({ name: NAME, type: 'pubsub.rabbitmq', metadata });
+    try {
+      const queue = `plain-${topic}`;
+      await withAdmin(async (ch) => {
+        await ch.assertExchange(topic, 'fanout', { durable: true });
+        await ch.assertQueue(queue, { durable: false, autoDelete: false });
+        await ch.bindQueue(queue, topic, '');
+      });
+      const before = Math.floor(Date.now() / 1000);
+      await e.publish(topic, new TextEncoder().encode('x'));
+      const m = await withAdmin(async (ch) => {
+        let msg: Awaited<ReturnType<typeof ch.get>> = false;
+        await waitFor(async () => (msg = await ch.get(queue, { noAck: true })) !== false, 'the message');
+        return msg;
+      });
+      expect(m && m.properties.timestamp).toBeGreaterThanOrEqual(before);
+      expect(m && m.properties.timestamp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+      await withAdmin((ch) => ch.deleteQueue(queue).then(() => ch.deleteExchange(topic)));
+    } finally {
+      await e.close();
+    }
+  });
+
   it('refuses what it cannot honour and malformed values, naming the key', async () => {
     const open = (md: Record<string, string>) =>
       openPubSub({ name: 'bad', type: 'pubsub.rabbitmq', metadata: { connectionString: URL, ...md } }).catch(

@@ -3,6 +3,7 @@ import type { BindingResponse, ComponentConfig, MessageMetadata, OutputBindingEn
 import { TriggersError } from '../errors.js';
 import { Metadata } from './metadata.js';
 import { OutputBinding, bufferOf } from './output.js';
+import { amqpTimestamp, TIMESTAMP_MS_HEADER } from './rabbitmq.js';
 
 /**
  * Dapr's `bindings.rabbitmq` output: `create` sends the data to `queueName` (declared with
@@ -93,8 +94,11 @@ export class RabbitBinding extends OutputBinding implements OutputBindingEngine 
     const ch = await this.open();
     const ttl = metadata.ttlInSeconds;
     const priority = metadata.priority;
+    const now = Date.now();
     const options = {
       persistent: this.settings.durable,
+      ...amqpTimestamp(now),
+      headers: { [TIMESTAMP_MS_HEADER]: now },
       contentType: metadata.contentType ?? this.settings.contentType,
       ...(ttl && /^\d+$/.test(ttl) ? { expiration: String(Number(ttl) * 1000) } : {}),
       ...(priority && /^\d+$/.test(priority) ? { priority: Number(priority) } : {}),

@@ -176,9 +176,11 @@ export class RabbitPubSub implements PubSubEngine {
       }
       const { routingKey = '', ...headers } = metadata;
       const body = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      const now = Date.now();
       const options = {
         messageId: randomUUID(),
-        headers,
+        ...amqpTimestamp(now),
+        headers: { [TIMESTAMP_MS_HEADER]: now, ...headers },
         ...(this.settings.persistent ? { deliveryMode: 2 } : {}),
         ...(headers['content-type'] ? { contentType: headers['content-type'] } : {}),
       };
@@ -318,8 +320,10 @@ class RabbitSubscription implements Subscription {
     if (m.properties.contentType) metadata['content-type'] ??= String(m.properties.contentType);
     // Settling on a channel that is gone is a no-op: the broker has requeued the message already.
     const live = () => !this.closed && this.ch === ch && this.unsettled.has(m);
+    const publishedAt = publishedAtOf(m);
     const delivery: Delivery = {
       id: String(m.properties.messageId ?? `${m.fields.consumerTag}:${m.fields.deliveryTag}`),
+      ...(publishedAt === undefined ? {} : { publishedAt }),
       topic: this.options.topic,
       data: new Uint8Array(m.content.buffer, m.content.byteOffset, m.content.byteLength),
       metadata,
@@ -348,6 +352,32 @@ class RabbitSubscription implements Subscription {
     };
     this.options.onMessage(delivery);
   }
+}
+
+/**
+ * The header with the publish time in epoch ms: the name RabbitMQ itself writes when its
+ * `message_interceptors.incoming.set_header_timestamp` (3.12+) or the message_timestamp plugin is
+ * on (then the broker's arrival time, which overwrites the publisher's when so configured).
+ */
+export const TIMESTAMP_MS_HEADER = 'timestamp_in_ms';
+
+/**
+ * The publish-time properties Sprout's RabbitMQ publishers set: AMQP's `timestamp` (whole
+ * seconds, what every AMQP client and the management UI show); the ms go in `TIMESTAMP_MS_HEADER`.
+ */
+export function amqpTimestamp(now: number): { timestamp: number } {
+  return { timestamp: Math.floor(now / 1000) };
+}
+
+/**
+ * When a message was published (epoch ms), for the end-to-end latency: the `timestamp_in_ms`
+ * header, else AMQP's `timestamp` property (seconds: up to a second early), else unknown.
+ */
+export function publishedAtOf(m: ConsumeMessage): number | undefined {
+  const ms = Number(m.properties.headers?.[TIMESTAMP_MS_HEADER]);
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  const s = m.properties.timestamp as unknown;
+  return typeof s === 'number' && s > 0 ? s * 1000 : undefined;
 }
 
 /** Dapr's `...Seconds` keys: a whole number of seconds or a duration. */
