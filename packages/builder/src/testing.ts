@@ -11,11 +11,13 @@ interface RuntimeSpec {
 /**
  * Starts the process of an image unpacked by `umoci unpack` (a runtime bundle): its root file
  * system as root (`unshare --root`), its working directory, uid/gid, environment and arguments from
- * the bundle's config.json, with `extraEnv` added (e.g. PORT). Needs root or user namespaces.
+ * the bundle's config.json, with `extraEnv` added (e.g. PORT); `args` replaces the image's
+ * entrypoint and command (e.g. `/cnb/process/worker`). Needs root or user namespaces.
  */
 export async function runBundleProcess(
   bundle: string,
   extraEnv: Record<string, string> = {},
+  options: { args?: string[] } = {},
 ): Promise<ChildProcess> {
   const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as RuntimeSpec;
   const env = Object.fromEntries(
@@ -32,7 +34,7 @@ export async function runBundleProcess(
       '--setuid',
       String(uid),
       '--',
-      ...spec.process.args,
+      ...(options.args ?? spec.process.args),
     ],
     { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

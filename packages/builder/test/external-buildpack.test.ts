@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildImage, isBuilderError, OciLayout } from '@sprout/builder';
-import { startRegistry } from '@sprout/builder/testing';
+import { assembleRunImage, buildImage, isBuilderError, OciLayout } from '@sprout/builder';
+import { runBundleProcess, startRegistry } from '@sprout/builder/testing';
 
 const run = promisify(execFile);
 let work: string;
@@ -300,4 +300,85 @@ describe('an external CNB buildpack runs unchanged (--buildpack)', () => {
     }).catch((e: unknown) => e);
     expect(isBuilderError(invalid, 'SPROUT_ERR_BUILDER_BUILDPACK_INVALID')).toBe(true);
   });
+});
+
+// Several launch.toml processes: the default one is the Entrypoint; any one runs by type through
+// /cnb/process/<type> or /cnb/lifecycle/launcher with CNB_PROCESS_TYPE, with its own env.launch/<type>/
+// values, working dir and args (replaced by arguments given), in the rootfs umoci unpacked.
+const SHOW = `console.log([process.env.ROLE, process.env.SHARED, process.cwd(), ...process.argv.slice(1)].join(' '))`;
+const PROCS_BUILD = `
+layer="$CNB_LAYERS_DIR/procs"
+mkdir -p "$layer/env.launch/worker" "$layer/env.launch/web"
+printf 'any' > "$layer/env.launch/ROLE.default"
+printf 'web-role' > "$layer/env.launch/web/ROLE.override"
+printf 'worker-role' > "$layer/env.launch/worker/ROLE.override"
+printf 'shared' > "$layer/env.launch/SHARED.default"
+printf '[types]\\nlaunch = true\\n' > "$layer.toml"
+cat > "$CNB_LAYERS_DIR/launch.toml" <<'TOML'
+[[processes]]
+type = "web"
+command = ["node", "-e", "${SHOW}"]
+args = ["a1"]
+default = true
+[[processes]]
+type = "worker"
+command = ["node", "-e", "${SHOW}"]
+args = ["w1", "w2"]
+working-dir = "/layers/test_procs/procs"
+[[processes]]
+type = "fails"
+command = ["node", "-e", "process.exit(7)"]
+TOML`;
+
+describe('process types (the launcher)', () => {
+  it('runs the default process as the Entrypoint and any process by type, each with its env, dir and args', async () => {
+    const procs = await buildpack('procs', 'test/procs', 'true', PROCS_BUILD);
+    const out = join(work, 'procs-layout');
+    const opts = {
+      source: app,
+      tag: 'localhost/procs:1',
+      dataDir: join(work, 'procs-data'),
+      buildpacks: [procs],
+      runImage: (layout: OciLayout) => assembleRunImage(layout),
+      output: { type: 'oci-layout' as const, dir: out },
+      logs: collect().logs,
+    };
+    const first = await buildImage(opts);
+    expect((await buildImage(opts)).image.descriptor.digest).toBe(first.image.descriptor.digest);
+    expect(first.image.config.config!.Entrypoint).toEqual(['node', '-e', SHOW, 'a1']);
+    const bundle = join(work, 'procs-bundle');
+    await run('umoci', ['unpack', '--image', `${out}:1`, bundle]);
+
+    /** Runs `args` (or the Entrypoint) in the rootfs; its stdout, stderr and exit code. */
+    const exec = async (args?: string[], env: Record<string, string> = {}) => {
+      const child = await runBundleProcess(bundle, env, args ? { args } : {});
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+      return { stdout: stdout.trim(), stderr, code };
+    };
+    expect(await exec()).toMatchObject({ stdout: 'web-role shared /workspace a1', code: 0 });
+    expect(await exec(['/cnb/process/web'])).toMatchObject({ stdout: 'web-role shared /workspace a1' });
+    expect(await exec(['/cnb/process/worker'])).toMatchObject({
+      stdout: 'worker-role shared /layers/test_procs/procs w1 w2',
+      code: 0,
+    });
+    expect((await exec(['/cnb/process/worker', 'x', 'y'])).stdout).toBe(
+      'worker-role shared /layers/test_procs/procs x y',
+    );
+    expect((await exec(['/cnb/lifecycle/launcher'], { CNB_PROCESS_TYPE: 'worker' })).stdout).toBe(
+      'worker-role shared /layers/test_procs/procs w1 w2',
+    );
+    expect((await exec(['/cnb/lifecycle/launcher'])).stdout).toBe('web-role shared /workspace a1');
+    // A setting given to the container wins where the process has no value of its own.
+    expect((await exec(['/cnb/process/worker'], { SHARED: 'mine' })).stdout).toBe(
+      'worker-role mine /layers/test_procs/procs w1 w2',
+    );
+    expect((await exec(['/cnb/process/fails'])).code).toBe(7);
+    const unknown = await exec(['/cnb/lifecycle/launcher'], { CNB_PROCESS_TYPE: 'nope' });
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toContain('no process type "nope"; this image has: web, worker, fails');
+  }, 180_000);
 });

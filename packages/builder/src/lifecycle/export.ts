@@ -14,6 +14,7 @@ import {
 import type { BuildOutcome, BuiltBuildpack } from './build.js';
 import { applyEnv, layerEnv } from './env.js';
 import { treeFingerprint } from './fingerprint.js';
+import { launcherFiles } from './launcher.js';
 import { layersDirName, type LaunchProcess } from './layers.js';
 
 /** Where the app and the layers are inside the image (the spec's defaults). */
@@ -121,7 +122,8 @@ function processJson(p: LaunchProcess, isDefault: boolean) {
  * The export phase: one image layer per launch layer (in group and name order), an SBOM layer,
  * the app folder at /workspace, a config layer (/cnb/config/metadata.toml with the processes),
  * on top of the run image. The default process is the Entrypoint (there is no launcher binary:
- * its environment is computed here into the config). Entries are sorted with fixed owners and
+ * its environment is computed here into the config); the config layer also holds a small Node.js
+ * launcher that runs any process by type (`/cnb/process/<type>`, see launcher.ts). Entries are sorted with fixed owners and
  * times, so the same build gives the same digest.
  */
 export async function exportImage(input: ExportInput): Promise<Exported> {
@@ -159,9 +161,24 @@ export async function exportImage(input: ExportInput): Promise<Exported> {
     api: b.buildpack.info.api,
     ...(b.buildpack.info.homepage ? { homepage: b.buildpack.info.homepage } : {}),
   }));
+  const imageEnv = launchEnv(input, def?.type);
+  const launcher = launcherFiles(
+    processes.map((p) => ({
+      type: p.type,
+      command: p.command,
+      args: p.args,
+      workingDir: p['working-dir'] ? mapPath(p['working-dir']) : IMAGE_APP_DIR,
+      env: launchEnv(input, p.type),
+    })),
+    def?.type,
+    imageEnv,
+  );
   const config = await writeLayer(
     layout,
-    [{ to: '/cnb/config/metadata.toml', content: stringify({ buildpacks: buildpacksMeta, processes }) }],
+    [
+      { to: '/cnb/config/metadata.toml', content: stringify({ buildpacks: buildpacksMeta, processes }) },
+      ...launcher,
+    ],
     { uid: 0, gid: 0, mtime },
   );
   added.push({ layer: config, createdBy: 'lifecycle: process configuration' });
@@ -219,7 +236,7 @@ export async function exportImage(input: ExportInput): Promise<Exported> {
     created: mtime,
     config: {
       user: `${input.uid}:${input.gid}`,
-      env: launchEnv(input, def?.type),
+      env: imageEnv,
       workingDir,
       ...(def ? { entrypoint: [...def.command, ...def.args].map(mapPath) } : {}),
       cmd: [],
