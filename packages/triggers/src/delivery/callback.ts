@@ -10,8 +10,9 @@ export type Outcome =
 /** The most of an answer read to find its status; the rest is discarded. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
-/** What `postToApp` sends: the bytes and the headers. */
+/** What `postToApp` sends: the bytes and the headers (a GET, with `method`, sends no body). */
 export interface AppPost {
+  readonly method?: 'GET' | 'POST';
   readonly body: Uint8Array;
   readonly headers: Record<string, string>;
 }
@@ -102,8 +103,9 @@ export function postToApp(
         host: target.hostname.replace(/^\[|\]$/g, ''),
         port: target.port || 80,
         path: `${target.pathname}${target.search}`,
-        method: 'POST',
-        headers: { ...req.headers, 'content-length': String(body.byteLength) },
+        method: req.method ?? 'POST',
+        headers:
+          req.method === 'GET' ? req.headers : { ...req.headers, 'content-length': String(body.byteLength) },
         ...(agent ? { agent } : {}),
       },
       (res) => {
@@ -125,6 +127,7 @@ export function postToApp(
     );
     r.on('error', (err) => finish(err));
     signal?.addEventListener('abort', onAbort, { once: true });
-    r.end(body);
+    if (req.method === 'GET') r.end();
+    else r.end(body);
   });
 }

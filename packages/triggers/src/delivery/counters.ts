@@ -47,8 +47,8 @@ function record(l: LatencyHistogram, ms: number): void {
   l.count++;
   l.sumMs += ms;
   l.maxMs = Math.max(l.maxMs, ms);
-  let i = LATENCY_BUCKETS_MS.findIndex((b) => ms <= b);
-  if (i < 0) i = LATENCY_BUCKETS_MS.length;
+  let i = 0;
+  while (i < LATENCY_BUCKETS_MS.length && ms > LATENCY_BUCKETS_MS[i]!) i++;
   l.buckets[i]!++;
 }
 

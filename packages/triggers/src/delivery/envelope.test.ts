@@ -106,6 +106,29 @@ describe('pubsubRequest: the CloudEvent daprd hands a subscriber', () => {
     },
   );
 
+  it("the JSON sent is the publisher's text with daprd's members appended, or written again when one was there with another value; never a key twice", () => {
+    const keysOf = (json: string) => [...json.matchAll(/"([a-z_]+)":/g)].map((m) => m[1]);
+    const cases: [string, boolean][] = [
+      ['{}', true],
+      [' {"id":"a","data":{"topic":"inner"}}\n ', true],
+      ['{"id":"a","topic":"orders","pubsubname":"bus","source":"s","type":"t","specversion":"1.0"}', true],
+      [`{"id":"a","traceparent":"${TP}","traceid":"${TP}","tracestate":"k=v"}`, true],
+      ['{"id":"a","topic":"other"}', false],
+      ['{"id":"a","source":null}', false],
+      [`{"id":"a","traceid":"nope","traceparent":"${TP}"}`, false],
+      ['{"id":"a","data":"}"}', true],
+    ];
+    for (const [text, spliced] of cases) {
+      const r = pubsubRequest(delivery(text), 'bus', false);
+      expect(JSON.parse(r.json), text).toEqual(r.event);
+      expect(r.json.startsWith(text.trimEnd().slice(0, -1)), text).toBe(spliced);
+      if (!text.includes('inner')) {
+        const keys = keysOf(r.json);
+        expect(new Set(keys).size, text).toBe(keys.length);
+      }
+    }
+  });
+
   it('fuzz: random bytes and valid events cut anywhere give an event with topic and pubsubname, or the coded refusal', () => {
     const rng = seededRng();
     const valid = JSON.stringify({
@@ -124,6 +147,7 @@ describe('pubsubRequest: the CloudEvent daprd hands a subscriber', () => {
       try {
         const r = pubsubRequest(delivery(input), 'bus', false);
         const ce = bodyOf(r.body);
+        expect(ce, `seed ${rng.seed}`).toEqual(r.event);
         expect([ce.topic, ce.pubsubname, ce.specversion !== undefined], `seed ${rng.seed}`).toEqual([
           'orders',
           'bus',

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Delivery, MessageMetadata } from '../broker.js';
+import type { Delivery } from '../broker.js';
 import { TriggersError } from '../errors.js';
 
 /** What is POSTed to the app for one delivery. */
@@ -61,10 +61,9 @@ export function pubsubRequest(
   pubsubname: string,
   rawPayload: boolean,
   now: number = Date.now(),
-): AppRequest {
-  let ce: Record<string, unknown>;
+): AppRequest & { readonly event: Record<string, unknown>; readonly json: string } {
   if (rawPayload) {
-    ce = {
+    const ce: Record<string, unknown> = {
       id: randomUUID(),
       specversion: '1.0',
       datacontenttype: 'application/octet-stream',
@@ -74,70 +73,144 @@ export function pubsubRequest(
       pubsubname,
       data_base64: Buffer.from(d.data).toString('base64'),
     };
-  } else {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(utf8(d.data));
-    } catch (err) {
-      throw payloadInvalid(d, `not JSON (${(err as Error).message})`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw payloadInvalid(d, 'not a JSON object');
-    ce = parsed as Record<string, unknown>;
-    ce.topic = d.topic;
-    ce.pubsubname = pubsubname;
-    ce.source ??= 'Dapr';
-    ce.type ??= 'com.dapr.event.sent';
-    ce.specversion ??= '1.0';
+    const traceparent = validTrace(d.metadata.traceparent) ?? newTraceparent();
+    ce.traceparent = traceparent;
+    ce.traceid = traceparent;
+    ce.tracestate = d.metadata.tracestate ?? '';
+    return new CloudEventRequest(ce, d.id, traceparent, false, undefined);
   }
+  const text = utf8(d.data);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw payloadInvalid(d, `not JSON (${(err as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw payloadInvalid(d, 'not a JSON object');
+  const ce = parsed as Record<string, unknown>;
   const traceparent =
     validTrace(ce.traceparent) ??
     validTrace(ce.traceid) ??
     validTrace(d.metadata.traceparent) ??
     newTraceparent();
-  ce.traceparent = traceparent;
-  ce.traceid = traceparent;
-  ce.tracestate ??= d.metadata.tracestate ?? '';
+  // What daprd sets or fills, appended to the publisher's own text when none of it is there with
+  // another value (the usual case): the event is then never written out again member by member.
+  const tail = new Tail(ce);
+  tail.set('topic', d.topic);
+  tail.set('pubsubname', pubsubname);
+  tail.fill('source', 'Dapr');
+  tail.fill('type', 'com.dapr.event.sent');
+  tail.fill('specversion', '1.0');
+  tail.set('traceparent', traceparent);
+  tail.set('traceid', traceparent);
+  tail.fill('tracestate', d.metadata.tracestate ?? '');
   const expiration = typeof ce.expiration === 'string' ? Date.parse(ce.expiration) : NaN;
-  let body: Uint8Array | undefined;
-  let headers: Record<string, string> | undefined;
-  return {
-    // Serialized only when POSTed alone: a bulk delivery serializes the whole batch once.
-    get body() {
-      return (body ??= Buffer.from(JSON.stringify(ce), 'utf8'));
-    },
-    get headers() {
-      return (headers ??= { 'content-type': CLOUDEVENT_JSON, ...traceHeaders(traceparent, ce.tracestate) });
-    },
-    id: typeof ce.id === 'string' ? ce.id : d.id,
-    expired: Number.isFinite(expiration) && expiration <= now,
-    event: ce,
-  };
+  return new CloudEventRequest(
+    ce,
+    d.id,
+    traceparent,
+    Number.isFinite(expiration) && expiration <= now,
+    tail.splice(text),
+  );
 }
 
-/** One entry of a bulk delivery (Dapr's bulk subscribe), as daprd writes it. */
-export interface BulkEntry {
-  readonly entryId: string;
-  /** The CloudEvent as an object, or (rawPayload) the message's bytes in base64. */
-  readonly event: unknown;
-  readonly contentType: string;
-  readonly metadata: MessageMetadata;
+/** The members set on a parsed CloudEvent, kept as JSON text to append to the publisher's. */
+class Tail {
+  private text = '';
+  private clean = true;
+  private readonly empty: boolean;
+
+  constructor(private readonly ce: Record<string, unknown>) {
+    let empty = true;
+    for (const _ in ce) {
+      empty = false;
+      break;
+    }
+    this.empty = empty;
+  }
+
+  /** `ce[key] = value` (a member already there with another value: the event is written out again). */
+  set(key: string, value: string): void {
+    const had = this.ce[key];
+    if (had === value) return;
+    if (had !== undefined) this.clean = false;
+    this.ce[key] = value;
+    this.text += `,"${key}":${JSON.stringify(value)}`;
+  }
+
+  /** `ce[key] ??= value`. */
+  fill(key: string, value: string): void {
+    const had = this.ce[key];
+    if (had !== undefined && had !== null) return;
+    if (had === null) this.clean = false;
+    this.ce[key] = value;
+    this.text += `,"${key}":${JSON.stringify(value)}`;
+  }
+
+  /** The event's JSON: `text` (the publisher's, a JSON object) with the members appended, or undefined. */
+  splice(text: string): string | undefined {
+    if (!this.clean) return undefined;
+    if (!this.text) return text;
+    return `${text.slice(0, text.lastIndexOf('}'))}${this.empty ? this.text.slice(1) : this.text}}`;
+  }
+}
+
+/** A pub/sub delivery's request: the CloudEvent, its JSON and the single-delivery body made when first read. */
+class CloudEventRequest implements AppRequest {
+  #json: string | undefined;
+  #body: Uint8Array | undefined;
+  #headers: Record<string, string> | undefined;
+  readonly id: string;
+
+  constructor(
+    readonly event: Record<string, unknown>,
+    brokerId: string,
+    private readonly traceparent: string,
+    readonly expired: boolean,
+    json: string | undefined,
+  ) {
+    this.id = typeof event.id === 'string' ? event.id : brokerId;
+    this.#json = json;
+  }
+
+  /** The CloudEvent as JSON text (what a bulk entry's `event` is). */
+  get json(): string {
+    return (this.#json ??= JSON.stringify(this.event));
+  }
+
+  /** Serialized only when POSTed alone: a bulk delivery writes the whole batch once. */
+  get body(): Uint8Array {
+    return (this.#body ??= Buffer.from(this.json, 'utf8'));
+  }
+
+  get headers(): Record<string, string> {
+    return (this.#headers ??= {
+      'content-type': CLOUDEVENT_JSON,
+      ...traceHeaders(this.traceparent, this.event.tracestate),
+    });
+  }
 }
 
 /**
- * A pub/sub delivery as an entry of a bulk request, as daprd's bulk subscriber writes one: the
- * CloudEvent of `request` (`application/cloudevents+json`), or with `rawPayload` the bytes as they
- * were published, base64 (`application/octet-stream`); the broker's metadata beside it.
+ * A pub/sub delivery as an entry of a bulk request, in JSON, as daprd's bulk subscriber writes one:
+ * the CloudEvent of `request` (`application/cloudevents+json`), or with `rawPayload` the bytes as
+ * they were published, base64 (`application/octet-stream`); the broker's metadata beside it.
  */
-export function bulkEntry(d: Delivery, request: AppRequest, rawPayload: boolean, entryId: string): BulkEntry {
+export function bulkEntryJson(
+  d: Delivery,
+  request: { readonly json: string },
+  rawPayload: boolean,
+  entryId: string,
+): string {
+  let metadata = '{}';
+  for (const _ in d.metadata) {
+    metadata = JSON.stringify(d.metadata);
+    break;
+  }
   return rawPayload
-    ? {
-        entryId,
-        event: Buffer.from(d.data).toString('base64'),
-        contentType: 'application/octet-stream',
-        metadata: d.metadata,
-      }
-    : { entryId, event: request.event, contentType: CLOUDEVENT_JSON, metadata: d.metadata };
+    ? `{"entryId":${JSON.stringify(entryId)},"event":"${Buffer.from(d.data).toString('base64')}","contentType":"application/octet-stream","metadata":${metadata}}`
+    : `{"entryId":${JSON.stringify(entryId)},"event":${request.json},"contentType":"${CLOUDEVENT_JSON}","metadata":${metadata}}`;
 }
 
 /**

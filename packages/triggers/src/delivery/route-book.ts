@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import { isRawPayload } from '../api/envelope.js';
 import { bulkMaxMessages, type BulkSubscribe } from './bulk.js';
 import { compileMatch, type Matcher } from './match.js';
@@ -41,6 +42,7 @@ export class RouteBook {
     private readonly sub: RoutedSubscription,
     private readonly timeoutMs: number,
     private readonly signal: AbortSignal,
+    private readonly agent?: Agent,
   ) {
     for (const r of sub.rules ?? []) this.#matcher(r.match);
   }
@@ -56,7 +58,7 @@ export class RouteBook {
     if (!route) {
       // One answer per instance; instances come and go (scale to zero and back), so keep the newest few.
       if (this.#routes.size >= MAX_CACHED_APPS) this.#routes.delete(this.#routes.keys().next().value!);
-      route = readAppSubscriptions(base, this.timeoutMs, this.signal).then((list) =>
+      route = readAppSubscriptions(base, this.timeoutMs, this.signal, this.agent).then((list) =>
         routeOf(list, this.sub.pubsubname, this.sub.topic),
       );
       this.#routes.set(base, route);

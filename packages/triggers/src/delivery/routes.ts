@@ -1,3 +1,5 @@
+import type { Agent } from 'node:http';
+import { postToApp } from './callback.js';
 import { bulkMaxMessages } from './bulk.js';
 /** A routing rule: the first whose `match` holds for the event picks the path. */
 export interface RouteRule {
@@ -28,29 +30,39 @@ interface Entry {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
+/** The most of a `/dapr/subscribe` answer read. */
+const MAX_SUBSCRIPTIONS_BYTES = 4 * 1024 * 1024;
+
 /**
- * Reads the app's programmatic subscriptions (`GET <base>/dapr/subscribe`, Dapr's app callback).
- * No such route (404) is no subscriptions; anything else that is not a JSON list is an error.
+ * Reads the app's programmatic subscriptions (`GET <base>/dapr/subscribe`, Dapr's app callback),
+ * over the delivery's keep-alive connections (node:http: fetch's first call alone costs a large
+ * part of a second). No such route (404) is no subscriptions; anything else that is not a JSON
+ * list is an error.
  */
 export async function readAppSubscriptions(
   base: string,
   timeoutMs: number,
   signal?: AbortSignal,
+  agent?: Agent,
 ): Promise<Entry[]> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const res = await fetch(`${base}/dapr/subscribe`, {
-    signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
-  });
-  if (res.status === 404) {
-    await res.body?.cancel();
-    return [];
+  const url = `${base}/dapr/subscribe`;
+  const res = await postToApp(
+    url,
+    { method: 'GET', body: new Uint8Array(0), headers: {} },
+    timeoutMs,
+    signal,
+    agent,
+    MAX_SUBSCRIPTIONS_BYTES,
+  );
+  if (res.status === 404) return [];
+  if (res.status !== 200) throw new Error(`GET ${url}: status ${res.status}`);
+  let list: unknown;
+  try {
+    list = JSON.parse(res.text);
+  } catch {
+    list = undefined;
   }
-  if (res.status !== 200) {
-    await res.body?.cancel();
-    throw new Error(`GET ${base}/dapr/subscribe: status ${res.status}`);
-  }
-  const list = (await res.json()) as unknown;
-  if (!Array.isArray(list)) throw new Error(`GET ${base}/dapr/subscribe: not a JSON list`);
+  if (!Array.isArray(list)) throw new Error(`GET ${url}: not a JSON list`);
   return list.filter((e): e is Entry => e !== null && typeof e === 'object');
 }
 

@@ -10,14 +10,14 @@ import { deliverToApp, type Outcome } from './callback.js';
 import { TriggerCounters, type TriggerCounts } from './counters.js';
 import { bindingRequest, pubsubRequest, type AppRequest } from './envelope.js';
 import { backoffMs, mayRetry, readRetryPolicy, retriesStatus, type RetryPolicy } from './policy.js';
-import { RouteBook } from './route-book.js';
+import { RouteBook, type RouteSettings } from './route-book.js';
 import type { AppRoute } from './routes.js';
 import type { DeliveryOptions, Trigger } from './trigger-types.js';
 
 type Prepared = { deadLetterTopic?: string } & (
   | {
       url: string;
-      request: AppRequest;
+      request: AppRequest & { readonly json?: string };
       kind: 'pubsub' | 'binding';
       /** Set when the subscription is bulk: the entry's payload kind and the batch's bound. */
       bulk?: { raw: boolean; max: number };
@@ -25,6 +25,11 @@ type Prepared = { deadLetterTopic?: string } & (
   | { outcome: Outcome }
   | { invalid: string }
 );
+
+/** Where the messages taken in one turn of the event loop go: the instance and its route, or why not. */
+type Target =
+  | { base: string; route?: AppRoute; set?: Extract<RouteSettings, { raw: boolean }> }
+  | { outcome: Outcome; deadLetterTopic?: string };
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -88,7 +93,7 @@ export class TriggerDelivery {
         signal: this.stopping.signal,
         agent: this.agent,
       });
-      this.book = new RouteBook(trigger, this.timeoutMs, this.stopping.signal);
+      this.book = new RouteBook(trigger, this.timeoutMs, this.stopping.signal, this.agent);
       try {
         isRawPayload(trigger.metadata ?? {});
       } catch (err) {
@@ -170,7 +175,7 @@ export class TriggerDelivery {
     let last: Outcome | undefined;
     for (let first = true; ; first = false) {
       if (this.stopping.signal.aborted) return this.handBack();
-      const p = await this.prepare(d);
+      const p = this.prepare(d, await this.target());
       const deadLetterTopic =
         (trigger.kind === 'pubsub' ? trigger.deadLetterTopic : undefined) ?? p.deadLetterTopic;
       if ('invalid' in p)
@@ -204,7 +209,7 @@ export class TriggerDelivery {
         'outcome' in p
           ? p.outcome
           : p.bulk && this.bulk
-            ? await this.bulk.submit(p.url, d, p.request, p.bulk.raw, p.bulk.max)
+            ? await this.bulk.submit(p.url, d, p.request as { json: string }, p.bulk.raw, p.bulk.max)
             : await this.post(p.url, p.request, p.kind);
       if (!('outcome' in p)) trigger.resiliency?.breaker?.record(last.kind !== 'retry');
       if (last.kind === 'success') {
@@ -245,11 +250,25 @@ export class TriggerDelivery {
     }
   }
 
+  /** The target of the messages taken in this turn of the event loop (looked up once for all of them). */
+  private turn: Promise<Target> | undefined;
+
   /**
-   * Everything before the POST: an instance, the route, the request. Either what to POST, or an
-   * outcome already known (no instance, no route, an expired event), or why it can never be delivered.
+   * The instance (`target.url()`) and the app's route there, asked once per turn of the event loop
+   * for every message taken in it (a message taken later, or retried, asks again).
    */
-  private async prepare(d: Delivery): Promise<Prepared> {
+  private target(): Promise<Target> {
+    let t = this.turn;
+    if (!t) {
+      const mine = (t = this.turn = this.lookUp());
+      setImmediate(() => {
+        if (this.turn === mine) this.turn = undefined;
+      });
+    }
+    return t;
+  }
+
+  private async lookUp(): Promise<Target> {
     const trigger = this.trigger;
     let base: string;
     try {
@@ -258,8 +277,7 @@ export class TriggerDelivery {
       return { outcome: { kind: 'retry', reason: `no instance to deliver to: ${(err as Error).message}` } };
     }
     const book = this.book;
-    if (trigger.kind === 'binding' || !book)
-      return { url: `${base}/${trigger.name}`, request: bindingRequest(d), kind: 'binding' };
+    if (trigger.kind === 'binding' || !book) return { base };
     let route: AppRoute | undefined;
     if (!book.declarative) {
       try {
@@ -278,8 +296,23 @@ export class TriggerDelivery {
     }
     const set = book.settingsFor(route);
     if ('invalid' in set) return { outcome: { kind: 'retry', reason: set.invalid }, ...set.dlt };
+    return route ? { base, route, set } : { base, set };
+  }
+
+  /**
+   * Everything before the POST, once the target is known: the route's path and the request. Either
+   * what to POST, or an outcome already known (no instance, no route, an expired event), or why it
+   * can never be delivered.
+   */
+  private prepare(d: Delivery, target: Target): Prepared {
+    if ('outcome' in target) return target;
+    const trigger = this.trigger;
+    const { base, route, set } = target;
+    const book = this.book;
+    if (trigger.kind === 'binding' || !book || !set)
+      return { url: `${base}/${trigger.name}`, request: bindingRequest(d), kind: 'binding' };
     const { raw, dlt } = set;
-    let request: AppRequest;
+    let request: ReturnType<typeof pubsubRequest>;
     try {
       request = pubsubRequest(d, trigger.pubsubname, raw);
     } catch (err) {
@@ -305,8 +338,8 @@ export class TriggerDelivery {
       };
     const url = `${base}${path.startsWith('/') ? path : `/${path}`}`;
     return set.bulk
-      ? { url, request, kind: 'pubsub', bulk: set.bulk, ...dlt }
-      : { url, request, kind: 'pubsub', ...dlt };
+      ? { url, request, kind: 'pubsub', bulk: set.bulk, deadLetterTopic: dlt.deadLetterTopic }
+      : { url, request, kind: 'pubsub', deadLetterTopic: dlt.deadLetterTopic };
   }
 
   /** `p`, or a rejection as soon as the delivery stops (a target waiting for an instance must not hold close()). */

@@ -319,12 +319,17 @@ class JetStreamSubscription implements Subscription {
       }
       try {
         this.consumer ??= await this.engine.js.consumers.get(this.stream, this.durable);
-        const batch = await this.consumer.fetch({ max_messages: room, expires: 1000 });
+        // A callback, not the async iterator: no promise per message.
+        const batch = await this.consumer.fetch({
+          max_messages: room,
+          expires: 1000,
+          callback: (m: JsMsg) => {
+            if (!this.closed) this.deliver(m); // else not acked: redelivered after ackWait
+          },
+        } as Parameters<Consumer['fetch']>[0]);
         this.stopFetch = () => batch.stop();
-        for await (const m of batch) {
-          if (this.closed) break; // not acked: redelivered after ackWait
-          this.deliver(m);
-        }
+        const err = await batch.closed();
+        if (err) throw err;
         failures = 0;
       } catch (err) {
         this.consumer = undefined;
@@ -337,28 +342,57 @@ class JetStreamSubscription implements Subscription {
 
   private deliver(m: JsMsg): void {
     this.unsettled.add(m);
-    const metadata: Record<string, string> = {};
-    for (const k of m.headers?.keys() ?? []) metadata[k] = m.headers!.get(k);
-    const settle = (how: () => void) => {
-      if (this.closed || !this.unsettled.delete(m)) return;
-      try {
-        how();
-      } catch (err) {
-        // The connection is closed: JetStream delivers the message again after ackWait.
-        this.options.onError(this.engine.unavailable('ack', err));
-      }
-      this.signal();
-    };
-    const delivery: Delivery = {
-      id: String(m.seq),
-      topic: m.subject,
-      data: m.data,
-      metadata,
-      attempt: m.info.deliveryCount,
-      publishedAt: m.info.timestampNanos / 1e6,
-      ack: async () => settle(() => m.ack()),
-      nack: async (delayMs?: number) => settle(() => m.nak(delayMs)),
-    };
-    this.options.onMessage(delivery);
+    let metadata: MessageMetadata = NO_METADATA;
+    if (m.headers) {
+      const h: Record<string, string> = {};
+      for (const k of m.headers.keys()) h[k] = m.headers.get(k);
+      metadata = h;
+    }
+    this.options.onMessage(new JetStreamDelivery(this, m, metadata));
+  }
+
+  /** Acks or naks `m` (JetStreamDelivery): the slot is free once the ack is published. */
+  settle(m: JsMsg, ack: boolean, delayMs?: number): void {
+    if (this.closed || !this.unsettled.delete(m)) return;
+    try {
+      if (ack) m.ack();
+      else m.nak(delayMs);
+    } catch (err) {
+      // The connection is closed: JetStream delivers the message again after ackWait.
+      this.options.onError(this.engine.unavailable('ack', err));
+    }
+    this.signal();
+  }
+}
+
+const NO_METADATA: MessageMetadata = Object.freeze({});
+
+/** One message handed out: plain fields, settled through its subscription (no closures per message). */
+class JetStreamDelivery implements Delivery {
+  readonly id: string;
+  readonly topic: string;
+  readonly data: Uint8Array;
+  readonly attempt: number;
+  readonly publishedAt: number;
+
+  constructor(
+    private readonly sub: JetStreamSubscription,
+    private readonly m: JsMsg,
+    readonly metadata: MessageMetadata,
+  ) {
+    const info = m.info;
+    this.id = String(info.streamSequence);
+    this.topic = m.subject;
+    this.data = m.data;
+    this.attempt = info.deliveryCount;
+    this.publishedAt = info.timestampNanos / 1e6;
+  }
+
+  async ack(): Promise<void> {
+    this.sub.settle(this.m, true);
+  }
+
+  async nack(delayMs?: number): Promise<void> {
+    this.sub.settle(this.m, false, delayMs);
   }
 }

@@ -33,6 +33,8 @@ type Entry = [id: string, fields: Buffer[]];
 const DATA_FIELD = Buffer.from('data');
 const METADATA_FIELD = Buffer.from('metadata');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const NO_METADATA: MessageMetadata = Object.freeze({});
+const EMPTY = Buffer.alloc(0);
 
 export class RedisStreamsPubSub implements PubSubEngine {
   readonly type = 'pubsub.redis';
@@ -271,77 +273,68 @@ class StreamSubscription implements Subscription {
       if (name.length === 4 && name.equals(DATA_FIELD)) payload = kv[i + 1];
       else if (name.length === 8 && name.equals(METADATA_FIELD)) m = kv[i + 1];
     }
-    let metadata: MessageMetadata = {};
+    let metadata: MessageMetadata = NO_METADATA;
     try {
       if (m) metadata = JSON.parse(m.toString('utf8')) as MessageMetadata;
     } catch {
-      metadata = {}; // an entry written by someone else: the payload is still delivered
+      metadata = NO_METADATA; // an entry written by someone else: the payload is still delivered
     }
-    const data = payload ?? Buffer.alloc(0);
     this.unsettled.add(id);
-    const { topic } = this.options;
-    const release = () => {
+    this.options.onMessage(
+      new StreamDelivery(this, id, this.options.topic, payload ?? EMPTY, metadata, attempt),
+    );
+  }
+
+  /** Settles `id` (StreamDelivery.ack): one XACK per turn of the event loop for every entry acked in it. */
+  async ackEntry(id: string): Promise<void> {
+    if (this.closed || !this.unsettled.has(id)) return;
+    try {
+      await this.xack(id);
+    } catch (err) {
+      // Redis is away: the entry stays pending and XAUTOCLAIM hands it out again (a redelivery).
+      this.options.onError(this.engine.unavailable('ack', err));
+    } finally {
       if (this.unsettled.delete(id)) this.signal();
-    };
-    const ack = async () => {
-      if (this.closed || !this.unsettled.has(id)) return;
-      try {
-        await this.xack(id, release);
-      } catch (err) {
-        // Redis is away: the entry stays pending and XAUTOCLAIM hands it out again (a redelivery).
-        this.options.onError(this.engine.unavailable('ack', err));
-      } finally {
-        release();
-      }
-    };
-    const delivery: Delivery = {
-      id,
-      topic,
-      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      metadata,
-      attempt,
-      // An entry id is `<ms>-<seq>`: Redis' clock when XADD stored it.
-      publishedAt: Number(id.slice(0, id.indexOf('-'))),
-      ack,
-      nack: async (delayMs?: number) => {
-        if (this.closed || !this.unsettled.has(id)) return;
-        if (this.engine.settings.ackOnError) return ack();
-        // The slot stays taken while the entry waits: nothing is fetched in its place.
-        const t = setTimeout(() => {
-          this.timers.delete(t);
-          void this.redeliver(id, attempt + 1);
-        }, delayMs ?? 0);
-        this.timers.add(t);
-      },
-    };
-    this.options.onMessage(delivery);
+    }
+  }
+
+  /** StreamDelivery.nack: the entry is handed out again after `delayMs`, its slot kept meanwhile. */
+  async nackEntry(id: string, attempt: number, delayMs?: number): Promise<void> {
+    if (this.closed || !this.unsettled.has(id)) return;
+    if (this.engine.settings.ackOnError) return this.ackEntry(id);
+    // The slot stays taken while the entry waits: nothing is fetched in its place.
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      void this.redeliver(id, attempt + 1);
+    }, delayMs ?? 0);
+    this.timers.add(t);
   }
 
   /** Entry ids acked in this turn of the event loop: they go out as one XACK. */
-  private acks: { ids: string[]; after: (() => void)[]; done: Promise<void> } | undefined;
+  private acks: { ids: string[]; done: Promise<void> } | undefined;
 
   /**
    * Acks `id` together with the others acked in this turn (a bulk answer settles many at once).
-   * `sent` runs once the XACK is written: the slot is free then, as a JetStream ack frees it when
+   * Their slots are freed once the XACK is written, as a JetStream ack frees its slot when
    * published, so the next read does not wait for Redis' reply (an XACK lost with the connection
    * leaves the entry pending: XAUTOCLAIM hands it out again).
    */
-  private xack(id: string, sent: () => void): Promise<void> {
+  private xack(id: string): Promise<void> {
     if (!this.acks) {
       const ids: string[] = [];
-      const after: (() => void)[] = [];
       const { topic, group } = this.options;
       const done = new Promise<void>((resolve, reject) =>
         setImmediate(() => {
           this.acks = undefined;
           this.engine.client.call('XACK', topic, group, ...ids).then(() => resolve(), reject);
-          for (const f of after) f();
+          let freed = false;
+          for (const x of ids) freed = this.unsettled.delete(x) || freed;
+          if (freed) this.signal();
         }),
       );
-      this.acks = { ids, after, done };
+      this.acks = { ids, done };
     }
     this.acks.ids.push(id);
-    this.acks.after.push(sent);
     return this.acks.done;
   }
 
@@ -367,5 +360,32 @@ class StreamSubscription implements Subscription {
       this.signal();
       this.options.onError(this.engine.unavailable('redeliver', err));
     }
+  }
+}
+
+/** One entry handed out: plain fields, settled through its subscription (no closures per message). */
+class StreamDelivery implements Delivery {
+  readonly data: Uint8Array;
+  /** An entry id is `<ms>-<seq>`: Redis' clock when XADD stored it. */
+  readonly publishedAt: number;
+
+  constructor(
+    private readonly sub: StreamSubscription,
+    readonly id: string,
+    readonly topic: string,
+    payload: Buffer,
+    readonly metadata: MessageMetadata,
+    readonly attempt: number,
+  ) {
+    this.data = new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+    this.publishedAt = Number(id.slice(0, id.indexOf('-')));
+  }
+
+  ack(): Promise<void> {
+    return this.sub.ackEntry(this.id);
+  }
+
+  nack(delayMs?: number): Promise<void> {
+    return this.sub.nackEntry(this.id, this.attempt, delayMs);
   }
 }
