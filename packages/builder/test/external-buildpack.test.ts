@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -306,6 +307,7 @@ describe('an external CNB buildpack runs unchanged (--buildpack)', () => {
 // /cnb/process/<type> or /cnb/lifecycle/launcher with CNB_PROCESS_TYPE, with its own env.launch/<type>/
 // values, working dir and args (replaced by arguments given), in the rootfs umoci unpacked.
 const SHOW = `console.log([process.env.ROLE, process.env.SHARED, process.cwd(), ...process.argv.slice(1)].join(' '))`;
+const SLEEPER = `process.on('SIGTERM', () => { console.log('got TERM'); process.exit(3); }); console.log('ready'); setInterval(() => {}, 1000);`;
 const PROCS_BUILD = `
 layer="$CNB_LAYERS_DIR/procs"
 mkdir -p "$layer/env.launch/worker" "$layer/env.launch/web"
@@ -328,6 +330,9 @@ working-dir = "/layers/test_procs/procs"
 [[processes]]
 type = "fails"
 command = ["node", "-e", "process.exit(7)"]
+[[processes]]
+type = "sleeper"
+command = ["node", "-e", "${SLEEPER}"]
 TOML`;
 
 describe('process types (the launcher)', () => {
@@ -379,6 +384,16 @@ describe('process types (the launcher)', () => {
     expect((await exec(['/cnb/process/fails'])).code).toBe(7);
     const unknown = await exec(['/cnb/lifecycle/launcher'], { CNB_PROCESS_TYPE: 'nope' });
     expect(unknown.code).toBe(64);
-    expect(unknown.stderr).toContain('no process type "nope"; this image has: web, worker, fails');
+    expect(unknown.stderr).toContain('no process type "nope"; this image has: web, worker, fails, sleeper');
+    // SIGTERM to the launcher reaches the process; its exit code comes back.
+    const sleeper = await runBundleProcess(bundle, {}, { args: ['/cnb/process/sleeper'] });
+    let said = '';
+    sleeper.stdout?.on('data', (d: Buffer) => {
+      said += d.toString();
+      if (said.includes('ready')) sleeper.kill('SIGTERM');
+    });
+    const [code] = (await once(sleeper, 'close')) as [number | null];
+    expect(said).toContain('got TERM');
+    expect(code).toBe(3);
   }, 180_000);
 });
