@@ -1,8 +1,9 @@
 // What a user expects of the console beyond its features, in Debian's Chromium against a real
 // `sprout dev` serving examples/hello with the example EIP pools: keyboard only (sign in, the
-// navigation, the invoke button), a narrow window (the navigation behind a burger, no sideways
-// scrolling), empty states, API errors with their code and fix, and the Addresses page after the
-// function got its address.
+// navigation, the invoke button, and each page's primary action: a token, the cluster wizard, a
+// build), a narrow window on every page (the navigation behind a burger, no sideways scrolling),
+// empty states, API errors with their code and fix, and the Addresses page after the function got
+// its address.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,17 +103,62 @@ describe('the console for a user', { timeout: 60_000 }, () => {
   it('says what to do when a page has nothing to show', async () => {
     await page.goto(`${url}/triggers`);
     await page.getByText('No async functions').waitFor();
+    await page.goto(`${url}/builds`);
+    await page.getByText('No builds yet. Pick a function and press Build.').waitFor();
+    await page.goto(`${url}/clusters`);
+    await page.getByText(/^No clusters yet\. Create one with the wizard, or import/).waitFor();
+    await page.goto(`${url}/tokens`);
+    await page.getByText('No API tokens.').waitFor();
+  });
+
+  it("reaches each page's primary action with the keyboard: a token, a cluster's wizard, a build", async () => {
+    await page.goto(`${url}/tokens`);
+    await tabTo(page.getByLabel("New token's name"));
+    await page.keyboard.type('keyboard');
+    await tabTo(page.getByRole('button', { name: 'Create', exact: true }), 2);
+    await page.keyboard.press('Enter');
+    await page.getByText('Copy it now: it is not shown again').waitFor();
+    await page.getByRole('table', { name: 'API tokens' }).getByText('keyboard').waitFor();
+
+    await page.goto(`${url}/clusters`);
+    await tabTo(page.getByRole('link', { name: 'Create cluster' }));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Create a cluster' }).waitFor();
+    await tabTo(page.getByLabel('Cluster name'));
+    await page.keyboard.type('keys');
+    await tabTo(page.getByRole('button', { name: 'Add host' }));
+    await page.keyboard.press('Enter');
+    await page.getByRole('group', { name: 'Host 1' }).waitFor();
+
+    // The function picked with the arrow keys; reaching the Build button is enough here (a build
+    // is followed in console-builds.test.ts).
+    await page.goto(`${url}/builds`);
+    const fn = page.getByRole('combobox', { name: 'Function' });
+    await tabTo(fn);
+    await page.keyboard.press('ArrowDown');
+    await page.getByRole('option', { name: 'hello' }).waitFor();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => fn.inputValue()).toBe('hello');
+    await tabTo(page.getByRole('button', { name: 'Build', exact: true }), 10);
+    expect(problems).toEqual([]);
   });
 
   it('shows an API error with its code and what to do', async () => {
     await page.goto(`${url}/functions/no-such-function`);
     const alert = page.getByRole('alert').first();
     await expect.poll(() => alert.textContent(), { timeout: 10_000 }).toMatch(/^SPROUT_ERR_[A-Z_]+.{10,}/);
+    // The cluster installer's pages show theirs the same way.
+    await page.goto(`${url}/clusters/no-such-cluster`);
+    const clusterAlert = page.getByRole('alert').first();
+    await expect
+      .poll(() => clusterAlert.textContent(), { timeout: 10_000 })
+      .toMatch(/^SPROUT_ERR_CONSOLE_CLUSTER_NOT_FOUND.{10,}/);
   });
 
   it('is readable in a 420 px window: the navigation behind a burger, nothing wider than the window', async () => {
     await page.setViewportSize({ width: 420, height: 800 });
-    for (const path of ['/functions', '/functions/hello', '/triggers', '/logs', '/addresses', '/tokens']) {
+    const paths = ['/functions', '/functions/hello', '/triggers', '/logs', '/addresses', '/tokens'];
+    for (const path of [...paths, '/builds', '/clusters', '/clusters/new']) {
       await page.goto(url + path);
       await page.locator('main').getByRole('heading').first().waitFor();
       expect(await noSidewaysScroll(), path).toBe(true);
