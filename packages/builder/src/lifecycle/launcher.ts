@@ -4,9 +4,9 @@
 import type { LayerSource } from '../oci/index.js';
 
 /** Where the launcher finds node in the image: the default run image's. */
-export const LAUNCHER_NODE = '/usr/local/bin/node';
-export const LAUNCHER_PATH = '/cnb/lifecycle/launcher';
-export const LAUNCH_CONFIG_PATH = '/cnb/config/launch.json';
+const LAUNCHER_NODE = '/usr/local/bin/node';
+const LAUNCHER_PATH = '/cnb/lifecycle/launcher';
+const LAUNCH_CONFIG_PATH = '/cnb/config/launch.json';
 
 /** One process as the launcher runs it (paths already the image's). */
 export interface LauncherProcess {

@@ -26,7 +26,7 @@ export interface Installer {
 }
 
 /** Versions used when package.json has no `packageManager` field (the last of each line here). */
-export const DEFAULT_VERSIONS = {
+const DEFAULT_VERSIONS = {
   pnpm9: '9.15.9', // lockfileVersion 9.0 (pnpm 9 and 10)
   pnpm8: '8.15.9', // lockfileVersion 6.x
   pnpm7: '7.33.7', // lockfileVersion 5.x
