@@ -14,7 +14,8 @@
 //
 //   node --conditions=@sprout/source --import tsx bench/collector-throughput.ts [tcpLines] [udpRate]
 //   BENCH_ONLY=otlp|tcp|http|syslog  limits the scenarios; BENCH_CPU_PROF=DIR profiles both sides;
-//   BENCH_COLLECTOR_FLAGS="--max-semi-space-size=32" passes node flags to the collector side only
+//   BENCH_COLLECTOR_FLAGS="--max-semi-space-size=32" passes node flags to the collector side only;
+//   BENCH_COLLECTOR_MODULE=PATH measures another copy of the collector (its src/index.ts)
 import { fork, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,8 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as Collector from '@sprout/collector';
 import protobuf from 'protobufjs';
 
 type Scenario = 'tcp' | 'http' | 'otlp' | 'syslog';
@@ -53,7 +55,11 @@ async function serve(scenario: Scenario, kind: Kind): Promise<void> {
   let port: number;
   let close: () => Promise<void>;
   if (kind === 'collector') {
-    const { createCollector, parseConfig } = await import('@sprout/collector');
+    // BENCH_COLLECTOR_MODULE: another copy's src/index.ts (an earlier commit's), for before/after.
+    const mod = process.env.BENCH_COLLECTOR_MODULE;
+    const { createCollector, parseConfig } = (await import(
+      mod ? pathToFileURL(mod).href : '@sprout/collector'
+    )) as typeof Collector;
     const { createLogger } = await import('@sprout/observe');
     const input = {
       tcp: '{ name: tcp, listen: 127.0.0.1, port: 0, tag: bench }',

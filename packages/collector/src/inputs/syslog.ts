@@ -107,7 +107,7 @@ export const syslogInput: InputPlugin<typeof schema> = {
       if (o.mode === 'udp') {
         return udpListener(
           { listen: o.listen, port: o.port, field: 'syslog.port', recvBufferSize: o.receive_buffer_size },
-          (m, r) => onMessage(m, `udp://${r.address}:${r.port}`),
+          o.source_address_key ? (m, r) => onMessage(m, `udp://${r.address}:${r.port}`) : (m) => onMessage(m),
         );
       }
       let sock: UnixDgramSocket | undefined;
