@@ -12,7 +12,8 @@ export interface Received {
   readonly json: any;
 }
 
-export type Answer = (req: Received, res: ServerResponse) => void | Promise<void>;
+/** What the app does with a request (its return value, if any, is awaited and ignored). */
+export type Answer = (req: Received, res: ServerResponse) => unknown;
 
 export class DeliveryApp {
   readonly received: Received[] = [];
@@ -30,9 +31,13 @@ export class DeliveryApp {
   }
 
   static async start(): Promise<DeliveryApp> {
-    const app = new DeliveryApp();
-    app.port = await listen(app.server);
-    return app;
+    return new DeliveryApp().listen();
+  }
+
+  /** Listens on a free loopback port. */
+  async listen(): Promise<this> {
+    this.port = await listen(this.server);
+    return this;
   }
 
   get url(): string {

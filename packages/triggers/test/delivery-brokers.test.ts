@@ -8,7 +8,6 @@ import { Redis } from 'ioredis';
 import { connect as nats } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@sprout/observe';
-import { envelopeOf } from '../src/api/envelope.js';
 import {
   DEAD_LETTER_METADATA,
   FunctionDelivery,
@@ -17,6 +16,7 @@ import {
   type PubSubEngine,
 } from '../src/index.js';
 import { collect, DeliveryApp, until } from './delivery-app.js';
+import { publishDapr } from './delivery-harness.js';
 
 const log = createLogger({ level: 'silent' });
 const run = `${process.pid}-${Date.now().toString(36)}`;
@@ -81,7 +81,6 @@ const brokers: [string, Omit<ComponentConfig, 'name'>, Cleanup?][] = [
 /** MQTT 3 has no message properties: the dead letter carries the payload, not the reason. */
 const carriesMetadata = (name: string) => name !== 'mqtt3';
 
-const enc = (s: string) => new TextEncoder().encode(s);
 const idOf = (r: { json: any }) => r.json.data.i as number;
 
 describe.each(brokers)('delivery over %s', (name, config, cleanup) => {
@@ -102,15 +101,7 @@ describe.each(brokers)('delivery over %s', (name, config, cleanup) => {
     );
   });
 
-  const publish = async (t: string, data: unknown) => {
-    const ce = envelopeOf(enc(JSON.stringify(data)), 'application/json', {
-      appId: 'pub',
-      pubsub: 'bus',
-      topic: t,
-      metadata: {},
-    });
-    await bus.publish(t, enc(JSON.stringify(ce)));
-  };
+  const publish = (t: string, data: unknown) => publishDapr(bus, t, data, 'pub');
 
   it('every message reaches the app; a poison one goes to the dead-letter topic on the same broker; nothing left behind', async () => {
     const t = `${topic}-poison`;

@@ -3,65 +3,20 @@
 // settlement (SUCCESS, DROP, RETRY, missing), a failed request, a dead-lettered entry, the
 // in-flight bound, rawPayload entries, a declarative Subscription's bulkSubscribe.
 import type { ServerResponse } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@sprout/observe';
-import {
-  DEAD_LETTER_METADATA,
-  openPubSub,
-  TriggerDelivery,
-  type DeliveryOptions,
-  type PubSubEngine,
-  type PubSubTrigger,
-} from '../src/index.js';
-import { InMemoryPubSub } from '../src/engines/in-memory.js';
-import { collect, DeliveryApp, until, type Received } from './delivery-app.js';
+import { describe, expect, it } from 'vitest';
+import { DEAD_LETTER_METADATA, openPubSub, type PubSubEngine } from '../src/index.js';
+import { collect, until, type Received } from './delivery-app.js';
+import { enc, useDeliveryHarness } from './delivery-harness.js';
 
-const log = createLogger({ level: 'silent' });
-const enc = (s: string) => new TextEncoder().encode(s);
-let n = 0;
-const unique = (what: string) => `bulk-${what}-${process.pid}-${Date.now()}-${++n}`;
 const BULK = { enabled: true, maxMessagesCount: 100, maxAwaitDurationMs: 1000 };
 
-let app: DeliveryApp;
-let bus: PubSubEngine | undefined;
-const open: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  app = await DeliveryApp.start();
+const { app, unique, track, memoryBus, start } = useDeliveryHarness('bulk', {
+  answer: (_r, res) => res.writeHead(200).end(),
 });
-afterAll(async () => {
-  await app.close();
-});
-afterEach(async () => {
-  for (const o of open.splice(0).reverse()) await o.close();
-  await bus?.close();
-  bus = undefined;
-  app.received.length = 0;
-  app.subscriptions = [];
-  app.answer = (_r, res) => res.writeHead(200).end();
-});
+let bus: PubSubEngine;
 
 const event = (i: number) =>
   enc(JSON.stringify({ id: `e-${i}`, specversion: '1.0', source: 't', type: 't.e', data: { i } }));
-
-async function start(
-  engine: PubSubEngine,
-  trigger: Partial<PubSubTrigger> & { topic: string },
-  options: Partial<DeliveryOptions> = {},
-): Promise<TriggerDelivery> {
-  const t = await TriggerDelivery.start(
-    { kind: 'pubsub', name: trigger.topic, pubsubname: 'bus', engine, group: 'fn', ...trigger },
-    {
-      target: app.target(),
-      maxInFlight: 10,
-      retry: { policy: 'constant', duration: '10ms', maxRetries: 2 },
-      log,
-      ...options,
-    },
-  );
-  open.push(t);
-  return t;
-}
 
 interface Entry {
   entryId: string;
@@ -88,7 +43,7 @@ function answerBy(decide: (i: number, attempt: number) => string | undefined) {
 
 describe('bulk delivery on the in-memory broker', () => {
   it("what the broker has ready goes in one request, in daprd's bulk envelope", async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('envelope');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in', bulkSubscribe: BULK }];
     // The group exists before publishing (in-memory keeps messages per group), then a subscriber.
@@ -116,7 +71,7 @@ describe('bulk delivery on the in-memory broker', () => {
   });
 
   it('a message alone is sent at once, not held for maxAwaitDurationMs', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('alone');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in', bulkSubscribe: { enabled: true } }];
     answerBy(() => 'SUCCESS');
@@ -128,7 +83,7 @@ describe('bulk delivery on the in-memory broker', () => {
   });
 
   it('per entry: SUCCESS acks, DROP acks, RETRY and a missing status retry that entry alone', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('mixed');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in', bulkSubscribe: BULK }];
     const seen = answerBy((i, attempt) => {
@@ -149,7 +104,7 @@ describe('bulk delivery on the in-memory broker', () => {
   });
 
   it('a failed request (500, a body that is not the bulk answer, no answer) fails every entry once', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('failed');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in', bulkSubscribe: BULK }];
     const bad = [
@@ -174,7 +129,7 @@ describe('bulk delivery on the in-memory broker', () => {
   });
 
   it('404 drops every entry of the request, as daprd does', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('404');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in', bulkSubscribe: BULK }];
     app.answer = (_r, res) => res.writeHead(404).end();
@@ -185,10 +140,10 @@ describe('bulk delivery on the in-memory broker', () => {
   });
 
   it('an entry that always answers RETRY is dead-lettered alone; the rest are delivered', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('poison');
     const dlq = await collect(bus, `${topic}-dead`);
-    open.push(dlq.sub);
+    track(dlq.sub);
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in', bulkSubscribe: BULK }];
     const seen = answerBy((i) => (i === 5 ? 'RETRY' : 'SUCCESS'));
     const t = await start(bus, { topic, deadLetterTopic: `${topic}-dead` });
@@ -202,7 +157,7 @@ describe('bulk delivery on the in-memory broker', () => {
   });
 
   it('the in-flight bound holds: never more entries out than maxInFlight', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('bound');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in', bulkSubscribe: BULK }];
     let out = 0;
@@ -233,7 +188,7 @@ describe('bulk delivery on the in-memory broker', () => {
   });
 
   it('rawPayload: entries carry the bytes in base64 as application/octet-stream, as daprd sends them', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('raw');
     app.subscriptions = [
       { pubsubname: 'bus', topic, route: '/raw', metadata: { rawPayload: 'true' }, bulkSubscribe: BULK },
@@ -254,7 +209,7 @@ describe('bulk delivery on the in-memory broker', () => {
   });
 
   it("a declarative Subscription's bulkSubscribe (maxMessagesCount 3) bounds each request", async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('declarative');
     const first = await start(bus, { topic, route: '/x' }, { maxInFlight: 1 });
     await first.close();
@@ -290,10 +245,10 @@ const brokers = [
 
 describe.each(brokers)('bulk delivery on $label', ({ open: openBroker }) => {
   it('30 messages in bulk, one dead-lettered alone on the same broker, one retried once; lag back to 0', async () => {
-    bus = await openBroker('bus');
+    bus = track(await openBroker('bus'));
     const topic = unique('broker');
     const dlq = await collect(bus, `${topic}-dead`, `dlq-${topic}`);
-    open.push(dlq.sub);
+    track(dlq.sub);
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in', bulkSubscribe: BULK }];
     const seen = answerBy((i, attempt) =>
       i === 7 ? 'RETRY' : i === 3 && attempt === 1 ? 'RETRY' : 'SUCCESS',

@@ -1,90 +1,40 @@
 // The delivery engine on the in-memory broker against a real node:http app: Dapr's envelope, the
 // app's answers, retries, dead letters, in-flight bounds, cold targets and close.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@sprout/observe';
-import { envelopeOf } from '../src/api/envelope.js';
+import { describe, expect, it } from 'vitest';
 import {
   DEAD_LETTER_METADATA,
   FunctionDelivery,
   isTriggersError,
-  TriggerDelivery,
   type DeliveryOptions,
   type InputBindingEngine,
   type PubSubEngine,
   type PubSubTrigger,
   type Subscription,
 } from '../src/index.js';
-import { InMemoryPubSub } from '../src/engines/in-memory.js';
-import { collect, DeliveryApp, gate, until } from './delivery-app.js';
+import type { InMemoryPubSub } from '../src/engines/in-memory.js';
+import { collect, gate, until } from './delivery-app.js';
+import { enc, log, publishDapr as publishOn, useDeliveryHarness } from './delivery-harness.js';
 
-const log = createLogger({ level: 'silent' });
-const enc = (s: string) => new TextEncoder().encode(s);
-let n = 0;
-const unique = (what: string) => `delivery-${what}-${process.pid}-${++n}`;
-
-let app: DeliveryApp;
+const { app, unique, track, memoryBus, start: startOn } = useDeliveryHarness('delivery');
 let bus: InMemoryPubSub;
-const open: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  app = await DeliveryApp.start();
-});
-afterAll(async () => {
-  await app.close();
-});
-afterEach(async () => {
-  for (const o of open.splice(0)) await o.close();
-  await bus?.close();
-  app.received.length = 0;
-  app.subscriptions = [];
-  app.answer = (_r, res) =>
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"SUCCESS"}');
-});
 
 /** Publishes what daprd would put on the broker for a JSON body sent to the publish API. */
-async function publishDapr(
-  topic: string,
-  data: unknown,
-  engine: PubSubEngine = bus,
-): Promise<Record<string, unknown>> {
-  const ce = envelopeOf(enc(JSON.stringify(data)), 'application/json', {
-    appId: 'publisher',
-    pubsub: 'bus',
-    topic,
-    metadata: {},
-  });
-  await engine.publish(topic, enc(JSON.stringify(ce)));
-  return ce;
-}
+const publishDapr = (topic: string, data: unknown, engine: PubSubEngine = bus) =>
+  publishOn(engine, topic, data);
 
-async function start(
-  trigger: Partial<PubSubTrigger> & { topic: string },
-  options: Partial<DeliveryOptions> = {},
-): Promise<TriggerDelivery> {
-  const t = await TriggerDelivery.start(
-    { kind: 'pubsub', name: trigger.topic, pubsubname: 'bus', engine: bus, group: 'fn', ...trigger },
-    {
-      target: app.target(),
-      maxInFlight: 10,
-      retry: { policy: 'constant', duration: '10ms', maxRetries: 2 },
-      log,
-      ...options,
-    },
-  );
-  open.push(t);
-  return t;
-}
+const start = (trigger: Partial<PubSubTrigger> & { topic: string }, options: Partial<DeliveryOptions> = {}) =>
+  startOn(bus, trigger, options);
 
 /** A dead-letter reader on the bus, closed after the test. */
 async function dlqOf(topic: string) {
   const c = await collect(bus, topic);
-  open.push(c.sub);
+  track(c.sub);
   return c;
 }
 
 describe('the envelope the app gets', () => {
   it("a Dapr-published message arrives as daprd sends it: application/cloudevents+json to the app's route, trace continued", async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('envelope');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/orders-in' }];
     const t = await start({ topic });
@@ -111,7 +61,7 @@ describe('the envelope the app gets', () => {
   });
 
   it('rawPayload "true": the bytes as they were published, in a new event as data_base64', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('raw');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: 'raw', metadata: { rawPayload: 'true' } }];
     const t = await start({ topic });
@@ -133,7 +83,7 @@ describe('the envelope the app gets', () => {
   });
 
   it('a declarative route and rawPayload on the trigger win over the app; fields a publisher left out are filled', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('declared');
     const t = await start({ topic, route: '/declared', metadata: { rawPayload: 'false' } });
     await bus.publish(topic, enc('{"id":"x1","data":"hi"}'));
@@ -162,7 +112,7 @@ describe("the app's answer", () => {
     ['200 {"status":"DROP"}', 200, '{"status":"DROP"}', 'dropped'],
     ['404', 404, 'no route', 'dropped'],
   ] as const)('%s: %s', async (_name, status, body, counter) => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('answer');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     app.answer = (_r, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(body);
@@ -182,7 +132,7 @@ describe("the app's answer", () => {
     ['200 with an unknown status', 200, '{"status":"MAYBE"}'],
     ['429', 429, ''],
   ] as const)('%s is retried, then succeeds', async (_name, status, body) => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('retry');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     let calls = 0;
@@ -198,7 +148,7 @@ describe("the app's answer", () => {
   });
 
   it('a timeout is a failed attempt: retried, then dead-lettered with the reason; the payload kept', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('timeout');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     const hang = gate();
@@ -225,7 +175,7 @@ describe("the app's answer", () => {
   });
 
   it('the app not subscribing to the topic is a failure, dead-lettered after the retries', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('unsubscribed');
     app.subscriptions = [{ pubsubname: 'bus', topic: 'something-else', route: '/x' }];
     const dlq = await dlqOf(`${topic}-dlq`);
@@ -238,7 +188,7 @@ describe("the app's answer", () => {
   });
 
   it("the dead-letter topic may come from the app's /dapr/subscribe", async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('app-dlq');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in', deadLetterTopic: `${topic}-dead` }];
     app.answer = (_r, res) => res.writeHead(500).end();
@@ -252,7 +202,7 @@ describe("the app's answer", () => {
 
 describe('nothing lost, nothing blocked', () => {
   it('without a dead-letter topic a failing message goes back to the broker and is delivered when the app recovers', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('requeue');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     let calls = 0;
@@ -265,7 +215,7 @@ describe('nothing lost, nothing blocked', () => {
   });
 
   it('a poison message holds one slot; the other messages are all delivered meanwhile', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('poison');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     const held = gate();
@@ -291,7 +241,7 @@ describe('nothing lost, nothing blocked', () => {
   });
 
   it('never more than maxInFlight at the app; the rest wait in the broker', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('bound');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     const release = app.hold();
@@ -307,7 +257,7 @@ describe('nothing lost, nothing blocked', () => {
   });
 
   it('a cold target holds the first message until an instance is ready; nothing is dropped', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('cold');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     const ready = gate();
@@ -330,7 +280,7 @@ describe('nothing lost, nothing blocked', () => {
   });
 
   it('64 messages held for a cold target raise no process warning (listeners on the stop signal)', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('cold-many');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     const warnings: Error[] = [];
@@ -352,7 +302,7 @@ describe('nothing lost, nothing blocked', () => {
   });
 
   it('close does not wait for a target that never becomes ready; the held message goes back', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('never-ready');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     const t = await start({ topic }, { target: { url: () => new Promise<string>(() => {}) } });
@@ -366,7 +316,7 @@ describe('nothing lost, nothing blocked', () => {
   });
 
   it('close hands what is in flight back to the broker; the next subscriber gets it', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('close');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     const release = app.hold();
@@ -383,7 +333,7 @@ describe('nothing lost, nothing blocked', () => {
   });
 
   it('a message the broker has delivered more times than the retries allow goes to the dead-letter topic unseen', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('killer');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     const release = app.hold();
@@ -395,7 +345,6 @@ describe('nothing lost, nothing blocked', () => {
       if (i === 0) await publishDapr(topic, { kills: 'the instance' });
       await until(() => app.received.length === i + 1, `attempt ${i + 1}`);
       await t.close();
-      open.splice(open.indexOf(t), 1);
     }
     const last = await start({ topic, deadLetterTopic: `${topic}-dlq` }, { retry: { maxRetries: 1 } });
     await until(() => dlq.got.length === 1, 'the dead letter');
@@ -410,7 +359,7 @@ describe('nothing lost, nothing blocked', () => {
 
 describe('routing rules (Subscription v2alpha1 routes.rules)', () => {
   it('declarative rules pick the path by the event; no match goes to the default route', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('rules');
     const t = await start({
       topic,
@@ -428,7 +377,7 @@ describe('routing rules (Subscription v2alpha1 routes.rules)', () => {
   });
 
   it("the app's /dapr/subscribe rules are evaluated; no match and no default is dropped, as daprd does", async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('app-rules');
     app.subscriptions = [
       { pubsubname: 'bus', topic, routes: { rules: [{ match: 'event.data.keep == true', path: '/kept' }] } },
@@ -441,7 +390,7 @@ describe('routing rules (Subscription v2alpha1 routes.rules)', () => {
   });
 
   it('a rawPayload that is not a boolean is refused at start', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const err = await start({ topic: unique('bad-raw'), metadata: { rawPayload: 'yes' } }).catch(
       (e: unknown) => e,
     );
@@ -450,7 +399,7 @@ describe('routing rules (Subscription v2alpha1 routes.rules)', () => {
   });
 
   it('a declarative rule Sprout cannot evaluate is refused at start, naming it', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const err = await start({
       topic: unique('bad-rule'),
       rules: [{ match: 'event.type in ["a"]', path: '/a' }],
@@ -462,7 +411,7 @@ describe('routing rules (Subscription v2alpha1 routes.rules)', () => {
 
 describe('payloads that cannot be delivered', () => {
   it('not a CloudEvent (not JSON) goes to the dead-letter topic at once, without calling the app', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('malformed');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     const dlq = await dlqOf(`${topic}-dlq`);
@@ -477,7 +426,7 @@ describe('payloads that cannot be delivered', () => {
   });
 
   it('without a dead-letter topic it is dropped (acked) with a warning, and an expired event is dropped unseen', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('dropped');
     app.subscriptions = [{ pubsubname: 'bus', topic, route: '/in' }];
     const t = await start({ topic });
@@ -504,7 +453,7 @@ class TopicBinding implements InputBindingEngine {
 
 describe('input bindings', () => {
   it('POSTs the bytes to /<binding name> with the metadata as headers; a non-2xx is retried', async () => {
-    bus = new InMemoryPubSub('bus');
+    bus = memoryBus();
     const topic = unique('binding');
     let calls = 0;
     app.answer = (_r, res) => res.writeHead(++calls === 1 ? 500 : 200).end();
@@ -512,7 +461,7 @@ describe('input bindings', () => {
       [{ kind: 'binding', name: 'cron-in', engine: new TopicBinding(bus, topic) }],
       { target: app.target(), maxInFlight: 1, retry: { duration: '1ms' }, log },
     );
-    open.push(fn);
+    track(fn);
     await bus.publish(topic, enc('{"tick":1}'), { 'x-origin': 'test', 'bad header': 'skipped' });
     await until(() => fn.counts()['cron-in']!.delivered === 1, 'the binding event');
     expect(app.received).toHaveLength(2);
