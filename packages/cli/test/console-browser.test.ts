@@ -120,6 +120,34 @@ describe('the console in Chromium', { timeout: 60_000 }, () => {
     await shot('functions');
   });
 
+  it('updates a row from its events alone: list reads held back, the scale and the new instance show', async () => {
+    await page.goto(`${consoleUrl}/functions`);
+    const cell = (col: string) => page.locator(`tr[data-function="hello"] td[data-col="${col}"]`);
+    await expect.poll(() => cell('ready').textContent(), { timeout: 10_000 }).toBe('1');
+    await page.getByText('live', { exact: true }).waitFor();
+    // From here every read of the list waits until the end: the row can only change from events.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const listRead = (u: URL) => u.pathname === '/v1/functions';
+    await page.route(listRead, async (route) => {
+      await released;
+      await route.continue();
+    });
+    try {
+      const scaled = await fetch(`${consoleUrl}/v1/functions/hello/scale`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ replicas: 2 }),
+      });
+      expect(scaled.status).toBe(202);
+      await expect.poll(() => cell('replicas').textContent(), { timeout: 10_000 }).toBe('2');
+      await expect.poll(() => cell('ready').textContent(), { timeout: 30_000 }).toBe('2');
+    } finally {
+      release();
+      await page.unroute(listRead);
+    }
+  });
+
   it("shows an async function's function.yaml on its page", async () => {
     await page.goto(`${consoleUrl}/functions/fulfil`);
     await expect.poll(() => page.getByText('kind: Function').count(), { timeout: 10_000 }).toBeGreaterThan(0);
