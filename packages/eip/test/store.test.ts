@@ -90,7 +90,8 @@ async function race(modes: string[]) {
   return { eip, all, dir };
 }
 
-describe('persisted store', () => {
+// Several tests start allocator processes (node with tsx each): room for a machine running other files too.
+describe('persisted store', { timeout: 120_000 }, () => {
   it('keeps allocations across restart and reports usage, events and metrics', async () => {
     const dir = dataDir();
     let eip: EipManager = createEipManager({ dataDir: dir, logger: quiet });
