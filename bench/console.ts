@@ -12,6 +12,12 @@
  *     on the wall clock of this machine (millisecond resolution), one function per round.
  *
  *   node --import tsx --conditions @sprout/source bench/console.ts [--rounds 9] [--live-rounds 20]
+ *     [--peer-web DIR]
+ *
+ * `--peer-web DIR`: a second page, signed in to the same `sprout dev`, loads its app (index.html and
+ * assets) from DIR, another build of the web app (e.g. an earlier commit's), and watches the same
+ * events: each round times both pages on the same event, so a change is measured against what it
+ * replaces under the same load.
  *
  * Needs the CLI built (`npx tsc -b packages/cli`) and Chromium (scripts/setup.sh).
  * Targets (issue 16): bundle ≤ 300 KiB gzip; list rendered ≤ 1 s; live update ≤ 200 ms p95.
@@ -40,8 +46,10 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '9' },
     'live-rounds': { type: 'string', default: '20' },
     functions: { type: 'string', default: '200' },
+    'peer-web': { type: 'string' },
   },
 });
+const peerWeb = values['peer-web'];
 const rounds = Number(values.rounds);
 const liveRounds = Number(values['live-rounds']);
 const nFunctions = Number(values.functions);
@@ -139,22 +147,30 @@ async function startDev(paths: string[], dataDir: string): Promise<Dev> {
   return Object.assign(dev, { startMs: performance.now() - t0 });
 }
 
-/** Serves a built app's folder on a loopback port (the hello-world peer's page). */
-function serveStatic(dir: string): Promise<{ url: string; close(): void }> {
+/** A file of a built app by URL path (no extension: a page of the app, index.html), or undefined. */
+function appFile(dir: string, urlPath: string): { body: Buffer; type: string } | undefined {
   const types: Record<string, string> = {
     '.html': 'text/html',
     '.js': 'text/javascript',
     '.css': 'text/css',
+    '.svg': 'image/svg+xml',
   };
+  let path = urlPath.replace(/^\/+/, '').split('?')[0]!;
+  if (path.includes('..')) return undefined;
+  if (extname(path) === '') path = 'index.html';
+  try {
+    return { body: readFileSync(join(dir, path)), type: types[extname(path)] ?? 'application/octet-stream' };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Serves a built app's folder on a loopback port (the hello-world peer's page). */
+function serveStatic(dir: string): Promise<{ url: string; close(): void }> {
   const server = createServer((req, res) => {
-    const path = req.url === '/' ? 'index.html' : (req.url ?? '').replace(/^\/+/, '').split('?')[0]!;
-    if (path.includes('..')) return void res.writeHead(400).end();
-    try {
-      const body = readFileSync(join(dir, path));
-      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
+    const file = appFile(dir, req.url ?? '/');
+    if (!file) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': file.type }).end(file.body);
   });
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
@@ -230,16 +246,32 @@ try {
     body: JSON.stringify({ user: 'admin', password: PASSWORD }),
   });
   if (login.status !== 200) throw new Error(`sign-in answered ${login.status}`);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addCookies(
-    login.headers.getSetCookie().map((s) => {
-      const [name, value] = s.split(';')[0]!.split('=') as [string, string];
-      return { name, value, url: dev!.url };
-    }),
-  );
-  const page = await context.newPage();
+  const cookies = login.headers.getSetCookie().map((s) => {
+    const [name, value] = s.split(';')[0]!.split('=') as [string, string];
+    return { name, value, url: dev!.url };
+  });
   const problems: string[] = [];
+  const signedIn = async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addCookies(cookies);
+    return context;
+  };
+  const context = await signedIn();
+  const page = await context.newPage();
   page.on('pageerror', (e) => problems.push(e.message));
+  // The peer build's page: its app files from --peer-web, the API from the same server.
+  const peerContext = peerWeb ? await signedIn() : undefined;
+  await peerContext?.route(
+    (u) => !u.pathname.startsWith('/v1/') && u.pathname !== '/metrics',
+    (route) => {
+      const file = appFile(peerWeb!, new URL(route.request().url()).pathname);
+      return file
+        ? route.fulfill({ status: 200, contentType: file.type, body: file.body })
+        : route.fulfill({ status: 404 });
+    },
+  );
+  const peerPage = await peerContext?.newPage();
+  peerPage?.on('pageerror', (e) => problems.push(`peer: ${e.message}`));
 
   // 2. Navigation to the 200 rows, in the page's clock (ms since navigation start); first round warms caches.
   const listMs: number[] = [];
@@ -269,22 +301,38 @@ try {
   }
   hello.close();
 
-  // 3. Event to DOM: the list is open; each round cold-starts another function.
-  await page.goto(`${dev.url}/functions`);
-  await page.getByText('live', { exact: true }).waitFor();
-  await page.evaluate(() => {
-    const w = window as unknown as { readyAt: Record<string, number> };
-    w.readyAt = {};
-    new MutationObserver(() => {
-      for (const td of document.querySelectorAll('tr[data-function] td[data-col="ready"]')) {
-        const fn = td.closest('tr')!.getAttribute('data-function')!;
-        if (td.textContent === '1' && !(fn in w.readyAt)) w.readyAt[fn] = Date.now();
-      }
-    }).observe(document.body, { subtree: true, childList: true, characterData: true });
-  });
+  // 3. Event to DOM: the list is open (in the peer build's page too); each round cold-starts another function.
+  const watched = peerPage ? [page, peerPage] : [page];
+  for (const p of watched) {
+    await p.goto(`${dev.url}/functions`);
+    await p.getByText('live', { exact: true }).waitFor();
+    await p
+      .locator('tr[data-function]')
+      .nth(nFunctions - 1)
+      .waitFor();
+    await p.evaluate(() => {
+      const w = window as unknown as { readyAt: Record<string, number> };
+      w.readyAt = {};
+      new MutationObserver(() => {
+        for (const td of document.querySelectorAll('tr[data-function] td[data-col="ready"]')) {
+          const fn = td.closest('tr')!.getAttribute('data-function')!;
+          if (td.textContent === '1' && !(fn in w.readyAt)) w.readyAt[fn] = Date.now();
+        }
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+  }
   const events = followEvents(dev);
   await new Promise((r) => setTimeout(r, 500));
   const liveMs: number[] = [];
+  const peerLiveMs: number[] = [];
+  const domAt = async (p: typeof page, fn: string) =>
+    (await (
+      await p.waitForFunction(
+        (f) => (window as unknown as { readyAt: Record<string, number> }).readyAt[f] ?? 0,
+        fn,
+        { polling: 20, timeout: 30_000 },
+      )
+    ).jsonValue()) as number;
   for (let r = 0; r < liveRounds; r++) {
     const fn = `fn-${String(r).padStart(3, '0')}`;
     const res = await fetch(`${dev.url}/v1/functions/${fn}/invoke/`, {
@@ -293,17 +341,12 @@ try {
     if (res.status !== 200) throw new Error(`${fn} answered ${res.status}: ${await res.text()}`);
     await res.text();
     const eventAt = await events.waitFor(fn);
-    const domAt = (await (
-      await page.waitForFunction(
-        (f) => (window as unknown as { readyAt: Record<string, number> }).readyAt[f] ?? 0,
-        fn,
-        { polling: 20, timeout: 30_000 },
-      )
-    ).jsonValue()) as number;
-    liveMs.push(domAt - eventAt);
+    liveMs.push((await domAt(page, fn)) - eventAt);
+    if (peerPage) peerLiveMs.push((await domAt(peerPage, fn)) - eventAt);
   }
   events.close();
   await context.close();
+  await peerContext?.close();
   if (problems.length) throw new Error(`page errors: ${problems.join('; ')}`);
 
   const load1 = loadavg();
@@ -333,6 +376,15 @@ try {
       p95Ms: Math.round(percentile(liveMs, 95)),
       runs: liveMs,
       targetP95Ms: 200,
+      ...(peerWeb
+        ? {
+            peerBuild: {
+              medianMs: median(peerLiveMs),
+              p95Ms: Math.round(percentile(peerLiveMs, 95)),
+              runs: peerLiveMs,
+            },
+          }
+        : {}),
     },
   };
   console.log(
@@ -346,6 +398,11 @@ try {
   console.log(
     `live update event→DOM: median ${result.live.medianMs} ms, p95 ${result.live.p95Ms} ms (target ≤ 200 ms)`,
   );
+  if (result.live.peerBuild)
+    console.log(
+      `live update, the --peer-web build on the same events: median ${result.live.peerBuild.medianMs} ms, ` +
+        `p95 ${result.live.peerBuild.p95Ms} ms`,
+    );
   console.log(`load average ${result.loadavg.start.join(' ')} → ${result.loadavg.end.join(' ')}`);
   writeResult('console', result);
 } finally {
