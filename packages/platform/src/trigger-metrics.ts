@@ -58,7 +58,7 @@ const HISTOGRAMS = [
   [
     'sprout_triggers_end_to_end_seconds',
     'endToEnd',
-    'Time from the broker storing a message to its ack after the function took it (brokers that record when: Redis Streams, JetStream)',
+    'Time from a message being stored (published, on RabbitMQ) to its ack after the function took it, where the message carries when: Redis Streams, JetStream, RabbitMQ (not MQTT 3)',
   ],
 ] as const;
 
@@ -66,7 +66,7 @@ const HISTOGRAMS = [
  * Two histograms by function and trigger, for delivered messages, as Prometheus text:
  * `sprout_triggers_delivery_duration_seconds` (taken from the broker → settled) and
  * `sprout_triggers_end_to_end_seconds` (stored by the broker → acked after the function took it,
- * where the broker records when). The delivery engine keeps the bucket counts (upper bounds
+ * where the message carries when). The delivery engine keeps the bucket counts (upper bounds
  * `bucketsMs`, its `LATENCY_BUCKETS_MS`), so they are written here rather than observed again.
  */
 export function deliveryDurationText(source: Source, bucketsMs: readonly number[]): string {
