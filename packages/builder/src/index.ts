@@ -15,6 +15,7 @@ export {
 export { parseSource, type SourceSpec } from './build/source.js';
 export { nodeBuildpack, type NodeBuildpackOptions } from './buildpacks/node/index.js';
 export { LayerCache, type CachedLayer } from './cache/layer-cache.js';
+export { SharedStore, SHARED_LIMITS } from './cache/shared-store.js';
 export {
   runLifecycle,
   defaultBuildEnv,
@@ -25,4 +26,4 @@ export { externalBuildpack } from './lifecycle/external.js';
 export type { Buildpack, BuildpackInfo, BuildContext, DetectContext } from './lifecycle/buildpack.js';
 export type { Logs } from './lifecycle/exec.js';
 export type { LaunchProcess } from './lifecycle/layers.js';
-export type { ProjectSource } from './lifecycle/export.js';
+export type { ProjectSource, SharedLayers } from './lifecycle/export.js';

@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { nodeBuildpack, type NodeBuildpackOptions } from '../buildpacks/node/index.js';
 import { pullCacheImage, pushCacheImage } from '../cache/cache-image.js';
 import { LayerCache } from '../cache/layer-cache.js';
+import { SharedStore } from '../cache/shared-store.js';
 import { BuilderError } from '../errors.js';
 import type { Buildpack } from '../lifecycle/buildpack.js';
 import type { Logs } from '../lifecycle/exec.js';
@@ -18,7 +19,7 @@ import { hashOf } from '../buildpacks/node/layer-files.js';
 /** Where the image goes besides the builder's own store. */
 export type BuildOutput = { type: 'oci-layout'; dir: string } | { type: 'docker-archive'; file: string };
 
-/** The run image, placed into the layout the build writes to. */
+/** The run image, placed into the layout given: the builder's machine-level store, from which the build links it. */
 export type RunImageProvider = (
   layout: OciLayout,
 ) => Promise<{ image: OciImage; ref: string; uid?: number; gid?: number }>;
@@ -30,7 +31,10 @@ export interface BuildImageOptions {
   cwd?: string;
   /** The image name (`registry/app:tag`); its tag names the image in the layout. */
   tag: string;
-  /** Data folder: the builder keeps its image store, caches and scratch space under `<dataDir>/builder`. */
+  /**
+   * Data folder: the builder keeps its image store, caches and scratch space under `<dataDir>/builder`,
+   * and in `<dataDir>/builder/shared` what every image shares (the run image, layer blobs).
+   */
   dataDir: string;
   output?: BuildOutput;
   /** Platform environment for the buildpacks (`--env K=V`, the function's `spec.build.env`). */
@@ -161,7 +165,11 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
         ? resolve(o.cwd ?? process.cwd(), o.output.dir)
         : join(builderDir, 'images'),
     );
-    const run = o.runImage ? await o.runImage(layout) : undefined;
+    // The run image is made (or pulled) once into the machine-level store and linked into the
+    // layout; with the cache on, launch layer blobs are shared through that store too.
+    const shared = await SharedStore.open(join(builderDir, 'shared'));
+    const run = o.runImage ? await o.runImage(shared.layout) : undefined;
+    if (run) await layout.linkImage(shared.layout, run.image);
     const cache = o.cache === false ? undefined : new LayerCache(cacheDirOf(dataDir, o.tag));
     const store = o.cacheImage && cache ? await OciLayout.open(join(builderDir, 'images')) : undefined;
     if (o.cacheImage && cache && store) {
@@ -175,7 +183,7 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
       workDir,
       order,
       ...(o.env ? { env: o.env } : {}),
-      ...(cache ? { cache } : {}),
+      ...(cache ? { cache, shared } : {}),
       layout,
       ...(run ? { runImage: run.image, runImageRef: run.ref } : {}),
       uid: run?.uid ?? 1000,
@@ -186,6 +194,7 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
       ...(o.signal ? { signal: o.signal } : {}),
     });
     await layout.tag(result.image, refName);
+    await shared.save();
     if (o.cacheImage && cache && store) {
       const n = await pushCacheImage(cache, o.cacheImage.ref, store, o.cacheImage.transfer ?? {});
       o.logs.line(`cache image ${o.cacheImage.ref}: pushed ${n} layers`);

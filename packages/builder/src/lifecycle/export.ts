@@ -13,6 +13,7 @@ import {
 } from '../oci/index.js';
 import type { BuildOutcome, BuiltBuildpack } from './build.js';
 import { applyEnv, layerEnv } from './env.js';
+import { eachLimit } from '../each-limit.js';
 import { treeFingerprint } from './fingerprint.js';
 import { launcherFiles } from './launcher.js';
 import { layersDirName, type LaunchProcess } from './layers.js';
@@ -45,6 +46,8 @@ export interface ExportInput {
   project?: ProjectSource;
   /** Layer blobs known by the fingerprint of their folder: an unchanged folder is not written again. */
   reuse?: LayerReuse;
+  /** The machine-level store, asked after `reuse`; new launch layer blobs are kept in it too. */
+  shared?: SharedLayers;
 }
 
 /** Remembers which layer blob a folder gave (see `treeFingerprint`). */
@@ -68,6 +71,17 @@ export interface Exported {
   layers: ExportedLayer[];
   sbom?: LayerDescriptor;
 }
+
+/** A store of layer blobs shared by images (see `SharedStore`). */
+export interface SharedLayers extends LayerReuse {
+  /** Puts the blob into `layout`; false when the store no longer has it. */
+  provide(layout: OciLayout, layer: LayerDescriptor): Promise<boolean>;
+  /** Keeps a blob of `layout` under `fingerprint`. */
+  keep(layout: OciLayout, fingerprint: string, layer: LayerDescriptor): Promise<void>;
+}
+
+/** Layers written at once: gzip runs on libuv's threads, so two or three keep both cores busy. */
+const LAYER_CONCURRENCY = 3;
 
 /** A path of this machine as the image sees it: the layers and app folders moved to their image places. */
 function imagePathOf(input: ExportInput): (text: string) => string {
@@ -134,21 +148,39 @@ export async function exportImage(input: ExportInput): Promise<Exported> {
   for (const b of outcome.buildpacks)
     for (const l of b.layers) if (l.launch) mapEnvFiles(l.dir, !l.build, mapPath);
   const added: AddedLayer[] = [];
-  const layers: ExportedLayer[] = [];
-  for (const b of outcome.buildpacks) {
-    const dirName = layersDirName(b.buildpack.info.id);
-    for (const l of b.layers) {
-      if (!l.launch || !existsSync(l.dir)) continue;
-      const to = `${IMAGE_LAYERS_DIR}/${dirName}/${l.name}`;
-      const { layer, reused } = await reusableLayer(input, l.dir, to, owner);
-      layers.push({ buildpack: b.buildpack.info.id, name: l.name, layer, reused });
-      added.push({ layer, createdBy: `buildpack ${b.buildpack.info.id}: layer ${l.name}` });
-    }
-  }
+  const launch = outcome.buildpacks.flatMap((b) =>
+    b.layers
+      .filter((l) => l.launch && existsSync(l.dir))
+      .map((l) => ({ b, l, to: `${IMAGE_LAYERS_DIR}/${layersDirName(b.buildpack.info.id)}/${l.name}` })),
+  );
   const sbomSources = sbomFiles(outcome.buildpacks);
-  const sbom = sbomSources.length ? await writeLayer(layout, sbomSources, owner) : undefined;
+  // A few layers at a time, the launch layers (the large ones) first; the image lists them in a
+  // fixed order whatever finishes first.
+  const written: { layer: LayerDescriptor; reused: boolean }[] = [];
+  let sbom: LayerDescriptor | undefined;
+  let app: LayerDescriptor | undefined;
+  await eachLimit(
+    [
+      ...launch.map(({ l, to }, i) => async () => {
+        written[i] = await reusableLayer(input, l.dir, to, owner);
+      }),
+      async () => {
+        app = await writeLayer(layout, [{ from: input.appDir, to: IMAGE_APP_DIR }], owner);
+      },
+      async () => {
+        if (sbomSources.length) sbom = await writeLayer(layout, sbomSources, owner);
+      },
+    ],
+    LAYER_CONCURRENCY,
+    (job) => job(),
+  );
+  const layers: ExportedLayer[] = launch.map(({ b, l }, i) => {
+    const { layer, reused } = written[i]!;
+    added.push({ layer, createdBy: `buildpack ${b.buildpack.info.id}: layer ${l.name}` });
+    return { buildpack: b.buildpack.info.id, name: l.name, layer, reused };
+  });
   if (sbom) added.push({ layer: sbom, createdBy: 'lifecycle: software bill of materials' });
-  const app = await writeLayer(layout, [{ from: input.appDir, to: IMAGE_APP_DIR }], owner);
+  if (!app) throw new Error('unreachable: the app layer was not written');
   added.push({ layer: app, createdBy: 'lifecycle: application' });
   const def = outcome.processes.find((p) => p.type === outcome.defaultProcess);
   const processes = outcome.processes.map((p) => {
@@ -250,23 +282,35 @@ export async function exportImage(input: ExportInput): Promise<Exported> {
   return { image, app, config, layers, ...(sbom ? { sbom } : {}) };
 }
 
-/** A layer from a folder, or the blob the same folder gave before when the layout still holds it. */
+/**
+ * A layer from a folder, or the blob the same folder gave before: from this image's last build when
+ * the layout still holds it, else from the machine-level store (linked into the layout).
+ */
 async function reusableLayer(
   input: ExportInput,
   dir: string,
   to: string,
   owner: { uid: number; gid: number; mtime: Date },
 ): Promise<{ layer: LayerDescriptor; reused: boolean }> {
-  const fp = input.reuse
-    ? await treeFingerprint(dir, JSON.stringify([to, owner.uid, owner.gid, owner.mtime.getTime()]))
-    : '';
-  const known = input.reuse?.get(fp);
-  if (known && (await input.layout.has(known.digest))) {
-    input.reuse?.set(fp, known);
+  const { reuse, shared, layout } = input;
+  const fp =
+    reuse || shared
+      ? treeFingerprint(dir, JSON.stringify([to, owner.uid, owner.gid, owner.mtime.getTime()]))
+      : '';
+  const known = reuse?.get(fp);
+  if (known && (await layout.has(known.digest))) {
+    reuse?.set(fp, known);
+    if (shared && !shared.get(fp)) await shared.keep(layout, fp, known);
     return { layer: known, reused: true };
   }
-  const layer = await writeLayer(input.layout, [{ from: dir, to }], owner);
-  input.reuse?.set(fp, layer);
+  const common = shared?.get(fp);
+  if (common && (await shared!.provide(layout, common))) {
+    reuse?.set(fp, common);
+    return { layer: common, reused: true };
+  }
+  const layer = await writeLayer(layout, [{ from: dir, to }], owner);
+  reuse?.set(fp, layer);
+  await shared?.keep(layout, fp, layer);
   return { layer, reused: false };
 }
 

@@ -7,7 +7,7 @@ import type { Buildpack } from './buildpack.js';
 import { build, type BuildOutcome } from './build.js';
 import { detect, type PhaseInputs } from './detect.js';
 import type { Logs } from './exec.js';
-import { exportImage, type Exported, type ProjectSource } from './export.js';
+import { exportImage, type Exported, type ProjectSource, type SharedLayers } from './export.js';
 
 export interface LifecycleOptions {
   /** The app folder (a copy the build may change: it becomes the image's /workspace). */
@@ -21,6 +21,8 @@ export interface LifecycleOptions {
   /** The environment the buildpacks start from (default: a few of this process's: PATH, HOME…). */
   baseEnv?: Record<string, string>;
   cache?: LayerCache;
+  /** Layer blobs shared by every image built with this data dir (see `SharedStore`). */
+  shared?: SharedLayers;
   layout: OciLayout;
   runImage?: OciImage;
   runImageRef?: string;
@@ -117,6 +119,7 @@ export async function runLifecycle(o: LifecycleOptions): Promise<LifecycleResult
       ...(o.created ? { created: o.created } : {}),
       ...(o.project ? { project: o.project } : {}),
       ...(o.cache ? { reuse: o.cache } : {}),
+      ...(o.shared ? { shared: o.shared } : {}),
     });
     for (const l of out.layers)
       o.logs.line(`${l.reused ? 'reusing ' : ''}layer ${l.buildpack}:${l.name} ${l.layer.digest}`);

@@ -1,4 +1,4 @@
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { BuilderError } from '../errors.js';
 import type { TarHeader } from './tar-header.js';
@@ -42,16 +42,10 @@ function sourceError(path: string, why: string): BuilderError {
   return new BuilderError('SPROUT_ERR_BUILDER_LAYER_SOURCE', `${path} ${why}`, { field: 'from' });
 }
 
-async function addHost(
-  out: LayerEntry[],
-  hostPath: string,
-  name: string,
-  owner: Owner,
-  follow = false,
-): Promise<void> {
+function addHost(out: LayerEntry[], hostPath: string, name: string, owner: Owner, follow = false): void {
   let st;
   try {
-    st = follow ? await stat(hostPath) : await lstat(hostPath);
+    st = follow ? statSync(hostPath) : lstatSync(hostPath);
   } catch (err) {
     throw sourceError(
       hostPath,
@@ -60,14 +54,14 @@ async function addHost(
   }
   const base = { name, mode: st.mode & 0o7777, uid: owner.uid, gid: owner.gid, mtime: owner.mtime };
   if (st.isSymbolicLink()) {
-    out.push({ ...base, type: 'symlink', size: 0, linkname: await readlink(hostPath) });
+    out.push({ ...base, type: 'symlink', size: 0, linkname: readlinkSync(hostPath) });
   } else if (st.isFile()) {
     out.push({ ...base, type: 'file', size: st.size, hostPath });
   } else if (st.isDirectory()) {
     if (name !== '') out.push({ ...base, type: 'directory', size: 0 });
-    const names = await readdir(hostPath);
+    const names = readdirSync(hostPath);
     for (const child of names)
-      await addHost(out, join(hostPath, child), name === '' ? child : `${name}/${child}`, owner);
+      addHost(out, join(hostPath, child), name === '' ? child : `${name}/${child}`, owner);
   } else {
     throw sourceError(
       hostPath,
@@ -86,7 +80,7 @@ export async function collectEntries(sources: LayerSource[], defaults: Owner): P
     const name = imagePath(source.to);
     const owner = { uid: source.uid ?? defaults.uid, gid: source.gid ?? defaults.gid, mtime: defaults.mtime };
     const base = { name, uid: owner.uid, gid: owner.gid, mtime: owner.mtime };
-    if ('from' in source) await addHost(entries, source.from, name, owner, source.followSymlink);
+    if ('from' in source) addHost(entries, source.from, name, owner, source.followSymlink);
     else if ('content' in source) {
       const content = typeof source.content === 'string' ? Buffer.from(source.content) : source.content;
       entries.push({ ...base, type: 'file', mode: source.mode ?? 0o644, size: content.length, content });

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import { createHash } from 'node:crypto';
@@ -10,6 +10,11 @@ import { MEDIA_TYPES, type Digest, type LayerDescriptor } from './types.js';
 
 /** The CNB constant for reproducible builds: every entry's mtime is 1980-01-01T00:00:01Z. */
 export const NORMALIZED_TIME = new Date('1980-01-01T00:00:01Z');
+
+/** Bytes handed to gzip at once. */
+const BATCH = 256 * 1024;
+/** Files up to this size are read in one call, larger ones streamed. */
+const READ_WHOLE = 1024 * 1024;
 
 export interface LayerOptions {
   /** Owner of every entry unless a source says otherwise (default 0:0; CNB layers: the build user). */
@@ -44,10 +49,23 @@ export async function writeLayer(
   const drained = (async () => {
     for await (const chunk of gzip) await blob.write(chunk as Buffer);
   })();
+  // Tar bytes are gathered into chunks of BATCH before gzip sees them: one zlib call (a trip to
+  // the thread pool) per header or small file would cost more than the compression itself.
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (pendingBytes === 0) return;
+    const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    if (!gzip.write(chunk)) await Promise.race([once(gzip, 'drain'), drained]);
+  };
   const push = async (bytes: Uint8Array): Promise<void> => {
     if (bytes.length === 0) return;
     tarHash.update(bytes);
-    if (!gzip.write(bytes)) await Promise.race([once(gzip, 'drain'), drained]);
+    pending.push(bytes);
+    pendingBytes += bytes.length;
+    if (pendingBytes >= BATCH) await flush();
   };
   try {
     for (const entry of entries) {
@@ -58,6 +76,7 @@ export async function writeLayer(
       }
     }
     await push(END_OF_ARCHIVE);
+    await flush();
     gzip.end();
     await drained;
     const { digest, size } = await blob.commit();
@@ -74,11 +93,19 @@ export async function writeLayer(
 async function writeContent(entry: LayerEntry, push: (b: Uint8Array) => Promise<void>): Promise<void> {
   if (entry.content) return push(entry.content);
   let seen = 0;
-  for await (const chunk of createReadStream(entry.hostPath!)) {
-    const bytes = chunk as Buffer;
-    seen += bytes.length;
-    if (seen > entry.size) break;
-    await push(bytes);
+  if (entry.size <= READ_WHOLE) {
+    // A small file in one read (most of a node_modules tree): a stream per file costs several trips
+    // through the thread pool.
+    const bytes = readFileSync(entry.hostPath!);
+    seen = bytes.length;
+    if (seen === entry.size) await push(bytes);
+  } else {
+    for await (const chunk of createReadStream(entry.hostPath!)) {
+      const bytes = chunk as Buffer;
+      seen += bytes.length;
+      if (seen > entry.size) break;
+      await push(bytes);
+    }
   }
   if (seen !== entry.size)
     throw new BuilderError(

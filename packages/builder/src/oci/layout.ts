@@ -1,5 +1,5 @@
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BuilderError } from '../errors.js';
@@ -72,6 +72,36 @@ export class OciLayout {
   /** A writer for a new blob (streamed; see `BlobWriter`). */
   newBlob(): Promise<BlobWriter> {
     return BlobWriter.open(this.dir);
+  }
+
+  /**
+   * Puts a blob of another layout into this one without reading it: a hard link (the blob is
+   * immutable), a copy renamed into place when the two are on different file systems.
+   */
+  async linkBlob(from: OciLayout, digest: Digest): Promise<void> {
+    if (from.dir === this.dir || (await this.has(digest))) return;
+    const to = this.blobPath(digest);
+    try {
+      await link(from.blobPath(digest), to);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return;
+      if (code === 'ENOENT') throw missing(digest);
+      const tmp = join(this.dir, '.sprout-tmp', randomBytes(8).toString('hex'));
+      await mkdir(join(this.dir, '.sprout-tmp'), { recursive: true });
+      try {
+        await copyFile(from.blobPath(digest), tmp);
+        await rename(tmp, to);
+      } finally {
+        await rm(tmp, { force: true });
+      }
+    }
+  }
+
+  /** Puts an image of another layout (manifest, config, layers) into this one, blobs linked. */
+  async linkImage(from: OciLayout, image: OciImage): Promise<void> {
+    for (const d of [image.descriptor, image.manifest.config, ...image.manifest.layers])
+      await this.linkBlob(from, d.digest);
   }
 
   /** Stores `bytes` and returns their descriptor. */

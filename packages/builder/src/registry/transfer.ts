@@ -6,6 +6,7 @@ import { MEDIA_TYPES, type Digest, type OciImage } from '../oci/types.js';
 import { RegistryClient, type RegistryClientOptions } from './client.js';
 import { credentialsFor } from './credentials.js';
 import { parseReference, type ImageReference } from './reference.js';
+import { eachLimit } from '../each-limit.js';
 
 export interface TransferOptions extends RegistryClientOptions {
   /** Repositories of the same registry to mount missing blobs from before uploading them. */
@@ -31,24 +32,6 @@ export interface PushResult {
 async function clientFor(ref: ImageReference, options: TransferOptions): Promise<RegistryClient> {
   const credentials = options.credentials ?? (await credentialsFor(ref.registry, options.env));
   return new RegistryClient(ref.registry, { ...options, ...(credentials ? { credentials } : {}) });
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time; the first failure stops new starts and is thrown. */
-async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
 /** One blob to `repo`: nothing when it is there, else mounted from one of `mountFrom`, else uploaded. */

@@ -59,16 +59,21 @@ export function copyPackageClosure(pkgDir: string, destNodeModules: string): num
     mkdirSync(dest, { recursive: true });
     const manifest = readManifest(src);
     if (isWorkspacePackage(src)) {
-      cpSync(join(src, 'package.json'), join(dest, 'package.json'));
+      cpSync(join(src, 'package.json'), join(dest, 'package.json'), { preserveTimestamps: true });
       for (const f of manifest.files ?? []) {
         if (existsSync(join(src, f)))
-          cpSync(join(src, f), join(dest, f), { recursive: true, verbatimSymlinks: true });
+          cpSync(join(src, f), join(dest, f), {
+            recursive: true,
+            verbatimSymlinks: true,
+            preserveTimestamps: true,
+          });
       }
     } else {
       const native = existsSync(join(src, 'binding.gyp'));
       cpSync(src, dest, {
         recursive: true,
         verbatimSymlinks: true,
+        preserveTimestamps: true,
         filter: (from) => from === src || keep(from.slice(src.length + 1).split(sep), native),
       });
     }
