@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { connect } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { isTriggersError, openPubSub } from '../src/index.js';
+import { isTriggersError, openPubSub, type Delivery } from '../src/index.js';
 import { describePubSubConformance, waitFor } from './conformance.js';
 import { killSockets, ownSockets } from './drop.js';
 
@@ -233,6 +233,40 @@ describe('pubsub.rabbitmq specifics', () => {
       await withAdmin((ch) => ch.deleteQueue(queue).then(() => ch.deleteExchange(topic)));
     } finally {
       await e.close();
+    }
+  });
+
+  it('prefetchCount below maxInFlight bounds what the broker hands out unacked', async () => {
+    const topic = `${NAME}-prefetch`;
+    const e = await openPubSub({
+      name: NAME,
+      type: 'pubsub.rabbitmq',
+      metadata: { ...metadata, prefetchCount: '2' },
+    });
+    const held: Delivery[] = [];
+    try {
+      await e.subscribe({
+        topic,
+        group: 'g',
+        maxInFlight: 10,
+        onMessage: (d) => void held.push(d),
+        onError: () => {},
+      });
+      for (let i = 0; i < 6; i++) await e.publish(topic, new TextEncoder().encode(`m${i}`));
+      await waitFor(() => held.length === 2, 'the first two');
+      // The broker holds the other four while two are unacked (a second's wait for a third to slip through).
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(held).toHaveLength(2);
+      await held[0]!.ack();
+      await waitFor(() => held.length === 3, 'a third once one is acked');
+      for (let acked = 1; acked < 6; acked++) {
+        await waitFor(() => held.length > acked, `message ${acked + 1}`);
+        await held[acked]!.ack();
+      }
+      expect(held.map((d) => new TextDecoder().decode(d.data))).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+    } finally {
+      await e.close();
+      await withAdmin((ch) => ch.deleteQueue(`g-${topic}`).then(() => ch.deleteExchange(topic)));
     }
   });
 
