@@ -104,12 +104,11 @@ try {
   const breakdown = {
     requestToDecision: part((t) => t.requestMs),
     handOff: part((t) => t.breakdown.handOffMs),
-    deliver: part((t) => t.breakdown.deliverMs),
+    ipcBothWays: part((t) => t.breakdown.ipcMs),
     setup: part((t) => t.breakdown.setupMs),
     moduleLoad: part((t) => t.breakdown.moduleLoadMs),
     tsCompile: part((t) => t.breakdown.tsCompile?.ms),
     listen: part((t) => t.breakdown.listenMs),
-    ready: part((t) => t.breakdown.readyMs),
     forwardToFirstByte: part((t) => t.forwardMs),
   };
   const result = {

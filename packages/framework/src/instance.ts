@@ -5,6 +5,6 @@
 export { runInstance, startInstance } from './instance/run.js';
 export { instanceFunction } from './instance/from-resolved.js';
 export { warmUp } from './instance/warm.js';
-export { warmCompileCache } from './loader/ts-cache.js';
+export { warmCompileCache, warmCompileCacheOffThread } from './loader/ts-cache.js';
 export { needsContext, instanceSpec, type InstanceSpec, type InstanceFunction } from './instance/spec.js';
 export { resolveRunOptions, type RawRunOptions, type RunOptions } from './options.js';

@@ -4,24 +4,24 @@
 // framework's import off a cold start.
 import { runInstance, warmUp } from '@sprout/framework/instance';
 
-// Epoch milliseconds with sub-millisecond precision, comparable with the supervisor's clock.
-const epoch = (t = performance.now()) => performance.timeOrigin + t;
-
 /**
- * Where this start's time went, for the supervisor's cold-start breakdown: when the function was
- * handed over, when its module graph had loaded (TypeScript compiles with their cache hits and
- * misses inside it) and when the server listened.
+ * Where this start's time went, for the supervisor's cold-start breakdown, as durations on this
+ * process's clock (two processes' clocks differ by a few milliseconds): hand-over to module load,
+ * the module graph (TypeScript compiles with their cache hits and misses inside it), module to
+ * listening, and hand-over to listening in all.
  */
 function startTimings(received) {
-  const loaded = performance.getEntriesByName('sprout:module-loaded');
+  const now = performance.now();
+  const loaded = performance.getEntriesByName('sprout:module-loaded').at(-1);
   const compiles = performance.getEntriesByName('sprout:ts-compile').map((e) => e.detail);
   performance.clearMarks('sprout:module-loaded');
   performance.clearMarks('sprout:ts-compile');
-  const last = loaded.at(-1);
+  const loadStart = loaded && loaded.startTime - loaded.detail.ms;
   return {
-    receivedAt: received,
-    ...(last ? { moduleLoadedAt: epoch(last.startTime), moduleLoadMs: last.detail.ms } : {}),
-    listeningAt: epoch(),
+    startMs: now - received,
+    ...(loaded
+      ? { setupMs: loadStart - received, moduleLoadMs: loaded.detail.ms, listenMs: now - loaded.startTime }
+      : {}),
     tsCompile: {
       hits: compiles.filter((c) => c.hit).length,
       misses: compiles.filter((c) => !c.hit).length,
@@ -31,7 +31,7 @@ function startTimings(received) {
 }
 
 process.once('message', (m) => {
-  const received = epoch();
+  const received = performance.now();
   for (const k of Object.keys(process.env)) if (!(k in m.env)) delete process.env[k];
   Object.assign(process.env, m.env);
   process.chdir(m.cwd);

@@ -98,21 +98,26 @@ function handOver(standby: ChildProcess, message: object): ChildProcess | undefi
 /** Epoch milliseconds with sub-millisecond precision (comparable with an instance's own clock). */
 export const epochMs = (): number => performance.timeOrigin + performance.now();
 
-/** The steps of an instance's start, epoch ms; the ones after `handedAt` come from the instance itself. */
+/**
+ * An instance's start: when the supervisor spawned and handed over (epoch ms, its clock) and marked
+ * it ready, and what the instance measured on its own clock (durations, ms).
+ */
 export interface InstanceTimings {
   /** A new process was spawned because no standby was ready. */
   spawnedAt?: number;
   /** The function was sent to the (standby or new) process. */
   handedAt?: number;
-  /** The process received it. */
-  receivedAt?: number;
-  /** The function's module graph had loaded (its own TypeScript and its dependencies). */
-  moduleLoadedAt?: number;
-  moduleLoadMs?: number;
-  listeningAt?: number;
   /** The supervisor marked it ready, by the instance's IPC message or a TCP probe. */
   readyAt?: number;
   readyBy?: 'ipc' | 'probe';
+  /** Received to listening, in the instance. */
+  startMs?: number;
+  /** Received to the module load starting (environment, spec, logger). */
+  setupMs?: number;
+  /** The function's module graph: its own TypeScript and its dependencies. */
+  moduleLoadMs?: number;
+  /** Module loaded to listening. */
+  listenMs?: number;
   tsCompile?: { hits: number; misses: number; ms: number };
 }
 

@@ -1,4 +1,4 @@
-import { warmCompileCache } from '@sprout/framework/instance';
+import { warmCompileCacheOffThread } from '@sprout/framework/instance';
 import type { Logger } from '@sprout/observe';
 import type { ResolvedFunction } from '@sprout/spec';
 import type { EventBus, PlatformEventType } from './events.js';
@@ -62,8 +62,8 @@ export class FunctionRunner {
   ) {
     this.desired = def.scaling.minReplicas;
     this.reconcile();
-    // The first cold start finds the function's TypeScript compiled: compile it now, off the request path.
-    void warmCompileCache(def.dir, { ...o.env, ...def.env }.SPROUT_CACHE_DIR);
+    // The first cold start finds the function's TypeScript compiled: compile it now, on a thread.
+    warmCompileCacheOffThread(def.dir, { ...o.env, ...def.env }.SPROUT_CACHE_DIR);
   }
 
   get name(): string {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compiledTypeScript, warmCompileCache } from './ts-cache.js';
+import { compiledTypeScript, warmCompileCache, warmCompileCacheOffThread } from './ts-cache.js';
 
 describe('warmCompileCache', () => {
   it("compiles a folder's TypeScript once (not its packages, declarations or broken files), then finds it cached", async () => {
@@ -34,5 +34,15 @@ describe('warmCompileCache', () => {
       compiled: 0,
       cached: 0,
     });
+  });
+
+  it('compiles on a worker thread, two folders asked for in one turn together', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'sprout-ts-warm-cache-'));
+    for (const name of ['a', 'b']) {
+      const dir = mkdtempSync(join(tmpdir(), `sprout-ts-warm-${name}-`));
+      writeFileSync(join(dir, 'index.ts'), `export const ${name}: string = '${name}';\n`);
+      warmCompileCacheOffThread(dir, cache);
+    }
+    await expect.poll(() => readdirSync(cache).length, { timeout: 20_000 }).toBe(2);
   });
 });

@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import Module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 type Transform = (code: string, options: Record<string, unknown>) => { code: string };
 
@@ -83,4 +84,54 @@ export async function warmCompileCache(
     }
   }
   return counts;
+}
+
+/** Folders waiting for the next warm-up thread, with the cache folder each compiles into. */
+const waiting = new Map<string, string>();
+let flushing: Promise<void> | undefined;
+
+/**
+ * `warmCompileCache` on a worker thread, so loading the compiler (hundreds of milliseconds on a busy
+ * machine) never blocks the caller's event loop: a supervisor that registers functions while its
+ * gateway already takes requests. Folders asked for in the same turn share one thread; the thread
+ * does not keep the process alive. A thread that fails (no compiler, no loader for this file) only
+ * leaves the starts to compile.
+ */
+export function warmCompileCacheOffThread(dir: string, cacheDir: string = defaultCacheDir()): void {
+  waiting.set(dir, cacheDir);
+  flushing ??= new Promise<void>((r) => setImmediate(r)).then(async () => {
+    while (waiting.size > 0) {
+      const jobs = [...waiting];
+      waiting.clear();
+      await runWarmThread(jobs);
+    }
+    flushing = undefined;
+  });
+}
+
+// The thread loads the built module (reached from src/loader and dist/loader alike): a thread does
+// not inherit a TypeScript loader the caller may run under.
+const BUILT_MODULE = new URL('../../dist/loader/ts-cache.js', import.meta.url).href;
+
+function runWarmThread(jobs: [string, string][]): Promise<void> {
+  // Works whether the thread's eval runs as a script or as an ES module.
+  const code = `import('node:worker_threads').then(async ({ workerData }) => {
+  const m = await import(workerData.module);
+  for (const [dir, cacheDir] of workerData.jobs) await m.warmCompileCache(dir, cacheDir);
+});`;
+  return new Promise((resolve) => {
+    try {
+      const w = new Worker(code, {
+        eval: true,
+        workerData: { module: BUILT_MODULE, jobs },
+        stdout: true,
+        stderr: true,
+      });
+      w.unref();
+      w.once('error', () => resolve());
+      w.once('exit', () => resolve());
+    } catch {
+      resolve();
+    }
+  });
 }

@@ -196,6 +196,22 @@ export interface Schemas {
     to?: number;
     /** For cold-start events, start to ready. */
     durationMs?: number;
+    /** For cold-start events, where the time went (milliseconds): scale decision to hand-off (a whole process start when no standby was ready), the IPC messages both ways (the hand-off and the instance's "listening"), set-up, the function's module load (its TypeScript compiles, cache hits and misses, and its dependencies) and listen; ready by that IPC message or a TCP probe. */
+    breakdown?: {
+      handOffMs: number;
+      ipcMs?: number;
+      setupMs?: number;
+      moduleLoadMs?: number;
+      listenMs?: number;
+      totalMs: number;
+      standby: boolean;
+      readyBy?: 'ipc' | 'probe';
+      tsCompile?: {
+        hits?: number;
+        misses?: number;
+        ms?: number;
+      };
+    };
     /** For address events. */
     namespace?: string;
     /** For address.allocated and address.released. */
