@@ -148,6 +148,30 @@ describe('the console in Chromium', { timeout: 60_000 }, () => {
     }
   });
 
+  it('reads the list again when the event stream reconnects, so a state it missed is set right', async () => {
+    // The page's first stream answers one made-up event (hello at 7 replicas, an id far ahead) and
+    // ends; the page applies it, reconnects to the real stream and must read the list again.
+    const made = { id: 1_000_000, type: 'scale', time: new Date().toISOString(), function: 'hello' };
+    const status = { desiredReplicas: 7, readyReplicas: 0, restarts: 0 };
+    const body = `id: ${made.id}\nevent: scale\ndata: ${JSON.stringify({ ...made, status })}\n\n`;
+    let streams = 0;
+    const events = (u: URL) => u.pathname === '/v1/events';
+    await page.route(events, (route) =>
+      streams++ === 0
+        ? route.fulfill({ status: 200, contentType: 'text/event-stream', body })
+        : route.continue(),
+    );
+    try {
+      await page.goto(`${consoleUrl}/functions`);
+      const replicas = page.locator('tr[data-function="hello"] td[data-col="replicas"]');
+      await expect.poll(() => replicas.textContent(), { timeout: 10_000 }).toBe('7');
+      await expect.poll(() => replicas.textContent(), { timeout: 20_000 }).not.toBe('7');
+      expect(streams).toBeGreaterThan(1);
+    } finally {
+      await page.unroute(events);
+    }
+  });
+
   it("shows an async function's function.yaml on its page", async () => {
     await page.goto(`${consoleUrl}/functions/fulfil`);
     await expect.poll(() => page.getByText('kind: Function').count(), { timeout: 10_000 }).toBeGreaterThan(0);
