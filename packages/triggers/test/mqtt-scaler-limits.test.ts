@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as h2Connect } from 'node:http2';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,6 +72,47 @@ describe('the MQTT scaler keeps its limits (the attack each one stops)', () => {
       await scaler.close();
     }
   }, 30_000);
+
+  it('a quiet stream outlives the idle timeout: a connection in a call is not idle', async () => {
+    const scaler = await MqttExternalScaler.listen({
+      url: BROKER,
+      streamIntervalMs: 100,
+      limits: { idleTimeoutMs: 600 },
+    });
+    try {
+      const s = client(scaler.address).StreamIsActive(md);
+      const ended: string[] = [];
+      s.on('error', (e: Error) => ended.push(e.message));
+      s.on('end', () => ended.push('end'));
+      await new Promise((r) => s.once('data', r));
+      // Nothing changes on the topic, so the stream writes nothing more for 4 idle timeouts.
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(ended).toEqual([]);
+      s.cancel();
+    } finally {
+      await scaler.close();
+    }
+  });
+
+  it('a request never finished (HTTP/2 up, half a gRPC frame) is closed when idle, though HTTP/2 answers pings', async () => {
+    const scaler = await MqttExternalScaler.listen({ url: BROKER, limits: { idleTimeoutMs: 600 } });
+    try {
+      const h2 = h2Connect(`http://127.0.0.1:${scaler.port}`);
+      h2.on('error', () => undefined);
+      const closed = new Promise<void>((r) => h2.once('close', () => r()));
+      const req = h2.request({
+        ':method': 'POST',
+        ':path': '/externalscaler.ExternalScaler/IsActive',
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
+      req.on('error', () => undefined);
+      req.write(Buffer.from([0, 0, 0])); // 3 of the 5 bytes of a message header, and no more
+      await closed;
+    } finally {
+      await scaler.close();
+    }
+  });
 
   it('when every connection is busy with a call, a new connection is refused', async () => {
     const scaler = await MqttExternalScaler.listen({

@@ -15,7 +15,10 @@ export interface GrpcLimits {
   maxMessageBytes?: number;
   /** Concurrent calls on one connection (HTTP/2 streams). */
   maxStreamsPerConnection?: number;
-  /** A connection that sends and receives nothing for this long is closed, ms (a stalled handshake too). */
+  /**
+   * A connection with no call in progress that sends and receives nothing for this long is closed,
+   * ms (a silent client, a stalled handshake, a request never finished).
+   */
   idleTimeoutMs?: number;
   /** A unary call is answered within this, ms, else DEADLINE_EXCEEDED. */
   callTimeoutMs?: number;
@@ -66,10 +69,11 @@ export function grpcServerOptions(l: Required<GrpcLimits>): ChannelOptions {
   return {
     'grpc.max_receive_message_length': l.maxMessageBytes,
     'grpc.max_concurrent_streams': l.maxStreamsPerConnection,
-    // A session with no call is closed after twice the idle timeout; the pings below keep a quiet
-    // client that answers them from tripping the socket's idle timeout meanwhile.
+    // grpc-js' own idle close (a session with no call) backs up the socket's; its keepalive pings
+    // close a connection whose peer stopped answering, in a call or not.
     'grpc.max_connection_idle_ms': 2 * l.idleTimeoutMs,
-    'grpc.keepalive_time_ms': Math.max(1, Math.floor(l.idleTimeoutMs / 2)),
+    // Pings come less often than the idle timeout, so they never keep a connection with no call open.
+    'grpc.keepalive_time_ms': 2 * l.idleTimeoutMs,
     'grpc.keepalive_timeout_ms': Math.max(1, Math.floor(l.idleTimeoutMs / 3)),
   };
 }
@@ -150,7 +154,13 @@ export class GrpcListener {
     this.open.set(key, { socket, calls: 0 });
     socket.once('close', () => this.open.delete(key));
     socket.on('error', () => undefined);
-    socket.setTimeout(l.idleTimeoutMs, () => socket.destroy());
+    // Idle: no bytes either way. A connection in a call (a quiet StreamIsActive) is left to the
+    // call's own limits and grpc-js' keepalive pings, which close it if the peer is gone.
+    socket.setTimeout(l.idleTimeoutMs);
+    socket.on('timeout', () => {
+      if ((this.open.get(key)?.calls ?? 0) > 0) socket.setTimeout(l.idleTimeoutMs);
+      else socket.destroy();
+    });
     injector.injectConnection(socket);
   }
 
