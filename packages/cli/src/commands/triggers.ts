@@ -57,9 +57,9 @@ topic (required), targetValue (10), activationTargetValue (0), and url (else --u
 the number of messages published to the topic in the last --window, seen by the scaler's own QoS 1
 subscription (MQTT brokers show no queue depth); it takes nothing from the function's subscription.
 
-Limits: --max-connections, 64 KiB requests, 100 calls a connection, a connection quiet for 60 s is
-closed, a call is answered within 10 s, a StreamIsActive call ends (OK) after 5 minutes and KEDA
-opens it again. Plaintext by default, as KEDA calls external scalers; with --tls-cert/--tls-key it
+Limits: --max-connections, 64 KiB requests, 100 calls a connection, a connection with no call
+quiet for 60 s is closed, a call is answered within 10 s, a StreamIsActive call ends (OK) after
+5 minutes and KEDA opens it again. Plaintext by default, as KEDA calls external scalers; with --tls-cert/--tls-key it
 serves TLS (the trigger's enableTLS: "true" and caCert), with --tls-client-ca only clients with a
 certificate of that CA get in (KEDA's tlsClientCert/tlsClientKey).
 
