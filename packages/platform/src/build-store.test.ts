@@ -1,9 +1,12 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { ResolvedFunction } from '@sprout/spec';
 import { BuildStore, INTERRUPTED } from './build-store.js';
-import type { BuildView } from './builds.js';
+import { BuildManager, type BuildView } from './builds.js';
+import { EventBus } from './events.js';
+import { PlatformError } from './errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sprout-build-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -61,5 +64,30 @@ describe('the build history on disk', () => {
     expect(kept.length).toBeGreaterThan(0);
     expect(kept.length).toBeLessThan(10);
     expect(kept.map((l) => l.n)).toEqual(kept.map((_, i) => i + 1));
+  });
+
+  it('a data dir where nothing can be written: a build is refused with a code; history writes during a build are skipped', () => {
+    const dataDir = join(root, 'c');
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, 'build-history'), 'a file where the folder goes');
+    const store = new BuildStore(join(dataDir, 'build-history'));
+    expect(() => store.keep(view(1))).not.toThrow();
+    expect(() => store.appendLog(view(1).id, line(1, 'x'))).not.toThrow();
+    const builds = new BuildManager({
+      dataDir,
+      events: new EventBus(),
+      functions: () => [{ name: 'hello', dir: join(root, 'c') } as ResolvedFunction],
+    });
+    const err = (() => {
+      try {
+        builds.start({ function: 'hello' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(PlatformError);
+    expect(err).toMatchObject({ code: 'SPROUT_ERR_PLATFORM_STORE', status: 500 });
+    expect((err as Error).message).toContain('make the data dir writable');
+    expect(builds.list()).toEqual([]);
   });
 });

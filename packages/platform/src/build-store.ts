@@ -83,11 +83,25 @@ export class BuildStore {
     renameSync(`${file}.tmp`, file);
   }
 
+  /** `save` for a build under way: a write that fails (disk full) loses history, not the build. */
+  keep(view: BuildView): void {
+    try {
+      this.save(view);
+    } catch {
+      /* the record on disk stays at its last state */
+    }
+  }
+
+  /** Appends a log line (not past `limits.logBytes`); a write that fails is skipped, as in `keep`. */
   appendLog(id: string, line: BuildLogLine): void {
     const text = `${JSON.stringify(line)}\n`;
     const size = this.logSizes.get(id) ?? 0;
     if (size + Buffer.byteLength(text) > this.limits.logBytes) return;
-    appendFileSync(join(this.dir, `${id}.log`), text);
+    try {
+      appendFileSync(join(this.dir, `${id}.log`), text);
+    } catch {
+      return;
+    }
     this.logSizes.set(id, size + Buffer.byteLength(text));
   }
 

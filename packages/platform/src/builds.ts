@@ -156,8 +156,16 @@ export class BuildManager {
       abort: new AbortController(),
       done: Promise.resolve(),
     };
+    try {
+      this.store.save(view);
+    } catch (err) {
+      throw new PlatformError(
+        'SPROUT_ERR_PLATFORM_STORE',
+        `cannot record the build under ${this.o.dataDir} (${(err as Error).message}); make the data dir writable`,
+        500,
+      );
+    }
     this.builds.set(id, build);
-    this.store.save(view);
     this.prune();
     this.o.events.emit('build.started', { function: def.name, build: id, tag });
     build.done = this.run(build, def, req, outDir);
@@ -267,7 +275,7 @@ export class BuildManager {
     if (phase) {
       build.view.phase = phase;
       build.view.phases.push({ name: phase, startedAt: new Date().toISOString() });
-      this.store.save(build.view);
+      this.store.keep(build.view);
       this.o.events.emit('build.phase', { function: build.view.function, build: build.view.id, phase });
     }
     const line: BuildLogLine = { n: build.lines.length + 1, time: new Date().toISOString(), stream, text };
@@ -358,7 +366,7 @@ export class BuildManager {
     } finally {
       view.finishedAt = new Date().toISOString();
       delete view.phase;
-      this.store.save(view);
+      this.store.keep(view);
       this.prune();
       for (const l of build.listeners) l(undefined);
       build.listeners.clear();
