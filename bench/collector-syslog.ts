@@ -17,7 +17,7 @@
 //
 //   node --conditions=@sprout/source --import tsx bench/collector-syslog.ts [COUNT] [STALL]
 //   BENCH_ONLY=sprout,syslog-ng limits the receivers (the results file is then left unchanged);
-//   BENCH_SPROUT_BEFORE=PATH adds `sprout-before`, an earlier copy of the collector (see collector-syslog-peers.ts)
+//   BENCH_STALL_ONLY=1 runs the stalled-output test alone; BENCH_SPROUT_BEFORE=PATH adds `sprout-before`, an earlier copy of the collector (see collector-syslog-peers.ts)
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -222,7 +222,7 @@ async function main() {
   const list = targets.filter((t) => !only || only.includes(t));
   const runs: Record<string, Array<{ phases: Record<string, Phase>; peakRssMiB: number }>> = {};
   const loads: number[][] = [loadavg()];
-  for (let i = 0; i < ROUNDS; i++)
+  for (let i = 0; i < (process.env.BENCH_STALL_ONLY ? 0 : ROUNDS); i++)
     for (const t of list) {
       const res = await round(t);
       (runs[t] ??= []).push(res);
@@ -235,7 +235,7 @@ async function main() {
       );
     }
   const summary: Record<string, Record<string, unknown>> = {};
-  for (const t of list) {
+  for (const t of list.filter((x) => runs[x])) {
     const rs = runs[t]!;
     const s: Record<string, unknown> = { peakRssMiB: median(rs.map((r) => r.peakRssMiB)) };
     for (const name of Object.keys(rs[0]!.phases)) {

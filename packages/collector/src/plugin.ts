@@ -25,6 +25,8 @@ export interface InputContext {
     bytes: number,
     options?: { ifFull?: 'wait' | 'refuse'; ifOverLimit?: 'wait' | 'refuse' },
   ): Promise<void>;
+  /** True while this input holds its `mem_buf_limit` in records not yet delivered (UDP inputs drop then). */
+  overLimit?(): boolean;
   /** Counts and logs input the decoder rejected (never throws). */
   reject(reason: string, detail?: Record<string, unknown>): void;
   /**

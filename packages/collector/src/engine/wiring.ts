@@ -130,6 +130,7 @@ export function buildInputs(
       tagSet,
       log: ilog,
       emit: (records, bytes, options) => emit(state, records, bytes, options),
+      overLimit: () => state.bytes >= state.limit,
       dropped: droppedCounter(cfg.id, m, ilog),
       reject: (reason, detail) => {
         m.rejected.inc({ input: cfg.id, reason });

@@ -47,6 +47,7 @@ export const collectdInput: InputPlugin<typeof schema> = {
     const types = loadTypes(o.typesdb);
     const push = datagramBatcher(ctx);
     return udpListener({ listen: o.listen, port: o.port, field: 'collectd.port' }, (msg) => {
+      if (push.skip()) return;
       const { values, error } = decodeCollectdPacket(msg);
       if (error) ctx.reject('decode', { error: error.message, offset: error.offset });
       const records: CollectorRecord[] = [];

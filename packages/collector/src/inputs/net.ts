@@ -152,29 +152,50 @@ export function udpListener(
  * dropped (`buffer_full`), never held in memory; so are they while the input is over its
  * `mem_buf_limit` (`mem_buf_limit`: the output is behind, as fluent-bit drops them).
  */
-export function datagramBatcher(ctx: Pick<InputContext, 'emit' | 'dropped'>) {
+export function datagramBatcher(ctx: Pick<InputContext, 'emit' | 'dropped' | 'overLimit'>) {
   let batch: CollectorRecord[] = [];
   let bytes = 0;
   let datagrams = 0;
+  /** Datagrams dropped unread by `skip` since the last turn. */
+  let skipped = 0;
   let scheduled = false;
-  return (records: CollectorRecord[], n: number) => {
+  const turn = () => {
+    const [b, sz, count] = [batch, bytes, datagrams];
+    batch = [];
+    bytes = 0;
+    datagrams = 0;
+    scheduled = false;
+    if (skipped) ctx.dropped(skipped, 'mem_buf_limit');
+    skipped = 0;
+    if (!b.length) return;
+    ctx.emit(b, sz, { ifFull: 'refuse', ifOverLimit: 'refuse' }).catch((err: unknown) => {
+      if (isSproutError(err, 'SPROUT_ERR_COLLECTOR_BUFFER_FULL'))
+        ctx.dropped(count, err.field === 'mem_buf_limit' ? 'mem_buf_limit' : 'buffer_full');
+    });
+  };
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(turn);
+  };
+  const push = (records: CollectorRecord[], n: number) => {
     for (const r of records) batch.push(r);
     bytes += n;
     if (records.length) datagrams++;
-    if (scheduled || batch.length === 0) return;
-    scheduled = true;
-    setImmediate(() => {
-      const [b, sz, count] = [batch, bytes, datagrams];
-      batch = [];
-      bytes = 0;
-      datagrams = 0;
-      scheduled = false;
-      ctx.emit(b, sz, { ifFull: 'refuse', ifOverLimit: 'refuse' }).catch((err: unknown) => {
-        if (isSproutError(err, 'SPROUT_ERR_COLLECTOR_BUFFER_FULL'))
-          ctx.dropped(count, err.field === 'mem_buf_limit' ? 'mem_buf_limit' : 'buffer_full');
-      });
-    });
+    if (batch.length) schedule();
   };
+  return Object.assign(push, {
+    /**
+     * True (and the datagram counted as dropped) while the input is over its `mem_buf_limit`: the
+     * caller drops it without decoding, so a stalled output costs no garbage per datagram.
+     */
+    skip(): boolean {
+      if (!ctx.overLimit?.()) return false;
+      skipped++;
+      schedule();
+      return true;
+    },
+  });
 }
 
 /**

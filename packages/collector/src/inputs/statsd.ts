@@ -51,6 +51,7 @@ export const statsdInput: InputPlugin<typeof schema> = {
   create(o, ctx) {
     const push = datagramBatcher(ctx);
     const udp = udpListener({ listen: o.listen, port: o.port, field: 'statsd.port' }, (msg) => {
+      if (push.skip()) return;
       const { samples, errors } = parseStatsdPacket(msg.toString('utf8'));
       for (const e of errors) ctx.reject('malformed', e);
       const time = nowNs();

@@ -87,10 +87,10 @@ export const syslogInput: InputPlugin<typeof schema> = {
   create(o, ctx) {
     const max = o.buffer_max_size ?? o.buffer_chunk_size;
     const parse = ctx.parse ?? syslogAutoParse;
-    const toRecord = (frame: Buffer, source?: string): CollectorRecord => {
-      let end = frame.length;
-      while (end > 0 && (frame[end - 1] === 0x0a || frame[end - 1] === 0x0d)) end--;
-      const text = frame.toString('utf8', 0, end);
+    /** The record of the message in `buf[start, end)` (trailing CR/LF dropped). */
+    const toRecord = (buf: Buffer, start: number, end: number, source?: string): CollectorRecord => {
+      while (end > start && (buf[end - 1] === 0x0a || buf[end - 1] === 0x0d)) end--;
+      const text = buf.toString('utf8', start, end);
       let p = parse(text);
       p ??= { body: { message: text, parse_error: true } };
       if (o.raw_message_key) p.body[o.raw_message_key] = text;
@@ -101,8 +101,9 @@ export const syslogInput: InputPlugin<typeof schema> = {
     if (o.mode === 'udp' || o.mode === 'unix_udp') {
       const push = datagramBatcher(ctx);
       const onMessage = (msg: Buffer, source?: string) => {
+        if (push.skip()) return;
         if (msg.length > max) return ctx.reject('too_large', { bytes: msg.length, limit: max });
-        push([toRecord(msg, source)], msg.length);
+        push([toRecord(msg, 0, msg.length, source)], msg.length);
       };
       if (o.mode === 'udp') {
         return udpListener(
@@ -144,9 +145,11 @@ export const syslogInput: InputPlugin<typeof schema> = {
       const splitter = new SyslogFrameSplitter(max, o.format ?? o.frame ?? 'auto');
       const source = o.mode === 'tcp' ? `tcp://${s.remoteAddress}:${s.remotePort}` : o.path;
       pumpSocket(s, (chunk) => {
-        const r = splitter.push(chunk);
-        for (const x of r.rejected) ctx.reject(x.reason, { bytes: x.bytes, limit: max });
-        const records = r.frames.map((f) => toRecord(f, source));
+        const records: CollectorRecord[] = [];
+        const rejected = splitter.scan(chunk, (buf, start, end) =>
+          records.push(toRecord(buf, start, end, source)),
+        );
+        for (const x of rejected) ctx.reject(x.reason, { bytes: x.bytes, limit: max });
         return records.length ? ctx.emit(records, chunk.length) : undefined;
       });
     }, tls);

@@ -24,7 +24,17 @@ export class SyslogFrameSplitter {
   ) {}
 
   push(chunk: Buffer): SplitResult {
-    const out: SplitResult = { frames: [], rejected: [] };
+    const frames: Buffer[] = [];
+    const rejected = this.scan(chunk, (buf, start, end) => frames.push(buf.subarray(start, end)));
+    return { frames, rejected };
+  }
+
+  /**
+   * `push` without a Buffer per frame: `onFrame` gets each complete frame as `buf[start, end)`
+   * (valid during the call only); returns what was rejected.
+   */
+  scan(chunk: Buffer, onFrame: (buf: Buffer, start: number, end: number) => void): SplitResult['rejected'] {
+    const out: Pick<SplitResult, 'rejected'> = { rejected: [] };
     let buf = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
     let p = 0;
     for (;;) {
@@ -72,7 +82,7 @@ export class SyslogFrameSplitter {
           continue;
         }
         if (buf.length - (q + 1) < len) break; // wait for the whole frame
-        out.frames.push(buf.subarray(q + 1, q + 1 + len));
+        onFrame(buf, q + 1, q + 1 + len);
         p = q + 1 + len;
         continue;
       }
@@ -86,12 +96,12 @@ export class SyslogFrameSplitter {
         break;
       }
       if (lf - p > this.maxFrame) out.rejected.push({ reason: 'too_large', bytes: lf - p });
-      else out.frames.push(buf.subarray(p, buf[lf - 1] === 0x0d ? lf - 1 : lf));
+      else onFrame(buf, p, buf[lf - 1] === 0x0d ? lf - 1 : lf);
       p = lf + 1;
     }
     buf = buf.subarray(p);
     this.tail = Buffer.from(buf);
-    return out;
+    return out.rejected;
   }
 
   pending(): number {
