@@ -5,8 +5,9 @@ import { createLogger } from '@sprout/observe';
 import { startDev, type DevServer } from '@sprout/platform';
 
 /** `sprout dev` for a benchmark: the functions in `paths`, a fresh data dir, loopback, warn-level logs. */
-export function startBenchDev(paths: string[], env: NodeJS.ProcessEnv): Promise<DevServer> {
+export function startBenchDev(paths: string[], env: NodeJS.ProcessEnv, standby?: number): Promise<DevServer> {
   return startDev({
+    ...(standby !== undefined ? { standby } : {}),
     paths,
     dataDir: mkdtempSync(join(tmpdir(), 'sprout-bench-platform-')),
     port: 0,

@@ -8,9 +8,11 @@
  *  - peer Google's Functions Framework: the same function in JavaScript (GFF runs no TypeScript),
  *    spawn to first byte.
  * The TypeScript compile cache starts empty (its own directory), so the first start after
- * `sprout dev` starts is the one a new user sees.
+ * `sprout dev` starts is the one a new user sees. Then bursts: two functions (cold-ts and cold-ts-b,
+ * the same code) at zero asked at the same moment, more cold starts than the standby pool holds
+ * with its default size (`--standby` sets it).
  *
- *   node --import tsx --conditions @sprout/source bench/cold-start.ts [--runs 30]
+ *   node --import tsx --conditions @sprout/source bench/cold-start.ts [--runs 30] [--bursts 10] [--standby 1]
  *
  * Needs the CLI and the framework built (`npx tsc -b packages/cli`).
  */
@@ -22,9 +24,18 @@ import type { ColdStartBreakdown, DevServer, PlatformEvent } from '@sprout/platf
 import { startBenchDev, untilZero } from './cold-start-dev.js';
 import { percentile, root, startServer, writeResult } from './lib.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '30' },
+    bursts: { type: 'string', default: '10' },
+    standby: { type: 'string' },
+  },
+});
 const runs = Number(values.runs);
+const bursts = Number(values.bursts);
+const standby = values.standby !== undefined ? Number(values.standby) : undefined;
 const fn = join(root, 'bench/fixtures/cold-ts');
+const fnB = join(root, 'bench/fixtures/cold-ts-b');
 const gffMain = join(root, 'node_modules/@google-cloud/functions-framework/build/src/main.js');
 const cacheDir = mkdtempSync(join(tmpdir(), 'sprout-bench-cold-cache-'));
 const env = { ...process.env, NODE_ENV: 'production', SPROUT_LOG_LEVEL: 'warn', SPROUT_CACHE_DIR: cacheDir };
@@ -47,14 +58,14 @@ interface Through {
   breakdown: ColdStartBreakdown;
 }
 
-async function coldThroughGateway(dev: DevServer): Promise<Through> {
-  await untilZero(dev, 'cold');
+/** One request at zero through the gateway to `name`, with where its time went. */
+async function coldRequest(dev: DevServer, name: string): Promise<Through> {
   let event: { at: number; e: PlatformEvent } | undefined;
   const off = dev.platform.events.subscribe((e) => {
-    if (e.type === 'cold-start' && e.function === 'cold') event = { at: epochMs(), e };
+    if (e.type === 'cold-start' && e.function === name) event = { at: epochMs(), e };
   });
   const t0 = epochMs();
-  const r = await fetch(`${dev.url}/`);
+  const r = await fetch(`${dev.url}/${name}/`);
   const t1 = epochMs(); // fetch resolves at the response head: first byte
   off();
   if (r.headers.get('x-sprout-cold-start') !== 'true') throw new Error('not a cold start');
@@ -69,13 +80,28 @@ async function coldThroughGateway(dev: DevServer): Promise<Through> {
   };
 }
 
+async function coldThroughGateway(dev: DevServer): Promise<Through> {
+  await untilZero(dev, 'cold');
+  return coldRequest(dev, 'cold');
+}
+
+/** Both functions at zero and the pool full, then one request to each at the same moment. */
+async function burst(dev: DevServer, poolSize: number): Promise<Through[]> {
+  await Promise.all([untilZero(dev, 'cold'), untilZero(dev, 'cold-b')]);
+  while (dev.platform.standbyReady() < poolSize) await new Promise((r) => setTimeout(r, 20));
+  return Promise.all([coldRequest(dev, 'cold'), coldRequest(dev, 'cold-b')]);
+}
+
 async function spawnToFirstByte(cmd: string[]): Promise<number> {
   const s = await startServer(cmd, { SPROUT_CACHE_DIR: cacheDir });
   await s.stop();
   return s.coldStartMs;
 }
 
-const dev = await startBenchDev([fn], env);
+const dev = await startBenchDev([fn, fnB], env, standby);
+const poolSize = standby ?? 1;
+// The client's fetch loads on first use (tens of ms): not part of any start. No route answers `/`.
+await (await fetch(`${dev.url}/`)).text();
 const loads = [loadavg().map(r1)];
 try {
   const through: Through[] = [];
@@ -96,6 +122,8 @@ try {
     gff.push(await spawnToFirstByte([process.execPath, gffMain, '--target=cold', `--source=${fn}/gff.cjs`]));
     if (i % 10 === 9) loads.push(loadavg().map(r1));
   }
+  const burstStarts: Through[] = [];
+  for (let i = 0; i < bursts; i++) burstStarts.push(...(await burst(dev, poolSize)));
   loads.push(loadavg().map(r1));
   const part = (pick: (t: Through) => number | undefined) => {
     const xs = through.map(pick).filter((x): x is number => x !== undefined);
@@ -122,6 +150,12 @@ try {
     peerSproutRun: stats(sproutRun),
     peerGoogleFunctionsFramework: stats(gff),
     breakdownMs: breakdown,
+    burst: {
+      standbyPool: poolSize,
+      ...stats(burstStarts.map((t) => t.ms)),
+      standbyUsed: burstStarts.filter((t) => t.breakdown.standby).length,
+      withoutStandby: stats(burstStarts.filter((t) => !t.breakdown.standby).map((t) => t.ms)),
+    },
     standbyUsed: through.filter((t) => t.breakdown.standby).length,
     tsCacheMisses: through.reduce((n, t) => n + (t.breakdown.tsCompile?.misses ?? 0), 0),
     starts: through.map((t) => ({
@@ -146,11 +180,17 @@ try {
       `  ${name.padEnd(22)} median ${s.medianMs} ms  p99 ${s.p99Ms} ms  (sprout dev ${(d.medianMs / s.medianMs).toFixed(2)}x)`,
     );
   }
+  const b = result.burst;
+  console.log(
+    `  bursts of 2 at once (${bursts}x, pool ${poolSize}): median ${b.medianMs} ms  p99 ${b.p99Ms} ms; ` +
+      `standby used ${b.standbyUsed}/${burstStarts.length}` +
+      (burstStarts.length > b.standbyUsed ? `, the others median ${b.withoutStandby.medianMs} ms` : ''),
+  );
   console.log(
     `  breakdown (median / p99 ms), standby used ${result.standbyUsed}/${runs}, TS cache misses ${result.tsCacheMisses}:`,
   );
   for (const [k, v] of Object.entries(breakdown)) console.log(`    ${k.padEnd(20)} ${v.median} / ${v.p99}`);
-  writeResult('cold-start', result);
+  writeResult(standby !== undefined ? `cold-start-standby-${standby}` : 'cold-start', result);
 } finally {
   await dev.close();
 }
