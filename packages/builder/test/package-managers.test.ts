@@ -122,6 +122,42 @@ describe('yarn and pnpm lockfiles', () => {
     300_000,
   );
 
+  it('a yarn on PATH is used as it is (nothing installed) unless package.json pins a version', async () => {
+    const tools = join(work, 'tools');
+    await run('npm', [
+      'install',
+      '--prefix',
+      tools,
+      '--no-save',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      'yarn@1.22.22',
+    ]);
+    const app = await appWith('yarn-classic', 'yarn.lock', {}, 'on-path');
+    const l = logs();
+    await buildImage({
+      source: app,
+      tag: 'localhost/on-path:1',
+      dataDir: join(work, 'data-on-path'),
+      env: { PATH: `${join(tools, 'node_modules', '.bin')}:${PATH}` },
+      logs: l.logs,
+    });
+    expect(l.text()).toContain('[sprout/node] $ yarn install --frozen-lockfile --non-interactive');
+    expect(l.text()).not.toContain('from the npm registry');
+    // Pinned: the pinned version is installed even with a yarn on PATH.
+    const pinned = await appWith('yarn-classic', 'yarn.lock', { packageManager: 'yarn@1.22.22' }, 'pinned');
+    const lp = logs();
+    await buildImage({
+      source: pinned,
+      tag: 'localhost/pinned:1',
+      dataDir: join(work, 'data-pinned'),
+      env: { PATH: `${join(tools, 'node_modules', '.bin')}:${PATH}` },
+      logs: lp.logs,
+    });
+    expect(lp.text()).toContain('[sprout/node] installing yarn@1.22.22 from the npm registry');
+  }, 180_000);
+
   it('a registry that cannot give the tool: SPROUT_ERR_BUILDER_PACKAGE_MANAGER_MISSING saying what to do', async () => {
     const app = await appWith('yarn-classic', 'yarn.lock', { packageManager: 'yarn@1.22.22' }, 'missing');
     // The registry answers 503 to everything.

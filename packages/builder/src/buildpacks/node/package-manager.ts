@@ -1,6 +1,6 @@
 // Which package manager installs an app's dependencies (by lockfile, as Paketo's Node.js
 // buildpacks choose), and where the builder gets yarn or pnpm when they are not on PATH.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BuilderError } from '../../errors.js';
 import type { BuildContext } from '../../lifecycle/buildpack.js';
@@ -140,8 +140,11 @@ export async function packageManager(ctx: BuildContext, id: string, installer: I
     return npm;
   }
   const local = onPath(installer.tool, ctx.env.PATH);
-  if (local && !fetch.pinned) return local;
   const dir = join(ctx.layersDir, PACKAGE_MANAGER);
+  if (local && !fetch.pinned) {
+    mkdirSync(dir, { recursive: true }); // where Yarn 2+ keeps its install state
+    return local;
+  }
   const bin = join(dir, 'node_modules', '.bin', fetch.bin);
   const key = `${fetch.name}@${fetch.version}`;
   if (restoredMetadata(ctx.layersDir, PACKAGE_MANAGER).package === key && existsSync(bin)) {
