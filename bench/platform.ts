@@ -92,6 +92,8 @@ async function soak(dev: DevServer) {
 // The same environment the peer gets from startServer.
 const dev = await startBenchDev([fn], { ...process.env, NODE_ENV: 'production', SPROUT_LOG_LEVEL: 'warn' });
 try {
+  // The client's fetch loads on first use (tens of ms): not part of any start.
+  await (await fetch(`${dev.api.url}/v1/health`)).text();
   // Interleaved, so both see the same background load.
   const platformRuns: number[] = [];
   const peerRuns: number[] = [];
