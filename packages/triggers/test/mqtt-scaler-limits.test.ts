@@ -1,12 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as h2Connect } from 'node:http2';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqttExternalScaler } from '../src/index.js';
+import { makeCerts, type TestCerts } from './certs.js';
 import { waitFor } from './conformance.js';
 import { call, callError, ref, scalerClient, type ScalerClient } from './scaler-client.js';
 
@@ -196,69 +193,8 @@ describe('the MQTT scaler keeps its limits (the attack each one stops)', () => {
   });
 });
 
-/** A CA, the scaler's certificate (127.0.0.1), a client certificate of that CA, and one of another CA. */
-function makeCerts(dir: string) {
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ca = (name: string) => {
-    ssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-    );
-  };
-  const leaf = (name: string, caName: string, ext: string) => {
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    ssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-    );
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${caName}.crt`,
-      '-CAkey',
-      `${caName}.key`,
-      '-CAcreateserial',
-      '-days',
-      '1',
-      '-extfile',
-      `${name}.ext`,
-      '-out',
-      `${name}.crt`,
-    );
-  };
-  ca('ca');
-  ca('rogue-ca');
-  leaf('server', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  leaf('keda', 'ca', 'extendedKeyUsage=clientAuth\n');
-  leaf('rogue', 'rogue-ca', 'extendedKeyUsage=clientAuth\n');
-  const read = (f: string) => readFileSync(join(dir, f));
-  return { read };
-}
-
 describe("the MQTT scaler over TLS (KEDA's enableTLS, caCert, tlsClientCert, tlsClientKey)", () => {
-  let dir: string;
+  let certs: TestCerts;
   let read: (f: string) => Buffer;
   let scaler: MqttExternalScaler;
   const clients: ScalerClient[] = [];
@@ -269,8 +205,8 @@ describe("the MQTT scaler over TLS (KEDA's enableTLS, caCert, tlsClientCert, tls
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sprout-scaler-tls-'));
-    ({ read } = makeCerts(dir));
+    certs = makeCerts();
+    read = certs.read;
     scaler = await MqttExternalScaler.listen({
       url: BROKER,
       tls: { cert: read('server.crt'), key: read('server.key'), clientCa: read('ca.crt') },
@@ -279,7 +215,7 @@ describe("the MQTT scaler over TLS (KEDA's enableTLS, caCert, tlsClientCert, tls
   afterAll(async () => {
     clients.forEach((c) => c.close());
     await scaler?.close();
-    rmSync(dir, { recursive: true, force: true });
+    certs?.remove();
   });
 
   it('serves a client with a certificate of the CA, as KEDA connects with caCert + tlsClientCert/Key', async () => {

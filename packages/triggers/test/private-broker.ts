@@ -18,8 +18,13 @@ interface Launch {
   env?: Record<string, string>;
 }
 
+/** What a test adds to a broker's configuration (Mosquitto: lines of its listener, such as TLS). */
+export interface BrokerExtras {
+  mosquittoListener?: string[];
+}
+
 /** How each broker is started on `port` with its data in `dir` (persistence on). */
-const launchers: Record<BrokerKind, (port: number, dir: string) => Launch> = {
+const launchers: Record<BrokerKind, (port: number, dir: string, extras: BrokerExtras) => Launch> = {
   // appendonly: a restarted Redis without persistence starts empty (streams, groups and all).
   redis: (port, dir) => ({
     command: 'redis-server',
@@ -29,12 +34,13 @@ const launchers: Record<BrokerKind, (port: number, dir: string) => Launch> = {
     command: 'nats-server',
     args: ['-a', '127.0.0.1', '-p', `${port}`, '-js', '-sd', dir],
   }),
-  mosquitto: (port, dir) => {
+  mosquitto: (port, dir, extras) => {
     const conf = join(dir, 'mosquitto.conf');
     writeFileSync(
       conf,
       [
         `listener ${port} 127.0.0.1`,
+        ...(extras.mosquittoListener ?? []),
         'allow_anonymous true',
         'persistence true',
         `persistence_location ${dir}/`,
@@ -89,15 +95,16 @@ export class PrivateBroker {
     readonly kind: BrokerKind,
     readonly port: number,
     readonly dir: string,
+    private readonly extras: BrokerExtras,
   ) {}
 
   /** Starts a broker of `kind` on a free port; `close()` stops it and removes its data. */
-  static async start(kind: BrokerKind): Promise<PrivateBroker> {
+  static async start(kind: BrokerKind, extras: BrokerExtras = {}): Promise<PrivateBroker> {
     const dir = mkdtempSync(join(tmpdir(), `sprout-${kind}-`));
     // RabbitMQ's port and the one after it (Erlang distribution) must both be free.
     let port = await freePort();
     if (kind === 'rabbitmq') while (!(await isFree(port + 1))) port = await freePort();
-    const b = new PrivateBroker(kind, port, dir);
+    const b = new PrivateBroker(kind, port, dir, extras);
     await b.up();
     return b;
   }
@@ -115,7 +122,7 @@ export class PrivateBroker {
   /** Starts the broker again on the same port and data folder; resolves once it takes connections. */
   async up(): Promise<void> {
     if (this.running) throw new Error(`${this.kind} is already running`);
-    const l = launchers[this.kind](this.port, this.dir);
+    const l = launchers[this.kind](this.port, this.dir, this.extras);
     // The RabbitMQ package's wrapper (rabbitmq-server on the PATH) runs the node as the user
     // rabbitmq, who cannot write this folder: run the script behind it, as whoever runs the test.
     const command = this.kind === 'rabbitmq' && existsSync(RABBIT_SCRIPT) ? RABBIT_SCRIPT : l.command;

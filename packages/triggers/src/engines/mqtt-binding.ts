@@ -11,7 +11,7 @@ import type {
 } from '../broker.js';
 import { Metadata } from './metadata.js';
 import {
-  MQTT_REFUSED,
+  MQTT_TLS_KEYS,
   connectMqtt,
   mqttOptions,
   mqttQos,
@@ -77,11 +77,17 @@ export class MqttBinding extends OutputBinding implements OutputBindingEngine {
  * is tried once (the caller retries) and an input's retries are the function's retry policy.
  */
 function bindingMetadata(config: ComponentConfig, want: 'input' | 'output'): Metadata {
-  const md = new Metadata(
-    config,
-    ['url', 'topic', 'qos', 'retain', 'cleanSession', 'consumerID', 'backOffMaxRetries', 'direction'],
-    MQTT_REFUSED,
-  );
+  const md = new Metadata(config, [
+    'url',
+    'topic',
+    'qos',
+    'retain',
+    'cleanSession',
+    'consumerID',
+    'backOffMaxRetries',
+    'direction',
+    ...MQTT_TLS_KEYS,
+  ]);
   const direction = md.string('direction');
   const named = direction?.split(',').map((d) => d.trim().toLowerCase());
   if (named && (!named.includes(want) || named.some((d) => d !== 'input' && d !== 'output')))

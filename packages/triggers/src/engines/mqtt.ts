@@ -29,14 +29,35 @@ export function mqttOptions(md: Metadata): { url: string; options: IClientOption
     .replace(/^ssl:\/\//, 'mqtts://');
   if (!/^mqtts?:\/\//.test(url))
     throw md.invalid('url', 'must start with tcp://, ssl://, mqtt:// or mqtts://');
-  return { url, options: { protocolVersion: 4, reconnectPeriod: 500, connectTimeout: 5000 } };
+  return {
+    url,
+    options: { protocolVersion: 4, reconnectPeriod: 500, connectTimeout: 5000, ...mqttTls(md, url) },
+  };
 }
 
-export const MQTT_REFUSED: Readonly<Record<string, readonly string[]>> = {
-  caCert: [],
-  clientCert: [],
-  clientKey: [],
-};
+/** Dapr's TLS keys of the MQTT components (PEM text): the broker's CA, and a client certificate and key. */
+export const MQTT_TLS_KEYS = ['caCert', 'clientCert', 'clientKey'] as const;
+
+/**
+ * The TLS options of `caCert`, `clientCert` and `clientKey`, checked as Dapr checks them (PEM;
+ * certificate and key together), on a TLS url (ssl:// or mqtts://). Without `caCert` the system's
+ * CAs verify the broker.
+ */
+function mqttTls(md: Metadata, url: string): Pick<IClientOptions, 'ca' | 'cert' | 'key'> {
+  const [ca, cert, key] = MQTT_TLS_KEYS.map((k) => md.string(k) || undefined);
+  const pem = (k: string, v: string | undefined, kind: RegExp) => {
+    if (v !== undefined && !kind.test(v)) throw md.invalid(k, 'must be PEM text (-----BEGIN …-----)');
+  };
+  pem('caCert', ca, /-----BEGIN CERTIFICATE-----/);
+  pem('clientCert', cert, /-----BEGIN CERTIFICATE-----/);
+  pem('clientKey', key, /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+  if (Boolean(cert) !== Boolean(key))
+    throw md.invalid(cert ? 'clientKey' : 'clientCert', 'clientCert and clientKey go together');
+  if (!ca && !cert) return {};
+  if (!url.startsWith('mqtts://'))
+    throw md.invalid(ca ? 'caCert' : 'clientCert', 'needs a TLS url (ssl:// or mqtts://)');
+  return { ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) };
+}
 
 /**
  * A connected client. `prepare` runs before the first packet is read, so a persistent session's
@@ -134,10 +155,11 @@ export class MqttPubSub implements PubSubEngine, MqttSource {
   ) {}
 
   static async open(config: ComponentConfig): Promise<MqttPubSub> {
-    const md = new Metadata(config, ['url', 'qos', 'retain', 'cleanSession', 'consumerID'], {
-      ...MQTT_REFUSED,
-      ...PUBSUB_SCOPES_REFUSED,
-    });
+    const md = new Metadata(
+      config,
+      ['url', 'qos', 'retain', 'cleanSession', 'consumerID', ...MQTT_TLS_KEYS],
+      PUBSUB_SCOPES_REFUSED,
+    );
     const { url, options } = mqttOptions(md);
     const settings = {
       qos: mqttQos(md),

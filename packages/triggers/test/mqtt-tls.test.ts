@@ -1,0 +1,107 @@
+// pubsub.mqtt3 and bindings.mqtt3 over TLS (Dapr's caCert, clientCert, clientKey) against a private
+// Mosquitto with a TLS listener that requires client certificates, all made by openssl here.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isTriggersError, openOutputBinding, openPubSub, type Delivery } from '../src/index.js';
+import { makeCerts, type TestCerts } from './certs.js';
+import { waitFor } from './conformance.js';
+import { PrivateBroker } from './private-broker.js';
+
+describe('MQTT over TLS with a client certificate (private Mosquitto)', () => {
+  let certs: TestCerts;
+  let broker: PrivateBroker;
+  let url: string;
+  const pem = (f: string) => certs.read(f).toString();
+
+  beforeAll(async () => {
+    certs = makeCerts();
+    broker = await PrivateBroker.start('mosquitto', {
+      mosquittoListener: [
+        `cafile ${certs.dir}/ca.crt`,
+        `certfile ${certs.dir}/server.crt`,
+        `keyfile ${certs.dir}/server.key`,
+        'require_certificate true',
+      ],
+    });
+    url = `ssl://${broker.address}`;
+  }, 60_000);
+  afterAll(async () => {
+    await broker?.close();
+    certs?.remove();
+  });
+
+  const tls = () => ({ caCert: pem('ca.crt'), clientCert: pem('keda.crt'), clientKey: pem('keda.key') });
+
+  it('pubsub.mqtt3 publishes and delivers; bindings.mqtt3 publishes to it', async () => {
+    const bus = await openPubSub({ name: 'tls-bus', type: 'pubsub.mqtt3', metadata: { url, ...tls() } });
+    const out = await openOutputBinding({
+      name: 'tls-out',
+      type: 'bindings.mqtt3',
+      metadata: { url, topic: 'tls/orders', ...tls() },
+    });
+    const got: Delivery[] = [];
+    try {
+      await bus.subscribe({
+        topic: 'tls/orders',
+        group: 'g',
+        maxInFlight: 2,
+        onMessage: (d) => {
+          got.push(d);
+          void d.ack();
+        },
+        onError: () => {},
+      });
+      await bus.publish('tls/orders', new TextEncoder().encode('from the pub/sub'));
+      await out.invoke('create', new TextEncoder().encode('from the binding'), {});
+      await waitFor(() => got.length === 2, 'both messages over TLS');
+      expect(got.map((d) => new TextDecoder().decode(d.data)).sort()).toEqual([
+        'from the binding',
+        'from the pub/sub',
+      ]);
+    } finally {
+      await out.close();
+      await bus.close();
+    }
+  });
+
+  it('cannot connect without a client certificate, with one of another CA, or not trusting the broker', async () => {
+    const { caCert, clientCert, clientKey } = tls();
+    for (const [what, md] of [
+      ['no client certificate', { caCert }],
+      ['another CA', { caCert, clientCert: pem('rogue.crt'), clientKey: pem('rogue.key') }],
+      ['broker not trusted', { caCert: pem('rogue-ca.crt'), clientCert, clientKey }],
+    ] as const) {
+      const err = await openPubSub({ name: 'tls-bad', type: 'pubsub.mqtt3', metadata: { url, ...md } }).then(
+        async (e) => {
+          await e.close();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      expect(isTriggersError(err, 'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE'), `${what}: ${String(err)}`).toBe(
+        true,
+      );
+    }
+  });
+
+  it('refuses TLS metadata that cannot work, naming the key', async () => {
+    const { caCert, clientCert, clientKey } = tls();
+    for (const [md, key] of [
+      [{ url: `tcp://${broker.address}`, caCert }, 'caCert'],
+      [{ url, caCert, clientCert }, 'clientKey'],
+      [{ url, clientKey }, 'clientCert'],
+      [{ url, caCert: 'not a certificate' }, 'caCert'],
+      [{ url, caCert, clientCert, clientKey: 'not a key' }, 'clientKey'],
+    ] as const) {
+      for (const type of ['pubsub.mqtt3', 'bindings.mqtt3']) {
+        const metadata = type === 'bindings.mqtt3' ? { ...md, topic: 't' } : md;
+        const open = type === 'pubsub.mqtt3' ? openPubSub : openOutputBinding;
+        const err = await open({ name: 'tls-refused', type, metadata }).catch((e: unknown) => e);
+        expect(
+          isTriggersError(err, 'SPROUT_ERR_TRIGGERS_METADATA_INVALID'),
+          `${type} ${key}: ${String(err)}`,
+        ).toBe(true);
+        expect((err as { field: string }).field).toBe(`metadata.${key}`);
+      }
+    }
+  });
+});
