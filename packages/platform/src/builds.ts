@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative } from 'node:path';
-import { assembleRunImage, buildImage, parseReference, pushImage } from '@sprout/builder';
+import { Worker } from 'node:worker_threads';
+import { parseReference } from '@sprout/builder';
 import type { ResolvedFunction } from '@sprout/spec';
 import { PlatformError } from './errors.js';
+import type { BuildJob, BuildMessage } from './build-worker.js';
 import { BuildStore, DEFAULT_BUILD_STORE_LIMITS, type BuildStoreLimits } from './build-store.js';
 import type { EventBus } from './events.js';
 
@@ -75,6 +77,40 @@ function frameworkDir(): string {
   let dir = dirname(createRequire(import.meta.url).resolve('@sprout/framework'));
   while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
   return dir;
+}
+
+/** The build thread's module: the built one, reached from src/ and dist/ alike (a thread does not inherit a TypeScript loader). */
+const BUILD_WORKER = new URL('../dist/build-worker.js', import.meta.url);
+
+/** Runs `job` in a build thread (see build-worker.ts); its digest. `signal` cancels it. */
+function runWorker(
+  job: BuildJob,
+  signal: AbortSignal,
+  onLine: (text: string, stream?: 'stdout' | 'stderr') => void,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // No flags of this process (a TypeScript loader, source conditions): the thread runs the built packages.
+    const worker = new Worker(BUILD_WORKER, { workerData: { job }, execArgv: [] });
+    const onAbort = () => worker.postMessage('abort');
+    signal.addEventListener('abort', onAbort, { once: true });
+    let settled = false;
+    const finish = (end: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      end();
+    };
+    worker.on('message', (m: BuildMessage) => {
+      if (m.t === 'line') onLine(m.text, m.stream);
+      else if (m.t === 'done') finish(() => resolve(m.digest));
+      else finish(() => reject(Object.assign(new Error(m.message), m.code ? { code: m.code } : {})));
+    });
+    worker.once('error', (err) => finish(() => reject(err)));
+    worker.once('exit', (code) =>
+      finish(() => reject(new Error(`the build thread exited with ${code} before the build ended`))),
+    );
+  });
 }
 
 export interface BuildManagerOptions {
@@ -297,47 +333,24 @@ export class BuildManager {
           ? ({ type: 'docker-archive', file: join(outDir, 'image.tar') } as const)
           : undefined;
     try {
-      const result = await buildImage({
-        source: def.dir,
-        tag: view.tag,
-        dataDir: this.o.dataDir,
-        env: { ...def.build?.env, ...req.env },
-        signal,
-        runImage: (layout) => assembleRunImage(layout),
-        // Every folder sprout dev serves is a function: the image runs it on the framework, as sprout run does.
-        node: {
+      view.digest = await runWorker(
+        {
+          source: def.dir,
+          tag: view.tag,
+          dataDir: this.o.dataDir,
+          env: { ...def.build?.env, ...req.env },
           frameworkDir: frameworkDir(),
           function: {
             ...(def.target ? { target: def.target } : {}),
             ...(def.signatureType ? { signatureType: def.signatureType } : {}),
           },
+          ...(output ? { output } : {}),
+          push: view.push,
         },
-        ...(output ? { output } : {}),
-        logs: {
-          line: (text, stream) => {
-            // The lifecycle's own lines (no stream: not a child's output, which comes from a stream
-            // handler) are written from its async steps: a cancel stops it at the next one, between
-            // layers at the latest. Child processes are killed through the signal at once.
-            if (stream === undefined) signal.throwIfAborted();
-            this.log(build, text, stream);
-          },
-        },
-      });
+        signal,
+        (text, stream) => this.log(build, text, stream),
+      );
       signal.throwIfAborted();
-      view.digest = result.image.descriptor.digest;
-      if (view.push) {
-        this.log(build, '===> PUSHING');
-        signal.throwIfAborted();
-        const host = parseReference(view.tag).registry;
-        const local = /^(localhost|127\.[\d.]+|\[::1\])(:\d+)?$/.test(host);
-        const pushed = await pushImage(
-          result.layout,
-          result.image,
-          view.tag,
-          local ? { plainHttp: true } : {},
-        );
-        this.log(build, `pushed ${view.tag}@${pushed.digest}`);
-      }
       if (output) view.path = output.type === 'oci-layout' ? output.dir : output.file;
       view.status = 'succeeded';
       this.o.events.emit('build.finished', {
