@@ -51,7 +51,18 @@ export function compiledTypeScript(
   return { code, hit: false };
 }
 
-const SKIPPED = /(^|\/)(node_modules|\.git|\.sprout|dist)(\/|$)/;
+const SKIPPED = new Set(['node_modules', '.git', '.sprout', 'dist']);
+
+/** The TypeScript sources under `dir` (not declarations), at most `max`, without entering SKIPPED folders. */
+function typeScriptFiles(dir: string, max: number, found: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (found.length >= max) break;
+    const path = join(dir, e.name);
+    if (e.isDirectory() && !SKIPPED.has(e.name)) typeScriptFiles(path, max, found);
+    else if (e.isFile() && /\.(c|m)?tsx?$/.test(e.name) && !e.name.endsWith('.d.ts')) found.push(path);
+  }
+  return found;
+}
 
 /**
  * Compiles the TypeScript files of a function's folder into the cache ahead of its first start (a
@@ -67,16 +78,13 @@ export async function warmCompileCache(
   const counts = { compiled: 0, cached: 0 };
   let files: string[];
   try {
-    files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
-      .filter((f) => /\.(c|m)?tsx?$/.test(f) && !f.endsWith('.d.ts') && !SKIPPED.test(f))
-      .slice(0, maxFiles);
+    files = typeScriptFiles(dir, maxFiles);
   } catch {
     return counts;
   }
-  for (const f of files) {
+  for (const file of files) {
     await new Promise((r) => setImmediate(r));
     try {
-      const file = join(dir, f);
       const { hit } = compiledTypeScript(file, readFileSync(file, 'utf8'), cacheDir);
       counts[hit ? 'cached' : 'compiled']++;
     } catch {
