@@ -132,20 +132,30 @@ export class BulkSender {
     rawPayload: boolean,
     maxMessages: number,
   ): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => {
-      const entryId = String(++this.seq);
-      const json = bulkEntryJson(d, request, rawPayload, entryId);
-      let batch = this.open.get(url);
-      if (!batch) this.open.set(url, (batch = []));
-      batch.push({ entryId, json, resolve });
-      if (batch.length >= maxMessages) {
-        this.open.delete(url);
-        void this.send(url, batch);
-      } else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return new Promise<Outcome>((resolve) => this.add(url, d, request, rawPayload, maxMessages, resolve));
+  }
+
+  /** `submit` without a promise: `settle` gets the delivery's outcome once the batch is answered. */
+  add(
+    url: string,
+    d: Delivery,
+    request: { readonly json: string },
+    rawPayload: boolean,
+    maxMessages: number,
+    settle: (outcome: Outcome) => void,
+  ): void {
+    const entryId = String(++this.seq);
+    const json = bulkEntryJson(d, request, rawPayload, entryId);
+    let batch = this.open.get(url);
+    if (!batch) this.open.set(url, (batch = []));
+    batch.push({ entryId, json, resolve: settle });
+    if (batch.length >= maxMessages) {
+      this.open.delete(url);
+      void this.send(url, batch);
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
   }
 
   private flush(): void {

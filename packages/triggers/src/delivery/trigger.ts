@@ -4,32 +4,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, type Logger } from '@sprout/observe';
 import type { Delivery, Subscription } from '../broker.js';
 import { isRawPayload } from '../api/envelope.js';
-import { isTriggersError, TriggersError } from '../errors.js';
+import { TriggersError } from '../errors.js';
 import { BulkSender } from './bulk.js';
 import { deliverToApp, type Outcome } from './callback.js';
 import { TriggerCounters, type TriggerCounts } from './counters.js';
-import { bindingRequest, pubsubRequest, type AppRequest } from './envelope.js';
 import { backoffMs, mayRetry, readRetryPolicy, retriesStatus, type RetryPolicy } from './policy.js';
-import { RouteBook, type RouteSettings } from './route-book.js';
+import type { AppRequest } from './envelope.js';
+import { prepare, type Prepared, type Target } from './prepare.js';
+import { RouteBook } from './route-book.js';
 import type { AppRoute } from './routes.js';
 import type { DeliveryOptions, Trigger } from './trigger-types.js';
-
-type Prepared = { deadLetterTopic?: string } & (
-  | {
-      url: string;
-      request: AppRequest & { readonly json?: string };
-      kind: 'pubsub' | 'binding';
-      /** Set when the subscription is bulk: the entry's payload kind and the batch's bound. */
-      bulk?: { raw: boolean; max: number };
-    }
-  | { outcome: Outcome }
-  | { invalid: string }
-);
-
-/** Where the messages taken in one turn of the event loop go: the instance and its route, or why not. */
-type Target =
-  | { base: string; route?: AppRoute; set?: Extract<RouteSettings, { raw: boolean }> }
-  | { outcome: Outcome; deadLetterTopic?: string };
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -56,7 +40,11 @@ export class TriggerDelivery {
   /** Keep-alive connections to the app's instances, closed with the delivery. */
   private readonly agent = new Agent({ keepAlive: true });
   private readonly stopping = new AbortController();
-  private readonly handling = new Set<Promise<void>>();
+  /** Deliveries taken and not settled: close() waits for them (`drained`). */
+  private active = 0;
+  private drained: (() => void) | undefined;
+  /** Messages taken in this turn of the event loop, waiting together for the target. */
+  private taken: { ds: Delivery[]; at: number[] } | undefined;
   /** Deliveries waiting for an instance: rejected at once by close() (one abort listener for all). */
   private readonly waiting = new Set<(err: Error) => void>();
   private subscription: Subscription | undefined;
@@ -140,7 +128,7 @@ export class TriggerDelivery {
   async close(): Promise<void> {
     if (this.stopping.signal.aborted) return;
     this.stopping.abort();
-    await Promise.allSettled([...this.handling]);
+    if (this.active > 0) await new Promise<void>((r) => (this.drained = r));
     await this.subscription?.close();
     this.agent.destroy();
   }
@@ -148,25 +136,81 @@ export class TriggerDelivery {
   private take(d: Delivery): void {
     // Stopping: left unsettled, the broker takes it back when the subscription closes.
     if (this.stopping.signal.aborted) return;
-    const started = performance.now();
+    this.active++;
     this.counters.add('inFlight');
-    // One promise chained per message (a handle/catch/finally chain made four, each through the hooks).
-    const p: Promise<void> = this.run(d, started).then(
-      () => this.settled(p),
-      (err: unknown) => {
-        this.settled(p);
-        this.log.error({ err: (err as Error).message, id: d.id }, 'delivery failed unexpectedly');
-      },
+    let turn = this.taken;
+    if (!turn) {
+      const mine = (turn = this.taken = { ds: [], at: [] });
+      void this.target().then((t) => {
+        if (this.taken === mine) this.taken = undefined;
+        for (let i = 0; i < mine.ds.length; i++) this.first(mine.ds[i]!, mine.at[i]!, t);
+      });
+    }
+    turn.ds.push(d);
+    turn.at.push(performance.now());
+  }
+
+  /**
+   * A message's first attempt. The usual one (a bulk subscription, no circuit breaker, first
+   * delivery) joins its bulk request with a callback and is acked from it: no promise chain per
+   * message. Anything else, and any answer but success, goes on in `run` (retries, dead letters).
+   */
+  private first(d: Delivery, started: number, t: Target): void {
+    try {
+      const p = prepare(this.trigger, this.book, d, t);
+      if (
+        'url' in p &&
+        p.bulk &&
+        this.bulk &&
+        d.attempt === 1 &&
+        !this.trigger.resiliency?.breaker &&
+        !this.stopping.signal.aborted
+      ) {
+        this.bulk.add(p.url, d, p.request as { json: string }, p.bulk.raw, p.bulk.max, (last) => {
+          if (last.kind !== 'success') return this.finish(d, this.run(d, started, { p, last }));
+          d.ack().then(
+            () => {
+              this.delivered(d, started);
+              this.settle();
+            },
+            (err: unknown) => this.failed(d, err),
+          );
+        });
+        return;
+      }
+      this.finish(d, this.run(d, started, { p }));
+    } catch (err) {
+      this.failed(d, err);
+    }
+  }
+
+  private finish(d: Delivery, run: Promise<void>): void {
+    run.then(
+      () => this.settle(),
+      (err: unknown) => this.failed(d, err),
     );
-    this.handling.add(p);
   }
 
-  private settled(p: Promise<void>): void {
+  private failed(d: Delivery, err: unknown): void {
+    this.settle();
+    this.log.error({ err: (err as Error).message, id: d.id }, 'delivery failed unexpectedly');
+  }
+
+  private settle(): void {
     this.counters.add('inFlight', -1);
-    this.handling.delete(p);
+    if (--this.active === 0 && this.drained) this.drained();
   }
 
-  private async run(d: Delivery, started: number): Promise<void> {
+  private delivered(d: Delivery, started: number): void {
+    this.counters.add('delivered');
+    this.counters.observe(
+      performance.now() - started,
+      d.publishedAt === undefined ? undefined : Date.now() - d.publishedAt,
+    );
+  }
+
+  /** The attempts of one message; `known`: its first one already prepared (and answered). */
+  private async run(d: Delivery, started: number, known?: { p: Prepared; last?: Outcome }): Promise<void> {
     const trigger = this.trigger;
     // A broker that counts deliveries tells how many attempts went before (an instance killed while
     // handling it, say): with a dead-letter topic those count against the retry budget, so a message
@@ -175,7 +219,7 @@ export class TriggerDelivery {
     let last: Outcome | undefined;
     for (let first = true; ; first = false) {
       if (this.stopping.signal.aborted) return this.handBack();
-      const p = this.prepare(d, await this.target());
+      const p = known?.p ?? prepare(this.trigger, this.book, d, await this.target());
       const deadLetterTopic =
         (trigger.kind === 'pubsub' ? trigger.deadLetterTopic : undefined) ?? p.deadLetterTopic;
       if ('invalid' in p)
@@ -203,23 +247,20 @@ export class TriggerDelivery {
         );
       // An open circuit breaker holds the delivery (nothing is POSTed) until it lets one through.
       // (no breaker: nothing to wait for, and no promise made per message)
-      if (!('outcome' in p) && trigger.resiliency?.breaker && !(await this.admitted()))
+      if (!known?.last && !('outcome' in p) && trigger.resiliency?.breaker && !(await this.admitted()))
         return this.handBack();
       last =
-        'outcome' in p
+        known?.last ??
+        ('outcome' in p
           ? p.outcome
           : p.bulk && this.bulk
             ? await this.bulk.submit(p.url, d, p.request as { json: string }, p.bulk.raw, p.bulk.max)
-            : await this.post(p.url, p.request, p.kind);
-      if (!('outcome' in p)) trigger.resiliency?.breaker?.record(last.kind !== 'retry');
+            : await this.post(p.url, p.request, p.kind));
+      if (!known?.last && !('outcome' in p)) trigger.resiliency?.breaker?.record(last.kind !== 'retry');
+      known = undefined;
       if (last.kind === 'success') {
         await d.ack();
-        this.counters.add('delivered');
-        this.counters.observe(
-          performance.now() - started,
-          d.publishedAt === undefined ? undefined : Date.now() - d.publishedAt,
-        );
-        return;
+        return this.delivered(d, started);
       }
       if (last.kind === 'drop') {
         await d.ack();
@@ -297,49 +338,6 @@ export class TriggerDelivery {
     const set = book.settingsFor(route);
     if ('invalid' in set) return { outcome: { kind: 'retry', reason: set.invalid }, ...set.dlt };
     return route ? { base, route, set } : { base, set };
-  }
-
-  /**
-   * Everything before the POST, once the target is known: the route's path and the request. Either
-   * what to POST, or an outcome already known (no instance, no route, an expired event), or why it
-   * can never be delivered.
-   */
-  private prepare(d: Delivery, target: Target): Prepared {
-    if ('outcome' in target) return target;
-    const trigger = this.trigger;
-    const { base, route, set } = target;
-    const book = this.book;
-    if (trigger.kind === 'binding' || !book || !set)
-      return { url: `${base}/${trigger.name}`, request: bindingRequest(d), kind: 'binding' };
-    const { raw, dlt } = set;
-    let request: ReturnType<typeof pubsubRequest>;
-    try {
-      request = pubsubRequest(d, trigger.pubsubname, raw);
-    } catch (err) {
-      if (isTriggersError(err, 'SPROUT_ERR_TRIGGERS_PAYLOAD_INVALID'))
-        return { invalid: err.message, ...dlt };
-      throw err;
-    }
-    if (request.expired) return { outcome: { kind: 'drop', reason: `event ${request.id} expired` }, ...dlt };
-    let path: string | undefined;
-    try {
-      path = book.pathFor(request.event, route);
-    } catch (err) {
-      return { outcome: { kind: 'retry', reason: (err as Error).message }, ...dlt };
-    }
-    // As daprd: an event no rule matches, with no default route, is dropped.
-    if (path === undefined)
-      return {
-        outcome: {
-          kind: 'drop',
-          reason: `event ${request.id}: no routing rule matches and there is no default route`,
-        },
-        ...dlt,
-      };
-    const url = `${base}${path.startsWith('/') ? path : `/${path}`}`;
-    return set.bulk
-      ? { url, request, kind: 'pubsub', bulk: set.bulk, deadLetterTopic: dlt.deadLetterTopic }
-      : { url, request, kind: 'pubsub', deadLetterTopic: dlt.deadLetterTopic };
   }
 
   /** `p`, or a rejection as soon as the delivery stops (a target waiting for an instance must not hold close()). */
