@@ -144,10 +144,12 @@ describe('async functions on the real brokers in sprout dev', () => {
         .since(0)
         .find((e) => e.type === 'scale' && e.function === b.fn && e.from === 0);
       expect(up).toMatchObject({ source: 'triggers' });
-      const metrics = await (await fetch(`${dev.api.url}/metrics`)).text();
-      expect(metrics).toContain(
-        `sprout_triggers_scaler_value{function="${b.fn}",trigger="${b.scaler.type}-0",type="${b.scaler.type}"} 0`,
-      );
+      // The scaler's gauge is its last reading (every pollingInterval, 1 s): the one after the lag fell.
+      await expect
+        .poll(async () => (await fetch(`${dev.api.url}/metrics`)).text(), { timeout: 10_000 })
+        .toContain(
+          `sprout_triggers_scaler_value{function="${b.fn}",trigger="${b.scaler.type}-0",type="${b.scaler.type}"} 0`,
+        );
     },
   );
 });
