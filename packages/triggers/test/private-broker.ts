@@ -21,6 +21,8 @@ interface Launch {
 /** What a test adds to a broker's configuration (Mosquitto: lines of its listener, such as TLS). */
 export interface BrokerExtras {
   mosquittoListener?: string[];
+  /** Lines added to the RabbitMQ node's rabbitmq.conf (a TLS listener, say). */
+  rabbitmqConf?: string[];
 }
 
 /** How each broker is started on `port` with its data in `dir` (persistence on). */
@@ -53,9 +55,14 @@ const launchers: Record<BrokerKind, (port: number, dir: string, extras: BrokerEx
     return { command: 'mosquitto', args: ['-c', conf] };
   },
   // A second node beside the machine's: its own name, ports, config and data; no plugins.
-  rabbitmq: (port, dir) => {
+  rabbitmq: (port, dir, extras) => {
     const conf = join(dir, 'rabbitmq.conf');
-    writeFileSync(conf, `listeners.tcp.local = 127.0.0.1:${port}\nloopback_users = none\n`);
+    const lines = [
+      `listeners.tcp.local = 127.0.0.1:${port}`,
+      'loopback_users = none',
+      ...(extras.rabbitmqConf ?? []),
+    ];
+    writeFileSync(conf, `${lines.join('\n')}\n`);
     writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
     return {
       command: 'rabbitmq-server',

@@ -10,6 +10,7 @@ import type {
 } from '../broker.js';
 import { TriggersError } from '../errors.js';
 import { Metadata, PUBSUB_SCOPES_REFUSED } from './metadata.js';
+import { readTlsMaterial, TLS_KEYS } from './tls.js';
 
 /**
  * Dapr's `pubsub.mqtt3` on an MQTT 3.1.1 broker (Mosquitto). MQTT has no nack and acknowledges a
@@ -31,33 +32,17 @@ export function mqttOptions(md: Metadata): { url: string; options: IClientOption
     throw md.invalid('url', 'must start with tcp://, ssl://, mqtt:// or mqtts://');
   return {
     url,
-    options: { protocolVersion: 4, reconnectPeriod: 500, connectTimeout: 5000, ...mqttTls(md, url) },
+    options: {
+      protocolVersion: 4,
+      reconnectPeriod: 500,
+      connectTimeout: 5000,
+      ...readTlsMaterial(md, url.startsWith('mqtts://'), 'an ssl:// or mqtts:// url'),
+    },
   };
 }
 
-/** Dapr's TLS keys of the MQTT components (PEM text): the broker's CA, and a client certificate and key. */
-export const MQTT_TLS_KEYS = ['caCert', 'clientCert', 'clientKey'] as const;
-
-/**
- * The TLS options of `caCert`, `clientCert` and `clientKey`, checked as Dapr checks them (PEM;
- * certificate and key together), on a TLS url (ssl:// or mqtts://). Without `caCert` the system's
- * CAs verify the broker.
- */
-function mqttTls(md: Metadata, url: string): Pick<IClientOptions, 'ca' | 'cert' | 'key'> {
-  const [ca, cert, key] = MQTT_TLS_KEYS.map((k) => md.string(k) || undefined);
-  const pem = (k: string, v: string | undefined, kind: RegExp) => {
-    if (v !== undefined && !kind.test(v)) throw md.invalid(k, 'must be PEM text (-----BEGIN …-----)');
-  };
-  pem('caCert', ca, /-----BEGIN CERTIFICATE-----/);
-  pem('clientCert', cert, /-----BEGIN CERTIFICATE-----/);
-  pem('clientKey', key, /-----BEGIN [A-Z ]*PRIVATE KEY-----/);
-  if (Boolean(cert) !== Boolean(key))
-    throw md.invalid(cert ? 'clientKey' : 'clientCert', 'clientCert and clientKey go together');
-  if (!ca && !cert) return {};
-  if (!url.startsWith('mqtts://'))
-    throw md.invalid(ca ? 'caCert' : 'clientCert', 'needs a TLS url (ssl:// or mqtts://)');
-  return { ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) };
-}
+/** Dapr's TLS keys of the MQTT components (`caCert`, `clientCert`, `clientKey`). */
+export const MQTT_TLS_KEYS = TLS_KEYS;
 
 /**
  * A connected client. `prepare` runs before the first packet is read, so a persistent session's

@@ -4,6 +4,7 @@ import { TriggersError } from '../errors.js';
 import { Metadata } from './metadata.js';
 import { OutputBinding, bufferOf } from './output.js';
 import { amqpTimestamp, TIMESTAMP_MS_HEADER } from './rabbitmq.js';
+import { readTlsMaterial, TLS_KEYS } from './tls.js';
 
 /**
  * Dapr's `bindings.rabbitmq` output: `create` sends the data to `queueName` (declared with
@@ -41,8 +42,9 @@ export class RabbitBinding extends OutputBinding implements OutputBindingEngine 
         'contentType',
         'reconnectWaitInSeconds',
         'direction',
+        ...TLS_KEYS,
       ],
-      { caCert: [], clientCert: [], clientKey: [], externalSasl: ['false'] },
+      { externalSasl: ['false'] },
     );
     md.oneOf('direction', ['output'], 'output');
     md.int('prefetchCount', 0); // an input setting: validated, no effect on output
@@ -63,8 +65,9 @@ export class RabbitBinding extends OutputBinding implements OutputBindingEngine 
     };
     const queue = md.required('queueName');
     const host = md.required('host');
+    const tls = readTlsMaterial(md, host.startsWith('amqps://'), 'an amqps:// host');
     try {
-      return new RabbitBinding(config, await connect(host, { noDelay: true }), queue, settings);
+      return new RabbitBinding(config, await connect(host, { noDelay: true, ...tls }), queue, settings);
     } catch (err) {
       throw new TriggersError(
         'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE',

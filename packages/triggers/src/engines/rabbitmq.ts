@@ -17,6 +17,7 @@ import type {
 } from '../broker.js';
 import { TriggersError } from '../errors.js';
 import { Metadata, PUBSUB_SCOPES_REFUSED } from './metadata.js';
+import { readTlsMaterial, TLS_KEYS } from './tls.js';
 
 /**
  * Dapr's `pubsub.rabbitmq`: a topic is an exchange (`exchangeKind` fanout or topic), a consumer
@@ -82,13 +83,11 @@ export class RabbitPubSub implements PubSubEngine {
         'reconnectWaitSeconds',
         'concurrency',
         'requeueInFailure',
+        ...TLS_KEYS,
       ],
       {
         autoAck: ['false'],
         enableDeadLetter: ['false'],
-        caCert: [],
-        clientCert: [],
-        clientKey: [],
         saslExternal: ['false'],
         ...PUBSUB_SCOPES_REFUSED,
       },
@@ -119,6 +118,11 @@ export class RabbitPubSub implements PubSubEngine {
         : '';
       url = `${protocol}://${auth}${md.required('hostname')}`;
     }
+    const tls = readTlsMaterial(
+      md,
+      url.startsWith('amqps://'),
+      'an amqps:// connectionString, or protocol amqps',
+    );
     const heartbeat = md.string('heartBeat') ? seconds(md, 'heartBeat') : undefined;
     const waitMs = md.string('reconnectWaitSeconds') ? seconds(md, 'reconnectWaitSeconds') * 1000 : 3000;
     const engine = new RabbitPubSub(config, settings);
@@ -128,6 +132,7 @@ export class RabbitPubSub implements PubSubEngine {
         // Small frames (acks, one delivery) go out at once: with Nagle's algorithm on, they wait
         // for the broker's delayed ACK, tens of milliseconds per message at a steady rate.
         noDelay: true,
+        ...tls,
         clientProperties: { connection_name: md.string('clientName', `sprout-${config.name}`) },
         recovery: {
           initialDelay: Math.min(waitMs, 200),
