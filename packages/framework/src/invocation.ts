@@ -28,26 +28,38 @@ export interface SendResult {
  * one mutable object across concurrent requests); the function context's fields are read-only.
  */
 export class InvocationContext {
-  /** Scratch space for this invocation, shared with plugins. */
-  readonly locals: Record<string, unknown> = {};
+  #locals: Record<string, unknown> | undefined;
+  /** Scratch space for this invocation, shared with plugins. Made on first use. */
+  get locals(): Record<string, unknown> {
+    return (this.#locals ??= {});
+  }
   /** The error the function threw, visible to post hooks. */
   error: unknown = undefined;
   /** The name of the input that triggered this invocation (async runtime). */
   readonly input: string | undefined;
 
+  #executionId: string | undefined;
+  #signal: AbortSignal | undefined;
+
   constructor(
     private readonly resources: FunctionResources,
     readonly req: SproutRequest | undefined,
     readonly res: SproutResponse | undefined,
-    options: { input?: string; executionId?: string; signal?: AbortSignal } = {},
+    options?: { input?: string; executionId?: string; signal?: AbortSignal },
   ) {
-    this.input = options.input;
-    this.executionId = options.executionId ?? req?.executionId ?? '';
-    this.signal = options.signal ?? req?.signal ?? new AbortController().signal;
+    this.input = options?.input;
+    this.#executionId = options?.executionId;
+    this.#signal = options?.signal;
   }
 
-  readonly executionId: string;
-  readonly signal: AbortSignal;
+  // Read from the request on first use: most functions never look, and a generated id or an
+  // AbortController made for every call showed in the openfunction profile.
+  get executionId(): string {
+    return (this.#executionId ??= this.req?.executionId ?? '');
+  }
+  get signal(): AbortSignal {
+    return (this.#signal ??= this.req?.signal ?? new AbortController().signal);
+  }
 
   get name(): string {
     return this.resources.context.name;

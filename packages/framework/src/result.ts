@@ -13,12 +13,10 @@ const RESPONSE_KEYS = new Set(['code', 'statusCode', 'headers', 'body']);
 function isFunctionResponse(v: unknown): v is FunctionResponse {
   if (!v || typeof v !== 'object' || Array.isArray(v) || Buffer.isBuffer(v) || v instanceof Uint8Array)
     return false;
+  // The cheap test first: most results (plain JSON objects) carry none of these keys.
+  if (!('code' in v || 'statusCode' in v || 'headers' in v)) return false;
   const keys = Object.keys(v);
-  return (
-    keys.length > 0 &&
-    keys.every((k) => RESPONSE_KEYS.has(k)) &&
-    ('code' in v || 'statusCode' in v || 'headers' in v)
-  );
+  return keys.length > 0 && keys.every((k) => RESPONSE_KEYS.has(k));
 }
 
 /**

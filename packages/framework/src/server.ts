@@ -162,6 +162,11 @@ export class FunctionServer {
     return this.#closing;
   }
 
+  #isIgnored(path: string): boolean {
+    for (const f of this.#ignored) if (f(path)) return true;
+    return false;
+  }
+
   #match(url: string): Mount | undefined {
     for (const m of this.#mounts) {
       if (m.path === '') return m;
@@ -212,7 +217,7 @@ export class FunctionServer {
       const rest = url.slice(mount.path.length);
       req.url = rest.startsWith('/') ? rest : `/${rest}`;
     }
-    if (this.#ignored.length && this.#ignored.some((f) => f(req.path))) {
+    if (this.#ignored.length && this.#isIgnored(req.path)) {
       res.statusCode = 404;
       res.end();
       return;
@@ -220,7 +225,8 @@ export class FunctionServer {
     if (this.#closing) res.setHeader('connection', 'close');
     this.#inflight++;
     let timer: NodeJS.Timeout | undefined;
-    res.once('close', () => {
+    // 'close' comes once; `on` spares the wrapper `once` makes per request.
+    res.on('close', () => {
       if (timer) clearTimeout(timer);
       if (!res.writableFinished) req.abort(new Error('client closed the connection'));
       if (--this.#inflight === 0 && this.#idle) this.#idle();
@@ -264,19 +270,26 @@ export class FunctionServer {
 
   #invoke(inv: Invocation): void {
     const { req, res, mount } = inv;
-    const run = mount.tracing
-      ? mount.tracing.trace(
-          `${req.method} ${mount.name}`,
-          req.headers,
-          {
-            'http.method': req.method ?? '',
-            'http.route': mount.path || '/',
-            'faas.execution': req.executionId,
-          },
-          () => mount.invoker(req, res),
-        )
-      : mount.invoker(req, res);
-    run.catch((err: unknown) => this.#fail(inv, err));
+    let run: Promise<void> | void;
+    try {
+      run = mount.tracing
+        ? mount.tracing.trace(
+            `${req.method} ${mount.name}`,
+            req.headers,
+            {
+              'http.method': req.method ?? '',
+              'http.route': mount.path || '/',
+              'faas.execution': req.executionId,
+            },
+            async () => mount.invoker(req, res),
+          )
+        : mount.invoker(req, res);
+    } catch (err) {
+      // A synchronous function that threw (an invoker returns no promise when the function did not).
+      this.#fail(inv, err);
+      return;
+    }
+    if (run) run.catch((err: unknown) => this.#fail(inv, err));
   }
 
   #fail({ req, res, mount }: Invocation, err: unknown): void {

@@ -30,19 +30,27 @@ export function bodyReader(limit: number): (req: SproutRequest) => Promise<Buffe
 
 const JSON_RE = /^application\/(?:[\w.+-]+\+)?json$/;
 
+/** The encoding a content type's parameters (`charset=…; …`) ask for: latin1 or utf8. */
+function encodingOf(params: string): BufferEncoding {
+  const charset = params
+    .split(';')
+    .find((p) => p.trim().toLowerCase().startsWith('charset='))
+    ?.split('=')[1]
+    ?.trim()
+    .toLowerCase();
+  return charset === 'latin1' || charset === 'iso-8859-1' ? 'latin1' : 'utf8';
+}
+
 /**
  * Parses a body as the anchors do: JSON (incl. `+json` types) → value, `text/*` → string,
  * urlencoded form → object, anything else → the Buffer itself.
  */
 export function parseBody(raw: Buffer, contentType: string | undefined): unknown {
-  const [type = '', ...params] = (contentType ?? '').split(';');
-  const mime = type.trim().toLowerCase();
-  const charset = params
-    .find((p) => p.trim().toLowerCase().startsWith('charset='))
-    ?.split('=')[1]
-    ?.trim()
-    .toLowerCase();
-  const encoding: BufferEncoding = charset === 'latin1' || charset === 'iso-8859-1' ? 'latin1' : 'utf8';
+  const type = contentType ?? '';
+  const semi = type.indexOf(';');
+  const mime = (semi < 0 ? type : type.slice(0, semi)).trim().toLowerCase();
+  // Parameters are split only when there are any: the common `application/json` allocates nothing.
+  const encoding: BufferEncoding = semi < 0 ? 'utf8' : encodingOf(type.slice(semi + 1));
   if (JSON_RE.test(mime)) {
     if (raw.length === 0) return {};
     try {

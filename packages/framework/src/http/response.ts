@@ -16,8 +16,15 @@ const MIME: Record<string, string> = {
  * for the anchors call (`status`, `send`, `json`, `set`, `type`, `sendStatus`, `redirect`, …).
  */
 export class SproutResponse extends ServerResponse<SproutRequest> {
-  /** Per-request scratch space (Express compatibility). */
-  locals: Record<string, unknown> = {};
+  #locals: Record<string, unknown> | undefined;
+
+  /** Per-request scratch space (Express compatibility). Made on first use. */
+  get locals(): Record<string, unknown> {
+    return (this.#locals ??= {});
+  }
+  set locals(value: Record<string, unknown>) {
+    this.#locals = value;
+  }
 
   status(code: number): this {
     this.statusCode = code;

@@ -1,6 +1,7 @@
 import type { HttpFunction } from '../registry.js';
 import { writeResult } from '../result.js';
-import type { Invoker } from './invoker.js';
+import type { SproutResponse } from '../http/response.js';
+import { writeWhenDone, type Invoker } from './invoker.js';
 
 /**
  * `http`: Express-style `(req, res)`. A returned value other than undefined is the response; a
@@ -9,8 +10,9 @@ import type { Invoker } from './invoker.js';
  */
 export function httpInvoker(fn: HttpFunction): Invoker {
   const ownsResponse = fn.length >= 2;
-  return async (req, res) => {
-    const value = await fn(req, res);
+  const answer = (res: SproutResponse, value: unknown) => {
     if (value !== undefined || !ownsResponse) writeResult(res, value);
   };
+  // A synchronous function is answered in the same tick, with no promise made for it.
+  return (req, res) => writeWhenDone(fn(req, res), res, answer);
 }

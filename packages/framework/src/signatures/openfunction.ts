@@ -3,7 +3,7 @@ import { InvocationContext, type FunctionResources } from '../invocation.js';
 import { runWithPlugins } from '../plugins.js';
 import type { OpenFunction } from '../registry.js';
 import { writeResult } from '../result.js';
-import type { Invoker } from './invoker.js';
+import { writeWhenDone, type Invoker } from './invoker.js';
 import { daprSubscriptions } from '../dapr-subscriptions.js';
 import type { SproutRequest } from '../http/request.js';
 import type { SproutResponse } from '../http/response.js';
@@ -33,6 +33,11 @@ export function openFunctionInvoker(
     return runWithPlugins(ctx, resources.plugins, pre, post, async () => fn(ctx, data));
   };
   if (context.runtime !== 'async') {
+    // No hooks (the common case): the function is called directly, and a synchronous one is
+    // answered in the same tick, with no promise made around it.
+    if (pre.length === 0 && post.length === 0)
+      return (req, res) =>
+        writeWhenDone(fn(new InvocationContext(resources, req, res), req.body), res, writeResult);
     return async (req, res) => writeResult(res, await call(req, res, req.body));
   }
   /** One bulk request: each entry is one call with its own ctx (req is the bulk request, no res). */
