@@ -17,10 +17,16 @@ function purl(name: string, version: string): string {
   return `pkg:npm/${scope ? `${encodeURIComponent(scope)}/` : ''}${encodeURIComponent(bare!)}@${encodeURIComponent(version)}`;
 }
 
-/** Every package under a node_modules tree (scoped and nested ones too), as name, version and licence. */
+/** Every package under a node_modules tree (scoped, nested and pnpm's .pnpm ones too), as name, version and licence. */
 function walk(dir: string, out: Map<string, Component>): void {
   if (!existsSync(dir)) return;
   for (const entry of readdirSync(dir).sort()) {
+    if (entry === '.pnpm') {
+      // pnpm's store: every package at .pnpm/<name>@<version>/node_modules/<name> (the top level links there).
+      for (const store of readdirSync(join(dir, entry)).sort())
+        walk(join(dir, entry, store, 'node_modules'), out);
+      continue;
+    }
     if (entry.startsWith('.')) continue;
     const names = entry.startsWith('@')
       ? readdirSync(join(dir, entry))
