@@ -378,7 +378,7 @@ export function amqpTimestamp(now: number): { timestamp: number } {
  * When a message was published (epoch ms), for the end-to-end latency: the `timestamp_in_ms`
  * header, else AMQP's `timestamp` property (seconds: up to a second early), else unknown.
  */
-export function publishedAtOf(m: ConsumeMessage): number | undefined {
+function publishedAtOf(m: ConsumeMessage): number | undefined {
   const ms = Number(m.properties.headers?.[TIMESTAMP_MS_HEADER]);
   if (Number.isFinite(ms) && ms > 0) return ms;
   const s = m.properties.timestamp as unknown;
