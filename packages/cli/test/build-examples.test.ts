@@ -69,6 +69,8 @@ describe('the builder examples', () => {
   it('examples/ticket-ts: twenty dependencies installed, compiled, dev dependencies pruned, served by the framework', async () => {
     const { out, answer } = await buildPushRun('ticket-ts', '/?name=Ada&event=Node%20Conf&date=2030-05-01');
     expect(out).toContain('===> EXPORTING');
+    // The build script `tsc -p .` is one program of node_modules/.bin: run without npm.
+    expect(out).toContain('[sprout/node] $ tsc -p .');
     createManifestValidator().assertValid(
       parse(await readFile(join(examples, 'ticket-ts', 'function.yaml'), 'utf8')),
     );

@@ -1,4 +1,17 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+} from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 
 interface Manifest {
@@ -46,6 +59,34 @@ function keep(parts: string[], native: boolean): boolean {
 }
 
 /**
+ * `src` into `dest` (an existing folder) as hard links, what `wanted` (the path below `src`) keeps:
+ * an installed package's files are never written in place (npm replaces them), so a link is a
+ * copy that costs no bytes. Symbolic links are kept as they are; across file systems files are
+ * copied with their times.
+ */
+function linkTree(src: string, dest: string, wanted: (rel: string) => boolean, rel = ''): void {
+  for (const entry of readdirSync(join(src, rel), { withFileTypes: true })) {
+    const r = rel === '' ? entry.name : join(rel, entry.name);
+    if (!wanted(r)) continue;
+    const from = join(src, r);
+    const to = join(dest, r);
+    if (entry.isDirectory()) {
+      mkdirSync(to);
+      linkTree(src, dest, wanted, r);
+    } else if (entry.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+    else if (entry.isFile()) {
+      try {
+        linkSync(from, to);
+      } catch {
+        copyFileSync(from, to);
+        const st = statSync(from);
+        utimesSync(to, st.atime, st.mtime);
+      }
+    }
+  }
+}
+
+/**
  * Copies the package at `pkgDir` and its production dependencies (as Node resolves them from there)
  * into `destNodeModules`, laid out so that Node resolves them again: flat where the name is free,
  * nested under the dependent where another version took it. A workspace package contributes its
@@ -70,12 +111,7 @@ export function copyPackageClosure(pkgDir: string, destNodeModules: string): num
       }
     } else {
       const native = existsSync(join(src, 'binding.gyp'));
-      cpSync(src, dest, {
-        recursive: true,
-        verbatimSymlinks: true,
-        preserveTimestamps: true,
-        filter: (from) => from === src || keep(from.slice(src.length + 1).split(sep), native),
-      });
+      linkTree(src, dest, (rel) => keep(rel.split(sep), native));
     }
     count++;
   };
