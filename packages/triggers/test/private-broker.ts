@@ -4,7 +4,7 @@
 // comes back.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -21,12 +21,15 @@ interface Launch {
 /** What a test adds to a broker's configuration (Mosquitto: lines of its listener, such as TLS). */
 export interface BrokerExtras {
   mosquittoListener?: string[];
-  /** Lines added to the RabbitMQ node's rabbitmq.conf (a TLS listener, say). */
-  rabbitmqConf?: string[];
+  /** Lines added to the RabbitMQ node's rabbitmq.conf for a TLS listener on `tlsPort` (picked free). */
+  rabbitmqTls?: (tlsPort: number) => string[];
 }
 
 /** How each broker is started on `port` with its data in `dir` (persistence on). */
-const launchers: Record<BrokerKind, (port: number, dir: string, extras: BrokerExtras) => Launch> = {
+const launchers: Record<
+  BrokerKind,
+  (port: number, dir: string, extras: BrokerExtras, tlsPort: number) => Launch
+> = {
   // appendonly: a restarted Redis without persistence starts empty (streams, groups and all).
   redis: (port, dir) => ({
     command: 'redis-server',
@@ -55,12 +58,12 @@ const launchers: Record<BrokerKind, (port: number, dir: string, extras: BrokerEx
     return { command: 'mosquitto', args: ['-c', conf] };
   },
   // A second node beside the machine's: its own name, ports, config and data; no plugins.
-  rabbitmq: (port, dir, extras) => {
+  rabbitmq: (port, dir, extras, tlsPort) => {
     const conf = join(dir, 'rabbitmq.conf');
     const lines = [
       `listeners.tcp.local = 127.0.0.1:${port}`,
       'loopback_users = none',
-      ...(extras.rabbitmqConf ?? []),
+      ...(extras.rabbitmqTls?.(tlsPort) ?? []),
     ];
     writeFileSync(conf, `${lines.join('\n')}\n`);
     writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
@@ -103,17 +106,29 @@ export class PrivateBroker {
     readonly port: number,
     readonly dir: string,
     private readonly extras: BrokerExtras,
+    /** The TLS listener's port (RabbitMQ with `rabbitmqTls`), else 0. */
+    readonly tlsPort: number,
   ) {}
 
   /** Starts a broker of `kind` on a free port; `close()` stops it and removes its data. */
   static async start(kind: BrokerKind, extras: BrokerExtras = {}): Promise<PrivateBroker> {
     const dir = mkdtempSync(join(tmpdir(), `sprout-${kind}-`));
-    // RabbitMQ's port and the one after it (Erlang distribution) must both be free.
-    let port = await freePort();
-    if (kind === 'rabbitmq') while (!(await isFree(port + 1))) port = await freePort();
-    const b = new PrivateBroker(kind, port, dir, extras);
-    await b.up();
-    return b;
+    if (kind !== 'rabbitmq') {
+      const b = new PrivateBroker(kind, await freePort(), dir, extras, 0);
+      await b.boot();
+      return b;
+    }
+    // RabbitMQ's port, the one after it (Erlang distribution) and a TLS port must be free, and stay
+    // so until the node has bound them: nodes of test files running at once start one at a time.
+    return rabbitStartLock(async () => {
+      let port = await freePort();
+      while (!(await isFree(port + 1))) port = await freePort();
+      let tlsPort = 0;
+      if (extras.rabbitmqTls) while (tlsPort === 0 || tlsPort === port + 1) tlsPort = await freePort();
+      const b = new PrivateBroker(kind, port, dir, extras, tlsPort);
+      await b.boot();
+      return b;
+    });
   }
 
   /** `host:port` on 127.0.0.1. */
@@ -127,9 +142,13 @@ export class PrivateBroker {
   }
 
   /** Starts the broker again on the same port and data folder; resolves once it takes connections. */
-  async up(): Promise<void> {
+  up(): Promise<void> {
+    return this.kind === 'rabbitmq' ? rabbitStartLock(() => this.boot()) : this.boot();
+  }
+
+  private async boot(): Promise<void> {
     if (this.running) throw new Error(`${this.kind} is already running`);
-    const l = launchers[this.kind](this.port, this.dir, this.extras);
+    const l = launchers[this.kind](this.port, this.dir, this.extras, this.tlsPort);
     // The RabbitMQ package's wrapper (rabbitmq-server on the PATH) runs the node as the user
     // rabbitmq, who cannot write this folder: run the script behind it, as whoever runs the test.
     const command = this.kind === 'rabbitmq' && existsSync(RABBIT_SCRIPT) ? RABBIT_SCRIPT : l.command;
@@ -153,7 +172,8 @@ export class PrivateBroker {
     });
     failed.catch(() => undefined);
     try {
-      await Promise.race([failed, this.listening(START_MS[this.kind])]);
+      await Promise.race([failed, this.listening(this.port, START_MS[this.kind])]);
+      if (this.tlsPort) await Promise.race([failed, this.listening(this.tlsPort, START_MS[this.kind])]);
     } catch (err) {
       this.killGroup(); // nothing of a start that failed is left running
       throw err;
@@ -188,11 +208,11 @@ export class PrivateBroker {
     }
   }
 
-  /** Resolves once the port takes a TCP connection. */
-  private async listening(ms: number): Promise<void> {
+  /** Resolves once `port` takes a TCP connection. */
+  private async listening(port: number, ms: number): Promise<void> {
     const end = Date.now() + ms;
-    while (!(await canConnect(this.port))) {
-      if (Date.now() > end) throw new Error(`${this.kind} on ${this.port} not listening after ${ms} ms`);
+    while (!(await canConnect(port))) {
+      if (Date.now() > end) throw new Error(`${this.kind} on ${port} not listening after ${ms} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -216,6 +236,49 @@ function canConnect(port: number): Promise<boolean> {
     });
     s.once('error', () => resolve(false));
   });
+}
+
+/**
+ * Runs `fn` holding a machine-wide lock (a folder in the temp dir; one left by a dead process is
+ * taken over), so RabbitMQ nodes of test files running at once pick their ports and boot in turn.
+ */
+async function rabbitStartLock<T>(fn: () => Promise<T>): Promise<T> {
+  const lock = join(tmpdir(), 'sprout-private-rabbitmq.lock');
+  const end = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch {
+      const holder = Number(readOr(join(lock, 'pid'), ''));
+      if (holder && !alive(holder)) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > end) throw new Error(`another test holds ${lock}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function isFree(port: number): Promise<boolean> {

@@ -1,21 +1,10 @@
 // pubsub.rabbitmq and bindings.rabbitmq over TLS (Dapr's caCert, clientCert, clientKey on amqps://)
 // against a private RabbitMQ node whose TLS listener requires client certificates (openssl-made).
-import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@sprout/http/testing';
 import { isTriggersError, openOutputBinding, openPubSub, type Delivery } from '../src/index.js';
 import { makeCerts, type TestCerts } from './certs.js';
 import { waitFor } from './conformance.js';
 import { PrivateBroker } from './private-broker.js';
-
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = tcpConnect(port, '127.0.0.1', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.on('error', () => resolve(false));
-  });
 
 describe('RabbitMQ over TLS with a client certificate (private node)', () => {
   let certs: TestCerts;
@@ -26,9 +15,8 @@ describe('RabbitMQ over TLS with a client certificate (private node)', () => {
 
   beforeAll(async () => {
     certs = makeCerts();
-    const tlsPort = await freePort();
     broker = await PrivateBroker.start('rabbitmq', {
-      rabbitmqConf: [
+      rabbitmqTls: (tlsPort) => [
         `listeners.ssl.local = 127.0.0.1:${tlsPort}`,
         `ssl_options.cacertfile = ${certs.dir}/ca.crt`,
         `ssl_options.certfile = ${certs.dir}/server.crt`,
@@ -37,8 +25,7 @@ describe('RabbitMQ over TLS with a client certificate (private node)', () => {
         'ssl_options.fail_if_no_peer_cert = true',
       ],
     });
-    await waitFor(() => listening(tlsPort), 'the TLS listener', 30_000);
-    url = `amqps://guest:guest@127.0.0.1:${tlsPort}`;
+    url = `amqps://guest:guest@127.0.0.1:${broker.tlsPort}`;
   }, 120_000);
   afterAll(async () => {
     await broker?.close();
