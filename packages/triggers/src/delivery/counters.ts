@@ -31,7 +31,8 @@ export interface TriggerCounts {
   latency: LatencyHistogram;
   /**
    * Time from the broker storing a message to its ack after the app took it, for delivered messages
-   * whose broker records when (`Delivery.publishedAt`: Redis Streams, JetStream, in-memory).
+   * that carry when (`Delivery.publishedAt`: Redis Streams, JetStream, in-memory; RabbitMQ's
+   * publish time; not MQTT 3).
    */
   endToEnd: LatencyHistogram;
 }
