@@ -13,6 +13,8 @@ const [mode, arg, policyJson] = process.argv.slice(2);
 const gateway = createGateway({
   logger: createLogger({ name: 'gateway', level: 'warn' }),
   scaleIntervalMs: 100,
+  // extra createGateway options from bench/gateway.ts --gateway-args
+  ...(JSON.parse(process.env.SPROUT_BENCH_GATEWAY_OPTIONS || '{}') as object),
 });
 let upstream: FunctionUpstream;
 let scaling: ScalingPolicy = { minReplicas: 1, maxReplicas: 1 };

@@ -1,21 +1,24 @@
 /**
  * Gateway benchmark, one run on one machine (gateway, function and load generator share the cores):
- *  1. hello function (Sprout framework, TypeScript) direct vs through the gateway, 64 connections;
+ *  1. hello function (Sprout framework, TypeScript) direct, through nginx (the peer: Debian's nginx
+ *     as a reverse proxy, one worker, keepalive upstream pool) and through the gateway, 64 connections;
  *  2. the same at a fixed 1,000 req/s: p99 the gateway adds;
  *  3. cold start through the gateway, request sent at zero replicas to first byte (20 runs);
  *  4. soak: load rises and falls so the function scales 0→N→0 several times; every request counted.
  *
  *   node --import tsx bench/gateway.ts [--duration 6] [--rounds 3] [--cold-runs 20] [--cycles 3]
+ *     [--throughput-only] [--gateway-args '<json options for createGateway>']
  *
  * Needs built packages (`npx tsc -b packages/gateway packages/cli`).
  */
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { percentile, root, startServer, writeResult } from './lib.js';
+import { freePort, percentile, root, startServer, waitReady, writeResult } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,8 +26,14 @@ const { values } = parseArgs({
     'cold-runs': { type: 'string', default: '20' },
     cycles: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
+    'throughput-only': { type: 'boolean', default: false },
+    'gateway-args': { type: 'string', default: '{}' },
+    'gateway-b': { type: 'string' },
   },
 });
+const gatewayArgs = values['gateway-args'];
+/** A second gateway with other options, measured in the same rounds (A/B of gateway options). */
+const gatewayB = values['gateway-b'];
 const duration = Number(values.duration);
 const coldRuns = Number(values['cold-runs']);
 const cycles = Number(values.cycles);
@@ -49,10 +58,10 @@ interface GatewayProc {
   stop(): Promise<void>;
 }
 
-async function startGateway(args: string[]): Promise<GatewayProc> {
+async function startGateway(args: string[], options = gatewayArgs): Promise<GatewayProc> {
   const child = spawn(node, ['--import', 'tsx', `${root}bench/gateway-server.ts`, ...args], {
     cwd: root,
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', SPROUT_BENCH_GATEWAY_OPTIONS: options },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [port, admin] = await new Promise<[number, number]>((resolve, reject) => {
@@ -73,6 +82,60 @@ async function startGateway(args: string[]): Promise<GatewayProc> {
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
+
+/** The peer: Debian's nginx as a reverse proxy (one worker, keepalive pool) in front of `upstreamPort`. */
+async function startNginx(upstreamPort: number): Promise<GatewayProc> {
+  const dir = mkdtempSync(join(tmpdir(), 'sprout-bench-nginx-'));
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  upstream fn { server 127.0.0.1:${upstreamPort}; keepalive 128; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://fn;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }
+  }
+}
+`,
+  );
+  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'inherit' });
+  await waitReady(`http://127.0.0.1:${port}/`, performance.now());
+  // the worker does the proxying; the master only supervises
+  const worker = Number(
+    readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0],
+  );
+  return {
+    pid: worker,
+    port,
+    admin: 0,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+        child.kill('SIGQUIT');
       }),
   };
 }
@@ -148,8 +211,14 @@ const direct = await startServer(sproutRun);
 const directPort = Number(new URL(direct.url).port);
 const gw = await startGateway(['static', String(directPort)]);
 const gwUrl = `http://127.0.0.1:${gw.port}/`;
+const gwB = gatewayB ? await startGateway(['static', String(directPort)], gatewayB) : undefined;
+const gwBUrl = gwB && `http://127.0.0.1:${gwB.port}/`;
+const nginx = await startNginx(directPort);
+const nginxUrl = `http://127.0.0.1:${nginx.port}/`;
 await load(direct.url, { connections: 64, duration: 2 }); // warm-up
+await load(nginxUrl, { connections: 64, duration: 2 });
 await load(gwUrl, { connections: 64, duration: 2 });
+if (gwBUrl) await load(gwBUrl, { connections: 64, duration: 2 });
 const fnPid = direct.child.pid!;
 type Measured = Load & { cpuMicrosPerRequest: number[] };
 /** The run with the median requests/s (uncapped) or median p99 (fixed rate) of `rounds`. */
@@ -158,22 +227,35 @@ const median = (runs: Measured[], key: 'requestsPerSec' | 'p99Ms') =>
 // Direct and gateway runs alternate, so a swing in the machine's load hits both alike.
 const runs = {
   direct: [] as Measured[],
+  nginx: [] as Measured[],
   gateway: [] as Measured[],
   directFixed: [] as Measured[],
+  nginxFixed: [] as Measured[],
   gatewayFixed: [] as Measured[],
+  gatewayB: [] as Measured[],
+  gatewayBFixed: [] as Measured[],
 };
 for (let i = 0; i < rounds; i++) {
   runs.direct.push(await load(direct.url, { connections: 64, duration }, [fnPid]));
+  runs.nginx.push(await load(nginxUrl, { connections: 64, duration }, [fnPid, nginx.pid]));
   runs.gateway.push(await load(gwUrl, { connections: 64, duration }, [fnPid, gw.pid]));
+  if (gwBUrl) runs.gatewayB.push(await load(gwBUrl, { connections: 64, duration }, [fnPid, gwB.pid]));
   runs.directFixed.push(await load(direct.url, { connections: 16, overallRate: 1000, duration }));
+  runs.nginxFixed.push(await load(nginxUrl, { connections: 16, overallRate: 1000, duration }));
   runs.gatewayFixed.push(await load(gwUrl, { connections: 16, overallRate: 1000, duration }));
+  if (gwBUrl) runs.gatewayBFixed.push(await load(gwBUrl, { connections: 16, overallRate: 1000, duration }));
 }
 const uncapped = {
   direct: median(runs.direct, 'requestsPerSec'),
+  nginx: median(runs.nginx, 'requestsPerSec'),
   gateway: median(runs.gateway, 'requestsPerSec'),
 };
 show('direct (64 conn)', uncapped.direct);
+show('nginx (64 conn)', uncapped.nginx);
 show('gateway (64 conn)', uncapped.gateway);
+console.log(
+  `CPU per request behind nginx: function ${uncapped.nginx.cpuMicrosPerRequest[0]} µs; nginx ${uncapped.nginx.cpuMicrosPerRequest[1]} µs`,
+);
 console.log(
   `CPU per request: function ${uncapped.direct.cpuMicrosPerRequest[0]} µs direct, ${uncapped.gateway.cpuMicrosPerRequest[0]} µs behind the gateway; gateway ${uncapped.gateway.cpuMicrosPerRequest[1]} µs`,
 );
@@ -181,8 +263,43 @@ const roundRatios = runs.gateway.map(
   (g, i) => +(g.requestsPerSec / runs.direct[i]!.requestsPerSec).toFixed(2),
 );
 console.log(`gateway/direct throughput per round: ${roundRatios.join(', ')}`);
-const fixed = { direct: median(runs.directFixed, 'p99Ms'), gateway: median(runs.gatewayFixed, 'p99Ms') };
+const nginxRatios = runs.gateway.map(
+  (g, i) => +(g.requestsPerSec / runs.nginx[i]!.requestsPerSec).toFixed(2),
+);
+const nginxDirectRatios = runs.nginx.map(
+  (n, i) => +(n.requestsPerSec / runs.direct[i]!.requestsPerSec).toFixed(2),
+);
+console.log(`gateway/nginx throughput per round: ${nginxRatios.join(', ')}`);
+console.log(`nginx/direct throughput per round: ${nginxDirectRatios.join(', ')}`);
+const bRatios = runs.gatewayB.map((b, i) => ({
+  vsNginx: +(b.requestsPerSec / runs.nginx[i]!.requestsPerSec).toFixed(2),
+  vsGateway: +(b.requestsPerSec / runs.gateway[i]!.requestsPerSec).toFixed(2),
+  cpuVsGateway: +(b.cpuMicrosPerRequest[1]! / runs.gateway[i]!.cpuMicrosPerRequest[1]!).toFixed(2),
+}));
+if (gwB) {
+  show('gateway B (64 conn)', median(runs.gatewayB, 'requestsPerSec'));
+  show('gateway B (1,000 req/s)', median(runs.gatewayBFixed, 'p99Ms'));
+  console.log(`gateway B (${gatewayB}) per round:`, bRatios);
+  console.log(
+    `CPU per request, median of rounds: nginx ${percentile(
+      runs.nginx.map((r) => r.cpuMicrosPerRequest[1]!),
+      50,
+    )} µs; gateway ${percentile(
+      runs.gateway.map((r) => r.cpuMicrosPerRequest[1]!),
+      50,
+    )} µs; gateway B ${percentile(
+      runs.gatewayB.map((r) => r.cpuMicrosPerRequest[1]!),
+      50,
+    )} µs`,
+  );
+}
+const fixed = {
+  direct: median(runs.directFixed, 'p99Ms'),
+  nginx: median(runs.nginxFixed, 'p99Ms'),
+  gateway: median(runs.gatewayFixed, 'p99Ms'),
+};
 show('direct (1,000 req/s)', fixed.direct);
+show('nginx (1,000 req/s)', fixed.nginx);
 show('gateway (1,000 req/s)', fixed.gateway);
 /** One connection, requests one after another: latency without queueing in the load generator. */
 async function sequential(port: number, n: number): Promise<{ p50Ms: number; p99Ms: number }> {
@@ -205,20 +322,59 @@ async function sequential(port: number, n: number): Promise<{ p50Ms: number; p99
 }
 const seqRuns = {
   direct: [] as { p50Ms: number; p99Ms: number }[],
+  nginx: [] as { p50Ms: number; p99Ms: number }[],
   gateway: [] as { p50Ms: number; p99Ms: number }[],
 };
 for (let i = 0; i < rounds; i++) {
   seqRuns.direct.push(await sequential(directPort, 3000));
+  seqRuns.nginx.push(await sequential(nginx.port, 3000));
   seqRuns.gateway.push(await sequential(gw.port, 3000));
 }
 const seqMedian = (xs: { p50Ms: number; p99Ms: number }[]) =>
   [...xs].sort((a, b) => a.p99Ms - b.p99Ms)[Math.floor(xs.length / 2)]!;
-const seq = { direct: seqMedian(seqRuns.direct), gateway: seqMedian(seqRuns.gateway) };
+const seq = {
+  direct: seqMedian(seqRuns.direct),
+  nginx: seqMedian(seqRuns.nginx),
+  gateway: seqMedian(seqRuns.gateway),
+};
 console.log(
-  `sequential, one connection (3,000 requests, median of ${rounds}): direct p50 ${seq.direct.p50Ms} ms p99 ${seq.direct.p99Ms} ms; gateway p50 ${seq.gateway.p50Ms} ms p99 ${seq.gateway.p99Ms} ms`,
+  `sequential, one connection (3,000 requests, median of ${rounds}): direct p50 ${seq.direct.p50Ms} ms p99 ${seq.direct.p99Ms} ms; nginx p50 ${seq.nginx.p50Ms} ms p99 ${seq.nginx.p99Ms} ms; gateway p50 ${seq.gateway.p50Ms} ms p99 ${seq.gateway.p99Ms} ms`,
 );
 await gw.stop();
+await gwB?.stop();
+await nginx.stop();
 await direct.stop();
+const vsNginx = {
+  /** Median over rounds of gateway/nginx in the same round (the runs alternate). */
+  throughput: percentile(nginxRatios, 50),
+  nginxVsDirect: percentile(nginxDirectRatios, 50),
+  p99At64ConnMs: { nginx: uncapped.nginx.p99Ms, gateway: uncapped.gateway.p99Ms },
+  p99At1000Ms: { nginx: fixed.nginx.p99Ms, gateway: fixed.gateway.p99Ms },
+};
+console.log('vs nginx', vsNginx, '(target: throughput ≥ 0.9x nginx, p99 ≤ nginx)');
+/** The throughput part of the results (all the run has with --throughput-only). */
+const throughputResult = () => ({
+  date: new Date().toISOString(),
+  node: process.version,
+  loadAverageAtEnd: loadavg(),
+  gatewayOptions: JSON.parse(gatewayArgs) as unknown,
+  gatewayBOptions: gatewayB ? (JSON.parse(gatewayB) as unknown) : undefined,
+  duration,
+  rounds,
+  runs,
+  roundRatios,
+  nginxRatios,
+  nginxDirectRatios,
+  bRatios,
+  uncapped,
+  fixed,
+  sequential: { ...seq, runs: seqRuns },
+  vsNginx,
+});
+if (values['throughput-only']) {
+  writeResult('gateway-vs-nginx', throughputResult());
+  process.exit(0);
+}
 
 // 3: cold starts through the gateway
 console.log(`cold start through the gateway: ${coldRuns} runs, request sent at zero replicas → first byte`);
@@ -367,16 +523,7 @@ console.log(
   '(targets: throughput ≥ 0.5x direct and ≥ 3,000 req/s; p99 added ≤ 2 ms; cold median ≤ 300 ms; soak 0 failed)',
 );
 writeResult('gateway', {
-  date: new Date().toISOString(),
-  node: process.version,
-  loadAverageAtEnd: loadavg(),
-  duration,
-  rounds,
-  runs,
-  roundRatios,
-  uncapped,
-  fixed,
-  sequential: { ...seq, runs: seqRuns },
+  ...throughputResult(),
   cold,
   soak: {
     ...soak,

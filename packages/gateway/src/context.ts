@@ -4,6 +4,7 @@ import type { Logger } from '@sprout/observe';
 import type { CompiledRoute } from './function-slot.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PoolSet } from './pools.js';
+import type { UpstreamConns } from './forward/upstream-conns.js';
 import type { RouteSet } from './routing.js';
 
 /** What the parts of one gateway share: made once by `createGateway`, never per request. */
@@ -14,6 +15,10 @@ export interface GatewayContext {
   readonly metrics: GatewayMetrics;
   /** undici connection pools (requests without a body), one per instance address. */
   readonly pools: PoolSet;
+  /** Requests without a body go over raw pooled connections (`conns`) instead of undici. */
+  readonly rawForwarding: boolean;
+  /** The raw forwarding path's connections, one pool per instance address. */
+  readonly conns: UpstreamConns;
   /** The node:http keep-alive agent (requests with a body). */
   readonly agent: Agent;
   /** The routing table and the functions behind it. */

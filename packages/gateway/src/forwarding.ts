@@ -5,6 +5,7 @@ import type { CompiledRoute } from './function-slot.js';
 import { holdRequest } from './hold.js';
 import { hasBody } from '@sprout/http';
 import { forwardHeaders, headerList, responseHeaders, sendGatewayError } from './http-util.js';
+import { forwardRaw, type RawOutcome } from './forward/raw-forward.js';
 
 /** Tries per request when instances refuse connections (the request never reached them). */
 const MAX_ATTEMPTS = 3;
@@ -60,6 +61,7 @@ function forward(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoint): void
   };
   // A request without a body can be sent again to another instance when it never reached the first.
   if (!hasBody(ex.req)) {
+    if (gw.rawForwarding && forwardRaw(gw, ex, inst, done, rawOutcome(gw, ex, inst))) return;
     try {
       forwardBodyless(gw, ex, inst, done);
       return;
@@ -186,6 +188,15 @@ function forwardStreaming(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoi
     if (socket.connecting) socket.once('connect', send);
     else send();
   });
+}
+
+/** The answers of the raw path's failures: the same as undici's and node:http's. */
+function rawOutcome(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoint): RawOutcome {
+  return {
+    early: (err, timedOut, neverReached) => upstreamFailed(gw, ex, inst, err, timedOut, neverReached),
+    mid: (err) => failedMidResponse(gw, ex, inst, err),
+    mark: coldMark(gw, ex),
+  };
 }
 
 /** The cold-start header for this response, per the route's `coldStartHeader` option. */

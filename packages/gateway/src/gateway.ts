@@ -17,6 +17,7 @@ import type { FunctionStatus } from './function-slot.js';
 import { createGatewayMetrics } from './metrics.js';
 import type { GatewayRoute } from './options.js';
 import { PoolSet } from './pools.js';
+import { UpstreamConns } from './forward/upstream-conns.js';
 import { dispatchTo, handleRequest, RouteSet, type DispatchOptions } from './routing.js';
 import { startScaling } from './scaling.js';
 import { proxyUpgrade } from './upgrade.js';
@@ -42,6 +43,12 @@ export interface GatewayOptions {
    * each have a pool); requests beyond wait in the gateway for a free connection (default 128).
    */
   maxConnectionsPerInstance?: number;
+  /**
+   * How requests without a body reach instances: `'undici'` (default) through undici's pool,
+   * `'raw'` over the gateway's own pooled HTTP/1.1 connections (src/forward/: its own response
+   * parser, head written in one go, no per-request objects of a client library).
+   */
+  forwarding?: 'undici' | 'raw';
 }
 
 /** The gateway: the interceptor (routing, holding, proxying) and the scaler. */
@@ -100,6 +107,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       field: 'maxConnectionsPerInstance',
     });
   }
+  const forwarding = options.forwarding ?? 'undici';
+  if (forwarding !== 'undici' && forwarding !== 'raw') {
+    throw new GatewayError('SPROUT_ERR_GATEWAY_INVALID_OPTION', "forwarding must be 'undici' or 'raw'", {
+      field: 'forwarding',
+    });
+  }
   const registry = options.metrics ?? createMetrics();
   // The gauges read the functions of whatever table is current when scraped.
   const metrics = createGatewayMetrics(registry, () => routes.slots.values());
@@ -109,6 +122,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     coldHeader: (options.coldStartHeader ?? 'x-sprout-cold-start').toLowerCase(),
     metrics,
     pools: new PoolSet(perInstance),
+    rawForwarding: forwarding === 'raw',
+    conns: new UpstreamConns(perInstance),
     agent: new Agent({
       keepAlive: true,
       // Per instance address: requests beyond wait in the agent's queue.
@@ -158,6 +173,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (admin) await new Promise<void>((resolve) => admin!.close(() => resolve()));
     gw.agent.destroy();
     await gw.pools.close();
+    gw.conns.close();
     for (const slot of routes.slots.values()) slot.close();
     log.info('gateway closed');
   }

@@ -11,7 +11,11 @@ export function startScaling(gw: GatewayContext, intervalMs: number): () => void
   let ticks = 0;
   const ticker = setInterval(() => {
     const now = performance.now();
-    if (++ticks % PRUNE_EVERY === 0) gw.pools.prune(gw.routes.liveEndpoints());
+    if (++ticks % PRUNE_EVERY === 0) {
+      const live = gw.routes.liveEndpoints();
+      gw.pools.prune(live);
+      gw.conns.prune(live);
+    }
     for (const slot of gw.routes.slots.values()) {
       try {
         slot.tick(now);

@@ -1,0 +1,135 @@
+import { connect, type Socket } from 'node:net';
+
+/** How long an idle pooled connection is kept, ms. */
+const IDLE_MS = 30_000;
+
+/**
+ * One pooled connection to an instance. The socket's listeners are attached once; the exchange
+ * using the connection sets `user` and gets its events.
+ */
+export interface UpstreamConn {
+  readonly socket: Socket;
+  /** The connection served a response before (a failure with no byte back may be a stale close). */
+  reused: boolean;
+  user: ConnUser | undefined;
+}
+
+export interface ConnUser {
+  data(chunk: Buffer): void;
+  /** The connection ended or failed; `err` undefined on a clean end from the instance. */
+  closed(err: (Error & { code?: string }) | undefined): void;
+}
+
+type Waiter = (err: Error | undefined, conn?: UpstreamConn) => void;
+
+/** Connections to one instance address: idle ones reused last-in first-out, at most `max` open. */
+class AddressPool {
+  readonly idle: UpstreamConn[] = [];
+  open = 0;
+  readonly waiters: Waiter[] = [];
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly max: number,
+  ) {}
+
+  acquire(cb: Waiter): void {
+    const conn = this.idle.pop();
+    if (conn) {
+      conn.socket.setTimeout(0);
+      cb(undefined, conn);
+    } else if (this.open < this.max) this.connect(cb);
+    else this.waiters.push(cb);
+  }
+
+  /** Gives a connection back after a complete exchange; `keep` false closes it. */
+  release(conn: UpstreamConn, keep: boolean): void {
+    conn.user = undefined;
+    if (!keep || conn.socket.destroyed) {
+      conn.socket.destroy();
+      return;
+    }
+    conn.reused = true;
+    const next = this.waiters.shift();
+    if (next) return next(undefined, conn);
+    conn.socket.setTimeout(IDLE_MS);
+    this.idle.push(conn);
+  }
+
+  private connect(cb: Waiter): void {
+    this.open++;
+    const socket = connect({ host: this.host, port: this.port, noDelay: true });
+    const conn: UpstreamConn = { socket, reused: false, user: undefined };
+    let connected = false;
+    socket.once('connect', () => {
+      connected = true;
+      cb(undefined, conn);
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (conn.user) conn.user.data(chunk);
+      else socket.destroy(); // an idle connection has nothing to say
+    });
+    socket.on('timeout', () => socket.destroy());
+    socket.on('end', () => socket.destroy());
+    socket.on('error', () => {}); // reported through 'close'
+    socket.on('close', (hadError) => {
+      this.open--;
+      const i = this.idle.indexOf(conn);
+      if (i >= 0) this.idle.splice(i, 1);
+      const err = (socket as unknown as { errored?: Error }).errored ?? undefined;
+      if (!connected) cb(err ?? new Error('connection closed while connecting'));
+      else if (conn.user) {
+        const user = conn.user;
+        conn.user = undefined;
+        user.closed(hadError ? (err ?? new Error('connection failed')) : undefined);
+      }
+      // a slot opened: the oldest waiter connects
+      const next = this.waiters.shift();
+      if (next) this.acquire(next);
+    });
+  }
+
+  destroy(): void {
+    for (const c of this.idle.splice(0)) c.socket.destroy();
+    for (const w of this.waiters.splice(0)) w(new Error('gateway closing'));
+  }
+}
+
+/** The raw forwarding path's connections, one pool per instance address. */
+export class UpstreamConns {
+  private readonly pools = new Map<string, AddressPool>();
+
+  /** `max`: connections per instance at most; requests beyond wait for a free one. */
+  constructor(private readonly max: number) {}
+
+  private pool(inst: { host: string; port: number }): AddressPool {
+    const key = `${inst.host}:${inst.port}`;
+    let p = this.pools.get(key);
+    if (!p) this.pools.set(key, (p = new AddressPool(inst.host, inst.port, this.max)));
+    return p;
+  }
+
+  acquire(inst: { host: string; port: number }, cb: Waiter): void {
+    this.pool(inst).acquire(cb);
+  }
+
+  release(inst: { host: string; port: number }, conn: UpstreamConn, keep: boolean): void {
+    this.pool(inst).release(conn, keep);
+  }
+
+  /** Closes the idle connections of addresses no longer listed (busy ones close after their exchange). */
+  prune(live: readonly { host: string; port: number }[]): void {
+    const keep = new Set(live.map((i) => `${i.host}:${i.port}`));
+    for (const [key, p] of this.pools) {
+      if (keep.has(key) || p.open > p.idle.length) continue;
+      this.pools.delete(key);
+      p.destroy();
+    }
+  }
+
+  close(): void {
+    for (const p of this.pools.values()) p.destroy();
+    this.pools.clear();
+  }
+}
