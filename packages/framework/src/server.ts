@@ -5,7 +5,7 @@ import { answerClientErrors, applyServerLimits, lingerOnRefusedBody, type Server
 import type { Logger } from '@sprout/observe';
 import type { ExecutionTags } from './execution-log.js';
 import { FrameworkError, HttpError } from './errors.js';
-import { bodyReader, DEFAULT_BODY_LIMIT, hasBody, parseBody } from './http/body.js';
+import { bodyReader, DEFAULT_BODY_LIMIT, hasBody, parseBody, type BodyReader } from './http/body.js';
 import { SproutRequest } from './http/request.js';
 import { SproutResponse } from './http/response.js';
 import type { SignatureType } from './signature.js';
@@ -55,7 +55,7 @@ export class FunctionServer {
   readonly server: Server<typeof SproutRequest, typeof SproutResponse>;
   readonly #mounts: Mount[] = [];
   readonly #logger: Logger;
-  readonly #readBody: (req: SproutRequest) => Promise<Buffer>;
+  readonly #readBody: BodyReader;
   readonly #timeoutMs: number;
   readonly #ignored: ((path: string) => boolean)[];
   readonly #drainTimeoutMs: number;
@@ -253,19 +253,18 @@ export class FunctionServer {
       this.#invoke(inv);
       return;
     }
-    this.#readBody(req).then(
-      (raw) => {
-        try {
-          req.rawBody = raw;
-          req.body = parseBody(raw, req.headers['content-type']);
-        } catch (err) {
-          this.#fail(inv, err);
-          return;
-        }
-        this.#invoke(inv);
-      },
-      (err) => this.#fail(inv, err),
-    );
+    this.#readBody(req, (err, raw) => {
+      if (err) return this.#fail(inv, err);
+      try {
+        req.rawBody = raw;
+        req.body = parseBody(raw!, req.headers['content-type']);
+      } catch (e) {
+        this.#fail(inv, e);
+        return;
+      }
+      // Stream events carry no async context: the function runs in the request's again.
+      this.#current.run(inv, () => this.#invoke(inv));
+    });
   }
 
   #invoke(inv: Invocation): void {

@@ -81,6 +81,13 @@ describe('bad input never takes the server down', () => {
     await ok();
   });
 
+  it('answers the request a timer error belongs to when the request had a body (read by stream events, which carry no async context)', async () => {
+    const r = await fetch(`${s.url}/stray`, { method: 'POST', headers: json, body: '{"a":1}' });
+    expect(r.status).toBe(500);
+    expect(r.headers.get('x-sprout-error-code')).toBe('SPROUT_ERR_FRAMEWORK_FUNCTION_FAILED');
+    await ok();
+  });
+
   it('aborts req.signal and answers 408 when the function outlives the timeout', async () => {
     const t0 = Date.now();
     const r = await fetch(`${s.url}/timeout`);

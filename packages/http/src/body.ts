@@ -28,11 +28,27 @@ export function hasBody(req: IncomingMessage): boolean {
  * const buf = await readBody(req, { limit: 1 << 20, tooLarge: (n) => new MyError('TOO_LARGE', `over ${n} bytes`, { status: 413 }) });
  */
 export function readBody(req: IncomingMessage, o: ReadBodyOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    readBodyThen(req, o, (err, body) => (err ? reject(err) : resolve(body!)));
+  });
+}
+
+/**
+ * `readBody` with a callback, called once: with the error, or with the body. For a server's hot
+ * path: no promise is made, which matters where async hooks are on (AsyncLocalStorage in Node 20
+ * runs a hook for every promise).
+ */
+export function readBodyThen(
+  req: IncomingMessage,
+  o: ReadBodyOptions,
+  done: (err: Error | undefined, body?: Buffer) => void,
+): void {
   const { limit } = o;
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    return Promise.reject(o.tooLarge(limit));
+    done(o.tooLarge(limit));
+    return;
   }
   const enc = o.decompress ? String(req.headers['content-encoding'] ?? '').toLowerCase() : '';
   const stream: NodeJS.ReadableStream =
@@ -40,26 +56,42 @@ export function readBody(req: IncomingMessage, o: ReadBodyOptions): Promise<Buff
   // Plain listeners rather than `for await`: the async iterator costs more than a small body's parse.
   // Only unnamed ones, inline: run from source under tsx (keepNames), each named closure made per
   // request is wrapped in a defineProperty call that costs more than reading a small body. A refused
-  // body keeps its listener, which ignores the rest while it drains.
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (chunk: Buffer) => {
-      if (size > limit) return;
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-      else {
-        chunks.length = 0;
-        req.resume();
-        reject(o.tooLarge(limit));
-      }
+  // body keeps its listener, which ignores the rest while it drains. The first outcome wins.
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let settled = false;
+  stream.on('data', (chunk: Buffer) => {
+    if (size > limit) return;
+    size += chunk.length;
+    if (size <= limit) chunks.push(chunk);
+    else {
+      chunks.length = 0;
+      req.resume();
+      if (settled) return;
+      settled = true;
+      done(o.tooLarge(limit));
+    }
+  });
+  stream.once('end', () => {
+    if (size > limit || settled) return;
+    settled = true;
+    done(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+  });
+  stream.once('error', (err: Error) => {
+    if (settled) return;
+    settled = true;
+    done(unreadable(o, err));
+  });
+  if (stream !== req)
+    req.once('error', (err: Error) => {
+      if (settled) return;
+      settled = true;
+      done(unreadable(o, err));
     });
-    stream.once('end', () => {
-      if (size <= limit) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    });
-    stream.once('error', (err: Error) => reject(unreadable(o, err)));
-    if (stream !== req) req.once('error', (err: Error) => reject(unreadable(o, err)));
-    req.once('aborted', () => reject(unreadable(o, undefined)));
+  req.once('aborted', () => {
+    if (settled) return;
+    settled = true;
+    done(unreadable(o, undefined));
   });
 }
 

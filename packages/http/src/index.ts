@@ -18,7 +18,7 @@ export {
 } from './cookies.js';
 export type { MountedSite } from './site.js';
 export { loadOrCreateToken, readToken, tokenMatches, TOKEN_FILE, type LoadedToken } from './token.js';
-export { readBody, hasBody, type ReadBodyOptions } from './body.js';
+export { readBody, readBodyThen, hasBody, type ReadBodyOptions } from './body.js';
 export { sendJson, sendError, sendSocketError, errorBody, type InternalFallback } from './respond.js';
 export { parseSize, parseDuration, type DurationOptions } from './units.js';
 export { freePort } from './ports.js';

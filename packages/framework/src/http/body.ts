@@ -1,4 +1,4 @@
-import { hasBody as hasDeclaredBody, readBody } from '@sprout/http';
+import { hasBody as hasDeclaredBody, readBodyThen } from '@sprout/http';
 import { HttpError } from '../errors.js';
 import type { SproutRequest } from './request.js';
 
@@ -18,14 +18,18 @@ const tooLarge = (limit: number) =>
   );
 const broken = (reason: string) => new HttpError(400, 'SPROUT_ERR_FRAMEWORK_MALFORMED_BODY', reason);
 
+/** Reads one request's body and calls back once, with the error or with the bytes. */
+export type BodyReader = (req: SproutRequest, done: (err: Error | undefined, body?: Buffer) => void) => void;
+
 /**
  * A body reader for one limit (the toolkit's bounded reader with the framework's codes): a declared
  * content-length over the limit is refused before reading, a streamed body as soon as it passes it.
- * Built once per server, so a request allocates no options.
+ * Built once per server, so a request allocates no options; a callback, not a promise, because
+ * the server's AsyncLocalStorage makes every promise on the request path pay an async hook.
  */
-export function bodyReader(limit: number): (req: SproutRequest) => Promise<Buffer> {
+export function bodyReader(limit: number): BodyReader {
   const options = { limit, tooLarge, broken };
-  return (req) => readBody(req, options);
+  return (req, done) => readBodyThen(req, options, done);
 }
 
 const JSON_RE = /^application\/(?:[\w.+-]+\+)?json$/;
