@@ -1,12 +1,22 @@
 /**
- * Functions framework benchmark: a hello-world HTTP function under autocannon (50 connections)
- * for Sprout, for the anchor (@google-cloud/functions-framework, from npm) and for a bare
- * node:http server, in one run on one machine; then cold start (spawn to first 200) for a
- * TypeScript function in Sprout vs a prebuilt JavaScript function in the anchor.
+ * Functions framework benchmark, in one run on one machine, each subject in its own process under
+ * autocannon (50 connections, load generator in this process):
+ *  - a hello-world `http` function in Sprout, in the anchor (@google-cloud/functions-framework, from
+ *    npm) and in bare node:http (the ceiling: the same body, nothing else);
+ *  - an `openfunction` `(ctx, data)` function with JSON in and out in Sprout, against bare node:http
+ *    reading the body, JSON.parse, JSON.stringify;
+ * then cold start (spawn to first 200) for a TypeScript function in Sprout vs a prebuilt
+ * JavaScript function in the anchor.
  *
- *   node --import tsx bench/framework.ts [--duration 10] [--cold-runs 15]
+ * Each load records req/s, p50/p99 and the server process's CPU time per request (utime + stime
+ * from /proc over the measured window). On a shared machine the CPU per request moves less than
+ * req/s with the other load; both are printed, with the load average.
+ *
+ *   node --import tsx bench/framework.ts [--duration 5] [--rounds 3] [--cold-runs 15]
  */
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { percentile, root, rss, startServer, writeResult } from './lib.js';
 
@@ -23,49 +33,77 @@ const coldRuns = Number(values['cold-runs']);
 const node = process.execPath;
 const sproutBin = `${root}packages/cli/bin/sprout.js`;
 const anchorBin = `${root}node_modules/@google-cloud/functions-framework/build/src/main.js`;
+const sproutRun = (fixture: string, ...flags: string[]) => [
+  node,
+  sproutBin,
+  'run',
+  `${root}bench/fixtures/${fixture}`,
+  '--target',
+  'hello',
+  '--host',
+  '127.0.0.1',
+  ...flags,
+];
 
-const subjects = {
-  sprout: [
-    node,
-    sproutBin,
-    'run',
-    `${root}bench/fixtures/hello-js`,
-    '--target',
-    'hello',
-    '--host',
-    '127.0.0.1',
-  ],
-  anchor: [node, anchorBin, '--target', 'hello', '--source', `${root}bench/fixtures/hello-js`],
-  bare: [node, `${root}bench/fixtures/bare.mjs`],
+/** The JSON body the openfunction subjects get (and parse, and answer with JSON). */
+const jsonRequest = {
+  method: 'POST' as const,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ name: 'world', n: 1 }),
 };
+const subjects = {
+  sprout: { cmd: sproutRun('hello-js'), json: false },
+  anchor: {
+    cmd: [node, anchorBin, '--target', 'hello', '--source', `${root}bench/fixtures/hello-js`],
+    json: false,
+  },
+  bare: { cmd: [node, `${root}bench/fixtures/bare.mjs`], json: false },
+  sproutOpenfunction: { cmd: sproutRun('hello-of', '--signature-type', 'openfunction'), json: true },
+  bareJson: { cmd: [node, `${root}bench/fixtures/bare-json.mjs`], json: true },
+};
+type Subject = keyof typeof subjects;
+const names = Object.keys(subjects) as Subject[];
 
 interface Load {
   requestsPerSec: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU time (user + system) of the server process per request, in microseconds. */
+  cpuUsPerRequest: number;
   errors: number;
   non2xx: number;
   rssMiB: number;
   peakRssMiB: number;
 }
 
-async function load(name: keyof typeof subjects): Promise<Load> {
-  const s = await startServer(subjects[name]);
+/** CPU time (user + system) a process has used, in milliseconds (Linux clock ticks are 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function load(name: Subject): Promise<Load> {
+  const { cmd, json } = subjects[name];
+  const s = await startServer(cmd);
   try {
-    await autocannon({ url: s.url, connections: 50, duration: 2 }); // warm-up
-    const r = await autocannon({ url: s.url, connections: 50, duration });
+    const opts = { url: s.url, connections: 50, ...(json ? jsonRequest : {}) };
+    await autocannon({ ...opts, duration: 2 }); // warm-up
+    const cpu0 = cpuMs(s.child.pid!);
+    const r = await autocannon({ ...opts, duration });
+    const cpu = cpuMs(s.child.pid!) - cpu0;
     const mem = rss(s.child.pid!);
     const out = {
       requestsPerSec: Math.round(r.requests.average),
       p50Ms: r.latency.p50,
       p99Ms: r.latency.p99,
+      cpuUsPerRequest: +((cpu * 1000) / Math.max(r.requests.total, 1)).toFixed(1),
       errors: r.errors + r.timeouts,
       non2xx: r.non2xx,
       rssMiB: mem.rssMiB,
       peakRssMiB: mem.peakMiB,
     };
     console.log(
-      `${name.padEnd(7)} ${String(out.requestsPerSec).padStart(7)} req/s  p50 ${out.p50Ms} ms  p99 ${out.p99Ms} ms  RSS ${out.rssMiB} MiB (peak ${out.peakRssMiB})  errors ${out.errors} non-2xx ${out.non2xx}`,
+      `${name.padEnd(18)} ${String(out.requestsPerSec).padStart(7)} req/s  p50 ${out.p50Ms} ms  p99 ${out.p99Ms} ms  CPU ${out.cpuUsPerRequest} µs/req  RSS ${out.rssMiB} MiB (peak ${out.peakRssMiB})  errors ${out.errors} non-2xx ${out.non2xx}  load ${loadavg()[0]!.toFixed(1)}`,
     );
     return out;
   } finally {
@@ -93,16 +131,16 @@ async function coldStarts(
   );
 }
 
+const loadBefore = loadavg().map((x) => +x.toFixed(1));
 console.log(
-  `throughput: autocannon, 50 connections, ${duration} s a round, ${rounds} rounds with the subjects interleaved (load generator in this process); medians reported`,
+  `throughput: autocannon, 50 connections, ${duration} s a round, ${rounds} rounds with the subjects interleaved (load generator in this process); medians reported; load average ${loadBefore.join(' ')}`,
 );
-const samples: Record<keyof typeof subjects, Load[]> = { sprout: [], anchor: [], bare: [] };
+const samples = Object.fromEntries(names.map((n) => [n, [] as Load[]])) as Record<Subject, Load[]>;
 for (let r = 0; r < rounds; r++) {
-  const order = (['sprout', 'anchor', 'bare'] as const)
-    .slice(r % 3)
-    .concat((['sprout', 'anchor', 'bare'] as const).slice(0, r % 3));
+  const order = names.slice(r % names.length).concat(names.slice(0, r % names.length));
   for (const name of order) samples[name].push(await load(name));
 }
+const loadAfter = loadavg().map((x) => +x.toFixed(1));
 const median = (list: Load[]): Load => {
   const by = (k: keyof Load) =>
     percentile(
@@ -113,53 +151,52 @@ const median = (list: Load[]): Load => {
     requestsPerSec: by('requestsPerSec'),
     p50Ms: by('p50Ms'),
     p99Ms: by('p99Ms'),
+    cpuUsPerRequest: by('cpuUsPerRequest'),
     errors: list.reduce((a, x) => a + x.errors, 0),
     non2xx: list.reduce((a, x) => a + x.non2xx, 0),
     rssMiB: by('rssMiB'),
     peakRssMiB: by('peakRssMiB'),
   };
 };
-const results = {
-  sprout: median(samples.sprout),
-  anchor: median(samples.anchor),
-  bare: median(samples.bare),
-};
+const results = Object.fromEntries(names.map((n) => [n, median(samples[n])])) as Record<Subject, Load>;
 
 console.log(`cold start: spawn to first 200, ${coldRuns} runs each`);
 const cold = await coldStarts({
-  sproutTypeScript: [
-    node,
-    sproutBin,
-    'run',
-    `${root}bench/fixtures/hello-ts`,
-    '--target',
-    'hello',
-    '--host',
-    '127.0.0.1',
-  ],
-  sproutJavaScript: subjects.sprout,
-  anchorJavaScript: subjects.anchor,
+  sproutTypeScript: sproutRun('hello-ts'),
+  sproutJavaScript: subjects.sprout.cmd,
+  anchorJavaScript: subjects.anchor.cmd,
 });
 for (const [k, v] of Object.entries(cold))
   console.log(`${k.padEnd(17)} median ${v.medianMs} ms  p90 ${v.p90Ms} ms`);
 
+const ratio = (a: number, b: number) => +(a / b).toFixed(2);
+const { sprout, anchor, bare, sproutOpenfunction, bareJson } = results;
 const ratios = {
-  throughputVsAnchor: +(results.sprout.requestsPerSec / results.anchor.requestsPerSec).toFixed(2),
-  throughputVsBare: +(results.sprout.requestsPerSec / results.bare.requestsPerSec).toFixed(2),
-  p99VsAnchor: +(results.sprout.p99Ms / Math.max(results.anchor.p99Ms, 1)).toFixed(2),
-  rssVsAnchor: +(results.sprout.rssMiB / results.anchor.rssMiB).toFixed(2),
-  coldStartTsVsAnchorJs: +(cold.sproutTypeScript!.medianMs / cold.anchorJavaScript!.medianMs).toFixed(2),
+  throughputVsAnchor: ratio(sprout.requestsPerSec, anchor.requestsPerSec),
+  throughputVsBare: ratio(sprout.requestsPerSec, bare.requestsPerSec),
+  openfunctionThroughputVsBareJson: ratio(sproutOpenfunction.requestsPerSec, bareJson.requestsPerSec),
+  /** Bare's CPU per request over Sprout's: the throughput ratio of a saturated server on idle cores. */
+  cpuEfficiencyVsBare: ratio(bare.cpuUsPerRequest, sprout.cpuUsPerRequest),
+  openfunctionCpuEfficiencyVsBareJson: ratio(bareJson.cpuUsPerRequest, sproutOpenfunction.cpuUsPerRequest),
+  p99MsOverBare: sprout.p99Ms - bare.p99Ms,
+  openfunctionP99MsOverBareJson: sproutOpenfunction.p99Ms - bareJson.p99Ms,
+  p99VsAnchor: ratio(sprout.p99Ms, Math.max(anchor.p99Ms, 1)),
+  rssVsAnchor: ratio(sprout.rssMiB, anchor.rssMiB),
+  coldStartTsVsAnchorJs: ratio(cold.sproutTypeScript!.medianMs, cold.anchorJavaScript!.medianMs),
 };
 console.log(
   'ratios',
   ratios,
-  '(targets: throughput ≥ 4x anchor and ≥ 0.5x bare; p99, RSS and cold start ≤ 1x anchor)',
+  '(targets: http ≥ 0.75x bare, openfunction JSON ≥ 0.6x bare JSON, p99 within 1 ms of bare, ≥ 4x anchor; p99, RSS and cold start ≤ 1x anchor)',
+  `load average ${loadBefore.join(' ')} before, ${loadAfter.join(' ')} after the throughput rounds`,
 );
 writeResult('framework', {
   date: new Date().toISOString(),
   node: process.version,
   duration,
+  rounds,
   connections: 50,
+  loadAverage: { before: loadBefore, after: loadAfter },
   results,
   cold,
   ratios,
