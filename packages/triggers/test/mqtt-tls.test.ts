@@ -1,10 +1,17 @@
 // pubsub.mqtt3 and bindings.mqtt3 over TLS (Dapr's caCert, clientCert, clientKey) against a private
 // Mosquitto with a TLS listener that requires client certificates, all made by openssl here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isTriggersError, openOutputBinding, openPubSub, type Delivery } from '../src/index.js';
+import {
+  isTriggersError,
+  MqttExternalScaler,
+  openOutputBinding,
+  openPubSub,
+  type Delivery,
+} from '../src/index.js';
 import { makeCerts, type TestCerts } from './certs.js';
 import { waitFor } from './conformance.js';
 import { PrivateBroker } from './private-broker.js';
+import { call, callError, ref, scalerClient } from './scaler-client.js';
 
 describe('MQTT over TLS with a client certificate (private Mosquitto)', () => {
   let certs: TestCerts;
@@ -80,6 +87,35 @@ describe('MQTT over TLS with a client certificate (private Mosquitto)', () => {
       expect(isTriggersError(err, 'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE'), `${what}: ${String(err)}`).toBe(
         true,
       );
+    }
+  });
+
+  it("the cluster scaler watches a topic on the TLS broker with the broker's CA and a client certificate", async () => {
+    const topic = 'tls/scaled';
+    const md = ref({ topic });
+    const scaler = await MqttExternalScaler.listen({ url, brokerTls: tls(), windowMs: 30_000 });
+    const bare = await MqttExternalScaler.listen({ url });
+    const c = scalerClient(scaler.address);
+    const b = scalerClient(bare.address);
+    const bus = await openPubSub({ name: 'tls-pub', type: 'pubsub.mqtt3', metadata: { url, ...tls() } });
+    try {
+      expect(await call(c, 'IsActive', md)).toEqual({ result: false }); // subscribed: counting from now
+      for (let i = 0; i < 3; i++) await bus.publish(topic, new TextEncoder().encode(`m${i}`));
+      await waitFor(async () => {
+        const m = await call<unknown, { metricValues: { metricValue: number }[] }>(c, 'GetMetrics', {
+          scaledObjectRef: md,
+          metricName: 'mqtt-tls-scaled',
+        });
+        return m.metricValues[0]!.metricValue === 3;
+      }, 'a backlog of 3 seen over TLS');
+      // Without the certificates the broker is out of reach: UNAVAILABLE, not a reading of 0.
+      expect((await callError(b, 'IsActive', md))?.code).toBe(14);
+    } finally {
+      c.close();
+      b.close();
+      await bus.close();
+      await scaler.close();
+      await bare.close();
     }
   });
 

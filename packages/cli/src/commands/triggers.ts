@@ -48,6 +48,17 @@ const mqttScaler = defineCommand({
       value: 'FILE',
       description: "Require client certificates of this PEM CA (KEDA's tlsClientCert/tlsClientKey)",
     },
+    'broker-ca': {
+      type: 'string',
+      value: 'FILE',
+      description: "The broker's PEM CA, for an ssl:// or mqtts:// url",
+    },
+    'broker-cert': {
+      type: 'string',
+      value: 'FILE',
+      description: 'A PEM client certificate for the broker (with --broker-key)',
+    },
+    'broker-key': { type: 'string', value: 'FILE', description: 'The PEM key of --broker-cert' },
   },
   details: `
 KEDA has no MQTT scaler, so 'sprout deploy --render' turns an mqtt trigger into KEDA's 'external'
@@ -61,7 +72,8 @@ Limits: --max-connections, 64 KiB requests, 100 calls a connection, a connection
 quiet for 60 s is closed, a call is answered within 10 s, a StreamIsActive call ends (OK) after
 5 minutes and KEDA opens it again. Plaintext by default, as KEDA calls external scalers; with --tls-cert/--tls-key it
 serves TLS (the trigger's enableTLS: "true" and caCert), with --tls-client-ca only clients with a
-certificate of that CA get in (KEDA's tlsClientCert/tlsClientKey).
+certificate of that CA get in (KEDA's tlsClientCert/tlsClientKey). --broker-ca, --broker-cert and
+--broker-key are for a TLS broker (Dapr's caCert, clientCert, clientKey of the MQTT component).
 
 Example:
   sprout triggers mqtt-scaler --url tcp://mosquitto:1883 --listen-address 0.0.0.0`,
@@ -79,6 +91,7 @@ Example:
     if (!Number.isInteger(maxConnections) || maxConnections < 1)
       throw new UsageError(`--max-connections must be a whole number ≥ 1, got '${opts['max-connections']}'`);
     const tls = readTls(opts, io.cwd);
+    const brokerTls = readBrokerTls(opts, io.cwd);
     const log = createLogger({ name: 'mqtt-scaler', destination: io.stderr });
     const scaler = await MqttExternalScaler.listen(
       {
@@ -87,6 +100,7 @@ Example:
         maxTopics,
         limits: { maxConnections },
         ...(tls ? { tls } : {}),
+        ...(brokerTls ? { brokerTls } : {}),
         logger: log,
       },
       port,
@@ -112,18 +126,34 @@ function readTls(
   if (!cert && !key && !ca) return undefined;
   if (!cert || !key)
     throw new UsageError('--tls-cert and --tls-key go together (--tls-client-ca needs both)');
-  const read = (flag: string, file: string) => {
-    try {
-      return readFileSync(resolve(cwd, file));
-    } catch (err) {
-      throw new UsageError(`${flag}: cannot read ${file}: ${(err as Error).message}`);
-    }
-  };
   return {
-    cert: read('--tls-cert', cert),
-    key: read('--tls-key', key),
-    ...(ca ? { clientCa: read('--tls-client-ca', ca) } : {}),
+    cert: read('--tls-cert', cert, cwd),
+    key: read('--tls-key', key, cwd),
+    ...(ca ? { clientCa: read('--tls-client-ca', ca, cwd) } : {}),
   };
+}
+
+/** --broker-ca/--broker-cert/--broker-key as Dapr's caCert/clientCert/clientKey (PEM text). */
+function readBrokerTls(
+  opts: { 'broker-ca'?: string; 'broker-cert'?: string; 'broker-key'?: string },
+  cwd: string,
+): { caCert?: string; clientCert?: string; clientKey?: string } | undefined {
+  const [ca, cert, key] = [opts['broker-ca'], opts['broker-cert'], opts['broker-key']];
+  if (!ca && !cert && !key) return undefined;
+  if (Boolean(cert) !== Boolean(key)) throw new UsageError('--broker-cert and --broker-key go together');
+  const text = (flag: string, file: string) => read(flag, file, cwd).toString('utf8');
+  return {
+    ...(ca ? { caCert: text('--broker-ca', ca) } : {}),
+    ...(cert && key ? { clientCert: text('--broker-cert', cert), clientKey: text('--broker-key', key) } : {}),
+  };
+}
+
+function read(flag: string, file: string, cwd: string): Buffer {
+  try {
+    return readFileSync(resolve(cwd, file));
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot read ${file}: ${(err as Error).message}`);
+  }
 }
 
 export default defineCommand({

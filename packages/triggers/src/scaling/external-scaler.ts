@@ -12,7 +12,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { createLogger, type Logger } from '@sprout/observe';
 import { isTriggersError, TriggersError } from '../errors.js';
 import { readingOf, readTrigger, type LagTrigger } from './metric.js';
-import { MqttTopicWatch } from './mqtt-watch.js';
+import { MqttTopicWatch, type BrokerTls } from './mqtt-watch.js';
 import {
   GrpcListener,
   grpcServerOptions,
@@ -43,6 +43,8 @@ export interface MqttScalerOptions {
   limits?: GrpcLimits;
   /** TLS (KEDA's `enableTLS`), and with `clientCa` client certificates required (`tlsClientCert`). */
   tls?: GrpcTls;
+  /** TLS to the broker (an ssl:// or mqtts:// url): its CA and a client certificate, PEM, as Dapr's MQTT metadata. */
+  brokerTls?: BrokerTls;
   logger?: Logger;
 }
 
@@ -166,7 +168,7 @@ export class MqttExternalScaler {
             `the scaler watches ${this.watches.size} topics already, its limit; start another scaler for more`,
           ),
         );
-      w = MqttTopicWatch.open(url, topic, this.o.windowMs ?? 30_000);
+      w = MqttTopicWatch.open(url, topic, this.o.windowMs ?? 30_000, this.o.brokerTls);
       // A broker that could not be reached is tried again on the next call.
       w.catch(() => this.watches.delete(key));
       this.watches.set(key, w);

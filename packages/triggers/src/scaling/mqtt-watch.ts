@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { connectMqtt, mqttOptions } from '../engines/mqtt.js';
+import { connectMqtt, mqttOptions, MQTT_TLS_KEYS } from '../engines/mqtt.js';
 import { Metadata } from '../engines/metadata.js';
+
+/** TLS to the broker in Dapr's metadata names (PEM text). */
+export interface BrokerTls {
+  caCert?: string;
+  clientCert?: string;
+  clientKey?: string;
+}
 
 /** Arrivals remembered per topic at most; beyond it the count stops growing (it is already high). */
 const MAX_REMEMBERED = 100_000;
@@ -32,10 +39,20 @@ export class MqttTopicWatch {
     });
   }
 
-  /** Connects to `url` (Dapr's `url` forms: tcp://, ssl://, mqtt://, mqtts://) and subscribes to `topic`. */
-  static async open(url: string, topic: string, windowMs: number, now = Date.now): Promise<MqttTopicWatch> {
+  /**
+   * Connects to `url` (Dapr's `url` forms: tcp://, ssl://, mqtt://, mqtts://) and subscribes to
+   * `topic`. `tls` is Dapr's `caCert`/`clientCert`/`clientKey` (PEM) for a TLS url.
+   */
+  static async open(
+    url: string,
+    topic: string,
+    windowMs: number,
+    tls: BrokerTls = {},
+    now = Date.now,
+  ): Promise<MqttTopicWatch> {
+    const metadata = { url, ...tls };
     const { url: u, options } = mqttOptions(
-      new Metadata({ name: 'mqtt-scaler', type: 'pubsub.mqtt3', metadata: { url } }, ['url']),
+      new Metadata({ name: 'mqtt-scaler', type: 'pubsub.mqtt3', metadata }, ['url', ...MQTT_TLS_KEYS]),
     );
     const client = await connectMqtt(
       u,
