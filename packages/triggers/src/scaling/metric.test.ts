@@ -219,6 +219,49 @@ describe('metricType', () => {
   });
 });
 
+describe('KEDA metadata names are case-sensitive', () => {
+  it.each([
+    ['mqtt', { topic: 'x', targetvalue: '5' }, 'targetvalue', 'targetValue'],
+    ['nats-jetstream', { stream: 's', consumer: 'c', lagthreshold: '5' }, 'lagthreshold', 'lagThreshold'],
+    ['redis-streams', { stream: 's', ConsumerGroup: 'g' }, 'ConsumerGroup', 'consumerGroup'],
+    ['rabbitmq', { queueName: 'q', Mode: 'QueueLength', value: '5' }, 'Mode', 'mode'],
+    [
+      'cron',
+      { timezone: 'UTC', start: '0 1 * * *', end: '0 2 * * *', desiredreplicas: '1' },
+      'desiredreplicas',
+      'desiredReplicas',
+    ],
+  ])(
+    '%s: a miscased key that KEDA and Sprout would ignore is refused, naming it',
+    (type, metadata, key, meant) => {
+      expect(() => readTrigger({ type, metadata }, 'triggers[0]')).toThrow(
+        expect.objectContaining({
+          code: 'SPROUT_ERR_TRIGGERS_SCALER_INVALID',
+          field: `triggers[0].metadata.${key}`,
+          message: expect.stringContaining(`write "${meant}"`),
+        }),
+      );
+    },
+  );
+
+  it("keeps keys a cluster's scaler uses that Sprout does not read (connection settings, *FromEnv)", () => {
+    const t = readTrigger(
+      {
+        type: 'nats-jetstream',
+        metadata: {
+          stream: 's',
+          consumer: 'c',
+          natsServerMonitoringEndpoint: 'nats:8222',
+          account: '$G',
+          accountFromEnv: 'ACC',
+        },
+      },
+      'triggers[0]',
+    );
+    expect(t.source).toBe('s/c');
+  });
+});
+
 describe('readTrigger fuzzed', () => {
   it('random metadata values either read or are refused with the scaler code, never anything else', () => {
     let x = Number(process.env.SPROUT_FUZZ_SEED ?? Date.now() % 100000) || 1;

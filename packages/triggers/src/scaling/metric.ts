@@ -119,12 +119,76 @@ export function readTrigger(
   return { ...readKind(trigger, field, index), metricType };
 }
 
+/**
+ * KEDA's metadata names per scaler (the scaling ones Sprout reads and those a cluster's scaler
+ * uses to connect): a key that differs from one of them only in case would be ignored by KEDA,
+ * whose names are case-sensitive, and by Sprout, so it is refused.
+ */
+const KEDA_NAMES: Record<string, readonly string[]> = {
+  'nats-jetstream': [
+    'stream',
+    'consumer',
+    'lagThreshold',
+    'activationLagThreshold',
+    'account',
+    'natsServerMonitoringEndpoint',
+    'useHttps',
+  ],
+  'redis-streams': [
+    'stream',
+    'consumerGroup',
+    'pendingEntriesCount',
+    'streamLength',
+    'lagCount',
+    'activationLagCount',
+    'address',
+    'host',
+    'port',
+    'username',
+    'password',
+    'databaseIndex',
+    'enableTLS',
+    'unsafeSsl',
+  ],
+  rabbitmq: [
+    'queueName',
+    'mode',
+    'value',
+    'activationValue',
+    'queueLength',
+    'host',
+    'protocol',
+    'vhostName',
+    'useRegex',
+    'excludeUnacknowledged',
+    'pageSize',
+    'operation',
+    'timeout',
+    'unsafeSsl',
+  ],
+  cron: ['timezone', 'start', 'end', 'desiredReplicas'],
+  mqtt: ['topic', 'targetValue', 'activationTargetValue', 'url', 'scalerAddress', 'enableTLS', 'unsafeSsl'],
+};
+
+function refuseMiscased(meta: Meta, type: string, field: string): void {
+  const names = KEDA_NAMES[type] ?? [];
+  for (const key of Object.keys(meta)) {
+    const meant = names.find((n) => n !== key && n.toLowerCase() === key.toLowerCase());
+    if (meant)
+      throw invalid(
+        `${field}.metadata.${key}`,
+        `KEDA's metadata names are case-sensitive: "${key}" would be ignored; write "${meant}"`,
+      );
+  }
+}
+
 function readKind(
   trigger: { type: string; name?: string; metadata?: Meta },
   field: string,
   index: number,
 ): Omit<LagTrigger, 'metricType'> {
   const meta = trigger.metadata ?? {};
+  refuseMiscased(meta, trigger.type, field);
   const name = trigger.name ?? `${trigger.type}-${index}`;
   switch (trigger.type) {
     case 'nats-jetstream': {
