@@ -37,9 +37,10 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // Most test files wait on brokers, sockets and child processes, not on the CPU, and every file
-    // uses names and ports of its own (CONTRIBUTING.md), so files run side by side: two workers a core
-    // (Vitest's default, one less than the cores, is a single worker on a 2-core machine).
-    maxWorkers: Math.max(2, availableParallelism() * 2),
+    // uses names and ports of its own (CONTRIBUTING.md), so files run side by side: one worker more
+    // than the cores (Vitest's default, one less, is a single worker on a 2-core machine). Not more:
+    // the builds and the CLI's child processes need the CPU, and starved they pass their timeouts.
+    maxWorkers: availableParallelism() + 1,
     // A worker runs file after file in one process: the modules a file imports (the packages, the
     // broker clients) are loaded once per worker instead of once per file. Tests hold no global
     // state; a file that changes process-wide settings restores them in its afterAll.
