@@ -1,5 +1,5 @@
 import { HttpError } from './errors.js';
-import { readCloudEvent } from './cloudevents.js';
+import { readStructuredCloudEvent } from './cloudevents.js';
 
 /**
  * Dapr's bulk subscribe, the app's side: daprd (or Sprout's delivery engine) POSTs
@@ -27,8 +27,6 @@ export const BULK_CONCURRENCY = BULK_SUBSCRIBE.maxMessagesCount;
 export type BulkItem =
   | { readonly entryId: string; readonly data: unknown }
   | { readonly entryId: string; readonly invalid: Error };
-
-const CE_HEADERS = { 'content-type': 'application/cloudevents+json' };
 
 function malformed(message: string): HttpError {
   return new HttpError(400, 'SPROUT_ERR_FRAMEWORK_MALFORMED_BULK', `bulk subscribe request: ${message}`);
@@ -68,7 +66,8 @@ export function readBulkEntries(body: Record<string, unknown>): BulkItem[] {
     if (event === undefined || event === null) throw malformed(`entries[${i}].event is missing`);
     if (typeof event === 'string') return { entryId, data: Buffer.from(event, 'base64') };
     try {
-      return { entryId, data: readCloudEvent(CE_HEADERS, event).data };
+      // As a single structured-mode delivery reads it (the entry's own object: read in place).
+      return { entryId, data: readStructuredCloudEvent(event, false).data };
     } catch (err) {
       return { entryId, invalid: err as Error };
     }

@@ -130,6 +130,49 @@ describe('bulk subscribe on the async runtime', () => {
     expect(new Set(calls.map((c) => c.executionId)).size).toBe(calls.length);
   });
 
+  it('a synchronous function (returning or throwing) is answered per entry; over 100 entries all are answered', async () => {
+    const seen: unknown[] = [];
+    const sync = await start({
+      fn: (_ctx: unknown, data: unknown) => {
+        if ((data as { fail?: boolean } | null)?.fail) throw new Error('asked to fail');
+        seen.push(data);
+      },
+      target: 'sync',
+      context: {
+        name: 'sync',
+        version: 'v1',
+        runtime: 'Async',
+        inputs: { orders: { uri: 'orders', componentName: 'bus', componentType: 'pubsub.redis' } },
+      },
+    });
+    try {
+      const ask = async (entries: unknown[]) =>
+        (await (
+          await fetch(`${sync.url}/orders`, {
+            method: 'POST',
+            headers: json,
+            body: JSON.stringify(envelope(entries)),
+          })
+        ).json()) as { statuses: { entryId: string; status: string }[] };
+      const two = await ask([
+        { entryId: 'a', event: ce('1', { n: 1 }) },
+        { entryId: 'b', event: ce('2', { fail: true }) },
+      ]);
+      expect(two.statuses.map((x) => [x.entryId, x.status])).toEqual([
+        ['a', 'SUCCESS'],
+        ['b', 'RETRY'],
+      ]);
+      const many = await ask(
+        Array.from({ length: 130 }, (_, i) => ({ entryId: `m${i}`, event: ce(`m${i}`, { i }) })),
+      );
+      expect(many.statuses.map((x) => x.entryId)).toEqual(Array.from({ length: 130 }, (_, i) => `m${i}`));
+      expect(new Set(many.statuses.map((x) => x.status))).toEqual(new Set(['SUCCESS']));
+      expect(seen).toHaveLength(131);
+    } finally {
+      await sync.close();
+    }
+  });
+
   it('an empty bulk is answered with no statuses; a binding input is never read as bulk', async () => {
     calls.length = 0;
     expect(await (await post('/orders', envelope([]))).json()).toEqual({ statuses: [] });

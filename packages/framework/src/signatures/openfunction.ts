@@ -42,38 +42,58 @@ export function openFunctionInvoker(
   }
   /** One bulk request: each entry is one call with its own ctx (req is the bulk request, no res). */
   const hooked = pre.length > 0 || post.length > 0;
-  const bulk = (req: SproutRequest, items: ReturnType<typeof readBulkEntries>, input: string) => {
+  type BulkStatus = { entryId: string; status: string; error?: { code: string; executionId: string } };
+  const bulk = (
+    req: SproutRequest,
+    items: ReturnType<typeof readBulkEntries>,
+    input: string,
+  ): BulkStatus[] | Promise<BulkStatus[]> => {
     const base = req.executionId;
     const signal = req.signal;
-    return mapBounded(items, BULK_CONCURRENCY, async (item) => {
+    const failed = (item: (typeof items)[number], executionId: string, err: unknown): BulkStatus => {
+      const code = (err as { code?: unknown })?.code;
+      const errorCode =
+        typeof code === 'string' && code.startsWith('SPROUT_ERR_')
+          ? code
+          : 'SPROUT_ERR_FRAMEWORK_FUNCTION_FAILED';
+      logger?.error(
+        {
+          function: context.name,
+          executionId,
+          entryId: item.entryId,
+          code: errorCode,
+          err,
+        },
+        'function failed on a bulk entry; answered RETRY',
+      );
+      // daprd reads entryId and status; the error tells Sprout's delivery engine (and its dead
+      // letters) why, as a single delivery's 500 does.
+      return { entryId: item.entryId, status: 'RETRY', error: { code: errorCode, executionId } };
+    };
+    // One entry: its status at once when the function returned no promise, else a promise of it.
+    const one = (item: (typeof items)[number]): BulkStatus | Promise<BulkStatus> => {
       const executionId = `${base}-${item.entryId}`;
       try {
         if ('invalid' in item) throw item.invalid;
         const ctx = new InvocationContext(resources, req, undefined, { input, executionId, signal });
-        if (hooked) await runWithPlugins(ctx, resources.plugins, pre, post, async () => fn(ctx, item.data));
-        else await fn(ctx, item.data);
-        return { entryId: item.entryId, status: 'SUCCESS' };
-      } catch (err) {
-        const code = (err as { code?: unknown })?.code;
-        const errorCode =
-          typeof code === 'string' && code.startsWith('SPROUT_ERR_')
-            ? code
-            : 'SPROUT_ERR_FRAMEWORK_FUNCTION_FAILED';
-        logger?.error(
-          {
-            function: context.name,
-            executionId,
-            entryId: item.entryId,
-            code: errorCode,
-            err,
-          },
-          'function failed on a bulk entry; answered RETRY',
+        const ran: unknown = hooked
+          ? runWithPlugins(ctx, resources.plugins, pre, post, async () => fn(ctx, item.data))
+          : fn(ctx, item.data);
+        const ok: BulkStatus = { entryId: item.entryId, status: 'SUCCESS' };
+        if (typeof (ran as PromiseLike<unknown> | null)?.then !== 'function') return ok;
+        return Promise.resolve(ran).then(
+          () => ok,
+          (err: unknown) => failed(item, executionId, err),
         );
-        // daprd reads entryId and status; the error tells Sprout's delivery engine (and its dead
-        // letters) why, as a single delivery's 500 does.
-        return { entryId: item.entryId, status: 'RETRY', error: { code: errorCode, executionId } };
+      } catch (err) {
+        return failed(item, executionId, err);
       }
-    });
+    };
+    if (items.length > BULK_CONCURRENCY)
+      return mapBounded(items, BULK_CONCURRENCY, async (item) => one(item));
+    // Every entry at once (within the bound): no worker per entry, no promise for a synchronous function.
+    const out = items.map(one);
+    return out.some((x) => x instanceof Promise) ? Promise.all(out) : (out as BulkStatus[]);
   };
   const inputs = Object.entries(context.inputs ?? {});
   const byRoute = new Map<string, string>();
