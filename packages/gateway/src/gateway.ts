@@ -44,9 +44,9 @@ export interface GatewayOptions {
    */
   maxConnectionsPerInstance?: number;
   /**
-   * How requests without a body reach instances: `'undici'` (default) through undici's pool,
-   * `'raw'` over the gateway's own pooled HTTP/1.1 connections (src/forward/: its own response
-   * parser, head written in one go, no per-request objects of a client library).
+   * How requests without a body reach instances: `'raw'` (default) over the gateway's own pooled
+   * HTTP/1.1 connections (src/forward/: its own response parser, the head written in one go, no
+   * client library's objects per request), `'undici'` through undici's pool (the earlier path).
    */
   forwarding?: 'undici' | 'raw';
 }
@@ -107,7 +107,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       field: 'maxConnectionsPerInstance',
     });
   }
-  const forwarding = options.forwarding ?? 'undici';
+  const forwarding = options.forwarding ?? 'raw';
   if (forwarding !== 'undici' && forwarding !== 'raw') {
     throw new GatewayError('SPROUT_ERR_GATEWAY_INVALID_OPTION', "forwarding must be 'undici' or 'raw'", {
       field: 'forwarding',
