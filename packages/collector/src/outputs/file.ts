@@ -79,7 +79,11 @@ export const fileOutput: OutputPlugin = {
       async write(records) {
         const byFile = new Map<string, { text: string; n: number; tag: string }>();
         const refused = new Map<string, number>();
-        for (const r of records) {
+        for (let i = 0; i < records.length; i++) {
+          // A merged write formats up to 16,384 records: let the event loop in every 1,024 so
+          // sockets (UDP above all, which cannot wait) are drained meanwhile.
+          if (i > 0 && i % 1024 === 0) await new Promise((r) => setImmediate(r));
+          const r = records[i]!;
           const target = targetOf(r.tag);
           if (target === undefined) {
             refused.set(r.tag, (refused.get(r.tag) ?? 0) + 1);
