@@ -140,12 +140,21 @@ describe('sprout logs', () => {
     let followedErr = '';
     follower.stdout.on('data', (c: Buffer) => (followed += c.toString()));
     follower.stderr.on('data', (c: Buffer) => (followedErr += c.toString()));
-    await new Promise((r) => setTimeout(r, 300));
-    await fetch(`${d.url}/?id=6`);
-    await until('the followed lines', () =>
-      followed.includes('stdout order 6 received') && /^stderr \{.*"id":"6"/m.test(followed)
-        ? true
-        : undefined,
+    // With --tail 0 it sees only what comes after it connected, which takes a moment: the request
+    // goes again every half second until its lines come through.
+    let asked = 0;
+    await until(
+      'the followed lines',
+      () => {
+        if (Date.now() - asked >= 500) {
+          asked = Date.now();
+          void fetch(`${d.url}/?id=6`).catch(() => undefined);
+        }
+        return followed.includes('stdout order 6 received') && /^stderr \{.*"id":"6"/m.test(followed)
+          ? true
+          : undefined;
+      },
+      20_000,
     );
     expect(followedErr).toBe('');
 
