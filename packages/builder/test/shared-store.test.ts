@@ -103,7 +103,7 @@ describe('the machine-level store (<dataDir>/builder/shared)', () => {
     expect(c.image.descriptor.digest).toBe(b.image.descriptor.digest);
   }, 180_000);
 
-  it('keeps at most its limits of layer blobs, the oldest used dropped, and never a run image blob', async () => {
+  it('keeps at most its limits of layer blobs, the oldest used dropped, orphans after an hour, never a run image blob', async () => {
     const dir = join(work, 'limited');
     const store = await SharedStore.open(dir, { entries: 2, bytes: 1024 * 1024 * 1024 });
     const src = await OciLayout.open(join(work, 'limited-src'));
@@ -116,6 +116,13 @@ describe('the machine-level store (<dataDir>/builder/shared)', () => {
     }
     const run = await assembleRunImage(store.layout);
     await store.keep(store.layout, 'run-top', run.image.manifest.layers[1]!);
+    // Blobs no entry names (a failed build's): one two hours old, one just written.
+    const stale = await store.layout.putBytes(Buffer.from('stale'), 'application/octet-stream');
+    const recent = await store.layout.putBytes(Buffer.from('recent'), 'application/octet-stream');
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    await utimes(store.layout.blobPath(stale.digest), old, old);
+    for (const d of [run.image.descriptor, run.image.manifest.config])
+      await utimes(store.layout.blobPath(d.digest), old, old);
     await store.save();
     const reopened = await SharedStore.open(dir, { entries: 2, bytes: 1024 * 1024 * 1024 });
     expect(reopened.get('fp0')).toBeUndefined();
@@ -123,8 +130,11 @@ describe('the machine-level store (<dataDir>/builder/shared)', () => {
     expect(reopened.get('fp2')?.digest).toBe(layers[2]!.digest);
     expect(await reopened.layout.has(layers[0]!.digest)).toBe(false);
     expect(await reopened.layout.has(layers[2]!.digest)).toBe(true);
-    // fp1 dropped from the index; the run image's layers stay whatever the index says.
-    for (const l of run.image.manifest.layers) expect(await reopened.layout.has(l.digest)).toBe(true);
+    // The run image's blobs stay whatever the index says and however old; of the others, the old one goes.
+    for (const d of [run.image.descriptor, run.image.manifest.config, ...run.image.manifest.layers])
+      expect(await reopened.layout.has(d.digest)).toBe(true);
+    expect(await reopened.layout.has(stale.digest)).toBe(false);
+    expect(await reopened.layout.has(recent.digest)).toBe(true);
     expect(await reopened.provide(src, layers[2]!)).toBe(true);
   }, 60_000);
 });

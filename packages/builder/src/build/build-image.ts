@@ -128,6 +128,7 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
   const unlock = lockWorkDir(workDir);
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
+  let shared: SharedStore | undefined;
   try {
     const spec = parseSource(o.source);
     let srcDir: string;
@@ -167,7 +168,7 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
     );
     // The run image is made (or pulled) once into the machine-level store and linked into the
     // layout; with the cache on, launch layer blobs are shared through that store too.
-    const shared = await SharedStore.open(join(builderDir, 'shared'));
+    shared = await SharedStore.open(join(builderDir, 'shared'));
     const run = o.runImage ? await o.runImage(shared.layout) : undefined;
     if (run) await layout.linkImage(shared.layout, run.image);
     const cache = o.cache === false ? undefined : new LayerCache(cacheDirOf(dataDir, o.tag));
@@ -194,7 +195,6 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
       ...(o.signal ? { signal: o.signal } : {}),
     });
     await layout.tag(result.image, refName);
-    await shared.save();
     if (o.cacheImage && cache && store) {
       const n = await pushCacheImage(cache, o.cacheImage.ref, store, o.cacheImage.transfer ?? {});
       o.logs.line(`cache image ${o.cacheImage.ref}: pushed ${n} layers`);
@@ -205,6 +205,8 @@ export async function buildImage(o: BuildImageOptions): Promise<BuildImageResult
     }
     return { ...result, layout, refName, project };
   } finally {
+    // What a failed build put in the store is kept too (valid blobs, by fingerprint).
+    await shared?.save().catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
     unlock();
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LayerReuse } from '../lifecycle/export.js';
 import { OciLayout, type Digest, type LayerDescriptor } from '../oci/index.js';
@@ -35,12 +35,7 @@ export class SharedStore implements LayerReuse {
 
   static async open(dir: string, limits = SHARED_LIMITS): Promise<SharedStore> {
     const store = new SharedStore(await OciLayout.open(dir), limits);
-    try {
-      const parsed = JSON.parse(await readFile(join(dir, INDEX), 'utf8')) as Record<string, Entry>;
-      if (parsed && typeof parsed === 'object') store.entries = parsed;
-    } catch {
-      /* none yet, or unreadable: start empty */
-    }
+    store.entries = await readEntries(dir);
     return store;
   }
 
@@ -73,9 +68,16 @@ export class SharedStore implements LayerReuse {
     this.set(fingerprint, layer);
   }
 
-  /** Writes the index, the oldest entries (and their blobs) dropped beyond the limits. */
+  /**
+   * Writes the index (merged with what another build wrote meanwhile), the oldest entries and their
+   * blobs dropped beyond the limits; a blob neither indexed nor part of a named image (left by a
+   * build that failed or lost the race for the index) goes once an hour old.
+   */
   async save(): Promise<void> {
     if (!this.touched) return;
+    const onDisk = await readEntries(this.layout.dir);
+    for (const [fp, e] of Object.entries(onDisk))
+      if (!this.entries[fp] || this.entries[fp].usedAt < e.usedAt) this.entries[fp] = e;
     const byUse = Object.entries(this.entries).sort((a, b) => b[1].usedAt - a[1].usedAt);
     const kept: Record<string, Entry> = {};
     let bytes = 0;
@@ -86,18 +88,37 @@ export class SharedStore implements LayerReuse {
         bytes += e.layer.size;
       } else dropped.add(e.layer.digest);
     }
-    for (const e of Object.values(kept)) dropped.delete(e.layer.digest);
-    // Blobs of the images the store names (the run images) stay.
+    const live = new Set<string>(Object.values(kept).map((e) => e.layer.digest));
+    // The images the store names (the run images) keep every blob.
     for (const d of (await this.layout.readIndex()).manifests) {
+      live.add(d.digest);
       const image = await this.layout.imageAt(d).catch(() => undefined);
-      for (const l of image?.manifest.layers ?? []) dropped.delete(l.digest);
+      if (image)
+        for (const b of [image.descriptor, image.manifest.config, ...image.manifest.layers])
+          live.add(b.digest);
     }
-    for (const digest of dropped) await rm(this.layout.blobPath(digest), { force: true });
+    const blobs = join(this.layout.dir, 'blobs', 'sha256');
+    const cutoff = Date.now() - 3_600_000;
+    for (const hex of await readdir(blobs).catch(() => [])) {
+      const digest = `sha256:${hex}` as Digest;
+      if (live.has(digest)) continue;
+      const st = await stat(join(blobs, hex)).catch(() => undefined);
+      if (dropped.has(digest) || (st && st.mtimeMs < cutoff)) await rm(join(blobs, hex), { force: true });
+    }
     const tmp = join(this.layout.dir, '.sprout-tmp', randomBytes(8).toString('hex'));
     await mkdir(dirname(tmp), { recursive: true });
     await writeFile(tmp, JSON.stringify(kept));
     await rename(tmp, join(this.layout.dir, INDEX));
     this.entries = kept;
     this.touched = false;
+  }
+}
+
+async function readEntries(dir: string): Promise<Record<string, Entry>> {
+  try {
+    const parsed = JSON.parse(await readFile(join(dir, INDEX), 'utf8')) as unknown;
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, Entry>) : {};
+  } catch {
+    return {}; // none yet, or unreadable: start empty
   }
 }
