@@ -45,6 +45,8 @@ export interface ScalerTrigger {
   metadata: Record<string, string>;
   /** KEDA's `metricType`; `AverageValue` (the default) divides the metric by the replicas. */
   metricType: 'AverageValue' | 'Value';
+  /** Where it is written (`file:line`): the trigger and each metadata key, for messages about them. */
+  at?: { trigger: string; metadata: Record<string, string> };
 }
 
 /** KEDA ScaledObject knobs for an event-driven function (`scaleOptions.keda.scaledObject`). */

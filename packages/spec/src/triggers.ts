@@ -71,10 +71,11 @@ export function triggersOf(serving: Serving, at: Locator): FunctionTriggers | un
   });
   const so = keda?.scaledObject;
   const scalers = (keda?.triggers ?? []).map((t, i): ScalerTrigger => {
+    const path = ['spec', 'serving', 'scaleOptions', 'keda', 'triggers', i];
     if (!(LOCAL_SCALER_TYPES as readonly string[]).includes(t.type))
       throw unsupported(
         at,
-        ['spec', 'serving', 'scaleOptions', 'keda', 'triggers', i, 'type'],
+        [...path, 'type'],
         `KEDA scaler "${t.type}" is not run locally; sprout dev scales on ${LOCAL_SCALER_TYPES.join(', ')}`,
       );
     return {
@@ -82,6 +83,12 @@ export function triggersOf(serving: Serving, at: Locator): FunctionTriggers | un
       ...(t.name !== undefined ? { name: t.name } : {}),
       metadata: { ...t.metadata },
       metricType: t.metricType ?? 'AverageValue',
+      at: {
+        trigger: at(path),
+        metadata: Object.fromEntries(
+          Object.keys(t.metadata ?? {}).map((k) => [k, at([...path, 'metadata', k])]),
+        ),
+      },
     };
   });
   return {

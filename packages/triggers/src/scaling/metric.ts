@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { TriggersError } from '../errors.js';
+import { kedaKeyProblem } from './keda-names.js';
 
 /**
  * KEDA's event scalers as pure functions: a trigger's metadata (KEDA's own names and defaults) is
@@ -107,79 +108,45 @@ function cronOf(expr: string, timezone: string, field: string): Cron {
  *   messages the function's MQTT subscription holds unsettled or queued.
  */
 export function readTrigger(
-  trigger: { type: string; name?: string; metadata?: Meta; metricType?: string },
+  trigger: { type: string; name?: string; metadata?: Meta; metricType?: string; at?: ScalerPositions },
   field: string,
   index = 0,
 ): LagTrigger {
-  const metricType = trigger.metricType ?? 'AverageValue';
-  if (metricType !== 'AverageValue' && metricType !== 'Value')
-    throw invalid(`${field}.metricType`, `"${metricType}" is not scaled locally; use AverageValue or Value`);
-  if (metricType === 'Value' && trigger.type === 'cron')
-    throw invalid(`${field}.metricType`, "KEDA's cron scaler supports AverageValue only");
-  return { ...readKind(trigger, field, index), metricType };
+  try {
+    const metricType = trigger.metricType ?? 'AverageValue';
+    if (metricType !== 'AverageValue' && metricType !== 'Value')
+      throw invalid(
+        `${field}.metricType`,
+        `"${metricType}" is not scaled locally; use AverageValue or Value`,
+      );
+    if (metricType === 'Value' && trigger.type === 'cron')
+      throw invalid(`${field}.metricType`, "KEDA's cron scaler supports AverageValue only");
+    const problem = kedaKeyProblem(trigger.type, trigger.metadata ?? {});
+    if (problem) throw invalid(`${field}.metadata.${problem.key}`, problem.message);
+    return { ...readKind(trigger, field, index), metricType };
+  } catch (err) {
+    throw placed(err, trigger.at, `${field}.metadata.`);
+  }
 }
 
 /**
- * KEDA's metadata names per scaler (the scaling ones Sprout reads and those a cluster's scaler
- * uses to connect): a key that differs from one of them only in case would be ignored by KEDA,
- * whose names are case-sensitive, and by Sprout, so it is refused.
+ * Where a trigger is written (`file:line`, as @sprout/spec keeps it for a function.yaml): the
+ * trigger's own line and each metadata key's.
  */
-const KEDA_NAMES: Record<string, readonly string[]> = {
-  'nats-jetstream': [
-    'stream',
-    'consumer',
-    'lagThreshold',
-    'activationLagThreshold',
-    'account',
-    'natsServerMonitoringEndpoint',
-    'useHttps',
-  ],
-  'redis-streams': [
-    'stream',
-    'consumerGroup',
-    'pendingEntriesCount',
-    'streamLength',
-    'lagCount',
-    'activationLagCount',
-    'address',
-    'host',
-    'port',
-    'username',
-    'password',
-    'databaseIndex',
-    'enableTLS',
-    'unsafeSsl',
-  ],
-  rabbitmq: [
-    'queueName',
-    'mode',
-    'value',
-    'activationValue',
-    'queueLength',
-    'host',
-    'protocol',
-    'vhostName',
-    'useRegex',
-    'excludeUnacknowledged',
-    'pageSize',
-    'operation',
-    'timeout',
-    'unsafeSsl',
-  ],
-  cron: ['timezone', 'start', 'end', 'desiredReplicas'],
-  mqtt: ['topic', 'targetValue', 'activationTargetValue', 'url', 'scalerAddress', 'enableTLS', 'unsafeSsl'],
-};
+export interface ScalerPositions {
+  readonly trigger: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
 
-function refuseMiscased(meta: Meta, type: string, field: string): void {
-  const names = KEDA_NAMES[type] ?? [];
-  for (const key of Object.keys(meta)) {
-    const meant = names.find((n) => n !== key && n.toLowerCase() === key.toLowerCase());
-    if (meant)
-      throw invalid(
-        `${field}.metadata.${key}`,
-        `KEDA's metadata names are case-sensitive: "${key}" would be ignored; write "${meant}"`,
-      );
-  }
+/**
+ * A refusal led by where it is written: the key's line for a key that is there, else the trigger's
+ * (a required key that is missing: the map that lacks it; `type`, `metricType`).
+ */
+function placed(err: unknown, at: ScalerPositions | undefined, prefix: string): unknown {
+  if (!at || !(err instanceof TriggersError) || !err.field) return err;
+  const key = err.field.startsWith(prefix) ? err.field.slice(prefix.length) : undefined;
+  const line = key !== undefined && Object.hasOwn(at.metadata, key) ? at.metadata[key]! : at.trigger;
+  return new TriggersError(err.code, `${line}: ${err.message}`, { field: err.field });
 }
 
 function readKind(
@@ -188,7 +155,6 @@ function readKind(
   index: number,
 ): Omit<LagTrigger, 'metricType'> {
   const meta = trigger.metadata ?? {};
-  refuseMiscased(meta, trigger.type, field);
   const name = trigger.name ?? `${trigger.type}-${index}`;
   switch (trigger.type) {
     case 'nats-jetstream': {
