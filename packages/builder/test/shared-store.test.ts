@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assembleRunImage, buildImage, OciLayout, SharedStore, writeLayer } from '@sprout/builder';
+import {
+  assembleRunImage,
+  buildImage,
+  OciLayout,
+  SharedStore,
+  writeImage,
+  writeLayer,
+} from '@sprout/builder';
 
 const run = promisify(execFile);
 let work: string;
@@ -114,8 +121,15 @@ describe('the machine-level store (<dataDir>/builder/shared)', () => {
       layers.push(layer);
       await new Promise((r) => setTimeout(r, 5));
     }
-    const run = await assembleRunImage(store.layout);
-    await store.keep(store.layout, 'run-top', run.image.manifest.layers[1]!);
+    // A named image (as the run image is): its blobs are never dropped.
+    const base = await writeLayer(store.layout, [{ to: '/etc/os-release', content: 'ID=test\n' }]);
+    const named = await writeImage(store.layout, {
+      layers: [{ layer: base, createdBy: 'test' }],
+      config: {},
+    });
+    await store.layout.tag(named, 'run');
+    const run = { image: named };
+    await store.keep(store.layout, 'run-top', base);
     // Blobs no entry names (a failed build's): one two hours old, one just written.
     const stale = await store.layout.putBytes(Buffer.from('stale'), 'application/octet-stream');
     const recent = await store.layout.putBytes(Buffer.from('recent'), 'application/octet-stream');
