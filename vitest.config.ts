@@ -1,29 +1,37 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { relative } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
+/** The longest timeout a test file declares (`}, 120_000)`, `timeout: 120_000`): its slow ones say so. */
+function declaredTimeout(file: string): number {
+  let ms = 0;
+  for (const m of readFileSync(file, 'utf8').matchAll(/(?:\},\s*|timeout:\s*)(\d[\d_]{3,})\b/g))
+    ms = Math.max(ms, Number(m[1]!.replaceAll('_', '')));
+  return ms;
+}
+
 /**
  * Longest first, so the last files to finish are short ones: by the durations of the last run
- * where Vitest's cache has them. A file it has not seen (all of them in a fresh clone) goes first,
- * integration tests (`test/`: brokers, builds, child processes) before unit tests (`src/`), larger
- * files first.
+ * where Vitest's cache has them. Files it has not seen (all of them in a fresh clone) go first, by
+ * the longest timeout they declare, then integration tests (`test/`) before unit tests, larger first.
  */
 class LongestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const cache = this.ctx.cache;
-    const rank = new Map(
+    const rank = new Map<TestSpecification, number[]>(
       files.map((f) => {
         const key = `${f.project.name}:${relative(this.ctx.config.root, f.moduleId)}`;
         const ms = cache.getFileTestResults(key)?.duration;
-        const integration = /[\\/]test[\\/]/.test(key);
-        const size = cache.getFileStats(key)?.size ?? 0;
-        return [f, ms === undefined ? [1, integration ? 1 : 0, size] : [0, 0, ms]] as const;
+        if (ms !== undefined) return [f, [0, ms, 0, 0]];
+        const integration = /[\\/]test[\\/]/.test(key) ? 1 : 0;
+        return [f, [1, declaredTimeout(f.moduleId), integration, cache.getFileStats(key)?.size ?? 0]];
       }),
     );
     return [...files].sort((a, b) => {
       const [x, y] = [rank.get(a)!, rank.get(b)!];
-      return y[0] - x[0] || y[1] - x[1] || y[2] - x[2];
+      return y.reduce((d, v, i) => d || v - x[i]!, 0);
     });
   }
 }
