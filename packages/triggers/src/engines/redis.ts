@@ -35,6 +35,7 @@ const METADATA_FIELD = Buffer.from('metadata');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NO_METADATA: MessageMetadata = Object.freeze({});
 const EMPTY = Buffer.alloc(0);
+const SETTLED = Promise.resolve();
 
 export class RedisStreamsPubSub implements PubSubEngine {
   readonly type = 'pubsub.redis';
@@ -286,16 +287,9 @@ class StreamSubscription implements Subscription {
   }
 
   /** Settles `id` (StreamDelivery.ack): one XACK per turn of the event loop for every entry acked in it. */
-  async ackEntry(id: string): Promise<void> {
-    if (this.closed || !this.unsettled.has(id)) return;
-    try {
-      await this.xack(id);
-    } catch (err) {
-      // Redis is away: the entry stays pending and XAUTOCLAIM hands it out again (a redelivery).
-      this.options.onError(this.engine.unavailable('ack', err));
-    } finally {
-      if (this.unsettled.delete(id)) this.signal();
-    }
+  ackEntry(id: string): Promise<void> {
+    if (this.closed || !this.unsettled.has(id)) return SETTLED;
+    return this.xack(id);
   }
 
   /** StreamDelivery.nack: the entry is handed out again after `delayMs`, its slot kept meanwhile. */
@@ -323,10 +317,18 @@ class StreamSubscription implements Subscription {
     if (!this.acks) {
       const ids: string[] = [];
       const { topic, group } = this.options;
-      const done = new Promise<void>((resolve, reject) =>
+      // Never rejects: an XACK that fails (Redis is away) leaves the entries pending, and
+      // XAUTOCLAIM hands them out again (a redelivery); the failure is reported once for all.
+      const done = new Promise<void>((resolve) =>
         setImmediate(() => {
           this.acks = undefined;
-          this.engine.client.call('XACK', topic, group, ...ids).then(() => resolve(), reject);
+          this.engine.client.call('XACK', topic, group, ...ids).then(
+            () => resolve(),
+            (err: unknown) => {
+              this.options.onError(this.engine.unavailable('ack', err));
+              resolve();
+            },
+          );
           let freed = false;
           for (const x of ids) freed = this.unsettled.delete(x) || freed;
           if (freed) this.signal();
