@@ -67,7 +67,7 @@ function attempt(
     clearTimeout(timer);
     if (conn) {
       conn.socket.resume();
-      conns.release(inst, conn, reuse);
+      conns.release(conn, reuse);
     }
     done();
   };
@@ -179,7 +179,7 @@ function attempt(
     }
     conn = c;
     if (finished || res.destroyed) {
-      conns.release(inst, c, true);
+      conns.release(c, true);
       if (!finished) {
         finished = true;
         done();

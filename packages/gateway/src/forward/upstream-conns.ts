@@ -1,7 +1,10 @@
 import { connect, type Socket } from 'node:net';
 
-/** How long an idle pooled connection is kept, ms. */
-const IDLE_MS = 30_000;
+/**
+ * How long an idle pooled connection is kept, ms: under Node's default server keep-alive timeout
+ * (5 s), so the gateway rather than the instance closes it (as undici's default, 4 s).
+ */
+const IDLE_MS = 4_000;
 
 /**
  * One pooled connection to an instance. The socket's listeners are attached once; the exchange
@@ -9,6 +12,8 @@ const IDLE_MS = 30_000;
  */
 export interface UpstreamConn {
   readonly socket: Socket;
+  /** The pool it belongs to (gives it back). */
+  readonly pool: AddressPool;
   /** The connection served a response before (a failure with no byte back may be a stale close). */
   reused: boolean;
   user: ConnUser | undefined;
@@ -27,6 +32,8 @@ class AddressPool {
   readonly idle: UpstreamConn[] = [];
   open = 0;
   readonly waiters: Waiter[] = [];
+  /** Set by `destroy`: connections given back afterwards are closed. */
+  private closed = false;
 
   constructor(
     private readonly host: string,
@@ -46,7 +53,7 @@ class AddressPool {
   /** Gives a connection back after a complete exchange; `keep` false closes it. */
   release(conn: UpstreamConn, keep: boolean): void {
     conn.user = undefined;
-    if (!keep || conn.socket.destroyed) {
+    if (!keep || this.closed || conn.socket.destroyed) {
       conn.socket.destroy();
       return;
     }
@@ -60,7 +67,7 @@ class AddressPool {
   private connect(cb: Waiter): void {
     this.open++;
     const socket = connect({ host: this.host, port: this.port, noDelay: true });
-    const conn: UpstreamConn = { socket, reused: false, user: undefined };
+    const conn: UpstreamConn = { socket, pool: this, reused: false, user: undefined };
     let connected = false;
     socket.once('connect', () => {
       connected = true;
@@ -91,6 +98,7 @@ class AddressPool {
   }
 
   destroy(): void {
+    this.closed = true;
     for (const c of this.idle.splice(0)) c.socket.destroy();
     for (const w of this.waiters.splice(0)) w(new Error('gateway closing'));
   }
@@ -114,8 +122,9 @@ export class UpstreamConns {
     this.pool(inst).acquire(cb);
   }
 
-  release(inst: { host: string; port: number }, conn: UpstreamConn, keep: boolean): void {
-    this.pool(inst).release(conn, keep);
+  /** Gives a connection back after a complete exchange; `keep` false closes it. */
+  release(conn: UpstreamConn, keep: boolean): void {
+    conn.pool.release(conn, keep);
   }
 
   /** Closes the idle connections of addresses no longer listed (busy ones close after their exchange). */
