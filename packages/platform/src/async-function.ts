@@ -129,6 +129,11 @@ export class AsyncFunction implements LagRoute {
     );
   }
 
+  /** Each input trigger's lag at the last poll (undefined: the broker cannot tell), for /metrics. */
+  lagsRead(): Readonly<Record<string, number | undefined>> {
+    return this.lags;
+  }
+
   counts(): Record<string, TriggerCounts> {
     return this.delivery?.counts() ?? {};
   }

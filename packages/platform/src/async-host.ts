@@ -79,7 +79,11 @@ export class AsyncHost {
     resources: Resources,
   ) {
     this.resources = resources;
-    registerDeliveryMetrics(o.metrics, () => this.counts());
+    registerDeliveryMetrics(
+      o.metrics,
+      () => this.counts(),
+      () => [...this.functions].map(([name, fn]) => [name, fn.lagsRead()] as const),
+    );
   }
 
   /**

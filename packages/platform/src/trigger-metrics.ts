@@ -2,6 +2,8 @@ import { Counter, Gauge, type Registry } from '@sprout/observe/metrics';
 import type { TriggerCounts } from '@sprout/triggers';
 
 type Source = () => Iterable<readonly [fn: string, counts: Record<string, TriggerCounts>]>;
+/** Each async function's lag at its last poll, by trigger name (undefined: the broker cannot tell). */
+type LagSource = () => Iterable<readonly [fn: string, lags: Readonly<Record<string, number | undefined>>]>;
 
 const COUNTERS = [
   ['delivered', 'Messages acked after the function took them'],
@@ -16,11 +18,13 @@ const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /**
  * The delivery engine's counts of every async function in `registry`, read at scrape time:
- * `sprout_triggers_<delivered|failed|retried|dead_lettered|dropped|reconnects>_total` and
- * `sprout_triggers_in_flight`, labelled by function and trigger name (both from the functions'
- * own configuration, so the label sets stay bounded; a function removed leaves the series).
+ * `sprout_triggers_<delivered|failed|retried|dead_lettered|dropped|reconnects>_total`,
+ * `sprout_triggers_in_flight` and `sprout_triggers_lag` (what the broker holds for each Dapr input
+ * at the last poll, with or without a KEDA trigger on it; no series where the broker cannot tell),
+ * labelled by function and trigger name (both from the functions' own configuration, so the label
+ * sets stay bounded; a function removed leaves the series).
  */
-export function registerDeliveryMetrics(registry: Registry, source: Source): void {
+export function registerDeliveryMetrics(registry: Registry, source: Source, lags: LagSource): void {
   for (const [key, help] of COUNTERS) {
     new Counter({
       name: `sprout_triggers_${snake(key)}_total`,
@@ -43,6 +47,18 @@ export function registerDeliveryMetrics(registry: Registry, source: Source): voi
       this.reset();
       for (const [fn, counts] of source())
         for (const [trigger, c] of Object.entries(counts)) this.set({ function: fn, trigger }, c.inFlight);
+    },
+  });
+  new Gauge({
+    name: 'sprout_triggers_lag',
+    help: 'Messages the broker holds for a Dapr input trigger, read at the last poll',
+    labelNames: ['function', 'trigger'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [fn, byTrigger] of lags())
+        for (const [trigger, lag] of Object.entries(byTrigger))
+          if (lag !== undefined) this.set({ function: fn, trigger }, lag);
     },
   });
 }
