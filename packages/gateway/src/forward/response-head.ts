@@ -13,7 +13,7 @@ export interface HeadLimits {
   maxHeaders: number;
 }
 
-export const HEAD_LIMITS: HeadLimits = { maxHeadBytes: 64 * 1024, maxHeaders: 256 };
+const HEAD_LIMITS: HeadLimits = { maxHeadBytes: 64 * 1024, maxHeaders: 256 };
 
 /** How the body after a head is delimited. */
 export type Framing =
@@ -76,7 +76,7 @@ export class ResponseHeadParser {
 }
 
 /** Parses a complete head (without its blank line). */
-export function parseHead(text: string, limits: HeadLimits = HEAD_LIMITS): ResponseHead {
+function parseHead(text: string, limits: HeadLimits = HEAD_LIMITS): ResponseHead {
   const lines = text.split('\r\n');
   const m = STATUS_LINE.exec(lines[0]!);
   if (!m) throw new ForwardError('malformed status line');
