@@ -133,7 +133,7 @@ async function coldStarts(
 
 const loadBefore = loadavg().map((x) => +x.toFixed(1));
 console.log(
-  `throughput: autocannon, 50 connections, ${duration} s a round, ${rounds} rounds with the subjects interleaved (load generator in this process); medians reported; load average ${loadBefore.join(' ')}`,
+  `throughput: autocannon, 50 connections, ${duration} s a round, ${rounds} rounds with the subjects interleaved (load generator in this process); medians reported (ratios: the median of each round's ratio); load average ${loadBefore.join(' ')}`,
 );
 const samples = Object.fromEntries(names.map((n) => [n, [] as Load[]])) as Record<Subject, Load[]>;
 for (let r = 0; r < rounds; r++) {
@@ -170,18 +170,32 @@ for (const [k, v] of Object.entries(cold))
   console.log(`${k.padEnd(17)} median ${v.medianMs} ms  p90 ${v.p90Ms} ms`);
 
 const ratio = (a: number, b: number) => +(a / b).toFixed(2);
-const { sprout, anchor, bare, sproutOpenfunction, bareJson } = results;
+/**
+ * The median over rounds of one subject's figure against its peer's in the same round: the two
+ * ran seconds apart, so a round the machine's other load spoiled spoils both and not the ratio.
+ */
+const paired = (a: Subject, b: Subject, f: (x: Load, y: Load) => number) =>
+  +percentile(
+    samples[a].map((x, i) => f(x, samples[b][i]!)),
+    50,
+  ).toFixed(2);
+const perSecond = (x: Load, y: Load) => x.requestsPerSec / y.requestsPerSec;
+const cpuEfficiency = (x: Load, y: Load) => y.cpuUsPerRequest / x.cpuUsPerRequest;
+const p99Over = (x: Load, y: Load) => x.p99Ms - y.p99Ms;
+const { sprout, anchor, sproutOpenfunction } = results;
 const ratios = {
-  throughputVsAnchor: ratio(sprout.requestsPerSec, anchor.requestsPerSec),
-  throughputVsBare: ratio(sprout.requestsPerSec, bare.requestsPerSec),
-  openfunctionThroughputVsBareJson: ratio(sproutOpenfunction.requestsPerSec, bareJson.requestsPerSec),
+  throughputVsAnchor: paired('sprout', 'anchor', perSecond),
+  throughputVsBare: paired('sprout', 'bare', perSecond),
+  openfunctionThroughputVsBareJson: paired('sproutOpenfunction', 'bareJson', perSecond),
   /** Bare's CPU per request over Sprout's: the throughput ratio of a saturated server on idle cores. */
-  cpuEfficiencyVsBare: ratio(bare.cpuUsPerRequest, sprout.cpuUsPerRequest),
-  openfunctionCpuEfficiencyVsBareJson: ratio(bareJson.cpuUsPerRequest, sproutOpenfunction.cpuUsPerRequest),
-  p99MsOverBare: sprout.p99Ms - bare.p99Ms,
-  openfunctionP99MsOverBareJson: sproutOpenfunction.p99Ms - bareJson.p99Ms,
+  cpuEfficiencyVsBare: paired('sprout', 'bare', cpuEfficiency),
+  openfunctionCpuEfficiencyVsBareJson: paired('sproutOpenfunction', 'bareJson', cpuEfficiency),
+  cpuEfficiencyVsAnchor: paired('sprout', 'anchor', cpuEfficiency),
+  p99MsOverBare: paired('sprout', 'bare', p99Over),
+  openfunctionP99MsOverBareJson: paired('sproutOpenfunction', 'bareJson', p99Over),
   p99VsAnchor: ratio(sprout.p99Ms, Math.max(anchor.p99Ms, 1)),
   rssVsAnchor: ratio(sprout.rssMiB, anchor.rssMiB),
+  openfunctionRssMiB: sproutOpenfunction.rssMiB,
   coldStartTsVsAnchorJs: ratio(cold.sproutTypeScript!.medianMs, cold.anchorJavaScript!.medianMs),
 };
 console.log(
