@@ -56,7 +56,8 @@ export function readBodyThen(
   // Plain listeners rather than `for await`: the async iterator costs more than a small body's parse.
   // Only unnamed ones, inline: run from source under tsx (keepNames), each named closure made per
   // request is wrapped in a defineProperty call that costs more than reading a small body. A refused
-  // body keeps its listener, which ignores the rest while it drains. The first outcome wins.
+  // body keeps its listener, which ignores the rest while it drains. The first outcome wins, so plain
+  // `on` listeners do (no wrapper per listener, as `once` makes; a second error is ignored, not thrown).
   const chunks: Buffer[] = [];
   let size = 0;
   let settled = false;
@@ -72,23 +73,23 @@ export function readBodyThen(
       done(o.tooLarge(limit));
     }
   });
-  stream.once('end', () => {
+  stream.on('end', () => {
     if (size > limit || settled) return;
     settled = true;
     done(undefined, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
   });
-  stream.once('error', (err: Error) => {
+  stream.on('error', (err: Error) => {
     if (settled) return;
     settled = true;
     done(unreadable(o, err));
   });
   if (stream !== req)
-    req.once('error', (err: Error) => {
+    req.on('error', (err: Error) => {
       if (settled) return;
       settled = true;
       done(unreadable(o, err));
     });
-  req.once('aborted', () => {
+  req.on('aborted', () => {
     if (settled) return;
     settled = true;
     done(unreadable(o, undefined));
