@@ -298,7 +298,13 @@ export class AsyncHost {
       try {
         const metadata = resolveMetadata(c, this.o.env);
         const key = `${kind} ${JSON.stringify({ name, type: c.spec.type, metadata })}`;
-        const config = { name, type: c.spec.type, metadata, ...(c.metadataAt ? { at: c.metadataAt } : {}) };
+        const config = {
+          name,
+          type: c.spec.type,
+          metadata,
+          ...(c.metadataAt ? { at: c.metadataAt } : {}),
+          ...(c.componentAt ? { componentAt: c.componentAt } : {}),
+        };
         let held = this.engines.get(name);
         if (held && held.key !== key && used.has(name))
           this.o.logger.warn(
@@ -328,9 +334,10 @@ export class AsyncHost {
         this.engines.delete(name);
         const e = err as { code?: string; message: string };
         // A metadata error of a component read from a file already leads with its file:line.
-        const placed = Object.values(c.metadataAt ?? {}).some((p) =>
-          [p.name, p.value].some((at) => e.message.startsWith(`${at}: `)),
-        );
+        const placed = [
+          c.componentAt,
+          ...Object.values(c.metadataAt ?? {}).flatMap((p) => [p.name, p.value]),
+        ].some((at) => at !== undefined && e.message.startsWith(`${at}: `));
         const message = placed
           ? e.message
           : `${c.source ?? def.file ?? def.name}: component "${name}": ${e.message}`;

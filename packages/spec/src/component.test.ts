@@ -356,6 +356,9 @@ spec:
     expect(loadResources(dir).components[0]!.metadataAt).toEqual({
       redisPassword: { name: 'store.yaml:8', value: 'store.yaml:8' },
     });
+    // The metadata list itself, where a key it lacks is placed.
+    expect(loadResources(dir).components[0]!.componentAt).toBe('store.yaml:7');
+    expect(c.componentAt).toBe('pubsub-sample.yaml:47');
   });
 
   it('reads Subscriptions too only when asked', () => {

@@ -61,6 +61,8 @@ export type ComponentDocument = z.infer<typeof componentDocument> & {
   source?: string;
   /** Set when read from a file (a resources folder or a function.yaml): where each metadata item is. */
   metadataAt?: MetadataPositions;
+  /** Set with `metadataAt`: where its metadata list is (`file:line`; its spec without one), for a key it lacks. */
+  componentAt?: string;
 };
 
 /** The positions of a component's metadata items, given the locator of the list holding them. */
@@ -93,7 +95,12 @@ export function parseComponent(doc: unknown, source = 'component', at?: Locator)
   return {
     ...r.data,
     source,
-    ...(at ? { metadataAt: positionsOf(r.data.spec.metadata, at, ['spec', 'metadata']) } : {}),
+    ...(at
+      ? {
+          metadataAt: positionsOf(r.data.spec.metadata, at, ['spec', 'metadata']),
+          componentAt: at(['spec', 'metadata']),
+        }
+      : {}),
   };
 }
 
@@ -117,6 +124,9 @@ export function componentOf(
     },
     source,
   );
-  if (located) c.metadataAt = positionsOf(c.spec.metadata, located.at, [...located.path, 'metadata']);
+  if (located) {
+    c.metadataAt = positionsOf(c.spec.metadata, located.at, [...located.path, 'metadata']);
+    c.componentAt = located.at([...located.path, 'metadata']);
+  }
   return c;
 }

@@ -112,6 +112,8 @@ describe('resolveFunctionText on OpenFunction samples', () => {
           url: { name: 'fns/http-trigger.yaml:51', value: 'fns/http-trigger.yaml:52' },
           topic: { name: 'fns/http-trigger.yaml:53', value: 'fns/http-trigger.yaml:54' },
         },
+        // ... and its metadata list, for a key it lacks.
+        componentAt: 'fns/http-trigger.yaml:48',
       },
     ]);
     expect(fn.manifest).toEqual(parse(text));

@@ -99,4 +99,6 @@ export interface ComponentConfig {
    * for a component it loaded (`ComponentDocument.metadataAt`): metadata errors then lead with it.
    */
   readonly at?: MetadataPositions;
+  /** Where the component's metadata list is (`ComponentDocument.componentAt`): a key it lacks is placed there. */
+  readonly componentAt?: string;
 }

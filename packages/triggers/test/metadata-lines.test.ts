@@ -110,6 +110,30 @@ describe('a component metadata error names file:line and the field', () => {
     expect(err).toMatchObject({ field: `metadata.${key}` });
   });
 
+  it.each(Object.keys(sources))(
+    '%s: a required key that is missing points at the metadata list that lacks it',
+    async (source) => {
+      // jwt without its seedKey: the seedKey is missing from the list on line 17.
+      const { file, component } = sources[source]!('jwt', 'eyJ0');
+      const err = await openPubSub({
+        name: 'orders',
+        type: component.spec.type,
+        metadata: resolveMetadata(component),
+        at: component.metadataAt!,
+        componentAt: component.componentAt!,
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isTriggersError(err, 'SPROUT_ERR_TRIGGERS_METADATA_INVALID')).toBe(true);
+      expect((err as Error).message).toContain(
+        `${file}:17: component "orders" (pubsub.jetstream): metadata "seedKey" is required`,
+      );
+      expect((err as Error).message.startsWith(file)).toBe(true);
+      expect(err).toMatchObject({ field: 'metadata.seedKey' });
+    },
+  );
+
   it('without positions (a config built in code) the error still names the component and the field', async () => {
     const err = await openPubSub({
       name: 'orders',

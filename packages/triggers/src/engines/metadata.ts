@@ -9,7 +9,8 @@ import { TriggersError } from '../errors.js';
  * are still fine, such as `failover: false`); any other key is refused too, naming the component
  * and the keys that are known, so nothing is ignored silently. When the config says where its items
  * are written (`at`, from @sprout/spec), an error leads with the `file:line` of the key (an unknown or
- * refused key) or of its value (a malformed value).
+ * refused key), of its value (a malformed value) or of the component's metadata list (`componentAt`:
+ * a required key that is missing).
  */
 export class Metadata {
   private readonly values = new Map<string, { key: string; value: string }>();
@@ -99,7 +100,10 @@ export class Metadata {
   }
 
   private where(key: string, part: 'name' | 'value'): string {
-    const at = this.config.at?.[key]?.[part];
+    // A key it lacks (a required one) is placed at the component's metadata list.
+    const at =
+      (Object.hasOwn(this.config.at ?? {}, key) ? this.config.at![key]![part] : undefined) ??
+      this.config.componentAt;
     return `${at ? `${at}: ` : ''}component "${this.config.name}" (${this.config.type})`;
   }
 }
