@@ -106,6 +106,10 @@ function cronOf(expr: string, timezone: string, field: string): Cron {
  * - cron: `timezone`, `start`, `end`, `desiredReplicas` (all required, start ≠ end).
  * - mqtt (Sprout's own): `topic`, `targetValue` (10), `activationTargetValue` (0); value = the
  *   messages the function's MQTT subscription holds unsettled or queued.
+ * Any other key that is not one of the scaler's KEDA names (a connection setting, `<name>FromEnv`)
+ * is refused, as are KEDA names the local scaler does not follow (`kedaKeyProblem`). Given `at` (from
+ * @sprout/spec, `ScalerTrigger.at`) a refusal leads with the `file:line` of the key, or of the
+ * trigger for a key it lacks.
  */
 export function readTrigger(
   trigger: { type: string; name?: string; metadata?: Meta; metricType?: string; at?: ScalerPositions },
