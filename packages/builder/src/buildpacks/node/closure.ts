@@ -64,7 +64,12 @@ function keep(parts: string[], native: boolean): boolean {
  * copy that costs no bytes. Symbolic links are kept as they are; across file systems files are
  * copied with their times.
  */
-function linkTree(src: string, dest: string, wanted: (rel: string) => boolean, rel = ''): void {
+export function linkTree(
+  src: string,
+  dest: string,
+  wanted: (rel: string) => boolean = () => true,
+  rel = '',
+): void {
   for (const entry of readdirSync(join(src, rel), { withFileTypes: true })) {
     const r = rel === '' ? entry.name : join(rel, entry.name);
     if (!wanted(r)) continue;

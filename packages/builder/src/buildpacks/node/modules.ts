@@ -1,4 +1,5 @@
 import {
+  copyFileSync,
   cpSync,
   existsSync,
   lstatSync,
@@ -16,11 +17,14 @@ import { IMAGE_LAYERS_DIR } from '../../lifecycle/export.js';
 import { buildFailed } from '../../lifecycle/external.js';
 import { layersDirName } from '../../lifecycle/layers.js';
 import { hashOf, restoredMetadata, writeEnvFile, writeLayerToml } from './layer-files.js';
+import { linkTree } from './closure.js';
 import { nodeModulesSbom } from './sbom.js';
 import { installerOf, packageManager, type Installer } from './package-manager.js';
 import type { PackageJson } from './project.js';
 
 const BUILD_MODULES = 'build-modules';
+/** npm's record of the installed tree, in node_modules. */
+const HIDDEN_LOCK = '.package-lock.json';
 export const LAUNCH_MODULES = 'launch-modules';
 
 /** Runs one step of the Node.js build (npm, yarn, pnpm, tsc) in the app folder, streamed. */
@@ -134,10 +138,25 @@ export async function installModules(
     await buildStep();
     if (hasDev) {
       rmSync(join(ctx.appDir, 'node_modules'), { force: true });
-      cpSync(join(buildDir, 'node_modules'), join(ctx.appDir, 'node_modules'), {
-        recursive: true,
-        verbatimSymlinks: true,
-      });
+      if (installer.tool === 'npm') {
+        // Hard links: npm prune only removes files, but for its hidden lockfile, which it rewrites
+        // in place and so gets a copy of its own (yarn and pnpm may overwrite files: copied).
+        mkdirSync(join(ctx.appDir, 'node_modules'));
+        linkTree(
+          join(buildDir, 'node_modules'),
+          join(ctx.appDir, 'node_modules'),
+          (rel) => rel !== HIDDEN_LOCK,
+        );
+        if (existsSync(join(buildDir, 'node_modules', HIDDEN_LOCK)))
+          copyFileSync(
+            join(buildDir, 'node_modules', HIDDEN_LOCK),
+            join(ctx.appDir, 'node_modules', HIDDEN_LOCK),
+          );
+      } else
+        cpSync(join(buildDir, 'node_modules'), join(ctx.appDir, 'node_modules'), {
+          recursive: true,
+          verbatimSymlinks: true,
+        });
       await keeping(ctx.appDir, installer, () =>
         step(ctx, id, tool, installer.prune, `${installer.tool} prune`, installer.env),
       );
