@@ -48,7 +48,7 @@ interface EmitOptions {
  * ~600 bytes for an RFC 5424 message of 106). Counting wire bytes alone let 64M of short messages
  * hold over 500 MB of heap.
  */
-export const RECORD_MEMORY = 512;
+const RECORD_MEMORY = 512;
 
 /**
  * An input that waits (TCP, HTTP, MQTT, push) also waits while it has this many records in flight,
@@ -57,7 +57,7 @@ export const RECORD_MEMORY = 512;
  * backlog held up to mem_buf_limit made a third of the CPU time garbage collection). UDP inputs,
  * which drop rather than wait, are held to mem_buf_limit only.
  */
-export const RECORDS_IN_FLIGHT = 32_768;
+const RECORDS_IN_FLIGHT = 32_768;
 
 const over = (s: InputState) => s.bytes >= s.limit || s.records >= RECORDS_IN_FLIGHT;
 

@@ -9,7 +9,7 @@ import type { SproutResponse } from '../http/response.js';
 export type Invoker = (req: SproutRequest, res: SproutResponse) => Promise<void> | void;
 
 /** True for a promise or any other thenable a function returned. */
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
+function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
     (typeof value === 'object' || typeof value === 'function') &&

@@ -3,27 +3,16 @@
  * platform's OpenAPI document (`openapi.gen.ts`, written by `packages/console/openapi-types.mjs`
  * from packages/platform/openapi.yaml; test/openapi.test.ts fails when it is stale).
  */
-import type { Answers, Schemas } from './openapi.gen.js';
+import type { Schemas } from './openapi.gen.js';
 
-export type TriggerCounts = Schemas['TriggerCounts'];
-export type Instance = Schemas['Instance'];
 export type FunctionView = Schemas['Function'];
-export type Problem = Schemas['Problem'];
 export type FunctionList = Schemas['FunctionList'];
-export type FunctionSpec = Answers['functionSpec'];
 export type LogLine = Schemas['LogLine'];
-export type LogLines = Schemas['LogLines'];
 export type PlatformEvent = Schemas['Event'];
-export type EventType = PlatformEvent['type'];
 /** What instance.*, scale and cold-start events say of their function's counts after the change. */
 export type FunctionStatus = NonNullable<PlatformEvent['status']>;
-export type EipPool = Schemas['EipPool'];
-export type EipRequest = Schemas['EipRequest'];
-export type EipService = Schemas['EipService'];
-export type EipEvent = Schemas['EipEventList']['events'][number];
 /** Who the console is signed in as (`GET /v1/auth/session`). */
 export type Session = Schemas['Principal'];
-export type ApiTokenInfo = Schemas['ApiToken'];
 /** A source-to-image build under `sprout dev` (`/v1/builds`). */
 export type Build = Schemas['Build'];
 /** One line of a build's log (`event: log` of `/v1/builds/{id}/logs`). */
