@@ -120,14 +120,22 @@ export class PrivateBroker {
     }
     // RabbitMQ's port, the one after it (Erlang distribution) and a TLS port must be free, and stay
     // so until the node has bound them: nodes of test files running at once start one at a time.
+    // Another process can still take a port between the check and the node binding it: a start
+    // that fails on a port in use is tried again on other ports.
     return rabbitStartLock(async () => {
-      let port = await freePort();
-      while (!(await isFree(port + 1))) port = await freePort();
-      let tlsPort = 0;
-      if (extras.rabbitmqTls) while (tlsPort === 0 || tlsPort === port + 1) tlsPort = await freePort();
-      const b = new PrivateBroker(kind, port, dir, extras, tlsPort);
-      await b.boot();
-      return b;
+      for (let attempt = 1; ; attempt++) {
+        let port = await freePort();
+        while (!(await isFree(port + 1))) port = await freePort();
+        let tlsPort = 0;
+        if (extras.rabbitmqTls) while (tlsPort === 0 || tlsPort === port + 1) tlsPort = await freePort();
+        const b = new PrivateBroker(kind, port, dir, extras, tlsPort);
+        try {
+          await b.boot();
+          return b;
+        } catch (err) {
+          if (attempt >= 3 || !/already_used|eaddrinuse/i.test(String(err))) throw err;
+        }
+      }
     });
   }
 
@@ -154,6 +162,7 @@ export class PrivateBroker {
     const command = this.kind === 'rabbitmq' && existsSync(RABBIT_SCRIPT) ? RABBIT_SCRIPT : l.command;
     const child = spawn(command, l.args, {
       env: { ...process.env, ...l.env },
+      cwd: this.dir, // where a node that fails to start writes erl_crash.dump
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true, // its own process group: a kill reaches the broker's helpers too
     });
