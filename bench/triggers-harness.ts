@@ -1,9 +1,9 @@
-// What bench/triggers.ts and its kill -9 soak child share: the brokers, and an async function as
-// `sprout dev` runs one (a real @sprout/framework server with the async runtime as the app, the
-// @sprout/triggers delivery engine between it and the broker).
+// What bench/triggers.ts and its children share: the brokers, and an async function as `sprout dev`
+// runs one (a real @sprout/framework server with the async runtime as the app, the @sprout/triggers
+// delivery engine between it and the broker; the app in this process or, as deployed, in its own).
 import { createLogger } from '@sprout/observe';
 import { serve, type RunningServer } from '@sprout/framework';
-import { resolveFunctionText } from '@sprout/spec';
+import { resolveFunctionText, type ResolvedFunction } from '@sprout/spec';
 import { FunctionDelivery, openPubSub, triggersFor, type PubSubEngine } from '@sprout/triggers';
 
 export const NATS_URL = process.env.SPROUT_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -50,24 +50,15 @@ export const nowMs = () => performance.timeOrigin + performance.now();
 export interface AsyncFunction {
   readonly engine: PubSubEngine;
   readonly delivery: FunctionDelivery;
-  readonly server: RunningServer;
+  readonly server: FunctionApp;
   /** Opens the gate: deliveries were held (in their maxInFlight slots) until now. */
   release(): void;
   delivered(): number;
   close(): Promise<void>;
 }
 
-/**
- * An OpenFunction async function on `broker`/`topic` (consumer group `group`): `handler` is its
- * `(ctx, data)`. With `held`, deliveries wait for `release()` (the broker keeps the rest).
- */
-export async function startAsyncFunction(
-  broker: Broker,
-  topic: string,
-  group: string,
-  handler: (data: unknown) => void,
-  options: { maxInFlight: number; held?: boolean },
-): Promise<AsyncFunction> {
+/** The OpenFunction async function on `broker`/`topic` (consumer group `group`), as its function.yaml resolves. */
+export function asyncFunction(broker: Broker, topic: string, group: string): ResolvedFunction {
   const { type, metadata } = BROKERS[broker];
   const yaml = JSON.stringify({
     apiVersion: 'core.openfunction.io/v1beta2',
@@ -90,17 +81,44 @@ export async function startAsyncFunction(
       },
     },
   });
-  const fn = resolveFunctionText(yaml, `${group}/function.yaml`);
-  const logger = createLogger({ level: 'silent' });
-  const server = await serve({
-    functions: {
-      fn: async (_ctx: unknown, data: unknown) => handler(data),
-      context: fn.context,
-    },
+  return resolveFunctionText(yaml, `${group}/function.yaml`);
+}
+
+/** The function's app: a @sprout/framework server whose async function is `handler`, on loopback. */
+export function serveFunction(
+  fn: ResolvedFunction,
+  handler: (data: unknown) => void,
+): Promise<RunningServer> {
+  return serve({
+    functions: { fn: async (_ctx: unknown, data: unknown) => handler(data), context: fn.context },
     port: 0,
     host: '127.0.0.1',
-    logger,
+    logger: createLogger({ level: 'silent' }),
   });
+}
+
+/** Where the delivery engine POSTs: the app's URL and how to stop it. */
+export interface FunctionApp {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * An OpenFunction async function on `broker`/`topic` (consumer group `group`): the delivery engine
+ * in this process, the app from `app` (by default a framework server in this process whose handler
+ * is `handler`). With `held`, deliveries wait for `release()` (the broker keeps the rest).
+ */
+export async function startAsyncFunction(
+  broker: Broker,
+  topic: string,
+  group: string,
+  handler: (data: unknown) => void,
+  options: { maxInFlight: number; held?: boolean; app?: (fn: ResolvedFunction) => Promise<FunctionApp> },
+): Promise<AsyncFunction> {
+  const { type, metadata } = BROKERS[broker];
+  const fn = asyncFunction(broker, topic, group);
+  const logger = createLogger({ level: 'silent' });
+  const server = await (options.app ?? ((f) => serveFunction(f, handler)))(fn);
   const engine = await openPubSub({ name: 'bus', type, metadata: { ...metadata, consumerID: group } });
   let release!: () => void;
   const gate = options.held ? new Promise<void>((r) => (release = r)) : Promise.resolve();

@@ -1,13 +1,16 @@
 // Async functions on real brokers (NATS JetStream, Redis Streams, RabbitMQ): a no-op OpenFunction async
 // function served by @sprout/framework with the @sprout/triggers delivery engine between it and the
-// broker, against the bare client's own consume+ack loop, in the same run (alternating rounds):
+// broker, against the bare client's own consume+ack loop, in the same run (alternating rounds).
+// As deployed (the default), as `sprout dev` runs it: the delivery engine in this process, the
+// function in a process of its own (bench/triggers-function.ts) that the engine POSTs to; CPU per
+// message is the sum of both. `--in-process` runs both in this one process, for comparison.
 //   1. throughput: N messages waiting in the broker, consumed and acked, messages/s and the ratio;
 //   2. latency: publish → handler at a fixed 1,000 msg/s, p50/p99, and what the delivery adds (the
 //      first seconds are a warm-up, not counted: a cold process compiles its modules then);
 //   3. a kill -9 soak: the process running the delivery engine and the function is killed -9 while
 //      messages flow and started again; every message is counted (lost must be 0, duplicates told).
 //
-//   node --conditions=@sprout/source --import tsx bench/triggers.ts [--messages 5000] [--rounds 2] [--brokers jetstream,redis,rabbitmq] [--throughput-only]
+//   node --conditions=@sprout/source --import tsx bench/triggers.ts [--messages 5000] [--rounds 2] [--brokers jetstream,redis,rabbitmq] [--throughput-only] [--in-process]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,6 +23,7 @@ import { openPubSub, type PubSubEngine } from '@sprout/triggers';
 import { percentile, root, writeResult } from './lib.js';
 import {
   AMQP_URL,
+  type FunctionApp,
   BROKERS,
   NATS_URL,
   REDIS_HOST,
@@ -40,6 +44,7 @@ const { values } = parseArgs({
     'soak-kills': { type: 'string', default: '3' },
     brokers: { type: 'string', default: 'jetstream,redis,rabbitmq' },
     'throughput-only': { type: 'boolean', default: false },
+    'in-process': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.messages);
@@ -53,6 +58,8 @@ const RATE = 1000;
 const SOAK_N = Number(values['soak-messages']);
 const SOAK_KILLS = Number(values['soak-kills']);
 const brokers = values.brokers.split(',') as Broker[];
+const IN_PROCESS = values['in-process'];
+const MODE = IN_PROCESS ? 'in-process' : 'as-deployed';
 const tag = `bench-trig-${process.pid}`;
 let seq = 0;
 const unique = (what: string) => `${tag}-${what}-${seq++}`;
@@ -90,10 +97,14 @@ async function publishAtRate(seconds: number, send: (i: number, sentAt: number) 
 
 // ---------------------------------------------------------------- the Sprout path (delivery engine)
 
-/** A throughput round: msg/s and the process' CPU time (user + system) per message, in µs. */
+/**
+ * A throughput round: msg/s and CPU time (user + system) per message, in µs: `cpuUs` is every
+ * process of the path (this one, plus the function's own as deployed), `functionUs` the function's.
+ */
 interface Round {
   rate: number;
   cpuUs: number;
+  functionUs?: number;
 }
 
 const cpuUs = (since: NodeJS.CpuUsage) => {
@@ -101,41 +112,78 @@ const cpuUs = (since: NodeJS.CpuUsage) => {
   return (u.user + u.system) / N;
 };
 
-async function sproutThroughput(broker: Broker): Promise<Round> {
-  progress(`${broker}: throughput through the delivery engine`);
-  const topic = unique('tp');
-  const fn = await startAsyncFunction(broker, topic, unique('g'), () => {}, {
-    maxInFlight: IN_FLIGHT,
-    held: true,
+/** The function's own process (bench/triggers-function.ts); `stats()` is its CPU µs and latency samples. */
+interface ChildApp extends FunctionApp {
+  stats(): Promise<{ cpuUs: number; samples: number[] }>;
+}
+
+function startChildApp(broker: Broker, topic: string, group: string): Promise<ChildApp> {
+  const args = ['--conditions=@sprout/source', '--import', 'tsx', `${root}bench/triggers-function.ts`];
+  const child = spawn(process.execPath, [...args, broker, topic, group, String(WARM_N)], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const next = <T>() => new Promise<T>((resolve) => child.once('message', (m) => resolve(m as T)));
+  const exited = new Promise((r) => child.once('exit', r));
+  return Promise.race([
+    next<{ url: string }>(),
+    exited.then(() => Promise.reject(new Error('the function process exited before it listened'))),
+  ]).then(({ url }) => ({
+    url,
+    stats() {
+      const reply = next<{ cpuUs: number; samples: number[] }>();
+      child.send('stats');
+      return reply;
+    },
+    async close() {
+      child.disconnect();
+      await exited;
+    },
+  }));
+}
+
+/** The function as this run places it: in its own process (`child` set) or in this one. */
+async function startFunction(broker: Broker, topic: string, handler: (data: unknown) => void, held = false) {
+  const group = unique('g');
+  let child: ChildApp | undefined;
+  const fn = await startAsyncFunction(broker, topic, group, handler, {
+    maxInFlight: IN_FLIGHT,
+    held,
+    app: IN_PROCESS ? undefined : async () => (child = await startChildApp(broker, topic, group)),
+  });
+  return { fn, child };
+}
+
+async function sproutThroughput(broker: Broker): Promise<Round> {
+  progress(`${broker}: throughput through the delivery engine (${MODE})`);
+  const topic = unique('tp');
+  const { fn, child } = await startFunction(broker, topic, () => {}, true);
   await publishAll(N, (i) => fn.engine.publish(topic, cloudEvent(`m${i}`, { i })));
+  const f0 = (await child?.stats())?.cpuUs ?? 0;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   fn.release();
   await until(() => fn.delivered() >= N, `${N} deliveries on ${broker}`);
-  const round = { rate: N / ((performance.now() - t0) / 1000), cpuUs: cpuUs(c0) };
+  const rate = N / ((performance.now() - t0) / 1000);
+  const engineUs = cpuUs(c0);
+  const functionUs = child ? ((await child.stats()).cpuUs - f0) / N : undefined;
   await fn.close();
-  return round;
+  return { rate, cpuUs: engineUs + (functionUs ?? 0), functionUs };
 }
 
 async function sproutLatency(broker: Broker): Promise<number[]> {
-  progress(`${broker}: latency through the delivery engine`);
+  progress(`${broker}: latency through the delivery engine (${MODE})`);
   const topic = unique('lat');
   const samples: number[] = [];
-  const fn = await startAsyncFunction(
-    broker,
-    topic,
-    unique('g'),
-    (data) => {
-      const { i, sentAt } = data as { i: number; sentAt: number };
-      if (i >= WARM_N) samples.push(nowMs() - sentAt);
-    },
-    { maxInFlight: IN_FLIGHT },
-  );
+  const { fn, child } = await startFunction(broker, topic, (data) => {
+    const { i, sentAt } = data as { i: number; sentAt: number };
+    if (i >= WARM_N) samples.push(nowMs() - sentAt);
+  });
   const total = await publishAtRate(LATENCY_S, (i, sentAt) =>
     fn.engine.publish(topic, cloudEvent(`l${i}`, { i, sentAt })),
   );
   await until(() => fn.delivered() >= total, 'the latency run');
+  if (child) samples.push(...(await child.stats()).samples);
   await fn.close();
   return samples;
 }
@@ -401,8 +449,10 @@ for (const broker of brokers) {
   const cpu = {
     sprout: r1(median(sproutRounds.map((x) => x.cpuUs))),
     bare: r1(median(bareRounds.map((x) => x.cpuUs))),
+    ...(IN_PROCESS ? {} : { sproutFunction: r1(median(sproutRounds.map((x) => x.functionUs!))) }),
   };
   const throughput = {
+    mode: MODE,
     sprout: r1(median(sprout)),
     bare: r1(median(bareRates)),
     ratio: r2(median(sprout) / median(bareRates)),
@@ -411,9 +461,12 @@ for (const broker of brokers) {
     rounds: { sprout: sprout.map(r1), bare: bareRates.map(r1) },
   };
   console.log(
-    `\n${broker}: ${N} messages, ${IN_FLIGHT} in flight, load ${throughput.load1}\n` +
+    `\n${broker}: ${N} messages, ${IN_FLIGHT} in flight, ${MODE}, load ${throughput.load1}\n` +
       `  throughput  sprout ${throughput.sprout} msg/s   bare ${throughput.bare} msg/s   ratio ${throughput.ratio}x\n` +
-      `  CPU/message sprout ${cpu.sprout} µs   bare ${cpu.bare} µs   (the process, user + system)`,
+      `  CPU/message sprout ${cpu.sprout} µs   bare ${cpu.bare} µs   (user + system` +
+      (IN_PROCESS
+        ? ', one process each)'
+        : `; sprout: both processes, the function's ${cpu.sproutFunction} µs)`),
   );
   if (values['throughput-only']) {
     // a quick look (CPU per message, ratio): bench/results/triggers.json keeps the full runs only
@@ -445,8 +498,10 @@ for (const broker of brokers) {
     `  kill -9 soak  ${soakFigures.published} published, ${soakFigures.kills} kills: ` +
       `lost ${soakFigures.lost}, duplicated ${soakFigures.duplicated}`,
   );
-  results[broker] = {
+  // the in-process figures are kept next to the as-deployed ones, not over them
+  results[IN_PROCESS ? `${broker}:in-process` : broker] = {
     date: new Date().toISOString(),
+    mode: MODE,
     messages: N,
     inFlight: IN_FLIGHT,
     throughput,
