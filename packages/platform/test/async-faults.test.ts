@@ -62,7 +62,8 @@ describe('async functions under faults in sprout dev', () => {
     running.push(dev);
     const ids = Array.from({ length: 20 }, (_, i) => i + 1);
     for (const id of ids) await publish(dev, { id, total: 1, slowMs: 2500 });
-    // The instance that scaled up from zero holds all twenty (each sleeping 2.5 s in the handler).
+    // The instance that scaled up from zero is handling orders (each sleeping 2.5 s in the handler):
+    // all twenty on a quiet machine; on a loaded one the first may be done before the last arrive.
     const pid = await until('an instance handling the orders', async () => {
       const [t, inst] = await Promise.all([
         orders(dev),
@@ -71,9 +72,10 @@ describe('async functions under faults in sprout dev', () => {
           .then((r) => r.body.instances as { state: string; pid?: number }[]),
       ]);
       const ready = inst.find((i) => i.state === 'ready');
-      return t.inFlight === ids.length && ready?.pid ? ready.pid : undefined;
+      return t.inFlight > 0 && ready?.pid ? ready.pid : undefined;
     });
-    expect(pipelineState(dataDir).has('order-1')).toBe(false);
+    const doneBeforeKill = ids.filter((id) => pipelineState(dataDir).has(`order-${id}`)).length;
+    expect(doneBeforeKill).toBeLessThan(ids.length);
     process.kill(pid, 'SIGKILL');
     const deliveries = await everyOrder(dataDir, ids);
     // Each order was handled to the end at least once; a second time only if JetStream's ackWait
@@ -90,7 +92,9 @@ describe('async functions under faults in sprout dev', () => {
     expect(crashed.body.restarts).toBeGreaterThanOrEqual(1);
     const duplicates = deliveries.reduce((a, b) => a + b, 0) - ids.length;
     expect(duplicates).toBeGreaterThanOrEqual(0);
-    console.info(`instance killed -9: ${ids.length} orders, 0 lost, ${duplicates} handled twice`);
+    console.info(
+      `instance killed -9: ${ids.length} orders (${doneBeforeKill} done before), 0 lost, ${duplicates} handled twice`,
+    );
     await stop(dev.child);
   }, 120_000);
 
@@ -100,11 +104,12 @@ describe('async functions under faults in sprout dev', () => {
     running.push(first);
     const ids = Array.from({ length: 10 }, (_, i) => i + 101);
     for (const id of ids) await publish(first, { id, total: 2, slowMs: 4000 });
-    await until('the orders in flight', async () =>
-      (await orders(first)).inFlight === ids.length ? true : undefined,
-    );
+    // All ten in flight on a quiet machine; on a loaded one the first may be done before the last
+    // arrive: those in flight when sprout dev dies were not acked.
+    await until('the orders in flight', async () => ((await orders(first)).inFlight > 0 ? true : undefined));
     await stop(first.child, 'SIGKILL');
-    // Nothing was acked: the handlers were still sleeping when sprout dev died.
+    const unacked = ids.filter((id) => !pipelineState(dataDir).has(`order-${id}`)).length;
+    expect(unacked).toBeGreaterThan(0);
     const second = await startSproutDev(dir, dataDir);
     running.push(second);
     const deliveries = await everyOrder(dataDir, ids);
@@ -113,13 +118,15 @@ describe('async functions under faults in sprout dev', () => {
       'the second run delivered them',
       async () => {
         const v = await orders(second);
-        return v.delivered >= ids.length && v.inFlight === 0 ? v : undefined;
+        return v.delivered >= unacked && v.inFlight === 0 ? v : undefined;
       },
       60_000,
     );
-    expect(t.delivered).toBeGreaterThanOrEqual(ids.length);
+    expect(t.delivered).toBeGreaterThanOrEqual(unacked);
     const duplicates = deliveries.reduce((a, b) => a + b, 0) - ids.length;
-    console.info(`sprout dev killed -9: ${ids.length} orders, 0 lost, ${duplicates} handled twice`);
+    console.info(
+      `sprout dev killed -9: ${ids.length} orders (${unacked} unacked at the kill), 0 lost, ${duplicates} handled twice`,
+    );
     await stop(second.child);
   }, 150_000);
 });
