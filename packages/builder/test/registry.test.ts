@@ -149,6 +149,7 @@ describe('plain HTTP registry on loopback', () => {
     let failNext = 2;
     let cutPatch = true;
     let patches = 0;
+    let cutAt = -1;
     const seen: string[] = [];
     const [host, port] = registry.host.split(':');
     const proxy = createServer((req, res) => {
@@ -175,6 +176,7 @@ describe('plain HTTP registry on loopback', () => {
       }
       // forward 1 MiB of the second chunk to the registry, then break both connections
       cutPatch = false;
+      cutAt = seen.length;
       let forwarded = 0;
       req.on('data', (chunk: Buffer) => {
         if (forwarded >= 1024 * 1024) return;
@@ -192,8 +194,13 @@ describe('plain HTTP registry on loopback', () => {
       });
       expect(pushed.digest).toBe(big.descriptor.digest);
       expect([failNext, cutPatch]).toEqual([0, false]);
-      // the broken session was dropped by the registry and the blob went up again in a new one
-      expect(seen.filter((s) => s.startsWith('POST')).length).toBeGreaterThan(3);
+      // the broken session was dropped and the blob went up again in a new one: a POST after the cut
+      // (how many POSTs came before depends on which requests the two 503s happened to hit)
+      expect(cutAt).toBeGreaterThan(0);
+      expect(
+        seen.slice(cutAt).some((s) => s.startsWith('POST')),
+        seen.join(', '),
+      ).toBe(true);
       expect(await skopeoDigest(['--tls-verify=false'], `${registry.host}/sprout/resumed:1`)).toBe(
         big.descriptor.digest,
       );
