@@ -135,10 +135,21 @@ describe('the console for a user', { timeout: 60_000 }, () => {
     await page.goto(`${url}/builds`);
     const fn = page.getByRole('combobox', { name: 'Function' });
     await tabTo(fn);
-    await page.keyboard.press('ArrowDown');
-    await page.getByRole('option', { name: 'hello' }).waitFor();
+    // ArrowDown until the option is highlighted: the list of functions may still be loading when the
+    // dropdown opens, and Enter picks only a highlighted option.
+    const option = page.getByRole('option', { name: 'hello' });
+    await expect
+      .poll(
+        async () => {
+          if (!(await option.isVisible()) || (await option.getAttribute('data-combobox-selected')) === null)
+            await page.keyboard.press('ArrowDown');
+          return option.getAttribute('data-combobox-selected').catch(() => null);
+        },
+        { timeout: 10_000, interval: 100 },
+      )
+      .not.toBeNull();
     await page.keyboard.press('Enter');
-    await expect.poll(() => fn.inputValue()).toBe('hello');
+    await expect.poll(() => fn.inputValue(), { timeout: 10_000 }).toBe('hello');
     await tabTo(page.getByRole('button', { name: 'Build', exact: true }), 10);
     expect(problems).toEqual([]);
   });
