@@ -57,6 +57,7 @@ async function waitUp(url: string): Promise<void> {
 
 beforeAll(async () => {
   releaseCapture.push(capture(process.stdout), capture(process.stderr));
+  const taken = new Set<number>();
   for (const target of Object.keys(signature) as Target[]) {
     const s = await start(
       { source, target, signatureType: signature[target] },
@@ -64,7 +65,12 @@ beforeAll(async () => {
     );
     servers.push(s);
     ours[target] = `http://127.0.0.1:${s.port}/`;
-    const port = await freePort();
+    // Each Google framework gets a port of its own: none listens yet when the next port is asked
+    // for, so the system could hand out the same free port twice (two frameworks on one port, the
+    // second one exiting, and one target's URL answered by another target's framework).
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
     const child = spawn(
       process.execPath,
       [gffMain, `--target=${target}`, `--signature-type=${signature[target]}`, `--source=${source}`],
