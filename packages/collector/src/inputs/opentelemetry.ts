@@ -97,6 +97,27 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
       res.writeHead(status, headers).end(JSON.stringify({ code: status, message }));
     };
     /**
+     * A refusal decided from the head alone answers once the body is in (up to buffer_max_size, then
+     * at once): over HTTP/2 an answer ended while the client still sends closes its stream with an
+     * error, which clients report instead of the status.
+     */
+    const refuse = (req: IncomingMessage, res: ServerResponse, status: number, message: string) => {
+      if (req.complete) return fail(res, status, message, BAD_REQUEST);
+      let answered = false;
+      let seen = 0;
+      const answer = () => {
+        if (answered) return;
+        answered = true;
+        fail(res, status, message, BAD_REQUEST);
+      };
+      req.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen > l.maxBytes) answer();
+      });
+      req.once('end', answer);
+      req.once('error', () => res.destroy());
+    };
+    /**
      * An export request (protobuf bytes, or OTLP/JSON already parsed) → records; throws when it does
      * not decode. Protobuf logs, the bulk of the traffic, take the one-pass decoder.
      */
@@ -157,8 +178,8 @@ export const opentelemetryInput: InputPlugin<typeof schema> = {
       const path = (req.url ?? '/').split('?')[0]!;
       const signal = paths[path];
       if (!signal)
-        return fail(res, 404, `unknown path ${path} (use /v1/logs, /v1/metrics or /v1/traces)`, BAD_REQUEST);
-      if (req.method !== 'POST') return fail(res, 405, 'only POST is accepted', BAD_REQUEST);
+        return refuse(req, res, 404, `unknown path ${path} (use /v1/logs, /v1/metrics or /v1/traces)`);
+      if (req.method !== 'POST') return refuse(req, res, 405, 'only POST is accepted');
       const type = String(req.headers['content-type'] ?? '')
         .split(';')[0]!
         .trim()
