@@ -46,7 +46,15 @@ export function parseConfigFile(text: string): ConfigFile {
     const v = value as Record<string, unknown>;
     if (!cluster && v.kind === CLUSTER_KIND && v.apiVersion === CLUSTER_API_VERSION) {
       cluster = normalize(v);
-    } else others.push(doc.toString());
+    } else {
+      // kept as written; a document the YAML library reads but cannot write back (an anchor with
+      // control characters) is refused like any other YAML error
+      try {
+        others.push(doc.toString());
+      } catch (err) {
+        throw invalid(`YAML error: ${(err as Error).message}`);
+      }
+    }
   }
   if (!cluster) {
     throw invalid(
