@@ -48,7 +48,7 @@ export default defineConfig({
     // uses names and ports of its own (CONTRIBUTING.md), so files run side by side: one worker more
     // than the cores (Vitest's default, one less, is a single worker on a 2-core machine). Not more:
     // the builds and the CLI's child processes need the CPU, and starved they pass their timeouts.
-    maxWorkers: availableParallelism() + 1,
+    maxWorkers: availableParallelism(),
     // Each file in a fresh process (Vitest's default): with files sharing a worker, the collector's
     // OTLP h2c refusal test (opentelemetry-options) failed in two runs of three.
     isolate: true,
