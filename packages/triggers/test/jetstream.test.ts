@@ -13,7 +13,12 @@ beforeAll(async () => {
 afterAll(() => admin?.close());
 
 describePubSubConformance('jetstream', {
-  open: () => openPubSub({ name: NAME, type: 'pubsub.jetstream', metadata }),
+  open: (timer) =>
+    openPubSub({
+      name: NAME,
+      type: 'pubsub.jetstream',
+      metadata: { ...metadata, ackWait: timer === 'short' ? '1s' : '10m' },
+    }),
   countsAttempts: true,
   redeliversOnNack: true,
   redeliversAfterClose: true,
