@@ -21,6 +21,7 @@ import { UpstreamConns } from './forward/upstream-conns.js';
 import { dispatchTo, handleRequest, RouteSet, type DispatchOptions } from './routing.js';
 import { startScaling } from './scaling.js';
 import { proxyUpgrade } from './upgrade.js';
+import { RawListener } from './listener/raw-listener.js';
 
 export type { FunctionStatus } from './function-slot.js';
 export type { DispatchOptions } from './routing.js';
@@ -49,6 +50,12 @@ export interface GatewayOptions {
    * client library's objects per request), `'undici'` through undici's pool (the earlier path).
    */
   forwarding?: 'undici' | 'raw';
+  /**
+   * How the traffic listener reads requests: `'raw'` (default) parses simple requests itself
+   * (src/listener/: bodyless HTTP/1.1 requests answered without node:http's per-request objects)
+   * and hands every other connection to node:http; `'node'` leaves every request to node:http.
+   */
+  listener?: 'raw' | 'node';
 }
 
 /** The gateway: the interceptor (routing, holding, proxying) and the scaler. */
@@ -113,6 +120,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       field: 'forwarding',
     });
   }
+  const listener = options.listener ?? 'raw';
+  if (listener !== 'raw' && listener !== 'node') {
+    throw new GatewayError('SPROUT_ERR_GATEWAY_INVALID_OPTION', "listener must be 'raw' or 'node'", {
+      field: 'listener',
+    });
+  }
   const registry = options.metrics ?? createMetrics();
   // The gauges read the functions of whatever table is current when scraped.
   const metrics = createGatewayMetrics(registry, () => routes.slots.values());
@@ -138,8 +151,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     closing: false,
   };
   const server: Server = createServer((req, res) => handleRequest(gw, req, res));
+  let limits: Required<ServerLimits>;
   try {
-    applyServerLimits(server, options.limits);
+    limits = applyServerLimits(server, options.limits);
   } catch (err) {
     throw new GatewayError('SPROUT_ERR_GATEWAY_INVALID_OPTION', `limits.${(err as Error).message}`, {
       field: 'limits',
@@ -147,6 +161,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
   server.on('upgrade', (req, socket, head) => proxyUpgrade(gw, req, socket, head));
   answerClientErrors(server);
+  // after the limits: the raw listener takes over the connection listeners they installed
+  const raw =
+    listener === 'raw'
+      ? new RawListener(server, (req, res) => handleRequest(gw, req, res), limits)
+      : undefined;
   let admin: Server | undefined;
   const stopScaling = startScaling(gw, scaleIntervalMs);
 
@@ -163,11 +182,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       for (const slot of routes.slots.values()) n += slot.inflight;
       return n - gw.upgraded.size > 0;
     };
+    raw?.closeIdle();
     while (busy() && performance.now() < deadline) {
       server.closeIdleConnections();
+      raw?.closeIdle();
       await new Promise((r) => setTimeout(r, 20));
     }
     server.closeAllConnections();
+    raw?.closeAll();
     for (const s of gw.upgraded) s.destroy();
     await closed;
     if (admin) await new Promise<void>((resolve) => admin!.close(() => resolve()));

@@ -2,7 +2,7 @@
 import { request } from 'node:http';
 import { Writable } from 'node:stream';
 import { createLogger } from '@sprout/observe';
-import { createGateway, type Gateway, type GatewayOptions } from '@sprout/gateway';
+import { createGateway, type FunctionUpstream, type Gateway, type GatewayOptions } from '@sprout/gateway';
 import { ProcessUpstream } from './process-upstream.js';
 
 export interface TestGateway {
@@ -96,5 +96,15 @@ export async function startRoutedGateway(
       await t.gw.close();
       await fn.close();
     },
+  };
+}
+
+/** A function with one fixed instance at `port` on 127.0.0.1 that never scales (a test server). */
+export function staticUpstream(name: string, port: number): FunctionUpstream {
+  return {
+    name,
+    instances: () => [{ id: 'a', host: '127.0.0.1', port }],
+    scaleTo: () => {},
+    onInstancesChanged: () => () => {},
   };
 }

@@ -1,8 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { seededRng } from '@sprout/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FunctionUpstream } from '@sprout/gateway';
-import { get, startGateway, type TestGateway } from './harness.js';
+import { get, startGateway, staticUpstream, type TestGateway } from './harness.js';
 
 // The raw forwarding path (`forwarding: 'raw'`) against a scripted instance on a raw socket: every
 // request path names the bytes it answers with, so framings, interim responses, malformed heads
@@ -38,12 +37,7 @@ describe('raw forwarding path', () => {
   beforeAll(async () => {
     srv = await scripted();
     const port = (srv.address() as { port: number }).port;
-    const upstream: FunctionUpstream = {
-      name: 'raw',
-      instances: () => [{ id: 'a', host: '127.0.0.1', port }],
-      scaleTo: () => {},
-      onInstancesChanged: () => () => {},
-    };
+    const upstream = staticUpstream('raw', port);
     t = await startGateway({ forwarding: 'raw' });
     t.gw.setRoutes([{ upstream, scaling: { minReplicas: 1, maxReplicas: 1 } }]);
   });

@@ -25,6 +25,8 @@ export { freePort } from './ports.js';
 export { untilSignal } from './signals.js';
 export {
   applyServerLimits,
+  connectionCap,
+  httpConnectionEvictable,
   resolveServerLimits,
   SERVER_LIMIT_DEFAULTS,
   type ServerLimits,

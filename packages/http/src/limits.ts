@@ -73,18 +73,29 @@ export function resolveServerLimits(limits: ServerLimits = {}): Required<ServerL
   return l;
 }
 
-/** A connection that is not in the middle of a request: still sending its head, or idle. */
-function evictable(socket: Socket): boolean {
+/**
+ * A `node:http` connection that is not in the middle of a request: still sending its head, or idle.
+ * Exported for listeners that take connections before `node:http` does (the gateway's raw listener).
+ */
+export function httpConnectionEvictable(socket: Socket): boolean {
   // Node sets `_httpMessage` to the response while a request is being answered and frees the parser
   // of an upgraded connection; nothing is added to the request path to know which ones wait.
   const s = socket as Socket & { _httpMessage?: unknown; parser?: unknown };
   return !s._httpMessage && !!s.parser;
 }
 
-function capConnections(server: Server<never, never>, max: number): void {
+/**
+ * The connection cap of `applyServerLimits` for a listener that accepts connections itself: the
+ * returned function admits a new connection (true) after making room by closing the oldest one
+ * `evictable` allows, or closes the new one when every open one is busy (false).
+ */
+export function connectionCap(
+  max: number,
+  evictable: (socket: Socket) => boolean = httpConnectionEvictable,
+): (socket: Socket) => boolean {
   // Open connections, oldest first.
   const open = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
+  return (socket) => {
     if (open.size >= max) {
       let victim: Socket | undefined;
       for (const s of open) {
@@ -95,12 +106,18 @@ function capConnections(server: Server<never, never>, max: number): void {
       }
       if (!victim) {
         socket.destroy();
-        return;
+        return false;
       }
       open.delete(victim);
       victim.destroy();
     }
     open.add(socket);
     socket.once('close', () => open.delete(socket));
-  });
+    return true;
+  };
+}
+
+function capConnections(server: Server<never, never>, max: number): void {
+  const admit = connectionCap(max);
+  server.on('connection', (socket: Socket) => void admit(socket));
 }

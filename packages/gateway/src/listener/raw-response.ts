@@ -1,0 +1,202 @@
+import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** What the raw listener's connection learns from a response it carries. */
+export interface ResponseOwner {
+  readonly socket: Socket;
+  /** The response was written out (`closeAfter`: the connection ends after it). */
+  finished(res: RawResponse): void;
+}
+
+// Names that change how a response is framed or whether the connection stays, by length.
+const FRAMING_NAME_LENGTHS = new Set([4, 10, 14, 17]);
+const BAD_VALUE = /[\r\n\0]/;
+
+let dateLine = '';
+let dateAt = 0;
+/** `Date: …\r\n` for now, made at most once a second (as Node's server does). */
+function date(): string {
+  const now = Date.now();
+  if (now - dateAt >= 1000 || dateLine === '') {
+    dateAt = now - (now % 1000);
+    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
+  }
+  return dateLine;
+}
+
+/**
+ * The response half of a request the raw listener parsed: the subset of `ServerResponse` the
+ * gateway's request path uses (writeHead with a header list or object, write with backpressure,
+ * end, flushHeaders, destroy, the state flags, 'close' and 'drain'), writing HTTP/1.1 straight to
+ * the socket: the head kept until the first body bytes or the end so a small response is one
+ * write, chunked framing when no Content-Length is given, keep-alive headers as Node writes them.
+ */
+export class RawResponse {
+  statusCode = 200;
+  headersSent = false;
+  destroyed = false;
+  writableEnded = false;
+  writableFinished = false;
+  /** The connection ends after this response (a `Connection: close` header was given). */
+  closeAfter = false;
+  private head: string | undefined;
+  private chunked = false;
+  private bodyless: boolean;
+  private closeListeners: (() => void)[] | undefined;
+  private drainListeners: (() => void)[] | undefined;
+
+  constructor(
+    private readonly owner: ResponseOwner,
+    headRequest: boolean,
+    private readonly keepAliveSeconds: number,
+  ) {
+    this.bodyless = headRequest;
+  }
+
+  writeHead(
+    status: number,
+    reason?: string | OutgoingHttpHeaders | string[],
+    headers?: OutgoingHttpHeaders | string[],
+  ): this {
+    if (this.headersSent) throw new Error('writeHead after the head was written');
+    if (typeof reason !== 'string') {
+      headers = reason;
+      reason = undefined;
+    }
+    this.statusCode = status;
+    if (status < 200 || status === 204 || status === 304) this.bodyless = true;
+    let out = `HTTP/1.1 ${status} ${reason || STATUS_CODES[status] || 'unknown'}\r\n`;
+    let hasLength = false;
+    let hasDate = false;
+    let connection = false;
+    const field = (name: string, value: string) => {
+      if (FRAMING_NAME_LENGTHS.has(name.length)) {
+        const lower = name.toLowerCase();
+        if (lower === 'content-length') hasLength = true;
+        else if (lower === 'date') hasDate = true;
+        else if (lower === 'transfer-encoding') {
+          if (/chunked/i.test(value) && !this.bodyless) this.chunked = true;
+        } else if (lower === 'connection') {
+          connection = true;
+          if (/close/i.test(value)) this.closeAfter = true;
+        }
+      }
+      out += `${name}: ${value}\r\n`;
+    };
+    if (Array.isArray(headers)) {
+      // a list from the instance's response: names and values already checked by the parser
+      for (let i = 0; i < headers.length; i += 2) field(headers[i]!, headers[i + 1]!);
+    } else if (headers) {
+      for (const name in headers) {
+        const v = headers[name];
+        if (v === undefined) continue;
+        for (const one of Array.isArray(v) ? v : [String(v)]) {
+          if (BAD_VALUE.test(name) || BAD_VALUE.test(one))
+            throw new TypeError(`invalid character in header ${JSON.stringify(name)}`);
+          field(name, one);
+        }
+      }
+    }
+    if (!hasDate) out += date();
+    if (!connection) {
+      out += this.closeAfter
+        ? 'Connection: close\r\n'
+        : `Connection: keep-alive\r\nKeep-Alive: timeout=${this.keepAliveSeconds}\r\n`;
+    }
+    if (!hasLength && !this.bodyless && !this.chunked) {
+      this.chunked = true;
+      out += 'Transfer-Encoding: chunked\r\n';
+    }
+    this.head = out + '\r\n';
+    this.headersSent = true;
+    return this;
+  }
+
+  /** Writes the head now (a streamed response whose first bytes may be a while). */
+  flushHeaders(): void {
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    if (this.head === undefined || this.destroyed) return;
+    this.owner.socket.write(this.head, 'latin1');
+    this.head = undefined;
+  }
+
+  write(chunk: Buffer | string): boolean {
+    if (this.destroyed || this.writableEnded) return false;
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (this.bodyless || data.length === 0) {
+      this.flushHeaders();
+      return true;
+    }
+    const ok = this.send(data, false);
+    if (!ok) this.owner.socket.once('drain', () => this.emit(this.drainListeners));
+    return ok;
+  }
+
+  end(chunk?: Buffer | string): this {
+    if (this.destroyed || this.writableEnded) return this;
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    const data = chunk === undefined ? undefined : typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.send(this.bodyless ? undefined : data, true);
+    this.writableEnded = true;
+    this.writableFinished = true;
+    this.owner.finished(this);
+    this.emit(this.closeListeners);
+    return this;
+  }
+
+  /** Cuts the connection (a response that cannot be completed). */
+  destroy(): this {
+    if (!this.destroyed) this.owner.socket.destroy();
+    return this;
+  }
+
+  /** The connection closed before the response ended. */
+  gone(): void {
+    if (this.destroyed || this.writableEnded) return;
+    this.destroyed = true;
+    this.emit(this.closeListeners);
+  }
+
+  once(event: string, listener: () => void): this {
+    return this.on(event, listener);
+  }
+
+  on(event: string, listener: () => void): this {
+    // each event happens once for a response
+    if (event === 'close') (this.closeListeners ??= []).push(listener);
+    else if (event === 'drain') (this.drainListeners ??= []).push(listener);
+    return this;
+  }
+
+  private emit(list: (() => void)[] | undefined): void {
+    if (!list) return;
+    const fns = list.splice(0);
+    for (const fn of fns) fn();
+  }
+
+  /** Body bytes (framed) and, when `last`, the end of the body; the pending head goes first. */
+  private send(data: Buffer | undefined, last: boolean): boolean {
+    const socket = this.owner.socket;
+    const head = this.head ?? '';
+    this.head = undefined;
+    const n = data?.length ?? 0;
+    if (!this.chunked) {
+      if (n === 0) return head === '' || socket.write(head, 'latin1');
+      if (head === '') return socket.write(data!);
+      // head and body in one buffer: one write
+      const out = Buffer.allocUnsafe(head.length + n);
+      out.write(head, 0, 'latin1');
+      data!.copy(out, head.length);
+      return socket.write(out);
+    }
+    const size = n > 0 ? `${n.toString(16)}\r\n` : '';
+    const tail = (n > 0 ? '\r\n' : '') + (last ? '0\r\n\r\n' : '');
+    const pre = head + size;
+    const out = Buffer.allocUnsafe(pre.length + n + tail.length);
+    out.write(pre, 0, 'latin1');
+    if (n > 0) data!.copy(out, pre.length);
+    out.write(tail, pre.length + n, 'latin1');
+    return socket.write(out);
+  }
+}
