@@ -1,15 +1,10 @@
 // pubsub.mqtt3 and bindings.mqtt3 over TLS (Dapr's caCert, clientCert, clientKey) against a private
 // Mosquitto with a TLS listener that requires client certificates, all made by openssl here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  isTriggersError,
-  MqttExternalScaler,
-  openOutputBinding,
-  openPubSub,
-  type Delivery,
-} from '../src/index.js';
-import { makeCerts, type TestCerts } from './certs.js';
+import { isTriggersError, MqttExternalScaler, openOutputBinding, openPubSub } from '../src/index.js';
+import { expectUntrustedRefused, makeCerts, type TestCerts } from './certs.js';
 import { waitFor } from './conformance.js';
+import { collect } from './delivery-app.js';
 import { PrivateBroker } from './private-broker.js';
 import { call, callError, ref, scalerClient } from './scaler-client.js';
 
@@ -17,7 +12,6 @@ describe('MQTT over TLS with a client certificate (private Mosquitto)', () => {
   let certs: TestCerts;
   let broker: PrivateBroker;
   let url: string;
-  const pem = (f: string) => certs.read(f).toString();
 
   beforeAll(async () => {
     certs = makeCerts();
@@ -36,27 +30,19 @@ describe('MQTT over TLS with a client certificate (private Mosquitto)', () => {
     certs?.remove();
   });
 
-  const tls = () => ({ caCert: pem('ca.crt'), clientCert: pem('keda.crt'), clientKey: pem('keda.key') });
-
   it('pubsub.mqtt3 publishes and delivers; bindings.mqtt3 publishes to it', async () => {
-    const bus = await openPubSub({ name: 'tls-bus', type: 'pubsub.mqtt3', metadata: { url, ...tls() } });
+    const bus = await openPubSub({
+      name: 'tls-bus',
+      type: 'pubsub.mqtt3',
+      metadata: { url, ...certs.tls() },
+    });
     const out = await openOutputBinding({
       name: 'tls-out',
       type: 'bindings.mqtt3',
-      metadata: { url, topic: 'tls/orders', ...tls() },
+      metadata: { url, topic: 'tls/orders', ...certs.tls() },
     });
-    const got: Delivery[] = [];
     try {
-      await bus.subscribe({
-        topic: 'tls/orders',
-        group: 'g',
-        maxInFlight: 2,
-        onMessage: (d) => {
-          got.push(d);
-          void d.ack();
-        },
-        onError: () => {},
-      });
+      const { got } = await collect(bus, 'tls/orders', 'g');
       await bus.publish('tls/orders', new TextEncoder().encode('from the pub/sub'));
       await out.invoke('create', new TextEncoder().encode('from the binding'), {});
       await waitFor(() => got.length === 2, 'both messages over TLS');
@@ -71,33 +57,23 @@ describe('MQTT over TLS with a client certificate (private Mosquitto)', () => {
   });
 
   it('cannot connect without a client certificate, with one of another CA, or not trusting the broker', async () => {
-    const { caCert, clientCert, clientKey } = tls();
-    for (const [what, md] of [
-      ['no client certificate', { caCert }],
-      ['another CA', { caCert, clientCert: pem('rogue.crt'), clientKey: pem('rogue.key') }],
-      ['broker not trusted', { caCert: pem('rogue-ca.crt'), clientCert, clientKey }],
-    ] as const) {
-      const err = await openPubSub({ name: 'tls-bad', type: 'pubsub.mqtt3', metadata: { url, ...md } }).then(
-        async (e) => {
-          await e.close();
-          return undefined;
-        },
-        (e: unknown) => e,
-      );
-      expect(isTriggersError(err, 'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE'), `${what}: ${String(err)}`).toBe(
-        true,
-      );
-    }
+    await expectUntrustedRefused(certs, (md) =>
+      openPubSub({ name: 'tls-bad', type: 'pubsub.mqtt3', metadata: { url, ...md } }),
+    );
   });
 
   it("the cluster scaler watches a topic on the TLS broker with the broker's CA and a client certificate", async () => {
     const topic = 'tls/scaled';
     const md = ref({ topic });
-    const scaler = await MqttExternalScaler.listen({ url, brokerTls: tls(), windowMs: 30_000 });
+    const scaler = await MqttExternalScaler.listen({ url, brokerTls: certs.tls(), windowMs: 30_000 });
     const bare = await MqttExternalScaler.listen({ url });
     const c = scalerClient(scaler.address);
     const b = scalerClient(bare.address);
-    const bus = await openPubSub({ name: 'tls-pub', type: 'pubsub.mqtt3', metadata: { url, ...tls() } });
+    const bus = await openPubSub({
+      name: 'tls-pub',
+      type: 'pubsub.mqtt3',
+      metadata: { url, ...certs.tls() },
+    });
     try {
       expect(await call(c, 'IsActive', md)).toEqual({ result: false }); // subscribed: counting from now
       for (let i = 0; i < 3; i++) await bus.publish(topic, new TextEncoder().encode(`m${i}`));
@@ -120,7 +96,7 @@ describe('MQTT over TLS with a client certificate (private Mosquitto)', () => {
   });
 
   it('refuses TLS metadata that cannot work, naming the key', async () => {
-    const { caCert, clientCert, clientKey } = tls();
+    const { caCert, clientCert, clientKey } = certs.tls();
     for (const [md, key] of [
       [{ url: `tcp://${broker.address}`, caCert }, 'caCert'],
       [{ url, caCert, clientCert }, 'clientKey'],

@@ -1,17 +1,16 @@
 // pubsub.rabbitmq and bindings.rabbitmq over TLS (Dapr's caCert, clientCert, clientKey on amqps://)
 // against a private RabbitMQ node whose TLS listener requires client certificates (openssl-made).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isTriggersError, openOutputBinding, openPubSub, type Delivery } from '../src/index.js';
-import { makeCerts, type TestCerts } from './certs.js';
+import { isTriggersError, openOutputBinding, openPubSub } from '../src/index.js';
+import { expectUntrustedRefused, makeCerts, type TestCerts } from './certs.js';
 import { waitFor } from './conformance.js';
+import { collect } from './delivery-app.js';
 import { PrivateBroker } from './private-broker.js';
 
 describe('RabbitMQ over TLS with a client certificate (private node)', () => {
   let certs: TestCerts;
   let broker: PrivateBroker;
   let url: string;
-  const pem = (f: string) => certs.read(f).toString();
-  const tls = () => ({ caCert: pem('ca.crt'), clientCert: pem('keda.crt'), clientKey: pem('keda.key') });
 
   beforeAll(async () => {
     certs = makeCerts();
@@ -36,25 +35,15 @@ describe('RabbitMQ over TLS with a client certificate (private node)', () => {
     const bus = await openPubSub({
       name: 'tls-bus',
       type: 'pubsub.rabbitmq',
-      metadata: { connectionString: url, ...tls() },
+      metadata: { connectionString: url, ...certs.tls() },
     });
     const out = await openOutputBinding({
       name: 'tls-out',
       type: 'bindings.rabbitmq',
-      metadata: { host: url, queueName: 'tls-queue', ...tls() },
+      metadata: { host: url, queueName: 'tls-queue', ...certs.tls() },
     });
-    const got: Delivery[] = [];
     try {
-      await bus.subscribe({
-        topic: 'tls-orders',
-        group: 'g',
-        maxInFlight: 2,
-        onMessage: (d) => {
-          got.push(d);
-          void d.ack();
-        },
-        onError: () => {},
-      });
+      const { got } = await collect(bus, 'tls-orders', 'g');
       await bus.publish('tls-orders', new TextEncoder().encode('over amqps'));
       await waitFor(() => got.length === 1, 'the message over TLS');
       expect(new TextDecoder().decode(got[0]!.data)).toBe('over amqps');
@@ -66,31 +55,13 @@ describe('RabbitMQ over TLS with a client certificate (private node)', () => {
   }, 30_000);
 
   it('cannot connect without a client certificate, with one of another CA, or not trusting the broker', async () => {
-    const { caCert, clientCert, clientKey } = tls();
-    for (const [what, md] of [
-      ['no client certificate', { caCert }],
-      ['another CA', { caCert, clientCert: pem('rogue.crt'), clientKey: pem('rogue.key') }],
-      ['broker not trusted', { caCert: pem('rogue-ca.crt'), clientCert, clientKey }],
-    ] as const) {
-      const err = await openPubSub({
-        name: 'tls-bad',
-        type: 'pubsub.rabbitmq',
-        metadata: { connectionString: url, ...md },
-      }).then(
-        async (e) => {
-          await e.close();
-          return undefined;
-        },
-        (e: unknown) => e,
-      );
-      expect(isTriggersError(err, 'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE'), `${what}: ${String(err)}`).toBe(
-        true,
-      );
-    }
+    await expectUntrustedRefused(certs, (md) =>
+      openPubSub({ name: 'tls-bad', type: 'pubsub.rabbitmq', metadata: { connectionString: url, ...md } }),
+    );
   }, 30_000);
 
   it('refuses TLS material on a plain amqp:// url, or a certificate without its key, naming the key', async () => {
-    const { caCert, clientCert } = tls();
+    const { caCert, clientCert } = certs.tls();
     const plain = `amqp://guest:guest@${broker.address}`;
     for (const [metadata, key] of [
       [{ connectionString: plain, caCert }, 'caCert'],
