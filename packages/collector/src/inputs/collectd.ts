@@ -5,7 +5,8 @@ import { CollectorError } from '../errors.js';
 import { decodeCollectdPacket, parseTypesDb, type DataSource } from '../parsers/collectd.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
-import { datagramBatcher, udpListener } from './net.js';
+import { datagramBatcher } from './net.js';
+import { udpListener } from './udp-listener.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -46,29 +47,38 @@ export const collectdInput: InputPlugin<typeof schema> = {
   create(o, ctx) {
     const types = loadTypes(o.typesdb);
     const push = datagramBatcher(ctx);
-    return udpListener({ listen: o.listen, port: o.port, field: 'collectd.port' }, (msg) => {
-      if (push.skip()) return;
-      const { values, error } = decodeCollectdPacket(msg);
-      if (error) ctx.reject('decode', { error: error.message, offset: error.offset });
-      const records: CollectorRecord[] = [];
-      for (const v of values) {
-        const ds = types.get(v.type);
-        if (ds && ds.length !== v.values.length) {
-          ctx.reject('typesdb_mismatch', { type: v.type, expected: ds.length, got: v.values.length });
-          continue;
+    return udpListener(
+      {
+        listen: o.listen,
+        port: o.port,
+        field: 'collectd.port',
+        onDropped: (n) => ctx.dropped(n, 'receive_queue_full'),
+      },
+      (buf, start, end) => {
+        const msg = buf.subarray(start, end);
+        if (push.skip()) return;
+        const { values, error } = decodeCollectdPacket(msg);
+        if (error) ctx.reject('decode', { error: error.message, offset: error.offset });
+        const records: CollectorRecord[] = [];
+        for (const v of values) {
+          const ds = types.get(v.type);
+          if (ds && ds.length !== v.values.length) {
+            ctx.reject('typesdb_mismatch', { type: v.type, expected: ds.length, got: v.values.length });
+            continue;
+          }
+          const body: Record<string, unknown> = {
+            host: v.host,
+            plugin: v.plugin,
+            plugin_instance: v.pluginInstance,
+            type: v.type,
+            type_instance: v.typeInstance,
+            interval: v.interval,
+          };
+          v.values.forEach((x, i) => (body[ds ? ds[i]!.name : i === 0 ? 'value' : `value_${i}`] = x.value));
+          records.push({ time: v.time || nowNs(), tag: ctx.tag, body });
         }
-        const body: Record<string, unknown> = {
-          host: v.host,
-          plugin: v.plugin,
-          plugin_instance: v.pluginInstance,
-          type: v.type,
-          type_instance: v.typeInstance,
-          interval: v.interval,
-        };
-        v.values.forEach((x, i) => (body[ds ? ds[i]!.name : i === 0 ? 'value' : `value_${i}`] = x.value));
-        records.push({ time: v.time || nowNs(), tag: ctx.tag, body });
-      }
-      push(records, msg.length);
-    });
+        push(records, msg.length);
+      },
+    );
   },
 };

@@ -1,7 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Server as HttpServer } from 'node:http';
-import { createSocket as createUdpSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { isSproutError, type ReadBodyOptions } from '@sprout/http';
 import { CollectorError } from '../errors.js';
 import type { InputContext } from '../plugin.js';
@@ -109,40 +108,6 @@ export function pumpSocket(
   s.on('end', () => {
     chain = chain.then(() => onEnd?.()).catch(() => undefined);
   });
-}
-
-/** A UDP input's socket: binds on start (coded error naming `field`), closes, reports its address. */
-export function udpListener(
-  o: { listen: string; port: number; field: string; recvBufferSize?: number | undefined },
-  onMessage: (msg: Buffer, from: RemoteInfo) => void,
-): { start(): Promise<void>; close(): Promise<void>; address(): { host: string; port: number } } {
-  let sock: UdpSocket | undefined;
-  return {
-    async start() {
-      sock = createUdpSocket({
-        type: o.listen.includes(':') ? 'udp6' : 'udp4',
-        ...(o.recvBufferSize ? { recvBufferSize: o.recvBufferSize } : {}),
-      });
-      sock.on('message', onMessage);
-      await new Promise<void>((resolve, reject) => {
-        sock!.once('error', (err) =>
-          reject(
-            new CollectorError(
-              'SPROUT_ERR_COLLECTOR_LISTEN',
-              `cannot bind udp ${o.listen}:${o.port}: ${err.message}`,
-              o.field,
-            ),
-          ),
-        );
-        sock!.bind(o.port, o.listen, () => resolve());
-      });
-    },
-    close: async () => void sock?.close(),
-    address: () => {
-      const a = sock!.address();
-      return { host: a.address, port: a.port };
-    },
-  };
 }
 
 /**

@@ -3,7 +3,8 @@ import { bool, port } from '../config/values.js';
 import { parseStatsdPacket, type StatsdSample } from '../parsers/statsd.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord, type MetricBody } from '../types.js';
-import { datagramBatcher, udpListener } from './net.js';
+import { datagramBatcher } from './net.js';
+import { udpListener } from './udp-listener.js';
 
 const schema = z.strictObject({
   listen: z.string().default('0.0.0.0'),
@@ -50,20 +51,29 @@ export const statsdInput: InputPlugin<typeof schema> = {
   schema,
   create(o, ctx) {
     const push = datagramBatcher(ctx);
-    const udp = udpListener({ listen: o.listen, port: o.port, field: 'statsd.port' }, (msg) => {
-      if (push.skip()) return;
-      const { samples, errors } = parseStatsdPacket(msg.toString('utf8'));
-      for (const e of errors) ctx.reject('malformed', e);
-      const time = nowNs();
-      push(
-        samples.map((s): CollectorRecord =>
-          o.metrics
-            ? { time, tag: ctx.tag, kind: 'metric', body: metricBody(s) }
-            : { time, tag: ctx.tag, body: logBody(s) },
-        ),
-        msg.length,
-      );
-    });
+    const udp = udpListener(
+      {
+        listen: o.listen,
+        port: o.port,
+        field: 'statsd.port',
+        onDropped: (n) => ctx.dropped(n, 'receive_queue_full'),
+      },
+      (buf, start, end) => {
+        const msg = buf.subarray(start, end);
+        if (push.skip()) return;
+        const { samples, errors } = parseStatsdPacket(msg.toString('utf8'));
+        for (const e of errors) ctx.reject('malformed', e);
+        const time = nowNs();
+        push(
+          samples.map((s): CollectorRecord =>
+            o.metrics
+              ? { time, tag: ctx.tag, kind: 'metric', body: metricBody(s) }
+              : { time, tag: ctx.tag, body: logBody(s) },
+          ),
+          msg.length,
+        );
+      },
+    );
     return udp;
   },
 };

@@ -9,15 +9,8 @@ import { applyNetKeys, hasNetKeys, streamNetKeys, withAcceptTimeout } from './ne
 import { serverTlsOptions, tlsKeys } from './tls.js';
 import type { InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
-import {
-  addressOf,
-  closeServer,
-  datagramBatcher,
-  listen,
-  pumpSocket,
-  trackedServer,
-  udpListener,
-} from './net.js';
+import { addressOf, closeServer, datagramBatcher, listen, pumpSocket, trackedServer } from './net.js';
+import { udpListener } from './udp-listener.js';
 
 /**
  * Permissions of a unix socket in octal, as a string ('0600') or as the number YAML makes of an
@@ -100,15 +93,25 @@ export const syslogInput: InputPlugin<typeof schema> = {
 
     if (o.mode === 'udp' || o.mode === 'unix_udp') {
       const push = datagramBatcher(ctx);
-      const onMessage = (msg: Buffer, source?: string) => {
+      const onMessage = (buf: Buffer, start: number, end: number, source?: string) => {
         if (push.skip()) return;
-        if (msg.length > max) return ctx.reject('too_large', { bytes: msg.length, limit: max });
-        push([toRecord(msg, 0, msg.length, source)], msg.length);
+        const n = end - start;
+        if (n > max) return ctx.reject('too_large', { bytes: n, limit: max });
+        push([toRecord(buf, start, end, source)], n);
       };
       if (o.mode === 'udp') {
         return udpListener(
-          { listen: o.listen, port: o.port, field: 'syslog.port', recvBufferSize: o.receive_buffer_size },
-          o.source_address_key ? (m, r) => onMessage(m, `udp://${r.address}:${r.port}`) : (m) => onMessage(m),
+          {
+            listen: o.listen,
+            port: o.port,
+            field: 'syslog.port',
+            recvBufferSize: o.receive_buffer_size,
+            sources: !!o.source_address_key,
+            onDropped: (n) => ctx.dropped(n, 'receive_queue_full'),
+          },
+          o.source_address_key
+            ? (buf, start, end, from) => onMessage(buf, start, end, `udp://${from}`)
+            : (buf, start, end) => onMessage(buf, start, end),
         );
       }
       let sock: UnixDgramSocket | undefined;
@@ -116,7 +119,7 @@ export const syslogInput: InputPlugin<typeof schema> = {
         async start() {
           const { createSocket } = await import('unix-dgram');
           rmSync(o.path!, { force: true });
-          sock = createSocket('unix_dgram', (m: Buffer) => onMessage(m, o.path));
+          sock = createSocket('unix_dgram', (m: Buffer) => onMessage(m, 0, m.length, o.path));
           await new Promise<void>((resolve, reject) => {
             sock!.once('error', (err: Error) =>
               reject(
