@@ -6,6 +6,9 @@ import { connect, type Socket } from 'node:net';
  */
 const IDLE_MS = 4_000;
 
+/** Where every pooled connection's reads land before they are copied out (one thread, one at a time). */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /**
  * One pooled connection to an instance. The socket's listeners are attached once; the exchange
  * using the connection sets `user` and gets its events.
@@ -66,16 +69,31 @@ class AddressPool {
 
   private connect(cb: Waiter): void {
     this.open++;
-    const socket = connect({ host: this.host, port: this.port, noDelay: true });
+    // Bytes come to a callback rather than through the socket's readable stream (no stream
+    // bookkeeping per read); the shared buffer is copied out before the callback returns.
+    const socket = connect({
+      host: this.host,
+      port: this.port,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number, buf: Uint8Array) => {
+          if (!conn.user) {
+            socket.destroy(); // an idle connection has nothing to say
+            return false;
+          }
+          const chunk = Buffer.allocUnsafe(n);
+          chunk.set(buf.subarray(0, n));
+          conn.user.data(chunk);
+          return true;
+        },
+      },
+    });
     const conn: UpstreamConn = { socket, pool: this, reused: false, user: undefined };
     let connected = false;
     socket.once('connect', () => {
       connected = true;
       cb(undefined, conn);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (conn.user) conn.user.data(chunk);
-      else socket.destroy(); // an idle connection has nothing to say
     });
     socket.on('timeout', () => socket.destroy());
     socket.on('end', () => socket.destroy());
