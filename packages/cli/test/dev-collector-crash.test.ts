@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startDevProcess } from '@sprout/platform/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bin, root } from './sprout.js';
 
@@ -10,8 +10,6 @@ import { bin, root } from './sprout.js';
 // bring the collector back with its inputs.
 const dir = mkdtempSync(join(tmpdir(), 'sprout-cli-collector-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-type LogLine = Record<string, unknown> & { msg?: string };
 
 describe('sprout dev with a collector that fails at run time', () => {
   it('keeps serving, logs and publishes the crash, and restarts the collector with its inputs', async () => {
@@ -30,48 +28,14 @@ describe('sprout dev with a collector that fails at run time', () => {
       ].join('\n'),
     );
     const dataDir = join(dir, 'data');
-    const child = spawn(
-      process.execPath,
-      [
-        bin,
-        'dev',
-        'examples/hello',
-        '--collector',
-        config,
-        '--data-dir',
-        dataDir,
-        '--port',
-        '0',
-        '--api-port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--no-watch',
-      ],
-      { cwd: root, env: { ...process.env, SPROUT_LOG_FORMAT: 'json', NODE_OPTIONS: '' } },
-    );
-    const lines: LogLine[] = [];
-    let buf = '';
-    child.stderr.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const parts = buf.split('\n');
-      buf = parts.pop()!;
-      for (const p of parts) if (p.startsWith('{')) lines.push(JSON.parse(p) as LogLine);
+    const dev = await startDevProcess({
+      bin,
+      cwd: root,
+      args: ['examples/hello', '--collector', config, '--data-dir', dataDir],
     });
+    const { child, waitLog, api, token } = dev;
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
-      const waitLog = async (pred: (l: LogLine) => boolean, what: string, after = 0): Promise<LogLine> => {
-        const end = Date.now() + 30_000;
-        for (;;) {
-          const hit = lines.slice(after).find(pred);
-          if (hit) return hit;
-          if (child.exitCode !== null) throw new Error(`sprout dev exited while waiting for ${what}`);
-          if (Date.now() > end) throw new Error(`no log line for ${what}: ${JSON.stringify(lines)}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      };
-      const api = String((await waitLog((l) => l.msg === 'platform API', 'the API')).url);
-      const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
       const gateway = String((await waitLog((l) => l.msg === 'serving', 'the gateway')).url).replace(
         /\/$/,
         '',
@@ -91,7 +55,7 @@ describe('sprout dev with a collector that fails at run time', () => {
       expect(pid).not.toBe(child.pid);
       expect(await post(await inputPort(), 1)).toBe(201);
 
-      const before = lines.length;
+      const before = dev.lines.length;
       process.kill(pid, 'SIGKILL');
       const crashed = await waitLog(
         (l) => l.msg?.startsWith('the collector stopped') === true,

@@ -1,17 +1,16 @@
 // A real `sprout dev` process (the CLI, built) serving a copy of examples/order-pipeline whose topic
 // and stream names are unique to the test file, against the NATS JetStream on this machine.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { connect } from 'nats';
+import { startDevProcess, type DevProcess } from '../src/testing.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'packages/cli/bin/sprout.js');
-
-type LogLine = Record<string, unknown> & { msg?: string };
 
 /**
  * A copy of the example with `orders` and `sprout-orders` renamed after `tag`; `ackWait` (a Dapr
@@ -37,78 +36,26 @@ export function pipelineCopy(tag: string, ackWait?: string): { dir: string; topi
   return { dir, topic, stream };
 }
 
-export interface RunningDev {
-  child: ChildProcess;
-  lines: LogLine[];
+export interface RunningDev extends DevProcess {
   gateway: string;
-  api: string;
   dapr: string;
-  token: string;
-  /** The REST API, JSON. */
-  call(path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
 /** Starts `sprout dev` on the copy; resolves once the gateway, the API and the Dapr API are printed. */
-export function startSproutDev(dir: string, dataDir: string): Promise<RunningDev> {
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      'dev',
-      join(dir, 'fns'),
-      '--data-dir',
-      dataDir,
-      '--port',
-      '0',
-      '--api-port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--no-watch',
-      '--no-collector',
-      '--no-eip',
-    ],
-    { cwd: root, env: { ...process.env, SPROUT_LOG_FORMAT: 'json', NODE_OPTIONS: '' } },
+export async function startSproutDev(dir: string, dataDir: string): Promise<RunningDev> {
+  const dev = await startDevProcess({
+    bin: cli,
+    cwd: root,
+    args: [join(dir, 'fns'), '--data-dir', dataDir, '--no-collector', '--no-eip'],
+  });
+  const serving = await dev.waitLog((l) => l.msg === 'serving' && l.function === 'checkout', 'the gateway');
+  const dapr = await dev.waitLog(
+    (l) => String(l.msg).startsWith('Dapr publish/bindings API'),
+    'the Dapr API',
   );
-  const lines: LogLine[] = [];
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const seen: Partial<RunningDev> = { child, lines };
-    child.stderr.on('data', (c: Buffer) => {
-      buf += c.toString();
-      const parts = buf.split('\n');
-      buf = parts.pop()!;
-      for (const p of parts) {
-        if (!p.startsWith('{')) continue;
-        const l = JSON.parse(p) as LogLine;
-        lines.push(l);
-        if (l.msg === 'serving' && l.function === 'checkout')
-          seen.gateway = String(l.url).replace(/\/checkout$/, '');
-        if (l.msg === 'platform API') {
-          seen.api = String(l.url);
-          seen.token = String(l.token);
-        }
-        if (String(l.msg).startsWith('Dapr publish/bindings API')) seen.dapr = String(l.url);
-        if (seen.gateway && seen.api && seen.dapr && seen.token) {
-          const api = seen.api;
-          const token = seen.token;
-          resolve({
-            ...(seen as RunningDev),
-            async call(path, init = {}) {
-              const r = await fetch(`${api}${path}`, {
-                ...init,
-                headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
-              });
-              const text = await r.text();
-              return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
-            },
-          });
-        }
-      }
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`sprout dev exited with ${code}: ${lines.map((l) => l.msg).join('\n')}`)),
-    );
+  return Object.assign(dev, {
+    gateway: String(serving.url).replace(/\/checkout$/, ''),
+    dapr: String(dapr.url),
   });
 }
 
