@@ -57,6 +57,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
     ignoredRoutes: options.ignoredRoutes ?? DEFAULT_IGNORED_ROUTES,
+    // Tagging a log line needs the request's context, also in a callback that runs after the answer.
+    keepAsyncContext: options.logExecutionId ?? false,
   });
   const env = options.env ?? process.env;
   const loaded: (LoadedFunction | undefined)[] = [];

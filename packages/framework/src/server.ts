@@ -38,12 +38,36 @@ export interface FunctionServerOptions {
   drainTimeoutMs?: number;
   /** Connection cap and header/request/keep-alive timeouts (`@sprout/http` defaults when absent). */
   limits?: ServerLimits;
+  /**
+   * Run every call in the request's async context, even a function's that keeps answering before
+   * it returns (see `SYNC_CALLS_FOR_NO_CONTEXT`): what `currentExecution()` needs to tag every log
+   * line, also one a callback writes after the answer. Default false.
+   */
+  keepAsyncContext?: boolean;
+}
+
+/**
+ * After this many calls in a row that answered before the function returned (the response ended,
+ * no promise), a function's calls run without an async context: on Node 20 the
+ * `AsyncLocalStorage` behind it makes every async resource of every request (each socket write,
+ * tick and timer Node makes) call a hook, about a tenth of a small request's CPU. Such a call has
+ * nothing left to answer, so a stray error is only logged without the function's name. The first
+ * call that does not answer before returning puts the function back in context for good; that
+ * call's own callbacks have none, so a stray error in one of them is logged and the request
+ * answered by the timeout (or the client) instead of with a 500.
+ */
+export const SYNC_CALLS_FOR_NO_CONTEXT = 1_000;
+
+/** A mount and how its function has been answering. */
+interface Mounted extends Mount {
+  /** Calls in a row answered before the function returned; -1 once one was not (context for good). */
+  syncStreak: number;
 }
 
 interface Invocation {
   req: SproutRequest;
   res: SproutResponse;
-  mount: Mount;
+  mount: Mounted;
 }
 
 /**
@@ -53,13 +77,18 @@ interface Invocation {
  */
 export class FunctionServer {
   readonly server: Server<typeof SproutRequest, typeof SproutResponse>;
-  readonly #mounts: Mount[] = [];
+  readonly #mounts: Mounted[] = [];
   readonly #logger: Logger;
   readonly #readBody: BodyReader;
   readonly #timeoutMs: number;
-  readonly #ignored: ((path: string) => boolean)[];
+  /** Ignored routes: exact paths, and the prefixes of those ending in `*`. */
+  readonly #ignoredExact: ReadonlySet<string>;
+  readonly #ignoredPrefixes: readonly string[];
   readonly #drainTimeoutMs: number;
   readonly #current = new AsyncLocalStorage<Invocation>();
+  readonly #keepAsyncContext: boolean;
+  /** `#call` bound once, for `AsyncLocalStorage.run` (no closure per request). */
+  readonly #callInContext = (inv: Invocation) => this.#call(inv);
   #inflight = 0;
   #idle: (() => void) | undefined;
   #closing: Promise<void> | undefined;
@@ -69,9 +98,10 @@ export class FunctionServer {
     this.#readBody = bodyReader(options.bodyLimit ?? DEFAULT_BODY_LIMIT);
     this.#timeoutMs = options.timeoutMs ?? 0;
     this.#drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
-    this.#ignored = (options.ignoredRoutes ?? []).map((r) =>
-      r.endsWith('*') ? (p: string) => p.startsWith(r.slice(0, -1)) : (p: string) => p === r,
-    );
+    this.#keepAsyncContext = options.keepAsyncContext ?? false;
+    const ignored = options.ignoredRoutes ?? [];
+    this.#ignoredExact = new Set(ignored.filter((r) => !r.endsWith('*')));
+    this.#ignoredPrefixes = ignored.filter((r) => r.endsWith('*')).map((r) => r.slice(0, -1));
     this.server = createServer<typeof SproutRequest, typeof SproutResponse>(
       { IncomingMessage: SproutRequest, ServerResponse: SproutResponse },
       (req, res) => this.#onRequest(req, res),
@@ -93,7 +123,7 @@ export class FunctionServer {
         },
       );
     }
-    this.#mounts.push({ ...mount, path });
+    this.#mounts.push({ ...mount, path, syncStreak: 0 });
     this.#mounts.sort((a, b) => b.path.length - a.path.length);
   }
 
@@ -102,7 +132,8 @@ export class FunctionServer {
     const m = this.#mounts.find((x) => x.path === normalize(path));
     if (!m)
       throw new FrameworkError('SPROUT_ERR_FRAMEWORK_ROUTE_CONFLICT', `nothing is mounted at "${path}"`);
-    Object.assign(m, update);
+    // New code starts over in context until it has shown it answers before returning.
+    Object.assign(m, update, update.invoker ? { syncStreak: 0 } : {});
   }
 
   get mounts(): readonly Mount[] {
@@ -163,11 +194,12 @@ export class FunctionServer {
   }
 
   #isIgnored(path: string): boolean {
-    for (const f of this.#ignored) if (f(path)) return true;
+    if (this.#ignoredExact.has(path)) return true;
+    for (const p of this.#ignoredPrefixes) if (path.startsWith(p)) return true;
     return false;
   }
 
-  #match(url: string): Mount | undefined {
+  #match(url: string): Mounted | undefined {
     for (const m of this.#mounts) {
       if (m.path === '') return m;
       if (
@@ -217,7 +249,7 @@ export class FunctionServer {
       const rest = url.slice(mount.path.length);
       req.url = rest.startsWith('/') ? rest : `/${rest}`;
     }
-    if (this.#ignored.length && this.#isIgnored(req.path)) {
+    if (this.#isIgnored(req.path)) {
       res.statusCode = 404;
       res.end();
       return;
@@ -243,7 +275,7 @@ export class FunctionServer {
         this.#fail(inv, err);
       }, this.#timeoutMs);
     }
-    this.#current.run(inv, () => this.#start(inv));
+    this.#start(inv);
   }
 
   #start(inv: Invocation): void {
@@ -262,12 +294,18 @@ export class FunctionServer {
         this.#fail(inv, e);
         return;
       }
-      // Stream events carry no async context: the function runs in the request's again.
-      this.#current.run(inv, () => this.#invoke(inv));
+      this.#invoke(inv);
     });
   }
 
+  /** Calls the function, in the request's async context unless it has been answering synchronously. */
   #invoke(inv: Invocation): void {
+    if (this.#keepAsyncContext || inv.mount.syncStreak < SYNC_CALLS_FOR_NO_CONTEXT)
+      this.#current.run(inv, this.#callInContext, inv);
+    else this.#call(inv);
+  }
+
+  #call(inv: Invocation): void {
     const { req, res, mount } = inv;
     let run: Promise<void> | void;
     try {
@@ -289,6 +327,16 @@ export class FunctionServer {
       return;
     }
     if (run) run.catch((err: unknown) => this.#fail(inv, err));
+    if (mount.syncStreak >= 0 && !this.#keepAsyncContext) this.#count(mount, !run && res.writableEnded);
+  }
+
+  /** Counts a call of a function not (yet) in context for good; see `SYNC_CALLS_FOR_NO_CONTEXT`. */
+  #count(mount: Mounted, answered: boolean): void {
+    if (!answered) mount.syncStreak = -1;
+    else if (++mount.syncStreak === SYNC_CALLS_FOR_NO_CONTEXT) {
+      // No function needs the context any more: off with it, and with the hook it costs every request.
+      if (this.#mounts.every((m) => m.syncStreak >= SYNC_CALLS_FOR_NO_CONTEXT)) this.#current.disable();
+    }
   }
 
   #fail({ req, res, mount }: Invocation, err: unknown): void {

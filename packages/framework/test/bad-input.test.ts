@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '@sprout/framework';
+import { SYNC_CALLS_FOR_NO_CONTEXT } from '../src/server.js';
 import { fixture, json, start } from './helpers.js';
 
 /** Sends a raw request and resolves with status and body (fetch cannot stream a lying body). */
@@ -29,6 +30,7 @@ describe('bad input never takes the server down', () => {
         { source: fixture('ts-http'), target: 'boom', path: '/boom' },
         { source: fixture('ts-http'), target: 'stray', path: '/stray' },
         { source: fixture('ts-http'), target: 'timeout', path: '/timeout' },
+        { source: fixture('ts-http'), target: 'sometimes', path: '/sometimes' },
       ],
       { bodyLimit: 1024, timeoutMs: 300 },
     );
@@ -83,6 +85,19 @@ describe('bad input never takes the server down', () => {
 
   it('answers the request a timer error belongs to when the request had a body (read by stream events, which carry no async context)', async () => {
     const r = await fetch(`${s.url}/stray`, { method: 'POST', headers: json, body: '{"a":1}' });
+    expect(r.status).toBe(500);
+    expect(r.headers.get('x-sprout-error-code')).toBe('SPROUT_ERR_FRAMEWORK_FUNCTION_FAILED');
+    await ok();
+  });
+
+  it('answers a timer error with 500 from a function that went async after a long run of synchronous answers', async () => {
+    // Past the run its calls go without an async context; the call that answers later puts it back.
+    for (let sent = 0; sent < SYNC_CALLS_FOR_NO_CONTEXT + 50; sent += 50) {
+      const batch = Array.from({ length: 50 }, () => fetch(`${s.url}/sometimes`).then((r) => r.text()));
+      expect(new Set(await Promise.all(batch))).toEqual(new Set(['now']));
+    }
+    expect(await (await fetch(`${s.url}/sometimes?later`)).text()).toBe('later');
+    const r = await fetch(`${s.url}/sometimes?stray`);
     expect(r.status).toBe(500);
     expect(r.headers.get('x-sprout-error-code')).toBe('SPROUT_ERR_FRAMEWORK_FUNCTION_FAILED');
     await ok();

@@ -112,9 +112,11 @@ export class SproutResponse extends ServerResponse<SproutRequest> {
       this.end();
       return this;
     }
-    this.setHeader('content-length', typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
-    if (this.req?.method === 'HEAD') this.end();
-    else this.end(chunk);
+    // Node's end() sets Content-Length from the chunk itself; a HEAD answer has no chunk to count.
+    if (this.req?.method === 'HEAD') {
+      this.setHeader('content-length', typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
+      this.end();
+    } else this.end(chunk);
     return this;
   }
 }
