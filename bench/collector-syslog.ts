@@ -19,11 +19,12 @@
 //   node --conditions=@sprout/source --import tsx bench/collector-syslog.ts [COUNT] [STALL]
 //   BENCH_ONLY=sprout,syslog-ng limits the receivers (the results file is then left unchanged);
 //   BENCH_STALL_ONLY=1 runs the stalled-output test alone; BENCH_SPROUT_BEFORE=PATH adds `sprout-before`, an earlier copy of the collector (see collector-syslog-peers.ts)
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, percentile, root, rss, writeResult } from './lib.js';
+import { runLoad } from './collector-load-run.js';
+import { freePort, percentile, rss, writeResult } from './lib.js';
 import {
   cpuSeconds,
   peersRoot,
@@ -39,26 +40,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const only = process.env.BENCH_ONLY?.split(',') as Target[] | undefined;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs bench/collector-load.ts; resolves with its last JSON line once it exits. */
-function load(args: string[]): Promise<{ sent: number; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'bench/collector-load.ts'), ...args],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as { sent: number; bytes: number })
-        : reject(new Error(`load ${args.join(' ')} exited ${code}`)),
-    );
-  });
-}
+/** bench/collector-load.ts with `args`: what it sent. */
+const load = (args: string[]) => runLoad<{ sent: number; bytes: number }>(args);
 
 /**
  * Follows the output file from its start: counts lines and, while `latencies` is set, records for

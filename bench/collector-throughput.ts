@@ -16,7 +16,7 @@
 //   BENCH_ONLY=otlp|tcp|http|syslog  limits the scenarios; BENCH_CPU_PROF=DIR profiles both sides;
 //   BENCH_COLLECTOR_FLAGS="--max-semi-space-size=32" passes node flags to the collector side only;
 //   BENCH_COLLECTOR_MODULE=PATH measures another copy of the collector (its src/index.ts)
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Collector from '@sprout/collector';
 import protobuf from 'protobufjs';
+import { runLoad } from './collector-load-run.js';
 
 type Scenario = 'tcp' | 'http' | 'otlp' | 'syslog';
 type Kind = 'baseline' | 'collector';
@@ -189,32 +190,6 @@ function otlpBaselineType(): protobuf.Type {
 // Parent side: orchestrates rounds, load and the report.
 // ---------------------------------------------------------------------------------------------
 
-/** Runs the load generator; `onStart` fires when it starts sending (its first stdout line). */
-function load(args: string[], onStart: () => Promise<void>): Promise<Record<string, number>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'bench/collector-load.ts'), ...args],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    let started: Promise<void> | undefined;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!started && out.includes('\n')) started = onStart();
-    });
-    child.on('exit', async (code) => {
-      if (code !== 0) return reject(new Error(`load ${args[0]} exited ${code}`));
-      await started;
-      const lines = out.trim().split('\n');
-      resolve(JSON.parse(lines.at(-1)!) as Record<string, number>);
-    });
-  });
-}
-
 interface Round extends Measured {
   recordsPerSec: number;
   mbPerSec: number;
@@ -306,15 +281,15 @@ async function drive(
   onStart: () => Promise<void>,
 ): Promise<{ expect?: number; settleMs?: number; bytes: number; sent?: number }> {
   if (scenario === 'tcp') {
-    const r = await load(['tcp', String(port), String(tcpLines)], onStart);
+    const r = await runLoad(['tcp', String(port), String(tcpLines)], onStart);
     return { expect: r.lines!, bytes: r.bytes! };
   }
   if (scenario === 'syslog') {
-    const r = await load(['udp', String(port), String(udpRate), String(seconds || 3)], onStart);
+    const r = await runLoad(['udp', String(port), String(udpRate), String(seconds || 3)], onStart);
     return { sent: r.sent!, bytes: r.bytes!, settleMs: 600 };
   }
   const file = scenario === 'http' ? files.json : files.otlp;
-  const r = await load(
+  const r = await runLoad(
     [
       'http',
       String(port),
