@@ -2,7 +2,7 @@
 // server and the function in an instance process of its own, which the engine POSTs to. This is
 // that process for bench/triggers.ts: a @sprout/framework server (its public `serve`) running the
 // no-op async function, nothing else. Over IPC it sends `{ url }` once it listens and, when asked
-// (`'stats'`), its CPU time so far and the latency samples its handler took (messages stamped with
+// (`'stats'`), its CPU time so far, its peak resident memory and the latency samples its handler took (messages stamped with
 // `sentAt`, from the `warmN`-th on): a couple of messages per round, none per delivery.
 //
 //   node --conditions=@sprout/source --import tsx bench/triggers-function.ts <broker> <topic> <group> <warmN>
@@ -18,7 +18,7 @@ const server = await serveFunction(asyncFunction(broker, topic, group), (data) =
 process.on('message', (m) => {
   if (m !== 'stats') return;
   const { user, system } = process.cpuUsage();
-  process.send!({ cpuUs: user + system, samples });
+  process.send!({ cpuUs: user + system, samples, maxRssMiB: process.resourceUsage().maxRSS / 1024 });
 });
 process.once('disconnect', () => void server.close().then(() => process.exit(0)));
 process.send!({ url: server.url });

@@ -1,10 +1,12 @@
 // What bench/triggers.ts and its children share: the brokers, and an async function as `sprout dev`
 // runs one (a real @sprout/framework server with the async runtime as the app, the @sprout/triggers
 // delivery engine between it and the broker; the app in this process or, as deployed, in its own).
+import { spawn } from 'node:child_process';
 import { createLogger } from '@sprout/observe';
 import { serve, type RunningServer } from '@sprout/framework';
 import { resolveFunctionText, type ResolvedFunction } from '@sprout/spec';
 import { FunctionDelivery, openPubSub, triggersFor, type PubSubEngine } from '@sprout/triggers';
+import { root } from './lib.js';
 
 export const NATS_URL = process.env.SPROUT_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 export const REDIS_HOST = process.env.SPROUT_TEST_REDIS_HOST ?? '127.0.0.1:6379';
@@ -140,4 +142,49 @@ export async function startAsyncFunction(
       await server.close();
     },
   };
+}
+
+/** The function's own process (bench/triggers-function.ts); `stats()` is its CPU µs, peak RSS and latency samples. */
+export interface ChildApp extends FunctionApp {
+  stats(): Promise<{ cpuUs: number; samples: number[]; maxRssMiB: number }>;
+}
+
+/**
+ * The function in a process of its own, as `sprout dev` runs it (Node started with `nodeArgs` too: a
+ * profiler's, V8 flags to compare); latency samples from the `warmN`-th message.
+ */
+export function startChildApp(
+  broker: Broker,
+  topic: string,
+  group: string,
+  options: { warmN: number; nodeArgs?: readonly string[] },
+): Promise<ChildApp> {
+  const args = [
+    ...(options.nodeArgs ?? []),
+    '--conditions=@sprout/source',
+    '--import',
+    'tsx',
+    `${root}bench/triggers-function.ts`,
+  ];
+  const child = spawn(process.execPath, [...args, broker, topic, group, String(options.warmN)], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T>() => new Promise<T>((resolve) => child.once('message', (m) => resolve(m as T)));
+  const exited = new Promise((r) => child.once('exit', r));
+  return Promise.race([
+    next<{ url: string }>(),
+    exited.then(() => Promise.reject(new Error('the function process exited before it listened'))),
+  ]).then(({ url }) => ({
+    url,
+    stats() {
+      const reply = next<{ cpuUs: number; samples: number[]; maxRssMiB: number }>();
+      child.send('stats');
+      return reply;
+    },
+    async close() {
+      child.disconnect();
+      await exited;
+    },
+  }));
 }

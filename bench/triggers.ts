@@ -10,7 +10,10 @@
 //   3. a kill -9 soak: the process running the delivery engine and the function is killed -9 while
 //      messages flow and started again; every message is counted (lost must be 0, duplicates told).
 //
-//   node --conditions=@sprout/source --import tsx bench/triggers.ts [--messages 5000] [--rounds 2] [--brokers jetstream,redis,rabbitmq] [--throughput-only] [--in-process]
+// The function process's peak resident memory is reported beside its CPU; `--function-flags` starts
+// it with Node/V8 flags (sprout dev gives its instances none), to compare.
+//
+//   node --conditions=@sprout/source --import tsx bench/triggers.ts [--messages 5000] [--rounds 2] [--brokers jetstream,redis,rabbitmq] [--throughput-only] [--in-process] [--function-flags "--max-semi-space-size=32"]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -23,13 +26,14 @@ import { openPubSub, type PubSubEngine } from '@sprout/triggers';
 import { percentile, root, writeResult } from './lib.js';
 import {
   AMQP_URL,
-  type FunctionApp,
+  type ChildApp,
   BROKERS,
   NATS_URL,
   REDIS_HOST,
   cloudEvent,
   nowMs,
   startAsyncFunction,
+  startChildApp,
   type Broker,
 } from './triggers-harness.js';
 
@@ -45,6 +49,8 @@ const { values } = parseArgs({
     brokers: { type: 'string', default: 'jetstream,redis,rabbitmq' },
     'throughput-only': { type: 'boolean', default: false },
     'in-process': { type: 'boolean', default: false },
+    // Node flags for the function's process (sprout dev starts its instances with none), to compare.
+    'function-flags': { type: 'string', default: '' },
   },
 });
 const N = Number(values.messages);
@@ -59,6 +65,8 @@ const SOAK_N = Number(values['soak-messages']);
 const SOAK_KILLS = Number(values['soak-kills']);
 const brokers = values.brokers.split(',') as Broker[];
 const IN_PROCESS = values['in-process'];
+/** The function's process starts as sprout dev starts an instance: no Node flags, unless asked. */
+const CHILD_FLAGS = values['function-flags'].split(' ').filter(Boolean);
 const MODE = IN_PROCESS ? 'in-process' : 'as-deployed';
 const tag = `bench-trig-${process.pid}`;
 let seq = 0;
@@ -105,42 +113,14 @@ interface Round {
   rate: number;
   cpuUs: number;
   functionUs?: number;
+  /** The function process's peak resident memory (as deployed), MiB. */
+  functionRssMiB?: number;
 }
 
 const cpuUs = (since: NodeJS.CpuUsage) => {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / N;
 };
-
-/** The function's own process (bench/triggers-function.ts); `stats()` is its CPU µs and latency samples. */
-interface ChildApp extends FunctionApp {
-  stats(): Promise<{ cpuUs: number; samples: number[] }>;
-}
-
-function startChildApp(broker: Broker, topic: string, group: string): Promise<ChildApp> {
-  const args = ['--conditions=@sprout/source', '--import', 'tsx', `${root}bench/triggers-function.ts`];
-  const child = spawn(process.execPath, [...args, broker, topic, group, String(WARM_N)], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const next = <T>() => new Promise<T>((resolve) => child.once('message', (m) => resolve(m as T)));
-  const exited = new Promise((r) => child.once('exit', r));
-  return Promise.race([
-    next<{ url: string }>(),
-    exited.then(() => Promise.reject(new Error('the function process exited before it listened'))),
-  ]).then(({ url }) => ({
-    url,
-    stats() {
-      const reply = next<{ cpuUs: number; samples: number[] }>();
-      child.send('stats');
-      return reply;
-    },
-    async close() {
-      child.disconnect();
-      await exited;
-    },
-  }));
-}
 
 /** The function as this run places it: in its own process (`child` set) or in this one. */
 async function startFunction(broker: Broker, topic: string, handler: (data: unknown) => void, held = false) {
@@ -149,7 +129,10 @@ async function startFunction(broker: Broker, topic: string, handler: (data: unkn
   const fn = await startAsyncFunction(broker, topic, group, handler, {
     maxInFlight: IN_FLIGHT,
     held,
-    app: IN_PROCESS ? undefined : async () => (child = await startChildApp(broker, topic, group)),
+    app: IN_PROCESS
+      ? undefined
+      : async () =>
+          (child = await startChildApp(broker, topic, group, { warmN: WARM_N, nodeArgs: CHILD_FLAGS })),
   });
   return { fn, child };
 }
@@ -166,9 +149,10 @@ async function sproutThroughput(broker: Broker): Promise<Round> {
   await until(() => fn.delivered() >= N, `${N} deliveries on ${broker}`);
   const rate = N / ((performance.now() - t0) / 1000);
   const engineUs = cpuUs(c0);
-  const functionUs = child ? ((await child.stats()).cpuUs - f0) / N : undefined;
+  const after = await child?.stats();
+  const functionUs = after ? (after.cpuUs - f0) / N : undefined;
   await fn.close();
-  return { rate, cpuUs: engineUs + (functionUs ?? 0), functionUs };
+  return { rate, cpuUs: engineUs + (functionUs ?? 0), functionUs, functionRssMiB: after?.maxRssMiB };
 }
 
 async function sproutLatency(broker: Broker): Promise<number[]> {
@@ -451,12 +435,19 @@ for (const broker of brokers) {
     bare: r1(median(bareRounds.map((x) => x.cpuUs))),
     ...(IN_PROCESS ? {} : { sproutFunction: r1(median(sproutRounds.map((x) => x.functionUs!))) }),
   };
+  const instance = IN_PROCESS
+    ? undefined
+    : {
+        nodeFlags: CHILD_FLAGS.join(' '),
+        peakRssMiB: r1(Math.max(...sproutRounds.map((x) => x.functionRssMiB!))),
+      };
   const throughput = {
     mode: MODE,
     sprout: r1(median(sprout)),
     bare: r1(median(bareRates)),
     ratio: r2(median(sprout) / median(bareRates)),
     cpuPerMessageUs: cpu,
+    ...(instance ? { instance } : {}),
     load1: r2(loadavg()[0]!),
     rounds: { sprout: sprout.map(r1), bare: bareRates.map(r1) },
   };
@@ -466,7 +457,8 @@ for (const broker of brokers) {
       `  CPU/message sprout ${cpu.sprout} µs   bare ${cpu.bare} µs   (user + system` +
       (IN_PROCESS
         ? ', one process each)'
-        : `; sprout: both processes, the function's ${cpu.sproutFunction} µs)`),
+        : `; sprout: both processes, the function's ${cpu.sproutFunction} µs)\n` +
+          `  function process: flags "${instance!.nodeFlags}", peak RSS ${instance!.peakRssMiB} MiB`),
   );
   if (values['throughput-only']) {
     // a quick look (CPU per message, ratio): bench/results/triggers.json keeps the full runs only

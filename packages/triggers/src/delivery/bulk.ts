@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Agent } from 'node:http';
 import type { Delivery } from '../broker.js';
 import { postToApp, type Outcome } from './callback.js';
-import { bulkEntryJson } from './envelope.js';
+import { bulkEntryParts, type BulkEntryParts, type EventSplice } from './envelope.js';
 
 /** A bulk subscription's settings, in Dapr's words (Subscription `spec.bulkSubscribe`, `/dapr/subscribe`). */
 export interface BulkSubscribe {
@@ -84,10 +84,13 @@ export function readBulkAnswer(status: number, text: string, entryIds: readonly 
 
 interface Waiting {
   readonly entryId: string;
-  /** The entry as JSON (`bulkEntryJson`): the request body is these joined, never an object tree. */
-  readonly json: string;
+  /** The entry's JSON in parts (`bulkEntryParts`): the request body is these joined, never an object tree. */
+  readonly parts: BulkEntryParts;
   resolve(outcome: Outcome): void;
 }
+
+/** What a delivery's request gives a bulk entry: its JSON, or its bytes spliced (`EventSplice`). */
+export type EntryRequest = { readonly json: string; splice?(): EventSplice | undefined };
 
 export interface BulkSenderOptions {
   readonly pubsubname: string;
@@ -128,7 +131,7 @@ export class BulkSender {
   submit(
     url: string,
     d: Delivery,
-    request: { readonly json: string },
+    request: EntryRequest,
     rawPayload: boolean,
     maxMessages: number,
   ): Promise<Outcome> {
@@ -139,16 +142,16 @@ export class BulkSender {
   add(
     url: string,
     d: Delivery,
-    request: { readonly json: string },
+    request: EntryRequest,
     rawPayload: boolean,
     maxMessages: number,
     settle: (outcome: Outcome) => void,
   ): void {
     const entryId = String(++this.seq);
-    const json = bulkEntryJson(d, request, rawPayload, entryId);
+    const parts = bulkEntryParts(d, request, rawPayload, entryId);
     let batch = this.open.get(url);
     if (!batch) this.open.set(url, (batch = []));
-    batch.push({ entryId, json, resolve: settle });
+    batch.push({ entryId, parts, resolve: settle });
     if (batch.length >= maxMessages) {
       this.open.delete(url);
       void this.send(url, batch);
@@ -165,16 +168,39 @@ export class BulkSender {
     for (const [url, batch] of batches) void this.send(url, batch);
   }
 
+  /**
+   * Daprd's envelope (id, type, topic, pubsubname, metadata, entries) written around the entries'
+   * parts straight into one buffer: the events go out as the broker's bytes with daprd's members
+   * appended, never decoded and encoded again.
+   */
+  private body(batch: readonly Waiting[]): Buffer {
+    const open = `{"id":"${randomUUID()}",${this.head}"entries":[`;
+    // UTF-8 takes at most 3 bytes a UTF-16 unit: room enough, cut to what was written.
+    let room = open.length * 3 + batch.length + 2;
+    for (const { parts } of batch)
+      room += (parts.head.length + parts.tail.length) * 3 + (parts.bytes?.byteLength ?? 0);
+    const body = Buffer.allocUnsafe(room);
+    let at = body.write(open, 0, 'utf8');
+    for (let i = 0; i < batch.length; i++) {
+      const { head, bytes, tail } = batch[i]!.parts;
+      if (i > 0) body[at++] = 0x2c; // ,
+      at += body.write(head, at, 'utf8');
+      if (bytes) {
+        body.set(bytes, at);
+        at += bytes.byteLength;
+      }
+      at += body.write(tail, at, 'utf8');
+    }
+    at += body.write(']}', at, 'latin1');
+    return body.subarray(0, at);
+  }
+
   private async send(url: string, batch: Waiting[]): Promise<void> {
     const ids = batch.map((w) => w.entryId);
     let outcomes: Outcome[];
     try {
       const { timeoutMs, signal, agent } = this.options;
-      // Daprd's envelope (id, type, topic, pubsubname, metadata, entries), written as text around
-      // the entries' JSON: the events go out as the broker's bytes with daprd's members appended.
-      let entries = '';
-      for (const w of batch) entries += entries ? `,${w.json}` : w.json;
-      const body = Buffer.from(`{"id":"${randomUUID()}",${this.head}"entries":[${entries}]}`, 'utf8');
+      const body = this.body(batch);
       const res = await postToApp(
         url,
         { body, headers: { 'content-type': 'application/json' } },

@@ -4,7 +4,7 @@ import { closeServer, listen, seededRng } from '@sprout/http/testing';
 import type { Delivery } from '../broker.js';
 import { isTriggersError } from '../errors.js';
 import { deliverToApp } from './callback.js';
-import { bindingRequest, pubsubRequest } from './envelope.js';
+import { bindingRequest, bulkEntryParts, pubsubRequest } from './envelope.js';
 
 const delivery = (data: Uint8Array | string, metadata: Record<string, string> = {}): Delivery => ({
   id: 'm-1',
@@ -126,6 +126,43 @@ describe('pubsubRequest: the CloudEvent daprd hands a subscriber', () => {
         const keys = keysOf(r.json);
         expect(new Set(keys).size, text).toBe(keys.length);
       }
+    }
+  });
+
+  it("a bulk entry carries the publisher's bytes in place when spliced, else the event's JSON: either way the same event", () => {
+    const entryOf = (parts: ReturnType<typeof bulkEntryParts>) =>
+      JSON.parse(
+        Buffer.concat([
+          Buffer.from(parts.head),
+          parts.bytes ?? Buffer.alloc(0),
+          Buffer.from(parts.tail),
+        ]).toString('utf8'),
+      );
+    const cases: [Uint8Array, boolean][] = [
+      [Buffer.from('{}'), true],
+      [Buffer.from(' {"id":"a","data":{"s":"é}"}}\n '), true],
+      [Buffer.from(`{"id":"a","traceparent":"${TP}","traceid":"${TP}","tracestate":"k=v"}`), true],
+      [Buffer.from('{"id":"a","topic":"other"}'), false],
+      // not UTF-8: the event goes as the text it was read as (U+FFFD in place), not the raw bytes
+      [
+        Buffer.concat([Buffer.from('{"id":"a","data":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]),
+        false,
+      ],
+    ];
+    for (const [bytes, spliced] of cases) {
+      const d = delivery(bytes, { k: 'v' });
+      const r = pubsubRequest(d, 'bus', false);
+      const parts = bulkEntryParts(d, r, false, '7');
+      expect(parts.bytes !== undefined, bytes.toString()).toBe(spliced);
+      expect(entryOf(parts)).toEqual({
+        entryId: '7',
+        event: JSON.parse(r.json),
+        contentType: 'application/cloudevents+json',
+        metadata: { k: 'v' },
+      });
+      expect(JSON.parse(r.json)).toEqual(r.event);
+      const raw = entryOf(bulkEntryParts(d, r, true, '8'));
+      expect(Buffer.from(raw.event as string, 'base64').equals(Buffer.from(bytes))).toBe(true);
     }
   });
 

@@ -61,7 +61,11 @@ export function pubsubRequest(
   pubsubname: string,
   rawPayload: boolean,
   now: number = Date.now(),
-): AppRequest & { readonly event: Record<string, unknown>; readonly json: string } {
+): AppRequest & {
+  readonly event: Record<string, unknown>;
+  readonly json: string;
+  splice(): EventSplice | undefined;
+} {
   if (rawPayload) {
     const ce: Record<string, unknown> = {
       id: randomUUID(),
@@ -77,7 +81,7 @@ export function pubsubRequest(
     ce.traceparent = traceparent;
     ce.traceid = traceparent;
     ce.tracestate = d.metadata.tracestate ?? '';
-    return new CloudEventRequest(ce, d.id, traceparent, false, undefined);
+    return new CloudEventRequest(ce, d.id, traceparent, ce.tracestate, false);
   }
   const text = utf8(d.data);
   let parsed: unknown;
@@ -94,8 +98,9 @@ export function pubsubRequest(
     validTrace(ce.traceid) ??
     validTrace(d.metadata.traceparent) ??
     newTraceparent();
-  // What daprd sets or fills, appended to the publisher's own text when none of it is there with
-  // another value (the usual case): the event is then never written out again member by member.
+  // What daprd sets or fills, appended to the publisher's own text (and bytes) when none of it is
+  // there with another value (the usual case): the event is then never written out again member by
+  // member, and the parsed object is only completed when something reads it (a routing rule).
   const tail = new Tail(ce);
   tail.set('topic', d.topic);
   tail.set('pubsubname', pubsubname);
@@ -104,22 +109,31 @@ export function pubsubRequest(
   tail.fill('specversion', '1.0');
   tail.set('traceparent', traceparent);
   tail.set('traceid', traceparent);
-  tail.fill('tracestate', d.metadata.tracestate ?? '');
+  const tracestate = tail.fill('tracestate', d.metadata.tracestate ?? '');
   const expiration = typeof ce.expiration === 'string' ? Date.parse(ce.expiration) : NaN;
   return new CloudEventRequest(
     ce,
     d.id,
     traceparent,
+    tracestate,
     Number.isFinite(expiration) && expiration <= now,
-    tail.splice(text),
+    tail,
+    text,
+    d.data,
   );
 }
 
-/** The members set on a parsed CloudEvent, kept as JSON text to append to the publisher's. */
+/**
+ * The members daprd sets on a parsed CloudEvent, kept aside (as key/value pairs and as JSON text to
+ * append to the publisher's) until the event object itself is asked for.
+ */
 class Tail {
-  private text = '';
-  private clean = true;
-  private readonly empty: boolean;
+  text = '';
+  /** Every member keeps its value (or is new): the publisher's JSON plus `text` is the event. */
+  clean = true;
+  readonly empty: boolean;
+  /** key, value, key, value… to assign when the object is wanted. */
+  private readonly pairs: string[] = [];
 
   constructor(private readonly ce: Record<string, unknown>) {
     let empty = true;
@@ -135,48 +149,104 @@ class Tail {
     const had = this.ce[key];
     if (had === value) return;
     if (had !== undefined) this.clean = false;
-    this.ce[key] = value;
-    this.text += `,"${key}":${JSON.stringify(value)}`;
+    this.add(key, value);
   }
 
-  /** `ce[key] ??= value`. */
-  fill(key: string, value: string): void {
+  /** `ce[key] ??= value`; the member's value after. */
+  fill(key: string, value: string): unknown {
     const had = this.ce[key];
-    if (had !== undefined && had !== null) return;
+    if (had !== undefined && had !== null) return had;
     if (had === null) this.clean = false;
-    this.ce[key] = value;
+    this.add(key, value);
+    return value;
+  }
+
+  private add(key: string, value: string): void {
+    this.pairs.push(key, value);
     this.text += `,"${key}":${JSON.stringify(value)}`;
   }
 
-  /** The event's JSON: `text` (the publisher's, a JSON object) with the members appended, or undefined. */
-  splice(text: string): string | undefined {
-    if (!this.clean) return undefined;
-    if (!this.text) return text;
-    return `${text.slice(0, text.lastIndexOf('}'))}${this.empty ? this.text.slice(1) : this.text}}`;
+  /** The members assigned to the parsed event (once). */
+  apply(): Record<string, unknown> {
+    const { ce, pairs } = this;
+    for (let i = 0; i < pairs.length; i += 2) ce[pairs[i]!] = pairs[i + 1];
+    pairs.length = 0;
+    return ce;
+  }
+
+  /** The members as text to put before the publisher's closing brace (without the comma when it was `{}`). */
+  get members(): string {
+    return this.empty ? this.text.slice(1) : this.text;
   }
 }
+
+/** A clean event's bytes: the publisher's up to its closing brace, then `tail` (daprd's members and `}`). */
+export interface EventSplice {
+  readonly bytes: Uint8Array;
+  readonly tail: string;
+}
+
+const CLOSE_BRACE = 0x7d;
 
 /** A pub/sub delivery's request: the CloudEvent, its JSON and the single-delivery body made when first read. */
 class CloudEventRequest implements AppRequest {
   #json: string | undefined;
   #body: Uint8Array | undefined;
   #headers: Record<string, string> | undefined;
+  #event: Record<string, unknown>;
+  #tail: Tail | undefined;
   readonly id: string;
 
   constructor(
-    readonly event: Record<string, unknown>,
+    event: Record<string, unknown>,
     brokerId: string,
     private readonly traceparent: string,
+    private readonly tracestate: unknown,
     readonly expired: boolean,
-    json: string | undefined,
+    tail?: Tail,
+    private readonly text?: string,
+    private readonly bytes?: Uint8Array,
   ) {
     this.id = typeof event.id === 'string' ? event.id : brokerId;
-    this.#json = json;
+    this.#event = event;
+    this.#tail = tail;
   }
 
-  /** The CloudEvent as JSON text (what a bulk entry's `event` is). */
+  /** The CloudEvent as an object, daprd's members set (what routing rules read). */
+  get event(): Record<string, unknown> {
+    const tail = this.#tail;
+    if (tail) {
+      this.#tail = undefined;
+      this.#event = tail.apply();
+      if (tail.clean && this.text !== undefined) this.#json ??= spliceText(this.text, tail.members);
+    }
+    return this.#event;
+  }
+
+  /** The CloudEvent as JSON text (what a single delivery POSTs). */
   get json(): string {
-    return (this.#json ??= JSON.stringify(this.event));
+    if (this.#json === undefined) {
+      const tail = this.#tail;
+      this.#json =
+        tail?.clean && this.text !== undefined
+          ? spliceText(this.text, tail.members)
+          : JSON.stringify(this.event);
+    }
+    return this.#json;
+  }
+
+  /**
+   * The event as the publisher's bytes with daprd's members put before its closing brace, when
+   * none of them was there with another value (a bulk entry then copies the broker's bytes as they
+   * are, never decoding or encoding them again); undefined otherwise (`json` is the event).
+   */
+  splice(): EventSplice | undefined {
+    const tail = this.#tail;
+    const bytes = this.bytes;
+    // Bytes that were not valid UTF-8 were read with U+FFFD in their place: send that text instead.
+    if (!tail?.clean || !bytes || this.text?.includes('\uFFFD')) return undefined;
+    const end = bytes.lastIndexOf(CLOSE_BRACE);
+    return { bytes: bytes.subarray(0, end), tail: `${tail.members}}` };
   }
 
   /** Serialized only when POSTed alone: a bulk delivery writes the whole batch once. */
@@ -187,30 +257,51 @@ class CloudEventRequest implements AppRequest {
   get headers(): Record<string, string> {
     return (this.#headers ??= {
       'content-type': CLOUDEVENT_JSON,
-      ...traceHeaders(this.traceparent, this.event.tracestate),
+      ...traceHeaders(this.traceparent, this.tracestate),
     });
   }
+}
+
+/** The publisher's JSON object text with `members` put before its closing brace. */
+const spliceText = (text: string, members: string): string =>
+  members ? `${text.slice(0, text.lastIndexOf('}'))}${members}}` : text;
+
+/** A bulk entry's JSON in three parts: `head`, the event's own bytes (when spliced), `tail`. */
+export interface BulkEntryParts {
+  readonly head: string;
+  readonly bytes: Uint8Array | undefined;
+  readonly tail: string;
 }
 
 /**
  * A pub/sub delivery as an entry of a bulk request, in JSON, as daprd's bulk subscriber writes one:
  * the CloudEvent of `request` (`application/cloudevents+json`), or with `rawPayload` the bytes as
- * they were published, base64 (`application/octet-stream`); the broker's metadata beside it.
+ * they were published, base64 (`application/octet-stream`); the broker's metadata beside it. The
+ * event is the broker's bytes in place when `request` can splice them (`EventSplice`).
  */
-export function bulkEntryJson(
+export function bulkEntryParts(
   d: Delivery,
-  request: { readonly json: string },
+  request: { readonly json: string; splice?(): EventSplice | undefined },
   rawPayload: boolean,
   entryId: string,
-): string {
+): BulkEntryParts {
   let metadata = '{}';
   for (const _ in d.metadata) {
     metadata = JSON.stringify(d.metadata);
     break;
   }
-  return rawPayload
-    ? `{"entryId":${JSON.stringify(entryId)},"event":"${Buffer.from(d.data).toString('base64')}","contentType":"application/octet-stream","metadata":${metadata}}`
-    : `{"entryId":${JSON.stringify(entryId)},"event":${request.json},"contentType":"${CLOUDEVENT_JSON}","metadata":${metadata}}`;
+  const head = `{"entryId":${JSON.stringify(entryId)},"event":`;
+  if (rawPayload)
+    return {
+      head: `${head}"${Buffer.from(d.data).toString('base64')}"`,
+      bytes: undefined,
+      tail: `,"contentType":"application/octet-stream","metadata":${metadata}}`,
+    };
+  const tail = `,"contentType":"${CLOUDEVENT_JSON}","metadata":${metadata}}`;
+  const spliced = request.splice?.();
+  return spliced
+    ? { head, bytes: spliced.bytes, tail: `${spliced.tail}${tail}` }
+    : { head: `${head}${request.json}`, bytes: undefined, tail };
 }
 
 /**

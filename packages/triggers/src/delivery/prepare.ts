@@ -1,7 +1,7 @@
 import type { Delivery } from '../broker.js';
 import { isTriggersError } from '../errors.js';
 import type { Outcome } from './callback.js';
-import { bindingRequest, pubsubRequest, type AppRequest } from './envelope.js';
+import { bindingRequest, pubsubRequest, type AppRequest, type EventSplice } from './envelope.js';
 import type { RouteBook, RouteSettings } from './route-book.js';
 import type { AppRoute } from './routes.js';
 import type { Trigger } from './trigger-types.js';
@@ -10,7 +10,7 @@ import type { Trigger } from './trigger-types.js';
 export type Prepared = { deadLetterTopic?: string } & (
   | {
       url: string;
-      request: AppRequest & { readonly json?: string };
+      request: AppRequest & { readonly json?: string; splice?(): EventSplice | undefined };
       kind: 'pubsub' | 'binding';
       /** Set when the subscription is bulk: the entry's payload kind and the batch's bound. */
       bulk?: { raw: boolean; max: number };
@@ -50,7 +50,7 @@ export function prepare(
   if (request.expired) return { outcome: { kind: 'drop', reason: `event ${request.id} expired` }, ...dlt };
   let path: string | undefined;
   try {
-    path = book.pathFor(request.event, route);
+    path = book.pathFor(request, route);
   } catch (err) {
     return { outcome: { kind: 'retry', reason: (err as Error).message }, ...dlt };
   }

@@ -90,13 +90,12 @@ export class RouteBook {
     return set;
   }
 
-  /** The path of `event`: the first rule whose match holds, else the default path (undefined: none). */
-  pathFor(event: unknown, route: AppRoute | undefined): string | undefined {
-    const { path, rules } = route ?? {
-      rules: this.sub.rules ?? [],
-      ...(this.sub.route ? { path: this.sub.route } : {}),
-    };
-    for (const r of rules) if (this.#matcher(r.match)(event)) return r.path;
+  /** The path of the request's event: the first rule whose match holds, else the default path (undefined: none). */
+  pathFor(request: { readonly event: unknown }, route: AppRoute | undefined): string | undefined {
+    const rules = route ? route.rules : (this.sub.rules ?? []);
+    const path = route ? route.path : this.sub.route || undefined;
+    // The event object is only asked for (and completed) when there is a rule to match.
+    for (const r of rules) if (this.#matcher(r.match)(request.event)) return r.path;
     return path;
   }
 

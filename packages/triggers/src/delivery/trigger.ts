@@ -5,7 +5,7 @@ import { createLogger, type Logger } from '@sprout/observe';
 import type { Delivery, Subscription } from '../broker.js';
 import { isRawPayload } from '../api/envelope.js';
 import { TriggersError } from '../errors.js';
-import { BulkSender } from './bulk.js';
+import { BulkSender, type EntryRequest } from './bulk.js';
 import { deliverToApp, type Outcome } from './callback.js';
 import { TriggerCounters, type TriggerCounts } from './counters.js';
 import { backoffMs, mayRetry, readRetryPolicy, retriesStatus, type RetryPolicy } from './policy.js';
@@ -166,7 +166,7 @@ export class TriggerDelivery {
         !this.trigger.resiliency?.breaker &&
         !this.stopping.signal.aborted
       ) {
-        this.bulk.add(p.url, d, p.request as { json: string }, p.bulk.raw, p.bulk.max, (last) => {
+        this.bulk.add(p.url, d, p.request as EntryRequest, p.bulk.raw, p.bulk.max, (last) => {
           if (last.kind !== 'success') return this.finish(d, this.run(d, started, { p, last }));
           d.ack().then(
             () => {
@@ -254,7 +254,7 @@ export class TriggerDelivery {
         ('outcome' in p
           ? p.outcome
           : p.bulk && this.bulk
-            ? await this.bulk.submit(p.url, d, p.request as { json: string }, p.bulk.raw, p.bulk.max)
+            ? await this.bulk.submit(p.url, d, p.request as EntryRequest, p.bulk.raw, p.bulk.max)
             : await this.post(p.url, p.request, p.kind));
       if (!known?.last && !('outcome' in p)) trigger.resiliency?.breaker?.record(last.kind !== 'retry');
       known = undefined;

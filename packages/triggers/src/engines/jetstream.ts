@@ -42,6 +42,11 @@ interface Settings {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * How long the fetch loop waits for half its slots to be free before it fetches for fewer: slots
+ * held longer are messages backing off between retries, which must not hold up the others.
+ */
+const GATHER_MS = 10;
 /** NATS names may not hold `.`, `*`, `>` or whitespace. */
 const natsName = (s: string) => s.replace(/[.*>\s/\\]/g, '_');
 
@@ -262,6 +267,8 @@ export class JetStreamPubSub implements PubSubEngine {
 class JetStreamSubscription implements Subscription {
   private readonly unsettled = new Set<JsMsg>();
   private readonly max: number;
+  /** A fetch asks for at least this many (half the slots) unless GATHER_MS passed without them. */
+  private readonly least: number;
   private closed = false;
   private wake: (() => void) | undefined;
   private stopFetch: (() => void) | undefined;
@@ -276,6 +283,7 @@ class JetStreamSubscription implements Subscription {
     private readonly onClose: () => void,
   ) {
     this.max = engine.settings.single ? 1 : Math.max(1, options.maxInFlight);
+    this.least = Math.ceil(this.max / 2);
   }
 
   start(): void {
@@ -303,20 +311,38 @@ class JetStreamSubscription implements Subscription {
     else this.options.onError(this.engine.unavailable('connection', new Error('connection lost')));
   }
 
+  /** Waits for a slot to be settled (true: `patient` and GATHER_MS passed first). */
+  private settled(patient: boolean): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = patient ? setTimeout(() => resolve(true), GATHER_MS) : undefined;
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+    });
+  }
+
   private signal(): void {
     const w = this.wake;
     this.wake = undefined;
     w?.();
   }
 
+  /**
+   * Fetches as slots free up. A fetch per settled message would cut the flow into batches as small
+   * as what each bulk answer settled (each its own bulk request and ack write, in both processes),
+   * so the loop fetches once half the slots are free, or whatever is free after GATHER_MS.
+   */
   private async loop(): Promise<void> {
     let failures = 0;
+    let gathered = false;
     while (!this.closed) {
       const room = this.max - this.unsettled.size;
-      if (room <= 0) {
-        await new Promise<void>((r) => (this.wake = r));
+      if (room <= 0 || (room < this.least && !gathered)) {
+        gathered = await this.settled(room > 0);
         continue;
       }
+      gathered = false;
       try {
         this.consumer ??= await this.engine.js.consumers.get(this.stream, this.durable);
         // A callback, not the async iterator: no promise per message.
