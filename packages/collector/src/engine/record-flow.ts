@@ -1,6 +1,6 @@
 import type { Logger } from '@sprout/observe';
 import { CollectorError } from '../errors.js';
-import type { FilterFn } from '../plugin.js';
+import { ACCEPTED, type FilterFn } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
 import type { CollectorMetrics } from './metrics.js';
 import type { OutputRunner } from './output-runner.js';
@@ -269,7 +269,7 @@ export function createRecordFlow(
         }
         return new Promise<void>((r) => state.waiters.push(r));
       }
-      return Promise.resolve();
+      return ACCEPTED;
     };
     if (!full) {
       write();

@@ -3,7 +3,7 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Server as HttpServer } from 'node:http';
 import { isSproutError, type ReadBodyOptions } from '@sprout/http';
 import { CollectorError } from '../errors.js';
-import type { InputContext } from '../plugin.js';
+import { ACCEPTED, type InputContext } from '../plugin.js';
 import type { CollectorRecord } from '../types.js';
 
 /**
@@ -85,7 +85,8 @@ export function trackedServer(
 
 /**
  * Reads a socket with backpressure: `handle` runs for one chunk at a time, and the socket is paused
- * until the promise it returns settles.
+ * until the promise it returns settles. With nothing in flight, `handle` runs at once, and when it
+ * returns nothing or {@link ACCEPTED} the socket reads on without a pause (no turn, no promise).
  */
 export function pumpSocket(
   s: Socket,
@@ -95,6 +96,25 @@ export function pumpSocket(
   let chain: Promise<void> = Promise.resolve();
   let inFlight = 0;
   s.on('data', (chunk: Buffer) => {
+    if (inFlight === 0) {
+      let r: Promise<void> | void;
+      try {
+        r = handle(chunk);
+      } catch {
+        s.destroy();
+        return;
+      }
+      if (r === undefined || r === ACCEPTED) return;
+      inFlight++;
+      s.pause();
+      chain = r
+        .catch(() => void s.destroy())
+        .finally(() => {
+          inFlight--;
+          if (inFlight === 0 && !s.destroyed) s.resume();
+        });
+      return;
+    }
     inFlight++;
     if (inFlight > 0) s.pause();
     chain = chain

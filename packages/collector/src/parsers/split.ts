@@ -179,15 +179,24 @@ export class JsonRecordReader {
       invalid: [] as string[],
     };
     if (this.scanner) return this.scan(chunk, out);
-    const buf = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
-    const last = buf.lastIndexOf(0x0a);
+    const tail = this.tail;
+    const last = chunk.lastIndexOf(0x0a);
     if (last < 0) {
+      const buf = tail.length ? Buffer.concat([tail, chunk]) : Buffer.from(chunk);
       if (buf.length > this.maxFrame) return this.fallback(buf, out);
-      this.tail = Buffer.from(buf);
+      this.tail = buf;
       return out;
     }
-    // LF never occurs inside a multi-byte UTF-8 sequence, so the text up to it decodes whole.
-    const lines = buf.toString('utf8', 0, last).split('\n');
+    // LF never occurs inside a multi-byte UTF-8 sequence, so the text between two decodes whole.
+    // The chunk is decoded where it lies; only the held tail and the chunk's first line are joined
+    // (copying every chunk behind a tail cost more than the rest of the framing).
+    let lines: string[];
+    if (!tail.length) lines = chunk.toString('utf8', 0, last).split('\n');
+    else {
+      const first = chunk.indexOf(0x0a);
+      lines = first === last ? [] : chunk.toString('utf8', first + 1, last).split('\n');
+      lines.unshift(Buffer.concat([tail, chunk.subarray(0, first)]).toString('utf8'));
+    }
     const bodies = out.bodies;
     for (let k = 0; k < lines.length; k++) {
       const line = lines[k]!;
@@ -206,11 +215,12 @@ export class JsonRecordReader {
         // Rare: from this line on, the byte-exact object scanner takes over (offsets measured now).
         let offset = 0;
         for (let j = 0; j < k; j++) offset += Buffer.byteLength(lines[j]!) + 1;
+        const buf = tail.length ? Buffer.concat([tail, chunk]) : chunk;
         return this.fallback(buf.subarray(offset), out);
       }
       bodies.push(v as Record<string, unknown>);
     }
-    this.tail = Buffer.from(buf.subarray(last + 1));
+    this.tail = Buffer.from(chunk.subarray(last + 1));
     if (this.tail.length > this.maxFrame) return this.fallback(this.tail, out);
     return out;
   }
