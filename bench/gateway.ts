@@ -39,6 +39,7 @@ const coldRuns = Number(values['cold-runs']);
 const cycles = Number(values.cycles);
 const rounds = Number(values.rounds);
 const node = process.execPath;
+const loadAverageAtStart = loadavg();
 const fnDir = 'bench/fixtures/hello-ts';
 const sproutRun = [
   node,
@@ -350,12 +351,24 @@ const vsNginx = {
   nginxVsDirect: percentile(nginxDirectRatios, 50),
   p99At64ConnMs: { nginx: uncapped.nginx.p99Ms, gateway: uncapped.gateway.p99Ms },
   p99At1000Ms: { nginx: fixed.nginx.p99Ms, gateway: fixed.gateway.p99Ms },
+  /** The proxy process's CPU time a request, µs, median of rounds (less load-sensitive than req/s). */
+  cpuMicrosPerRequest: {
+    nginx: percentile(
+      runs.nginx.map((r) => r.cpuMicrosPerRequest[1]!),
+      50,
+    ),
+    gateway: percentile(
+      runs.gateway.map((r) => r.cpuMicrosPerRequest[1]!),
+      50,
+    ),
+  },
 };
 console.log('vs nginx', vsNginx, '(target: throughput ≥ 0.9x nginx, p99 ≤ nginx)');
 /** The throughput part of the results (all the run has with --throughput-only). */
 const throughputResult = () => ({
   date: new Date().toISOString(),
   node: process.version,
+  loadAverageAtStart,
   loadAverageAtEnd: loadavg(),
   gatewayOptions: JSON.parse(gatewayArgs) as unknown,
   gatewayBOptions: gatewayB ? (JSON.parse(gatewayB) as unknown) : undefined,
