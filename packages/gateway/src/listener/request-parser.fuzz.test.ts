@@ -1,4 +1,6 @@
-import { seededRng } from '@sprout/http/testing';
+import { createServer } from 'node:http';
+import { connect } from 'node:net';
+import { listen, seededRng } from '@sprout/http/testing';
 import { describe, expect, it } from 'vitest';
 import { MORE, OTHER, parseRequestHead, type ParseResult, type SimpleRequest } from './request-parser.js';
 
@@ -25,6 +27,19 @@ function generate(): { wire: Buffer; method: string; url: string; fields: [strin
   for (const [k, v] of fields)
     head += `${k}:${' '.repeat(rng.int(0, 2))}${v}${rng.next() < 0.2 ? ' ' : ''}\r\n`;
   return { wire: Buffer.from(head + '\r\n', 'latin1'), method, url, fields };
+}
+
+/** A generated head with a few bytes changed (or none): the parser's hardest inputs. */
+function mutated(): Buffer {
+  let wire = Buffer.from(generate().wire);
+  for (let k = rng.int(0, 3); k > 0; k--) {
+    const at = rng.int(0, wire.length - 1);
+    const op = rng.int(0, 2);
+    if (op === 0) wire[at] = rng.int(0, 255);
+    else if (op === 1) wire[at] = rng.pick([0x0d, 0x0a, 0x20, 0x09, 0x3a, 0x00, 0x7f, 0xff]);
+    else wire = Buffer.concat([wire.subarray(0, at), wire.subarray(at + 1)]);
+  }
+  return wire;
 }
 
 /** Feeds `wire` growing by random steps, as the listener does; the first result that is not MORE. */
@@ -74,14 +89,7 @@ describe('request-head parser', () => {
       let wire: Buffer;
       if (i % 3 === 0) wire = rng.bytes(rng.int(0, 400));
       else {
-        wire = Buffer.from(generate().wire);
-        for (let k = rng.int(1, 4); k > 0; k--) {
-          const at = rng.int(0, wire.length - 1);
-          const op = rng.int(0, 2);
-          if (op === 0) wire[at] = rng.int(0, 255);
-          else if (op === 1) wire[at] = rng.pick([0x0d, 0x0a, 0x20, 0x09, 0x3a, 0x00, 0x7f, 0xff]);
-          else wire = Buffer.concat([wire.subarray(0, at), wire.subarray(at + 1)]);
-        }
+        wire = mutated();
         if (i % 3 === 1) wire = Buffer.concat([wire, Buffer.from('Content-Length: 5\r\n\r\nhello')]);
       }
       const r = feed(wire);
@@ -114,5 +122,46 @@ describe('request-head parser', () => {
       expect(head(s), JSON.stringify(s.slice(0, 80))).toBe(OTHER);
     expect(head('GET / HTTP/1.1\r\nHost: a\r\n')).toBe(MORE);
     expect(head(`GET / HTTP/1.1\r\nX: ${'a'.repeat(MAX)}`)).toBe(OTHER);
+  });
+
+  it('accepts only what node:http reads the same way (method, target, fields)', async () => {
+    // the reading goes back in a header, so HEAD requests are compared too
+    const srv = createServer((req, res) => {
+      const echo = JSON.stringify({ method: req.method, url: req.url, raw: req.rawHeaders });
+      res.writeHead(200, { 'x-echo': Buffer.from(echo).toString('base64'), 'content-length': 0 }).end();
+    });
+    const port = await listen(srv);
+    /** node:http's reading of `wire`: its echo, or the status line of its refusal. */
+    const nodeReads = (wire: Buffer) =>
+      new Promise<string>((resolve, reject) => {
+        let out = '';
+        const c = connect(port, '127.0.0.1', () => c.write(wire));
+        c.on('data', (d: Buffer) => {
+          out += d.toString('latin1');
+          if (!out.includes('\r\n\r\n')) return;
+          c.destroy();
+          const echo = /\r\nx-echo: ([^\r]*)/i.exec(out);
+          resolve(echo ? Buffer.from(echo[1]!, 'base64').toString() : out.split('\r\n')[0]!);
+        });
+        c.on('error', reject);
+        c.on('close', () => resolve(out.split('\r\n')[0]!));
+      });
+    try {
+      let compared = 0;
+      for (let i = 0; i < 400; i++) {
+        const wire = mutated();
+        const r = parseRequestHead(wire, 0, MAX);
+        if (typeof r !== 'object') continue;
+        compared++;
+        const expected = JSON.stringify({ method: r.method, url: r.url, raw: r.rawHeaders });
+        expect(
+          await nodeReads(wire.subarray(0, r.size)),
+          `${seed}: ${JSON.stringify(wire.toString('latin1'))}`,
+        ).toBe(expected);
+      }
+      expect(compared, seed).toBeGreaterThan(50);
+    } finally {
+      await new Promise((r) => srv.close(r));
+    }
   });
 });
