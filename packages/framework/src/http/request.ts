@@ -7,22 +7,27 @@ const CLOUD_TRACE_HEADER = 'x-cloud-trace-context';
 const CLOUD_TRACE = /^\w+\/(\d+)(?:;o=.+)?$/;
 
 /**
- * Random bytes for generated execution ids, filled 4 KiB at a time: one `randomBytes(9)` per
- * request was a synchronous entropy call and a 5% share of an openfunction request's CPU.
+ * Random bytes for generated execution ids, filled 4 KiB at a time and encoded once per fill: one
+ * `randomBytes(9)` per request was a synchronous entropy call and a 5% share of an openfunction
+ * request's CPU, and a `toString('base64url')` per id still 1%.
  */
 const ID_BYTES = 9;
-const pool = Buffer.alloc(ID_BYTES * 455);
-let poolAt = pool.length;
+const ID_CHARS = 12; // 9 bytes in base64url, no padding
+const IDS_PER_FILL = 455;
+const pool = Buffer.alloc(ID_BYTES * IDS_PER_FILL);
+let ids = '';
+let idsAt = IDS_PER_FILL;
 
 /** A fresh random execution id: 9 random bytes as 12 base64url characters. */
 function newExecutionId(): string {
-  if (poolAt === pool.length) {
+  if (idsAt === IDS_PER_FILL) {
     randomFillSync(pool);
-    poolAt = 0;
+    // Every id's 9 bytes start on a 3-byte boundary, so each is 12 characters of the whole encoding.
+    ids = pool.toString('base64url');
+    idsAt = 0;
   }
-  const id = pool.toString('base64url', poolAt, poolAt + ID_BYTES);
-  poolAt += ID_BYTES;
-  return id;
+  const at = idsAt++ * ID_CHARS;
+  return ids.slice(at, at + ID_CHARS);
 }
 
 /**
