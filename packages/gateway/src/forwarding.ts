@@ -61,7 +61,7 @@ function forward(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoint): void
   };
   // A request without a body can be sent again to another instance when it never reached the first.
   if (!hasBody(ex.req)) {
-    if (gw.rawForwarding && forwardRaw(gw, ex, inst, done, rawOutcome(gw, ex, inst))) return;
+    if (gw.rawForwarding && forwardRaw(gw, ex, inst, done, RAW_OUTCOME, coldMark(gw, ex))) return;
     try {
       forwardBodyless(gw, ex, inst, done);
       return;
@@ -190,15 +190,6 @@ function forwardStreaming(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoi
   });
 }
 
-/** The answers of the raw path's failures: the same as undici's and node:http's. */
-function rawOutcome(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoint): RawOutcome {
-  return {
-    early: (err, timedOut, neverReached) => upstreamFailed(gw, ex, inst, err, timedOut, neverReached),
-    mid: (err) => failedMidResponse(gw, ex, inst, err),
-    mark: coldMark(gw, ex),
-  };
-}
-
 /** The cold-start header for this response, per the route's `coldStartHeader` option. */
 function coldMark(gw: GatewayContext, ex: Exchange): [string, string] | undefined {
   const mode = ex.route.opts.coldStartHeader;
@@ -225,14 +216,7 @@ function failedMidResponse(
 }
 
 /** The instance failed before response headers: retry, 504 or 502. */
-function upstreamFailed(
-  gw: GatewayContext,
-  ex: Exchange,
-  inst: InstanceEndpoint,
-  err: Error & { code?: string },
-  timedOut: boolean,
-  neverReached: boolean,
-): void {
+const upstreamFailed: RawOutcome['early'] = (gw, ex, inst, err, timedOut, neverReached) => {
   const { res, route } = ex;
   const { slot, opts } = route;
   if (res.destroyed || res.writableEnded) return;
@@ -274,4 +258,10 @@ function upstreamFailed(
     {},
     { function: slot.name },
   );
-}
+};
+
+/** The answers of the raw path's failures: the same as undici's and node:http's. */
+const RAW_OUTCOME: RawOutcome = {
+  early: upstreamFailed,
+  mid: failedMidResponse,
+};

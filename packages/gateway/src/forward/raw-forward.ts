@@ -6,14 +6,19 @@ import { requestHead } from './request-head.js';
 import { ForwardError, ResponseHeadParser, type ResponseHead } from './response-head.js';
 import type { ConnUser, UpstreamConn } from './upstream-conns.js';
 
-/** How a forwarding attempt ends badly; the forwarder (forwarding.ts) owns the answers. */
+/** How a forwarding attempt ends badly; the forwarder (forwarding.ts) owns the answers (one per gateway). */
 export interface RawOutcome {
   /** Before response headers: 504 on a timeout, retry when the instance was never reached, else 502. */
-  early(err: Error & { code?: string }, timedOut: boolean, neverReached: boolean): void;
+  early(
+    gw: GatewayContext,
+    ex: Exchange,
+    inst: InstanceEndpoint,
+    err: Error & { code?: string },
+    timedOut: boolean,
+    neverReached: boolean,
+  ): void;
   /** After response headers: the client's connection is cut. */
-  mid(err: Error & { code?: string }): void;
-  /** The cold-start header for the response, if any. */
-  mark: [string, string] | undefined;
+  mid(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoint, err: Error & { code?: string }): void;
 }
 
 /** Methods safe to send again when a reused connection closed before any byte of the answer. */
@@ -25,6 +30,7 @@ const STALE_RETRIES = 2;
  * Forwards a request without a body over a pooled raw connection: the head written in one go,
  * the response head parsed by our own parser, the body taken off the wire by its framing and
  * streamed to the client with backpressure. False when the request cannot take this path.
+ * `mark`: the cold-start header for the response, if any.
  */
 export function forwardRaw(
   gw: GatewayContext,
@@ -32,166 +38,187 @@ export function forwardRaw(
   inst: InstanceEndpoint,
   done: () => void,
   outcome: RawOutcome,
+  mark: [string, string] | undefined,
 ): boolean {
   const method = ex.req.method ?? 'GET';
   const head = requestHead(method, ex.path, (ex.headers ??= forwardHeaders(ex.req, false)));
   if (head === undefined) return false;
-  attempt(gw, ex, inst, head, method, done, outcome, 0);
+  new RawAttempt(gw, ex, inst, head, method, done, outcome, mark, 0).begin();
   return true;
 }
 
-function attempt(
-  gw: GatewayContext,
-  ex: Exchange,
-  inst: InstanceEndpoint,
-  head: string,
-  method: string,
-  done: () => void,
-  outcome: RawOutcome,
-  staleTries: number,
-): void {
-  const conns = gw.conns;
-  const { res } = ex;
-  let conn: UpstreamConn | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let finished = false;
-  let responded = false;
-  let gotBytes = false;
-  let keep = false;
-  let body: BodyDecoder | undefined;
-  const parser = new ResponseHeadParser();
+/**
+ * One try of a request on one pooled connection: it is the connection's user while it lasts and
+ * the exchange's `upstream` (what the client's leaving aborts). One object per try, its steps
+ * methods rather than closures made per request.
+ */
+class RawAttempt implements ConnUser {
+  private conn: UpstreamConn | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private finished = false;
+  private responded = false;
+  private gotBytes = false;
+  private keep = false;
+  private body: BodyDecoder | undefined;
+  private readonly parser = new ResponseHeadParser();
+
+  constructor(
+    private readonly gw: GatewayContext,
+    private readonly ex: Exchange,
+    private readonly inst: InstanceEndpoint,
+    private readonly head: string,
+    private readonly method: string,
+    private readonly done: () => void,
+    private readonly outcome: RawOutcome,
+    private readonly mark: [string, string] | undefined,
+    private readonly staleTries: number,
+  ) {}
+
+  begin(): void {
+    this.ex.upstream = this;
+    this.gw.conns.acquire(this.inst, this.acquired);
+  }
+
+  /** The client left: the attempt ends and its connection is closed. */
+  destroy(): void {
+    if (!this.finished) this.settle(false);
+  }
+
+  private readonly acquired = (err: Error | undefined, c?: UpstreamConn) => {
+    if (err || !c) {
+      if (this.finished) return;
+      this.finished = true;
+      this.done();
+      const e = (err ?? new Error('no connection')) as Error & { code?: string };
+      this.outcome.early(this.gw, this.ex, this.inst, e, false, e.code === 'ECONNREFUSED');
+      return;
+    }
+    this.conn = c;
+    if (this.finished || this.ex.res.destroyed) {
+      this.gw.conns.release(c, true);
+      if (!this.finished) {
+        this.finished = true;
+        this.done();
+      }
+      return;
+    }
+    c.user = this;
+    this.timer = setTimeout(this.timedOut, this.ex.route.opts.responseHeaderTimeoutMs);
+    c.socket.write(this.head, 'latin1');
+  };
+
+  private readonly timedOut = () => {
+    if (this.finished) return;
+    this.settle(false);
+    this.outcome.early(this.gw, this.ex, this.inst, new Error('no response headers in time'), true, false);
+  };
 
   /** Ends this attempt: the connection goes back to the pool or is closed. */
-  const settle = (reuse: boolean) => {
-    finished = true;
-    clearTimeout(timer);
+  private settle(reuse: boolean): void {
+    this.finished = true;
+    clearTimeout(this.timer);
+    const conn = this.conn;
     if (conn) {
       conn.socket.resume();
-      conns.release(conn, reuse);
+      this.gw.conns.release(conn, reuse);
     }
-    done();
-  };
-  ex.upstream = {
-    destroy() {
-      if (!finished) settle(false);
-    },
-  };
+    this.done();
+  }
 
-  const write = (chunk: Buffer) => {
-    if (!res.write(chunk)) {
-      const socket = conn!.socket;
+  private readonly write = (chunk: Buffer) => {
+    if (!this.ex.res.write(chunk)) {
+      const socket = this.conn!.socket;
       socket.pause();
-      res.once('drain', () => socket.resume());
+      this.ex.res.once('drain', () => socket.resume());
     }
   };
 
-  const start = (h: ResponseHead, rest: Buffer) => {
-    clearTimeout(timer);
-    responded = true;
-    if (res.destroyed) return settle(false);
-    const framing = method === 'HEAD' ? ({ kind: 'none' } as const) : h.framing;
-    keep = !h.close && framing.kind !== 'close';
-    const headers = responseHeaders(h.rawHeaders, outcome.mark);
+  private start(h: ResponseHead, rest: Buffer): void {
+    clearTimeout(this.timer);
+    this.responded = true;
+    const res = this.ex.res;
+    if (res.destroyed) return this.settle(false);
+    const framing = this.method === 'HEAD' ? ({ kind: 'none' } as const) : h.framing;
+    this.keep = !h.close && framing.kind !== 'close';
+    const headers = responseHeaders(h.rawHeaders, this.mark);
     if (framing.kind === 'length' && rest.length === framing.length) {
       // the whole body came with the head: one write to the client
       res.writeHead(h.status, h.reason, headers);
-      settle(keep);
+      this.settle(this.keep);
       res.end(rest);
       return;
     }
     res.writeHead(h.status, h.reason, headers);
-    body = new BodyDecoder(framing, write);
+    const body = (this.body = new BodyDecoder(framing, this.write));
     if (body.push(rest)) {
-      settle(keep);
+      this.settle(this.keep);
       res.end();
     } else if (!h.hasLength) res.flushHeaders();
-  };
+  }
 
-  const fail = (err: Error & { code?: string }) => {
-    if (finished) return;
-    settle(false);
-    if (responded) outcome.mid(err);
-    else outcome.early(err, false, false);
-  };
+  private fail(err: Error & { code?: string }): void {
+    if (this.finished) return;
+    this.settle(false);
+    if (this.responded) this.outcome.mid(this.gw, this.ex, this.inst, err);
+    else this.outcome.early(this.gw, this.ex, this.inst, err, false, false);
+  }
 
-  const user: ConnUser = {
-    data(chunk) {
-      if (finished) return;
-      gotBytes = true;
-      try {
-        if (body) {
-          if (body.push(chunk)) {
-            settle(keep);
-            res.end();
-          }
-          return;
+  data(chunk: Buffer): void {
+    if (this.finished) return;
+    this.gotBytes = true;
+    try {
+      if (this.body) {
+        if (this.body.push(chunk)) {
+          this.settle(this.keep);
+          this.ex.res.end();
         }
-        let r = parser.push(chunk);
-        // interim 1xx responses are dropped; 101 answers only an Upgrade request (upgrade.ts)
-        while (r && r.head.status < 200) {
-          if (r.head.status === 101)
-            throw new ForwardError('101 Switching Protocols to a request without Upgrade');
-          r = r.rest.length > 0 ? parser.push(r.rest) : undefined;
-        }
-        if (r) start(r.head, r.rest);
-      } catch (err) {
-        fail(
-          err instanceof ForwardError
-            ? Object.assign(err, { message: `malformed response: ${err.message}` })
-            : (err as Error),
-        );
-      }
-    },
-    closed(err) {
-      if (finished) return;
-      if (!err && body && !body.done && responded && !keep) {
-        // a close-delimited body ends with the connection
-        settle(false);
-        res.end();
         return;
       }
-      if (!gotBytes && conn!.reused && staleTries < STALE_RETRIES && IDEMPOTENT.has(method)) {
-        // the instance closed an idle pooled connection as the request went out: send again
-        finished = true;
-        clearTimeout(timer);
-        attempt(gw, ex, inst, head, method, done, outcome, staleTries + 1);
-        return;
+      let r = this.parser.push(chunk);
+      // interim 1xx responses are dropped; 101 answers only an Upgrade request (upgrade.ts)
+      while (r && r.head.status < 200) {
+        if (r.head.status === 101)
+          throw new ForwardError('101 Switching Protocols to a request without Upgrade');
+        r = r.rest.length > 0 ? this.parser.push(r.rest) : undefined;
       }
-      fail(
-        err ??
-          new Error(
-            responded
-              ? 'instance closed the connection mid-response'
-              : 'instance closed the connection before answering',
-          ),
+      if (r) this.start(r.head, r.rest);
+    } catch (err) {
+      this.fail(
+        err instanceof ForwardError
+          ? Object.assign(err, { message: `malformed response: ${err.message}` })
+          : (err as Error),
       );
-    },
-  };
+    }
+  }
 
-  conns.acquire(inst, (err, c) => {
-    if (err || !c) {
-      if (finished) return;
-      finished = true;
-      done();
-      const e = (err ?? new Error('no connection')) as Error & { code?: string };
-      outcome.early(e, false, e.code === 'ECONNREFUSED');
+  closed(err: (Error & { code?: string }) | undefined): void {
+    if (this.finished) return;
+    if (!err && this.body && !this.body.done && this.responded && !this.keep) {
+      // a close-delimited body ends with the connection
+      this.settle(false);
+      this.ex.res.end();
       return;
     }
-    conn = c;
-    if (finished || res.destroyed) {
-      conns.release(c, true);
-      if (!finished) {
-        finished = true;
-        done();
-      }
+    if (
+      !this.gotBytes &&
+      this.conn!.reused &&
+      this.staleTries < STALE_RETRIES &&
+      IDEMPOTENT.has(this.method)
+    ) {
+      // the instance closed an idle pooled connection as the request went out: send again
+      this.finished = true;
+      clearTimeout(this.timer);
+      const { gw, ex, inst, head, method, done, outcome, mark } = this;
+      new RawAttempt(gw, ex, inst, head, method, done, outcome, mark, this.staleTries + 1).begin();
       return;
     }
-    c.user = user;
-    timer = setTimeout(() => {
-      if (finished) return;
-      settle(false);
-      outcome.early(new Error('no response headers in time'), true, false);
-    }, ex.route.opts.responseHeaderTimeoutMs);
-    c.socket.write(head, 'latin1');
-  });
+    this.fail(
+      err ??
+        new Error(
+          this.responded
+            ? 'instance closed the connection mid-response'
+            : 'instance closed the connection before answering',
+        ),
+    );
+  }
 }

@@ -1,10 +1,12 @@
 import { connect, type Socket } from 'node:net';
 
 /**
- * How long an idle pooled connection is kept, ms: under Node's default server keep-alive timeout
- * (5 s), so the gateway rather than the instance closes it (as undici's default, 4 s).
+ * How long an idle pooled connection is kept, ms: with the sweep's period at most 4 s, under
+ * Node's default server keep-alive timeout (5 s), so the gateway rather than the instance closes
+ * it (as undici's default, 4 s). A sweep rather than a socket timeout armed per response.
  */
-const IDLE_MS = 4_000;
+const IDLE_MS = 3_500;
+const SWEEP_MS = 500;
 
 /** Where every pooled connection's reads land before they are copied out (one thread, one at a time). */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
@@ -20,6 +22,8 @@ export interface UpstreamConn {
   /** The connection served a response before (a failure with no byte back may be a stale close). */
   reused: boolean;
   user: ConnUser | undefined;
+  /** When it went idle (performance.now()). */
+  idleSince: number;
 }
 
 export interface ConnUser {
@@ -46,10 +50,8 @@ class AddressPool {
 
   acquire(cb: Waiter): void {
     const conn = this.idle.pop();
-    if (conn) {
-      conn.socket.setTimeout(0);
-      cb(undefined, conn);
-    } else if (this.open < this.max) this.connect(cb);
+    if (conn) cb(undefined, conn);
+    else if (this.open < this.max) this.connect(cb);
     else this.waiters.push(cb);
   }
 
@@ -63,8 +65,15 @@ class AddressPool {
     conn.reused = true;
     const next = this.waiters.shift();
     if (next) return next(undefined, conn);
-    conn.socket.setTimeout(IDLE_MS);
+    conn.idleSince = performance.now();
     this.idle.push(conn);
+  }
+
+  /** Closes the connections idle since before `before` (the oldest are first in the list). */
+  closeIdle(before: number): void {
+    let n = 0;
+    while (n < this.idle.length && this.idle[n]!.idleSince < before) n++;
+    for (const c of this.idle.splice(0, n)) c.socket.destroy();
   }
 
   private connect(cb: Waiter): void {
@@ -89,13 +98,12 @@ class AddressPool {
         },
       },
     });
-    const conn: UpstreamConn = { socket, pool: this, reused: false, user: undefined };
+    const conn: UpstreamConn = { socket, pool: this, reused: false, user: undefined, idleSince: 0 };
     let connected = false;
     socket.once('connect', () => {
       connected = true;
       cb(undefined, conn);
     });
-    socket.on('timeout', () => socket.destroy());
     socket.on('end', () => socket.destroy());
     socket.on('error', () => {}); // reported through 'close'
     socket.on('close', (hadError) => {
@@ -125,9 +133,15 @@ class AddressPool {
 /** The raw forwarding path's connections, one pool per instance address. */
 export class UpstreamConns {
   private readonly pools = new Map<string, AddressPool>();
+  private readonly sweep: NodeJS.Timeout;
 
   /** `max`: connections per instance at most; requests beyond wait for a free one. */
-  constructor(private readonly max: number) {}
+  constructor(private readonly max: number) {
+    this.sweep = setInterval(() => {
+      const before = performance.now() - IDLE_MS;
+      for (const p of this.pools.values()) p.closeIdle(before);
+    }, SWEEP_MS).unref();
+  }
 
   private pool(inst: { host: string; port: number }): AddressPool {
     const key = `${inst.host}:${inst.port}`;
@@ -156,6 +170,7 @@ export class UpstreamConns {
   }
 
   close(): void {
+    clearInterval(this.sweep);
     for (const p of this.pools.values()) p.destroy();
     this.pools.clear();
   }

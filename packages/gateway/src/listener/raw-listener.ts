@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { connectionCap, httpConnectionEvictable, sendSocketError, type ServerLimits } from '@sprout/http';
 import { MORE, OTHER, parseRequestHead, type ParseResult } from './request-parser.js';
 import { RawResponse, type ResponseOwner } from './raw-response.js';
+import { readInto } from './socket-reader.js';
 
 /** What the listener does with a parsed request (the gateway's request handler). */
 export type RawHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -120,13 +121,15 @@ class RawConn implements ResponseOwner {
   private paused = false;
   /** The client ended its side: close once the response in flight is written. */
   private ended = false;
+  /** Given to node:http (its reads go to the socket's readable stream). */
+  private handedOff = false;
 
   constructor(
     private readonly listener: RawListener,
     readonly socket: Socket,
   ) {
     RAW.set(socket, this);
-    socket.on('data', this.onData);
+    if (!readInto(socket, this.onRead)) socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('error', noop); // reported through 'close'
@@ -136,7 +139,18 @@ class RawConn implements ResponseOwner {
     return this.phase === Phase.Idle || (this.phase === Phase.Head && this.buf === undefined);
   }
 
-  private readonly onData = (chunk: Buffer) => {
+  /** A read through `readInto`: `chunk` is only lent, what is kept after it is copied. */
+  private readonly onRead = (chunk: Buffer): boolean => {
+    // handed to node:http: its reads go to the socket's stream as they would without readInto
+    if (this.handedOff) return this.socket.push(Buffer.from(chunk));
+    this.take(chunk);
+    if (this.buf !== undefined && this.buf.buffer === chunk.buffer) this.buf = Buffer.from(this.buf);
+    return true;
+  };
+
+  private readonly onData = (chunk: Buffer) => this.take(chunk);
+
+  private take(chunk: Buffer): void {
     if (this.phase === Phase.Closing) return;
     this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
     if (this.phase === Phase.Busy) {
@@ -151,7 +165,7 @@ class RawConn implements ResponseOwner {
       this.since = performance.now();
     }
     this.next();
-  };
+  }
 
   /** Parses what is buffered: a simple request is answered, anything else goes to node:http. */
   private next(): void {
@@ -169,12 +183,15 @@ class RawConn implements ResponseOwner {
     this.searched = 0;
     if (r === OTHER) {
       this.buf = undefined;
+      this.handedOff = true;
+      // a read lent by readInto: the bytes go back on the socket, so they must outlive it
+      const unread = Buffer.from(buf);
       this.socket.removeListener('data', this.onData);
       this.socket.removeListener('end', this.onEnd);
       this.socket.removeListener('close', this.onClose);
       this.socket.removeListener('error', noop);
       RAW.delete(this.socket);
-      this.listener.handOff(this, buf);
+      this.listener.handOff(this, unread);
       return;
     }
     this.buf = r.size < buf.length ? buf.subarray(r.size) : undefined;
