@@ -15,7 +15,8 @@
 //   node --conditions=@sprout/source --import tsx bench/collector-throughput.ts [tcpLines] [udpRate]
 //   BENCH_ONLY=otlp|tcp|http|syslog  limits the scenarios; BENCH_CPU_PROF=DIR profiles both sides;
 //   BENCH_COLLECTOR_FLAGS="--max-semi-space-size=32" passes node flags to the collector side only;
-//   BENCH_COLLECTOR_MODULE=PATH measures another copy of the collector (its src/index.ts)
+//   BENCH_COLLECTOR_MODULE=PATH measures another copy of the collector (its src/index.ts);
+//   BENCH_OUT=FILE also writes the results (of BENCH_ONLY's scenario too) to FILE
 import { fork } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -402,6 +403,9 @@ async function main() {
     );
   }
   rmSync(dir, { recursive: true, force: true });
+  // BENCH_OUT: these results (BENCH_ONLY's too) to a file of their own, e.g. for a before/after.
+  const out = process.env.BENCH_OUT;
+  if (out) writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
   if (only) return console.log('(BENCH_ONLY set: results file left unchanged)');
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(

@@ -98,4 +98,30 @@ describe('udpListener: the socket is read on a thread of its own', () => {
       await udp.close();
     }
   });
+
+  it('reads datagrams of every size in order around a small ring, its bytes reused', async () => {
+    const seen: Array<[string, string | undefined]> = [];
+    const udp = udpListener(
+      { listen: '127.0.0.1', port: 0, field: 'test.port', sources: true, queueBytes: 1001 },
+      (buf, start, end, from) => seen.push([buf.toString('latin1', start, end), from]),
+    );
+    await udp.start();
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    const from = `127.0.0.1:${s.address().port}`;
+    // 301 datagrams of 0-150 bytes: the ring (1,000 bytes) wraps many times, at every offset.
+    const sent = Array.from({ length: 301 }, (_, i) =>
+      String.fromCharCode(97 + (i % 26)).repeat((i * 7) % 151),
+    );
+    try {
+      for (let i = 0; i < sent.length; i += 3) {
+        for (const m of sent.slice(i, i + 3)) s.send(m, udp.address().port, '127.0.0.1');
+        await waitFor(() => seen.length === Math.min(i + 3, sent.length));
+      }
+      expect(seen).toEqual(sent.map((m) => [m, from]));
+    } finally {
+      s.close();
+      await udp.close();
+    }
+  });
 });

@@ -2,46 +2,59 @@ import { Worker } from 'node:worker_threads';
 import { CollectorError } from '../errors.js';
 
 /**
- * The most datagram bytes the reading thread holds for the main thread (read off the socket, not
- * yet decoded). Past it datagrams are dropped there and counted (`receive_queue_full`): the main
- * thread is that far behind, and the queue must not grow without bound.
+ * The size of the ring the reading thread writes datagrams into for the main thread (read off the
+ * socket, not yet decoded, with a few bytes of framing each). A datagram that does not fit is
+ * dropped there and counted (`receive_queue_full`): the main thread is that far behind, and the
+ * queue must not grow without bound.
  */
 const UDP_QUEUE_BYTES = 16 * 2 ** 20;
 
+/** Slots of the shared control array: bytes in the ring, datagrams dropped, a wake-up pending. */
+const USED = 0;
+const DROPPED = 1;
+const WOKEN = 2;
+
 /**
  * The reading thread (CommonJS, Node built-ins only, so it runs the same from src under a loader
- * and from dist). It drains the socket as datagrams arrive and hands them over once per turn of its
- * own event loop (or every 1,024 datagrams / 1 MiB): one transferred buffer of the payloads back to
- * back, their end offsets, and with `sources` each sender's `address:port`. `queued[0]` is the
- * bytes handed over and not yet decoded; the main thread subtracts what it has decoded.
+ * and from dist). It copies each datagram into the shared ring as it arrives: an Int32 payload
+ * length (-1: the rest of the ring is skipped, go to its start), with `sources` the sender's
+ * address (length byte, latin1) and port (u16), then the payload, padded to 4 bytes. No object of
+ * its own per datagram and no message per batch: it wakes the main thread at most once per turn of
+ * its event loop, and only when no wake-up is pending (`ctl[WOKEN]`).
  */
 const READER = `
 const { parentPort, workerData: o } = require('node:worker_threads');
 const dgram = require('node:dgram');
-const queued = new Int32Array(o.queued);
-let pending = [], bytes = 0, sources = o.sources ? [] : undefined, dropped = 0, scheduled = false;
-const flush = () => {
+const ctl = new Int32Array(o.ctl);
+const cap = o.ring.byteLength;
+const ring = Buffer.from(o.ring);
+const i32 = new Int32Array(o.ring);
+let w = 0, scheduled = false;
+const wake = () => {
   scheduled = false;
-  if (!pending.length && !dropped) return;
-  const data = Buffer.allocUnsafeSlow(bytes);
-  const ends = new Array(pending.length);
-  let at = 0;
-  for (let i = 0; i < pending.length; i++) { at += pending[i].copy(data, at); ends[i] = at; }
-  Atomics.add(queued, 0, bytes);
-  parentPort.postMessage({ t: 'batch', data: data.buffer, ends, sources, dropped }, [data.buffer]);
-  pending = []; bytes = 0; dropped = 0;
-  if (sources) sources = [];
+  if (Atomics.compareExchange(ctl, 2, 0, 1) === 0) parentPort.postMessage(0);
 };
 const sock = dgram.createSocket({ type: o.type, ...(o.recvBufferSize ? { recvBufferSize: o.recvBufferSize } : {}) });
 sock.on('message', (m, r) => {
-  if (Atomics.load(queued, 0) + bytes + m.length > o.maxQueued) dropped++;
+  const n = m.length;
+  const head = o.sources ? 7 + r.address.length : 4;
+  const need = (head + n + 3) & ~3;
+  const skip = cap - w < need ? cap - w : 0;
+  if (need > cap || Atomics.load(ctl, 0) + skip + need > cap) Atomics.add(ctl, 1, 1);
   else {
-    pending.push(m);
-    bytes += m.length;
-    if (sources) sources.push(r.address + ':' + r.port);
+    if (skip) { i32[w >> 2] = -1; w = 0; }
+    i32[w >> 2] = n;
+    if (o.sources) {
+      ring[w + 4] = r.address.length;
+      ring.latin1Write(r.address, w + 5);
+      ring.writeUInt16LE(r.port, head - 2 + w);
+    }
+    m.copy(ring, w + head);
+    w += need;
+    if (w === cap) w = 0;
+    Atomics.add(ctl, 0, skip + need);
   }
-  if (pending.length >= 1024 || bytes >= 1048576) flush();
-  else if (!scheduled) { scheduled = true; setImmediate(flush); }
+  if (!scheduled) { scheduled = true; setImmediate(wake); }
 });
 sock.once('error', (err) => parentPort.postMessage({ t: 'error', message: err.message }));
 sock.bind(o.port, o.host, () => {
@@ -51,14 +64,11 @@ sock.bind(o.port, o.host, () => {
 });
 parentPort.on('message', (m) => {
   if (m !== 'close') return;
-  sock.close(() => { flush(); parentPort.close(); });
+  sock.close(() => parentPort.close());
 });
 `;
 
-type FromReader =
-  | { t: 'batch'; data: ArrayBuffer; ends: number[]; sources?: string[]; dropped: number }
-  | { t: 'error'; message: string }
-  | { t: 'listening'; host: string; port: number };
+type FromReader = 0 | { t: 'error'; message: string } | { t: 'listening'; host: string; port: number };
 
 export interface UdpListenerOptions {
   listen: string;
@@ -68,7 +78,7 @@ export interface UdpListenerOptions {
   recvBufferSize?: number | undefined;
   /** Pass each datagram's sender (`address:port`) to `onMessage`. */
   sources?: boolean;
-  /** The most bytes the reading thread holds for the main thread (UDP_QUEUE_BYTES unless set). */
+  /** The ring's size in bytes: the most the reading thread holds for the main thread (UDP_QUEUE_BYTES unless set). */
   queueBytes?: number;
   /** Datagrams the reading thread dropped because the main thread was `queueBytes` behind. */
   onDropped?: (datagrams: number) => void;
@@ -77,9 +87,11 @@ export interface UdpListenerOptions {
 /**
  * A UDP input's socket, read on a thread of its own so a busy main thread (parsing, formatting an
  * output) never stops the kernel's receive queue from draining: at 50k msg/s a 100 ms stall is
- * 5,000 datagrams, more than a few MB of socket buffer hold. `onMessage` gets each datagram as
- * `buf[start, end)`, a view of the batch it came in (never reused, so views may outlive the call). Binds on start
- * (coded error naming `field`), closes (the thread ends), reports its address.
+ * 5,000 datagrams, more than a few MB of socket buffer hold. The thread writes datagrams into a
+ * ring shared with the main thread, which reads them in place: `onMessage` gets each datagram as
+ * `buf[start, end)` of the ring, valid only during the call (the bytes are overwritten later;
+ * decode or copy them). Binds on start (coded error naming `field`), closes (the thread ends, what
+ * it wrote is still delivered), reports its address.
  */
 export function udpListener(
   o: UdpListenerOptions,
@@ -87,18 +99,44 @@ export function udpListener(
 ): { start(): Promise<void>; close(): Promise<void>; address(): { host: string; port: number } } {
   let worker: Worker | undefined;
   let bound = { host: o.listen, port: o.port };
-  const queued = new Int32Array(new SharedArrayBuffer(4));
-  const onBatch = (m: Extract<FromReader, { t: 'batch' }>) => {
-    const buf = Buffer.from(m.data);
-    const { ends, sources } = m;
-    let start = 0;
-    for (let i = 0; i < ends.length; i++) {
-      const end = ends[i]!;
-      onMessage(buf, start, end, sources?.[i]);
-      start = end;
+  const ctl = new Int32Array(new SharedArrayBuffer(12));
+  const sab = new SharedArrayBuffer(Math.floor((o.queueBytes ?? UDP_QUEUE_BYTES) / 4) * 4);
+  const ring = Buffer.from(sab);
+  const i32 = new Int32Array(sab);
+  const cap = sab.byteLength;
+  let r = 0;
+  const drain = () => {
+    Atomics.store(ctl, WOKEN, 0);
+    // What the thread wrote before this load is complete; later datagrams bring a new wake-up.
+    const avail = Atomics.load(ctl, USED);
+    let done = 0;
+    try {
+      while (done < avail) {
+        const n = i32[r >> 2]!;
+        if (n < 0) {
+          done += cap - r;
+          r = 0;
+          continue;
+        }
+        let at = r + 4;
+        let source: string | undefined;
+        if (o.sources) {
+          const len = ring[at]!;
+          source = `${ring.toString('latin1', at + 1, at + 1 + len)}:${ring.readUInt16LE(at + 1 + len)}`;
+          at += 3 + len;
+        }
+        const need = (at - r + n + 3) & ~3;
+        // Counted before the call: a throwing onMessage must not make the datagram come again.
+        done += need;
+        r += need;
+        if (r === cap) r = 0;
+        onMessage(ring, at, at + n, source);
+      }
+    } finally {
+      Atomics.sub(ctl, USED, done);
+      const dropped = Atomics.exchange(ctl, DROPPED, 0);
+      if (dropped) o.onDropped?.(dropped);
     }
-    Atomics.sub(queued, 0, buf.length);
-    if (m.dropped) o.onDropped?.(m.dropped);
   };
   return {
     async start() {
@@ -111,8 +149,8 @@ export function udpListener(
           port: o.port,
           recvBufferSize: o.recvBufferSize,
           sources: o.sources ?? false,
-          maxQueued: o.queueBytes ?? UDP_QUEUE_BYTES,
-          queued: queued.buffer,
+          ring: sab,
+          ctl: ctl.buffer,
         },
       });
       worker = w;
@@ -128,7 +166,7 @@ export function udpListener(
           );
         };
         w.on('message', (m: FromReader) => {
-          if (m.t === 'batch') onBatch(m);
+          if (m === 0) drain();
           else if (m.t === 'listening') {
             bound = { host: m.host, port: m.port };
             resolve();
@@ -143,11 +181,12 @@ export function udpListener(
       const w = worker;
       worker = undefined;
       if (!w) return;
-      const exited = new Promise<void>((r) => w.once('exit', () => r()));
+      const exited = new Promise<void>((res) => w.once('exit', () => res()));
       w.postMessage('close');
       const timer = setTimeout(() => void w.terminate(), 2000);
       await exited;
       clearTimeout(timer);
+      drain();
     },
     address: () => bound,
   };
