@@ -180,18 +180,20 @@ export class BulkSender {
     for (const { parts } of batch)
       room += (parts.head.length + parts.tail.length) * 3 + (parts.bytes?.byteLength ?? 0);
     const body = Buffer.allocUnsafe(room);
-    let at = body.write(open, 0, 'utf8');
+    // The text between two entries' bytes (a tail, the comma, the next head) written at once.
+    let text = open;
+    let at = 0;
     for (let i = 0; i < batch.length; i++) {
       const { head, bytes, tail } = batch[i]!.parts;
-      if (i > 0) body[at++] = 0x2c; // ,
-      at += body.write(head, at, 'utf8');
+      text = i > 0 ? `${text},${head}` : `${text}${head}`;
       if (bytes) {
+        at += body.write(text, at, 'utf8');
         body.set(bytes, at);
         at += bytes.byteLength;
-      }
-      at += body.write(tail, at, 'utf8');
+        text = tail;
+      } else text = `${text}${tail}`;
     }
-    at += body.write(']}', at, 'latin1');
+    at += body.write(`${text}]}`, at, 'utf8');
     return body.subarray(0, at);
   }
 

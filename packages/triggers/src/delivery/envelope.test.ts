@@ -129,6 +129,27 @@ describe('pubsubRequest: the CloudEvent daprd hands a subscriber', () => {
     }
   });
 
+  it('the event read first (a routing rule) and written out after carries the same members', () => {
+    for (const text of [
+      '{}',
+      '{"id":"a","source":"s","type":"t","specversion":"1.0"}',
+      '{"id":"a","topic":"other"}',
+    ]) {
+      const d = delivery(text);
+      const r = pubsubRequest(d, 'bus', false);
+      const event = { ...r.event };
+      expect(event, text).toMatchObject({ topic: 'orders', pubsubname: 'bus' });
+      expect(JSON.parse(r.json), text).toEqual(event);
+      const parts = bulkEntryParts(d, r, false, '1');
+      const entry = Buffer.concat([
+        Buffer.from(parts.head),
+        parts.bytes ?? Buffer.alloc(0),
+        Buffer.from(parts.tail),
+      ]);
+      expect(JSON.parse(entry.toString('utf8')).event, text).toEqual(event);
+    }
+  });
+
   it("a bulk entry carries the publisher's bytes in place when spliced, else the event's JSON: either way the same event", () => {
     const entryOf = (parts: ReturnType<typeof bulkEntryParts>) =>
       JSON.parse(

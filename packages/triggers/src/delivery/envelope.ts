@@ -19,18 +19,37 @@ const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 /** RFC 7230 token: what a header name may be. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-/** Random bytes drawn 4 KiB at a time: one randomBytes call per message costs more than the rest of its envelope. */
-let pool = Buffer.alloc(0);
+/**
+ * Random hex drawn from 4 KiB of random bytes encoded at once: one randomBytes call (or one hex
+ * encoding) per message costs more than the rest of its envelope.
+ */
+let poolHex = '';
 let poolAt = 0;
 function random(n: number): string {
-  if (poolAt + n > pool.length) {
-    pool = randomBytes(4096);
+  const chars = n * 2;
+  if (poolAt + chars > poolHex.length) {
+    poolHex = randomBytes(4096).toString('hex');
     poolAt = 0;
   }
-  poolAt += n;
-  return pool.toString('hex', poolAt - n, poolAt);
+  poolAt += chars;
+  return poolHex.slice(poolAt - chars, poolAt);
 }
-const newTraceparent = () => `00-${random(16)}-${random(8)}-01`;
+/** A new W3C traceparent (version 00, sampled): one cut of the pool, split around its dashes. */
+const newTraceparent = () => {
+  const hex = random(24);
+  return `00-${hex.slice(0, 32)}-${hex.slice(32)}-01`;
+};
+
+/** `JSON.stringify(value)` of the last few strings quoted (a trigger's topic and pub/sub name). */
+const quotedCache = new Map<string, string>();
+function quoted(value: string): string {
+  let q = quotedCache.get(value);
+  if (q === undefined) {
+    if (quotedCache.size >= 64) quotedCache.clear();
+    quotedCache.set(value, (q = JSON.stringify(value)));
+  }
+  return q;
+}
 
 const validTrace = (t: unknown): string | undefined =>
   typeof t === 'string' && TRACEPARENT.test(t) ? t : undefined;
@@ -102,14 +121,7 @@ export function pubsubRequest(
   // there with another value (the usual case): the event is then never written out again member by
   // member, and the parsed object is only completed when something reads it (a routing rule).
   const tail = new Tail(ce);
-  tail.set('topic', d.topic);
-  tail.set('pubsubname', pubsubname);
-  tail.fill('source', 'Dapr');
-  tail.fill('type', 'com.dapr.event.sent');
-  tail.fill('specversion', '1.0');
-  tail.set('traceparent', traceparent);
-  tail.set('traceid', traceparent);
-  const tracestate = tail.fill('tracestate', d.metadata.tracestate ?? '');
+  const tracestate = tail.setAll(d.topic, pubsubname, traceparent, d.metadata.tracestate ?? '');
   const expiration = typeof ce.expiration === 'string' ? Date.parse(ce.expiration) : NaN;
   return new CloudEventRequest(
     ce,
@@ -124,16 +136,20 @@ export function pubsubRequest(
 }
 
 /**
- * The members daprd sets on a parsed CloudEvent, kept aside (as key/value pairs and as JSON text to
- * append to the publisher's) until the event object itself is asked for.
+ * The members daprd sets on a parsed CloudEvent, kept aside (as which of them to assign, and as
+ * JSON text to append to the publisher's) until the event object itself is asked for.
  */
 class Tail {
-  text = '';
-  /** Every member keeps its value (or is new): the publisher's JSON plus `text` is the event. */
+  /** Every member keeps its value (or is new): the publisher's JSON plus `members` is the event. */
   clean = true;
   readonly empty: boolean;
-  /** key, value, key, value… to assign when the object is wanted. */
-  private readonly pairs: string[] = [];
+  /** Which members of MEMBERS are to be assigned (bit i: MEMBERS[i]), with their values below. */
+  private added = 0;
+  private text: string | undefined;
+  private topic = '';
+  private pubsubname = '';
+  private traceparent = '';
+  private tracestate = '';
 
   constructor(private readonly ce: Record<string, unknown>) {
     let empty = true;
@@ -144,41 +160,107 @@ class Tail {
     this.empty = empty;
   }
 
-  /** `ce[key] = value` (a member already there with another value: the event is written out again). */
-  set(key: string, value: string): void {
-    const had = this.ce[key];
+  /**
+   * daprd's members: `topic`, `pubsubname`, `traceparent` and `traceid` set, `source`, `type`,
+   * `specversion` and `tracestate` filled when missing (`ce[key] ??= value`). Returns the event's
+   * `tracestate` after.
+   */
+  setAll(topic: string, pubsubname: string, traceparent: string, tracestate: string): unknown {
+    const ce = this.ce;
+    this.topic = topic;
+    this.pubsubname = pubsubname;
+    this.traceparent = traceparent;
+    this.tracestate = tracestate;
+    this.set(0, ce.topic, topic);
+    this.set(1, ce.pubsubname, pubsubname);
+    this.fill(2, ce.source);
+    this.fill(3, ce.type);
+    this.fill(4, ce.specversion);
+    this.set(5, ce.traceparent, traceparent);
+    this.set(6, ce.traceid, traceparent);
+    const had = ce.tracestate;
+    this.fill(7, had);
+    return had !== undefined && had !== null ? had : tracestate;
+  }
+
+  private set(bit: number, had: unknown, value: string): void {
     if (had === value) return;
     if (had !== undefined) this.clean = false;
-    this.add(key, value);
+    this.added |= 1 << bit;
   }
 
-  /** `ce[key] ??= value`; the member's value after. */
-  fill(key: string, value: string): unknown {
-    const had = this.ce[key];
-    if (had !== undefined && had !== null) return had;
+  private fill(bit: number, had: unknown): void {
+    if (had !== undefined && had !== null) return;
     if (had === null) this.clean = false;
-    this.add(key, value);
-    return value;
+    this.added |= 1 << bit;
   }
 
-  private add(key: string, value: string): void {
-    this.pairs.push(key, value);
-    this.text += `,"${key}":${JSON.stringify(value)}`;
+  /** The value member `bit` is given. */
+  private value(bit: number): string {
+    switch (bit) {
+      case 0:
+        return this.topic;
+      case 1:
+        return this.pubsubname;
+      case 5:
+      case 6:
+        return this.traceparent;
+      case 7:
+        return this.tracestate;
+      default:
+        return DEFAULTS[bit]!;
+    }
   }
 
   /** The members assigned to the parsed event (once). */
   apply(): Record<string, unknown> {
-    const { ce, pairs } = this;
-    for (let i = 0; i < pairs.length; i += 2) ce[pairs[i]!] = pairs[i + 1];
-    pairs.length = 0;
+    const { ce, added } = this;
+    for (let bit = 0; bit < MEMBERS.length; bit++)
+      if (added & (1 << bit)) ce[MEMBERS[bit]!] = this.value(bit);
+    // `added` is kept: `members` may still be asked for (the event written out after it is read)
     return ce;
   }
 
   /** The members as text to put before the publisher's closing brace (without the comma when it was `{}`). */
   get members(): string {
-    return this.empty ? this.text.slice(1) : this.text;
+    if (this.text === undefined) {
+      const { added } = this;
+      let text: string;
+      if (added === USUAL) {
+        // The usual publisher's event: it has source, type and specversion, no trace, no tracestate.
+        const tp = this.traceparent;
+        text = `,"topic":${quoted(this.topic)},"pubsubname":${quoted(this.pubsubname)},"traceparent":"${tp}","traceid":"${tp}","tracestate":${this.tracestate === '' ? '""' : JSON.stringify(this.tracestate)}`;
+      } else {
+        text = '';
+        for (let bit = 0; bit < MEMBERS.length; bit++)
+          if (added & (1 << bit)) text += `,"${MEMBERS[bit]}":${JSON.stringify(this.value(bit))}`;
+      }
+      this.text = this.empty ? text.slice(1) : text;
+    }
+    return this.text;
   }
 }
+
+/** The members daprd sets or fills, in the order it assigns them; DEFAULTS are the filled ones' values. */
+const MEMBERS = [
+  'topic',
+  'pubsubname',
+  'source',
+  'type',
+  'specversion',
+  'traceparent',
+  'traceid',
+  'tracestate',
+];
+const DEFAULTS: readonly (string | undefined)[] = [
+  undefined,
+  undefined,
+  'Dapr',
+  'com.dapr.event.sent',
+  '1.0',
+];
+/** topic, pubsubname, traceparent, traceid and tracestate added; source, type and specversion kept. */
+const USUAL = 0b11100011;
 
 /** A clean event's bytes: the publisher's up to its closing brace, then `tail` (daprd's members and `}`). */
 export interface EventSplice {
