@@ -95,13 +95,23 @@ export function openFunctionInvoker(
     const out = items.map(one);
     return out.some((x) => x instanceof Promise) ? Promise.all(out) : (out as BulkStatus[]);
   };
+  /** One message or binding event: the function called once, in the request's context. */
+  const single = async (req: SproutRequest, res: SproutResponse, input: string, isPubSub: boolean) => {
+    const data = isCloudEventRequest(req.headers) ? readCloudEvent(req.headers, req.body).data : req.body;
+    const value = await call(req, res, data, input);
+    if (isPubSub) res.status(200).json({ status: 'SUCCESS' });
+    else writeResult(res, value ?? { code: 200 });
+  };
   const inputs = Object.entries(context.inputs ?? {});
   const byRoute = new Map<string, string>();
   for (const [name, ref] of inputs) {
     byRoute.set(`/${name}`, name);
     byRoute.set(`/${ref.componentName}`, name);
   }
-  return async (req, res) => {
+  // Not an async function: a bulk request whose entries all returned no promise is answered before
+  // the invoker returns, so the server can run such calls without an async context (see
+  // SYNC_CALLS_FOR_NO_CONTEXT) as it does for a synchronous knative function.
+  return (req, res) => {
     const path = req.path;
     if (req.method === 'GET' && path === '/dapr/subscribe') {
       res.json(daprSubscriptions(context, req.baseUrl));
@@ -129,12 +139,11 @@ export function openFunctionInvoker(
     const ref = context.inputs![input]!;
     const isPubSub = ref.componentType.startsWith('pubsub.');
     if (isPubSub && !isCloudEventRequest(req.headers) && isBulkBody(req.body)) {
-      res.status(200).json({ statuses: await bulk(req, readBulkEntries(req.body), input) });
+      const statuses = bulk(req, readBulkEntries(req.body), input);
+      if (!Array.isArray(statuses)) return statuses.then((s) => void res.status(200).json({ statuses: s }));
+      res.status(200).json({ statuses });
       return;
     }
-    const data = isCloudEventRequest(req.headers) ? readCloudEvent(req.headers, req.body).data : req.body;
-    const value = await call(req, res, data, input);
-    if (isPubSub) res.status(200).json({ status: 'SUCCESS' });
-    else writeResult(res, value ?? { code: 200 });
+    return single(req, res, input, isPubSub);
   };
 }
