@@ -12,6 +12,8 @@ export interface GatewayContext {
   readonly log: Logger;
   /** Lower-cased name of the cold-start response header. */
   readonly coldHeader: string;
+  /** The cold-start header as a response carries it, `true` and `false`: made once, not per request. */
+  readonly coldMarks: { readonly cold: readonly [string, string]; readonly warm: readonly [string, string] };
   readonly metrics: GatewayMetrics;
   /** undici connection pools (requests without a body), one per instance address. */
   readonly pools: PoolSet;

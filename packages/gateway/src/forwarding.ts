@@ -191,10 +191,10 @@ function forwardStreaming(gw: GatewayContext, ex: Exchange, inst: InstanceEndpoi
 }
 
 /** The cold-start header for this response, per the route's `coldStartHeader` option. */
-function coldMark(gw: GatewayContext, ex: Exchange): [string, string] | undefined {
+function coldMark(gw: GatewayContext, ex: Exchange): readonly [string, string] | undefined {
   const mode = ex.route.opts.coldStartHeader;
   if (mode === false || (mode === 'cold' && !ex.cold)) return undefined;
-  return [gw.coldHeader, ex.cold ? 'true' : 'false'];
+  return ex.cold ? gw.coldMarks.cold : gw.coldMarks.warm;
 }
 
 /** The instance failed after sending headers: the status is gone, so the client's connection is cut. */

@@ -130,9 +130,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   // The gauges read the functions of whatever table is current when scraped.
   const metrics = createGatewayMetrics(registry, () => routes.slots.values());
   const routes = new RouteSet(metrics, log);
+  const coldHeader = (options.coldStartHeader ?? 'x-sprout-cold-start').toLowerCase();
   const gw: GatewayContext = {
     log,
-    coldHeader: (options.coldStartHeader ?? 'x-sprout-cold-start').toLowerCase(),
+    coldHeader,
+    coldMarks: { cold: [coldHeader, 'true'], warm: [coldHeader, 'false'] },
     metrics,
     pools: new PoolSet(perInstance),
     rawForwarding: forwarding === 'raw',

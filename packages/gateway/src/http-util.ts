@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { errorBody, sendJson } from '@sprout/http';
 import type { GatewayErrorCode } from './errors.js';
 
-const HOP_BY_HOP = new Set([
+/** Hop-by-hop header names (RFC 9110 §7.6.1 and the usual extras), lower-cased. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -61,7 +62,7 @@ export function forwardHeaders(req: IncomingMessage, upgrade: boolean): string[]
 }
 
 /** Response headers for the client: hop-by-hop headers dropped. */
-export function responseHeaders(raw: string[], extra?: [string, string]): string[] {
+export function responseHeaders(raw: string[], extra?: readonly [string, string]): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     if (!HOP_BY_HOP.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
@@ -71,7 +72,7 @@ export function responseHeaders(raw: string[], extra?: [string, string]): string
 }
 
 /** Response headers given as an object (undici): hop-by-hop headers dropped, arrays spread. */
-export function headerList(headers: IncomingHttpHeaders, extra?: [string, string]): string[] {
+export function headerList(headers: IncomingHttpHeaders, extra?: readonly [string, string]): string[] {
   const out: string[] = [];
   for (const name in headers) {
     if (HOP_BY_HOP.has(name)) continue;

@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { seededRng } from '@sprout/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { get, startGateway, staticUpstream, type TestGateway } from './harness.js';
@@ -63,6 +63,35 @@ describe('raw forwarding path', () => {
       ]).toEqual([201, 'hi', '1', undefined, 'false']);
     }
     expect(connections - before).toBe(1);
+  });
+
+  it('passes a Content-Length head to a raw-listener client as it came, less its hop-by-hop lines', async () => {
+    scripts.set(
+      '/pass',
+      'HTTP/1.0 202 Taken\r\nX-Up:  1 \r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nX-Two: 2\r\nContent-Length: 2\r\n\r\nhi',
+    );
+    // a simple keep-alive request: the raw listener answers it (not node:http)
+    const socket = connect(t.port, '127.0.0.1');
+    socket.write('GET /pass HTTP/1.1\r\nHost: gw.test\r\n\r\n');
+    let text = '';
+    await new Promise<void>((resolve) =>
+      socket.on('data', (d: Buffer) => {
+        text += d.toString('latin1');
+        if (text.endsWith('\r\n\r\nhi')) resolve();
+      }),
+    );
+    socket.destroy();
+    const lines = text.slice(0, -'\r\n\r\nhi'.length).split('\r\n');
+    expect(lines.filter((l) => l.startsWith('Date: '))).toHaveLength(1);
+    expect(lines.filter((l) => !l.startsWith('Date: '))).toEqual([
+      'HTTP/1.1 202 Taken',
+      'X-Up:  1 ',
+      'X-Two: 2',
+      'Content-Length: 2',
+      'x-sprout-cold-start: false',
+      'Connection: keep-alive',
+      'Keep-Alive: timeout=65',
+    ]);
   });
 
   it('decodes a chunked body and reads a close-delimited one to the end', async () => {

@@ -1,7 +1,10 @@
 import { seededRng } from '@sprout/http/testing';
 import { describe, expect, it } from 'vitest';
+import type { Socket } from 'node:net';
+import { responseHeaders } from '../http-util.js';
+import { RawResponse } from '../listener/raw-response.js';
 import { BodyDecoder } from './body-decoder.js';
-import { ForwardError, ResponseHeadParser } from './response-head.js';
+import { ForwardError, ResponseHeadParser, type ResponseHead } from './response-head.js';
 
 // The raw forwarding path's parser and body decoder against generated responses: well-formed ones
 // (random fields, bodies and framings, split at random points) must come out as they went in;
@@ -94,5 +97,77 @@ describe('raw forwarding parser under generated responses', () => {
       }
     }
     expect(refused, seed).toBeGreaterThan(500);
+  });
+
+  it('passes a Content-Length head on as bytes exactly as the header-list path writes it', () => {
+    const HOP = [
+      'Connection',
+      'keep-alive',
+      'Proxy-Connection',
+      'TE',
+      'Trailer',
+      'Upgrade',
+      'HTTP2-Settings',
+    ];
+    /** What a RawResponse writes for `head` and `body`, through passHead or writeHead. */
+    const written = (h: ResponseHead, body: Buffer, pass: boolean, mark?: [string, string]) => {
+      const out: Buffer[] = [];
+      const socket = {
+        write: (b: Buffer | string) =>
+          out.push(Buffer.isBuffer(b) ? Buffer.from(b) : Buffer.from(b, 'latin1')),
+      };
+      const res = new RawResponse(
+        { socket: socket as unknown as Socket, finished: () => {} },
+        false,
+        'Connection: keep-alive\r\nKeep-Alive: timeout=65\r\n',
+      );
+      if (pass) res.passHead(h.status, h.bytes!, h.fieldsEnd, h.hopLines, h.hasDate, mark);
+      else res.writeHead(h.status, h.reason, responseHeaders(h.rawHeaders, mark));
+      res.end(body);
+      return Buffer.concat(out);
+    };
+    const parsed = (wire: Buffer) => {
+      const r = new ResponseHeadParser().push(wire)!;
+      // a Date the writer added is the time of writing: compared by presence only
+      const fields = r.head.rawHeaders.map((v, i) =>
+        i % 2 === 1 && /^date$/i.test(r.head.rawHeaders[i - 1]!) ? 'D' : v,
+      );
+      return { status: r.head.status, reason: r.head.reason, fields, rest: r.rest.toString('latin1') };
+    };
+    for (let i = 0; i < 2000; i++) {
+      const status = rng.pick([200, 201, 203, 301, 404, 500, 503]);
+      const body = rng.bytes(rng.int(1, 300));
+      const lines = [`Content-Length: ${body.length}`];
+      if (rng.next() < 0.5) lines.push('Date: Mon, 07 Dec 2026 13:00:00 GMT');
+      for (let k = rng.int(0, 10); k > 0; k--) {
+        lines.push(
+          rng.next() < 0.4
+            ? `${rng.pick(HOP)}:${' '.repeat(rng.int(0, 2))}${word('abc=, ', rng.int(0, 12)).trim()}`
+            : `X-${word(TCHAR, rng.int(1, 16))}: ${word('abc =;,"/\x80\xff', rng.int(0, 30)).trim()}`,
+        );
+      }
+      for (let k = lines.length - 1; k > 0; k--) {
+        const j = rng.int(0, k + 1);
+        [lines[k], lines[j]] = [lines[j]!, lines[k]!];
+      }
+      const version = rng.pick(['1.1', '1.0']);
+      const wire = Buffer.from(
+        `HTTP/${version} ${status} ${word('ABC abc', rng.int(1, 10)).trim() || 'X'}\r\n${lines.join('\r\n')}\r\n\r\n${body.toString('latin1')}`,
+        'latin1',
+      );
+      // fed split anywhere: the head's bytes come out whole
+      const parser = new ResponseHeadParser();
+      let h: ResponseHead | undefined;
+      for (let at = 0; !h;) {
+        const n = rng.int(1, 64);
+        h = parser.push(wire.subarray(at, at + n))?.head;
+        at += n;
+      }
+      const mark = rng.pick([undefined, ['x-sprout-cold-start', 'false'] as [string, string]]);
+      const a = parsed(written(h, body, true, mark));
+      const b = parsed(written(h, body, false, mark));
+      expect(a, `${seed}: ${JSON.stringify(wire.toString('latin1'))}`).toEqual(b);
+      expect(a.rest, seed).toBe(body.toString('latin1'));
+    }
   });
 });

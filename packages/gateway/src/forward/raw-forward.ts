@@ -1,4 +1,6 @@
+import type { ServerResponse } from 'node:http';
 import type { GatewayContext, Exchange } from '../context.js';
+import { RawResponse } from '../listener/raw-response.js';
 import type { InstanceEndpoint } from '../upstream.js';
 import { forwardHeaders, responseHeaders } from '../http-util.js';
 import { BodyDecoder } from './body-decoder.js';
@@ -38,7 +40,7 @@ export function forwardRaw(
   inst: InstanceEndpoint,
   done: () => void,
   outcome: RawOutcome,
-  mark: [string, string] | undefined,
+  mark: readonly [string, string] | undefined,
 ): boolean {
   const method = ex.req.method ?? 'GET';
   const head = requestHead(method, ex.path, (ex.headers ??= forwardHeaders(ex.req, false)));
@@ -70,7 +72,7 @@ class RawAttempt implements ConnUser {
     private readonly method: string,
     private readonly done: () => void,
     private readonly outcome: RawOutcome,
-    private readonly mark: [string, string] | undefined,
+    private readonly mark: readonly [string, string] | undefined,
     private readonly staleTries: number,
   ) {}
 
@@ -140,15 +142,17 @@ class RawAttempt implements ConnUser {
     if (res.destroyed) return this.settle(false);
     const framing = this.method === 'HEAD' ? ({ kind: 'none' } as const) : h.framing;
     this.keep = !h.close && framing.kind !== 'close';
-    const headers = responseHeaders(h.rawHeaders, this.mark);
+    const raw = res as unknown as RawResponse | ServerResponse;
+    if (framing.kind === 'length' && h.bytes !== undefined && h.reason !== '' && raw instanceof RawResponse) {
+      // framed by its length: the head's bytes go on as they came, less the hop-by-hop lines
+      raw.passHead(h.status, h.bytes, h.fieldsEnd, h.hopLines, h.hasDate, this.mark);
+    } else res.writeHead(h.status, h.reason, responseHeaders(h.rawHeaders, this.mark));
     if (framing.kind === 'length' && rest.length === framing.length) {
       // the whole body came with the head: one write to the client
-      res.writeHead(h.status, h.reason, headers);
       this.settle(this.keep);
       res.end(rest);
       return;
     }
-    res.writeHead(h.status, h.reason, headers);
     const body = (this.body = new BodyDecoder(framing, this.write));
     if (body.push(rest)) {
       this.settle(this.keep);

@@ -5,6 +5,8 @@
  * which the forwarder answers with a coded 502.
  */
 
+import { HOP_BY_HOP } from '../http-util.js';
+
 /** Upper bounds on what an instance may send before its body. */
 export interface HeadLimits {
   /** Bytes of status line and headers together (default 64 KiB). */
@@ -30,7 +32,20 @@ export interface ResponseHead {
   framing: Framing;
   /** Content-Length was sent (the body length is known to the client). */
   hasLength: boolean;
+  /** A Date header was sent. */
+  hasDate: boolean;
+  /**
+   * Bytes starting with the head, for a writer that passes it on as it came: `[0, fieldsEnd)` is
+   * the status line and every field line, each with its CRLF. Set by `ResponseHeadParser`.
+   */
+  bytes: Buffer | undefined;
+  fieldsEnd: number;
+  /** [start, end) byte ranges of `bytes` holding hop-by-hop field lines (CRLF included), in order. */
+  hopLines: number[];
 }
+
+/** Lengths of the hop-by-hop names, and of Content-Length and Date, which the parser also reads. */
+const NOTED_LENGTHS = new Set([2, 4, 7, 10, 14, 16, 17]);
 
 /** A malformed or over-limit response from an instance. */
 export class ForwardError extends Error {
@@ -69,6 +84,8 @@ export class ResponseHeadParser {
     if (end + 4 > this.limits.maxHeadBytes)
       throw new ForwardError(`response head over ${this.limits.maxHeadBytes} bytes`);
     const head = parseHead(all.toString('latin1', 0, end), this.limits);
+    head.bytes = all;
+    head.fieldsEnd = end + 2;
     this.parts = [];
     this.size = 0;
     return { head, rest: all.subarray(end + 4) };
@@ -87,8 +104,14 @@ function parseHead(text: string, limits: HeadLimits = HEAD_LIMITS): ResponseHead
   let length: number | undefined;
   let te: string | undefined;
   let close = m[1] === '0';
+  let hasDate = false;
+  const hopLines: number[] = [];
+  // where the current line starts in the head (latin1: one character a byte)
+  let at = lines[0]!.length + 2;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
+    const start = at;
+    at += line.length + 2;
     const colon = line.indexOf(':');
     // no obs-fold (a line starting with whitespace), no whitespace before the colon (§5.1)
     if (colon <= 0) throw new ForwardError('malformed header line');
@@ -97,7 +120,13 @@ function parseHead(text: string, limits: HeadLimits = HEAD_LIMITS): ResponseHead
     const value = line.slice(colon + 1).trim();
     if (!FIELD_VALUE.test(value)) throw new ForwardError(`malformed value of header ${name}`);
     rawHeaders.push(name, value);
-    switch (name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : '') {
+    if (!NOTED_LENGTHS.has(name.length)) continue;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) hopLines.push(start, at);
+    switch (lower) {
+      case 'date':
+        hasDate = true;
+        break;
       case 'content-length': {
         // a list of identical values is one length (§6.3 point 5); anything else is an error
         for (const v of value.split(',')) {
@@ -128,6 +157,10 @@ function parseHead(text: string, limits: HeadLimits = HEAD_LIMITS): ResponseHead
     close,
     framing: framingOf(status, length, te),
     hasLength: length !== undefined,
+    hasDate,
+    bytes: undefined,
+    fieldsEnd: 0,
+    hopLines,
   };
 }
 

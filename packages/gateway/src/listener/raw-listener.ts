@@ -38,14 +38,16 @@ export class RawListener {
   private readonly timer: NodeJS.Timeout;
   /** The `node:http` server's own connection listeners, called for a connection handed over. */
   private readonly nodeListeners: ((socket: Socket) => void)[];
-  readonly keepAliveSeconds: number;
+  /** The Connection and Keep-Alive lines of a response on a kept connection. */
+  readonly keepAliveLines: string;
 
   constructor(
     private readonly server: Server,
     readonly handle: RawHandler,
     readonly limits: Required<ServerLimits>,
   ) {
-    this.keepAliveSeconds = Math.floor(limits.keepAliveTimeoutMs / 1000);
+    const keepAliveSeconds = Math.floor(limits.keepAliveTimeoutMs / 1000);
+    this.keepAliveLines = `Connection: keep-alive\r\nKeep-Alive: timeout=${keepAliveSeconds}\r\n`;
     this.nodeListeners = server.listeners('connection') as ((socket: Socket) => void)[];
     server.removeAllListeners('connection');
     const admit = connectionCap(limits.maxConnections, (s) => {
@@ -204,7 +206,7 @@ class RawConn implements ResponseOwner {
       httpVersion: '1.1',
       socket: this.socket,
     };
-    const res = new RawResponse(this, r.method === 'HEAD', this.listener.keepAliveSeconds);
+    const res = new RawResponse(this, r.method === 'HEAD', this.listener.keepAliveLines);
     this.res = res;
     this.listener.handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
   }

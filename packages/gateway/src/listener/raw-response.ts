@@ -39,7 +39,12 @@ export class RawResponse {
   writableFinished = false;
   /** The connection ends after this response (a `Connection: close` header was given). */
   closeAfter = false;
+  /** The head not written yet (after the passed bytes, when passHead gave some). */
   private head: string | undefined;
+  /** passHead's instance bytes, their end and the ranges left out. */
+  private passed: Buffer | undefined;
+  private passedEnd = 0;
+  private passedDrop: readonly number[] = [];
   private chunked = false;
   private bodyless: boolean;
   private closeListeners: (() => void)[] | undefined;
@@ -48,7 +53,8 @@ export class RawResponse {
   constructor(
     private readonly owner: ResponseOwner,
     headRequest: boolean,
-    private readonly keepAliveSeconds: number,
+    /** `Connection: keep-alive` and `Keep-Alive: timeout=…` lines, as this listener sends them. */
+    private readonly keepAliveLines: string,
   ) {
     this.bodyless = headRequest;
   }
@@ -99,9 +105,7 @@ export class RawResponse {
     }
     if (!hasDate) out += date();
     if (!connection) {
-      out += this.closeAfter
-        ? 'Connection: close\r\n'
-        : `Connection: keep-alive\r\nKeep-Alive: timeout=${this.keepAliveSeconds}\r\n`;
+      out += this.closeAfter ? 'Connection: close\r\n' : this.keepAliveLines;
     }
     if (!hasLength && !this.bodyless && !this.chunked) {
       this.chunked = true;
@@ -112,11 +116,63 @@ export class RawResponse {
     return this;
   }
 
+  /**
+   * Takes the head of an instance's response as its bytes came instead of a header list:
+   * `bytes[0, end)` is its status line and field lines, each with its CRLF (names and values
+   * checked by the forwarding parser). The hop-by-hop lines `drop` lists ([start, end) pairs, in
+   * order) are left out, the status line says HTTP/1.1, and `extra`, a Date when there was none
+   * and this connection's Connection and Keep-Alive lines are added, as writeHead would. Only for
+   * a response framed by a Content-Length (the caller's check): nothing in it changes how the
+   * response is written. The bytes are read when the head goes out (with the first body bytes).
+   */
+  passHead(
+    status: number,
+    bytes: Buffer,
+    end: number,
+    drop: readonly number[],
+    hasDate: boolean,
+    extra?: readonly [string, string],
+  ): this {
+    if (this.headersSent) throw new Error('writeHead after the head was written');
+    this.statusCode = status;
+    this.passed = bytes;
+    this.passedEnd = end;
+    this.passedDrop = drop;
+    this.head =
+      (extra === undefined ? '' : `${extra[0]}: ${extra[1]}\r\n`) +
+      (hasDate ? '' : date()) +
+      this.keepAliveLines +
+      '\r\n';
+    this.headersSent = true;
+    return this;
+  }
+
+  /** A buffer of the passed head (see passHead) and `room` bytes after it, for the body. */
+  private passedHead(tail: string, room: number): Buffer {
+    const bytes = this.passed!;
+    const drop = this.passedDrop;
+    this.passed = undefined;
+    let size = this.passedEnd + tail.length + room;
+    for (let i = 0; i < drop.length; i += 2) size -= drop[i + 1]! - drop[i]!;
+    const out = Buffer.allocUnsafe(size);
+    out.write('HTTP/1.1', 0, 'latin1');
+    let pos = 8;
+    let from = 8; // after the instance's HTTP-version
+    for (let i = 0; i < drop.length; i += 2) {
+      pos += bytes.copy(out, pos, from, drop[i]);
+      from = drop[i + 1]!;
+    }
+    pos += bytes.copy(out, pos, from, this.passedEnd);
+    out.write(tail, pos, 'latin1');
+    return out;
+  }
+
   /** Writes the head now (a streamed response whose first bytes may be a while). */
   flushHeaders(): void {
     if (!this.headersSent) this.writeHead(this.statusCode);
     if (this.head === undefined || this.destroyed) return;
-    this.owner.socket.write(this.head, 'latin1');
+    if (this.passed) this.owner.socket.write(this.passedHead(this.head, 0));
+    else this.owner.socket.write(this.head, 'latin1');
     this.head = undefined;
   }
 
@@ -181,6 +237,12 @@ export class RawResponse {
     const head = this.head ?? '';
     this.head = undefined;
     const n = data?.length ?? 0;
+    if (this.passed) {
+      // passHead: Content-Length framing; the head and the body in one buffer
+      const out = this.passedHead(head, n);
+      if (n > 0) data!.copy(out, out.length - n);
+      return socket.write(out);
+    }
     if (!this.chunked) {
       if (n === 0) return head === '' || socket.write(head, 'latin1');
       if (head === '') return socket.write(data!);
