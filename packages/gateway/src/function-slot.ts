@@ -1,8 +1,12 @@
 import type { Logger } from '@sprout/observe';
-import type { Histogram } from '@sprout/observe/metrics';
 import type { GatewayErrorCode } from './errors.js';
 import type { FunctionUpstream, InstanceEndpoint, ScalingPolicy } from './upstream.js';
-import type { FunctionGaugeSource, GatewayMetrics, RejectReason } from './metrics.js';
+import {
+  DurationCounts,
+  type FunctionGaugeSource,
+  type GatewayMetrics,
+  type RejectReason,
+} from './metrics.js';
 import type { ResolvedRouteOptions } from './options.js';
 import { Scaler } from './scaler.js';
 
@@ -62,8 +66,7 @@ export class FunctionSlot implements FunctionGaugeSource {
   readonly byClass = [0, 0, 0, 0, 0, 0];
   lastError: { code: GatewayErrorCode; message: string; at: string } | undefined;
   readonly rejected: Partial<Record<RejectReason, number>> = {};
-  /** This function's child of the request duration histogram, looked up once (no label hashing per request). */
-  private readonly duration: Histogram.Internal<'function'>;
+  readonly durations = new DurationCounts();
 
   constructor(
     readonly upstream: FunctionUpstream,
@@ -74,7 +77,6 @@ export class FunctionSlot implements FunctionGaugeSource {
   ) {
     this.name = upstream.name;
     this.scaler = new Scaler(policy, field);
-    this.duration = metrics.requestSeconds.labels({ function: this.name });
     this.unsubscribe = upstream.onInstancesChanged(() => this.drain());
   }
 
@@ -127,7 +129,7 @@ export class FunctionSlot implements FunctionGaugeSource {
 
   /** An HTTP request of this function took `ms`, from arrival to its response finished. */
   took(ms: number): void {
-    this.duration.observe(ms / 1000);
+    this.durations.observe(ms / 1000);
   }
 
   noteError(code: GatewayErrorCode, message: string): void {
