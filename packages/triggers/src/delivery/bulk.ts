@@ -86,8 +86,12 @@ interface Waiting {
   readonly entryId: string;
   /** The entry's JSON in parts (`bulkEntryParts`): the request body is these joined, never an object tree. */
   readonly parts: BulkEntryParts;
-  resolve(outcome: Outcome): void;
+  readonly settle: Settle;
+  readonly token: unknown;
 }
+
+/** Told an entry's outcome, with the token it was added with (one function for all, no closure per entry). */
+export type Settle = (outcome: Outcome, token: unknown) => void;
 
 /** What a delivery's request gives a bulk entry: its JSON, or its bytes spliced (`EventSplice`). */
 export type EntryRequest = { readonly json: string; splice?(): EventSplice | undefined };
@@ -98,6 +102,8 @@ export interface BulkSenderOptions {
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
   readonly agent: Agent;
+  /** Called once per bulk answer, after every entry of it was settled. */
+  readonly answered?: () => void;
 }
 
 /**
@@ -135,23 +141,29 @@ export class BulkSender {
     rawPayload: boolean,
     maxMessages: number,
   ): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => this.add(url, d, request, rawPayload, maxMessages, resolve));
+    return new Promise<Outcome>((resolve) =>
+      this.add(url, d, request, rawPayload, maxMessages, resolve, undefined),
+    );
   }
 
-  /** `submit` without a promise: `settle` gets the delivery's outcome once the batch is answered. */
+  /**
+   * `submit` without a promise: `settle(outcome, token)` once the batch is answered (then
+   * `answered()`, once for the whole batch).
+   */
   add(
     url: string,
     d: Delivery,
     request: EntryRequest,
     rawPayload: boolean,
     maxMessages: number,
-    settle: (outcome: Outcome) => void,
+    settle: Settle,
+    token: unknown,
   ): void {
     const entryId = String(++this.seq);
     const parts = bulkEntryParts(d, request, rawPayload, entryId);
     let batch = this.open.get(url);
     if (!batch) this.open.set(url, (batch = []));
-    batch.push({ entryId, parts, resolve: settle });
+    batch.push({ entryId, parts, settle, token });
     if (batch.length >= maxMessages) {
       this.open.delete(url);
       void this.send(url, batch);
@@ -184,12 +196,13 @@ export class BulkSender {
     let text = open;
     let at = 0;
     for (let i = 0; i < batch.length; i++) {
-      const { head, bytes, tail } = batch[i]!.parts;
+      const { head, bytes, end, tail } = batch[i]!.parts;
       text = i > 0 ? `${text},${head}` : `${text}${head}`;
       if (bytes) {
         at += body.write(text, at, 'utf8');
+        // The whole event copied, then cut before its closing brace: the text goes on from there.
         body.set(bytes, at);
-        at += bytes.byteLength;
+        at += end;
         text = tail;
       } else text = `${text}${tail}`;
     }
@@ -216,6 +229,7 @@ export class BulkSender {
       const failed: Outcome = { kind: 'retry', reason: `POST ${url} (bulk): ${(err as Error).message}` };
       outcomes = ids.map(() => failed);
     }
-    batch.forEach((w, i) => w.resolve(outcomes[i]!));
+    for (let i = 0; i < batch.length; i++) batch[i]!.settle(outcomes[i]!, batch[i]!.token);
+    this.options.answered?.();
   }
 }

@@ -143,7 +143,7 @@ describe('pubsubRequest: the CloudEvent daprd hands a subscriber', () => {
       const parts = bulkEntryParts(d, r, false, '1');
       const entry = Buffer.concat([
         Buffer.from(parts.head),
-        parts.bytes ?? Buffer.alloc(0),
+        parts.bytes?.subarray(0, parts.end) ?? Buffer.alloc(0),
         Buffer.from(parts.tail),
       ]);
       expect(JSON.parse(entry.toString('utf8')).event, text).toEqual(event);
@@ -155,7 +155,7 @@ describe('pubsubRequest: the CloudEvent daprd hands a subscriber', () => {
       JSON.parse(
         Buffer.concat([
           Buffer.from(parts.head),
-          parts.bytes ?? Buffer.alloc(0),
+          parts.bytes?.subarray(0, parts.end) ?? Buffer.alloc(0),
           Buffer.from(parts.tail),
         ]).toString('utf8'),
       );

@@ -20,25 +20,26 @@ const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /**
- * Random hex drawn from 4 KiB of random bytes encoded at once: one randomBytes call (or one hex
- * encoding) per message costs more than the rest of its envelope.
+ * New W3C traceparents (version 00, sampled), written out 170 at a time from one randomBytes call
+ * (4 KiB) and one hex encoding: a message's is one cut of that text (one randomBytes call, or one
+ * hex encoding and the dashes put in, per message cost more than the rest of its envelope).
  */
-let poolHex = '';
-let poolAt = 0;
-function random(n: number): string {
-  const chars = n * 2;
-  if (poolAt + chars > poolHex.length) {
-    poolHex = randomBytes(4096).toString('hex');
-    poolAt = 0;
+const TRACEPARENT_LENGTH = 55;
+const TRACEPARENTS_PER_FILL = 170;
+let traceparents = '';
+let traceparentAt = 0;
+function newTraceparent(): string {
+  if (traceparentAt === traceparents.length) {
+    const hex = randomBytes(24 * TRACEPARENTS_PER_FILL).toString('hex');
+    const out: string[] = [];
+    for (let i = 0; i < hex.length; i += 48)
+      out.push(`00-${hex.slice(i, i + 32)}-${hex.slice(i + 32, i + 48)}-01`);
+    traceparents = out.join('');
+    traceparentAt = 0;
   }
-  poolAt += chars;
-  return poolHex.slice(poolAt - chars, poolAt);
+  traceparentAt += TRACEPARENT_LENGTH;
+  return traceparents.slice(traceparentAt - TRACEPARENT_LENGTH, traceparentAt);
 }
-/** A new W3C traceparent (version 00, sampled): one cut of the pool, split around its dashes. */
-const newTraceparent = () => {
-  const hex = random(24);
-  return `00-${hex.slice(0, 32)}-${hex.slice(32)}-01`;
-};
 
 /** `JSON.stringify(value)` of the last few strings quoted (a trigger's topic and pub/sub name). */
 const quotedCache = new Map<string, string>();
@@ -229,7 +230,7 @@ class Tail {
       if (added === USUAL) {
         // The usual publisher's event: it has source, type and specversion, no trace, no tracestate.
         const tp = this.traceparent;
-        text = `,"topic":${quoted(this.topic)},"pubsubname":${quoted(this.pubsubname)},"traceparent":"${tp}","traceid":"${tp}","tracestate":${this.tracestate === '' ? '""' : JSON.stringify(this.tracestate)}`;
+        text = `${usualHead(this.topic, this.pubsubname)}${tp}","traceid":"${tp}","tracestate":${this.tracestate === '' ? '""' : JSON.stringify(this.tracestate)}`;
       } else {
         text = '';
         for (let bit = 0; bit < MEMBERS.length; bit++)
@@ -262,9 +263,22 @@ const DEFAULTS: readonly (string | undefined)[] = [
 /** topic, pubsubname, traceparent, traceid and tracestate added; source, type and specversion kept. */
 const USUAL = 0b11100011;
 
-/** A clean event's bytes: the publisher's up to its closing brace, then `tail` (daprd's members and `}`). */
+/** The usual members up to the traceparent's value, for the last topic and pub/sub name asked (a trigger's). */
+let usual = { topic: '', pubsubname: '', head: '' };
+function usualHead(topic: string, pubsubname: string): string {
+  if (usual.topic !== topic || usual.pubsubname !== pubsubname)
+    usual = {
+      topic,
+      pubsubname,
+      head: `,"topic":${quoted(topic)},"pubsubname":${quoted(pubsubname)},"traceparent":"`,
+    };
+  return usual.head;
+}
+
+/** A clean event's bytes: the publisher's up to its closing brace (`end`), then `tail` (daprd's members and `}`). */
 export interface EventSplice {
   readonly bytes: Uint8Array;
+  readonly end: number;
   readonly tail: string;
 }
 
@@ -327,8 +341,8 @@ class CloudEventRequest implements AppRequest {
     const bytes = this.bytes;
     // Bytes that were not valid UTF-8 were read with U+FFFD in their place: send that text instead.
     if (!tail?.clean || !bytes || this.text?.includes('\uFFFD')) return undefined;
-    const end = bytes.lastIndexOf(CLOSE_BRACE);
-    return { bytes: bytes.subarray(0, end), tail: `${tail.members}}` };
+    // The whole bytes and where to cut them (no view made per message).
+    return { bytes, end: bytes.lastIndexOf(CLOSE_BRACE), tail: `${tail.members}}` };
   }
 
   /** Serialized only when POSTed alone: a bulk delivery writes the whole batch once. */
@@ -348,12 +362,17 @@ class CloudEventRequest implements AppRequest {
 const spliceText = (text: string, members: string): string =>
   members ? `${text.slice(0, text.lastIndexOf('}'))}${members}}` : text;
 
-/** A bulk entry's JSON in three parts: `head`, the event's own bytes (when spliced), `tail`. */
+/** A bulk entry's JSON in three parts: `head`, the event's own bytes before `end` (when spliced), `tail`. */
 export interface BulkEntryParts {
   readonly head: string;
   readonly bytes: Uint8Array | undefined;
+  readonly end: number;
   readonly tail: string;
 }
+
+const DIGITS = /^[0-9]+$/;
+/** A bulk entry's members after a CloudEvent without metadata. */
+const CLOUDEVENT_TAIL = `,"contentType":"${CLOUDEVENT_JSON}","metadata":{}}`;
 
 /**
  * A pub/sub delivery as an entry of a bulk request, in JSON, as daprd's bulk subscriber writes one:
@@ -372,18 +391,21 @@ export function bulkEntryParts(
     metadata = JSON.stringify(d.metadata);
     break;
   }
-  const head = `{"entryId":${JSON.stringify(entryId)},"event":`;
+  // An id of digits only (the BulkSender's) needs no escaping.
+  const head = `{"entryId":${DIGITS.test(entryId) ? `"${entryId}"` : JSON.stringify(entryId)},"event":`;
   if (rawPayload)
     return {
       head: `${head}"${Buffer.from(d.data).toString('base64')}"`,
       bytes: undefined,
+      end: 0,
       tail: `,"contentType":"application/octet-stream","metadata":${metadata}}`,
     };
-  const tail = `,"contentType":"${CLOUDEVENT_JSON}","metadata":${metadata}}`;
+  const tail =
+    metadata === '{}' ? CLOUDEVENT_TAIL : `,"contentType":"${CLOUDEVENT_JSON}","metadata":${metadata}}`;
   const spliced = request.splice?.();
   return spliced
-    ? { head, bytes: spliced.bytes, tail: `${spliced.tail}${tail}` }
-    : { head: `${head}${request.json}`, bytes: undefined, tail };
+    ? { head, bytes: spliced.bytes, end: spliced.end, tail: `${spliced.tail}${tail}` }
+    : { head: `${head}${request.json}`, bytes: undefined, end: 0, tail };
 }
 
 /**

@@ -21,7 +21,13 @@ export type Prepared = { deadLetterTopic?: string } & (
 
 /** Where the messages taken in one turn of the event loop go: the instance and its route, or why not. */
 export type Target =
-  | { base: string; route?: AppRoute; set?: Extract<RouteSettings, { raw: boolean }> }
+  | {
+      base: string;
+      route?: AppRoute;
+      set?: Extract<RouteSettings, { raw: boolean }>;
+      /** The last path asked and its URL (the messages of a turn mostly go to one path). */
+      at?: { path: string; url: string };
+    }
   | { outcome: Outcome; deadLetterTopic?: string };
 
 /**
@@ -63,7 +69,9 @@ export function prepare(
       },
       ...dlt,
     };
-  const url = `${base}${path.startsWith('/') ? path : `/${path}`}`;
+  let at = target.at;
+  if (at?.path !== path) target.at = at = { path, url: `${base}${path.startsWith('/') ? path : `/${path}`}` };
+  const url = at.url;
   return set.bulk
     ? { url, request, kind: 'pubsub', bulk: set.bulk, deadLetterTopic: dlt.deadLetterTopic }
     : { url, request, kind: 'pubsub', deadLetterTopic: dlt.deadLetterTopic };

@@ -80,6 +80,7 @@ export class TriggerDelivery {
         timeoutMs: this.timeoutMs,
         signal: this.stopping.signal,
         agent: this.agent,
+        answered: () => this.ackAnswered(),
       });
       this.book = new RouteBook(trigger, this.timeoutMs, this.stopping.signal, this.agent);
       try {
@@ -152,8 +153,9 @@ export class TriggerDelivery {
 
   /**
    * A message's first attempt. The usual one (a bulk subscription, no circuit breaker, first
-   * delivery) joins its bulk request with a callback and is acked from it: no promise chain per
-   * message. Anything else, and any answer but success, goes on in `run` (retries, dead letters).
+   * delivery) joins its bulk request as a `FirstAttempt` and is acked with the other successes of
+   * its bulk answer (`ackAnswered`): no promise chain per message. Anything else, and any answer but
+   * success, goes on in `run` (retries, dead letters).
    */
   private first(d: Delivery, started: number, t: Target): void {
     try {
@@ -166,22 +168,69 @@ export class TriggerDelivery {
         !this.trigger.resiliency?.breaker &&
         !this.stopping.signal.aborted
       ) {
-        this.bulk.add(p.url, d, p.request as EntryRequest, p.bulk.raw, p.bulk.max, (last) => {
-          if (last.kind !== 'success') return this.finish(d, this.run(d, started, { p, last }));
-          d.ack().then(
-            () => {
-              this.delivered(d, started);
-              this.settle();
-            },
-            (err: unknown) => this.failed(d, err),
-          );
-        });
+        const a = new FirstAttempt(d, started, p);
+        this.bulk.add(p.url, d, p.request as EntryRequest, p.bulk.raw, p.bulk.max, this.answer, a);
         return;
       }
       this.finish(d, this.run(d, started, { p }));
     } catch (err) {
       this.failed(d, err);
     }
+  }
+
+  /** A first attempt's bulk outcome: a success waits for the rest of its answer (`ackAnswered`). */
+  private readonly answer = (last: Outcome, token: unknown): void => {
+    const a = token as FirstAttempt;
+    if (last.kind === 'success') this.succeeded.push(a);
+    else this.finish(a.d, this.run(a.d, a.started, { p: a.p, last }));
+  };
+
+  /** First attempts of the bulk answer being read that succeeded: acked together once it is read. */
+  private succeeded: FirstAttempt[] = [];
+
+  /**
+   * Acks the successes of one bulk answer. An engine that acks them together hands each the same
+   * promise (one XACK, or JetStream's acks that are settled once published): one reaction per such
+   * promise, not per message, counts them delivered.
+   */
+  private ackAnswered(): void {
+    const list = this.succeeded;
+    if (list.length === 0) return;
+    this.succeeded = [];
+    let group: FirstAttempt[] = [];
+    let acked: Promise<void> | undefined;
+    for (const a of list) {
+      let p: Promise<void>;
+      try {
+        p = a.d.ack();
+      } catch (err) {
+        this.failed(a.d, err);
+        continue;
+      }
+      if (p !== acked) {
+        if (acked) this.whenAcked(acked, group);
+        acked = p;
+        group = [];
+      }
+      group.push(a);
+    }
+    if (acked) this.whenAcked(acked, group);
+  }
+
+  private whenAcked(acked: Promise<void>, group: readonly FirstAttempt[]): void {
+    acked.then(
+      () => {
+        const now = performance.now();
+        const wall = Date.now();
+        for (const a of group) {
+          this.delivered(a.d, a.started, now, wall);
+          this.settle();
+        }
+      },
+      (err: unknown) => {
+        for (const a of group) this.failed(a.d, err);
+      },
+    );
   }
 
   private finish(d: Delivery, run: Promise<void>): void {
@@ -201,12 +250,9 @@ export class TriggerDelivery {
     if (--this.active === 0 && this.drained) this.drained();
   }
 
-  private delivered(d: Delivery, started: number): void {
+  private delivered(d: Delivery, started: number, now = performance.now(), wall = Date.now()): void {
     this.counters.add('delivered');
-    this.counters.observe(
-      performance.now() - started,
-      d.publishedAt === undefined ? undefined : Date.now() - d.publishedAt,
-    );
+    this.counters.observe(now - started, d.publishedAt === undefined ? undefined : wall - d.publishedAt);
   }
 
   /** The attempts of one message; `known`: its first one already prepared (and answered). */
@@ -428,6 +474,15 @@ export class TriggerDelivery {
     this.counters.add('requeued');
     await d.nack(delayMs > 0 ? delayMs : undefined);
   }
+}
+
+/** A message's first attempt in a bulk request, waiting for its answer. */
+class FirstAttempt {
+  constructor(
+    readonly d: Delivery,
+    readonly started: number,
+    readonly p: Prepared,
+  ) {}
 }
 
 /** The URL without its trailing slashes (no regular expression per message). */

@@ -392,6 +392,7 @@ class JetStreamSubscription implements Subscription {
 }
 
 const NO_METADATA: MessageMetadata = Object.freeze({});
+const SETTLED = Promise.resolve();
 
 /** One message handed out: plain fields, settled through its subscription (no closures per message). */
 class JetStreamDelivery implements Delivery {
@@ -414,11 +415,14 @@ class JetStreamDelivery implements Delivery {
     this.publishedAt = info.timestampNanos / 1e6;
   }
 
-  async ack(): Promise<void> {
+  /** Settled once published (`settle` never throws): every ack shares one resolved promise. */
+  ack(): Promise<void> {
     this.sub.settle(this.m, true);
+    return SETTLED;
   }
 
-  async nack(delayMs?: number): Promise<void> {
+  nack(delayMs?: number): Promise<void> {
     this.sub.settle(this.m, false, delayMs);
+    return SETTLED;
   }
 }
