@@ -6,7 +6,7 @@ import { forwardHeaders, responseHeaders } from '../http-util.js';
 import { BodyDecoder } from './body-decoder.js';
 import { requestHead } from './request-head.js';
 import { ForwardError, ResponseHeadParser, type ResponseHead } from './response-head.js';
-import type { ConnUser, UpstreamConn } from './upstream-conns.js';
+import { awaitHead, type ConnUser, type UpstreamConn } from './upstream-conns.js';
 
 /** How a forwarding attempt ends badly; the forwarder (forwarding.ts) owns the answers (one per gateway). */
 export interface RawOutcome {
@@ -56,7 +56,6 @@ export function forwardRaw(
  */
 class RawAttempt implements ConnUser {
   private conn: UpstreamConn | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private finished = false;
   private responded = false;
   private gotBytes = false;
@@ -105,20 +104,19 @@ class RawAttempt implements ConnUser {
       return;
     }
     c.user = this;
-    this.timer = setTimeout(this.timedOut, this.ex.route.opts.responseHeaderTimeoutMs);
+    awaitHead(c, this.ex.route.opts.responseHeaderTimeoutMs);
     c.socket.write(this.head, 'latin1');
   };
 
-  private readonly timedOut = () => {
-    if (this.finished) return;
+  headTimeout(): void {
+    if (this.finished || this.responded) return;
     this.settle(false);
     this.outcome.early(this.gw, this.ex, this.inst, new Error('no response headers in time'), true, false);
-  };
+  }
 
   /** Ends this attempt: the connection goes back to the pool or is closed. */
   private settle(reuse: boolean): void {
     this.finished = true;
-    clearTimeout(this.timer);
     const conn = this.conn;
     if (conn) {
       conn.socket.resume();
@@ -136,7 +134,6 @@ class RawAttempt implements ConnUser {
   };
 
   private start(h: ResponseHead, rest: Buffer): void {
-    clearTimeout(this.timer);
     this.responded = true;
     const res = this.ex.res;
     if (res.destroyed) return this.settle(false);
@@ -211,7 +208,6 @@ class RawAttempt implements ConnUser {
     ) {
       // the instance closed an idle pooled connection as the request went out: send again
       this.finished = true;
-      clearTimeout(this.timer);
       const { gw, ex, inst, head, method, done, outcome, mark } = this;
       new RawAttempt(gw, ex, inst, head, method, done, outcome, mark, this.staleTries + 1).begin();
       return;

@@ -24,12 +24,36 @@ export interface UpstreamConn {
   user: ConnUser | undefined;
   /** When it went idle (performance.now()). */
   idleSince: number;
+  /** The response-head timer (see `awaitHead`) and its duration. */
+  timer: NodeJS.Timeout | undefined;
+  timerMs: number;
 }
 
 export interface ConnUser {
   data(chunk: Buffer): void;
   /** The connection ended or failed; `err` undefined on a clean end from the instance. */
   closed(err: (Error & { code?: string }) | undefined): void;
+  /** The time given to `awaitHead` passed since the user called it (it may have its head by now). */
+  headTimeout(): void;
+}
+
+/**
+ * Starts the wait for the response head of `conn`'s user (its request just went out): after
+ * `ms`, the user then gets `headTimeout()`. One timer a connection, refreshed for each request
+ * instead of one made and cleared per request; a head that came in time needs no clearing, the
+ * user knows it is not waiting (or it is gone and the connection idle).
+ */
+export function awaitHead(conn: UpstreamConn, ms: number): void {
+  if (conn.timer !== undefined && conn.timerMs === ms) conn.timer.refresh();
+  else {
+    clearTimeout(conn.timer);
+    conn.timer = setTimeout(headTimedOut, ms, conn);
+    conn.timerMs = ms;
+  }
+}
+
+function headTimedOut(conn: UpstreamConn): void {
+  conn.user?.headTimeout();
 }
 
 type Waiter = (err: Error | undefined, conn?: UpstreamConn) => void;
@@ -98,7 +122,15 @@ class AddressPool {
         },
       },
     });
-    const conn: UpstreamConn = { socket, pool: this, reused: false, user: undefined, idleSince: 0 };
+    const conn: UpstreamConn = {
+      socket,
+      pool: this,
+      reused: false,
+      user: undefined,
+      idleSince: 0,
+      timer: undefined,
+      timerMs: 0,
+    };
     let connected = false;
     socket.once('connect', () => {
       connected = true;
@@ -108,6 +140,7 @@ class AddressPool {
     socket.on('error', () => {}); // reported through 'close'
     socket.on('close', (hadError) => {
       this.open--;
+      clearTimeout(conn.timer);
       const i = this.idle.indexOf(conn);
       if (i >= 0) this.idle.splice(i, 1);
       const err = (socket as unknown as { errored?: Error }).errored ?? undefined;
