@@ -21,7 +21,15 @@ export interface MetricBody extends Record<string, unknown> {
   labels?: Record<string, string>;
 }
 
-/** Current time in nanoseconds. */
+let lastMs = -1;
+let lastNs = 0n;
+
+/** Current time in nanoseconds (millisecond resolution: the BigInt is made once per millisecond). */
 export function nowNs(): bigint {
-  return BigInt(Date.now()) * 1_000_000n;
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastNs = BigInt(ms) * 1_000_000n;
+  }
+  return lastNs;
 }

@@ -179,6 +179,49 @@ export function createRecordFlow(
     return lines;
   };
 
+  // write and settled are made once, not per emit: under tsx (keepNames) every named closure made
+  // per call costs a defineProperty call.
+  /** Adds an emit's share to each output's batch (disk-buffered: to its chunk, now). */
+  const write = (
+    state: InputState,
+    perOutput: CollectorRecord[][],
+    lines: Map<number, Buffer> | undefined,
+    tracker: Tracker,
+  ): void => {
+    try {
+      // Disk-buffered records without ack are accepted once written: nothing to follow.
+      const follow = state.fs && !state.ack ? undefined : tracker;
+      for (let i = 0; i < runners.length; i++)
+        runners[i]!.runner.add(perOutput[i]!, follow, state.fs, lines?.get(i));
+    } catch (err) {
+      throw new CollectorError(
+        'SPROUT_ERR_COLLECTOR_BUFFER',
+        `cannot write the filesystem buffer: ${(err as Error).message}`,
+        undefined,
+        { cause: err },
+      );
+    } finally {
+      tracker.seal();
+    }
+  };
+
+  /** Accepted: with ack once delivered, otherwise once the input is back under its memory limit. */
+  const settled = (state: InputState, acked: Promise<void> | undefined): Promise<void> => {
+    if (acked) return acked;
+    if (over(state)) {
+      if (!state.paused) {
+        state.paused = true;
+        m.paused.set({ input: state.id }, 1);
+        log.debug(
+          { input: state.id, bytes: state.bytes, limit: state.limit, records: state.records },
+          'input paused by mem_buf_limit',
+        );
+      }
+      return new Promise<void>((r) => state.waiters.push(r));
+    }
+    return ACCEPTED;
+  };
+
   const emit = (
     state: InputState,
     records: CollectorRecord[],
@@ -238,42 +281,9 @@ export function createRecordFlow(
           );
       }
     });
-    const write = () => {
-      try {
-        // Disk-buffered records without ack are accepted once written: nothing to follow.
-        const follow = state.fs && !state.ack ? undefined : tracker;
-        for (let i = 0; i < runners.length; i++)
-          runners[i]!.runner.add(perOutput[i]!, follow, state.fs, lines?.get(i));
-      } catch (err) {
-        throw new CollectorError(
-          'SPROUT_ERR_COLLECTOR_BUFFER',
-          `cannot write the filesystem buffer: ${(err as Error).message}`,
-          undefined,
-          { cause: err },
-        );
-      } finally {
-        tracker.seal();
-      }
-    };
-    /** Accepted: with ack once delivered, otherwise once the input is back under its memory limit. */
-    const settled = (): Promise<void> => {
-      if (acked) return acked;
-      if (over(state)) {
-        if (!state.paused) {
-          state.paused = true;
-          m.paused.set({ input: state.id }, 1);
-          log.debug(
-            { input: state.id, bytes: state.bytes, limit: state.limit, records: state.records },
-            'input paused by mem_buf_limit',
-          );
-        }
-        return new Promise<void>((r) => state.waiters.push(r));
-      }
-      return ACCEPTED;
-    };
     if (!full) {
-      write();
-      return settled();
+      write(state, perOutput, lines, tracker);
+      return settled(state, acked);
     }
     // The buffer is full: this emit (and the input behind it, which waits for it) goes on once
     // delivered chunks leave the disk.
@@ -289,11 +299,11 @@ export function createRecordFlow(
         if (state.blocked) log.info({ input: state.id }, 'filesystem buffer has room again: input resumes');
         state.blocked = false;
         try {
-          write();
+          write(state, perOutput, lines, tracker);
         } catch (err) {
           return reject(err as Error);
         }
-        settled().then(resolve, reject);
+        settled(state, acked).then(resolve, reject);
       }),
     );
   };

@@ -36,6 +36,16 @@ export function sendRefusal(
   sendError(res, err, { code: 'SPROUT_ERR_COLLECTOR_INTERNAL' }, { ...close, ...headers });
 }
 
+/**
+ * Answers what a request handler threw (or rejected with), as the guard of guardedHttpServer does: a
+ * coded refusal, a 500 `SPROUT_ERR_COLLECTOR_INTERNAL` counted as `internal` for anything uncoded.
+ * For a handler that goes on in a callback of its own, where the guard no longer sees its throws.
+ */
+export function answerFailure(req: IncomingMessage, res: ServerResponse, err: unknown, reject: Reject): void {
+  if (!isSproutError(err)) reject('internal', { error: err instanceof Error ? err.message : String(err) });
+  sendRefusal(req, res, err);
+}
+
 /** A coded refusal with its HTTP status, for the answers of the HTTP inputs. */
 export function refusal(code: CollectorErrorCode, status: number, message: string): CollectorError {
   return new CollectorError(code, message, undefined, { status });
@@ -52,17 +62,13 @@ export function refusal(code: CollectorErrorCode, status: number, message: strin
  * and keep-alive timeouts), so slow clients cannot hold it.
  */
 export function guardedHttpServer(handler: RequestHandler, reject: Reject, tls?: TlsOptions): Server {
+  // No closure made per request: each one costs a call under tsx's keepNames, on every request.
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    const fail = (err: unknown) => {
-      if (!isSproutError(err))
-        reject('internal', { error: err instanceof Error ? err.message : String(err) });
-      sendRefusal(req, res, err);
-    };
     try {
       const pending = handler(req, res);
-      if (pending instanceof Promise) pending.catch(fail);
+      if (pending instanceof Promise) pending.catch((err) => answerFailure(req, res, err, reject));
     } catch (err) {
-      fail(err);
+      answerFailure(req, res, err, reject);
     }
   };
   const server: Server = tls ? createHttpsServer(tls, onRequest) : createServer(onRequest);

@@ -1,11 +1,18 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import { Server as TlsServer } from 'node:tls';
-import { isSproutError, readBody } from '@sprout/http';
+import { isSproutError, readBodyThen } from '@sprout/http';
 import { z } from 'zod';
 import { bool, many, port } from '../config/values.js';
-import type { InputContext, InputPlugin } from '../plugin.js';
+import { ACCEPTED, type InputContext, type InputPlugin } from '../plugin.js';
 import { nowNs, type CollectorRecord } from '../types.js';
-import { httpListener, refusal, RETRY_AFTER, sendRefusal, unavailable } from './http-server.js';
+import {
+  answerFailure,
+  httpListener,
+  refusal,
+  RETRY_AFTER,
+  sendRefusal,
+  unavailable,
+} from './http-server.js';
 import { BOTH_VERSIONS_ALPN, peerAddress, serveHttp2Too } from './http-versions.js';
 import { bodyLimit } from './net.js';
 import { httpServerKeys, listenerOptions, responseCode, type ServerKeyValues } from './http-keys.js';
@@ -13,6 +20,15 @@ import { applyHttpKeepAlive, applyNetKeys, withAcceptTimeout } from './net-keys.
 import { serverTlsOptions, tlsKeys } from './tls.js';
 
 const BAD_REQUEST = 'SPROUT_ERR_COLLECTOR_BAD_REQUEST';
+
+/** An HTTP client can come back later: a full filesystem buffer refuses its records (503). */
+const REFUSE_IF_FULL = { ifFull: 'refuse' } as const;
+
+/** The 503 for records the pipeline did not take (a full buffer asks the client to retry later). */
+function refuseUnavailable(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  const e = unavailable(err);
+  sendRefusal(req, res, e, e.code === 'SPROUT_ERR_COLLECTOR_BUFFER_FULL' ? RETRY_AFTER : {});
+}
 
 /**
  * Sets up an HTTP input's listener before it listens: HTTP/2 on the same port (`http2`), the
@@ -101,7 +117,43 @@ export const httpInput: InputPlugin<typeof schema> = {
     }
     const l = listenerOptions(o);
     const bodyOptions = bodyLimit(l.maxBytes);
-    const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const { tag_key: tagKey, remote_addr_key: addrKey } = o;
+    const code = o.successful_response_code;
+    /** Hands a read body's records to the pipeline and answers once it took them. */
+    const accept = (req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer): void => {
+      const bodies = bodiesOf(String(req.headers['content-type'] ?? ''), raw);
+      if (typeof bodies === 'string') {
+        ctx.reject('invalid_body', { error: bodies });
+        return sendRefusal(req, res, refusal('SPROUT_ERR_COLLECTOR_DECODE', 400, bodies));
+      }
+      const tag = path || ctx.tag;
+      const time = nowNs();
+      const addr = o.add_remote_addr ? remoteAddress(req, l.http2) : undefined;
+      const records: CollectorRecord[] = new Array<CollectorRecord>(bodies.length);
+      for (let i = 0; i < bodies.length; i++) {
+        const body = bodies[i]!;
+        if (addr !== undefined) body[addrKey] = addr;
+        const t = tagKey !== undefined ? body[tagKey] : undefined;
+        records[i] = { time, tag: typeof t === 'string' && t ? t : tag, body };
+      }
+      let accepted: Promise<void>;
+      try {
+        accepted = ctx.emit(records, raw.length, REFUSE_IF_FULL);
+      } catch (err) {
+        return refuseUnavailable(req, res, err);
+      }
+      // Taken at once (the usual case): answered now, without waiting a turn for the promise.
+      if (accepted === ACCEPTED) return void res.writeHead(code, headers).end();
+      accepted
+        .then(
+          () => void res.writeHead(code, headers).end(),
+          (err: unknown) => refuseUnavailable(req, res, err),
+        )
+        .catch((err: unknown) => answerFailure(req, res, err, ctx.reject));
+    };
+    // Not an async function: the body is read with a callback and the records are taken at once, so
+    // a request makes no promise (the guard's try/catch does not reach the callback: it has its own).
+    const handle = (req: IncomingMessage, res: ServerResponse): void => {
       if (o.enable_health_endpoint && req.method === 'GET' && req.url?.split('?')[0] === '/health') {
         const body = JSON.stringify({ status: 'ok', timestamp: Math.floor(Date.now() / 1000) });
         return void res.writeHead(200, { 'content-type': 'application/json' }).end(body);
@@ -120,41 +172,30 @@ export const httpInput: InputPlugin<typeof schema> = {
           refusal(BAD_REQUEST, 400, 'the URL path is not valid percent-encoded UTF-8'),
         );
       }
-      let raw: Buffer;
-      try {
-        raw = await readBody(req, bodyOptions);
-      } catch (err) {
-        if (isSproutError(err, 'SPROUT_ERR_COLLECTOR_TOO_LARGE')) {
-          ctx.reject('too_large', { limit: l.maxBytes });
-          return sendRefusal(
-            req,
-            res,
-            refusal('SPROUT_ERR_COLLECTOR_TOO_LARGE', 413, `body over buffer_max_size (${l.maxBytes} bytes)`),
-          );
+      readBodyThen(req, bodyOptions, (err, raw) => {
+        // A refusal waits a microtask, as it did after an awaited read: answered inside the stream's
+        // error event, an HTTP/2 stream is reset before a gunzip pipe's own error handling pauses it,
+        // which fails an assertion in Node.
+        if (err) return queueMicrotask(() => refuseBody(req, res, err));
+        try {
+          accept(req, res, path, raw!);
+        } catch (e) {
+          answerFailure(req, res, e, ctx.reject);
         }
-        ctx.reject('unreadable', { error: (err as Error).message });
-        return sendRefusal(req, res, refusal('SPROUT_ERR_COLLECTOR_DECODE', 400, 'cannot read the body'));
-      }
-      const bodies = bodiesOf(String(req.headers['content-type'] ?? ''), raw);
-      if (typeof bodies === 'string') {
-        ctx.reject('invalid_body', { error: bodies });
-        return sendRefusal(req, res, refusal('SPROUT_ERR_COLLECTOR_DECODE', 400, bodies));
-      }
-      const tag = path || ctx.tag;
-      const time = nowNs();
-      const addr = o.add_remote_addr ? remoteAddress(req, l.http2) : undefined;
-      const records: CollectorRecord[] = bodies.map((body) => {
-        if (addr !== undefined) body[o.remote_addr_key] = addr;
-        const t = o.tag_key !== undefined ? body[o.tag_key] : undefined;
-        return { time, tag: typeof t === 'string' && t ? t : tag, body };
       });
-      try {
-        await ctx.emit(records, raw.length, { ifFull: 'refuse' });
-      } catch (err) {
-        const e = unavailable(err);
-        return sendRefusal(req, res, e, e.code === 'SPROUT_ERR_COLLECTOR_BUFFER_FULL' ? RETRY_AFTER : {});
+    };
+    /** The answer to a body that could not be read: too large (413) or broken (400). */
+    const refuseBody = (req: IncomingMessage, res: ServerResponse, err: Error): void => {
+      if (isSproutError(err, 'SPROUT_ERR_COLLECTOR_TOO_LARGE')) {
+        ctx.reject('too_large', { limit: l.maxBytes });
+        return sendRefusal(
+          req,
+          res,
+          refusal('SPROUT_ERR_COLLECTOR_TOO_LARGE', 413, `body over buffer_max_size (${l.maxBytes} bytes)`),
+        );
       }
-      res.writeHead(o.successful_response_code, headers).end();
+      ctx.reject('unreadable', { error: err.message });
+      sendRefusal(req, res, refusal('SPROUT_ERR_COLLECTOR_DECODE', 400, 'cannot read the body'));
     };
     const tls = serverTlsOptions(o, 'http');
     return httpListener(
