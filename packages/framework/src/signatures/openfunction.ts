@@ -49,7 +49,6 @@ export function openFunctionInvoker(
     input: string,
   ): BulkStatus[] | Promise<BulkStatus[]> => {
     const base = req.executionId;
-    const signal = req.signal;
     const failed = (item: (typeof items)[number], executionId: string, err: unknown): BulkStatus => {
       const code = (err as { code?: unknown })?.code;
       const errorCode =
@@ -75,7 +74,8 @@ export function openFunctionInvoker(
       const executionId = `${base}-${item.entryId}`;
       try {
         if ('invalid' in item) throw item.invalid;
-        const ctx = new InvocationContext(resources, req, undefined, { input, executionId, signal });
+        // ctx.signal is the request's, made when first read (an AbortController per request otherwise).
+        const ctx = new InvocationContext(resources, req, undefined, { input, executionId });
         const ran: unknown = hooked
           ? runWithPlugins(ctx, resources.plugins, pre, post, async () => fn(ctx, item.data))
           : fn(ctx, item.data);
