@@ -28,9 +28,12 @@ export type ParseResult = SimpleRequest | typeof MORE | typeof OTHER;
 /** Header fields a simple request may have at most. */
 const MAX_FIELDS = 100;
 const REQUEST_LINE = /^(GET|HEAD|DELETE|OPTIONS) (\/[\x21-\x7e]*) HTTP\/1\.1$/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// visible ASCII, spaces and tabs; obs-text and control characters go to node:http
-const VALUE = /^[\t\x20-\x7e]*$/;
+/**
+ * Every field line after the request line at once (sticky: lastIndex at the request line's end):
+ * a token name, a colon, a value of visible ASCII, spaces and tabs (obs-text and control
+ * characters go to node:http).
+ */
+const FIELD_LINES = /(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*)*$/y;
 
 /**
  * Parses the head at the start of `buf`. `from` is where the search for the blank line may start
@@ -40,21 +43,21 @@ export function parseRequestHead(buf: Buffer, from: number, maxHeadBytes: number
   const end = buf.indexOf('\r\n\r\n', Math.max(0, from - 3), 'latin1');
   if (end < 0) return buf.length > maxHeadBytes ? OTHER : MORE;
   if (end + 4 > maxHeadBytes) return OTHER;
-  const lines = buf.toString('latin1', 0, end).split('\r\n');
+  const text = buf.toString('latin1', 0, end);
+  const lines = text.split('\r\n');
   const m = REQUEST_LINE.exec(lines[0]!);
   if (!m || lines.length - 1 > MAX_FIELDS) return OTHER;
+  FIELD_LINES.lastIndex = lines[0]!.length;
+  if (!FIELD_LINES.test(text)) return OTHER;
   const rawHeaders: string[] = [];
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
+    // FIELD_LINES held: a token, then the first colon, then an allowed value
     const colon = line.indexOf(':');
-    if (colon <= 0) return OTHER;
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return OTHER;
-    let value = line.slice(colon + 1);
-    if (!VALUE.test(value)) return OTHER;
-    // only tab and space can be at the ends now: trim() takes exactly the optional whitespace
-    value = value.trim();
+    // only tab and space can be at the ends: trim() takes exactly the optional whitespace
+    const value = line.slice(colon + 1).trim();
     const lower = name.toLowerCase();
     if (lower in headers || !simpleField(lower, value)) return OTHER;
     headers[lower] = value;
