@@ -153,10 +153,18 @@ function hostileRequest(rng: Rng, target: FuzzTarget): Buffer[] {
   return pieces;
 }
 
+/** One response read back: its status, lower-cased header block and what its connection sent. */
+export interface FuzzAnswer {
+  status: number;
+  headers: string;
+  /** The bytes the connection sent (latin1, JSON-escaped by a failing test's message; long ones cut). */
+  sent?: string;
+}
+
 /** The status lines and headers of every response in `bytes` (a connection may carry several). */
-function responsesIn(bytes: Buffer): Array<{ status: number; headers: string }> {
+function responsesIn(bytes: Buffer): FuzzAnswer[] {
   const text = bytes.toString('latin1');
-  const out: Array<{ status: number; headers: string }> = [];
+  const out: FuzzAnswer[] = [];
   for (const m of text.matchAll(/HTTP\/1\.[01] (\d{3})[^\r\n]*\r\n((?:[^\r\n]+\r\n)*)\r\n/g))
     out.push({ status: Number(m[1]), headers: m[2]!.toLowerCase() });
   return out;
@@ -196,12 +204,15 @@ function sendRaw(port: number, pieces: Buffer[], rng: Rng, waitMs = 5000): Promi
   });
 }
 
+/** How much of a request is kept beside its answers (the head, where refusals are decided). */
+const SENT_SHOWN = 600;
+
 /** What a fuzz run sent and got back. */
 export interface FuzzResult {
   /** Requests sent. */
   sent: number;
-  /** Every response read back (status and lower-cased header block). */
-  seen: Array<{ status: number; headers: string }>;
+  /** Every response read back (status, lower-cased header block, what its connection sent). */
+  seen: FuzzAnswer[];
 }
 
 /**
@@ -220,8 +231,16 @@ export async function fuzzHttpServer(
   const worker = async () => {
     while (sent < o.min || Date.now() < end) {
       sent++;
-      const back = await sendRaw(port, hostileRequest(o.rng, target), o.rng);
-      seen.push(...responsesIn(back));
+      const pieces = hostileRequest(o.rng, target);
+      const back = responsesIn(await sendRaw(port, pieces, o.rng));
+      // What was sent goes with each answer, so a failing assertion shows the request to replay.
+      if (back.length) {
+        const sent = Buffer.concat(pieces);
+        const text = sent.subarray(0, SENT_SHOWN).toString('latin1');
+        const shown = sent.length > SENT_SHOWN ? `${text}… (${sent.length} bytes)` : text;
+        for (const a of back) a.sent = shown;
+      }
+      seen.push(...back);
     }
   };
   await Promise.all(Array.from({ length: o.workers ?? 10 }, worker));

@@ -25,6 +25,7 @@ export function closeServer(server: Listenable & { closeAllConnections?: () => v
 export { openSlowClients, type SlowClients } from './slow-clients.js';
 export {
   fuzzFindings,
+  type FuzzAnswer,
   fuzzHttpServer,
   type FuzzFindings,
   type FuzzResult,
