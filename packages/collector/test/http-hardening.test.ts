@@ -121,6 +121,23 @@ pipeline:
     expect((await post(httpPort, '/app', 'application/json', '{"ok":1}')).status).toBe(201);
   });
 
+  it('an HTTP/1.1 request without Host (a fuzz find) is a coded 400 on every server', async () => {
+    // A head cut after its request line, then a chunked body whose empty size line ends the head.
+    const hostless = 'POST /v1/logs HTTP/1.1\r\n\r\n{"a":1,\r\n0\r\n\r\n';
+    for (const port of [httpPort, otlpPort, monitorPort]) {
+      const back = await new Promise<string>((resolve) => {
+        let text = '';
+        const s = connect(port, '127.0.0.1', () => s.write(hostless));
+        s.on('data', (c: Buffer) => (text += c.toString('latin1')));
+        s.on('close', () => resolve(text));
+      });
+      expect(back, `port ${port}`).toMatch(
+        /^HTTP\/1\.1 400 Bad Request\r\n(?:[^\r\n]+\r\n)*x-sprout-error-code: SPROUT_ERR_COLLECTOR_DECODE\r\n/,
+      );
+    }
+    alive();
+  });
+
   it('http input: fuzzed requests get coded answers; a good request works afterwards', async () => {
     const r = await fuzzHttp1(httpPort, ['/', '/app.web', '/a/b'], Buffer.from('[{"msg":"x"}]'));
     alive();

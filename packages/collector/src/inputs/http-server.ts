@@ -52,11 +52,23 @@ export function refusal(code: CollectorErrorCode, status: number, message: strin
 }
 
 /**
+ * Refuses an HTTP/1.1 request without a Host header (RFC 9112 §3.2), as Node would with
+ * `requireHostHeader` but coded like the parser's refusals: 400 `SPROUT_ERR_COLLECTOR_DECODE`,
+ * counted as `malformed`, the connection closed.
+ */
+function refuseHostless(req: IncomingMessage, res: ServerResponse, reject: Reject): void {
+  reject('malformed', { error: 'no Host header' });
+  const err = refusal('SPROUT_ERR_COLLECTOR_DECODE', 400, 'an HTTP/1.1 request must carry a Host header');
+  sendRefusal(req, res, err, { connection: 'close' });
+}
+
+/**
  * An HTTP/1.1 server no request can bring down: whatever the handler throws (or rejects with) is
  * answered with a coded error (a 500 `SPROUT_ERR_COLLECTOR_INTERNAL` for anything uncoded) and
  * counted as `internal`; bytes the HTTP parser refuses (garbage, bad framing, oversized headers, too
  * slow) are answered 400, 431 or 408 with a coded body and counted (`malformed`, `too_large`,
- * `truncated`). The connection of a refused request is closed; the server keeps serving. With `tls`
+ * `truncated`), and so is an HTTP/1.1 request without Host (`malformed`, instead of Node's bare
+ * 400). The connection of a refused request is closed; the server keeps serving. With `tls`
  * (see serverTlsOptions) it serves HTTPS; a failed handshake only ends that connection. It keeps
  * the listener limits of every Sprout server (`applyServerLimits`: connection cap, header, request
  * and keep-alive timeouts), so slow clients cannot hold it.
@@ -64,6 +76,8 @@ export function refusal(code: CollectorErrorCode, status: number, message: strin
 export function guardedHttpServer(handler: RequestHandler, reject: Reject, tls?: TlsOptions): Server {
   // No closure made per request: each one costs a call under tsx's keepNames, on every request.
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1)
+      return refuseHostless(req, res, reject);
     try {
       const pending = handler(req, res);
       if (pending instanceof Promise) pending.catch((err) => answerFailure(req, res, err, reject));
@@ -71,7 +85,11 @@ export function guardedHttpServer(handler: RequestHandler, reject: Reject, tls?:
       answerFailure(req, res, err, reject);
     }
   };
-  const server: Server = tls ? createHttpsServer(tls, onRequest) : createServer(onRequest);
+  // Node answers an HTTP/1.1 request without Host itself, with a bare 400: refuseHostless codes it.
+  const options = { requireHostHeader: false };
+  const server: Server = tls
+    ? createHttpsServer({ ...tls, ...options }, onRequest)
+    : createServer(options, onRequest);
   applyServerLimits(server);
   if (tls) server.on('tlsClientError', (_err: Error, s: Socket) => s.destroy());
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
