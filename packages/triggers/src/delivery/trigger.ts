@@ -12,7 +12,7 @@ import { backoffMs, mayRetry, readRetryPolicy, retriesStatus, type RetryPolicy }
 import type { AppRequest } from './envelope.js';
 import { prepare, type Prepared, type Target } from './prepare.js';
 import { RouteBook } from './route-book.js';
-import type { AppRoute } from './routes.js';
+import { TargetLookup } from './target-lookup.js';
 import type { DeliveryOptions, Trigger } from './trigger-types.js';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -45,13 +45,13 @@ export class TriggerDelivery {
   private drained: (() => void) | undefined;
   /** Messages taken in this turn of the event loop, waiting together for the target. */
   private taken: { ds: Delivery[]; at: number[] } | undefined;
-  /** Deliveries waiting for an instance: rejected at once by close() (one abort listener for all). */
-  private readonly waiting = new Set<(err: Error) => void>();
   private subscription: Subscription | undefined;
   /** Pub/sub only: gathers deliveries into bulk requests when the subscription is bulk. */
   private readonly bulk: BulkSender | undefined;
   /** Pub/sub only: where its messages go (routes per instance, rules, what a route implies). */
   private readonly book: RouteBook | undefined;
+  /** Where the messages go: the instance and the app's route there, asked once per turn. */
+  private readonly targets: TargetLookup;
 
   private constructor(
     readonly trigger: Trigger,
@@ -62,14 +62,6 @@ export class TriggerDelivery {
     // Every delivery in flight listens for the stop while it waits for an instance, POSTs or backs
     // off: many at once is expected, not a leak (Node warns past 10).
     setMaxListeners(3 * Math.max(1, Math.floor(options.maxInFlight)) + 10, this.stopping.signal);
-    this.stopping.signal.addEventListener(
-      'abort',
-      () => {
-        for (const reject of this.waiting) reject(new Error('stopping'));
-        this.waiting.clear();
-      },
-      { once: true },
-    );
     this.log = (options.log ?? createLogger({ name: 'triggers' })).child({ trigger: trigger.name });
     // A declarative rule Sprout cannot evaluate, or a rawPayload that is not a boolean, is refused
     // now, not at the first message.
@@ -95,6 +87,7 @@ export class TriggerDelivery {
         );
       }
     }
+    this.targets = new TargetLookup(trigger, this.book, options.target, this.stopping.signal);
   }
 
   /** Subscribes (or starts reading the binding) and delivers until `close()`. */
@@ -142,7 +135,7 @@ export class TriggerDelivery {
     let turn = this.taken;
     if (!turn) {
       const mine = (turn = this.taken = { ds: [], at: [] });
-      void this.target().then((t) => {
+      void this.targets.get().then((t) => {
         if (this.taken === mine) this.taken = undefined;
         for (let i = 0; i < mine.ds.length; i++) this.first(mine.ds[i]!, mine.at[i]!, t);
       });
@@ -265,7 +258,7 @@ export class TriggerDelivery {
     let last: Outcome | undefined;
     for (let first = true; ; first = false) {
       if (this.stopping.signal.aborted) return this.handBack();
-      const p = known?.p ?? prepare(this.trigger, this.book, d, await this.target());
+      const p = known?.p ?? prepare(this.trigger, this.book, d, await this.targets.get());
       const deadLetterTopic =
         (trigger.kind === 'pubsub' ? trigger.deadLetterTopic : undefined) ?? p.deadLetterTopic;
       if ('invalid' in p)
@@ -335,73 +328,6 @@ export class TriggerDelivery {
         return this.handBack();
       }
     }
-  }
-
-  /** The target of the messages taken in this turn of the event loop (looked up once for all of them). */
-  private turn: Promise<Target> | undefined;
-
-  /**
-   * The instance (`target.url()`) and the app's route there, asked once per turn of the event loop
-   * for every message taken in it (a message taken later, or retried, asks again).
-   */
-  private target(): Promise<Target> {
-    let t = this.turn;
-    if (!t) {
-      const mine = (t = this.turn = this.lookUp());
-      setImmediate(() => {
-        if (this.turn === mine) this.turn = undefined;
-      });
-    }
-    return t;
-  }
-
-  private async lookUp(): Promise<Target> {
-    const trigger = this.trigger;
-    let base: string;
-    try {
-      base = trimSlashes(await this.untilStopped(this.options.target.url()));
-    } catch (err) {
-      return { outcome: { kind: 'retry', reason: `no instance to deliver to: ${(err as Error).message}` } };
-    }
-    const book = this.book;
-    if (trigger.kind === 'binding' || !book) return { base };
-    let route: AppRoute | undefined;
-    if (!book.declarative) {
-      try {
-        route = await book.appRoute(base);
-      } catch (err) {
-        book.forget(base);
-        return {
-          outcome: { kind: 'retry', reason: `reading the app's subscriptions: ${(err as Error).message}` },
-        };
-      }
-      if (!route) {
-        book.forget(base);
-        const reason = `the app does not subscribe to ${trigger.pubsubname}/${trigger.topic} at GET /dapr/subscribe`;
-        return { outcome: { kind: 'retry', reason } };
-      }
-    }
-    const set = book.settingsFor(route);
-    if ('invalid' in set) return { outcome: { kind: 'retry', reason: set.invalid }, ...set.dlt };
-    return route ? { base, route, set } : { base, set };
-  }
-
-  /** `p`, or a rejection as soon as the delivery stops (a target waiting for an instance must not hold close()). */
-  private untilStopped<T>(p: Promise<T>): Promise<T> {
-    if (this.stopping.signal.aborted) return Promise.reject(new Error('stopping'));
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.add(reject);
-      p.then(
-        (v) => {
-          this.waiting.delete(reject);
-          resolve(v);
-        },
-        (err: unknown) => {
-          this.waiting.delete(reject);
-          reject(err as Error);
-        },
-      );
-    });
   }
 
   /** Waits while the trigger's circuit breaker is open; false: the delivery is stopping. */
@@ -483,11 +409,4 @@ class FirstAttempt {
     readonly started: number,
     readonly p: Prepared,
   ) {}
-}
-
-/** The URL without its trailing slashes (no regular expression per message). */
-function trimSlashes(url: string): string {
-  let end = url.length;
-  while (end > 0 && url.charCodeAt(end - 1) === 47) end--;
-  return end === url.length ? url : url.slice(0, end);
 }
