@@ -12,6 +12,13 @@ beforeAll(async () => {
 });
 afterAll(() => admin?.close());
 
+/** Closes the engine and deletes the stream the test made. */
+async function closeAndDelete(e: { close(): Promise<void> }, stream: string): Promise<void> {
+  await e.close();
+  const jsm = await admin.jetstreamManager();
+  await jsm.streams.delete(stream).catch(() => {});
+}
+
 describePubSubConformance('jetstream', {
   open: (timer) =>
     openPubSub({
@@ -64,9 +71,7 @@ describe('pubsub.jetstream delivery limits', () => {
       expect(attempts).toEqual([1, 2]);
       await sub.close();
     } finally {
-      await e.close();
-      const jsm = await admin.jetstreamManager();
-      await jsm.streams.delete(topic.replace(/[.*>\s/\\]/g, '_')).catch(() => {});
+      await closeAndDelete(e, topic.replace(/[.*>\s/\\]/g, '_'));
     }
   });
 });
@@ -135,9 +140,93 @@ describe('pubsub.jetstream metadata', () => {
       expect(c.config.ack_policy).toBe('explicit');
       await sub.close();
     } finally {
-      await e.close();
+      await closeAndDelete(e, stream);
+    }
+  });
+});
+
+describe('pubsub.jetstream pull consumer', () => {
+  it('a delivery carries the stream sequence, the delivery count and the stored time from its ack subject', async () => {
+    const topic = `${NAME}.facts`;
+    const e = await openPubSub({ name: NAME, type: 'pubsub.jetstream', metadata });
+    const seen: { id: string; attempt: number; publishedAt?: number }[] = [];
+    try {
+      const sub = await e.subscribe({
+        topic,
+        group: 'g',
+        maxInFlight: 4,
+        onMessage: (d) => {
+          seen.push({ id: d.id, attempt: d.attempt, publishedAt: d.publishedAt });
+          void (seen.length === 2 ? d.nack() : d.ack()); // the second comes again
+        },
+        onError: () => {},
+      });
+      const before = Date.now();
+      await e.publish(topic, new TextEncoder().encode('a'));
+      await e.publish(topic, new TextEncoder().encode('b'));
+      const after = Date.now();
+      await waitFor(() => seen.length === 3, 'three deliveries');
       const jsm = await admin.jetstreamManager();
-      await jsm.streams.delete(stream).catch(() => {});
+      const stream = await jsm.streams.info(topic.replace(/[.*>\s/\\]/g, '_'));
+      const first = stream.state.first_seq;
+      expect(seen.map((s) => [s.id, s.attempt])).toEqual([
+        [String(first), 1],
+        [String(first + 1), 1],
+        [String(first + 1), 2],
+      ]);
+      for (const s of seen) {
+        expect(s.publishedAt).toBeGreaterThanOrEqual(before - 1);
+        expect(s.publishedAt).toBeLessThanOrEqual(after + 1);
+      }
+      await sub.close();
+    } finally {
+      await closeAndDelete(e, topic.replace(/[.*>\s/\\]/g, '_'));
+    }
+  });
+
+  it('a consumer deleted under it is told as unavailable and made again; what is published after is consumed', async () => {
+    const topic = `${NAME}.deleted`;
+    const stream = topic.replace(/[.*>\s/\\]/g, '_');
+    const durable = `g-${stream}`;
+    const e = await openPubSub({ name: NAME, type: 'pubsub.jetstream', metadata });
+    const errors: Error[] = [];
+    const got: string[] = [];
+    try {
+      const sub = await e.subscribe({
+        topic,
+        group: 'g',
+        maxInFlight: 4,
+        onMessage: (d) => {
+          got.push(new TextDecoder().decode(d.data));
+          void d.ack();
+        },
+        onError: (err) => errors.push(err),
+      });
+      const jsm = await admin.jetstreamManager();
+      const config = (await jsm.consumers.info(stream, durable)).config;
+      await jsm.consumers.delete(stream, durable);
+      await waitFor(() => errors.length > 0, 'the deleted consumer told');
+      expect(isTriggersError(errors[0], 'SPROUT_ERR_TRIGGERS_BROKER_UNAVAILABLE')).toBe(true);
+      expect(errors[0]!.message).toContain('pull failed: 409 Consumer Deleted');
+      await waitFor(
+        () =>
+          jsm.consumers.info(stream, durable).then(
+            () => true,
+            () => false,
+          ),
+        'the consumer made again',
+      );
+      expect((await jsm.consumers.info(stream, durable)).config).toMatchObject({
+        ack_policy: config.ack_policy,
+        ack_wait: config.ack_wait,
+        filter_subject: topic,
+      });
+      await e.publish(topic, new TextEncoder().encode('after'));
+      await waitFor(() => got.includes('after'), 'the message published after the consumer came back');
+      expect(errors).toHaveLength(1);
+      await sub.close();
+    } finally {
+      await closeAndDelete(e, stream);
     }
   });
 });

@@ -6,28 +6,27 @@ import {
   jwtAuthenticator,
   nanos,
   type ConnectionOptions,
-  type Consumer,
   type ConsumerConfig,
   type JetStreamClient,
   type JetStreamManager,
-  type JsMsg,
   type NatsConnection,
 } from 'nats';
 import type {
   ComponentConfig,
-  Delivery,
   MessageMetadata,
   PubSubEngine,
   SubscribeOptions,
   Subscription,
 } from '../broker.js';
 import { TriggersError } from '../errors.js';
+import { JetStreamPull } from './jetstream-pull.js';
 import { Metadata, PUBSUB_SCOPES_REFUSED } from './metadata.js';
 
 /**
  * Dapr's `pubsub.jetstream`: a topic is a subject, a consumer group a durable pull consumer
  * (`{durableName or group}-{topic}`) with explicit acks, `ackWait`, `maxDeliver`, `backOff`; nack
- * is a NAK with the retry delay. Fetching asks for no more than maxInFlight minus what is unsettled.
+ * is a NAK with the retry delay. Pulling asks for no more than maxInFlight minus what is unsettled
+ * (JetStreamPull).
  * Dapr expects the stream to exist; Sprout creates it (or adds the subject to `streamName`) so a
  * laptop needs no setup. Lag is the consumer's num_pending + num_ack_pending.
  */
@@ -41,12 +40,6 @@ interface Settings {
   replicas: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/**
- * How long the fetch loop waits for half its slots to be free before it fetches for fewer: slots
- * held longer are messages backing off between retries, which must not hold up the others.
- */
-const GATHER_MS = 10;
 /** NATS names may not hold `.`, `*`, `>` or whitespace. */
 const natsName = (s: string) => s.replace(/[.*>\s/\\]/g, '_');
 
@@ -104,6 +97,8 @@ export class JetStreamPubSub implements PubSubEngine {
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
     readonly settings: Settings,
+    /** `$JS.API`, or the domain's (`$JS.<domain>.API`) or the configured `apiPrefix`. */
+    readonly apiPrefix: string,
   ) {}
 
   static async open(config: ComponentConfig): Promise<JetStreamPubSub> {
@@ -168,6 +163,7 @@ export class JetStreamPubSub implements PubSubEngine {
       nc.jetstream(jsOpts),
       await nc.jetstreamManager(jsOpts),
       settings,
+      md.string('apiPrefix') ?? (md.string('domain') ? `$JS.${md.string('domain')!}.API` : '$JS.API'),
     );
     void engine.watch().catch(() => undefined);
     return engine;
@@ -233,21 +229,34 @@ export class JetStreamPubSub implements PubSubEngine {
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const durable = natsName(`${this.settings.durableName ?? options.group}-${options.topic}`);
     try {
-      const stream = await this.stream(options.topic);
-      await this.jsm.consumers.info(stream, durable).catch(() =>
-        this.jsm.consumers.add(stream, {
-          ...this.settings.consumer,
-          durable_name: durable,
-          filter_subject: options.topic,
-        }),
-      );
+      const stream = await this.consumer(options.topic, durable);
       const sub = new JetStreamSubscription(this, stream, durable, options, () => this.subs.delete(sub));
       this.subs.add(sub);
-      sub.start();
       return sub;
     } catch (err) {
       throw this.unavailable('subscribe', err);
     }
+  }
+
+  /**
+   * The durable consumer `durable` on the stream of `topic`, created with Dapr's settings when it is
+   * not there (at subscribe, and again when it was deleted while subscribed); its stream's name.
+   */
+  async consumer(topic: string, durable: string): Promise<string> {
+    const stream = await this.stream(topic);
+    const found = await this.jsm.consumers.info(stream, durable).catch(() => undefined);
+    if (found) return stream;
+    try {
+      await this.jsm.consumers.add(stream, {
+        ...this.settings.consumer,
+        durable_name: durable,
+        filter_subject: topic,
+      });
+    } catch (err) {
+      this.streams.delete(topic); // the stream may be gone too: looked for (or made) again next time
+      throw err;
+    }
+    return stream;
   }
 
   async close(): Promise<void> {
@@ -264,16 +273,10 @@ export class JetStreamPubSub implements PubSubEngine {
   }
 }
 
+/** A durable pull consumer's subscription: the pulling is JetStreamPull's, the lag the consumer's info. */
 class JetStreamSubscription implements Subscription {
-  private readonly unsettled = new Set<JsMsg>();
-  private readonly max: number;
-  /** A fetch asks for at least this many (half the slots) unless GATHER_MS passed without them. */
-  private readonly least: number;
+  private readonly pull: JetStreamPull;
   private closed = false;
-  private wake: (() => void) | undefined;
-  private stopFetch: (() => void) | undefined;
-  /** The durable consumer, looked up once (a lookup is a round trip) and again after an error. */
-  private consumer: Consumer | undefined;
 
   constructor(
     private readonly engine: JetStreamPubSub,
@@ -282,12 +285,9 @@ class JetStreamSubscription implements Subscription {
     private readonly options: SubscribeOptions,
     private readonly onClose: () => void,
   ) {
-    this.max = engine.settings.single ? 1 : Math.max(1, options.maxInFlight);
-    this.least = Math.ceil(this.max / 2);
-  }
-
-  start(): void {
-    void this.loop();
+    this.pull = new JetStreamPull(engine, stream, durable, engine.settings.single, options, () =>
+      engine.consumer(options.topic, durable),
+    );
   }
 
   async lag(): Promise<number | undefined> {
@@ -298,131 +298,15 @@ class JetStreamSubscription implements Subscription {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.unsettled.clear(); // not acked: JetStream redelivers them after ackWait
-    this.stopFetch?.();
-    this.signal();
+    this.pull.close();
     this.onClose();
   }
 
   /** The connection was lost (`false`) or is back (`true`). */
   connection(back: boolean): void {
     if (this.closed) return;
+    this.pull.connection(back);
     if (back) this.options.onReconnect?.();
     else this.options.onError(this.engine.unavailable('connection', new Error('connection lost')));
-  }
-
-  /** Waits for a slot to be settled (true: `patient` and GATHER_MS passed first). */
-  private settled(patient: boolean): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      const timer = patient ? setTimeout(() => resolve(true), GATHER_MS) : undefined;
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-    });
-  }
-
-  private signal(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  /**
-   * Fetches as slots free up. A fetch per settled message would cut the flow into batches as small
-   * as what each bulk answer settled (each its own bulk request and ack write, in both processes),
-   * so the loop fetches once half the slots are free, or whatever is free after GATHER_MS.
-   */
-  private async loop(): Promise<void> {
-    let failures = 0;
-    let gathered = false;
-    while (!this.closed) {
-      const room = this.max - this.unsettled.size;
-      if (room <= 0 || (room < this.least && !gathered)) {
-        gathered = await this.settled(room > 0);
-        continue;
-      }
-      gathered = false;
-      try {
-        this.consumer ??= await this.engine.js.consumers.get(this.stream, this.durable);
-        // A callback, not the async iterator: no promise per message.
-        const batch = await this.consumer.fetch({
-          max_messages: room,
-          expires: 1000,
-          callback: (m: JsMsg) => {
-            if (!this.closed) this.deliver(m); // else not acked: redelivered after ackWait
-          },
-        } as Parameters<Consumer['fetch']>[0]);
-        this.stopFetch = () => batch.stop();
-        const err = await batch.closed();
-        if (err) throw err;
-        failures = 0;
-      } catch (err) {
-        this.consumer = undefined;
-        if (this.closed) return;
-        this.options.onError(this.engine.unavailable('fetch', err));
-        await sleep(Math.min(100 * 2 ** failures++, 2000));
-      }
-    }
-  }
-
-  private deliver(m: JsMsg): void {
-    this.unsettled.add(m);
-    let metadata: MessageMetadata = NO_METADATA;
-    if (m.headers) {
-      const h: Record<string, string> = {};
-      for (const k of m.headers.keys()) h[k] = m.headers.get(k);
-      metadata = h;
-    }
-    this.options.onMessage(new JetStreamDelivery(this, m, metadata));
-  }
-
-  /** Acks or naks `m` (JetStreamDelivery): the slot is free once the ack is published. */
-  settle(m: JsMsg, ack: boolean, delayMs?: number): void {
-    if (this.closed || !this.unsettled.delete(m)) return;
-    try {
-      if (ack) m.ack();
-      else m.nak(delayMs);
-    } catch (err) {
-      // The connection is closed: JetStream delivers the message again after ackWait.
-      this.options.onError(this.engine.unavailable('ack', err));
-    }
-    this.signal();
-  }
-}
-
-const NO_METADATA: MessageMetadata = Object.freeze({});
-const SETTLED = Promise.resolve();
-
-/** One message handed out: plain fields, settled through its subscription (no closures per message). */
-class JetStreamDelivery implements Delivery {
-  readonly id: string;
-  readonly topic: string;
-  readonly data: Uint8Array;
-  readonly attempt: number;
-  readonly publishedAt: number;
-
-  constructor(
-    private readonly sub: JetStreamSubscription,
-    private readonly m: JsMsg,
-    readonly metadata: MessageMetadata,
-  ) {
-    const info = m.info;
-    this.id = String(info.streamSequence);
-    this.topic = m.subject;
-    this.data = m.data;
-    this.attempt = info.deliveryCount;
-    this.publishedAt = info.timestampNanos / 1e6;
-  }
-
-  /** Settled once published (`settle` never throws): every ack shares one resolved promise. */
-  ack(): Promise<void> {
-    this.sub.settle(this.m, true);
-    return SETTLED;
-  }
-
-  nack(delayMs?: number): Promise<void> {
-    this.sub.settle(this.m, false, delayMs);
-    return SETTLED;
   }
 }
