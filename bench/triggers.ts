@@ -13,7 +13,7 @@
 // The function process's peak resident memory is reported beside its CPU; `--function-flags` starts
 // it with Node/V8 flags (sprout dev gives its instances none), to compare.
 //
-//   node --conditions=@sprout/source --import tsx bench/triggers.ts [--messages 5000] [--rounds 2] [--brokers jetstream,redis,rabbitmq] [--throughput-only] [--in-process] [--function-flags "--max-semi-space-size=32"]
+//   node --conditions=@sprout/source --import tsx bench/triggers.ts [--messages 20000] [--warm-up-messages 10000] [--rounds 3] [--brokers jetstream,redis,rabbitmq] [--throughput-only] [--in-process] [--function-flags "--max-semi-space-size=32"]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -39,8 +39,11 @@ import {
 
 const { values } = parseArgs({
   options: {
-    messages: { type: 'string', default: '5000' },
-    rounds: { type: 'string', default: '2' },
+    messages: { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '3' },
+    // taken first in each round and not counted, each side: a new function process compiles its hot
+    // paths then (a long-running one has), and this one those of the engine and the bare loop
+    'warm-up-messages': { type: 'string', default: '10000' },
     'in-flight': { type: 'string', default: '64' },
     'latency-seconds': { type: 'string', default: '5' },
     'warm-up-seconds': { type: 'string', default: '2' },
@@ -55,6 +58,7 @@ const { values } = parseArgs({
 });
 const N = Number(values.messages);
 const ROUNDS = Number(values.rounds);
+const WARM_MESSAGES = Number(values['warm-up-messages']);
 const IN_FLIGHT = Number(values['in-flight']);
 const WARM_S = Number(values['warm-up-seconds']);
 /** Messages published at the fixed rate: the warm-up ones first (not counted), then the measured. */
@@ -117,9 +121,9 @@ interface Round {
   functionRssMiB?: number;
 }
 
-const cpuUs = (since: NodeJS.CpuUsage) => {
+const cpuUs = (since: NodeJS.CpuUsage, messages = N) => {
   const u = process.cpuUsage(since);
-  return (u.user + u.system) / N;
+  return (u.user + u.system) / messages;
 };
 
 /** The function as this run places it: in its own process (`child` set) or in this one. */
@@ -141,16 +145,19 @@ async function sproutThroughput(broker: Broker): Promise<Round> {
   progress(`${broker}: throughput through the delivery engine (${MODE})`);
   const topic = unique('tp');
   const { fn, child } = await startFunction(broker, topic, () => {}, true);
-  await publishAll(N, (i) => fn.engine.publish(topic, cloudEvent(`m${i}`, { i })));
-  const f0 = (await child?.stats())?.cpuUs ?? 0;
+  await publishAll(WARM_MESSAGES + N, (i) => fn.engine.publish(topic, cloudEvent(`m${i}`, { i })));
+  fn.release();
+  await until(() => fn.delivered() >= WARM_MESSAGES, `${WARM_MESSAGES} warm-up deliveries on ${broker}`);
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  fn.release();
-  await until(() => fn.delivered() >= N, `${N} deliveries on ${broker}`);
-  const rate = N / ((performance.now() - t0) / 1000);
-  const engineUs = cpuUs(c0);
+  // the measured ones: those delivered from here (a few past the warm-up ones already were)
+  const measured = WARM_MESSAGES + N - fn.delivered();
+  const f0 = (await child?.stats())?.cpuUs ?? 0;
+  await until(() => fn.delivered() >= WARM_MESSAGES + N, `${N} deliveries on ${broker}`);
+  const rate = measured / ((performance.now() - t0) / 1000);
+  const engineUs = cpuUs(c0, measured);
   const after = await child?.stats();
-  const functionUs = after ? (after.cpuUs - f0) / N : undefined;
+  const functionUs = after ? (after.cpuUs - f0) / measured : undefined;
   await fn.close();
   return { rate, cpuUs: engineUs + (functionUs ?? 0), functionUs, functionRssMiB: after?.maxRssMiB };
 }
@@ -298,14 +305,18 @@ async function bareThroughput(bare: Bare): Promise<Round> {
   progress('throughput of the bare client');
   const topic = unique('bare-tp');
   await bare.prepare(topic);
-  await publishAll(N, (i) => bare.publish(topic, cloudEvent(`b${i}`, { i })));
+  await publishAll(WARM_MESSAGES + N, (i) => bare.publish(topic, cloudEvent(`b${i}`, { i })));
   let got = 0;
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
+  let t0 = performance.now();
+  let c0 = process.cpuUsage();
   await bare.consume(
     topic,
-    () => got++,
-    () => got >= N,
+    () => {
+      if (++got !== WARM_MESSAGES) return;
+      t0 = performance.now();
+      c0 = process.cpuUsage();
+    },
+    () => got >= WARM_MESSAGES + N,
   );
   return { rate: N / ((performance.now() - t0) / 1000), cpuUs: cpuUs(c0) };
 }
@@ -454,6 +465,7 @@ for (const broker of brokers) {
   console.log(
     `\n${broker}: ${N} messages, ${IN_FLIGHT} in flight, ${MODE}, load ${throughput.load1}\n` +
       `  throughput  sprout ${throughput.sprout} msg/s   bare ${throughput.bare} msg/s   ratio ${throughput.ratio}x\n` +
+      `  rounds      sprout ${sprout.map((x) => x.toFixed(0)).join(' ')}   bare ${bareRates.map((x) => x.toFixed(0)).join(' ')}\n` +
       `  CPU/message sprout ${cpu.sprout} µs   bare ${cpu.bare} µs   (user + system` +
       (IN_PROCESS
         ? ', one process each)'
