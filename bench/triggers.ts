@@ -507,6 +507,7 @@ for (const broker of brokers) {
     date: new Date().toISOString(),
     mode: MODE,
     messages: N,
+    warmUpMessages: WARM_MESSAGES,
     inFlight: IN_FLIGHT,
     throughput,
     latency,
