@@ -5,6 +5,7 @@ import {
   HttpError,
   applyServerLimits,
   loadOrCreateToken,
+  refuseHostless,
   RequestGuard,
   sendError,
   type ServerLimits,
@@ -53,6 +54,7 @@ export async function startConsoleServer(o: ConsoleServerOptions): Promise<Conso
   });
   if (o.host) guard.allowHost(o.host);
   const server = createServer((req, res) => {
+    if (refuseHostless(req, res)) return;
     const target = req.url ?? '/';
     let url: URL | undefined;
     try {

@@ -5,7 +5,14 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fuzzFindings, fuzzHttpServer, seededRng } from '@sprout/http/testing';
+import {
+  askHostless,
+  fuzzFindings,
+  fuzzHttpServer,
+  HOSTLESS_REFUSED,
+  rawExchange,
+  seededRng,
+} from '@sprout/http/testing';
 import { startConsoleServer, type ConsoleServer } from '../src/index.js';
 
 const PASSWORD = 'test-admin-password';
@@ -242,6 +249,17 @@ describe('static files', () => {
       expect([400, 404], path).toContain(r.status);
     }
     expect((await call('/assets/app-1234.js', { method: 'POST' })).code).toBe('SPROUT_ERR_CONSOLE_NOT_FOUND');
+  });
+
+  it('answers an HTTP/1.1 request without Host (a fuzz find) with a coded 400, not the bare one of Node, and closes it', async () => {
+    const port = Number(new URL(base).port);
+    expect(await askHostless(port, '/v1/auth/login')).toEqual(HOSTLESS_REFUSED);
+    // HTTP/1.0 needs no Host: the console's own answer, the guard's refusal of a Host not its own.
+    const old = await rawExchange(port, 'GET /v1/auth/session HTTP/1.0\r\n\r\n');
+    expect([old.status, old.headers['x-sprout-error-code']]).toEqual([
+      403,
+      'SPROUT_ERR_HTTP_HOST_NOT_ALLOWED',
+    ]);
   });
 
   it('survives hostile requests: coded answers only, never a 5xx', async () => {

@@ -1,7 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { answerClientErrors, applyServerLimits, lingerOnRefusedBody, type ServerLimits } from '@sprout/http';
+import {
+  answerClientErrors,
+  applyServerLimits,
+  lingerOnRefusedBody,
+  refuseHostless,
+  type ServerLimits,
+} from '@sprout/http';
 import type { Logger } from '@sprout/observe';
 import type { ExecutionTags } from './execution-log.js';
 import { FrameworkError, HttpError } from './errors.js';
@@ -107,7 +113,8 @@ export class FunctionServer {
       (req, res) => this.#onRequest(req, res),
     );
     applyServerLimits(this.server, options.limits);
-    // What Node's parser refuses is answered with a coded error too, not a bare 400.
+    // What Node's parser refuses (and a request without Host, see #onRequest) is answered with a
+    // coded error too, not a bare 400.
     answerClientErrors(this.server as unknown as Server);
   }
 
@@ -213,6 +220,7 @@ export class FunctionServer {
   }
 
   #onRequest(req: SproutRequest, res: SproutResponse): void {
+    if (refuseHostless(req, res)) return;
     let url = req.url ?? '/';
     if (this.#mounts.length > 1 && req.method === 'GET' && /^\/dapr\/subscribe(\?|$)/.test(url)) {
       // daprd asks the app, not a function: with several functions in one process the answer is

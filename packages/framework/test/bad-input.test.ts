@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { askHostless, HOSTLESS_REFUSED, rawExchange } from '@sprout/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '@sprout/framework';
 import { SYNC_CALLS_FOR_NO_CONTEXT } from '../src/server.js';
@@ -109,6 +110,18 @@ describe('bad input never takes the server down', () => {
     expect(r.status).toBe(408);
     expect(r.headers.get('x-sprout-error-code')).toBe('SPROUT_ERR_FRAMEWORK_TIMEOUT');
     expect(Date.now() - t0).toBeLessThan(5000);
+    await ok();
+  });
+
+  it('answers an HTTP/1.1 request without Host (a fuzz find) with a coded 400, not the bare one of Node, and closes it', async () => {
+    const port = Number(new URL(s.url).port);
+    expect(await askHostless(port, '/hello')).toEqual(HOSTLESS_REFUSED);
+    // HTTP/1.0 needs no Host: the function answers.
+    const old = await rawExchange(
+      port,
+      'POST /hello HTTP/1.0\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}',
+    );
+    expect(old.status).toBe(200);
     await ok();
   });
 

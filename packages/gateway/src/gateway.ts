@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { answerClientErrors, applyServerLimits, type ServerLimits } from '@sprout/http';
+import { answerClientErrors, applyServerLimits, refuseHostless, type ServerLimits } from '@sprout/http';
 import type { Logger } from '@sprout/observe';
 import { createMetrics, type Registry } from '@sprout/observe/metrics';
 import { createAdminServer } from './admin.js';
@@ -152,7 +152,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     upgraded: new Set(),
     closing: false,
   };
-  const server: Server = createServer((req, res) => handleRequest(gw, req, res));
+  // The raw listener hands a request without Host (not simple) to this server: refused coded here.
+  const server: Server = createServer((req, res) => {
+    if (!refuseHostless(req, res)) handleRequest(gw, req, res);
+  });
   let limits: Required<ServerLimits>;
   try {
     limits = applyServerLimits(server, options.limits);

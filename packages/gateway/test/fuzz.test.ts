@@ -1,6 +1,13 @@
-import { fuzzFindings, fuzzHttpServer, seededRng } from '@sprout/http/testing';
+import {
+  askHostless,
+  fuzzFindings,
+  fuzzHttpServer,
+  HOSTLESS_REFUSED,
+  rawExchange,
+  seededRng,
+} from '@sprout/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, startRoutedGateway } from './harness.js';
+import { get, startGateway, startRoutedGateway } from './harness.js';
 
 // The gateway is fed hostile requests over raw sockets (malformed request lines, bad
 // percent-encodings, odd and contradictory headers, garbage and truncated bodies, split at random
@@ -42,4 +49,23 @@ describe('gateway under hostile requests', () => {
     expect([after.status, after.body]).toEqual([200, 'still here']);
     expect((await get(t.port, '/nowhere')).status).toBe(404);
   }, 60_000);
+
+  it('answers an HTTP/1.1 request without Host (a fuzz find) with a coded 400, not the bare one of Node, and closes it', async () => {
+    // The raw listener takes it for no simple request and hands it to node:http, which refuses it.
+    expect(await askHostless(t.port, '/fn/echo')).toEqual(HOSTLESS_REFUSED);
+    const get11 = await rawExchange(t.port, 'GET /fn/echo HTTP/1.1\r\n\r\n');
+    expect([get11.status, get11.headers['x-sprout-error-code']]).toEqual([400, HOSTLESS_REFUSED.code]);
+    // The node:http listener alone: the same.
+    const node = await startGateway({ listener: 'node' });
+    try {
+      expect(await askHostless(node.port, '/fn/echo')).toEqual(HOSTLESS_REFUSED);
+      const none = await rawExchange(node.port, 'GET /nowhere HTTP/1.0\r\n\r\n');
+      expect([none.status, none.headers['x-sprout-error-code']]).toEqual([
+        404,
+        'SPROUT_ERR_GATEWAY_NO_ROUTE',
+      ]);
+    } finally {
+      await node.gw.close();
+    }
+  });
 });

@@ -31,6 +31,6 @@ export {
   SERVER_LIMIT_DEFAULTS,
   type ServerLimits,
 } from './limits.js';
-export { answerClientErrors } from './client-errors.js';
+export { answerClientErrors, refuseHostless } from './client-errors.js';
 export { lingerOnRefusedBody, type LingerOptions } from './linger.js';
 export { safeSegment, insideDir } from './paths.js';

@@ -32,3 +32,10 @@ export {
   type FuzzTarget,
 } from './http-fuzz.js';
 export { seededRng, type Rng } from './rng.js';
+export {
+  askHostless,
+  HOSTLESS_REFUSED,
+  hostlessRequest,
+  rawExchange,
+  type RawAnswer,
+} from './raw-exchange.js';

@@ -7,6 +7,7 @@ import { PlatformError } from './errors.js';
 import { randomBytes } from 'node:crypto';
 import {
   answerClientErrors,
+  refuseHostless,
   applyServerLimits,
   dropCredentials,
   isSproutError,
@@ -110,6 +111,7 @@ export async function startApi(platform: Platform, options: ApiOptions): Promise
   });
   if (options.host) guard.allowHost(options.host);
   const server = createServer((req, res) => {
+    if (refuseHostless(req, res)) return;
     let url: URL;
     try {
       url = requestUrl(req);

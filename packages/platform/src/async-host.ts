@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { answerClientErrors, applyServerLimits } from '@sprout/http';
+import { answerClientErrors, applyServerLimits, refuseHostless } from '@sprout/http';
 import type { Logger } from '@sprout/observe';
 import type { Registry } from '@sprout/observe/metrics';
 import { loadResources, resolveMetadata, type ResolvedFunction, type Resources } from '@sprout/spec';
@@ -128,7 +128,9 @@ export class AsyncHost {
       ? loadResources(o.resourcesPath, { subscriptions: true, resiliency: true })
       : { components: [], subscriptions: [] };
     const ref: { host?: AsyncHost } = {};
-    const server = createServer((req, res) => ref.host!.handle(req, res));
+    const server = createServer((req, res) => {
+      if (!refuseHostless(req, res)) ref.host!.handle(req, res);
+    });
     applyServerLimits(server);
     answerClientErrors(server);
     await new Promise<void>((resolve, reject) => {

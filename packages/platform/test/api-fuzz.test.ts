@@ -1,5 +1,12 @@
 import { request } from 'node:http';
-import { fuzzFindings, fuzzHttpServer, seededRng } from '@sprout/http/testing';
+import {
+  askHostless,
+  fuzzFindings,
+  fuzzHttpServer,
+  HOSTLESS_REFUSED,
+  rawExchange,
+  seededRng,
+} from '@sprout/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harness, type Harness } from './helpers.js';
 
@@ -39,6 +46,17 @@ describe('platform API under hostile requests', () => {
     }
     const [status, code] = await raw(port, '*', { authorization: `Bearer ${h.api.token}` });
     expect([status, code]).toEqual([400, 'SPROUT_ERR_PLATFORM_INVALID_REQUEST']);
+    expect((await h.get('/v1/health')).status).toBe(200);
+  });
+
+  it('an HTTP/1.1 request without Host (a fuzz find) is a coded 400, not the bare one of Node, and closed', async () => {
+    expect(await askHostless(port, '/v1/functions/echo/invoke')).toEqual(HOSTLESS_REFUSED);
+    // HTTP/1.0 needs no Host: the API's own answer, the guard's refusal of a Host not its own.
+    const old = await rawExchange(port, 'GET /v1/health HTTP/1.0\r\n\r\n');
+    expect([old.status, old.headers['x-sprout-error-code']]).toEqual([
+      403,
+      'SPROUT_ERR_HTTP_HOST_NOT_ALLOWED',
+    ]);
     expect((await h.get('/v1/health')).status).toBe(200);
   });
 

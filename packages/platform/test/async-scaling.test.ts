@@ -1,7 +1,14 @@
 // An async function in startDev on the in-memory pub/sub: one decision path for its replicas (the
 // lag scaler, fed the gateway's demand), scale from zero on a message and back after the cooldown,
 // retries counted, and a component with no local engine refused while the others keep running.
-import { fuzzFindings, fuzzHttpServer, seededRng } from '@sprout/http/testing';
+import {
+  askHostless,
+  fuzzFindings,
+  fuzzHttpServer,
+  HOSTLESS_REFUSED,
+  rawExchange,
+  seededRng,
+} from '@sprout/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformEvent } from '../src/index.js';
 import { until } from './async-dev.js';
@@ -168,6 +175,14 @@ describe('async functions in startDev', () => {
     expect((await publish({ n: 8 })).status).toBe(204);
     await until('a tick after the fuzzing', () => (ticks()!.delivered === before + 1 ? true : undefined));
   }, 60_000);
+
+  it('the Dapr API listener answers an HTTP/1.1 request without Host (a fuzz find) with a coded 400 and closes it', async () => {
+    expect(await askHostless(dev.async.port, '/v1.0/publish/ticks/fuzz')).toEqual(HOSTLESS_REFUSED);
+    // HTTP/1.0 needs no Host: the API's own answer, the guard's refusal of a Host not its own.
+    const old = await rawExchange(dev.async.port, 'GET /v1.0/healthz HTTP/1.0\r\n\r\n');
+    expect(old.status).toBe(403);
+    expect(old.text).toContain('"reason":"SPROUT_ERR_HTTP_HOST_NOT_ALLOWED"');
+  });
 
   it('a Dapr API port already taken is a coded error naming the flag', async () => {
     await expect(

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { answerClientErrors, applyServerLimits, type ServerLimits } from '@sprout/http';
+import { answerClientErrors, applyServerLimits, refuseHostless, type ServerLimits } from '@sprout/http';
 import { createLogger, type Logger } from '@sprout/observe';
 import { StateStores } from './open.js';
 import type { StateStore } from './types.js';
@@ -90,7 +90,9 @@ export function createStateApiServer(options: StateApiServerOptions): StateApiSe
   return {
     handle,
     listen(port = 0, host = '127.0.0.1') {
-      server = createServer(handle);
+      server = createServer((req, res) => {
+        if (!refuseHostless(req, res)) handle(req, res);
+      });
       applyServerLimits(server, options.limits);
       answerClientErrors(server);
       const s = server;

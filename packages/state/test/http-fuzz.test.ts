@@ -1,4 +1,11 @@
-import { fuzzFindings, fuzzHttpServer, seededRng } from '@sprout/http/testing';
+import {
+  askHostless,
+  fuzzFindings,
+  fuzzHttpServer,
+  HOSTLESS_REFUSED,
+  rawExchange,
+  seededRng,
+} from '@sprout/http/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStateApiServer, MemoryStateStore, type StateApiServer } from '@sprout/state';
 
@@ -20,6 +27,14 @@ describe('Dapr state API under hostile requests', () => {
     ({ url, port } = await server.listen(0));
   });
   afterAll(() => server.close());
+
+  it('answers an HTTP/1.1 request without Host (a fuzz find) with a coded 400, not the bare one of Node, and closes it', async () => {
+    expect(await askHostless(port, '/v1.0/state/fuzzstore')).toEqual(HOSTLESS_REFUSED);
+    // HTTP/1.0 needs no Host: the API's own answer, the guard's refusal of a Host not its own.
+    const old = await rawExchange(port, 'GET /v1.0/healthz HTTP/1.0\r\n\r\n');
+    expect(old.status).toBe(403);
+    expect(old.text).toContain('"reason":"SPROUT_ERR_HTTP_HOST_NOT_ALLOWED"');
+  });
 
   it('answers every request it can read with a coded status, never a 500; state still works afterwards', async () => {
     const r = await fuzzHttpServer(

@@ -2,7 +2,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fuzzFindings, fuzzHttpServer, openSlowClients, seededRng } from '@sprout/http/testing';
+import {
+  askHostless,
+  fuzzFindings,
+  fuzzHttpServer,
+  HOSTLESS_REFUSED,
+  openSlowClients,
+  rawExchange,
+  seededRng,
+} from '@sprout/http/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runMain } from '../../test/main-io.js';
 
@@ -179,6 +187,10 @@ ${readFileSync(join(openelb, 'workload.yaml'), 'utf8')}`,
       fuzz.seen.some((x) => /x-sprout-error-code: sprout_err_http_malformed_request/.test(x.headers)),
       `FUZZ_SEED=${rng.seed}`,
     ).toBe(true);
+    // An HTTP/1.1 request without Host (a fuzz find) is a coded 400, not the bare one of Node; an
+    // HTTP/1.0 one needs no Host and is served.
+    expect(await askHostless(port, '/metrics')).toEqual(HOSTLESS_REFUSED);
+    expect((await rawExchange(port, 'GET /metrics HTTP/1.0\r\n\r\n')).text).toMatch(/sprout_eip_pool_used/);
     const slow = await openSlowClients(port, 20, { intervalMs: 500 });
     try {
       expect(await slow.allClosed(20_000)).toBe(true);

@@ -14,7 +14,7 @@ import {
   type ServicePort,
   type ServiceState,
 } from '@sprout/eip';
-import { answerClientErrors, applyServerLimits } from '@sprout/http';
+import { answerClientErrors, applyServerLimits, refuseHostless } from '@sprout/http';
 import { createLogger } from '@sprout/observe';
 import { METRICS_CONTENT_TYPE } from '@sprout/observe/metrics';
 import { stringify } from 'yaml';
@@ -321,6 +321,7 @@ const serve = defineCommand({
     let server: ReturnType<typeof createServer> | undefined;
     if (opts['metrics-port']) {
       server = createServer((req, res) => {
+        if (refuseHostless(req, res)) return;
         if (req.url !== '/metrics') return res.writeHead(404).end();
         m.metrics.metrics().then(
           (text) => res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE }).end(text),

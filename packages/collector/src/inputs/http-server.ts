@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { TlsOptions } from 'node:tls';
 import type { Socket } from 'node:net';
-import { applyServerLimits, isSproutError, sendError, sendSocketError } from '@sprout/http';
+import { applyServerLimits, isSproutError, refuseHostless, sendError, sendSocketError } from '@sprout/http';
 import { CollectorError, type CollectorErrorCode } from '../errors.js';
 import { addressOf, closeServer, listen } from './net.js';
 
@@ -52,17 +52,6 @@ export function refusal(code: CollectorErrorCode, status: number, message: strin
 }
 
 /**
- * Refuses an HTTP/1.1 request without a Host header (RFC 9112 §3.2), as Node would with
- * `requireHostHeader` but coded like the parser's refusals: 400 `SPROUT_ERR_COLLECTOR_DECODE`,
- * counted as `malformed`, the connection closed.
- */
-function refuseHostless(req: IncomingMessage, res: ServerResponse, reject: Reject): void {
-  reject('malformed', { error: 'no Host header' });
-  const err = refusal('SPROUT_ERR_COLLECTOR_DECODE', 400, 'an HTTP/1.1 request must carry a Host header');
-  sendRefusal(req, res, err, { connection: 'close' });
-}
-
-/**
  * An HTTP/1.1 server no request can bring down: whatever the handler throws (or rejects with) is
  * answered with a coded error (a 500 `SPROUT_ERR_COLLECTOR_INTERNAL` for anything uncoded) and
  * counted as `internal`; bytes the HTTP parser refuses (garbage, bad framing, oversized headers, too
@@ -76,8 +65,9 @@ function refuseHostless(req: IncomingMessage, res: ServerResponse, reject: Rejec
 export function guardedHttpServer(handler: RequestHandler, reject: Reject, tls?: TlsOptions): Server {
   // No closure made per request: each one costs a call under tsx's keepNames, on every request.
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1)
-      return refuseHostless(req, res, reject);
+    // coded like the parser's refusals: 400 SPROUT_ERR_COLLECTOR_DECODE, counted as malformed
+    if (refuseHostless(req, res, 'SPROUT_ERR_COLLECTOR_DECODE'))
+      return reject('malformed', { error: 'no Host header' });
     try {
       const pending = handler(req, res);
       if (pending instanceof Promise) pending.catch((err) => answerFailure(req, res, err, reject));
