@@ -30,7 +30,7 @@ function connectionListed(raw: string[]): Set<string> | undefined {
 /**
  * Request headers for the instance, as a raw [name, value, …] list: hop-by-hop headers dropped
  * (kept for Connection/Upgrade on an upgrade; Transfer-Encoding kept so a chunked body stays
- * framed), X-Forwarded-For/-Host/-Proto added.
+ * framed), X-Forwarded-For/-Host/-Proto added, an empty Host added when the client sent none.
  */
 export function forwardHeaders(req: IncomingMessage, upgrade: boolean): string[] {
   const raw = req.rawHeaders;
@@ -57,7 +57,11 @@ export function forwardHeaders(req: IncomingMessage, upgrade: boolean): string[]
   const addr = req.socket.remoteAddress;
   if (addr) out.push('x-forwarded-for', addr);
   if (!hasProto) out.push('x-forwarded-proto', 'http');
-  if (!hasFwdHost && host !== undefined) out.push('x-forwarded-host', host);
+  if (host === undefined) {
+    // An HTTP/1.0 request may come without Host; it goes on as HTTP/1.1, which must carry one (empty
+    // when the target names no authority, RFC 9112 §3.2), or the instance refuses it with a 400.
+    out.push('host', '');
+  } else if (!hasFwdHost) out.push('x-forwarded-host', host);
   return out;
 }
 
