@@ -12,6 +12,20 @@ beforeAll(async () => {
 });
 afterAll(() => admin?.close());
 
+/** A pub/sub.jetstream engine on the test server, with `md` over the suite's metadata. */
+const openJs = (md: Record<string, string> = {}) =>
+  openPubSub({ name: NAME, type: 'pubsub.jetstream', metadata: { ...metadata, ...md } });
+
+/** Cuts every NATS connection of this process but the admin one: the engines' connections. */
+function dropEngineConnections(): void {
+  const adminPort = (admin as unknown as { protocol: { transport: { socket: { localPort: number } } } })
+    .protocol.transport.socket.localPort;
+  killSockets(
+    4222,
+    ownSockets(4222).filter((p) => p !== adminPort),
+  );
+}
+
 /** Closes the engine and deletes the stream the test made. */
 async function closeAndDelete(e: { close(): Promise<void> }, stream: string): Promise<void> {
   await e.close();
@@ -30,14 +44,7 @@ describePubSubConformance('jetstream', {
   redeliversOnNack: true,
   redeliversAfterClose: true,
   async dropConnections() {
-    // Every NATS socket of this process except the admin one: the engines' connections.
-    const mine = ownSockets(4222);
-    const adminPort = (admin as unknown as { protocol: { transport: { socket: { localPort: number } } } })
-      .protocol.transport.socket.localPort;
-    killSockets(
-      4222,
-      mine.filter((p) => p !== adminPort),
-    );
+    dropEngineConnections();
   },
   async cleanup(topics) {
     const jsm = await admin.jetstreamManager();
@@ -48,11 +55,7 @@ describePubSubConformance('jetstream', {
 describe('pubsub.jetstream delivery limits', () => {
   it('maxDeliver stops redelivery after that many deliveries', async () => {
     const topic = `${NAME}.maxdeliver`;
-    const e = await openPubSub({
-      name: NAME,
-      type: 'pubsub.jetstream',
-      metadata: { ...metadata, maxDeliver: '2' },
-    });
+    const e = await openJs({ maxDeliver: '2' });
     const attempts: number[] = [];
     try {
       const sub = await e.subscribe({
@@ -148,7 +151,7 @@ describe('pubsub.jetstream metadata', () => {
 describe('pubsub.jetstream pull consumer', () => {
   it('a delivery carries the stream sequence, the delivery count and the stored time from its ack subject', async () => {
     const topic = `${NAME}.facts`;
-    const e = await openPubSub({ name: NAME, type: 'pubsub.jetstream', metadata });
+    const e = await openJs();
     const seen: { id: string; attempt: number; publishedAt?: number }[] = [];
     try {
       const sub = await e.subscribe({
@@ -188,7 +191,7 @@ describe('pubsub.jetstream pull consumer', () => {
     const topic = `${NAME}.deleted`;
     const stream = topic.replace(/[.*>\s/\\]/g, '_');
     const durable = `g-${stream}`;
-    const e = await openPubSub({ name: NAME, type: 'pubsub.jetstream', metadata });
+    const e = await openJs();
     const errors: Error[] = [];
     const got: string[] = [];
     try {
@@ -227,6 +230,49 @@ describe('pubsub.jetstream pull consumer', () => {
       await sub.close();
     } finally {
       await closeAndDelete(e, stream);
+    }
+  });
+
+  it('after its connection is cut while a pull waits, never holds more than maxInFlight unsettled', async () => {
+    const topic = `${NAME}.cut`;
+    const e = await openJs({ ackWait: '30s' });
+    const held: { ack(): Promise<void> }[] = [];
+    const got = new Set<string>();
+    let most = 0;
+    let reconnected = 0;
+    try {
+      const sub = await e.subscribe({
+        topic,
+        group: 'g',
+        maxInFlight: 4,
+        onMessage: (d) => {
+          held.push(d);
+          got.add(new TextDecoder().decode(d.data));
+          most = Math.max(most, held.length);
+        },
+        onError: () => {},
+        onReconnect: () => reconnected++,
+      });
+      // a pull for 4 waits at the server (the stream is empty) when the connection is cut
+      await new Promise((r) => setTimeout(r, 300));
+      dropEngineConnections();
+      await waitFor(() => reconnected > 0, 'the reconnect');
+      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 12; i++) await e.publish(topic, new TextEncoder().encode(`m${i}`));
+      await waitFor(() => held.length >= 4, 'four deliveries');
+      await new Promise((r) => setTimeout(r, 500)); // a stale pull would bring more meanwhile
+      expect(most).toBe(4);
+      // settled ones are replaced, still never more than 4 at once, until all 12 came
+      const until = Date.now() + 15_000;
+      while (got.size < 12 || held.length) {
+        if (Date.now() > until) throw new Error(`${got.size} of 12 came`);
+        if (held.length) await held.shift()!.ack();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(most).toBe(4);
+      await sub.close();
+    } finally {
+      await closeAndDelete(e, topic.replace(/[.*>\s/\\]/g, '_'));
     }
   });
 });

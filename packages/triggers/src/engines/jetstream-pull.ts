@@ -40,6 +40,8 @@ export interface PullOwner {
 
 export class JetStreamPull {
   private readonly unsettled = new Set<Msg>();
+  /** Messages that came past maxInFlight (a pull the server kept over a reconnect), oldest first. */
+  private readonly waiting: Msg[] = [];
   private readonly max: number;
   private readonly least: number;
   private readonly inbox: string;
@@ -81,6 +83,7 @@ export class JetStreamPull {
     if (this.closed) return;
     this.closed = true;
     this.unsettled.clear(); // not acked: JetStream redelivers them after ackWait
+    this.waiting.length = 0;
     clearTimeout(this.gather);
     clearTimeout(this.retry);
     clearInterval(this.watchdog);
@@ -103,10 +106,16 @@ export class JetStreamPull {
       this.options.onError(this.owner.unavailable('subscribe', err));
       return;
     }
-    const reply = m.reply;
-    if (!reply) return this.status(m);
+    if (!m.reply) return this.status(m);
     if (this.requested > 0) this.requested--;
-    const info = parseAckReply(reply);
+    // More than was asked for: a pull from before a lost connection that the server still held.
+    // Kept until a slot is free, never handed out past maxInFlight.
+    if (this.unsettled.size >= this.max) this.waiting.push(m);
+    else this.deliver(m);
+  }
+
+  private deliver(m: Msg): void {
+    const info = parseAckReply(m.reply ?? '');
     if (!info) return; // not a JetStream message: nothing to ack
     this.unsettled.add(m);
     let metadata = NO_METADATA;
@@ -169,12 +178,12 @@ export class JetStreamPull {
   /** Asks for the free slots: at once when half are free, else after GATHER_MS. */
   private pull(): void {
     if (this.closed || !this.connected) return;
-    const free = this.max - this.unsettled.size - this.requested;
+    const free = this.max - this.unsettled.size - this.requested - this.waiting.length;
     if (free <= 0) return;
     if (free < this.least) {
       this.gather ??= setTimeout(() => {
         this.gather = undefined;
-        this.request(this.max - this.unsettled.size - this.requested);
+        this.request(this.max - this.unsettled.size - this.requested - this.waiting.length);
       }, GATHER_MS);
       return;
     }
@@ -198,7 +207,10 @@ export class JetStreamPull {
     }
   }
 
-  /** Acks or naks `m`: the slot is free once the ack is published; asks again once per turn. */
+  /**
+   * Acks or naks `m`: the slot is free once the ack is published; once per turn, what waits takes
+   * the free slots, then the rest is asked for.
+   */
   settle(m: Msg, ack: boolean, delayMs?: number): void {
     if (this.closed || !this.unsettled.delete(m)) return;
     try {
@@ -212,6 +224,8 @@ export class JetStreamPull {
       this.pullQueued = true;
       queueMicrotask(() => {
         this.pullQueued = false;
+        while (this.waiting.length && this.unsettled.size < this.max && !this.closed)
+          this.deliver(this.waiting.shift()!);
         this.pull();
       });
     }
