@@ -27,6 +27,8 @@ const GATHER_MS = 10;
 /** How long after a refused pull (no such consumer) it asks again. */
 const RETRY_MS = 1000;
 
+/** A pull request's members after `batch`, the same for every request. */
+const REQUEST_TAIL = `,"expires":${nanos(EXPIRES_MS)},"idle_heartbeat":${nanos(HEARTBEAT_MS)}}`;
 const ACK = new TextEncoder().encode('+ACK');
 const NO_METADATA: MessageMetadata = Object.freeze({});
 const SETTLED = Promise.resolve();
@@ -175,15 +177,20 @@ export class JetStreamPull {
     this.pull();
   }
 
+  /** Slots neither unsettled, nor asked for, nor taken by what waits. */
+  private free(): number {
+    return this.max - this.unsettled.size - this.requested - this.waiting.length;
+  }
+
   /** Asks for the free slots: at once when half are free, else after GATHER_MS. */
   private pull(): void {
     if (this.closed || !this.connected) return;
-    const free = this.max - this.unsettled.size - this.requested - this.waiting.length;
+    const free = this.free();
     if (free <= 0) return;
     if (free < this.least) {
       this.gather ??= setTimeout(() => {
         this.gather = undefined;
-        this.request(this.max - this.unsettled.size - this.requested - this.waiting.length);
+        this.request(this.free());
       }, GATHER_MS);
       return;
     }
@@ -196,11 +203,7 @@ export class JetStreamPull {
     this.gather = undefined;
     this.requested += batch;
     try {
-      this.owner.nc.publish(
-        this.next,
-        `{"batch":${batch},"expires":${nanos(EXPIRES_MS)},"idle_heartbeat":${nanos(HEARTBEAT_MS)}}`,
-        { reply: this.inbox },
-      );
+      this.owner.nc.publish(this.next, `{"batch":${batch}${REQUEST_TAIL}`, { reply: this.inbox });
     } catch (err) {
       this.requested -= batch;
       this.options.onError(this.owner.unavailable('pull', err));
