@@ -68,9 +68,11 @@ export class RouteTable<T> {
 
   /** Finds the route for a request; `rawHost` may carry a port, `url` a query string. */
   lookup(rawHost: string | undefined, url: string, header: HeaderGetter): RouteHit<T> | undefined {
-    const host = normalizeHost(rawHost ?? '');
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    // a table of catch-all routes only (the common case) has no use for the host
+    if (this.exact.size === 0 && this.wildcard.length === 0) return best(this.catchAll, path, header);
+    const host = normalizeHost(rawHost ?? '');
     const exact = this.exact.get(host);
     if (exact) {
       const hit = best(exact, path, header);

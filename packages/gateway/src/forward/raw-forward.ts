@@ -140,7 +140,7 @@ class RawAttempt implements ConnUser {
     const framing = this.method === 'HEAD' ? ({ kind: 'none' } as const) : h.framing;
     this.keep = !h.close && framing.kind !== 'close';
     const raw = res as unknown as RawResponse | ServerResponse;
-    if (framing.kind === 'length' && h.bytes !== undefined && h.reason !== '' && raw instanceof RawResponse) {
+    if (framing.kind === 'length' && h.reason !== '' && raw instanceof RawResponse) {
       // framed by its length: the head's bytes go on as they came, less the hop-by-hop lines
       raw.passHead(h.status, h.bytes, h.fieldsEnd, h.hopLines, h.hasDate, this.mark);
     } else res.writeHead(h.status, h.reason, responseHeaders(h.rawHeaders, this.mark));

@@ -87,6 +87,13 @@ describe('response head parser', () => {
     'HTTP/1.1 200 OK\r\nNoColon\r\n\r\n',
     'HTTP/1.1 200 OK\r\nA: x\x00y\r\n\r\n',
     'HTTP/1.1 200 OK\r\nA: x\ny\r\n\r\n',
+    // control characters at a value's ends are not whitespace to trim: refused like any other
+    'HTTP/1.1 200 OK\r\nA: \x0bx\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nA: x\r\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nA: x\x7f\r\n\r\n',
+    'HTTP/1.1 200 OK\r\n: x\r\n\r\n',
+    'HTTP/1.1 200 OK\nA: x\r\n\r\n',
+    'HTTP/1.1 200OK\r\n\r\n',
     'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n',
     'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n',
     'HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n',
@@ -94,6 +101,12 @@ describe('response head parser', () => {
     'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n',
   ])('refuses %j', (head) => {
     expect(() => parse(head)).toThrow(ForwardError);
+  });
+
+  it('trims only SP and HTAB around a value: obs-text at its ends stays', () => {
+    const h = parse('HTTP/1.1 200 \xa0OK\xa0\r\nA: \t\xa0x\xa0 \r\nB:\r\n\r\n')!.head;
+    expect(h.reason).toBe('\xa0OK\xa0');
+    expect(h.rawHeaders).toEqual(['A', '\xa0x\xa0', 'B', '']);
   });
 
   it('refuses a head over the size and field limits', () => {

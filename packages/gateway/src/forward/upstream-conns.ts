@@ -64,7 +64,7 @@ class AddressPool {
   open = 0;
   readonly waiters: Waiter[] = [];
   /** Set by `destroy`: connections given back afterwards are closed. */
-  private closed = false;
+  closed = false;
 
   constructor(
     private readonly host: string,
@@ -166,6 +166,7 @@ class AddressPool {
 /** The raw forwarding path's connections, one pool per instance address. */
 export class UpstreamConns {
   private readonly pools = new Map<string, AddressPool>();
+  private readonly byEndpoint = new WeakMap<object, AddressPool>();
   private readonly sweep: NodeJS.Timeout;
 
   /** `max`: connections per instance at most; requests beyond wait for a free one. */
@@ -177,9 +178,13 @@ export class UpstreamConns {
   }
 
   private pool(inst: { host: string; port: number }): AddressPool {
+    // the same endpoint object comes with every request to it: its pool is remembered by it
+    const known = this.byEndpoint.get(inst);
+    if (known && !known.closed) return known;
     const key = `${inst.host}:${inst.port}`;
     let p = this.pools.get(key);
     if (!p) this.pools.set(key, (p = new AddressPool(inst.host, inst.port, this.max)));
+    this.byEndpoint.set(inst, p);
     return p;
   }
 

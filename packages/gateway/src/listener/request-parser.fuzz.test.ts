@@ -124,6 +124,22 @@ describe('request-head parser', () => {
     expect(head(`GET / HTTP/1.1\r\nX: ${'a'.repeat(MAX)}`)).toBe(OTHER);
   });
 
+  it('reads names such as __proto__ and constructor as headers like any other, inheriting nothing', () => {
+    const r = parseRequestHead(
+      Buffer.from('GET / HTTP/1.1\r\nHost: a\r\n__proto__: x\r\nConstructor: y\r\n\r\n', 'latin1'),
+      0,
+      MAX,
+    ) as SimpleRequest;
+    expect(Object.keys(r.headers)).toEqual(['host', '__proto__', 'constructor']);
+    expect([r.headers.__proto__, r.headers.constructor]).toEqual(['x', 'y']);
+    expect('toString' in r.headers).toBe(false);
+    // a name the map would inherit is not taken for a header the request has
+    const noHost = parseRequestHead(Buffer.from('GET / HTTP/1.1\r\nX: 1\r\n\r\n', 'latin1'), 0, MAX);
+    expect(noHost).toBe(OTHER);
+    const dup = 'GET / HTTP/1.1\r\nHost: a\r\nconstructor: 1\r\nconstructor: 2\r\n\r\n';
+    expect(parseRequestHead(Buffer.from(dup, 'latin1'), 0, MAX)).toBe(OTHER);
+  });
+
   it('accepts only what node:http reads the same way (method, target, fields)', async () => {
     // the reading goes back in a header, so HEAD requests are compared too
     const srv = createServer((req, res) => {
