@@ -1,8 +1,9 @@
 /**
  * Gateway benchmark, one run on one machine (gateway, function and load generator share the cores):
  *  1. hello function (Sprout framework, TypeScript) direct, through nginx (the peer: Debian's nginx
- *     as a reverse proxy, one worker, keepalive upstream pool) and through the gateway, 64 connections;
- *  2. the same at a fixed 1,000 req/s: p99 the gateway adds;
+ *     as a reverse proxy, one worker, keepalive upstream pool), through the gateway and through the
+ *     floor of a Node proxy (bench/node-pipe-proxy.ts: bytes piped, nothing parsed), 64 connections;
+ *  2. the same at a steady 1,000 req/s, open loop (bench/paced-load.ts): the latency percentiles;
  *  3. cold start through the gateway, request sent at zero replicas to first byte (20 runs);
  *  4. soak: load rises and falls so the function scales 0→N→0 several times; every request counted.
  *
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { freePort, percentile, root, startServer, waitReady, writeResult } from './lib.js';
+import { pacedLoad, type PacedResult } from './paced-load.js';
 
 const { values } = parseArgs({
   options: {
@@ -85,6 +87,24 @@ async function startGateway(args: string[], options = gatewayArgs): Promise<Gate
         setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
       }),
   };
+}
+
+/** The floor of a Node proxy (bench/node-pipe-proxy.ts) in front of `upstreamPort`. */
+async function startPipe(upstreamPort: number): Promise<{ pid: number; port: number; stop(): void }> {
+  const child = spawn(node, ['--import', 'tsx', `${root}bench/node-pipe-proxy.ts`, String(upstreamPort)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const m = /PIPE (\d+)/.exec(buf);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`node-pipe-proxy exited ${code}`)));
+  });
+  return { pid: child.pid!, port, stop: () => child.kill('SIGTERM') };
 }
 
 /** The peer: Debian's nginx as a reverse proxy (one worker, keepalive pool) in front of `upstreamPort`. */
@@ -179,6 +199,12 @@ function show(name: string, l: Load): void {
   );
 }
 
+function showSteady(name: string, r: PacedResult): void {
+  console.log(
+    `${`${name} (1,000 req/s)`.padEnd(22)} p50 ${r.p50Ms} ms  p90 ${r.p90Ms} ms  p99 ${r.p99Ms} ms  p99.9 ${r.p999Ms} ms  max ${r.maxMs} ms  errors ${r.errors}  (sender late p99 ${r.sendLateP99Ms} ms)`,
+  );
+}
+
 /** Time from sending a request to its first response byte, and the cold-start header. */
 function firstByte(port: number): Promise<{ ms: number; cold: string | undefined; status: number }> {
   return new Promise((resolve, reject) => {
@@ -206,7 +232,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // 1 + 2: direct vs gateway
 console.log(
-  `throughput: autocannon 64 connections; fixed 1,000 req/s (16 connections); ${duration} s a run, ${rounds} alternating rounds`,
+  `throughput: autocannon 64 connections; a steady 1,000 req/s, open loop (bench/paced-load.ts); ${duration} s a run, ${rounds} alternating rounds`,
 );
 const direct = await startServer(sproutRun);
 const directPort = Number(new URL(direct.url).port);
@@ -216,44 +242,56 @@ const gwB = gatewayB ? await startGateway(['static', String(directPort)], gatewa
 const gwBUrl = gwB && `http://127.0.0.1:${gwB.port}/`;
 const nginx = await startNginx(directPort);
 const nginxUrl = `http://127.0.0.1:${nginx.port}/`;
+const pipe = await startPipe(directPort);
+const pipeUrl = `http://127.0.0.1:${pipe.port}/`;
 await load(direct.url, { connections: 64, duration: 2 }); // warm-up
 await load(nginxUrl, { connections: 64, duration: 2 });
 await load(gwUrl, { connections: 64, duration: 2 });
+await load(pipeUrl, { connections: 64, duration: 2 });
 if (gwBUrl) await load(gwBUrl, { connections: 64, duration: 2 });
 const fnPid = direct.child.pid!;
 type Measured = Load & { cpuMicrosPerRequest: number[] };
-/** The run with the median requests/s (uncapped) or median p99 (fixed rate) of `rounds`. */
-const median = (runs: Measured[], key: 'requestsPerSec' | 'p99Ms') =>
+/** The run with the median of `key` among `rounds`. */
+const median = <T extends Record<K, number>, K extends string>(runs: T[], key: K): T =>
   [...runs].sort((a, b) => a[key] - b[key])[Math.floor(runs.length / 2)]!;
+/** A steady 1,000 req/s for `duration` s, open loop, to `port`. */
+const steady = (port: number) => pacedLoad({ port, rate: 1000, durationMs: duration * 1000 });
 // Direct and gateway runs alternate, so a swing in the machine's load hits both alike.
 const runs = {
   direct: [] as Measured[],
   nginx: [] as Measured[],
   gateway: [] as Measured[],
-  directFixed: [] as Measured[],
-  nginxFixed: [] as Measured[],
-  gatewayFixed: [] as Measured[],
+  pipe: [] as Measured[],
+  directFixed: [] as PacedResult[],
+  nginxFixed: [] as PacedResult[],
+  gatewayFixed: [] as PacedResult[],
   gatewayB: [] as Measured[],
-  gatewayBFixed: [] as Measured[],
+  gatewayBFixed: [] as PacedResult[],
 };
 for (let i = 0; i < rounds; i++) {
   runs.direct.push(await load(direct.url, { connections: 64, duration }, [fnPid]));
   runs.nginx.push(await load(nginxUrl, { connections: 64, duration }, [fnPid, nginx.pid]));
   runs.gateway.push(await load(gwUrl, { connections: 64, duration }, [fnPid, gw.pid]));
+  runs.pipe.push(await load(pipeUrl, { connections: 64, duration }, [fnPid, pipe.pid]));
   if (gwBUrl) runs.gatewayB.push(await load(gwBUrl, { connections: 64, duration }, [fnPid, gwB.pid]));
-  runs.directFixed.push(await load(direct.url, { connections: 16, overallRate: 1000, duration }));
-  runs.nginxFixed.push(await load(nginxUrl, { connections: 16, overallRate: 1000, duration }));
-  runs.gatewayFixed.push(await load(gwUrl, { connections: 16, overallRate: 1000, duration }));
-  if (gwBUrl) runs.gatewayBFixed.push(await load(gwBUrl, { connections: 16, overallRate: 1000, duration }));
+  runs.directFixed.push(await steady(directPort));
+  runs.nginxFixed.push(await steady(nginx.port));
+  runs.gatewayFixed.push(await steady(gw.port));
+  if (gwB) runs.gatewayBFixed.push(await steady(gwB.port));
 }
 const uncapped = {
   direct: median(runs.direct, 'requestsPerSec'),
   nginx: median(runs.nginx, 'requestsPerSec'),
   gateway: median(runs.gateway, 'requestsPerSec'),
+  pipe: median(runs.pipe, 'requestsPerSec'),
 };
 show('direct (64 conn)', uncapped.direct);
 show('nginx (64 conn)', uncapped.nginx);
 show('gateway (64 conn)', uncapped.gateway);
+show('node pipe (64 conn)', uncapped.pipe);
+console.log(
+  `CPU per request, node pipe (bench/node-pipe-proxy.ts, the floor of a Node proxy): ${uncapped.pipe.cpuMicrosPerRequest[1]} µs`,
+);
 console.log(
   `CPU per request behind nginx: function ${uncapped.nginx.cpuMicrosPerRequest[0]} µs; nginx ${uncapped.nginx.cpuMicrosPerRequest[1]} µs`,
 );
@@ -272,6 +310,12 @@ const nginxDirectRatios = runs.nginx.map(
 );
 console.log(`gateway/nginx throughput per round: ${nginxRatios.join(', ')}`);
 console.log(`nginx/direct throughput per round: ${nginxDirectRatios.join(', ')}`);
+const pipeRatios = runs.pipe.map((p, i) => +(p.requestsPerSec / runs.nginx[i]!.requestsPerSec).toFixed(2));
+const gatewayPipeRatios = runs.gateway.map(
+  (g, i) => +(g.requestsPerSec / runs.pipe[i]!.requestsPerSec).toFixed(2),
+);
+console.log(`node pipe/nginx throughput per round: ${pipeRatios.join(', ')}`);
+console.log(`gateway/node pipe throughput per round: ${gatewayPipeRatios.join(', ')}`);
 const bRatios = runs.gatewayB.map((b, i) => ({
   vsNginx: +(b.requestsPerSec / runs.nginx[i]!.requestsPerSec).toFixed(2),
   vsGateway: +(b.requestsPerSec / runs.gateway[i]!.requestsPerSec).toFixed(2),
@@ -279,7 +323,7 @@ const bRatios = runs.gatewayB.map((b, i) => ({
 }));
 if (gwB) {
   show('gateway B (64 conn)', median(runs.gatewayB, 'requestsPerSec'));
-  show('gateway B (1,000 req/s)', median(runs.gatewayBFixed, 'p99Ms'));
+  showSteady('gateway B', median(runs.gatewayBFixed, 'p99Ms'));
   console.log(`gateway B (${gatewayB}) per round:`, bRatios);
   console.log(
     `CPU per request, median of rounds: nginx ${percentile(
@@ -299,9 +343,12 @@ const fixed = {
   nginx: median(runs.nginxFixed, 'p99Ms'),
   gateway: median(runs.gatewayFixed, 'p99Ms'),
 };
-show('direct (1,000 req/s)', fixed.direct);
-show('nginx (1,000 req/s)', fixed.nginx);
-show('gateway (1,000 req/s)', fixed.gateway);
+showSteady('direct', fixed.direct);
+showSteady('nginx', fixed.nginx);
+showSteady('gateway', fixed.gateway);
+console.log(
+  `steady 1,000 req/s, p99 per round (ms): nginx ${runs.nginxFixed.map((r) => r.p99Ms).join(', ')}; gateway ${runs.gatewayFixed.map((r) => r.p99Ms).join(', ')}`,
+);
 /** One connection, requests one after another: latency without queueing in the load generator. */
 async function sequential(port: number, n: number): Promise<{ p50Ms: number; p99Ms: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -344,11 +391,15 @@ console.log(
 await gw.stop();
 await gwB?.stop();
 await nginx.stop();
+pipe.stop();
 await direct.stop();
 const vsNginx = {
   /** Median over rounds of gateway/nginx in the same round (the runs alternate). */
   throughput: percentile(nginxRatios, 50),
   nginxVsDirect: percentile(nginxDirectRatios, 50),
+  /** The floor of a Node proxy against nginx, and the gateway against that floor. */
+  pipeVsNginx: percentile(pipeRatios, 50),
+  gatewayVsPipe: percentile(gatewayPipeRatios, 50),
   p99At64ConnMs: { nginx: uncapped.nginx.p99Ms, gateway: uncapped.gateway.p99Ms },
   p99At1000Ms: { nginx: fixed.nginx.p99Ms, gateway: fixed.gateway.p99Ms },
   /** The proxy process's CPU time a request, µs, median of rounds (less load-sensitive than req/s). */
@@ -359,6 +410,10 @@ const vsNginx = {
     ),
     gateway: percentile(
       runs.gateway.map((r) => r.cpuMicrosPerRequest[1]!),
+      50,
+    ),
+    pipe: percentile(
+      runs.pipe.map((r) => r.cpuMicrosPerRequest[1]!),
       50,
     ),
   },
