@@ -52,7 +52,10 @@ export async function pacedLoad(opts: {
 }): Promise<PacedResult> {
   const { port, rate, durationMs } = opts;
   const maxConnections = opts.maxConnections ?? 256;
-  const request = Buffer.from(`GET ${opts.path ?? '/'} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`, 'latin1');
+  const request = Buffer.from(
+    `GET ${opts.path ?? '/'} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`,
+    'latin1',
+  );
   const idle: Conn[] = [];
   const all = new Set<Conn>();
   const latencies: number[] = [];

@@ -5,7 +5,19 @@
  * which the forwarder answers with a coded 502.
  */
 
-import { COLON, CR, equalsLower, Field, fieldOf, HEAD_END, HTAB, LF, SP, TCHAR, valueByte } from '../http-bytes.js';
+import {
+  COLON,
+  CR,
+  equalsLower,
+  Field,
+  fieldOf,
+  HEAD_END,
+  HTAB,
+  LF,
+  SP,
+  TCHAR,
+  valueByte,
+} from '../http-bytes.js';
 
 /** Upper bounds on what an instance may send before its body. */
 export interface HeadLimits {
@@ -46,7 +58,6 @@ export interface ResponseHead {
    */
   hopLines: number[];
 }
-
 
 /** A malformed or over-limit response from an instance. */
 export class ForwardError extends Error {
