@@ -68,7 +68,8 @@ export async function pacedLoad(opts: {
     c.buf = c.buf.length === 0 ? chunk : Buffer.concat([c.buf, chunk]);
     const end = c.buf.indexOf(HEAD_END);
     if (end < 0) return;
-    const m = /\r\ncontent-length:[ \t]*(\d+)/i.exec(c.buf.toString('latin1', 0, end));
+    const head = c.buf.toString('latin1', 0, end);
+    const m = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
     if (!m) throw new Error('paced load: a response without Content-Length (chunked is not read here)');
     const size = end + 4 + Number(m[1]);
     if (c.buf.length < size) return;
@@ -76,7 +77,9 @@ export async function pacedLoad(opts: {
     latencies.push(performance.now() - c.sentAt);
     c.buf = Buffer.alloc(0);
     c.busy = false;
-    idle.push(c);
+    // a server ending the connection (nginx after keepalive_requests) gets no more requests on it
+    if (/\r\nconnection:[ \t]*close/i.test(head)) c.socket.destroy();
+    else idle.push(c);
   };
 
   const open = () =>
