@@ -233,10 +233,10 @@ describe('kk runs (a stand-in kk on PATH)', () => {
     // still serving; the API is mounted here without the console's token check, so a fuzzed
     // DELETE of /v1/clusters/lab may have removed it, and then it is a coded 404
     expect((await fetch(`${s.base}/v1/clusters`)).status, `seed ${rng.seed}`).toBe(200);
-    const lab = await fetch(`${s.base}/v1/clusters/lab`);
-    if (lab.status !== 200) {
-      expect(lab.status, `seed ${rng.seed}`).toBe(404);
-      expect(lab.headers.get('x-sprout-error-code')).toBe('SPROUT_ERR_CONSOLE_CLUSTER_NOT_FOUND');
+    const cluster = await fetch(`${s.base}/v1/clusters/lab`);
+    if (cluster.status !== 200) {
+      expect(cluster.status, `seed ${rng.seed}`).toBe(404);
+      expect(cluster.headers.get('x-sprout-error-code')).toBe('SPROUT_ERR_CONSOLE_CLUSTER_NOT_FOUND');
     }
   });
 });
