@@ -12,14 +12,12 @@
  *
  * Needs built packages (`npx tsc -b packages/gateway packages/cli`).
  */
-import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { freePort, percentile, root, startServer, waitReady, writeResult } from './lib.js';
+import { cpuMicros, startGateway, startNginx, startPipe } from './gateway-procs.js';
+import { percentile, root, startServer, writeResult } from './lib.js';
 import { pacedLoad, type PacedResult } from './paced-load.js';
 
 const { values } = parseArgs({
@@ -53,119 +51,6 @@ const sproutRun = [
   '--host',
   '127.0.0.1',
 ];
-
-interface GatewayProc {
-  pid: number;
-  port: number;
-  admin: number;
-  stop(): Promise<void>;
-}
-
-async function startGateway(args: string[], options = gatewayArgs): Promise<GatewayProc> {
-  const child = spawn(node, ['--import', 'tsx', `${root}bench/gateway-server.ts`, ...args], {
-    cwd: root,
-    env: { ...process.env, NODE_ENV: 'production', SPROUT_BENCH_GATEWAY_OPTIONS: options },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [port, admin] = await new Promise<[number, number]>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /GATEWAY (\d+) (\d+)/.exec(buf);
-      if (m) resolve([Number(m[1]), Number(m[2])]);
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited ${code}`)));
-  });
-  return {
-    pid: child.pid!,
-    port,
-    admin,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
-  };
-}
-
-/** The floor of a Node proxy (bench/node-pipe-proxy.ts) in front of `upstreamPort`. */
-async function startPipe(upstreamPort: number): Promise<{ pid: number; port: number; stop(): void }> {
-  const child = spawn(node, ['--import', 'tsx', `${root}bench/node-pipe-proxy.ts`, String(upstreamPort)], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /PIPE (\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`node-pipe-proxy exited ${code}`)));
-  });
-  return { pid: child.pid!, port, stop: () => child.kill('SIGTERM') };
-}
-
-/** The peer: Debian's nginx as a reverse proxy (one worker, keepalive pool) in front of `upstreamPort`. */
-async function startNginx(upstreamPort: number): Promise<GatewayProc> {
-  const dir = mkdtempSync(join(tmpdir(), 'sprout-bench-nginx-'));
-  const port = await freePort();
-  writeFileSync(
-    join(dir, 'nginx.conf'),
-    `worker_processes 1;
-daemon off;
-pid ${dir}/nginx.pid;
-error_log stderr warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  upstream fn { server 127.0.0.1:${upstreamPort}; keepalive 128; }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://fn;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme;
-    }
-  }
-}
-`,
-  );
-  const child = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'inherit' });
-  await waitReady(`http://127.0.0.1:${port}/`, performance.now());
-  // the worker does the proxying; the master only supervises
-  const worker = Number(
-    readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0],
-  );
-  return {
-    pid: worker,
-    port,
-    admin: 0,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
-        child.kill('SIGQUIT');
-      }),
-  };
-}
-
-/** CPU time a process has used, µs (Linux, 100 Hz ticks). */
-function cpuMicros(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
 
 interface Load {
   requestsPerSec: number;
@@ -236,7 +121,7 @@ console.log(
 );
 const direct = await startServer(sproutRun);
 const directPort = Number(new URL(direct.url).port);
-const gw = await startGateway(['static', String(directPort)]);
+const gw = await startGateway(['static', String(directPort)], gatewayArgs);
 const gwUrl = `http://127.0.0.1:${gw.port}/`;
 const gwB = gatewayB ? await startGateway(['static', String(directPort)], gatewayB) : undefined;
 const gwBUrl = gwB && `http://127.0.0.1:${gwB.port}/`;
@@ -446,11 +331,10 @@ if (values['throughput-only']) {
 
 // 3: cold starts through the gateway
 console.log(`cold start through the gateway: ${coldRuns} runs, request sent at zero replicas → first byte`);
-const coldGw = await startGateway([
-  'spawn',
-  fnDir,
-  JSON.stringify({ minReplicas: 0, maxReplicas: 1, scaledownPeriodMs: 200 }),
-]);
+const coldGw = await startGateway(
+  ['spawn', fnDir, JSON.stringify({ minReplicas: 0, maxReplicas: 1, scaledownPeriodMs: 200 })],
+  gatewayArgs,
+);
 const coldMs: number[] = [];
 const peerMs: number[] = [];
 for (let i = 0; i < coldRuns; i++) {
@@ -499,7 +383,7 @@ const phases = [
   { rate: 0, seconds: 5 },
 ];
 console.log(`soak: ${cycles} cycles of ${phases.map((p) => `${p.rate}/s×${p.seconds}s`).join(' → ')}`);
-const soakGw = await startGateway(['spawn', fnDir, JSON.stringify(soakPolicy)]);
+const soakGw = await startGateway(['spawn', fnDir, JSON.stringify(soakPolicy)], gatewayArgs);
 let maxReady = 0;
 let zeroes = 0;
 let wasUp = false;
