@@ -18,6 +18,13 @@ export const SP = 0x20;
 export const HTAB = 0x09;
 export const COLON = 0x3a;
 
+/** `buf` holds `prefix` at `at`. */
+export function startsWith(buf: Buffer, prefix: Buffer, at: number): boolean {
+  if (buf.length < at + prefix.length) return false;
+  for (let k = 0; k < prefix.length; k++) if (buf[at + k] !== prefix[k]) return false;
+  return true;
+}
+
 /** A byte a field value may hold: HTAB, SP, visible ASCII and (`obsText`) obs-text. */
 export function valueByte(b: number, obsText: boolean): boolean {
   return b === HTAB || (b >= SP && b !== 0x7f && (b < 0x80 || obsText));

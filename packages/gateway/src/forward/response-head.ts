@@ -15,6 +15,7 @@ import {
   HTAB,
   LF,
   SP,
+  startsWith,
   TCHAR,
   valueByte,
 } from '../http-bytes.js';
@@ -224,8 +225,9 @@ function parseHead(bytes: Buffer, end: number, limits: HeadLimits): ResponseHead
         break;
       }
       case Field.Connection:
-        if (equalsLower(bytes, vs, j, KEEP_ALIVE)) close = minor === 0x30 ? false : close;
-        else if (equalsLower(bytes, vs, j, CLOSE)) close = true;
+        if (equalsLower(bytes, vs, j, KEEP_ALIVE)) {
+          if (minor === 0x30) close = false;
+        } else if (equalsLower(bytes, vs, j, CLOSE)) close = true;
         else
           for (const t of text.slice(vs, j).split(',')) {
             const token = t.trim().toLowerCase();
@@ -239,12 +241,6 @@ function parseHead(bytes: Buffer, end: number, limits: HeadLimits): ResponseHead
   head.framing = framingOf(status, length, te);
   head.hasLength = length !== undefined;
   return head;
-}
-
-function startsWith(buf: Buffer, prefix: Buffer, at: number): boolean {
-  if (buf.length < at + prefix.length) return false;
-  for (let k = 0; k < prefix.length; k++) if (buf[at + k] !== prefix[k]) return false;
-  return true;
 }
 
 /** §6.3: 1xx, 204 and 304 have no body; Transfer-Encoding wins over Content-Length. */

@@ -6,7 +6,7 @@
  * on input: every byte sequence is either a simple request, not yet complete (`MORE`) or `OTHER`.
  */
 
-import { COLON, CR, HEAD_END, HTAB, LF, SP, TCHAR, valueByte } from '../http-bytes.js';
+import { COLON, CR, HEAD_END, HTAB, LF, SP, startsWith, TCHAR, valueByte } from '../http-bytes.js';
 
 /** A complete simple request head. */
 export interface SimpleRequest {
@@ -88,12 +88,6 @@ export function parseRequestHead(buf: Buffer, from: number, maxHeadBytes: number
   }
   if (headers.host === undefined) return OTHER;
   return { method: METHODS[m]!, url: text.slice(targetStart, targetEnd), rawHeaders, headers, size: end + 4 };
-}
-
-function startsWith(buf: Buffer, prefix: Buffer, at: number): boolean {
-  if (buf.length < at + prefix.length) return false;
-  for (let k = 0; k < prefix.length; k++) if (buf[at + k] !== prefix[k]) return false;
-  return true;
 }
 
 /** A field a simple request may carry: no body, no upgrade, no expectation, the connection kept. */
