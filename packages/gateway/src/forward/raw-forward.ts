@@ -4,7 +4,8 @@ import { RawResponse } from '../listener/raw-response.js';
 import type { InstanceEndpoint } from '../upstream.js';
 import { forwardHeaders, responseHeaders } from '../http-util.js';
 import { BodyDecoder } from './body-decoder.js';
-import { requestHead } from './request-head.js';
+import type { SimpleRequest } from '../listener/request-parser.js';
+import { passedRequestHead, requestHead } from './request-head.js';
 import { ForwardError, ResponseHeadParser, type ResponseHead } from './response-head.js';
 import { awaitHead, type ConnUser, type UpstreamConn } from './upstream-conns.js';
 
@@ -43,7 +44,17 @@ export function forwardRaw(
   mark: readonly [string, string] | undefined,
 ): boolean {
   const method = ex.req.method ?? 'GET';
-  const head = requestHead(method, ex.path, (ex.headers ??= forwardHeaders(ex.req, false)));
+  const fields = (ex.req as Partial<Pick<SimpleRequest, 'forwardFields'>>).forwardFields;
+  const head =
+    fields !== undefined
+      ? passedRequestHead(
+          method,
+          ex.path,
+          fields,
+          ex.req.headers as Record<string, string>,
+          ex.req.socket.remoteAddress,
+        )
+      : requestHead(method, ex.path, (ex.headers ??= forwardHeaders(ex.req, false)));
   if (head === undefined) return false;
   new RawAttempt(gw, ex, inst, head, method, done, outcome, mark, 0).begin();
   return true;

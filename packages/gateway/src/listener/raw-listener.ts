@@ -203,6 +203,7 @@ class RawConn implements ResponseOwner {
       url: r.url,
       headers: r.headers,
       rawHeaders: r.rawHeaders,
+      forwardFields: r.forwardFields,
       httpVersion: '1.1',
       socket: this.socket,
     };

@@ -6,7 +6,18 @@
  * on input: every byte sequence is either a simple request, not yet complete (`MORE`) or `OTHER`.
  */
 
-import { COLON, CR, HEAD_END, HTAB, LF, SP, startsWith, TCHAR, valueByte } from '../http-bytes.js';
+import {
+  COLON,
+  CR,
+  fieldBytesValid,
+  HEAD_END,
+  HTAB,
+  knownName,
+  SP,
+  startsWith,
+  TCHAR,
+} from '../http-bytes.js';
+import { HOP_BY_HOP } from '../http-util.js';
 
 /** A complete simple request head. */
 export interface SimpleRequest {
@@ -17,6 +28,12 @@ export interface SimpleRequest {
   rawHeaders: string[];
   /** Lower-cased names to values (each name appears once in a simple request). */
   headers: Record<string, string>;
+  /**
+   * The field lines as sent, each after its CRLF (`\r\nHost: a\r\nAccept: *\/*`), hop-by-hop
+   * lines left out: what the instance gets with no list or string made per field (see
+   * `passedRequestHead`). Undefined when a Connection header names other fields to drop.
+   */
+  forwardFields: string | undefined;
   /** Bytes of the head, its blank line included: what follows is the next request. */
   size: number;
 }
@@ -63,34 +80,82 @@ export function parseRequestHead(buf: Buffer, from: number, maxHeadBytes: number
   const text = buf.toString('latin1', 0, end);
   const rawHeaders: string[] = [];
   const headers = Object.create(INHERITS_NOTHING) as Record<string, string>;
+  /** Field lines kept so far, when a hop-by-hop line was left out (else one slice at the end). */
+  let kept: string | undefined;
+  /** Where the field lines not yet in `kept` start (the first one at the request line's CRLF). */
+  let keptFrom = i;
+  // Every byte of the field lines at once, four a step: visible ASCII, SP, HTAB, CR and LF only
+  // as CRLF pairs. obs-text and control characters go to node:http.
+  if (!fieldBytesValid(buf, i, end)) return OTHER;
+  let connection = Connection.Kept;
   // i: the end of the previous line; each field line is CRLF, token, ':', value
   while (i < end) {
-    if (buf[i] !== CR || buf[i + 1] !== LF || rawHeaders.length === 2 * MAX_FIELDS) return OTHER;
+    if (buf[i] !== CR || rawHeaders.length === 2 * MAX_FIELDS) return OTHER;
     const nameStart = i + 2;
     let j = nameStart;
     let upper = false;
     for (let b = buf[j]!; j < end && TCHAR[b] === 1; b = buf[++j]!) if (b >= 0x41 && b <= 0x5a) upper = true;
     if (j === nameStart || j === end || buf[j] !== COLON) return OTHER;
-    const nameEnd = j++;
-    while (j < end && valueByte(buf[j]!, false)) j++;
-    if (j < end && buf[j] !== CR) return OTHER;
-    i = j;
+    const nameEnd = j;
+    // the line ends at the next CRLF (the head's end for the last one): CR and LF come in pairs
+    const lineEnd = text.indexOf('\r\n', nameEnd);
+    i = lineEnd < 0 ? end : lineEnd;
     // the value without the whitespace around it
     let vs = nameEnd + 1;
-    while (vs < j && (buf[vs] === SP || buf[vs] === HTAB)) vs++;
-    while (j > vs && (buf[j - 1] === SP || buf[j - 1] === HTAB)) j--;
-    const name = text.slice(nameStart, nameEnd);
-    const value = text.slice(vs, j);
-    const lower = upper ? name.toLowerCase() : name;
-    if (lower in headers || !simpleField(lower, value)) return OTHER;
+    let ve = i;
+    while (vs < ve && (buf[vs] === SP || buf[vs] === HTAB)) vs++;
+    while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
+    const known = knownName(buf, nameStart, nameEnd);
+    const name = known !== undefined && !upper ? known : text.slice(nameStart, nameEnd);
+    const value = text.slice(vs, ve);
+    const lower = known ?? (upper ? name.toLowerCase() : name);
+    if (lower in headers) return OTHER;
+    if (lower.length === 10 && lower === 'connection') {
+      connection = connectionOf(value);
+      if (connection === Connection.Closes) return OTHER;
+    } else if (!simpleField(lower, value)) return OTHER;
     headers[lower] = value;
     rawHeaders.push(name, value);
+    if (HOP_BY_HOP.has(lower)) {
+      // the line from its CRLF (nameStart - 2) to the next CRLF (i) stays with this hop
+      kept = (kept ?? '') + text.slice(keptFrom, nameStart - 2);
+      keptFrom = i;
+    }
   }
   if (headers.host === undefined) return OTHER;
-  return { method: METHODS[m]!, url: text.slice(targetStart, targetEnd), rawHeaders, headers, size: end + 4 };
+  const rest = text.slice(keptFrom, end);
+  return {
+    method: METHODS[m]!,
+    url: text.slice(targetStart, targetEnd),
+    rawHeaders,
+    headers,
+    forwardFields:
+      connection === Connection.NamesOthers ? undefined : kept === undefined ? rest : kept + rest,
+    size: end + 4,
+  };
 }
 
-/** A field a simple request may carry: no body, no upgrade, no expectation, the connection kept. */
+/** What a Connection header asks. */
+const enum Connection {
+  /** Keep the connection (no token, `keep-alive`, or standard hop-by-hop names). */
+  Kept,
+  /** `close` or `upgrade`: not a simple request. */
+  Closes,
+  /** Kept, and other fields named to be dropped (the proxy's generic path does that). */
+  NamesOthers,
+}
+
+function connectionOf(value: string): Connection {
+  let named = false;
+  for (const t of value.split(',')) {
+    const token = t.trim().toLowerCase();
+    if (token === 'close' || token === 'upgrade') return Connection.Closes;
+    if (token !== '' && token !== 'keep-alive' && !HOP_BY_HOP.has(token)) named = true;
+  }
+  return named ? Connection.NamesOthers : Connection.Kept;
+}
+
+/** A field other than Connection a simple request may carry: no body, no upgrade, no expectation. */
 function simpleField(lower: string, value: string): boolean {
   switch (lower) {
     case 'content-length':
@@ -100,12 +165,6 @@ function simpleField(lower: string, value: string): boolean {
     case 'expect':
     case 'http2-settings':
       return false;
-    case 'connection':
-      for (const t of value.split(',')) {
-        const token = t.trim().toLowerCase();
-        if (token === 'close' || token === 'upgrade') return false;
-      }
-      return true;
     default:
       return true;
   }
