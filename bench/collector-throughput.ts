@@ -15,9 +15,12 @@
 //   node --conditions=@sprout/source --import tsx bench/collector-throughput.ts [tcpLines] [udpRate]
 //   BENCH_ONLY=otlp|tcp|http|syslog  limits the scenarios; BENCH_CPU_PROF=DIR profiles both sides;
 //   BENCH_COLLECTOR_FLAGS="--max-semi-space-size=32" passes node flags to the collector side only;
-//   BENCH_COLLECTOR_MODULE=PATH measures another copy of the collector (its src/index.ts);
+//   The collector measured is the built package (packages/collector/dist, what `sprout` runs; built
+//   first with `tsc -b`), not tsx's transpile of src/ (which names every closure it makes).
+//   BENCH_COLLECTOR_SOURCE=1 measures src/ through tsx instead; BENCH_COLLECTOR_MODULE=PATH another copy (its dist/index.js or
+//   src/index.ts, e.g. an earlier commit's);
 //   BENCH_OUT=FILE also writes the results (of BENCH_ONLY's scenario too) to FILE
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -57,11 +60,7 @@ async function serve(scenario: Scenario, kind: Kind): Promise<void> {
   let port: number;
   let close: () => Promise<void>;
   if (kind === 'collector') {
-    // BENCH_COLLECTOR_MODULE: another copy's src/index.ts (an earlier commit's), for before/after.
-    const mod = process.env.BENCH_COLLECTOR_MODULE;
-    const { createCollector, parseConfig } = (await import(
-      mod ? pathToFileURL(mod).href : '@sprout/collector'
-    )) as typeof Collector;
+    const { createCollector, parseConfig } = (await import(collectorModule())) as typeof Collector;
     const { createLogger } = await import('@sprout/observe');
     const input = {
       tcp: '{ name: tcp, listen: 127.0.0.1, port: 0, tag: bench }',
@@ -169,6 +168,14 @@ async function serve(scenario: Scenario, kind: Kind): Promise<void> {
     process.disconnect();
   });
   send({ t: 'ready', port });
+}
+
+/** What the collector side imports: the built package unless told otherwise (see the header). */
+function collectorModule(): string {
+  const mod = process.env.BENCH_COLLECTOR_MODULE;
+  if (mod) return pathToFileURL(mod).href;
+  if (process.env.BENCH_COLLECTOR_SOURCE === '1') return '@sprout/collector';
+  return pathToFileURL(join(root, 'packages/collector/dist/index.js')).href;
 }
 
 function otlpBaselineType(): protobuf.Type {
@@ -350,6 +357,17 @@ const perCpu = (r: Round) => r.count / Math.max(r.cpuSeconds, 1e-3);
 const medianPerCpu = (rs: Round[]) => rs.map(perCpu).sort((a, b) => a - b)[Math.floor(rs.length / 2)]!;
 
 async function main() {
+  if (!process.env.BENCH_COLLECTOR_MODULE && process.env.BENCH_COLLECTOR_SOURCE !== '1') {
+    // the built collector is measured: build it from the current source first (quick when fresh)
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-b', 'packages/collector'],
+      {
+        cwd: root,
+        stdio: 'inherit',
+      },
+    );
+  }
   const tcpLines = Number(process.argv[2] ?? 2_000_000);
   const udpRate = Number(process.argv[3] ?? 50_000);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -359,6 +377,9 @@ async function main() {
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
     node: process.version,
+    collector:
+      process.env.BENCH_COLLECTOR_MODULE ??
+      (process.env.BENCH_COLLECTOR_SOURCE === '1' ? 'src through tsx' : 'packages/collector/dist'),
     method: `each side in its own child process; ${rounds} alternating rounds; row = median round by records/s; peak RSS = that process's maxRSS`,
     loadAverageAtStart: loadavg(),
   };

@@ -8,7 +8,11 @@
  *  4. soak: load rises and falls so the function scales 0→N→0 several times; every request counted.
  *
  *   node --import tsx bench/gateway.ts [--duration 6] [--rounds 3] [--cold-runs 20] [--cycles 3]
- *     [--throughput-only] [--gateway-args '<json options for createGateway>']
+ *     [--throughput-only] [--gateway-args '<json options for createGateway>'] [--headers browser]
+ *
+ * `--headers browser`: every request of parts 1 and 2 carries the twelve fields a browser sends
+ * with a page request (User-Agent, Accept…, Sec-Fetch-…, a Cookie) after Host, instead of Host
+ * alone; with --throughput-only the results go to bench/results/gateway-vs-nginx-browser.json.
  *
  * Needs built packages (`npx tsc -b packages/gateway packages/cli`).
  */
@@ -18,7 +22,8 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { cpuMicros, startGateway, startNginx, startPipe } from './gateway-procs.js';
 import { percentile, root, startServer, writeResult } from './lib.js';
-import { pacedLoad, type PacedResult } from './paced-load.js';
+import { BROWSER_FIELDS, pacedLoad, type PacedResult } from './paced-load.js';
+import { health, runSoak, sleep } from './gateway-soak.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +33,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'throughput-only': { type: 'boolean', default: false },
     'gateway-args': { type: 'string', default: '{}' },
+    headers: { type: 'string', default: 'none' },
     'gateway-b': { type: 'string' },
   },
 });
@@ -35,6 +41,8 @@ const gatewayArgs = values['gateway-args'];
 /** A second gateway with other options, measured in the same rounds (A/B of gateway options). */
 const gatewayB = values['gateway-b'];
 const duration = Number(values.duration);
+if (values.headers !== 'none' && values.headers !== 'browser') throw new Error('--headers: none or browser');
+const headers = values.headers === 'browser' ? BROWSER_FIELDS : {};
 const coldRuns = Number(values['cold-runs']);
 const cycles = Number(values.cycles);
 const rounds = Number(values.rounds);
@@ -66,7 +74,7 @@ async function load(
   pids: number[] = [],
 ): Promise<Load & { cpuMicrosPerRequest: number[] }> {
   const before = pids.map(cpuMicros);
-  const r = await autocannon({ url, ...opts });
+  const r = await autocannon({ url, headers, ...opts });
   const after = pids.map(cpuMicros);
   return {
     cpuMicrosPerRequest: pids.map((_, i) => Math.round((after[i]! - before[i]!) / r.requests.total)),
@@ -106,15 +114,6 @@ function firstByte(port: number): Promise<{ ms: number; cold: string | undefined
   });
 }
 
-interface Health {
-  functions: { readyInstances: number; desiredReplicas: number; pending: number }[];
-}
-async function health(admin: number): Promise<Health['functions'][0]> {
-  const h = (await (await fetch(`http://127.0.0.1:${admin}/healthz`)).json()) as Health;
-  return h.functions[0]!;
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 // 1 + 2: direct vs gateway
 console.log(
   `throughput: autocannon 64 connections; a steady 1,000 req/s, open loop (bench/paced-load.ts); ${duration} s a run, ${rounds} alternating rounds`,
@@ -140,7 +139,7 @@ type Measured = Load & { cpuMicrosPerRequest: number[] };
 const median = <T extends Record<K, number>, K extends string>(runs: T[], key: K): T =>
   [...runs].sort((a, b) => a[key] - b[key])[Math.floor(runs.length / 2)]!;
 /** A steady 1,000 req/s for `duration` s, open loop, to `port`. */
-const steady = (port: number) => pacedLoad({ port, rate: 1000, durationMs: duration * 1000 });
+const steady = (port: number) => pacedLoad({ port, rate: 1000, durationMs: duration * 1000, headers });
 // Direct and gateway runs alternate, so a swing in the machine's load hits both alike.
 const runs = {
   direct: [] as Measured[],
@@ -241,7 +240,7 @@ async function sequential(port: number, n: number): Promise<{ p50Ms: number; p99
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      const req = request({ host: '127.0.0.1', port, path: '/', agent, headers }, (res) => {
         res.resume();
         res.on('end', () => resolve());
       });
@@ -312,6 +311,7 @@ const throughputResult = () => ({
   loadAverageAtEnd: loadavg(),
   gatewayOptions: JSON.parse(gatewayArgs) as unknown,
   gatewayBOptions: gatewayB ? (JSON.parse(gatewayB) as unknown) : undefined,
+  requestFields: values.headers === 'browser' ? { host: '…', ...BROWSER_FIELDS } : 'Host only',
   duration,
   rounds,
   runs,
@@ -325,7 +325,10 @@ const throughputResult = () => ({
   vsNginx,
 });
 if (values['throughput-only']) {
-  writeResult('gateway-vs-nginx', throughputResult());
+  writeResult(
+    values.headers === 'browser' ? 'gateway-vs-nginx-browser' : 'gateway-vs-nginx',
+    throughputResult(),
+  );
   process.exit(0);
 }
 
@@ -367,93 +370,8 @@ console.log(
 );
 
 // 4: soak
-const soakPolicy = {
-  minReplicas: 0,
-  maxReplicas: 4,
-  targetRate: 250,
-  rateWindowMs: 2000,
-  rateGranularityMs: 250,
-  scaledownPeriodMs: 1000,
-};
-const phases = [
-  { rate: 100, seconds: 2 },
-  { rate: 400, seconds: 3 },
-  { rate: 800, seconds: 3 },
-  { rate: 300, seconds: 2 },
-  { rate: 0, seconds: 5 },
-];
-console.log(`soak: ${cycles} cycles of ${phases.map((p) => `${p.rate}/s×${p.seconds}s`).join(' → ')}`);
-const soakGw = await startGateway(['spawn', fnDir, JSON.stringify(soakPolicy)], gatewayArgs);
-let maxReady = 0;
-let zeroes = 0;
-let wasUp = false;
-let polling = true;
-const poller = (async () => {
-  while (polling) {
-    const h = await health(soakGw.admin);
-    maxReady = Math.max(maxReady, h.readyInstances);
-    if (h.readyInstances > 0) wasUp = true;
-    if (wasUp && h.readyInstances === 0 && h.desiredReplicas === 0) {
-      zeroes++;
-      wasUp = false;
-    }
-    await sleep(100);
-  }
-})();
-const soak = { sent: 0, ok: 0, non2xx: 0, errors: 0 };
-const agentOpts = new Agent({ keepAlive: true, maxSockets: 64 });
-/** Sends `rate` requests per second for `seconds`, each tracked to its end (nothing can go uncounted). */
-async function paced(rate: number, seconds: number): Promise<void> {
-  const pending: Promise<void>[] = [];
-  const t0 = performance.now();
-  let issued = 0;
-  while (performance.now() - t0 < seconds * 1000) {
-    const due = Math.floor(((performance.now() - t0) / 1000) * rate);
-    for (; issued < due; issued++) {
-      soak.sent++;
-      pending.push(
-        new Promise<void>((resolve) => {
-          const req = request(
-            { host: '127.0.0.1', port: soakGw.port, path: '/', agent: agentOpts },
-            (res) => {
-              res.resume();
-              res.on('end', () => {
-                if (res.statusCode === 200) soak.ok++;
-                else soak.non2xx++;
-                resolve();
-              });
-            },
-          );
-          req.on('error', () => {
-            soak.errors++;
-            resolve();
-          });
-          req.end();
-        }),
-      );
-    }
-    await sleep(5);
-  }
-  await Promise.all(pending);
-}
-for (let c = 0; c < cycles; c++) {
-  for (const p of phases) {
-    if (p.rate === 0) await sleep(p.seconds * 1000);
-    else await paced(p.rate, p.seconds);
-  }
-}
-const gwCounted = Number(
-  /sprout_gateway_requests_total\{function="hello",code="2xx"\} (\d+)/.exec(
-    await (await fetch(`http://127.0.0.1:${soakGw.admin}/metrics`)).text(),
-  )?.[1] ?? 0,
-);
-agentOpts.destroy();
-polling = false;
-await poller;
-await soakGw.stop();
-const lost = soak.sent - soak.ok - soak.non2xx - soak.errors;
-console.log(
-  `soak: sent ${soak.sent}, 2xx ${soak.ok} (gateway counted ${gwCounted}), non-2xx ${soak.non2xx}, errors ${soak.errors}, unanswered ${lost}; max ready ${maxReady}; back to zero ${zeroes} times`,
+const soakRun = await runSoak(cycles, (policy) =>
+  startGateway(['spawn', fnDir, JSON.stringify(policy)], gatewayArgs),
 );
 
 const ratios = {
@@ -477,15 +395,6 @@ console.log(
 writeResult('gateway', {
   ...throughputResult(),
   cold,
-  soak: {
-    ...soak,
-    gatewayCounted2xx: gwCounted,
-    unanswered: lost,
-    maxReady,
-    backToZero: zeroes,
-    policy: soakPolicy,
-    phases,
-    cycles,
-  },
+  soak: soakRun,
   ratios,
 });

@@ -43,17 +43,38 @@ interface Conn {
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
+/** What a browser sends with a page request besides Host (Chrome 120 on Linux). */
+export const BROWSER_FIELDS: Record<string, string> = {
+  'user-agent':
+    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36',
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+  'accept-language': 'en-US,en;q=0.9',
+  'accept-encoding': 'gzip, deflate, br',
+  'upgrade-insecure-requests': '1',
+  'sec-fetch-dest': 'document',
+  'sec-fetch-mode': 'navigate',
+  'sec-fetch-site': 'none',
+  'sec-fetch-user': '?1',
+  'cache-control': 'max-age=0',
+  priority: 'u=0, i',
+  cookie: 'session=abcdef0123456789; theme=dark',
+};
+
 export async function pacedLoad(opts: {
   port: number;
   rate: number;
   durationMs: number;
   path?: string;
   maxConnections?: number;
+  /** Fields sent after Host with each request. */
+  headers?: Readonly<Record<string, string>>;
 }): Promise<PacedResult> {
   const { port, rate, durationMs } = opts;
   const maxConnections = opts.maxConnections ?? 256;
+  let fields = '';
+  for (const [k, v] of Object.entries(opts.headers ?? {})) fields += `${k}: ${v}\r\n`;
   const request = Buffer.from(
-    `GET ${opts.path ?? '/'} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`,
+    `GET ${opts.path ?? '/'} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${fields}\r\n`,
     'latin1',
   );
   const idle: Conn[] = [];
