@@ -355,6 +355,9 @@ const median = (rs: Round[]) =>
 const perCpu = (r: Round) => r.count / Math.max(r.cpuSeconds, 1e-3);
 /** Median over the rounds of records per CPU-second (its own median: less sensitive to other load). */
 const medianPerCpu = (rs: Round[]) => rs.map(perCpu).sort((a, b) => a - b)[Math.floor(rs.length / 2)]!;
+/** Each round's collector / baseline records per CPU-second (rounds alternate), sorted. */
+const roundRatios = (runs: Record<Kind, Round[]>) =>
+  runs.collector.map((c, i) => perCpu(c) / perCpu(runs.baseline[i]!)).sort((a, b) => a - b);
 
 async function main() {
   if (!process.env.BENCH_COLLECTOR_MODULE && process.env.BENCH_COLLECTOR_SOURCE !== '1') {
@@ -400,6 +403,8 @@ async function main() {
     const ratio = col.recordsPerSec / base.recordsPerSec;
     const cpuRatio = medianPerCpu(runs.collector) / medianPerCpu(runs.baseline);
     const maxRss = (k: Kind) => Math.max(...runs[k].map((r) => r.peakRssMb));
+    const perRound = roundRatios(runs);
+    const perRoundNote = `rounds ${fmt(perRound[0]!, 2)}–${fmt(perRound.at(-1)!, 2)} (median ${fmt(perRound[Math.floor(perRound.length / 2)]!, 2)})`;
     const lossNote =
       scenario === 'syslog'
         ? ` loss ${runs.collector.map((r) => fmt(r.lossPct!, 2)).join('/')}% vs ${runs.baseline.map((r) => fmt(r.lossPct!, 2)).join('/')}%`
@@ -412,13 +417,14 @@ async function main() {
         baseline: medianPerCpu(runs.baseline),
         collector: medianPerCpu(runs.collector),
         ratio: cpuRatio,
+        roundRatios: perRound,
       },
       peakRssMbMax: { baseline: maxRss('baseline'), collector: maxRss('collector') },
       loadAverage: loadavg(),
       runs,
     };
     console.log(
-      `${names[scenario].padEnd(26)} collector ${fmt(col.recordsPerSec).padStart(9)} rec/s ${fmt(col.mbPerSec, 1).padStart(5)} MB/s cpu ${fmt(col.cpuCores, 2)} rss ${fmt(maxRss('collector'))} MB | baseline ${fmt(base.recordsPerSec).padStart(9)} rec/s ${fmt(base.mbPerSec, 1).padStart(5)} MB/s cpu ${fmt(base.cpuCores, 2)} rss ${fmt(maxRss('baseline'))} MB | ratio ${fmt(ratio, 2)}x, per cpu-second ${fmt(cpuRatio, 2)}x${lossNote} | load ${loadavg()
+      `${names[scenario].padEnd(26)} collector ${fmt(col.recordsPerSec).padStart(9)} rec/s ${fmt(col.mbPerSec, 1).padStart(5)} MB/s cpu ${fmt(col.cpuCores, 2)} rss ${fmt(maxRss('collector'))} MB | baseline ${fmt(base.recordsPerSec).padStart(9)} rec/s ${fmt(base.mbPerSec, 1).padStart(5)} MB/s cpu ${fmt(base.cpuCores, 2)} rss ${fmt(maxRss('baseline'))} MB | ratio ${fmt(ratio, 2)}x, per cpu-second ${fmt(cpuRatio, 2)}x, ${perRoundNote}${lossNote} | load ${loadavg()
         .map((x) => x.toFixed(2))
         .join(' ')}`,
     );
