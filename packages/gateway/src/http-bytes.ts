@@ -41,31 +41,43 @@ export const enum Field {
   Hop,
 }
 
-/** Names by length, lower-cased bytes, for `fieldOf`. */
-const BY_LENGTH: { name: Uint8Array; field: Field }[][] = [];
-for (const [name, field] of [
-  ['date', Field.Date],
-  ['content-length', Field.ContentLength],
-  ['transfer-encoding', Field.TransferEncoding],
-  ['connection', Field.Connection],
-  ...[...HOP_BY_HOP].map((n) => [n, Field.Hop] as const),
-] as const) {
-  if (field === Field.Hop && (name === 'connection' || name === 'transfer-encoding')) continue;
-  (BY_LENGTH[name.length] ??= []).push({ name: Buffer.from(name, 'latin1'), field });
+/** Lower-case names by length, each with what it stands for: tokens are looked up in one. */
+type NameTable<T> = { name: Uint8Array; value: T }[][];
+
+function nameTable<T>(entries: Iterable<readonly [string, T]>): NameTable<T> {
+  const table: NameTable<T> = [];
+  for (const [name, value] of entries)
+    (table[name.length] ??= []).push({ name: Buffer.from(name, 'latin1'), value });
+  return table;
 }
 
 /**
- * Which of the names the parsers act on `bytes[start, end)` is, in any case (a token's bytes:
- * OR-ing 0x20 lower-cases a letter and leaves `-` and digits as they are), without a string.
+ * What the token `bytes[start, end)` stands for in `table`, in any case (a token's bytes: OR-ing
+ * 0x20 lower-cases a letter and turns no other tchar into a letter or `-`), without a string.
  */
+function lookupName<T>(table: NameTable<T>, bytes: Uint8Array, start: number, end: number): T | undefined {
+  const candidates = table[end - start];
+  if (candidates === undefined) return undefined;
+  for (const { name, value } of candidates) if (equalsLower(bytes, start, end, name)) return value;
+  return undefined;
+}
+
+/** The names the parsers act on, for `fieldOf`. */
+const FIELDS = nameTable<Field>(
+  (
+    [
+      ['date', Field.Date],
+      ['content-length', Field.ContentLength],
+      ['transfer-encoding', Field.TransferEncoding],
+      ['connection', Field.Connection],
+      ...[...HOP_BY_HOP].map((n) => [n, Field.Hop] as const),
+    ] as const
+  ).filter(([name, field]) => field !== Field.Hop || (name !== 'connection' && name !== 'transfer-encoding')),
+);
+
+/** Which of the names the parsers act on the token `bytes[start, end)` is, in any case. */
 export function fieldOf(bytes: Uint8Array, start: number, end: number): Field {
-  const candidates = BY_LENGTH[end - start];
-  if (candidates === undefined) return Field.Other;
-  next: for (const { name, field } of candidates) {
-    for (let k = 0; k < name.length; k++) if ((bytes[start + k]! | 0x20) !== name[k]) continue next;
-    return field;
-  }
-  return Field.Other;
+  return lookupName(FIELDS, bytes, start, end) ?? Field.Other;
 }
 
 /** `bytes[start, end)` in any case is `lower` (lower-case ASCII letters and `-`). */
@@ -118,23 +130,11 @@ const KNOWN_NAMES = [
   'traceparent',
   'tracestate',
 ];
-const KNOWN_BY_LENGTH: { bytes: Uint8Array; name: string }[][] = [];
-for (const name of KNOWN_NAMES)
-  (KNOWN_BY_LENGTH[name.length] ??= []).push({ bytes: Buffer.from(name, 'latin1'), name });
+const KNOWN = nameTable(KNOWN_NAMES.map((name) => [name, name] as const));
 
-/**
- * The constant for the token `bytes[start, end)` in any case when it is a known name (see
- * KNOWN_NAMES). Only for a token (tchar bytes): OR-ing 0x20 turns no other tchar into a letter
- * or `-` of these names.
- */
+/** The constant for the token `bytes[start, end)` in any case when it is a known name (see KNOWN_NAMES). */
 export function knownName(bytes: Uint8Array, start: number, end: number): string | undefined {
-  const candidates = KNOWN_BY_LENGTH[end - start];
-  if (candidates === undefined) return undefined;
-  next: for (const { bytes: name, name: constant } of candidates) {
-    for (let k = 0; k < name.length; k++) if ((bytes[start + k]! | 0x20) !== name[k]) continue next;
-    return constant;
-  }
-  return undefined;
+  return lookupName(KNOWN, bytes, start, end);
 }
 
 /**
